@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { defineRoute } from '../http/route.ts';
+import { fail } from '../http/errors.ts';
+import { rotateKeyFile } from '../vault/key-file.ts';
+
+export const healthRoutes = [
+    defineRoute({ method: 'GET', url: '/health', auth: 'public', handler: async () => ({ result: 'ok' }) })
+];
+
+/** Operator endpoints (not part of Nango's API): key rotation and the audit trail. */
+export const adminRoutes = [
+    defineRoute({
+        method: 'POST',
+        url: '/admin/keys/rotate',
+        auth: 'secret',
+        body: z.object({ generate: z.boolean().optional() }).strict().optional(),
+        handler: async ({ body }, s) => {
+            if (body?.generate) {
+                if (!s.config.keyFile) throw fail('invalid_body', { message: 'generate is only available when the key lives in the data folder key file; with SWITCHBOARD_ENCRYPTION_KEY, set the new key and move the old one to SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS' });
+                s.vault.useKeyring(rotateKeyFile(s.config.keyFile));
+            }
+            const integrations = await s.integrations.reencryptAll();
+            const connections = await s.connections.reencryptAll();
+            s.log.info({ keyId: s.vault.currentKeyId, integrations, connections }, 'secrets re-encrypted under the current key');
+            return { data: { key_id: s.vault.currentKeyId, reencrypted: { integrations, connections } } };
+        }
+    }),
+    defineRoute({
+        method: 'GET',
+        url: '/admin/audit',
+        auth: 'secret',
+        query: z.object({ connection_id: z.string().max(255).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+        handler: async ({ env, query }, s) => {
+            const rows = await s.db.query(
+                `SELECT id, connection_uuid, provider_config_key, connection_id, kind, outcome, detail, created_at FROM audit_events
+                 WHERE environment_id = $1 AND ($2::text IS NULL OR connection_id = $2) ORDER BY id DESC LIMIT $3`,
+                [env.id, query.connection_id ?? null, query.limit]
+            );
+            return { data: rows };
+        }
+    })
+];

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { join, resolve } from 'node:path';
+
+/** Thrown at boot when the environment is invalid; the message names the variable. */
+export class ConfigError extends Error {
+    override name = 'ConfigError';
+}
+
+const bool = z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    SWITCHBOARD_SECRET_KEY: z.string().min(8).max(255).optional(),
+    SWITCHBOARD_ENCRYPTION_KEY: z.string().min(1).optional(),
+    SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS: z.string().optional(),
+    SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
+    SWITCHBOARD_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    SWITCHBOARD_SERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SWITCHBOARD_PROVIDERS: z.string().optional(),
+    SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
+    SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(75 * 1024 * 1024),
+    SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60)
+});
+
+export interface Config {
+    port: number;
+    host: string;
+    secretKey: string | undefined;
+    encryptionKey: string | undefined;
+    previousEncryptionKeys: string[];
+    dataDir: string;
+    /** Set when the vault key lives in the data folder (embedded mode without SWITCHBOARD_ENCRYPTION_KEY). */
+    keyFile: string | undefined;
+    databaseUrl: string | undefined;
+    /** Public base URL without a trailing slash. */
+    serverUrl: string;
+    providerFiles: string[];
+    allowPrivateEgress: boolean;
+    logLevel: string;
+    bodyLimit: number;
+    /** 0 disables the background refresher. */
+    backgroundRefreshSeconds: number;
+}
+
+function list(value: string | undefined): string[] {
+    return (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+}
+
+/** Parses the process environment once, at boot. Nothing else reads process.env. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+    const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+    const parsed = envSchema.safeParse(present);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const name = String(issue?.path[0] ?? 'environment');
+        throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}`);
+    }
+    const e = parsed.data;
+    if (e.SWITCHBOARD_DATABASE_URL && !e.SWITCHBOARD_ENCRYPTION_KEY) {
+        throw new ConfigError('SWITCHBOARD_ENCRYPTION_KEY: required when SWITCHBOARD_DATABASE_URL is set (the key must not live beside a shared database)');
+    }
+    const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+    assertSafePublicUrl(serverUrl);
+    return {
+        port: e.PORT,
+        host: e.HOST,
+        secretKey: e.SWITCHBOARD_SECRET_KEY,
+        encryptionKey: e.SWITCHBOARD_ENCRYPTION_KEY,
+        previousEncryptionKeys: list(e.SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS),
+        dataDir: resolve(e.SWITCHBOARD_DATA_DIR),
+        keyFile: e.SWITCHBOARD_ENCRYPTION_KEY ? undefined : join(resolve(e.SWITCHBOARD_DATA_DIR), 'encryption.key'),
+        databaseUrl: e.SWITCHBOARD_DATABASE_URL,
+        serverUrl,
+        providerFiles: list(e.SWITCHBOARD_PROVIDERS).map((p) => resolve(p)),
+        allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
+        logLevel: e.SWITCHBOARD_LOG_LEVEL,
+        bodyLimit: e.SWITCHBOARD_BODY_LIMIT_BYTES,
+        backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS
+    };
+}
+
+// RFC 9700 §2.6: the OAuth callback derives from this URL, so plain http is only acceptable on loopback.
+function assertSafePublicUrl(url: string): void {
+    const u = new URL(url);
+    const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
+    if (u.protocol === 'http:' && !loopback) {
+        throw new ConfigError('SWITCHBOARD_SERVER_URL: must use https:// unless it points at localhost');
+    }
+    if (u.search || u.hash) {
+        throw new ConfigError('SWITCHBOARD_SERVER_URL: must not contain a query or fragment');
+    }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const raw = z.record(z.string(), z.unknown());
+const isoDate = z.union([z.iso.datetime({ offset: true }), z.date()]).transform((d) => new Date(d).toISOString());
+
+/** Credentials an app may import through POST /connections, per type (nango-api.md §4.3). */
+export const importCredentialsSchema = z.discriminatedUnion('type', [
+    z
+        .object({
+            type: z.literal('OAUTH2'),
+            access_token: z.string().min(1),
+            refresh_token: z.string().min(1).optional(),
+            expires_at: isoDate.optional(),
+            no_expiration: z.boolean().optional(),
+            raw: raw.optional(),
+            config_override: z.object({ client_id: z.string().optional(), client_secret: z.string().optional() }).strict().optional()
+        })
+        .strict(),
+    z.object({ type: z.literal('OAUTH1'), oauth_token: z.string().min(1), oauth_token_secret: z.string().min(1), raw: raw.optional() }).strict(),
+    z
+        .object({
+            type: z.literal('OAUTH2_CC'),
+            token: z.string().min(1).optional(),
+            expires_at: isoDate.optional(),
+            client_id: z.string().min(1),
+            client_secret: z.string().min(1),
+            client_certificate: z.string().optional(),
+            client_private_key: z.string().optional(),
+            raw: raw.optional()
+        })
+        .strict(),
+    z.object({ type: z.literal('API_KEY'), apiKey: z.string().min(1) }).strict(),
+    z.object({ type: z.literal('BASIC'), username: z.string(), password: z.string() }).strict()
+]);
+
+export type ImportCredentials = z.infer<typeof importCredentialsSchema>;
+
+export type StoredCredentials =
+    | { type: 'OAUTH2'; access_token: string; refresh_token?: string | undefined; expires_at?: string | undefined; raw: Record<string, unknown>; config_override?: { client_id?: string | undefined; client_secret?: string | undefined } | undefined }
+    | { type: 'OAUTH1'; oauth_token: string; oauth_token_secret: string; raw: Record<string, unknown> }
+    | { type: 'OAUTH2_CC'; token?: string | undefined; expires_at?: string | undefined; client_id: string; client_secret: string; client_certificate?: string | undefined; client_private_key?: string | undefined; raw: Record<string, unknown> }
+    | { type: 'API_KEY'; apiKey: string }
+    | { type: 'BASIC'; username: string; password: string };
+
+export function toStored(c: ImportCredentials): StoredCredentials {
+    switch (c.type) {
+        case 'OAUTH2':
+            return { type: 'OAUTH2', access_token: c.access_token, refresh_token: c.refresh_token, expires_at: c.no_expiration ? undefined : c.expires_at, raw: c.raw ?? {}, config_override: c.config_override };
+        case 'OAUTH1':
+            return { ...c, raw: c.raw ?? {} };
+        case 'OAUTH2_CC':
+            return { ...c, raw: c.raw ?? {} };
+        default:
+            return c;
+    }
+}
+
+export function expiresAtOf(c: StoredCredentials): Date | null {
+    return 'expires_at' in c && c.expires_at ? new Date(c.expires_at) : null;
+}
+
+// Matches refresh_token, refreshToken, Refresh-Token…: Nango strips every such key unless asked (nango-api.md §4.3).
+const isRefreshTokenKey = (k: string) => k.toLowerCase().replace(/[^a-z]/g, '') === 'refreshtoken';
+
+/** Removes every refresh-token-like key, recursively (including inside `raw`). */
+export function withoutRefreshTokens<T>(value: T): T {
+    if (Array.isArray(value)) return value.map((v) => withoutRefreshTokens(v)) as T;
+    if (value && typeof value === 'object' && !(value instanceof Date)) {
+        return Object.fromEntries(Object.entries(value).filter(([k]) => !isRefreshTokenKey(k)).map(([k, v]) => [k, withoutRefreshTokens(v)])) as T;
+    }
+    return value;
+}

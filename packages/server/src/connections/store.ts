@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../storage/db.ts';
+import type { Vault } from '../vault/vault.ts';
+import { expiresAtOf, type StoredCredentials } from './credentials.ts';
+import type { EndUser } from './schemas.ts';
+
+export type ConnectionStatus = 'active' | 'expired' | 'revoked';
+
+export interface Connection {
+    id: number;
+    uuid: string;
+    environmentId: number;
+    integrationId: number;
+    providerConfigKey: string;
+    provider: string;
+    connectionId: string;
+    authType: StoredCredentials['type'];
+    credentials: StoredCredentials;
+    credentialsVersion: number;
+    expiresAt: Date | null;
+    connectionConfig: Record<string, unknown>;
+    metadata: Record<string, unknown> | null;
+    endUser: EndUser | null;
+    tags: Record<string, string>;
+    webhookUrlOverride: string | null;
+    status: ConnectionStatus;
+    lastFetchedAt: Date | null;
+    refreshedAt: Date | null;
+    refreshFailedAt: Date | null;
+    refreshError: { type: string; description: string } | null;
+    createdAt: Date;
+    updatedAt: Date;
+}
+
+export type ConnectionSummary = Omit<Connection, 'credentials' | 'authType' | 'credentialsVersion'>;
+
+interface Row {
+    id: number;
+    uuid: string;
+    environment_id: number;
+    integration_id: number;
+    unique_key: string;
+    provider: string;
+    connection_id: string;
+    auth_type: StoredCredentials['type'];
+    credentials?: string;
+    credentials_version: number;
+    expires_at: Date | null;
+    connection_config: Record<string, unknown>;
+    metadata: Record<string, unknown> | null;
+    end_user: EndUser | null;
+    tags: Record<string, string>;
+    webhook_url_override: string | null;
+    status: ConnectionStatus;
+    last_fetched_at: Date | null;
+    refreshed_at: Date | null;
+    refresh_failed_at: Date | null;
+    refresh_error: { type: string; description: string } | null;
+    created_at: Date;
+    updated_at: Date;
+}
+
+const summaryColumns = `c.id, c.uuid, c.environment_id, c.integration_id, i.unique_key, i.provider, c.connection_id, c.auth_type, c.credentials_version,
+    c.expires_at, c.connection_config, c.metadata, c.end_user, c.tags, c.webhook_url_override, c.status, c.last_fetched_at, c.refreshed_at,
+    c.refresh_failed_at, c.refresh_error, c.created_at, c.updated_at`;
+const fullColumns = `${summaryColumns}, c.credentials`;
+const from = 'connections c JOIN integrations i ON i.id = c.integration_id';
+
+const ownerOf = (uuid: string) => `connection:${uuid}`;
+
+export interface ListFilters {
+    connectionId?: string | undefined;
+    search?: string | undefined;
+    endUserId?: string | undefined;
+    endUserOrganizationId?: string | undefined;
+    integrationIds?: string[] | undefined;
+    tags?: Record<string, string> | undefined;
+    limit: number;
+    page: number;
+}
+
+export interface NewConnection {
+    connectionId: string;
+    credentials: StoredCredentials;
+    connectionConfig?: Record<string, unknown> | undefined;
+    metadata?: Record<string, unknown> | undefined;
+    endUser?: EndUser | undefined;
+    tags?: Record<string, string> | undefined;
+    webhookUrlOverride?: string | undefined;
+}
+
+/** Connections and their credentials; credentials are vault ciphertexts bound to the connection's uuid. */
+export class ConnectionStore {
+    private readonly db: Db;
+    private readonly vault: Vault;
+
+    constructor(db: Db, vault: Vault) {
+        this.db = db;
+        this.vault = vault;
+    }
+
+    private summary(r: Row): ConnectionSummary {
+        return {
+            id: r.id,
+            uuid: r.uuid,
+            environmentId: r.environment_id,
+            integrationId: r.integration_id,
+            providerConfigKey: r.unique_key,
+            provider: r.provider,
+            connectionId: r.connection_id,
+            expiresAt: r.expires_at,
+            connectionConfig: r.connection_config ?? {},
+            metadata: r.metadata,
+            endUser: r.end_user,
+            tags: r.tags ?? {},
+            webhookUrlOverride: r.webhook_url_override,
+            status: r.status,
+            lastFetchedAt: r.last_fetched_at,
+            refreshedAt: r.refreshed_at,
+            refreshFailedAt: r.refresh_failed_at,
+            refreshError: r.refresh_error,
+            createdAt: r.created_at,
+            updatedAt: r.updated_at
+        };
+    }
+
+    private full(r: Row): Connection {
+        const credentials = this.vault.decryptJson(r.credentials!, ownerOf(r.uuid)) as StoredCredentials;
+        return { ...this.summary(r), authType: r.auth_type, credentials, credentialsVersion: r.credentials_version };
+    }
+
+    async get(environmentId: number, providerConfigKey: string, connectionId: string): Promise<Connection | undefined> {
+        const [row] = await this.db.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = $3`, [
+            environmentId,
+            providerConfigKey,
+            connectionId
+        ]);
+        return row && this.full(row);
+    }
+
+    async getByUuid(uuid: string, q: Queryable = this.db): Promise<Connection | undefined> {
+        const [row] = await q.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.uuid = $1`, [uuid]);
+        return row && this.full(row);
+    }
+
+    async list(environmentId: number, f: ListFilters): Promise<ConnectionSummary[]> {
+        const where = ['c.environment_id = $1'];
+        const params: unknown[] = [environmentId];
+        const add = (sql: (p: string) => string, value: unknown) => {
+            params.push(value);
+            where.push(sql(`$${params.length}`));
+        };
+        if (f.connectionId) add((p) => `c.connection_id = ${p}`, f.connectionId);
+        if (f.search) add((p) => `c.connection_id ILIKE ${p}`, `%${f.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+        if (f.endUserId) add((p) => `c.end_user_id = ${p}`, f.endUserId);
+        if (f.endUserOrganizationId) add((p) => `c.end_user->'organization'->>'id' = ${p}`, f.endUserOrganizationId);
+        if (f.integrationIds?.length) add((p) => `i.unique_key = ANY(${p}::text[])`, f.integrationIds);
+        if (f.tags && Object.keys(f.tags).length) add((p) => `c.tags @> ${p}::jsonb`, JSON.stringify(f.tags));
+        params.push(f.limit, f.page * f.limit);
+        const rows = await this.db.query<Row>(
+            `SELECT ${summaryColumns} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+            params
+        );
+        return rows.map((r) => this.summary(r));
+    }
+
+    /** Inserts, or overrides the credentials of an existing connection with the same id. */
+    async upsert(integrationId: number, environmentId: number, input: NewConnection): Promise<{ connection: Connection; created: boolean }> {
+        return this.db.transaction(async (tx) => {
+            const [existing] = await tx.query<{ uuid: string }>('SELECT uuid FROM connections WHERE integration_id = $1 AND connection_id = $2 FOR UPDATE', [integrationId, input.connectionId]);
+            const uuid = existing?.uuid ?? randomUUID();
+            const ct = this.vault.encryptJson(input.credentials, ownerOf(uuid));
+            const values = [
+                input.credentials.type,
+                ct,
+                expiresAtOf(input.credentials),
+                JSON.stringify(input.connectionConfig ?? {}),
+                input.metadata === undefined ? null : JSON.stringify(input.metadata),
+                input.endUser?.id ?? null,
+                input.endUser ? JSON.stringify(input.endUser) : null,
+                JSON.stringify(input.tags ?? {}),
+                input.webhookUrlOverride || null
+            ];
+            if (existing) {
+                await tx.query(
+                    `UPDATE connections SET auth_type = $2, credentials = $3, expires_at = $4, connection_config = connection_config || $5::jsonb,
+                        metadata = COALESCE($6::jsonb, metadata), end_user_id = COALESCE($7, end_user_id), end_user = COALESCE($8::jsonb, end_user),
+                        tags = tags || $9::jsonb, webhook_url_override = COALESCE($10, webhook_url_override), credentials_version = credentials_version + 1,
+                        status = 'active', refresh_failed_at = NULL, refresh_error = NULL, updated_at = now()
+                     WHERE uuid = $1`,
+                    [uuid, ...values]
+                );
+            } else {
+                await tx.query(
+                    `INSERT INTO connections (uuid, environment_id, integration_id, connection_id, auth_type, credentials, expires_at, connection_config, metadata,
+                        end_user_id, end_user, tags, webhook_url_override)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb, $13)`,
+                    [uuid, environmentId, integrationId, input.connectionId, ...values]
+                );
+            }
+            return { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
+        });
+    }
+
+    /**
+     * Replaces the credentials only if nobody else did since `expectedVersion` was read (compare-and-swap).
+     * Returns the new connection, or undefined when the swap lost.
+     */
+    async swapCredentials(uuid: string, expectedVersion: number, credentials: StoredCredentials, extra: Record<string, unknown> = {}): Promise<Connection | undefined> {
+        const ct = this.vault.encryptJson(credentials, ownerOf(uuid));
+        const [row] = await this.db.query<{ uuid: string }>(
+            `UPDATE connections SET credentials = $3, expires_at = $4, credentials_version = credentials_version + 1, refreshed_at = now(),
+                refresh_failed_at = NULL, refresh_error = NULL, status = 'active', connection_config = connection_config || $5::jsonb, updated_at = now()
+             WHERE uuid = $1 AND credentials_version = $2 RETURNING uuid`,
+            [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra)]
+        );
+        return row ? this.getByUuid(uuid) : undefined;
+    }
+
+    async recordRefreshFailure(uuid: string, error: { type: string; description: string }, status: ConnectionStatus | undefined): Promise<void> {
+        await this.db.query(
+            `UPDATE connections SET refresh_failed_at = now(), refresh_error = $2::jsonb, status = COALESCE($3, status), updated_at = now() WHERE uuid = $1`,
+            [uuid, JSON.stringify(error), status ?? null]
+        );
+    }
+
+    async touchFetched(uuid: string): Promise<void> {
+        await this.db.query('UPDATE connections SET last_fetched_at = now() WHERE uuid = $1', [uuid]);
+    }
+
+    async patch(uuid: string, p: { endUser?: EndUser | undefined; tags?: Record<string, string> | undefined; webhookUrlOverride?: string | undefined }): Promise<void> {
+        await this.db.query(
+            `UPDATE connections SET end_user_id = CASE WHEN $2::jsonb IS NULL THEN end_user_id ELSE $2::jsonb->>'id' END, end_user = COALESCE($2::jsonb, end_user),
+                tags = COALESCE($3::jsonb, tags), webhook_url_override = CASE WHEN $4::text IS NULL THEN webhook_url_override ELSE NULLIF($4::text, '') END,
+                updated_at = now()
+             WHERE uuid = $1`,
+            [uuid, p.endUser ? JSON.stringify(p.endUser) : null, p.tags ? JSON.stringify(p.tags) : null, p.webhookUrlOverride ?? null]
+        );
+    }
+
+    /** Sets (or shallow-merges) metadata on every listed connection, or on none if one is missing. */
+    async setMetadata(environmentId: number, providerConfigKey: string, connectionIds: string[], metadata: Record<string, unknown>, merge: boolean): Promise<string[]> {
+        return this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ connection_id: string }>(
+                `SELECT c.connection_id FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = ANY($3::text[]) FOR UPDATE OF c`,
+                [environmentId, providerConfigKey, connectionIds]
+            );
+            const found = new Set(rows.map((r) => r.connection_id));
+            const missing = connectionIds.filter((id) => !found.has(id));
+            if (missing.length) return missing;
+            await tx.query(
+                `UPDATE connections c SET metadata = ${merge ? "COALESCE(c.metadata, '{}'::jsonb) || $4::jsonb" : '$4::jsonb'}, updated_at = now()
+                 FROM integrations i WHERE i.id = c.integration_id AND c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = ANY($3::text[])`,
+                [environmentId, providerConfigKey, connectionIds, JSON.stringify(metadata)]
+            );
+            return [];
+        });
+    }
+
+    async delete(uuid: string): Promise<void> {
+        await this.db.query('DELETE FROM connections WHERE uuid = $1', [uuid]);
+    }
+
+    /** OAuth connections that expire before `before` and are not in refresh backoff, oldest expiry first. */
+    async listExpiring(before: Date, limit: number): Promise<string[]> {
+        const rows = await this.db.query<{ uuid: string }>(
+            `SELECT uuid FROM connections WHERE expires_at IS NOT NULL AND expires_at < $1 AND status = 'active'
+               AND auth_type IN ('OAUTH2', 'OAUTH2_CC') AND (refresh_failed_at IS NULL OR refresh_failed_at < now() - interval '30 seconds')
+             ORDER BY expires_at LIMIT $2`,
+            [before, limit]
+        );
+        return rows.map((r) => r.uuid);
+    }
+
+    /** Re-encrypts every credential under the vault's current key (key rotation); each row by compare-and-swap. */
+    async reencryptAll(): Promise<number> {
+        const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections');
+        let n = 0;
+        for (const r of rows) {
+            if (!this.vault.needsRotation(r.credentials)) continue;
+            const ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
+            // A concurrent refresh already wrote a current-key ciphertext when this matches nothing.
+            await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [r.uuid, ct, r.credentials]);
+            n++;
+        }
+        return n;
+    }
+
+    async audit(e: { environmentId: number; connectionUuid: string; providerConfigKey: string; connectionId: string; kind: string; outcome: string; detail?: unknown }): Promise<void> {
+        await this.db.query(
+            'INSERT INTO audit_events (environment_id, connection_uuid, provider_config_key, connection_id, kind, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)',
+            [e.environmentId, e.connectionUuid, e.providerConfigKey, e.connectionId, e.kind, e.outcome, e.detail === undefined ? null : JSON.stringify(e.detail)]
+        );
+    }
+}

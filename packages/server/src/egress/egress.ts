@@ -1,0 +1,98 @@
+import { Agent, type Dispatcher } from 'undici';
+import { assertHostAllowed, guardedLookup, EgressForbiddenError } from './address-policy.ts';
+import { ApiError, fail } from '../http/errors.ts';
+
+export interface EgressRequest {
+    method: string;
+    url: URL;
+    headers: Record<string, string>;
+    body?: Buffer | string | undefined;
+    /** Time to the response headers. */
+    timeoutMs?: number;
+    signal?: AbortSignal;
+}
+
+export interface BufferedResponse {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    text: string;
+}
+
+/** Every outbound HTTP call: one keep-alive pool, the SSRF policy on every dialled address, timeouts and byte limits. */
+export class Egress {
+    readonly allowPrivate: boolean;
+    private readonly agent: Agent;
+
+    constructor(opts: { allowPrivate: boolean; connectionsPerOrigin?: number }) {
+        this.allowPrivate = opts.allowPrivate;
+        this.agent = new Agent({
+            connections: opts.connectionsPerOrigin ?? 256,
+            keepAliveTimeout: 30_000,
+            headersTimeout: 60_000,
+            bodyTimeout: 300_000,
+            connect: { lookup: guardedLookup(opts.allowPrivate) as never, timeout: 10_000 }
+        });
+    }
+
+    /** Checks scheme and literal address; throws ApiError egress_forbidden. */
+    check(url: URL): void {
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fail('egress_forbidden', { message: `Unsupported URL scheme ${url.protocol}` });
+        try {
+            assertHostAllowed(url.hostname, this.allowPrivate);
+        } catch (err) {
+            throw fail('egress_forbidden', { message: (err as Error).message });
+        }
+    }
+
+    /** Streams the response; the caller must consume or destroy the body. Network failures become ApiErrors. */
+    async stream(req: EgressRequest): Promise<Dispatcher.ResponseData> {
+        this.check(req.url);
+        try {
+            return await this.agent.request({
+                origin: req.url.origin,
+                path: `${req.url.pathname}${req.url.search}`,
+                method: req.method as Dispatcher.HttpMethod,
+                headers: req.headers,
+                body: req.body ?? null,
+                headersTimeout: req.timeoutMs ?? 60_000,
+                signal: req.signal ?? null
+            });
+        } catch (err) {
+            throw toNetworkError(err);
+        }
+    }
+
+    /** Buffers the response up to maxBytes (token endpoints, revocation, small calls). */
+    async fetch(req: EgressRequest & { maxBytes?: number }): Promise<BufferedResponse> {
+        const res = await this.stream({ timeoutMs: 30_000, ...req });
+        const max = req.maxBytes ?? 1024 * 1024;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        try {
+            for await (const chunk of res.body) {
+                size += (chunk as Buffer).length;
+                if (size > max) {
+                    res.body.destroy();
+                    throw fail('upstream_too_large');
+                }
+                chunks.push(chunk as Buffer);
+            }
+        } catch (err) {
+            throw toNetworkError(err);
+        }
+        return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
+    }
+
+    async close(): Promise<void> {
+        await this.agent.close();
+    }
+}
+
+function toNetworkError(err: unknown) {
+    if (err instanceof ApiError) return err;
+    const cause = err instanceof Error ? err : new Error(String(err));
+    const e = cause as Error & { code?: string; cause?: unknown };
+    if (e instanceof EgressForbiddenError || (e.cause instanceof EgressForbiddenError)) return fail('egress_forbidden', { message: (e.cause as Error | undefined)?.message ?? e.message });
+    if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return fail('upstream_timeout', { cause: e });
+    return fail('upstream_unreachable', { message: `The provider could not be reached (${e.code ?? e.message})`, cause: e });
+}

@@ -1,0 +1,58 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db } from '../storage/db.ts';
+
+export interface Environment {
+    id: number;
+    uuid: string;
+    name: string;
+}
+
+function hashKey(key: string): string {
+    return createHash('sha256').update(key).digest('hex');
+}
+
+/** Environments and their secret keys (stored only as SHA-256 hashes). */
+export class Environments {
+    private readonly db: Db;
+    // Key hash → environment. Keys change only through bootstrap, so a process-local cache is exact.
+    private readonly byKeyHash = new Map<string, Environment>();
+
+    constructor(db: Db) {
+        this.db = db;
+    }
+
+    /**
+     * Ensures the default environment exists. With `secretKey` set it becomes the key; without one, a key is
+     * generated on first start and returned so the caller can print it once.
+     */
+    async bootstrap(secretKey: string | undefined): Promise<{ environment: Environment; generatedKey: string | undefined }> {
+        return this.db.withLock('switchboard:bootstrap', async () => {
+            let [env] = await this.db.query<Environment & { secret_key_hash: string | null }>(
+                "SELECT id, uuid, name, secret_key_hash FROM environments WHERE name = 'dev'"
+            );
+            let generatedKey: string | undefined;
+            if (!env) {
+                generatedKey = secretKey ? undefined : randomUUID();
+                const hash = hashKey(secretKey ?? generatedKey!);
+                [env] = await this.db.query(
+                    "INSERT INTO environments (uuid, name, secret_key_hash) VALUES ($1, 'dev', $2) RETURNING id, uuid, name, secret_key_hash",
+                    [randomUUID(), hash]
+                );
+            } else if (secretKey && env.secret_key_hash !== hashKey(secretKey)) {
+                await this.db.query('UPDATE environments SET secret_key_hash = $1 WHERE id = $2', [hashKey(secretKey), env.id]);
+            }
+            const environment = { id: env!.id, uuid: env!.uuid, name: env!.name };
+            return { environment, generatedKey };
+        });
+    }
+
+    /** Resolves a secret key to its environment, or undefined. */
+    async authenticate(secretKey: string): Promise<Environment | undefined> {
+        const hash = hashKey(secretKey);
+        const cached = this.byKeyHash.get(hash);
+        if (cached) return cached;
+        const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE secret_key_hash = $1', [hash]);
+        if (row) this.byKeyHash.set(hash, { id: row.id, uuid: row.uuid, name: row.name });
+        return row;
+    }
+}

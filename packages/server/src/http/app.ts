@@ -1,0 +1,100 @@
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
+import cors from '@fastify/cors';
+import qs from 'qs';
+import { randomUUID } from 'node:crypto';
+import { ApiError, fail } from './errors.ts';
+import { registerRoute, type RouteDef } from './route.ts';
+import type { Services } from '../services.ts';
+
+declare module 'fastify' {
+    interface FastifyContextConfig {
+        rawBody?: boolean;
+    }
+}
+
+// Nango's JSON-only prefixes (nango-api.md §0.4): a present, non-JSON Content-Type there is a 415.
+const jsonOnly = /^\/(oauth|api-auth|auth|providers|integrations|connections?|records|sync|action|connect|scripts|environment|config|admin)(\/|$|\?)/;
+
+const corsOptions = {
+    origin: '*',
+    maxAge: 600,
+    allowedHeaders: [
+        'Authorization', 'Content-Type', 'Accept', 'Origin', 'X-Requested-With', 'Nango-Activity-Log-Id', 'Nango-Is-Dry-Run',
+        'Nango-Is-Sync', 'Provider-Config-Key', 'Connection-Id', 'Sentry-Trace', 'Baggage'
+    ],
+    exposedHeaders: ['Authorization', 'Etag', 'Content-Type', 'Content-Length', 'X-Nango-Signature', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes have heterogeneous schema types
+type AnyRoute = RouteDef<any, any, any, any>;
+
+/** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
+export async function buildApp(services: Services, routes: AnyRoute[]): Promise<FastifyInstance> {
+    const app: FastifyInstance = Fastify({
+        loggerInstance: services.log as FastifyBaseLogger,
+        bodyLimit: services.config.bodyLimit,
+        routerOptions: { querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }) },
+        genReqId: () => randomUUID(),
+        // One line per request from our onResponse hook instead of Fastify's two.
+        logController: new Fastify.LogController({ disableRequestLogging: true }),
+        return503OnClosing: true,
+        forceCloseConnections: true
+    });
+
+    // WebDAV verbs some provider APIs use through the proxy (nango-api.md §5.1).
+    app.addHttpMethod('PROPFIND', { hasBody: true });
+    app.addHttpMethod('REPORT', { hasBody: true });
+    await app.register(cors, corsOptions);
+
+    app.addHook('onRequest', async (req) => {
+        const type = req.headers['content-type'];
+        if (type && jsonOnly.test(req.url) && !/^application\/json\b/i.test(type)) throw fail('invalid_content_type');
+    });
+
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+        if (req.routeOptions.config.rawBody) return done(null, body);
+        if (body.length === 0) return done(null, undefined);
+        try {
+            done(null, JSON.parse(body.toString('utf8')));
+        } catch {
+            done(fail('invalid_json'), undefined);
+        }
+    });
+    // Everything else arrives as bytes: the proxy forwards them, JSON routes reject them with 415 above.
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    app.addHook('onResponse', async (req, reply) => {
+        req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+    });
+
+    app.setErrorHandler(async (error: FastifyError | ApiError, req, reply) => {
+        const apiError = toApiError(error);
+        if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
+        if (apiError.headers) reply.headers(apiError.headers);
+        return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
+    });
+    app.setNotFoundHandler(async (req, reply) => {
+        const err = fail('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}` });
+        return reply.code(404).send(err.toJSON());
+    });
+
+    for (const route of routes) registerRoute(app, services, route);
+    return app;
+}
+
+function toApiError(error: FastifyError | ApiError): ApiError {
+    if (error instanceof ApiError) return error;
+    switch (error.code) {
+        case 'FST_ERR_CTP_BODY_TOO_LARGE':
+            return fail('payload_too_large');
+        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+            return fail('invalid_content_type');
+        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        case 'FST_ERR_CTP_INVALID_JSON_BODY':
+            return fail('invalid_json');
+        default:
+            if (error.statusCode && error.statusCode < 500) return fail('invalid_body', { status: error.statusCode, message: error.message });
+            return fail('generic_error_support', { payload: randomUUID(), cause: error });
+    }
+}

@@ -1,0 +1,81 @@
+/**
+ * Every error the API returns, declared once: stable code → HTTP status and a message a person understands.
+ * Codes are Nango's where Nango has one (the SDKs and apps match on them); docs/errors.md documents each,
+ * and a test fails when one is undocumented.
+ */
+export const errorCodes = {
+    invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+    invalid_body: { status: 400, message: 'The request body is invalid' },
+    invalid_query_params: { status: 400, message: 'The query parameters are invalid' },
+    invalid_uri_params: { status: 400, message: 'The URL parameters are invalid' },
+    invalid_headers: { status: 400, message: 'The request headers are invalid' },
+    invalid_content_type: { status: 415, message: 'Content-Type must be application/json' },
+    payload_too_large: { status: 413, message: 'The request body is larger than the configured limit' },
+    missing_auth_header: { status: 401, message: 'Authentication failed: the Authorization header is missing' },
+    malformed_auth_header: { status: 401, message: 'Authentication failed: the Authorization header must be "Bearer <secret key>"' },
+    unknown_account: { status: 401, message: 'Authentication failed: the secret key is unknown' },
+    forbidden: { status: 403, message: 'This key may not perform this operation' },
+    not_found: { status: 404, message: 'Not found' },
+    route_not_found: { status: 404, message: 'No such route' },
+    method_not_allowed: { status: 405, message: 'Method not allowed on this route' },
+    unknown_provider: { status: 404, message: 'Unknown provider' },
+    unknown_provider_config: { status: 404, message: 'Unknown integration (provider config key)' },
+    unknown_connection: { status: 404, message: 'Provided ConnectionId and ProviderConfigKey does not match a valid connection' },
+    invalid_auth_mode: { status: 400, message: 'The credentials type does not match the provider auth mode' },
+    missing_connection_config: { status: 400, message: 'A connection_config value required by the provider is missing' },
+    unsupported_provider: { status: 400, message: 'The provider has no proxy base URL; send Base-Url-Override' },
+    base_url_override_not_allowed: { status: 400, message: 'Base-Url-Override does not match the integration allowlist' },
+    egress_forbidden: { status: 400, message: 'Outbound requests to private or loopback addresses are not allowed' },
+    connection_refresh_backoff: { status: 424, message: 'The last refresh failed less than 30 seconds ago; retry later' },
+    refresh_token_external_error: { status: 400, message: 'The provider refused to refresh the token' },
+    refresh_unavailable: { status: 400, message: 'The connection has no refresh token' },
+    upstream_unreachable: { status: 502, message: 'The provider could not be reached' },
+    upstream_timeout: { status: 504, message: 'The provider did not answer in time' },
+    upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
+    too_many_request: { status: 429, message: 'Too many requests' },
+    vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
+    server_error: { status: 500, message: 'An unexpected error happened' },
+    generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface ErrorIssue {
+    code: string;
+    message: string;
+    path: Array<string | number>;
+}
+
+/** An error as a value: code, status and optional details; the HTTP layer renders it as Nango's envelope. */
+export class ApiError extends Error {
+    override name = 'ApiError';
+    readonly code: ErrorCode;
+    readonly status: number;
+    readonly errors: ErrorIssue[] | undefined;
+    readonly payload: unknown;
+    readonly headers: Record<string, string> | undefined;
+
+    constructor(
+        code: ErrorCode,
+        opts: { message?: string; status?: number; errors?: ErrorIssue[]; payload?: unknown; cause?: unknown; headers?: Record<string, string> } = {}
+    ) {
+        super(opts.message ?? errorCodes[code].message, { cause: opts.cause });
+        this.code = code;
+        this.status = opts.status ?? errorCodes[code].status;
+        this.errors = opts.errors;
+        this.payload = opts.payload;
+        this.headers = opts.headers;
+    }
+
+    toJSON(): { error: Record<string, unknown> } {
+        const error: Record<string, unknown> = { code: this.code, message: this.message };
+        if (this.errors) error['errors'] = this.errors;
+        if (this.payload !== undefined) error['payload'] = this.payload;
+        return { error };
+    }
+}
+
+/** Shorthand used across capabilities: `throw fail('not_found', { message })`. */
+export function fail(code: ErrorCode, opts?: ConstructorParameters<typeof ApiError>[1]): ApiError {
+    return new ApiError(code, opts);
+}

@@ -1,0 +1,33 @@
+import type { Integration, IntegrationStore } from './store.ts';
+import type { Catalogue } from '../providers/catalogue.ts';
+
+/** ApiPublicIntegration (nango-api.md §3.4). */
+export function formatIntegration(
+    i: Integration,
+    opts: { catalogue: Catalogue; serverUrl: string; environmentUuid: string; include?: Set<string>; store?: IntegrationStore }
+): Record<string, unknown> {
+    const def = opts.catalogue.get(i.provider);
+    const out: Record<string, unknown> = {
+        unique_key: i.uniqueKey,
+        provider: i.provider,
+        display_name: i.displayName ?? def?.display_name ?? i.provider,
+        logo: `${opts.serverUrl}/images/template-logos/${i.provider}.svg`,
+        forward_webhooks: i.forwardWebhooks,
+        created_at: i.createdAt.toISOString(),
+        updated_at: i.updatedAt.toISOString()
+    };
+    if (opts.include?.has('webhook')) {
+        out['webhook_url'] = def?.webhook_routing_script ? `${opts.serverUrl}/webhook/${opts.environmentUuid}/${encodeURIComponent(i.uniqueKey)}` : null;
+    }
+    if (opts.include?.has('credentials') && opts.store) {
+        const c = opts.store.credentials(i);
+        out['credentials'] = c
+            ? c.type === 'APP'
+                ? { type: c.type, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                : c.type === 'CUSTOM'
+                  ? { type: c.type, client_id: c.client_id, client_secret: c.client_secret, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                  : { type: c.type, client_id: c.client_id, client_secret: c.client_secret, scopes: c.scopes ?? null, webhook_secret: c.webhook_secret ?? null }
+            : null;
+    }
+    return out;
+}

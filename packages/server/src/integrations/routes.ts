@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { defineRoute } from '../http/route.ts';
+import { fail } from '../http/errors.ts';
+import { formatIntegration } from './format.ts';
+import { createIntegrationBody, emptyQuery, getIntegrationQuery, patchIntegrationBody, uniqueKeyParams, type IntegrationCredentials } from './schemas.ts';
+import type { Services } from '../services.ts';
+import type { Integration } from './store.ts';
+
+// Which integration credential types each provider auth mode takes (nango-api.md §3.3).
+const credentialTypesFor: Record<string, Array<IntegrationCredentials['type']>> = {
+    OAUTH1: ['OAUTH1'],
+    OAUTH2: ['OAUTH2'],
+    TBA: ['TBA', 'OAUTH2'],
+    APP: ['APP'],
+    CUSTOM: ['CUSTOM']
+};
+
+function checkCredentials(services: Services, provider: string, credentials: IntegrationCredentials | undefined, required: boolean): void {
+    const def = services.catalogue.get(provider);
+    if (!def) throw fail('invalid_body', { errors: [{ code: 'invalid_string', message: `Unknown provider "${provider}"`, path: ['provider'] }] });
+    const allowed = credentialTypesFor[def.auth_mode];
+    if (credentials && (!allowed || !allowed.includes(credentials.type))) {
+        throw fail('invalid_body', { errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}; credentials of type ${credentials.type} do not apply`, path: ['credentials', 'type'] }] });
+    }
+    if (!credentials && allowed && required) {
+        throw fail('invalid_body', { errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}: credentials are required`, path: ['credentials'] }] });
+    }
+}
+
+async function mustGet(services: Services, envId: number, key: string): Promise<Integration> {
+    const integration = await services.integrations.get(envId, key);
+    if (!integration) throw fail('not_found', { message: `Integration "${key}" does not exist` });
+    return integration;
+}
+
+const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
+    formatIntegration(i, { catalogue: services.catalogue, serverUrl: services.config.serverUrl, environmentUuid: envUuid, include, store: services.integrations });
+
+export const integrationRoutes = [
+    defineRoute({
+        method: 'GET',
+        url: '/integrations',
+        auth: 'secret',
+        query: emptyQuery,
+        handler: async ({ env }, s) => ({ data: (await s.integrations.list(env.id)).map((i) => fmt(s, env.uuid, i)) })
+    }),
+    defineRoute({
+        method: 'GET',
+        url: '/integrations/:uniqueKey',
+        auth: 'secret',
+        params: uniqueKeyParams,
+        query: getIntegrationQuery,
+        handler: async ({ env, params, query }, s) => ({ data: fmt(s, env.uuid, await mustGet(s, env.id, params.uniqueKey), query) })
+    }),
+    defineRoute({
+        method: 'POST',
+        url: '/integrations',
+        auth: 'secret',
+        body: createIntegrationBody,
+        handler: async ({ env, body }, s) => {
+            checkCredentials(s, body.provider, body.credentials, true);
+            const created = await s.integrations.create(env.id, {
+                uniqueKey: body.unique_key,
+                provider: body.provider,
+                displayName: body.display_name,
+                forwardWebhooks: body.forward_webhooks,
+                integrationConfig: body.integration_config,
+                custom: body.custom,
+                credentials: body.credentials
+            });
+            if (!created) throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['uniqueKey'] }] });
+            return { data: fmt(s, env.uuid, created) };
+        }
+    }),
+    defineRoute({
+        method: 'PATCH',
+        url: '/integrations/:uniqueKey',
+        auth: 'secret',
+        params: uniqueKeyParams,
+        query: emptyQuery,
+        body: patchIntegrationBody,
+        handler: async ({ env, params, body }, s) => {
+            const existing = await mustGet(s, env.id, params.uniqueKey);
+            checkCredentials(s, existing.provider, body.credentials, false);
+            const updated = await s.integrations.update(existing, {
+                uniqueKey: body.unique_key,
+                displayName: body.display_name,
+                forwardWebhooks: body.forward_webhooks,
+                integrationConfig: body.integration_config,
+                custom: body.custom,
+                credentials: body.credentials
+            });
+            if (updated === 'conflict') throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['unique_key'] }] });
+            return { data: fmt(s, env.uuid, updated) };
+        }
+    }),
+    defineRoute({
+        method: 'DELETE',
+        url: '/integrations/:uniqueKey',
+        auth: 'secret',
+        params: uniqueKeyParams,
+        query: emptyQuery,
+        handler: async ({ env, params }, s) => {
+            const existing = await mustGet(s, env.id, params.uniqueKey);
+            await s.integrations.delete(existing.id);
+            return { success: true };
+        }
+    }),
+    // Deprecated in Nango but still served there; kept for apps that never moved off it.
+    defineRoute({
+        method: 'GET',
+        url: '/config/:providerConfigKey',
+        auth: 'secret',
+        params: z.object({ providerConfigKey: z.string().min(1).max(255) }).strict(),
+        query: z.object({ include_creds: z.enum(['true', 'false']).optional() }).strict(),
+        handler: async ({ env, params, query }, s) => {
+            const i = await s.integrations.get(env.id, params.providerConfigKey);
+            if (!i) throw fail('unknown_provider_config');
+            const config: Record<string, unknown> = { unique_key: i.uniqueKey, provider: i.provider, syncs: [], actions: [] };
+            if (query.include_creds === 'true') {
+                const c = s.integrations.credentials(i);
+                const def = s.catalogue.get(i.provider);
+                const oauth = c && 'client_id' in c ? c : undefined;
+                Object.assign(config, {
+                    client_id: oauth?.client_id ?? null,
+                    client_secret: oauth?.client_secret ?? null,
+                    scopes: oauth && 'scopes' in oauth ? (oauth.scopes ?? null) : null,
+                    app_link: c && 'app_link' in c ? c.app_link : null,
+                    custom: i.custom,
+                    auth_mode: def?.auth_mode ?? null,
+                    created_at: i.createdAt.toISOString(),
+                    has_webhook: Boolean(def?.webhook_routing_script),
+                    webhook_secret: oauth && 'webhook_secret' in oauth ? (oauth.webhook_secret ?? null) : null,
+                    docs: def?.docs ?? null
+                });
+            }
+            return { config };
+        }
+    })
+];

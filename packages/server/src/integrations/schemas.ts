@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+export const uniqueKeySchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'only letters, digits and ~:.@ _- are allowed');
+export const providerNameSchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'only letters, digits, _ and - are allowed');
+const scopes = z.string().regex(/^$|^[0-9a-zA-Z:/_.*-]+(,[0-9a-zA-Z:/_.*-]+)*$/, 'a comma-separated list of scopes');
+
+const oauthCredentials = z
+    .object({
+        type: z.enum(['OAUTH1', 'OAUTH2', 'TBA']),
+        client_id: z.string().min(1).max(2048),
+        client_secret: z.string().min(1).max(4096),
+        scopes: scopes.optional(),
+        webhook_secret: z.string().max(4096).optional()
+    })
+    .strict();
+const appCredentials = z
+    .object({
+        type: z.literal('APP'),
+        app_id: z.string().min(1),
+        app_link: z.string().min(1),
+        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----')
+    })
+    .strict();
+const customCredentials = z
+    .object({
+        type: z.literal('CUSTOM'),
+        client_id: z.string().min(1),
+        client_secret: z.string().min(1),
+        app_id: z.string().min(1),
+        app_link: z.string().min(1),
+        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----')
+    })
+    .strict();
+
+export const integrationCredentialsSchema = z.discriminatedUnion('type', [oauthCredentials, appCredentials, customCredentials]);
+export type IntegrationCredentials = z.infer<typeof integrationCredentialsSchema>;
+
+const stringMap = (max: number) => z.record(z.string(), z.string().max(max));
+
+export const createIntegrationBody = z
+    .object({
+        provider: providerNameSchema,
+        unique_key: uniqueKeySchema,
+        display_name: z.string().min(1).max(255).optional(),
+        forward_webhooks: z.boolean().optional(),
+        integration_config: stringMap(8192).optional(),
+        custom: stringMap(8192).optional(),
+        credentials: integrationCredentialsSchema.optional()
+    })
+    .strict();
+
+export const patchIntegrationBody = createIntegrationBody.omit({ provider: true }).partial().strict();
+
+export const uniqueKeyParams = z.object({ uniqueKey: uniqueKeySchema }).strict();
+
+const include = z.enum(['webhook', 'credentials']);
+export const getIntegrationQuery = z
+    .object({ include: z.union([include, z.array(include)]).optional() })
+    .strict()
+    .transform((q) => new Set(q.include === undefined ? [] : Array.isArray(q.include) ? q.include : [q.include]));
+
+export const emptyQuery = z.object({}).strict();

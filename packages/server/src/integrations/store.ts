@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../storage/db.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { IntegrationCredentials } from './schemas.ts';
+
+export interface Integration {
+    id: number;
+    uuid: string;
+    environmentId: number;
+    uniqueKey: string;
+    provider: string;
+    displayName: string | null;
+    forwardWebhooks: boolean;
+    integrationConfig: Record<string, string>;
+    custom: Record<string, string> | null;
+    createdAt: Date;
+    updatedAt: Date;
+    /** Vault ciphertext bound to `uuid`; read through IntegrationStore.credentials(). */
+    credentialsCiphertext: string | null;
+}
+
+interface Row {
+    id: number;
+    uuid: string;
+    environment_id: number;
+    unique_key: string;
+    provider: string;
+    display_name: string | null;
+    credentials: string | null;
+    forward_webhooks: boolean;
+    integration_config: Record<string, string>;
+    custom: Record<string, string> | null;
+    created_at: Date;
+    updated_at: Date;
+}
+
+export const integrationColumns = 'id, uuid, environment_id, unique_key, provider, display_name, credentials, forward_webhooks, integration_config, custom, created_at, updated_at';
+
+export function toIntegration(r: Row): Integration {
+    return {
+        id: r.id,
+        uuid: r.uuid,
+        environmentId: r.environment_id,
+        uniqueKey: r.unique_key,
+        provider: r.provider,
+        displayName: r.display_name,
+        forwardWebhooks: r.forward_webhooks,
+        integrationConfig: r.integration_config ?? {},
+        custom: r.custom,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        credentialsCiphertext: r.credentials
+    };
+}
+
+export interface IntegrationInput {
+    uniqueKey: string;
+    provider: string;
+    displayName?: string | undefined;
+    forwardWebhooks?: boolean | undefined;
+    integrationConfig?: Record<string, string> | undefined;
+    custom?: Record<string, string> | undefined;
+    credentials?: IntegrationCredentials | undefined;
+}
+
+const ownerOf = (uuid: string) => `integration:${uuid}`;
+
+/** Integrations of an environment; client secrets live only as vault ciphertexts bound to the row. */
+export class IntegrationStore {
+    private readonly db: Db;
+    private readonly vault: Vault;
+
+    constructor(db: Db, vault: Vault) {
+        this.db = db;
+        this.vault = vault;
+    }
+
+    credentials(integration: Integration): IntegrationCredentials | null {
+        if (!integration.credentialsCiphertext) return null;
+        return this.vault.decryptJson(integration.credentialsCiphertext, ownerOf(integration.uuid)) as IntegrationCredentials;
+    }
+
+    async get(environmentId: number, uniqueKey: string, q: Queryable = this.db): Promise<Integration | undefined> {
+        const [row] = await q.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND unique_key = $2`, [environmentId, uniqueKey]);
+        return row && toIntegration(row);
+    }
+
+    async list(environmentId: number): Promise<Integration[]> {
+        const rows = await this.db.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 ORDER BY id`, [environmentId]);
+        return rows.map(toIntegration);
+    }
+
+    /** Returns undefined when the unique key is taken. */
+    async create(environmentId: number, input: IntegrationInput): Promise<Integration | undefined> {
+        const uuid = randomUUID();
+        const ct = input.credentials ? this.vault.encryptJson(input.credentials, ownerOf(uuid)) : null;
+        const [row] = await this.db.query<Row>(
+            `INSERT INTO integrations (uuid, environment_id, unique_key, provider, display_name, credentials, forward_webhooks, integration_config, custom)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
+             ON CONFLICT (environment_id, unique_key) DO NOTHING
+             RETURNING ${integrationColumns}`,
+            [uuid, environmentId, input.uniqueKey, input.provider, input.displayName ?? null, ct, input.forwardWebhooks ?? true, JSON.stringify(input.integrationConfig ?? {}), input.custom ? JSON.stringify(input.custom) : null]
+        );
+        return row && toIntegration(row);
+    }
+
+    /** Applies a partial update; returns 'conflict' when renaming onto an existing key. */
+    async update(existing: Integration, patch: Partial<IntegrationInput>): Promise<Integration | 'conflict'> {
+        const ct = patch.credentials ? this.vault.encryptJson(patch.credentials, ownerOf(existing.uuid)) : existing.credentialsCiphertext;
+        try {
+            const [row] = await this.db.query<Row>(
+                `UPDATE integrations SET unique_key = $2, display_name = $3, credentials = $4, forward_webhooks = $5,
+                    integration_config = $6::jsonb, custom = $7::jsonb, updated_at = now()
+                 WHERE id = $1 RETURNING ${integrationColumns}`,
+                [
+                    existing.id,
+                    patch.uniqueKey ?? existing.uniqueKey,
+                    patch.displayName ?? existing.displayName,
+                    ct,
+                    patch.forwardWebhooks ?? existing.forwardWebhooks,
+                    JSON.stringify(patch.integrationConfig ?? existing.integrationConfig),
+                    JSON.stringify(patch.custom ?? existing.custom)
+                ]
+            );
+            return toIntegration(row!);
+        } catch (err) {
+            if ((err as { code?: string }).code === '23505') return 'conflict';
+            throw err;
+        }
+    }
+
+    async delete(id: number): Promise<void> {
+        await this.db.query('DELETE FROM integrations WHERE id = $1', [id]);
+    }
+
+    /** Re-encrypts every integration secret under the vault's current key (key rotation). */
+    async reencryptAll(): Promise<number> {
+        const rows = await this.db.query<{ id: number; uuid: string; credentials: string }>('SELECT id, uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
+        let n = 0;
+        for (const r of rows) {
+            if (!this.vault.needsRotation(r.credentials)) continue;
+            const ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
+            await this.db.query('UPDATE integrations SET credentials = $2 WHERE id = $1 AND credentials = $3', [r.id, ct, r.credentials]);
+            n++;
+        }
+        return n;
+    }
+}

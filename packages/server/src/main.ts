@@ -1,0 +1,24 @@
+import { loadConfig, ConfigError } from './config/config.ts';
+import { start } from './server.ts';
+import { CatalogueError } from './providers/catalogue.ts';
+
+// The only place that reads process.env.
+try {
+    const config = loadConfig(process.env);
+    const running = await start(config);
+    const stop = (signal: string) => {
+        running.services.log.info({ signal }, 'shutting down');
+        running.close().then(
+            () => process.exit(0),
+            () => process.exit(1)
+        );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (err) {
+    if (err instanceof ConfigError || err instanceof CatalogueError) {
+        process.stderr.write(`switchboard: configuration error: ${err.message}\n`);
+        process.exit(78);
+    }
+    throw err;
+}

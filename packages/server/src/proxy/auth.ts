@@ -1,0 +1,70 @@
+import OAuth from 'oauth-1.0a';
+import { createHmac } from 'node:crypto';
+import type { ProviderDefinition } from '../providers/schema.ts';
+import type { StoredCredentials } from '../connections/credentials.ts';
+import type { IntegrationCredentials } from '../integrations/schemas.ts';
+import { interpolate, InterpolationError, type InterpolationContext } from '../providers/interpolate.ts';
+import { fail } from '../http/errors.ts';
+
+export interface AppliedAuth {
+    headers: Record<string, string>;
+    query: Record<string, string>;
+}
+
+function contextOf(c: StoredCredentials, connectionConfig: Record<string, unknown>): InterpolationContext {
+    const ctx: InterpolationContext = { connectionConfig, credentials: c as unknown as Record<string, unknown> };
+    if (c.type === 'OAUTH2') ctx.accessToken = c.access_token;
+    if (c.type === 'OAUTH2_CC' && c.token) ctx.accessToken = c.token;
+    if (c.type === 'OAUTH1') ctx.accessToken = c.oauth_token;
+    if (c.type === 'API_KEY') ctx.apiKey = c.apiKey;
+    if (c.type === 'BASIC') {
+        ctx.username = c.username;
+        ctx.password = c.password;
+    }
+    return ctx;
+}
+
+function fillAll(map: Record<string, string> | undefined, ctx: InterpolationContext): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(map ?? {})) {
+        try {
+            out[k.toLowerCase()] = interpolate(v, ctx);
+        } catch (err) {
+            if (err instanceof InterpolationError) throw fail('missing_connection_config', { message: `proxy template "${k}": ${err.message}` });
+            throw err;
+        }
+    }
+    return out;
+}
+
+/** The credential-type default (Bearer, Basic), then the catalogue's header and query templates on top. */
+export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connectionConfig: Record<string, unknown>): AppliedAuth {
+    const headers: Record<string, string> = {};
+    if (c.type === 'OAUTH2') headers['authorization'] = `Bearer ${c.access_token}`;
+    else if (c.type === 'OAUTH2_CC' && c.token) headers['authorization'] = `Bearer ${c.token}`;
+    else if (c.type === 'BASIC') headers['authorization'] = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    const ctx = contextOf(c, connectionConfig);
+    Object.assign(headers, fillAll(def.proxy?.headers, ctx));
+    return { headers, query: fillAll(def.proxy?.query, ctx) };
+}
+
+const hashes: Record<string, string> = { 'HMAC-SHA1': 'sha1', 'HMAC-SHA256': 'sha256' };
+
+/** OAuth 1.0a (RFC 5849 §3) signature over method, URL and form body, as an Authorization header. */
+export function oauth1Header(
+    def: ProviderDefinition,
+    client: IntegrationCredentials | null,
+    c: Extract<StoredCredentials, { type: 'OAUTH1' }>,
+    req: { method: string; url: URL; form?: Record<string, string> | undefined }
+): string {
+    if (!client || !('client_id' in client)) throw fail('invalid_auth_mode', { message: 'The integration has no consumer key and secret for OAuth 1.0a' });
+    const method = def.signature_method ?? 'HMAC-SHA1';
+    const algorithm = hashes[method];
+    const oauth = new OAuth({
+        consumer: { key: client.client_id, secret: client.client_secret },
+        signature_method: method,
+        hash_function: (base, key) => (algorithm ? createHmac(algorithm, key).update(base).digest('base64') : key)
+    });
+    const data = oauth.authorize({ url: req.url.toString(), method: req.method, data: req.form }, { key: c.oauth_token, secret: c.oauth_token_secret });
+    return oauth.toHeader(data).Authorization;
+}

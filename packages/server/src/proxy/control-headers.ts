@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** The proxy's control headers (nango-api.md §5.2); everything else the app sends is dropped unless prefixed. */
+export const proxyHeaders = z
+    .object({
+        'provider-config-key': z.string().min(1).max(255),
+        'connection-id': z.string().min(1).max(255),
+        retries: z.coerce.number().int().min(0).max(10).default(0),
+        'base-url-override': z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).optional(),
+        decompress: bool.optional(),
+        'retry-on': z
+            .string()
+            .regex(/^\s*\d{3}(\s*,\s*\d{3})*\s*$/, 'a comma-separated list of HTTP status codes')
+            .transform((s) => s.split(',').map((c) => Number(c.trim())))
+            .optional(),
+        'forward-headers-on-redirect': bool.optional(),
+        'nango-is-sync': bool.optional(),
+        'nango-is-dry-run': bool.optional(),
+        'nango-activity-log-id': z.string().optional()
+    })
+    .loose();
+
+export type ProxyControl = z.output<typeof proxyHeaders>;
+
+const PREFIX = 'nango-proxy-';
+
+/** Headers the app asked us to forward: `Nango-Proxy-X: v` becomes `x: v`. */
+export function forwardedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+        if (value === undefined || !name.toLowerCase().startsWith(PREFIX)) continue;
+        const target = name.slice(PREFIX.length).toLowerCase();
+        if (target) out[target] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return out;
+}

@@ -1,0 +1,21 @@
+import type { Connection } from '../connections/store.ts';
+
+export const DEFAULT_REFRESH_WINDOW_MS = 15 * 60 * 1000;
+export const REFRESH_BACKOFF_MS = 30 * 1000;
+
+/** Types whose credentials this broker renews itself. */
+export function isRefreshable(c: Pick<Connection, 'authType'>): boolean {
+    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC';
+}
+
+/** Expires within the window (15 min or the provider's token_expiration_buffer). No expiry → never. */
+export function isExpiring(c: Pick<Connection, 'expiresAt' | 'authType'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
+    return isRefreshable(c) && c.expiresAt !== null && c.expiresAt.getTime() - now < windowMs;
+}
+
+/** A failure in the last 30 s that no success has superseded. */
+export function inBackoff(c: Pick<Connection, 'refreshFailedAt' | 'refreshedAt'>, now: number): boolean {
+    if (!c.refreshFailedAt) return false;
+    if (c.refreshedAt && c.refreshedAt > c.refreshFailedAt) return false;
+    return now - c.refreshFailedAt.getTime() < REFRESH_BACKOFF_MS;
+}

@@ -1,0 +1,164 @@
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Egress } from '../egress/egress.ts';
+import type { Catalogue } from '../providers/catalogue.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
+import type { Connection, ConnectionStore } from '../connections/store.ts';
+import type { IntegrationStore, Integration } from '../integrations/store.ts';
+import type { StoredCredentials } from '../connections/credentials.ts';
+import { ApiError, fail } from '../http/errors.ts';
+import { requestToken, TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
+import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
+import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isExpiring } from './policy.ts';
+
+export interface RefreshDeps {
+    db: Db;
+    log: Logger;
+    egress: Egress;
+    catalogue: Catalogue;
+    connections: ConnectionStore;
+    integrations: IntegrationStore;
+    now?: () => number;
+}
+
+export type RefreshOutcome = { kind: 'refreshed'; connection: Connection } | { kind: 'failed'; connection: Connection; error: { type: string; description: string } };
+
+/**
+ * Keeps OAuth credentials fresh with exactly one refresh in flight per connection across all instances:
+ * in-process single flight, then a database lock, a re-read under the lock, and a compare-and-swap write.
+ */
+export class Refresher {
+    private readonly deps: RefreshDeps;
+    private readonly inflight = new Map<string, Promise<Connection>>();
+    private readonly now: () => number;
+    /** Called after each refresh attempt (webhooks hook in here). */
+    onOutcome: ((outcome: RefreshOutcome) => void) | undefined;
+
+    constructor(deps: RefreshDeps) {
+        this.deps = deps;
+        this.now = deps.now ?? Date.now;
+    }
+
+    private windowFor(def: ProviderDefinition | undefined): number {
+        return def?.token_expiration_buffer !== undefined ? def.token_expiration_buffer * 1000 : DEFAULT_REFRESH_WINDOW_MS;
+    }
+
+    /** Returns the connection with usable credentials, refreshing when they expire soon or when forced. */
+    async fresh(conn: Connection, opts: { force?: boolean } = {}): Promise<Connection> {
+        const def = this.deps.catalogue.get(conn.provider);
+        const due = opts.force ? conn.authType === 'OAUTH2' || conn.authType === 'OAUTH2_CC' : isExpiring(conn, this.now(), this.windowFor(def));
+        if (!due) return conn;
+        if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
+        const key = `${conn.uuid}:${opts.force ? 'force' : 'due'}`;
+        let flight = this.inflight.get(key);
+        if (!flight) {
+            flight = this.refreshLocked(conn, opts.force ?? false).finally(() => this.inflight.delete(key));
+            this.inflight.set(key, flight);
+        }
+        return flight;
+    }
+
+    private async refreshLocked(seen: Connection, force: boolean): Promise<Connection> {
+        return this.deps.db.withLock(`switchboard:refresh:${seen.uuid}`, async () => {
+            const current = await this.deps.connections.getByUuid(seen.uuid);
+            if (!current) throw fail('unknown_connection');
+            // Someone refreshed while we waited for the lock: their result is the fresh one.
+            if (current.credentialsVersion !== seen.credentialsVersion) return current;
+            const def = this.deps.catalogue.get(current.provider);
+            if (!force && !isExpiring(current, this.now(), this.windowFor(def))) return current;
+            if (inBackoff(current, this.now())) {
+                throw fail('connection_refresh_backoff', { payload: { reason: current.refreshError } });
+            }
+            const integration = await this.integrationOf(current);
+            try {
+                const tokens = await this.exchange(current, integration, def);
+                const credentials = merge(current.credentials, tokens, new Date(this.now()));
+                const extra = pick(tokens, def?.token_response_metadata ?? []);
+                const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra);
+                const result = swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
+                this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
+                this.onOutcome?.({ kind: 'refreshed', connection: result });
+                return result;
+            } catch (err) {
+                return this.handleFailure(current, err);
+            }
+        });
+    }
+
+    private async integrationOf(c: Connection): Promise<Integration> {
+        const integration = await this.deps.integrations.get(c.environmentId, c.providerConfigKey);
+        if (!integration) throw fail('unknown_provider_config');
+        return integration;
+    }
+
+    private async exchange(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<TokenResponse> {
+        if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
+        const creds = c.credentials;
+        const tokenUrl = resolveTokenUrl(def, c.authType, c.connectionConfig, 'refresh');
+        if (creds.type === 'OAUTH2_CC') {
+            const params: Record<string, string> = { grant_type: 'client_credentials', ...(def.token_params ?? {}) };
+            return requestToken(this.deps.egress, tokenUrl, params, { clientId: creds.client_id, clientSecret: creds.client_secret, method: clientAuthFor(def) }, def.body_format === 'json' ? 'json' : 'form');
+        }
+        if (creds.type !== 'OAUTH2' || !creds.refresh_token) throw new TokenError('refresh_unavailable', 'The connection has no refresh token', 0);
+        const client = this.deps.integrations.credentials(integration);
+        const clientId = creds.config_override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
+        const clientSecret = creds.config_override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
+        if (!clientId || !clientSecret) throw new TokenError('missing_client_credentials', 'The integration has no client id or secret', 0);
+        // RFC 6749 §6 / RFC 9700 §4.14.2: no scope parameter, so a refresh never widens the grant.
+        const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: creds.refresh_token, ...(def.refresh_params ?? {}) };
+        return requestToken(this.deps.egress, tokenUrl, params, { clientId, clientSecret, method: clientAuthFor(def) }, def.body_format === 'json' ? 'json' : 'form');
+    }
+
+    private async handleFailure(current: Connection, err: unknown): Promise<Connection> {
+        if (err instanceof ApiError && err.code !== 'upstream_unreachable' && err.code !== 'upstream_timeout') throw err;
+        const tokenError = err instanceof TokenError ? err : undefined;
+        if (tokenError?.error === 'invalid_grant') {
+            // A refresh by another path may have rotated the token under us; the stored state is the truth.
+            const again = await this.deps.connections.getByUuid(current.uuid);
+            if (again && again.credentialsVersion !== current.credentialsVersion) return again;
+        }
+        const error = tokenError
+            ? { type: tokenError.error, description: tokenError.description }
+            : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
+        await this.deps.connections.recordRefreshFailure(current.uuid, error, tokenError?.error === 'invalid_grant' ? 'expired' : undefined);
+        await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
+        this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
+        const after = (await this.deps.connections.getByUuid(current.uuid)) ?? current;
+        this.onOutcome?.({ kind: 'failed', connection: after, error });
+        throw fail('refresh_token_external_error', {
+            status: tokenError && tokenError.status >= 500 ? 502 : 400,
+            message: `The provider refused to refresh the token: ${error.type}${error.description ? ` (${error.description})` : ''}`,
+            payload: { error: error.type, description: error.description }
+        });
+    }
+
+    /** One background pass: refreshes connections expiring within the window. Returns how many it tried. */
+    async refreshExpiring(limit = 100): Promise<number> {
+        const uuids = await this.deps.connections.listExpiring(new Date(this.now() + DEFAULT_REFRESH_WINDOW_MS), limit);
+        for (const uuid of uuids) {
+            const conn = await this.deps.connections.getByUuid(uuid);
+            if (!conn) continue;
+            await this.fresh(conn).catch((err: unknown) => this.deps.log.debug({ connection: uuid, err: (err as Error).message }, 'background refresh failed'));
+        }
+        return uuids.length;
+    }
+}
+
+/** New credentials from a token response; keeps the old refresh token when the provider sent none. */
+function merge(old: StoredCredentials, t: TokenResponse, now: Date): StoredCredentials {
+    const expires_at = expiryOf(t, now);
+    if (old.type === 'OAUTH2_CC') return { ...old, token: t.access_token, expires_at, raw: t };
+    const previous = old.type === 'OAUTH2' ? old : undefined;
+    return {
+        type: 'OAUTH2',
+        access_token: t.access_token,
+        refresh_token: typeof t.refresh_token === 'string' && t.refresh_token ? t.refresh_token : previous?.refresh_token,
+        expires_at,
+        raw: t,
+        config_override: previous?.config_override
+    };
+}
+
+function pick(t: TokenResponse, keys: string[]): Record<string, unknown> {
+    return Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
+}

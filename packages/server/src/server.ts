@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.ts';
+import type { Services } from './services.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import { openDatabase } from './storage/open.ts';
+import { Vault } from './vault/vault.ts';
+import { parseKey, makeKeyring, KeyError } from './vault/keys.ts';
+import { loadOrCreateKeyFile } from './vault/key-file.ts';
+import { loadCatalogue } from './providers/catalogue.ts';
+import { Environments } from './environments/environments.ts';
+import { IntegrationStore } from './integrations/store.ts';
+import { ConnectionStore } from './connections/store.ts';
+import { Refresher } from './refresh/refresher.ts';
+import { Egress } from './egress/egress.ts';
+import { buildApp } from './http/app.ts';
+import { integrationRoutes } from './integrations/routes.ts';
+import { connectionRoutes } from './connections/routes.ts';
+import { proxyRoutes } from './proxy/routes.ts';
+import { providerRoutes } from './providers/routes.ts';
+import { adminRoutes, healthRoutes } from './admin/routes.ts';
+import { ConfigError } from './config/config.ts';
+
+export interface Running {
+    app: FastifyInstance;
+    services: Services;
+    url: string;
+    close(): Promise<void>;
+}
+
+function openVault(config: Config, log: Logger): Vault {
+    try {
+        if (config.encryptionKey) {
+            return new Vault(makeKeyring(parseKey(config.encryptionKey), config.previousEncryptionKeys.map((k) => parseKey(k))));
+        }
+        const { keyring, created } = loadOrCreateKeyFile(config.keyFile!);
+        if (created) log.warn({ keyFile: config.keyFile }, 'generated an encryption key in the data folder (mode 0600); back it up, or set SWITCHBOARD_ENCRYPTION_KEY');
+        return new Vault(keyring);
+    } catch (err) {
+        if (err instanceof KeyError) throw new ConfigError(`${config.encryptionKey ? 'SWITCHBOARD_ENCRYPTION_KEY / SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS' : 'encryption key file'}: ${err.message}`);
+        throw err;
+    }
+}
+
+/** Builds every service from config, migrates, and starts listening. */
+export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
+    const log = opts.log ?? createLogger(config.logLevel);
+    const catalogue = loadCatalogue(config.providerFiles);
+    const vault = openVault(config, log);
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const environments = new Environments(db);
+    const { environment, generatedKey } = await environments.bootstrap(config.secretKey);
+    if (generatedKey) {
+        (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(
+            `\n  Switchboard generated the secret key of environment "${environment.name}". It is shown once; store it now:\n\n      ${generatedKey}\n\n  Use it as the SDK's secretKey (Authorization: Bearer ...), or set SWITCHBOARD_SECRET_KEY.\n`
+        );
+    }
+    const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
+    const integrations = new IntegrationStore(db, vault);
+    const connections = new ConnectionStore(db, vault);
+    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress };
+
+    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...proxyRoutes, ...adminRoutes]);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://127.0.0.1:${port}`;
+    log.info({ port, url, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+
+    // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
+    let timer: NodeJS.Timeout | undefined;
+    let stopping = false;
+    if (config.backgroundRefreshSeconds > 0) {
+        const tick = async () => {
+            await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
+            if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
+        };
+        timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
+    }
+
+    return {
+        app,
+        services,
+        url,
+        async close() {
+            stopping = true;
+            if (timer) clearTimeout(timer);
+            await app.close();
+            await egress.close();
+            await db.close();
+        }
+    };
+}

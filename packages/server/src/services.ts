@@ -1,0 +1,24 @@
+import type { Config } from './config/config.ts';
+import type { Db } from './storage/db.ts';
+import type { Logger } from './log/logger.ts';
+import type { Vault } from './vault/vault.ts';
+import type { Catalogue } from './providers/catalogue.ts';
+import type { Environments } from './environments/environments.ts';
+import type { IntegrationStore } from './integrations/store.ts';
+import type { ConnectionStore } from './connections/store.ts';
+import type { Refresher } from './refresh/refresher.ts';
+import type { Egress } from './egress/egress.ts';
+
+/** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
+export interface Services {
+    config: Config;
+    db: Db;
+    log: Logger;
+    vault: Vault;
+    catalogue: Catalogue;
+    environments: Environments;
+    integrations: IntegrationStore;
+    connections: ConnectionStore;
+    refresher: Refresher;
+    egress: Egress;
+}

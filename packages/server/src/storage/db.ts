@@ -1,0 +1,39 @@
+/** The narrow storage interface every repository uses: same SQL on PGlite and PostgreSQL. */
+export interface Queryable {
+    query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Db extends Queryable {
+    readonly kind: 'pglite' | 'postgres';
+    /** Runs fn in one transaction; rolls back when it throws. */
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+    /**
+     * Runs fn while holding a lock named `key` that is exclusive across every instance sharing the database.
+     * PostgreSQL: a session advisory lock on a dedicated pooled connection (released by the server if we crash).
+     * PGlite: the data folder can only be opened by one process, so an in-process lock is the whole story.
+     */
+    withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+    /** Runs multi-statement SQL (migrations). */
+    exec(sql: string): Promise<void>;
+    close(): Promise<void>;
+}
+
+/** A keyed in-process mutex: callers with the same key run one at a time, in arrival order. */
+export class KeyedMutex {
+    private readonly tails = new Map<string, Promise<void>>();
+
+    async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+        const previous = this.tails.get(key) ?? Promise.resolve();
+        let release!: () => void;
+        const mine = new Promise<void>((r) => (release = r));
+        const tail = previous.then(() => mine);
+        this.tails.set(key, tail);
+        await previous;
+        try {
+            return await fn();
+        } finally {
+            release();
+            if (this.tails.get(key) === tail) this.tails.delete(key);
+        }
+    }
+}
