@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
 import { ApiError, fail } from './errors.ts';
+import { VaultError } from '../vault/vault.ts';
 import { registerRoute, type RouteDef } from './route.ts';
 import type { Services } from '../services.ts';
 
@@ -68,7 +69,7 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
         req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
     });
 
-    app.setErrorHandler(async (error: FastifyError | ApiError, req, reply) => {
+    app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {
         const apiError = toApiError(error);
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
         if (apiError.headers) reply.headers(apiError.headers);
@@ -83,8 +84,9 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
     return app;
 }
 
-function toApiError(error: FastifyError | ApiError): ApiError {
+function toApiError(error: FastifyError | ApiError | VaultError): ApiError {
     if (error instanceof ApiError) return error;
+    if (error instanceof VaultError) return fail('vault_error', { message: `A stored secret could not be decrypted (${error.code}): is the right SWITCHBOARD_ENCRYPTION_KEY configured?`, cause: error });
     switch (error.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
             return fail('payload_too_large');
