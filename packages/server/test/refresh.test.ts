@@ -244,3 +244,27 @@ describe('refresh across three instances sharing one PostgreSQL', () => {
         }
     });
 });
+
+describe('background refresher', () => {
+    it('refreshes idle connections that expire within 15 minutes', async () => {
+        const as = await startAuthServer();
+        const server = await startServer({ SWITCHBOARD_PROVIDERS: providersFor(as), SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: '1' });
+        try {
+            const nango = new Nango({ host: server.url, secretKey: server.secretKey });
+            await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+            const idle = await as.mintGrant();
+            const later = await as.mintGrant();
+            await importConnection(server, 'oidc', 'idle', idle, 5 * 60 * 1000);
+            await importConnection(server, 'oidc', 'later', later, 60 * 60 * 1000);
+            const deadline = Date.now() + 20_000;
+            while (as.counts.refresh < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+            assert.equal(as.counts.refresh, 1, 'only the connection expiring soon was refreshed');
+            assert.equal(await as.isRefreshTokenActive(idle.refreshToken), false);
+            assert.equal(await as.isRefreshTokenActive(later.refreshToken), true);
+        } finally {
+            await server.stop();
+            await as.close();
+            removeDir(server.dataDir);
+        }
+    });
+});
