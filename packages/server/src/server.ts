@@ -3,6 +3,7 @@ import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { openDatabase } from './storage/open.ts';
+import { ReadCache } from './storage/read-cache.ts';
 import { Vault } from './vault/vault.ts';
 import { parseKey, makeKeyring, KeyError } from './vault/keys.ts';
 import { loadOrCreateKeyFile } from './vault/key-file.ts';
@@ -55,8 +56,11 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         );
     }
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
-    const integrations = new IntegrationStore(db, vault);
-    const connections = new ConnectionStore(db, vault);
+    // Proxy lookups are served from memory; writes invalidate on every instance through LISTEN/NOTIFY.
+    const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });
+    await cache.start();
+    const integrations = new IntegrationStore(db, vault, cache);
+    const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
     const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress };
 

@@ -243,6 +243,24 @@ describe('refresh across three instances sharing one PostgreSQL', () => {
             for (const r of results) assert.equal(r.data.sub, 'user-1');
         }
     });
+
+    it('a connection deleted on one instance stops working on the others (cache invalidated over LISTEN/NOTIFY)', async () => {
+        const grant = await as.mintGrant();
+        await importConnection(servers[0]!, 'oidc', 'gone', grant, 3_600_000);
+        const [a, b] = servers.map((s) => new Nango({ host: s.url, secretKey: s.secretKey }));
+        assert.equal((await me(b!, 'gone')).data.sub, 'user-1');
+        await a!.deleteConnection('oidc', 'gone');
+        // Well under the cache's 10 s expiry: only a notification can explain the miss.
+        let code: string | undefined;
+        for (let i = 0; i < 20 && code === undefined; i++) {
+            code = await me(b!, 'gone').then(
+                () => undefined,
+                (err: { response?: { data: { error: { code: string } } } }) => err.response?.data.error.code
+            );
+            if (code === undefined) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(code, 'unknown_connection');
+    });
 });
 
 describe('background refresher', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
+import type { ReadCache } from '../storage/read-cache.ts';
 import type { Vault } from '../vault/vault.ts';
 import { expiresAtOf, type StoredCredentials } from './credentials.ts';
 import type { EndUser } from './schemas.ts';
@@ -93,10 +94,17 @@ export interface NewConnection {
 export class ConnectionStore {
     private readonly db: Db;
     private readonly vault: Vault;
+    private readonly cache: ReadCache<unknown> | undefined;
 
-    constructor(db: Db, vault: Vault) {
+    /** With a cache, get() is served from memory and every write invalidates across instances. */
+    constructor(db: Db, vault: Vault, cache?: ReadCache<unknown>) {
         this.db = db;
         this.vault = vault;
+        this.cache = cache;
+    }
+
+    private async changed(...tags: string[]): Promise<void> {
+        if (this.cache) for (const t of tags) await this.cache.invalidate(t);
     }
 
     private summary(r: Row): ConnectionSummary {
@@ -130,12 +138,18 @@ export class ConnectionStore {
     }
 
     async get(environmentId: number, providerConfigKey: string, connectionId: string): Promise<Connection | undefined> {
+        const key = `conn:${environmentId}:${providerConfigKey}:${connectionId}`;
+        const hit = this.cache?.get(key) as Connection | undefined;
+        if (hit) return hit;
+        const generation = this.cache?.generation ?? 0;
         const [row] = await this.db.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = $3`, [
             environmentId,
             providerConfigKey,
             connectionId
         ]);
-        return row && this.full(row);
+        const conn = row && this.full(row);
+        if (conn) this.cache?.set(key, conn, [`conn:${conn.uuid}`, `int:${conn.integrationId}`, `cid:${environmentId}:${connectionId}`], generation);
+        return conn;
     }
 
     async getByUuid(uuid: string, q: Queryable = this.db): Promise<Connection | undefined> {
@@ -199,6 +213,9 @@ export class ConnectionStore {
                 );
             }
             return { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
+        }).then(async (out) => {
+            await this.changed(`conn:${out.connection.uuid}`);
+            return out;
         });
     }
 
@@ -214,7 +231,9 @@ export class ConnectionStore {
              WHERE uuid = $1 AND credentials_version = $2 RETURNING uuid`,
             [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra)]
         );
-        return row ? this.getByUuid(uuid) : undefined;
+        if (!row) return undefined;
+        await this.changed(`conn:${uuid}`);
+        return this.getByUuid(uuid);
     }
 
     async recordRefreshFailure(uuid: string, error: { type: string; description: string }, status: ConnectionStatus | undefined): Promise<void> {
@@ -222,6 +241,7 @@ export class ConnectionStore {
             `UPDATE connections SET refresh_failed_at = now(), refresh_error = $2::jsonb, status = COALESCE($3, status), updated_at = now() WHERE uuid = $1`,
             [uuid, JSON.stringify(error), status ?? null]
         );
+        await this.changed(`conn:${uuid}`);
     }
 
     async touchFetched(uuid: string): Promise<void> {
@@ -236,6 +256,7 @@ export class ConnectionStore {
              WHERE uuid = $1`,
             [uuid, p.endUser ? JSON.stringify(p.endUser) : null, p.tags ? JSON.stringify(p.tags) : null, p.webhookUrlOverride ?? null]
         );
+        await this.changed(`conn:${uuid}`);
     }
 
     /** Sets (or shallow-merges) metadata on every listed connection, or on none if one is missing. */
@@ -254,11 +275,15 @@ export class ConnectionStore {
                 [environmentId, providerConfigKey, connectionIds, JSON.stringify(metadata)]
             );
             return [];
+        }).then(async (missing) => {
+            if (!missing.length) await this.changed(...connectionIds.map((id) => `cid:${environmentId}:${id}`));
+            return missing;
         });
     }
 
     async delete(uuid: string): Promise<void> {
         await this.db.query('DELETE FROM connections WHERE uuid = $1', [uuid]);
+        await this.changed(`conn:${uuid}`);
     }
 
     /** OAuth connections that expire before `before` and are not in refresh backoff, oldest expiry first. */
@@ -283,6 +308,7 @@ export class ConnectionStore {
             await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [r.uuid, ct, r.credentials]);
             n++;
         }
+        await this.changed('*');
         return n;
     }
 

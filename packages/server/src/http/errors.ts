@@ -29,6 +29,7 @@ export const errorCodes = {
     upstream_unreachable: { status: 502, message: 'The provider could not be reached' },
     upstream_timeout: { status: 504, message: 'The provider did not answer in time' },
     upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
+    client_closed_request: { status: 499, message: 'The client closed the connection before the response' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }

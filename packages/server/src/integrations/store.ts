@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
+import type { ReadCache } from '../storage/read-cache.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { IntegrationCredentials } from './schemas.ts';
 
@@ -69,10 +70,13 @@ const ownerOf = (uuid: string) => `integration:${uuid}`;
 export class IntegrationStore {
     private readonly db: Db;
     private readonly vault: Vault;
+    private readonly cache: ReadCache<unknown> | undefined;
 
-    constructor(db: Db, vault: Vault) {
+    /** With a cache, get() is served from memory; updates and deletes invalidate it (and the integration's connections) everywhere. */
+    constructor(db: Db, vault: Vault, cache?: ReadCache<unknown>) {
         this.db = db;
         this.vault = vault;
+        this.cache = cache;
     }
 
     credentials(integration: Integration): IntegrationCredentials | null {
@@ -81,8 +85,14 @@ export class IntegrationStore {
     }
 
     async get(environmentId: number, uniqueKey: string, q: Queryable = this.db): Promise<Integration | undefined> {
+        const key = `int:${environmentId}:${uniqueKey}`;
+        const cached = q === this.db ? (this.cache?.get(key) as Integration | undefined) : undefined;
+        if (cached) return cached;
+        const generation = this.cache?.generation ?? 0;
         const [row] = await q.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND unique_key = $2`, [environmentId, uniqueKey]);
-        return row && toIntegration(row);
+        const integration = row && toIntegration(row);
+        if (integration && q === this.db) this.cache?.set(key, integration, [`int:${integration.id}`], generation);
+        return integration;
     }
 
     async list(environmentId: number): Promise<Integration[]> {
@@ -122,6 +132,7 @@ export class IntegrationStore {
                     JSON.stringify(patch.custom ?? existing.custom)
                 ]
             );
+            await this.cache?.invalidate(`int:${existing.id}`);
             return toIntegration(row!);
         } catch (err) {
             if ((err as { code?: string }).code === '23505') return 'conflict';
@@ -131,6 +142,7 @@ export class IntegrationStore {
 
     async delete(id: number): Promise<void> {
         await this.db.query('DELETE FROM integrations WHERE id = $1', [id]);
+        await this.cache?.invalidate(`int:${id}`);
     }
 
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
@@ -143,6 +155,7 @@ export class IntegrationStore {
             await this.db.query('UPDATE integrations SET credentials = $2 WHERE id = $1 AND credentials = $3', [r.id, ct, r.credentials]);
             n++;
         }
+        await this.cache?.invalidate('*');
         return n;
     }
 }

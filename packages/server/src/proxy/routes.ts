@@ -39,8 +39,9 @@ export const proxyRoutes = [
             if (!appHeaders['content-type'] && req.headers['content-type']) appHeaders['content-type'] = req.headers['content-type'];
             const body = Buffer.isBuffer(req.body) ? req.body : undefined;
             const abort = new AbortController();
-            req.raw.once('close', () => {
-                if (!reply.sent || !reply.raw.writableEnded) abort.abort();
+            // The app hung up before we answered: stop the upstream call instead of finishing it for nobody.
+            reply.raw.once('close', () => {
+                if (!reply.raw.writableFinished) abort.abort();
             });
             const res = await forward(s, connection, {
                 method: req.method,
@@ -52,6 +53,8 @@ export const proxyRoutes = [
                 def,
                 integration,
                 signal: abort.signal
+            }).catch((err: unknown) => {
+                throw abort.signal.aborted ? fail('client_closed_request', { cause: err }) : err;
             });
 
             reply.code(res.statusCode);

@@ -13,6 +13,12 @@ export interface Db extends Queryable {
      * PGlite: the data folder can only be opened by one process, so an in-process lock is the whole story.
      */
     withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+    /**
+     * Cross-instance signals (PostgreSQL LISTEN/NOTIFY; in-process with PGlite, which one process owns).
+     * Used to invalidate read caches; delivery is best effort, so caches also expire on their own.
+     */
+    notify(channel: string, payload: string): Promise<void>;
+    listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
     /** Runs multi-statement SQL (migrations). */
     exec(sql: string): Promise<void>;
     close(): Promise<void>;
@@ -35,5 +41,18 @@ export class KeyedMutex {
             release();
             if (this.tails.get(key) === tail) this.tails.delete(key);
         }
+    }
+}
+
+/** In-process fan-out of notifications (PGlite, and local delivery before the round trip on PostgreSQL). */
+export class LocalBus {
+    private readonly listeners = new Map<string, Array<(payload: string) => void>>();
+
+    on(channel: string, fn: (payload: string) => void): void {
+        this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), fn]);
+    }
+
+    emit(channel: string, payload: string): void {
+        for (const fn of this.listeners.get(channel) ?? []) fn(payload);
     }
 }

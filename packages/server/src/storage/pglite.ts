@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyedMutex, type Db, type Queryable } from './db.ts';
+import { KeyedMutex, LocalBus, type Db, type Queryable } from './db.ts';
 
 /** Embedded PostgreSQL (WebAssembly) in `dataDir/pgdata`; `memory://` keeps it in memory (tests). */
 export async function openPglite(dataDir: string | 'memory://'): Promise<Db> {
@@ -19,11 +19,14 @@ export async function openPglite(dataDir: string | 'memory://'): Promise<Db> {
         }
     });
     const base = asQueryable(pg);
+    const bus = new LocalBus();
     return {
         kind: 'pglite',
         query: base.query,
         transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
         withLock: (key, fn) => mutex.run(key, fn),
+        notify: async (channel, payload) => bus.emit(channel, payload),
+        listen: async (channel, fn) => bus.on(channel, fn),
         exec: async (sql) => {
             await pg.exec(sql);
         },

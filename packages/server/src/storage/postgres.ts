@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Db, type Queryable } from './db.ts';
+import { LocalBus, type Db, type Queryable } from './db.ts';
 
 /** PostgreSQL through a pool; any number of instances may share it. */
 export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
@@ -14,6 +14,23 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         }
     });
     const base = asQueryable(pool);
+    const bus = new LocalBus();
+    const channels = new Set<string>();
+    // One dedicated connection receives notifications; on loss, listeners get '*' (drop everything) and it reconnects.
+    let listener: pg.Client | undefined;
+    let closed = false;
+    const connectListener = async (): Promise<void> => {
+        const client = new pg.Client({ connectionString: url, application_name: 'switchboard-listen' });
+        client.on('notification', (n) => bus.emit(n.channel, n.payload ?? ''));
+        client.on('error', () => {
+            if (listener === client) listener = undefined;
+            for (const c of channels) bus.emit(c, '*');
+            if (!closed) setTimeout(() => void connectListener().catch(() => undefined), 1000).unref();
+        });
+        await client.connect();
+        for (const c of channels) await client.query(`LISTEN "${c}"`);
+        listener = client;
+    };
     return {
         kind: 'postgres',
         query: base.query,
@@ -43,9 +60,23 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
                 client.release();
             }
         },
+        async notify(channel, payload) {
+            await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+        },
+        async listen(channel, fn) {
+            if (!/^[a-z_]+$/.test(channel)) throw new Error(`invalid channel ${channel}`);
+            bus.on(channel, fn);
+            channels.add(channel);
+            if (!listener) await connectListener();
+            else await listener.query(`LISTEN "${channel}"`);
+        },
         exec: async (sql) => {
             await pool.query(sql);
         },
-        close: () => pool.end()
+        async close() {
+            closed = true;
+            await listener?.end().catch(() => undefined);
+            await pool.end();
+        }
     };
 }
