@@ -51,6 +51,7 @@ export class Environments {
         const hash = hashKey(secretKey);
         const cached = this.byKeyHash.get(hash);
         if (cached) return cached;
+        if (this.byKeyHash.size > 1000) this.byKeyHash.clear();
         const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE secret_key_hash = $1', [hash]);
         if (row) this.byKeyHash.set(hash, { id: row.id, uuid: row.uuid, name: row.name });
         return row;

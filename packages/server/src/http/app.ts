@@ -38,6 +38,12 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
         genReqId: () => randomUUID(),
         // One line per request from our onResponse hook instead of Fastify's two.
         logController: new Fastify.LogController({ disableRequestLogging: true }),
+        // pino serialises (and redacts) a child's bindings when it is created; most requests never log, so
+        // create the per-request child on first use only.
+        childLoggerFactory: (logger, bindings, opts) => {
+            let child: FastifyBaseLogger | undefined;
+            return new Proxy(logger, { get: (_t, prop) => Reflect.get((child ??= logger.child(bindings, opts)), prop) });
+        },
         return503OnClosing: true,
         forceCloseConnections: true
     });
@@ -65,8 +71,9 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
     // Everything else arrives as bytes: the proxy forwards them, JSON routes reject them with 415 above.
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+    const logRequests = services.log.isLevelEnabled('info');
     app.addHook('onResponse', async (req, reply) => {
-        req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+        if (logRequests) req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
     });
 
     app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {

@@ -8,6 +8,8 @@ import { forward } from './forward.ts';
 const successHeaders = ['content-type', 'content-encoding', 'content-disposition', 'content-length', 'mcp-session-id', 'x-request-id', 'x-correlation-id'];
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer']);
 
+const SMALL_BODY_BYTES = 64 * 1024;
+
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT'] as const;
 
 export const proxyRoutes = [
@@ -67,6 +69,9 @@ export const proxyRoutes = [
                 res.body.resume();
                 return reply.send();
             }
+            // Small bodies of known length go out in one write; the rest (and chunked/unknown length) stream.
+            const length = Number(res.headers['content-length'] ?? NaN);
+            if (length <= SMALL_BODY_BYTES) return reply.send(Buffer.from(await res.body.arrayBuffer()));
             return reply.send(res.body);
         }
     })
