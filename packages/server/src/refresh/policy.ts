@@ -19,3 +19,8 @@ export function inBackoff(c: Pick<Connection, 'refreshFailedAt' | 'refreshedAt'>
     if (c.refreshedAt && c.refreshedAt > c.refreshFailedAt) return false;
     return now - c.refreshFailedAt.getTime() < REFRESH_BACKOFF_MS;
 }
+
+/** Due for renewal: expiring soon, or a client-credentials connection that has no token yet. */
+export function isDue(c: Pick<Connection, 'expiresAt' | 'authType' | 'credentials'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
+    return isExpiring(c, now, windowMs) || (c.credentials.type === 'OAUTH2_CC' && !c.credentials.token);
+}

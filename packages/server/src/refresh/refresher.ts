@@ -9,7 +9,7 @@ import type { StoredCredentials } from '../connections/credentials.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import { requestToken, TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
-import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isExpiring } from './policy.ts';
+import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue } from './policy.ts';
 
 export interface RefreshDeps {
     db: Db;
@@ -46,7 +46,7 @@ export class Refresher {
     /** Returns the connection with usable credentials, refreshing when they expire soon or when forced. */
     async fresh(conn: Connection, opts: { force?: boolean } = {}): Promise<Connection> {
         const def = this.deps.catalogue.get(conn.provider);
-        const due = opts.force ? conn.authType === 'OAUTH2' || conn.authType === 'OAUTH2_CC' : isExpiring(conn, this.now(), this.windowFor(def));
+        const due = opts.force ? conn.authType === 'OAUTH2' || conn.authType === 'OAUTH2_CC' : isDue(conn, this.now(), this.windowFor(def));
         if (!due) return conn;
         if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
         const key = `${conn.uuid}:${opts.force ? 'force' : 'due'}`;
@@ -65,7 +65,7 @@ export class Refresher {
             // Someone refreshed while we waited for the lock: their result is the fresh one.
             if (current.credentialsVersion !== seen.credentialsVersion) return current;
             const def = this.deps.catalogue.get(current.provider);
-            if (!force && !isExpiring(current, this.now(), this.windowFor(def))) return current;
+            if (!force && !isDue(current, this.now(), this.windowFor(def))) return current;
             if (inBackoff(current, this.now())) {
                 throw fail('connection_refresh_backoff', { payload: { reason: current.refreshError } });
             }
