@@ -20,6 +20,8 @@ import { proxyRoutes } from './proxy/routes.ts';
 import { providerRoutes } from './providers/routes.ts';
 import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
+import { ConnectSessionStore } from './connect/sessions.ts';
+import { connectRoutes } from './connect/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -62,13 +64,15 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress };
+    const connectSessions = new ConnectSessionStore(db);
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions };
 
-    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...proxyRoutes, ...adminRoutes]);
+    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...proxyRoutes, ...adminRoutes]);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://127.0.0.1:${port}`;
+    if (!config.serverUrl) config.serverUrl = `http://localhost:${port}`;
     log.info({ port, url, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
@@ -77,6 +81,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     if (config.backgroundRefreshSeconds > 0) {
         const tick = async () => {
             await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
+            await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };
         timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();

@@ -8,6 +8,7 @@ import type { IntegrationStore } from './integrations/store.ts';
 import type { ConnectionStore } from './connections/store.ts';
 import type { Refresher } from './refresh/refresher.ts';
 import type { Egress } from './egress/egress.ts';
+import type { ConnectSessionStore } from './connect/sessions.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -21,4 +22,5 @@ export interface Services {
     connections: ConnectionStore;
     refresher: Refresher;
     egress: Egress;
+    connectSessions: ConnectSessionStore;
 }

@@ -36,7 +36,7 @@ export interface Config {
     /** Set when the vault key lives in the data folder (embedded mode without SWITCHBOARD_ENCRYPTION_KEY). */
     keyFile: string | undefined;
     databaseUrl: string | undefined;
-    /** Public base URL without a trailing slash. */
+    /** Public base URL without a trailing slash ('' until start() knows the port when PORT=0). */
     serverUrl: string;
     providerFiles: string[];
     allowPrivateEgress: boolean;
@@ -66,8 +66,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (e.SWITCHBOARD_DATABASE_URL && !e.SWITCHBOARD_ENCRYPTION_KEY) {
         throw new ConfigError('SWITCHBOARD_ENCRYPTION_KEY: required when SWITCHBOARD_DATABASE_URL is set (the key must not live beside a shared database)');
     }
-    const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-    assertSafePublicUrl(serverUrl);
+    // With PORT=0 the real port is known only after listening; start() fills the default in then.
+    const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? (e.PORT === 0 ? '' : `http://localhost:${e.PORT}`)).replace(/\/+$/, '');
+    if (serverUrl) assertSafePublicUrl(serverUrl);
     return {
         port: e.PORT,
         host: e.HOST,

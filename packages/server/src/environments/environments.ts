@@ -46,6 +46,11 @@ export class Environments {
         });
     }
 
+    async byId(id: number): Promise<Environment | undefined> {
+        const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE id = $1', [id]);
+        return row;
+    }
+
     /** Resolves a secret key to its environment, or undefined. */
     async authenticate(secretKey: string): Promise<Environment | undefined> {
         const hash = hashKey(secretKey);

@@ -14,6 +14,8 @@ export const errorCodes = {
     missing_auth_header: { status: 401, message: 'Authentication failed: the Authorization header is missing' },
     malformed_auth_header: { status: 401, message: 'Authentication failed: the Authorization header must be "Bearer <secret key>"' },
     unknown_account: { status: 401, message: 'Authentication failed: the secret key is unknown' },
+    invalid_connect_session_token_format: { status: 401, message: 'The connect session token is malformed' },
+    unknown_connect_session_token: { status: 401, message: 'The connect session token is unknown or expired' },
     not_found: { status: 404, message: 'Not found' },
     route_not_found: { status: 404, message: 'No such route' },
     unknown_provider: { status: 404, message: 'Unknown provider' },

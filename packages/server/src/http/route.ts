@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { ApiError, fail, type ErrorIssue } from './errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
+import { isSessionTokenFormat, SESSION_PREFIX, type ConnectSession } from '../connect/sessions.ts';
 
-export type AuthMode = 'secret' | 'public';
+export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'public';
 
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -15,6 +16,8 @@ export interface RouteInput<P, Q, B, H> {
     body: B;
     headers: H;
     env: Environment;
+    /** Set when the caller authenticated with a connect session token. */
+    session: ConnectSession | undefined;
     req: FastifyRequest;
     reply: FastifyReply;
 }
@@ -64,6 +67,31 @@ export async function authenticateSecret(req: FastifyRequest, services: Services
     return env;
 }
 
+/**
+ * Resolves a connect session token (Bearer). A token with the session prefix is never retried as a secret key
+ * (nango-api.md §0.2).
+ */
+export async function authenticateSession(token: string, services: Services): Promise<{ env: Environment; session: ConnectSession }> {
+    if (!isSessionTokenFormat(token)) throw fail('invalid_connect_session_token_format');
+    const session = await services.connectSessions.find(token);
+    if (!session) throw fail('unknown_connect_session_token');
+    const env = await services.environments.byId(session.environmentId);
+    if (!env) throw fail('unknown_connect_session_token');
+    return { env, session };
+}
+
+async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<{ env: Environment; session: ConnectSession | undefined }> {
+    if (mode === 'public') return { env: noEnvironment, session: undefined };
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const looksLikeSession = bearer?.startsWith(SESSION_PREFIX) ?? false;
+    if (mode === 'session' || (mode === 'secret_or_session' && looksLikeSession)) {
+        if (!req.headers.authorization) throw fail('missing_auth_header');
+        if (!bearer) throw fail('malformed_auth_header');
+        return authenticateSession(bearer, services);
+    }
+    return { env: await authenticateSecret(req, services), session: undefined };
+}
+
 // Routes without auth still need an environment for shared code paths; public routes resolve theirs explicitly.
 const noEnvironment: Environment = { id: 0, uuid: '00000000-0000-0000-0000-000000000000', name: '' };
 
@@ -75,13 +103,14 @@ export function registerRoute(app: FastifyInstance, services: Services, def: Rou
             url,
             config: { rawBody: def.rawBody ?? false },
             handler: async (req, reply) => {
-                const env = def.auth === 'secret' ? await authenticateSecret(req, services) : noEnvironment;
+                const { env, session } = await authenticate(def.auth, req, services);
                 const input = {
                     params: parse(def.params, req.params, 'invalid_uri_params'),
                     query: parse(def.query, req.query, 'invalid_query_params'),
                     headers: parse(def.headers, req.headers, 'invalid_headers'),
                     body: parse(def.body, req.body, 'invalid_body'),
                     env,
+                    session,
                     req,
                     reply
                 };

@@ -40,9 +40,13 @@ export const integrationRoutes = [
     defineRoute({
         method: 'GET',
         url: '/integrations',
-        auth: 'secret',
+        auth: 'secret_or_session',
         query: emptyQuery,
-        handler: async ({ env }, s) => ({ data: (await s.integrations.list(env.id)).map((i) => fmt(s, env.uuid, i)) })
+        handler: async ({ env, session }, s) => {
+            const allowed = session?.allowedIntegrations;
+            const list = (await s.integrations.list(env.id)).filter((i) => !allowed || allowed.includes(i.uniqueKey));
+            return { data: list.map((i) => fmt(s, env.uuid, i)) };
+        }
     }),
     defineRoute({
         method: 'GET',

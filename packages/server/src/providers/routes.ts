@@ -8,7 +8,7 @@ export const providerRoutes = [
     defineRoute({
         method: 'GET',
         url: '/providers',
-        auth: 'secret',
+        auth: 'secret_or_session',
         query: z.object({ search: z.string().max(255).regex(/^[a-zA-Z0-9_ -]*$/).optional() }).strict(),
         handler: async ({ query }, s) => {
             const needle = query.search?.toLowerCase();
@@ -22,7 +22,7 @@ export const providerRoutes = [
     defineRoute({
         method: 'GET',
         url: '/providers/:provider',
-        auth: 'secret',
+        auth: 'secret_or_session',
         params: z.object({ provider: providerNameSchema }).strict(),
         query: z.object({}).strict(),
         handler: async ({ params }, s) => {
