@@ -1,6 +1,7 @@
 import { loadConfig, ConfigError } from './config/config.ts';
 import { start } from './server.ts';
 import { CatalogueError } from './providers/catalogue.ts';
+import { DataDirLockedError } from './storage/pglite.ts';
 
 // The only place that reads process.env.
 try {
@@ -16,7 +17,7 @@ try {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (err) {
-    if (err instanceof ConfigError || err instanceof CatalogueError) {
+    if (err instanceof ConfigError || err instanceof CatalogueError || err instanceof DataDirLockedError) {
         process.stderr.write(`switchboard: configuration error: ${err.message}\n`);
         process.exit(78);
     }

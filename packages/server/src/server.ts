@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -35,6 +37,12 @@ function openVault(config: Config, log: Logger): Vault {
         if (config.encryptionKey) {
             return new Vault(makeKeyring(parseKey(config.encryptionKey), config.previousEncryptionKeys.map((k) => parseKey(k))));
         }
+        // A data folder whose key file is gone holds secrets no new key can read: refuse rather than start
+        // writing under a key the old data (and its backups) do not have.
+        const hasData = existsSync(join(config.dataDir, 'pgdata'));
+        if (hasData && !existsSync(config.keyFile!)) {
+            throw new ConfigError(`encryption key file ${config.keyFile} is missing but ${config.dataDir} holds encrypted data: restore the key file, or set SWITCHBOARD_ENCRYPTION_KEY`);
+        }
         const { keyring, created } = loadOrCreateKeyFile(config.keyFile!);
         if (created) log.warn({ keyFile: config.keyFile }, 'generated an encryption key in the data folder (mode 0600); back it up, or set SWITCHBOARD_ENCRYPTION_KEY');
         return new Vault(keyring);
@@ -50,7 +58,11 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const catalogue = loadCatalogue(config.providerFiles);
     const vault = openVault(config, log);
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    const environments = new Environments(db);
+    // Hot lookups (secret keys, integrations, connections) are served from memory; writes invalidate on every
+    // instance through LISTEN/NOTIFY.
+    const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });
+    await cache.start();
+    const environments = new Environments(db, cache);
     const { environment, generatedKey } = await environments.bootstrap(config.secretKey);
     if (generatedKey) {
         (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(
@@ -58,9 +70,6 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         );
     }
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
-    // Proxy lookups are served from memory; writes invalidate on every instance through LISTEN/NOTIFY.
-    const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });
-    await cache.start();
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import type { ReadCache } from '../storage/read-cache.ts';
 
 export interface Environment {
     id: number;
@@ -14,11 +15,13 @@ function hashKey(key: string): string {
 /** Environments and their secret keys (stored only as SHA-256 hashes). */
 export class Environments {
     private readonly db: Db;
-    // Key hash → environment. Keys change only through bootstrap, so a process-local cache is exact.
-    private readonly byKeyHash = new Map<string, Environment>();
+    // Key hash → environment, shared with other instances' invalidations: a key replaced by one instance's
+    // bootstrap stops working on every instance.
+    private readonly cache: ReadCache<unknown> | undefined;
 
-    constructor(db: Db) {
+    constructor(db: Db, cache?: ReadCache<unknown>) {
         this.db = db;
+        this.cache = cache;
     }
 
     /**
@@ -40,6 +43,7 @@ export class Environments {
                 );
             } else if (secretKey && env.secret_key_hash !== hashKey(secretKey)) {
                 await this.db.query('UPDATE environments SET secret_key_hash = $1 WHERE id = $2', [hashKey(secretKey), env.id]);
+                await this.cache?.invalidate(`env:${env.id}`);
             }
             const environment = { id: env!.id, uuid: env!.uuid, name: env!.name };
             return { environment, generatedKey };
@@ -54,11 +58,13 @@ export class Environments {
     /** Resolves a secret key to its environment, or undefined. */
     async authenticate(secretKey: string): Promise<Environment | undefined> {
         const hash = hashKey(secretKey);
-        const cached = this.byKeyHash.get(hash);
+        const cached = this.cache?.get(`key:${hash}`) as Environment | undefined;
         if (cached) return cached;
-        if (this.byKeyHash.size > 1000) this.byKeyHash.clear();
+        const generation = this.cache?.generation ?? 0;
         const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE secret_key_hash = $1', [hash]);
-        if (row) this.byKeyHash.set(hash, { id: row.id, uuid: row.uuid, name: row.name });
-        return row;
+        if (!row) return undefined;
+        const env = { id: row.id, uuid: row.uuid, name: row.name };
+        this.cache?.set(`key:${hash}`, env, [`env:${env.id}`], generation);
+        return env;
     }
 }

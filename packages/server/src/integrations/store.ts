@@ -146,12 +146,18 @@ export class IntegrationStore {
     }
 
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
-    async reencryptAll(): Promise<number> {
+    async reencryptAll(failed: string[] = []): Promise<number> {
         const rows = await this.db.query<{ id: number; uuid: string; credentials: string }>('SELECT id, uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
         let n = 0;
         for (const r of rows) {
             if (!this.vault.needsRotation(r.credentials)) continue;
-            const ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
+            let ct: string;
+            try {
+                ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
+            } catch {
+                failed.push(r.uuid);
+                continue;
+            }
             await this.db.query('UPDATE integrations SET credentials = $2 WHERE id = $1 AND credentials = $3', [r.id, ct, r.credentials]);
             n++;
         }

@@ -1,9 +1,18 @@
 import pg from 'pg';
 import { LocalBus, type Db, type Queryable } from './db.ts';
 
+const ignore = () => undefined;
+
 /** PostgreSQL through a pool; any number of instances may share it. */
 export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
     const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'switchboard' });
+    // Lock holders get their own pool: a holder's fn queries through `pool`, so sharing one would let
+    // poolSize concurrent holders wait forever for a connection only they could return.
+    const lockPool = new pg.Pool({ connectionString: url, max: Math.max(2, poolSize), application_name: 'switchboard' });
+    // An idle client whose session the server ends (restart, failover) emits 'error'; the pool drops it, and the
+    // next query opens a new one. Without a listener that event would end the process.
+    pool.on('error', ignore);
+    lockPool.on('error', ignore);
     // Fail at boot, naming the cause, rather than on the first request.
     const probe = await pool.connect();
     probe.release();
@@ -16,20 +25,37 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
     const base = asQueryable(pool);
     const bus = new LocalBus();
     const channels = new Set<string>();
-    // One dedicated connection receives notifications; on loss, listeners get '*' (drop everything) and it reconnects.
+    // One dedicated connection receives notifications. When it is lost, listeners get '*' (drop everything)
+    // and it reconnects with backoff until it succeeds.
     let listener: pg.Client | undefined;
     let closed = false;
     const connectListener = async (): Promise<void> => {
         const client = new pg.Client({ connectionString: url, application_name: 'switchboard-listen' });
         client.on('notification', (n) => bus.emit(n.channel, n.payload ?? ''));
         client.on('error', () => {
-            if (listener === client) listener = undefined;
+            if (listener !== client) return;
+            listener = undefined;
             for (const c of channels) bus.emit(c, '*');
-            if (!closed) setTimeout(() => void connectListener().catch(() => undefined), 1000).unref();
+            void reconnect(1000);
         });
-        await client.connect();
-        for (const c of channels) await client.query(`LISTEN "${c}"`);
+        try {
+            await client.connect();
+            for (const c of channels) await client.query(`LISTEN "${c}"`);
+        } catch (err) {
+            await client.end().catch(ignore);
+            throw err;
+        }
         listener = client;
+    };
+    const reconnect = async (delay: number): Promise<void> => {
+        await new Promise((r) => setTimeout(r, delay).unref());
+        if (closed || listener) return;
+        try {
+            await connectListener();
+            for (const c of channels) bus.emit(c, '*'); // notifications may have been missed while away
+        } catch {
+            void reconnect(Math.min(delay * 2, 30_000));
+        }
     };
     return {
         kind: 'postgres',
@@ -42,22 +68,28 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
                 await client.query('COMMIT');
                 return out;
             } catch (err) {
-                await client.query('ROLLBACK').catch(() => undefined);
+                await client.query('ROLLBACK').catch(ignore);
                 throw err;
             } finally {
                 client.release();
             }
         },
         async withLock(key, fn) {
-            const client = await pool.connect();
+            const client = await lockPool.connect();
+            // If the server ends this session while fn runs, the lock is released by the server; we only need
+            // to not crash, and to discard the client.
+            let broken: Error | undefined;
+            const onError = (err: Error) => (broken = err);
+            client.on('error', onError);
             let locked = false;
             try {
                 await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
                 locked = true;
                 return await fn();
             } finally {
-                if (locked) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
-                client.release();
+                if (locked && !broken) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err: Error) => (broken = err));
+                client.off('error', onError);
+                client.release(broken);
             }
         },
         async notify(channel, payload) {
@@ -75,7 +107,10 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         },
         async close() {
             closed = true;
-            await listener?.end().catch(() => undefined);
+            const l = listener;
+            listener = undefined;
+            await l?.end().catch(ignore);
+            await lockPool.end();
             await pool.end();
         }
     };
