@@ -188,9 +188,8 @@ describe('embedded (PGlite, key file)', () => {
         }
     });
 
-    // Losing encryption.key (restoring a backup without it, or a volume that kept pgdata only) makes the server generate a
-    // fresh key and start normally: every stored secret is unreadable and new ones are written under a key the old
-    // backup does not have. It should refuse to start when stored ciphertexts name a key id that is not in the keyring.
+    // Regression: with encryption.key lost (a backup restored without it, a volume that kept pgdata only) the server generated
+    // a fresh key and started normally: every stored secret unreadable, and new ones written under a key the backup lacks.
     test('a lost key file with encrypted data present stops the boot', async () => {
         const copy = mkdtempSync(join(tmpdir(), 'sb-restart-lost-'));
         cleanups.push(() => removeDir(copy));
@@ -198,7 +197,9 @@ describe('embedded (PGlite, key file)', () => {
         await createData(server);
         await server.stop();
         rmSync(join(copy, 'encryption.key'));
-        assert.match(await bootFailure({ ...env, SWITCHBOARD_DATA_DIR: copy }), /encryption/);
+        const message = await bootFailure({ ...env, SWITCHBOARD_DATA_DIR: copy });
+        assert.match(message, /exited with 78/);
+        assert.ok(message.includes(join(copy, 'encryption.key')), message);
     });
 });
 

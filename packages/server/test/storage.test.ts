@@ -166,8 +166,8 @@ for (const backend of backends) {
                     }
                 });
 
-                // The comment on Db.withLock says "the data folder can only be opened by one process"; nothing enforces it.
-                // Two processes on one SWITCHBOARD_DATA_DIR both open it and the later writer silently erases the other's rows.
+                // Regression: PGlite has no cross-process lock; two processes on one SWITCHBOARD_DATA_DIR both opened it and the
+                // later writer silently erased the other's rows. The data folder now carries a pid lock file.
                 test('a second open of a data folder in use is refused', async () => {
                     const other = await backend.open();
                     cleanups.push(other.cleanup);
@@ -237,8 +237,8 @@ for (const backend of backends) {
                 assert.equal(new Set(results.map((r) => r.environment.id)).size, 1);
             });
 
-            // Environments caches key hash → environment forever. With several instances on one database, a key replaced by
-            // a restart of one instance keeps authenticating on every instance that had already cached it.
+            // Regression: Environments cached key hash → environment forever, so with several instances on one database a key
+            // replaced by one instance's restart kept authenticating on every instance that had cached it.
             test('a replaced key stops authenticating on an instance that cached it', async () => {
                 const oldKey = `old-${randomUUID()}`;
                 // Two instances, each with its own read cache listening on the shared database.
@@ -640,9 +640,8 @@ for (const backend of backends) {
                     }
                 });
 
-                // Each withLock keeps a pool connection checked out while fn runs, and fn's own queries need another one from the
-                // same pool: with `poolSize` concurrent holders (of different keys, e.g. refreshes of different connections) every
-                // fn waits for a connection that only a finished fn would return, and the instance hangs for good.
+                // Regression: withLock held a connection of the shared pool while fn ran, and fn's own queries needed another one:
+                // `poolSize` concurrent holders (of different keys, e.g. refreshes of different connections) deadlocked for good.
                 test('withLock holders that query do not starve the pool', async () => {
                     const fresh = await createTestDatabase();
                     cleanups.push(fresh.drop);
@@ -657,8 +656,8 @@ for (const backend of backends) {
                     assert.equal(out.stdout.trim(), 'finished', out.stderr);
                 });
 
-                // pg emits 'error' on a pooled client whose session the server ends (restart, failover, pg_terminate_backend,
-                // idle_session_timeout); openPostgres attaches no listener, so the whole process dies on an unhandled 'error' event.
+                // Regression: pg emits 'error' on a client whose session the server ends (restart, failover, pg_terminate_backend,
+                // idle_session_timeout); with no listener on the pool or the withLock client the whole process died.
                 test('a pooled connection ended by the server does not crash the process', async () => {
                     const fresh = await createTestDatabase();
                     cleanups.push(fresh.drop);
@@ -811,9 +810,8 @@ for (const backend of backends) {
                     );
                 });
 
-                // connectListener schedules a retry only from the 'error' event of a connected client. When the reconnect
-                // itself fails (database restarting, connection limit), connect() rejects, the rejection is swallowed, and no
-                // further attempt is made: this instance never hears another invalidation (caches are stale up to their TTL).
+                // Regression: the listener retried only from the 'error' event of a connected client, so one failed reconnect
+                // (database restarting, connections refused) ended the retries and the instance never heard another invalidation.
                 test('notifications resume even when the first reconnect attempt fails', async () => {
                     const fresh = await createTestDatabase();
                     cleanups.push(fresh.drop);
@@ -870,8 +868,8 @@ for (const backend of backends) {
                 await assert.rejects(connections.getByUuid(connection.uuid), (err: unknown) => err instanceof VaultError && err.code === 'VAULT_UNKNOWN_KEY');
             });
 
-            // reencryptAll stops at the first row it cannot decrypt: every row after it (in an unspecified order) keeps the old key,
-            // and POST /admin/keys/rotate answers a generic 500 that does not say which row is at fault.
+            // Regression: reencryptAll stopped at the first row it could not decrypt, leaving every later row (in an unspecified
+            // order) on the old key, and POST /admin/keys/rotate answered a 500 that did not say which row was at fault.
             test('one undecryptable row does not stop the others from being re-encrypted', async () => {
                 const own = await backend.open();
                 cleanups.push(own.cleanup);

@@ -93,7 +93,7 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
 
 function toApiError(error: FastifyError | ApiError | VaultError): ApiError {
     if (error instanceof ApiError) return error;
-    if (error instanceof VaultError) return fail('vault_error', { message: `A stored secret could not be decrypted (${error.code}): is the right SWITCHBOARD_ENCRYPTION_KEY configured?`, cause: error });
+    if (error instanceof VaultError) return fail('vault_error', { message: `A stored secret could not be decrypted (${error.code}): is the right encryption key configured (SWITCHBOARD_ENCRYPTION_KEY, SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS or the data folder key file)?`, cause: error });
     switch (error.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
             return fail('payload_too_large');
