@@ -102,6 +102,10 @@ acme-oauth1:
         const updated = await nango.updateIntegration({ uniqueKey: 'gh' }, { display_name: 'GitHub (prod)', unique_key: 'github-prod' });
         assert.equal(updated.data.unique_key, 'github-prod');
         assert.equal(updated.data.display_name, 'GitHub (prod)');
+        const legacy = (await (await fetch(`${server.url}/config/github-prod?include_creds=true`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as { config: Record<string, unknown> };
+        assert.equal(legacy.config['unique_key'], 'github-prod');
+        assert.equal(legacy.config['client_secret'], 'csecret');
+        assert.deepEqual(legacy.config['syncs'], []);
         const del = await nango.deleteIntegration('github-prod');
         assert.deepEqual(del.data, { success: true });
         assert.equal((await status(nango.getIntegration({ uniqueKey: 'github-prod' }))).status, 404);
