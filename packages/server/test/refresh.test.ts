@@ -3,6 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Nango } from '@nangohq/node';
 import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
+import { sdkFailure } from './support/sdk.ts';
 import { startServer, writeProvidersFile, removeDir, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
 import { startUpstream, json } from './support/upstream.ts';
 
@@ -40,16 +41,6 @@ async function importConnection(server: TestServer, key: string, id: string, gra
     assert.equal(res.status, 201, await res.text());
 }
 
-async function failure(p: Promise<unknown>): Promise<{ status: number; data: { error: { code: string; message: string; payload?: unknown } } }> {
-    try {
-        await p;
-    } catch (err) {
-        const res = (err as { response?: { status: number; data: never } }).response;
-        if (res) return res;
-        throw err;
-    }
-    throw new Error('expected failure');
-}
 
 const me = (nango: Nango, id: string, key = 'oidc') => nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: key, connectionId: id });
 
@@ -116,11 +107,11 @@ describe('refresh on one instance (embedded PGlite)', () => {
         const realSecret = as.clientSecret;
         as.setClientSecret('rotated-by-the-provider');
         try {
-            const first = await failure(nango.getConnection('oidc', 'badsecret', true));
+            const first = await sdkFailure(nango.getConnection('oidc', 'badsecret', true));
             assert.equal(first.status, 400);
             assert.equal(first.data.error.code, 'refresh_token_external_error');
             assert.match(first.data.error.message, /invalid_client/);
-            const second = await failure(nango.getConnection('oidc', 'badsecret', true));
+            const second = await sdkFailure(nango.getConnection('oidc', 'badsecret', true));
             assert.equal(second.status, 424);
             assert.equal(second.data.error.code, 'connection_refresh_backoff');
             const conn = (await nango.getConnection('oidc', 'badsecret')) as unknown as { refresh_error: { type: string }; errors: unknown[]; status: string };
@@ -143,7 +134,7 @@ describe('refresh on one instance (embedded PGlite)', () => {
             body: new URLSearchParams({ token: grant.refreshToken, client_id: as.clientId, client_secret: as.clientSecret })
         });
         assert.equal(revoke.status, 200);
-        const res = await failure(me(nango, 'revoked'));
+        const res = await sdkFailure(me(nango, 'revoked'));
         assert.equal(res.data.error.code, 'refresh_token_external_error');
         assert.match(res.data.error.message, /invalid_grant/);
         const list = await nango.listConnections({ connectionId: 'revoked' });

@@ -3,21 +3,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Nango } from '@nangohq/node';
+import { sdkFailure } from './support/sdk.ts';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
 import { startUpstream, json } from './support/upstream.ts';
 
 type Upstream = Awaited<ReturnType<typeof startUpstream>>;
 
-async function status(p: Promise<unknown>): Promise<{ status: number; data: { error?: { code: string; message?: string } } }> {
-    try {
-        await p;
-    } catch (err) {
-        const res = (err as { response?: { status: number; data: never } }).response;
-        if (res) return res;
-        throw err;
-    }
-    throw new Error('expected the SDK call to fail');
-}
 
 describe('@nangohq/node against Switchboard', () => {
     let server: TestServer;
@@ -88,7 +79,7 @@ acme-oauth1:
         const google = await nango.getProvider({ provider: 'google-calendar' });
         assert.equal(google.data.auth_mode, 'OAUTH2');
         assert.match(String((google.data as { logo_url?: string }).logo_url), /\/images\/template-logos\/google-calendar\.svg$/);
-        assert.equal((await status(nango.getProvider({ provider: 'nope' }))).status, 404);
+        assert.equal((await sdkFailure(nango.getProvider({ provider: 'nope' }))).status, 404);
     });
 
     it('creates, reads, updates and deletes integrations', async () => {
@@ -108,24 +99,24 @@ acme-oauth1:
         assert.deepEqual(legacy.config['syncs'], []);
         const del = await nango.deleteIntegration('github-prod');
         assert.deepEqual(del.data, { success: true });
-        assert.equal((await status(nango.getIntegration({ uniqueKey: 'github-prod' }))).status, 404);
+        assert.equal((await sdkFailure(nango.getIntegration({ uniqueKey: 'github-prod' }))).status, 404);
     });
 
     it('refuses bad integration input with Nango error codes and changes nothing', async () => {
-        const unknownProvider = await status(nango.createIntegration({ provider: 'no-such-provider', unique_key: 'x' }));
+        const unknownProvider = await sdkFailure(nango.createIntegration({ provider: 'no-such-provider', unique_key: 'x' }));
         assert.equal(unknownProvider.status, 400);
         assert.equal(unknownProvider.data.error?.code, 'invalid_body');
-        const unknownField = await status(nango.createIntegration({ provider: 'stripe', unique_key: 'x', bogus: 1 } as never));
+        const unknownField = await sdkFailure(nango.createIntegration({ provider: 'stripe', unique_key: 'x', bogus: 1 } as never));
         assert.equal(unknownField.data.error?.code, 'invalid_body');
-        const wrongType = await status(nango.createIntegration({ provider: 'github', unique_key: 'x', credentials: { type: 'OAUTH1', client_id: 'a', client_secret: 'b' } }));
+        const wrongType = await sdkFailure(nango.createIntegration({ provider: 'github', unique_key: 'x', credentials: { type: 'OAUTH1', client_id: 'a', client_secret: 'b' } }));
         assert.equal(wrongType.data.error?.code, 'invalid_body');
         await nango.createIntegration({ provider: 'stripe', unique_key: 'dup' });
-        const dup = await status(nango.createIntegration({ provider: 'stripe', unique_key: 'dup' }));
+        const dup = await sdkFailure(nango.createIntegration({ provider: 'stripe', unique_key: 'dup' }));
         assert.equal(dup.data.error?.code, 'invalid_body');
         await nango.deleteIntegration('dup');
         assert.deepEqual((await nango.listIntegrations()).configs, []);
         const bad = new Nango({ host: server.url, secretKey: 'not-the-key' });
-        const unauth = await status(bad.listIntegrations());
+        const unauth = await sdkFailure(bad.listIntegrations());
         assert.equal(unauth.status, 401);
         assert.equal(unauth.data.error?.code, 'unknown_account');
     });
@@ -163,13 +154,13 @@ acme-oauth1:
         assert.equal(setRes.status, 201);
         await nango.updateMetadata('acme', 'tenant-1:acme', { b: 3 });
         assert.deepEqual(await nango.getMetadata('acme', 'tenant-1:acme'), { a: 1, b: 3 });
-        const missing = await status(nango.setMetadata('acme', ['tenant-1:acme', 'nope'], { c: 1 }));
+        const missing = await sdkFailure(nango.setMetadata('acme', ['tenant-1:acme', 'nope'], { c: 1 }));
         assert.equal(missing.status, 404);
         assert.equal(missing.data.error?.code, 'unknown_connection');
         assert.deepEqual(await nango.getMetadata('acme', 'tenant-1:acme'), { a: 1, b: 3 });
 
-        assert.equal((await status(nango.getConnection('acme', 'nope'))).status, 404);
-        assert.equal((await status(nango.getConnection('no-integration', 'tenant-1:acme'))).data.error?.code, 'unknown_provider_config');
+        assert.equal((await sdkFailure(nango.getConnection('acme', 'nope'))).status, 404);
+        assert.equal((await sdkFailure(nango.getConnection('no-integration', 'tenant-1:acme'))).data.error?.code, 'unknown_provider_config');
         const wrongType = await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
@@ -262,7 +253,7 @@ acme-oauth1:
         assert.equal(res.status, 200);
         assert.equal(flaky, 3);
         flaky = 0;
-        const noRetry = await status(nango.get({ endpoint: '/flaky', providerConfigKey: 'acme', connectionId: 'tenant-1:acme' }));
+        const noRetry = await sdkFailure(nango.get({ endpoint: '/flaky', providerConfigKey: 'acme', connectionId: 'tenant-1:acme' }));
         assert.equal(noRetry.status, 503);
         const failed = await fetch(`${server.url}/proxy/fail`, { headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'acme', 'connection-id': 'tenant-1:acme' } });
         assert.equal(failed.status, 422);
@@ -321,7 +312,7 @@ acme-oauth1:
     it('deletes connections (no revocation endpoint: recorded as skipped)', async () => {
         const res = await nango.deleteConnection('acme', 'tenant-1:acme');
         assert.deepEqual(res.data, { success: true });
-        const again = await status(nango.deleteConnection('acme', 'tenant-1:acme'));
+        const again = await sdkFailure(nango.deleteConnection('acme', 'tenant-1:acme'));
         assert.equal(again.status, 400);
         assert.equal(again.data.error?.code, 'unknown_connection');
         const audit = (await (await fetch(`${server.url}/admin/audit?connection_id=tenant-1:acme`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as { data: Array<{ kind: string; outcome: string }> };

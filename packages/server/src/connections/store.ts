@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { ReadCache } from '../storage/read-cache.ts';
+import { reencryptRows } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import { expiresAtOf, type StoredCredentials } from './credentials.ts';
 import type { EndUser } from './schemas.ts';
@@ -300,21 +301,9 @@ export class ConnectionStore {
     /** Re-encrypts every credential under the vault's current key (key rotation); each row by compare-and-swap. */
     async reencryptAll(failed: string[] = []): Promise<number> {
         const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections');
-        let n = 0;
-        for (const r of rows) {
-            if (!this.vault.needsRotation(r.credentials)) continue;
-            let ct: string;
-            try {
-                ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
-            } catch {
-                // One unreadable row (wrong owner, lost key) must not leave every later row on the old key.
-                failed.push(r.uuid);
-                continue;
-            }
-            // A concurrent refresh already wrote a current-key ciphertext when this matches nothing.
-            await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [r.uuid, ct, r.credentials]);
-            n++;
-        }
+        const n = await reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
+            await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
+        }, failed);
         await this.changed('*');
         return n;
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { ReadCache } from '../storage/read-cache.ts';
+import { reencryptRows } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { IntegrationCredentials } from './schemas.ts';
 
@@ -147,20 +148,10 @@ export class IntegrationStore {
 
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
     async reencryptAll(failed: string[] = []): Promise<number> {
-        const rows = await this.db.query<{ id: number; uuid: string; credentials: string }>('SELECT id, uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
-        let n = 0;
-        for (const r of rows) {
-            if (!this.vault.needsRotation(r.credentials)) continue;
-            let ct: string;
-            try {
-                ct = this.vault.reencrypt(r.credentials, ownerOf(r.uuid));
-            } catch {
-                failed.push(r.uuid);
-                continue;
-            }
-            await this.db.query('UPDATE integrations SET credentials = $2 WHERE id = $1 AND credentials = $3', [r.id, ct, r.credentials]);
-            n++;
-        }
+        const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
+        const n = await reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
+            await this.db.query('UPDATE integrations SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
+        }, failed);
         await this.cache?.invalidate('*');
         return n;
     }
