@@ -32,7 +32,8 @@ export async function startOAuth1Server(consumerKey: string, consumerSecret: str
             const token = `rt-${randomBytes(6).toString('hex')}`;
             pending.set(token, { secret: `rts-${randomBytes(6).toString('hex')}`, callback: p['oauth_callback'] });
             res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' });
-            return res.end(`oauth_token=${token}&oauth_token_secret=${pending.get(token)!.secret}&oauth_callback_confirmed=true`);
+            res.end(`oauth_token=${token}&oauth_token_secret=${pending.get(token)!.secret}&oauth_callback_confirmed=true`);
+            return;
         }
         if (path === '/authorize') {
             const token = new URL(req.url, up.url).searchParams.get('oauth_token') ?? '';
@@ -43,7 +44,8 @@ export async function startOAuth1Server(consumerKey: string, consumerSecret: str
             back.searchParams.set('oauth_token', token);
             back.searchParams.set('oauth_verifier', p.verifier);
             res.writeHead(302, { location: back.toString() });
-            return res.end();
+            res.end();
+            return;
         }
         if (path === '/access_token') {
             const header = String(req.headers.authorization ?? '');
@@ -55,7 +57,8 @@ export async function startOAuth1Server(consumerKey: string, consumerSecret: str
             const access = `at-${randomBytes(6).toString('hex')}`;
             issued.push(access);
             res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' });
-            return res.end(`oauth_token=${access}&oauth_token_secret=ats-secret&user_id=42`);
+            res.end(`oauth_token=${access}&oauth_token_secret=ats-secret&user_id=42`);
+            return;
         }
         if (path === '/1/members/me') {
             const header = String(req.headers.authorization ?? '');
