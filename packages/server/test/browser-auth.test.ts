@@ -98,8 +98,8 @@ test-oidc:
             await page.goto(`${app.url}/?host=${encodeURIComponent(publicUrl)}&token=${token}&key=${key}`);
             const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#connect')]);
             await drive(popup, () => authorize!);
-            await page.waitForFunction(() => (window as unknown as { authResult?: unknown }).authResult !== undefined, undefined, { timeout: 30_000 });
-            return (await page.evaluate(() => (window as unknown as { authResult: Record<string, unknown> }).authResult));
+            await page.waitForFunction(() => (globalThis as unknown as { authResult?: unknown }).authResult !== undefined, undefined, { timeout: 30_000 });
+            return (await page.evaluate(() => (globalThis as unknown as { authResult: Record<string, unknown> }).authResult));
         } finally {
             await context.close();
         }
