@@ -24,6 +24,9 @@ import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
 import { connectRoutes } from './connect/routes.ts';
+import { Webhooks } from './webhooks/service.ts';
+import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
+import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -74,9 +77,22 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
     const connectSessions = new ConnectSessionStore(db);
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions };
+    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks });
+    refresher.onOutcome = async (o) => {
+        const env = await environments.byId(o.connection.environmentId);
+        if (!env) return;
+        await webhooks.enqueueAuth(db, {
+            environment: env,
+            connection: o.connection,
+            operation: 'refresh',
+            success: o.kind === 'refreshed',
+            error: o.kind === 'failed' ? o.error : undefined
+        });
+    };
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, webhooks };
 
-    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...proxyRoutes, ...adminRoutes]);
+    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes]);
+    await webhooks.start(environment);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -104,6 +120,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             stopping = true;
             if (timer) clearTimeout(timer);
             await app.close();
+            await webhooks.stop();
             await egress.close();
             await db.close();
         }

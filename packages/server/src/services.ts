@@ -9,6 +9,7 @@ import type { ConnectionStore } from './connections/store.ts';
 import type { Refresher } from './refresh/refresher.ts';
 import type { Egress } from './egress/egress.ts';
 import type { ConnectSessionStore } from './connect/sessions.ts';
+import type { Webhooks } from './webhooks/service.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -23,4 +24,5 @@ export interface Services {
     refresher: Refresher;
     egress: Egress;
     connectSessions: ConnectSessionStore;
+    webhooks: Webhooks;
 }
