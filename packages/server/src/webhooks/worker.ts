@@ -35,6 +35,8 @@ export class DeliveryWorker {
     private again = false;
     private stopped = false;
     private readonly envs = new Map<number, Environment>();
+    // Shutdown cancels attempts in flight (they are recorded as retryable) instead of waiting out their timeout.
+    private readonly shutdown = new AbortController();
 
     constructor(deps: WorkerDeps) {
         this.d = deps;
@@ -65,6 +67,7 @@ export class DeliveryWorker {
     async stop(): Promise<void> {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
+        this.shutdown.abort();
         await this.running;
     }
 
@@ -131,7 +134,7 @@ export class DeliveryWorker {
             ...signatureHeaders(secret, d.eventId, Math.floor(Date.now() / 1000), d.body)
         };
         try {
-            const res = await this.d.egress.stream({ method: 'POST', url, headers, body: d.body, timeoutMs: TIMEOUT_MS, signal: AbortSignal.timeout(TIMEOUT_MS) });
+            const res = await this.d.egress.stream({ method: 'POST', url, headers, body: d.body, timeoutMs: TIMEOUT_MS, signal: AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), this.shutdown.signal]) });
             const detail = await readSome(res.body).catch(() => '');
             return { kind: 'response', status: res.statusCode, retryAfter: res.headers['retry-after'], detail };
         } catch (err) {
