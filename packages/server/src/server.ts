@@ -29,6 +29,9 @@ import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
 import { oauthRoutes } from './connect/oauth-routes.ts';
 import { credentialRoutes } from './connect/credential-routes.ts';
+import { Webhooks } from './webhooks/service.ts';
+import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
+import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -82,13 +85,29 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const oauthTransactions = new OAuthTransactionStore(db, vault);
     const ws = new WsHub(db, log);
     await ws.start();
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws };
+    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks });
+    refresher.onOutcome = async (o) => {
+        const env = await environments.byId(o.connection.environmentId);
+        if (!env) return;
+        await webhooks.enqueueAuth(db, {
+            environment: env,
+            connection: o.connection,
+            operation: 'refresh',
+            success: o.kind === 'refreshed',
+            error: o.kind === 'failed' ? o.error : undefined
+        });
+    };
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks };
 
     const app = await buildApp(
         services,
-        [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes, ...proxyRoutes, ...adminRoutes],
+        [
+            ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes
+        ],
         [(a) => registerWebSocket(a, ws)]
     );
+    await webhooks.start(environment);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -118,6 +137,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             if (timer) clearTimeout(timer);
             ws.close();
             await app.close();
+            await webhooks.stop();
             await egress.close();
             await db.close();
         }

@@ -11,6 +11,7 @@ import type { Egress } from './egress/egress.ts';
 import type { ConnectSessionStore } from './connect/sessions.ts';
 import type { OAuthTransactionStore } from './connect/transactions.ts';
 import type { WsHub } from './connect/ws-hub.ts';
+import type { Webhooks } from './webhooks/service.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -27,4 +28,5 @@ export interface Services {
     connectSessions: ConnectSessionStore;
     oauthTransactions: OAuthTransactionStore;
     ws: WsHub;
+    webhooks: Webhooks;
 }

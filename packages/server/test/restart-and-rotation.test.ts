@@ -98,11 +98,11 @@ async function bootFailure(env: Record<string, string>): Promise<string> {
 }
 
 /** A rotation answer: the current key id, how many secrets moved to it, and no failure listed. */
-function assertRotated(body: any, keyId: string, reencrypted: { integrations: number; connections: number }): void {
+function assertRotated(body: any, keyId: string, reencrypted: { integrations: number; connections: number; webhook_settings: number }): void {
     assert.equal(body?.data?.key_id, keyId, JSON.stringify(body));
     assert.deepEqual(body.data.reencrypted, reencrypted, JSON.stringify(body));
-    const failed = body.data.failed ?? { integrations: [], connections: [] };
-    assert.deepEqual(failed, { integrations: [], connections: [] }, JSON.stringify(body));
+    const failed = body.data.failed ?? { integrations: [], connections: [], webhook_settings: [] };
+    assert.deepEqual(failed, { integrations: [], connections: [], webhook_settings: [] }, JSON.stringify(body));
 }
 
 const readKeyFile = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'encryption.key'), 'utf8')) as { current: string; previous: string[] };
@@ -139,11 +139,11 @@ describe('embedded (PGlite, key file)', () => {
         assert.notEqual(after.current, before.current);
         assert.deepEqual(after.previous, [before.current], 'the old key must stay as a previous key');
         assert.equal(statSync(join(dataDir, 'encryption.key')).mode & 0o777, 0o600);
-        assertRotated(res.body, idOf(after.current), { integrations: 1, connections: 2 });
+        assertRotated(res.body, idOf(after.current), { integrations: 1, connections: 2, webhook_settings: 1 });
         await assertReadable(server, stored, 'right after the rotation');
 
         const again = await api('POST', '/admin/keys/rotate', {});
-        assertRotated(again.body, idOf(after.current), { integrations: 0, connections: 0 });
+        assertRotated(again.body, idOf(after.current), { integrations: 0, connections: 0, webhook_settings: 0 });
         await server.stop();
 
         assert.deepEqual([...new Set(await pgliteKeyIds(dataDir))], [idOf(after.current)], 'a ciphertext is still under the old key');
@@ -246,7 +246,7 @@ describe('SWITCHBOARD_ENCRYPTION_KEY on PostgreSQL', () => {
         // Rotating now cannot decrypt anything: it re-encrypts nothing, lists every row it could not read, and writes nothing.
         const rotate = await api('POST', '/admin/keys/rotate', {});
         assert.equal(rotate.status, 200, JSON.stringify(rotate.body));
-        assert.deepEqual(rotate.body.data.reencrypted, { integrations: 0, connections: 0 });
+        assert.deepEqual(rotate.body.data.reencrypted, { integrations: 0, connections: 0, webhook_settings: 0 });
         assert.equal(rotate.body.data.failed.integrations.length, 1, JSON.stringify(rotate.body));
         assert.equal(rotate.body.data.failed.connections.length, 2, JSON.stringify(rotate.body));
         await server.stop();
@@ -263,7 +263,7 @@ describe('SWITCHBOARD_ENCRYPTION_KEY on PostgreSQL', () => {
         assert.match(refused.body.error.message, /SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS/);
         const res = await api('POST', '/admin/keys/rotate', {});
         assert.equal(res.status, 200, JSON.stringify(res.body));
-        assertRotated(res.body, idOf(keyB), { integrations: 1, connections: 2 });
+        assertRotated(res.body, idOf(keyB), { integrations: 1, connections: 2, webhook_settings: 1 });
         assert.deepEqual([...new Set(await storedKeyIds(sql))], [idOf(keyB)]);
         await assertReadable(rotating, stored, 'right after rotating');
         await rotating.stop();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
+import { isValidSecret } from '../webhooks/signing.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export class ConfigError extends Error {
@@ -23,7 +24,11 @@ const envSchema = z.object({
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(75 * 1024 * 1024),
-    SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60)
+    SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60),
+    SWITCHBOARD_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    SWITCHBOARD_WEBHOOK_SECRET: z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 key bytes').optional(),
+    SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    SWITCHBOARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(15_000)
 });
 
 export interface Config {
@@ -44,6 +49,15 @@ export interface Config {
     bodyLimit: number;
     /** 0 disables the background refresher. */
     backgroundRefreshSeconds: number;
+    webhooks: {
+        /** Seeds/overrides the default environment's primary webhook URL at boot. */
+        url: string | undefined;
+        /** Seeds/overrides the default environment's signing secret at boot; generated when never set. */
+        secret: string | undefined;
+        maxAttempts: number;
+        /** First retry delay; each later one doubles (capped at an hour), with jitter. */
+        backoffBaseMs: number;
+    };
 }
 
 function list(value: string | undefined): string[] {
@@ -83,7 +97,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
         logLevel: e.SWITCHBOARD_LOG_LEVEL,
         bodyLimit: e.SWITCHBOARD_BODY_LIMIT_BYTES,
-        backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS
+        backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS,
+        webhooks: {
+            url: e.SWITCHBOARD_WEBHOOK_URL,
+            secret: e.SWITCHBOARD_WEBHOOK_SECRET,
+            maxAttempts: e.SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS,
+            backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
+        }
     };
 }
 

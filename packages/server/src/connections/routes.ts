@@ -64,15 +64,23 @@ export const connectionRoutes = [
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
                 throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
             }
-            const { connection } = await s.connections.upsert(integration.id, env.id, {
-                connectionId: body.connection_id ?? randomUUID(),
-                credentials: toStored(body.credentials),
-                connectionConfig: body.connection_config,
-                metadata: body.metadata,
-                endUser: body.end_user,
-                tags: body.tags,
-                webhookUrlOverride: body.webhook_url_override
-            });
+            // An import announces itself like any new or re-authorised connection (docs/webhooks.md).
+            const { connection } = await s.connections.upsert(
+                integration.id,
+                env.id,
+                {
+                    connectionId: body.connection_id ?? randomUUID(),
+                    credentials: toStored(body.credentials),
+                    connectionConfig: body.connection_config,
+                    metadata: body.metadata,
+                    endUser: body.end_user,
+                    tags: body.tags,
+                    webhookUrlOverride: body.webhook_url_override
+                },
+                async (tx, { connection: c, created }) => {
+                    await s.webhooks.enqueueAuth(tx, { environment: env, connection: c, operation: created ? 'creation' : 'override', success: true });
+                }
+            );
             reply.code(201);
             return formatConnectionFull(connection, { includeRefreshToken: false, zulu: true });
         }
@@ -109,7 +117,15 @@ export const connectionRoutes = [
                 detail: { status: revocation.status, detail: revocation.detail }
             });
             s.log.info({ connection: connection.uuid, provider: connection.provider, revocation: revocation.outcome }, 'connection deleted');
-            await s.connections.delete(connection.uuid);
+            await s.connections.delete(connection.uuid, async (tx) => {
+                await s.webhooks.enqueueAuth(tx, {
+                    environment: env,
+                    connection,
+                    operation: 'deletion',
+                    success: true,
+                    revocation: { outcome: revocation.outcome, status: revocation.status }
+                });
+            });
             return { success: true };
         }
     }),

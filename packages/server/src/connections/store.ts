@@ -179,8 +179,31 @@ export class ConnectionStore {
         return rows.map((r) => this.summary(r));
     }
 
-    /** Inserts, or overrides the credentials of an existing connection with the same id. */
-    async upsert(integrationId: number, environmentId: number, input: NewConnection): Promise<{ connection: Connection; created: boolean }> {
+    /**
+     * Connections of an integration whose connection_config holds `value` at `path`, either nested or under the
+     * dotted key (providers' token metadata is stored as e.g. "team.id"). Routes inbound provider webhooks.
+     */
+    async findByConfig(integrationId: number, path: string[], value: string): Promise<ConnectionSummary[]> {
+        const rows = await this.db.query<Row>(
+            `SELECT ${summaryColumns} FROM ${from} WHERE c.integration_id = $1 AND (c.connection_config->>$2 = $4 OR c.connection_config #>> $3::text[] = $4) ORDER BY c.id LIMIT 100`,
+            [integrationId, path.join('.'), path, value]
+        );
+        return rows.map((r) => this.summary(r));
+    }
+
+    /**
+     * Inserts, or overrides the credentials of an existing connection with the same id. `inTx` runs inside the
+     * same transaction with the result (e.g. to queue the `auth` webhook with enqueueAuth); if it throws, nothing
+     * is written. Query only through `tx` there: PGlite would wait on itself otherwise. Keep this signature stable:
+     *
+     *   upsert(integrationId, environmentId, input, inTx?: (tx: Queryable, result: { connection: Connection; created: boolean }) => Promise<void>)
+     */
+    async upsert(
+        integrationId: number,
+        environmentId: number,
+        input: NewConnection,
+        inTx?: (tx: Queryable, result: { connection: Connection; created: boolean }) => Promise<void>
+    ): Promise<{ connection: Connection; created: boolean }> {
         return this.db.transaction(async (tx) => {
             const [existing] = await tx.query<{ uuid: string }>('SELECT uuid FROM connections WHERE integration_id = $1 AND connection_id = $2 FOR UPDATE', [integrationId, input.connectionId]);
             const uuid = existing?.uuid ?? randomUUID();
@@ -213,7 +236,9 @@ export class ConnectionStore {
                     [uuid, environmentId, integrationId, input.connectionId, ...values]
                 );
             }
-            return { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
+            const result = { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
+            if (inTx) await inTx(tx, result);
+            return result;
         }).then(async (out) => {
             await this.changed(`conn:${out.connection.uuid}`);
             return out;
@@ -282,8 +307,12 @@ export class ConnectionStore {
         });
     }
 
-    async delete(uuid: string): Promise<void> {
-        await this.db.query('DELETE FROM connections WHERE uuid = $1', [uuid]);
+    /** Deletes the connection; `inTx` runs in the same transaction (the `deletion` webhook is queued there). */
+    async delete(uuid: string, inTx?: (tx: Queryable) => Promise<void>): Promise<void> {
+        await this.db.transaction(async (tx) => {
+            await tx.query('DELETE FROM connections WHERE uuid = $1', [uuid]);
+            if (inTx) await inTx(tx);
+        });
         await this.changed(`conn:${uuid}`);
     }
 

@@ -55,6 +55,11 @@ export class Environments {
         return row;
     }
 
+    async byUuid(uuid: string): Promise<Environment | undefined> {
+        const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE uuid = $1', [uuid]);
+        return row;
+    }
+
     /** Resolves a secret key to its environment, or undefined. */
     async authenticate(secretKey: string): Promise<Environment | undefined> {
         const hash = hashKey(secretKey);

@@ -37,6 +37,11 @@ export const errorCodes = {
     upstream_timeout: { status: 504, message: 'The provider did not answer in time' },
     upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
     client_closed_request: { status: 499, message: 'The client closed the connection before the response' },
+    unknown_environment: { status: 404, message: 'No environment with this UUID' },
+    invalid_webhook_signature: { status: 401, message: 'The webhook signature is missing, invalid or too old' },
+    webhook_secret_not_configured: { status: 401, message: 'The integration has no webhook_secret, so this provider webhook cannot be verified' },
+    unknown_webhook_delivery: { status: 404, message: 'No webhook delivery with this id' },
+    webhook_delivery_pending: { status: 409, message: 'The webhook delivery is still pending; only delivered, failed or dead deliveries can be replayed' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }

@@ -18,7 +18,8 @@ const appCredentials = z
         type: z.literal('APP'),
         app_id: z.string().min(1),
         app_link: z.string().min(1),
-        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----')
+        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----'),
+        webhook_secret: z.string().max(4096).optional()
     })
     .strict();
 const customCredentials = z
@@ -28,7 +29,8 @@ const customCredentials = z
         client_secret: z.string().min(1),
         app_id: z.string().min(1),
         app_link: z.string().min(1),
-        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----')
+        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----'),
+        webhook_secret: z.string().max(4096).optional()
     })
     .strict();
 

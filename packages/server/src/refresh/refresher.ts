@@ -31,8 +31,8 @@ export class Refresher {
     private readonly deps: RefreshDeps;
     private readonly inflight = new Map<string, Promise<Connection>>();
     private readonly now: () => number;
-    /** Called after each refresh attempt (webhooks hook in here). */
-    onOutcome: ((outcome: RefreshOutcome) => void) | undefined;
+    /** Awaited after each refresh attempt (auth webhooks hook in here); its failure is logged, never the caller's. */
+    onOutcome: ((outcome: RefreshOutcome) => void | Promise<void>) | undefined;
 
     constructor(deps: RefreshDeps) {
         this.deps = deps;
@@ -77,12 +77,20 @@ export class Refresher {
                 const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra);
                 const result = swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
                 this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
-                this.onOutcome?.({ kind: 'refreshed', connection: result });
+                await this.outcome({ kind: 'refreshed', connection: result });
                 return result;
             } catch (err) {
                 return this.handleFailure(current, err);
             }
         });
+    }
+
+    private async outcome(o: RefreshOutcome): Promise<void> {
+        try {
+            await this.onOutcome?.(o);
+        } catch (err) {
+            this.deps.log.error({ err, connection: o.connection.uuid }, 'refresh outcome hook failed');
+        }
     }
 
     private async integrationOf(c: Connection): Promise<Integration> {
@@ -124,7 +132,7 @@ export class Refresher {
         await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
         const after = (await this.deps.connections.getByUuid(current.uuid)) ?? current;
-        this.onOutcome?.({ kind: 'failed', connection: after, error });
+        await this.outcome({ kind: 'failed', connection: after, error });
         throw fail('refresh_token_external_error', {
             status: tokenError && tokenError.status >= 500 ? 502 : 400,
             message: `The provider refused to refresh the token: ${error.type}${error.description ? ` (${error.description})` : ''}`,

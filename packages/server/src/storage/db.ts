@@ -16,6 +16,7 @@ export interface Db extends Queryable {
     /**
      * Cross-instance signals (PostgreSQL LISTEN/NOTIFY; in-process with PGlite, which one process owns).
      * Used to invalidate read caches; delivery is best effort, so caches also expire on their own.
+     * `SELECT pg_notify(channel, payload)` run in a transaction reaches listeners at commit on both backends.
      */
     notify(channel: string, payload: string): Promise<void>;
     listen(channel: string, onMessage: (payload: string) => void): Promise<void>;

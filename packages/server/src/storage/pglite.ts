@@ -72,7 +72,11 @@ export async function openPglite(dataDir: string | 'memory://'): Promise<Db> {
         transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
         withLock: (key, fn) => mutex.run(key, fn),
         notify: async (channel, payload) => bus.emit(channel, payload),
-        listen: async (channel, fn) => bus.on(channel, fn),
+        listen: async (channel, fn) => {
+            bus.on(channel, fn);
+            // SQL pg_notify (sent inside a transaction, delivered at commit) reaches listeners too, as on PostgreSQL.
+            await pg.listen(channel, fn);
+        },
         exec: async (sql) => {
             await pg.exec(sql);
         },

@@ -1,0 +1,115 @@
+import type { Db, Queryable } from '../storage/db.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { Environment } from '../environments/environments.ts';
+import { generateSecret } from './signing.ts';
+import { reencryptRows } from '../vault/rotate.ts';
+
+export interface WebhookSettings {
+    url: string | null;
+    secondaryUrl: string | null;
+    secret: string;
+}
+
+export interface SettingsPatch {
+    url?: string | null | undefined;
+    secondaryUrl?: string | null | undefined;
+    /** A new secret; `'generate'` makes a fresh random one. */
+    secret?: string | 'generate' | undefined;
+}
+
+interface Row {
+    url: string | null;
+    secondary_url: string | null;
+    signing_secret: string;
+}
+
+const ownerOf = (envUuid: string) => `webhook-settings:${envUuid}`;
+
+/** Per-environment webhook URLs and signing secret; the secret is a vault ciphertext bound to the environment. */
+export class WebhookSettingsStore {
+    private readonly db: Db;
+    private readonly vault: Vault;
+
+    constructor(db: Db, vault: Vault) {
+        this.db = db;
+        this.vault = vault;
+    }
+
+    /**
+     * Boot: environment variables win over stored values (they are the operator's declaration); a secret is
+     * generated the first time an environment has none. Returns whether one was generated.
+     */
+    async bootstrap(env: Environment, seed: { url: string | undefined; secret: string | undefined }): Promise<{ generated: boolean }> {
+        return this.db.withLock(`switchboard:webhook-settings:${env.id}`, async () => {
+            const [row] = await this.db.query<Row>('SELECT url, secondary_url, signing_secret FROM webhook_settings WHERE environment_id = $1', [env.id]);
+            if (!row) {
+                await this.insert(this.db, env, seed.url ?? null, seed.secret ?? generateSecret());
+                return { generated: seed.secret === undefined };
+            }
+            const patch: SettingsPatch = {};
+            if (seed.url !== undefined && seed.url !== row.url) patch.url = seed.url;
+            if (seed.secret !== undefined && seed.secret !== this.tryDecrypt(env, row)) patch.secret = seed.secret;
+            if (Object.keys(patch).length) await this.update(env, patch);
+            return { generated: false };
+        });
+    }
+
+    private async insert(q: Queryable, env: Environment, url: string | null, secret: string): Promise<void> {
+        await q.query(
+            'INSERT INTO webhook_settings (environment_id, url, signing_secret) VALUES ($1, $2, $3) ON CONFLICT (environment_id) DO NOTHING',
+            [env.id, url, this.vault.encrypt(secret, ownerOf(env.uuid))]
+        );
+    }
+
+    private decrypt(env: Environment, row: Row): string {
+        return this.vault.decrypt(row.signing_secret, ownerOf(env.uuid));
+    }
+
+    // At boot a stored secret under a lost key must not stop a configured one from replacing it.
+    private tryDecrypt(env: Environment, row: Row): string | undefined {
+        try {
+            return this.decrypt(env, row);
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** The settings, creating them (with a fresh secret) for an environment that has none yet. */
+    async get(env: Environment): Promise<WebhookSettings> {
+        const read = () => this.db.query<Row>('SELECT url, secondary_url, signing_secret FROM webhook_settings WHERE environment_id = $1', [env.id]);
+        let [row] = await read();
+        if (!row) {
+            await this.insert(this.db, env, null, generateSecret());
+            [row] = await read();
+        }
+        return { url: row!.url, secondaryUrl: row!.secondary_url, secret: this.decrypt(env, row!) };
+    }
+
+    /** Only the target URLs, read through `q` so callers inside a transaction never wait on another connection. */
+    async targets(q: Queryable, environmentId: number): Promise<{ url: string | null; secondaryUrl: string | null }> {
+        const [row] = await q.query<Row>('SELECT url, secondary_url FROM webhook_settings WHERE environment_id = $1', [environmentId]);
+        return { url: row?.url ?? null, secondaryUrl: row?.secondary_url ?? null };
+    }
+
+    async update(env: Environment, patch: SettingsPatch): Promise<WebhookSettings> {
+        await this.get(env).catch(() => undefined); // creates the row when missing
+        const secret = patch.secret === 'generate' ? generateSecret() : patch.secret;
+        const [row] = await this.db.query<Row>(
+            `UPDATE webhook_settings SET url = CASE WHEN $2 THEN $3 ELSE url END, secondary_url = CASE WHEN $4 THEN $5 ELSE secondary_url END,
+                signing_secret = COALESCE($6, signing_secret), updated_at = now()
+             WHERE environment_id = $1 RETURNING url, secondary_url, signing_secret`,
+            [env.id, patch.url !== undefined, patch.url ?? null, patch.secondaryUrl !== undefined, patch.secondaryUrl ?? null, secret ? this.vault.encrypt(secret, ownerOf(env.uuid)) : null]
+        );
+        return { url: row!.url, secondaryUrl: row!.secondary_url, secret: secret ?? this.decrypt(env, row!) };
+    }
+
+    /** Re-encrypts every stored secret under the vault's current key (key rotation); names rows it cannot read. */
+    async reencryptAll(failed: string[] = []): Promise<number> {
+        const rows = await this.db.query<{ uuid: string; credentials: string }>(
+            'SELECT e.uuid, s.signing_secret AS credentials FROM webhook_settings s JOIN environments e ON e.id = s.environment_id'
+        );
+        return reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
+            await this.db.query('UPDATE webhook_settings s SET signing_secret = $2 FROM environments e WHERE e.id = s.environment_id AND e.uuid = $1 AND s.signing_secret = $3', [uuid, ct, old]);
+        }, failed);
+    }
+}

@@ -1,0 +1,67 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+export const SECRET_PREFIX = 'whsec_';
+const MIN_KEY_BYTES = 24;
+const MAX_KEY_BYTES = 64;
+
+/** A new signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks format). */
+export function generateSecret(): string {
+    return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+/** The key bytes behind a `whsec_` secret, or undefined when it is not one (bad prefix, base64, or length). */
+export function secretKeyBytes(secret: string): Buffer | undefined {
+    if (!secret.startsWith(SECRET_PREFIX)) return undefined;
+    const b64 = secret.slice(SECRET_PREFIX.length);
+    const bytes = Buffer.from(b64, 'base64');
+    // Node's decoder skips invalid characters; insisting on the canonical spelling rejects typos instead of signing with other bytes.
+    if (bytes.toString('base64') !== b64) return undefined;
+    if (bytes.length < MIN_KEY_BYTES || bytes.length > MAX_KEY_BYTES) return undefined;
+    return bytes;
+}
+
+export function isValidSecret(secret: string): boolean {
+    return secretKeyBytes(secret) !== undefined;
+}
+
+/**
+ * JSON with object keys sorted recursively and no whitespace (nango-api.md §8.1): the SDK's deprecated
+ * verifyWebhookSignature re-stringifies the parsed body, which reproduces these bytes only if keys are sorted.
+ */
+export function stableJson(value: unknown): string {
+    return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value ?? null))));
+}
+
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(
+        Object.keys(o)
+            .sort()
+            .map((k) => [k, sortKeys(o[k])])
+    );
+}
+
+/**
+ * Every signature header for one attempt. The Nango headers key the HMAC with the whole `whsec_…` string, which
+ * is what apps pass to the SDK as webhookSigningKey; the Standard Webhooks header keys it with the decoded bytes
+ * and covers id and timestamp too, so a receiver can reject replays (https://www.standardwebhooks.com/ §Signature).
+ */
+export function signatureHeaders(secret: string, msgId: string, timestampSeconds: number, body: string): Record<string, string> {
+    const key = secretKeyBytes(secret);
+    if (!key) throw new Error('webhook signing secret is not a valid whsec_ secret');
+    const v1 = createHmac('sha256', key).update(`${msgId}.${timestampSeconds}.${body}`).digest('base64');
+    return {
+        'x-nango-hmac-sha256': createHmac('sha256', secret).update(body).digest('hex'),
+        'x-nango-signature': createHash('sha256').update(`${secret}${body}`).digest('hex'),
+        'webhook-id': msgId,
+        'webhook-timestamp': String(timestampSeconds),
+        'webhook-signature': `v1,${v1}`
+    };
+}
+
+/** A Standard Webhooks message id. */
+export function newMessageId(): string {
+    return `msg_${randomBytes(16).toString('base64url')}`;
+}

@@ -1,0 +1,195 @@
+// Inbound provider webhooks: signature checks (Slack, GitHub), routing to connections and forwarding as signed
+// outbound webhooks, against the real server process and a loopback receiver.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { Nango } from '@nangohq/node';
+import { startServer, removeDir, type TestServer } from './support/server.ts';
+import { startReceiver, waitFor, api, deliveries, received, type Receiver, type Json } from './support/webhooks.ts';
+import { loadCatalogue } from '../src/providers/catalogue.ts';
+import { inboundHandlers } from '../src/webhooks/inbound/registry.ts';
+
+const SLACK_SECRET = 'slack-signing-secret';
+const GITHUB_SECRET = 'github-webhook-secret';
+
+function slackHeaders(body: string, opts: { secret?: string; ageSeconds?: number } = {}): Record<string, string> {
+    const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
+    const sig = createHmac('sha256', opts.secret ?? SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex');
+    return { 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${sig}` };
+}
+
+const codeOf = async (res: Response): Promise<string> => ((await res.json()) as Json).error.code;
+
+function githubHeaders(body: string, secret = GITHUB_SECRET): Record<string, string> {
+    return { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
+}
+
+it('every webhook_routing_script in the built-in catalogue has a handler', () => {
+    const named = loadCatalogue([])
+        .list()
+        .map(([, def]) => def.webhook_routing_script)
+        .filter((s): s is string => !!s);
+    assert.ok(named.length >= 2);
+    for (const script of named) assert.ok(inboundHandlers[script], `no inbound handler for ${script}`);
+});
+
+describe('inbound provider webhooks (embedded PGlite)', () => {
+    let server: TestServer;
+    let r: Receiver;
+    let envUuid: string;
+    let secret: string;
+    const post = (key: string, body: string, headers: Record<string, string>, uuid = envUuid, contentType = 'application/json') =>
+        fetch(`${server.url}/webhook/${uuid}/${key}`, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
+    const forwards = (pred: (b: Json) => boolean = () => true) => received(r, (b) => b.type === 'forward' && pred(b));
+    const count = async () => (await deliveries(server)).length;
+
+    before(async () => {
+        r = await startReceiver();
+        server = await startServer({ SWITCHBOARD_WEBHOOK_URL: r.url });
+        const integration = (provider: string, key: string, extra: Record<string, unknown> = {}, creds: Record<string, unknown> = {}) =>
+            api(server, 'POST', '/integrations', { provider, unique_key: key, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', ...creds }, ...extra });
+        await integration('slack', 'slack-app', {}, { webhook_secret: SLACK_SECRET });
+        await integration('slack', 'slack-quiet', { forward_webhooks: false }, { webhook_secret: SLACK_SECRET });
+        await integration('slack', 'slack-nosecret');
+        await integration('github', 'gh', {}, { webhook_secret: GITHUB_SECRET });
+        await integration('linear', 'linear');
+        const conn = (key: string, id: string, config: Record<string, unknown>) =>
+            api(server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials: { type: 'OAUTH2', access_token: 'x' }, connection_config: config });
+        // Slack's token metadata is stored under the dotted key; a nested object is matched too.
+        await conn('slack-app', 'team-one', { 'team.id': 'T1' });
+        await conn('slack-app', 'team-one-again', { team: { id: 'T1' } });
+        await conn('slack-app', 'team-two', { 'team.id': 'T2' });
+        await conn('gh', 'install-42', { installation_id: '42' });
+        const info = await api(server, 'GET', '/integrations/slack-app?include=webhook');
+        envUuid = /\/webhook\/([0-9a-f-]{36})\/slack-app$/.exec(info.body.data.webhook_url)![1]!;
+        secret = (await api(server, 'GET', '/admin/webhooks/settings')).body.data.secret;
+    });
+    after(async () => {
+        await server?.stop();
+        await r?.close();
+        if (server) removeDir(server.dataDir);
+    });
+
+    it('a signed Slack event is forwarded once per connection of its team, signed by us', async () => {
+        const event = { type: 'event_callback', team_id: 'T1', event: { type: 'message', text: 'hello' } };
+        const body = JSON.stringify(event);
+        const res = await post('slack-app', body, { ...slackHeaders(body), 'x-nango-hmac-sha256': 'spoofed', 'webhook-id': 'msg_spoofed' });
+        assert.equal(res.status, 200, await res.text());
+        const hits = await waitFor('two forwards', () => {
+            const h = forwards((b) => b.payload?.event?.text === 'hello');
+            return h.length >= 2 ? h : undefined;
+        });
+        assert.equal(hits.length, 2);
+        assert.deepEqual(hits.map((h) => JSON.parse(h.body).connectionId).sort(), ['team-one', 'team-one-again']);
+        const first = JSON.parse(hits[0]!.body);
+        assert.deepEqual(first, { from: 'slack', type: 'forward', providerConfigKey: 'slack-app', connectionId: first.connectionId, payload: event });
+        // Provider headers come along; ours cannot be spoofed by the provider request.
+        assert.ok(hits[0]!.headers['x-slack-signature']);
+        assert.notEqual(hits[0]!.headers['webhook-id'], 'msg_spoofed');
+        const headers = Object.fromEntries(Object.entries(hits[0]!.headers).map(([k, v]) => [k, String(v)]));
+        assert.equal(new Nango({ secretKey: server.secretKey, webhookSigningKey: secret }).verifyIncomingWebhookRequest(hits[0]!.body, headers), true);
+    });
+
+    it("answers Slack's url_verification challenge without forwarding it", async () => {
+        const before = await count();
+        const body = JSON.stringify({ type: 'url_verification', challenge: 'c-123', token: 'legacy' });
+        const res = await post('slack-app', body, slackHeaders(body));
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), { challenge: 'c-123' });
+        assert.equal(await count(), before);
+    });
+
+    it('a form-encoded Slack interaction is routed by its team', async () => {
+        const body = new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', team: { id: 'T2' }, actions: [{ action_id: 'go' }] }) }).toString();
+        const res = await post('slack-app', body, slackHeaders(body), envUuid, 'application/x-www-form-urlencoded');
+        assert.equal(res.status, 200, await res.text());
+        const [hit] = await waitFor('the interaction forward', () => {
+            const h = forwards((b) => b.connectionId === 'team-two');
+            return h.length ? h : undefined;
+        });
+        assert.equal(typeof JSON.parse(hit!.body).payload.payload, 'string');
+    });
+
+    it('bad, stale or missing Slack signatures are refused with 401 and nothing is forwarded', async () => {
+        const before = await count();
+        const body = JSON.stringify({ type: 'event_callback', team_id: 'T1', event: { type: 'message', text: 'forged' } });
+        for (const headers of [slackHeaders(body, { secret: 'wrong' }), slackHeaders(body, { ageSeconds: 6 * 60 }), {}, slackHeaders(`${body} `)]) {
+            const res = await post('slack-app', body, headers);
+            assert.equal(res.status, 401);
+            assert.equal(await codeOf(res), 'invalid_webhook_signature');
+        }
+        assert.equal(await count(), before);
+        assert.equal(forwards((b) => b.payload?.event?.text === 'forged').length, 0);
+    });
+
+    it('GitHub: a signed event is routed by installation id; an unknown installation is forwarded raw', async () => {
+        const routed = JSON.stringify({ action: 'opened', installation: { id: 42 }, number: 7 });
+        const res = await post('gh', routed, githubHeaders(routed));
+        assert.equal(res.status, 200);
+        const unmatched = { zeta: 1, action: 'closed', installation: { id: 99 } };
+        const raw = JSON.stringify(unmatched);
+        const res2 = await post('gh', raw, githubHeaders(raw));
+        assert.equal(res2.status, 200);
+        const [hit] = await waitFor('the routed GitHub forward', () => {
+            const h = forwards((b) => b.connectionId === 'install-42');
+            return h.length ? h : undefined;
+        });
+        assert.deepEqual(JSON.parse(hit!.body).payload, { action: 'opened', installation: { id: 42 }, number: 7 });
+        assert.equal(JSON.parse(hit!.body).from, 'github');
+        assert.equal(hit!.headers['x-github-event'], 'push');
+        const [rawHit] = await waitFor('the raw forward', () => {
+            const h = received(r, (b) => b.installation?.id === 99);
+            return h.length ? h : undefined;
+        });
+        // Unwrapped: exactly the provider's payload (keys sorted), no type.
+        assert.equal(rawHit!.body, '{"action":"closed","installation":{"id":99},"zeta":1}');
+    });
+
+    it('GitHub: a bad signature is refused with 401 and nothing is forwarded', async () => {
+        const before = await count();
+        const body = JSON.stringify({ installation: { id: 42 }, forged: true });
+        for (const headers of [githubHeaders(body, 'wrong'), {}, { 'x-hub-signature-256': 'sha256=' }]) {
+            const res = await post('gh', body, headers);
+            assert.equal(res.status, 401);
+            assert.equal(await codeOf(res), 'invalid_webhook_signature');
+        }
+        assert.equal(await count(), before);
+    });
+
+    it('an integration without a webhook_secret refuses signed providers (401); forward_webhooks false forwards nothing', async () => {
+        const before = await count();
+        const body = JSON.stringify({ type: 'event_callback', team_id: 'T1' });
+        const res = await post('slack-nosecret', body, slackHeaders(body));
+        assert.equal(res.status, 401);
+        assert.equal(await codeOf(res), 'webhook_secret_not_configured');
+        const quiet = await post('slack-quiet', body, slackHeaders(body));
+        assert.equal(quiet.status, 200);
+        assert.equal(await count(), before);
+    });
+
+    it('a provider without webhook handling answers 204 and forwards nothing', async () => {
+        const before = await count();
+        const res = await post('linear', '{"a":1}', {});
+        assert.equal(res.status, 204);
+        assert.equal(await count(), before);
+    });
+
+    it('bad environment UUID 400, unknown environment 404, unknown integration 404', async () => {
+        const body = '{}';
+        const bad = await post('slack-app', body, {}, 'not-a-uuid');
+        assert.equal(bad.status, 400);
+        assert.equal(await codeOf(bad), 'invalid_uri_params');
+        const unknownEnv = await post('slack-app', body, {}, randomUUID());
+        assert.equal(unknownEnv.status, 404);
+        assert.equal(await codeOf(unknownEnv), 'unknown_environment');
+        const unknownKey = await post('nope', body, {});
+        assert.equal(unknownKey.status, 404);
+        assert.equal(await codeOf(unknownKey), 'unknown_provider_config');
+    });
+
+    it('never logs the webhook secrets', () => {
+        assert.ok(!server.output().includes(SLACK_SECRET));
+        assert.ok(!server.output().includes(GITHUB_SECRET));
+        assert.ok(!server.output().includes(secret.slice(6)));
+    });
+});
