@@ -12,6 +12,8 @@ import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
 import { launchChromium, screenshotDir } from './support/browser.ts';
+import { startReceiver, waitFor, received, type Receiver } from './support/webhooks.ts';
+import { randomBytes } from 'node:crypto';
 
 const sdkDir = join(dirname(createRequire(import.meta.url).resolve('@nangohq/frontend')));
 
@@ -56,14 +58,19 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
     let chromium: Awaited<ReturnType<typeof launchChromium>>;
     let nango: Nango;
     let publicUrl: string;
+    let receiver: Receiver;
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
 
     before(async () => {
+        receiver = await startReceiver();
         const port = await freePort();
         publicUrl = `http://127.0.0.1:${port}`;
         as = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback` });
         server = await startServer({
             PORT: String(port),
             SWITCHBOARD_SERVER_URL: publicUrl,
+            SWITCHBOARD_WEBHOOK_URL: receiver.url,
+            SWITCHBOARD_WEBHOOK_SECRET: webhookSecret,
             SWITCHBOARD_PROVIDERS: writeProvidersFile(`
 test-oidc:
   display_name: Test OIDC
@@ -82,6 +89,7 @@ test-oidc:
     after(async () => {
         await chromium?.close();
         await app?.close();
+        await receiver?.close();
         await server?.stop();
         await as?.close();
         if (server) removeDir(server.dataDir);
@@ -105,7 +113,7 @@ test-oidc:
         }
     }
 
-    it('auth() resolves with the new connection, recorded under the session end user', async () => {
+    it('auth() resolves with the new connection, recorded under the session end user, and a signed auth webhook the SDK verifies', async () => {
         const token = (await nango.createConnectSession({ end_user: { id: 'browser-user', email: 'dana@example.com' }, allowed_integrations: ['oidc'] })).data.token;
         const result = await run(token, 'oidc', async (popup) => {
             await completeLogin(popup, 'popup');
@@ -117,6 +125,21 @@ test-oidc:
         const conn = await nango.getConnection('oidc', String(result['connectionId']));
         assert.equal(conn.end_user?.id, 'browser-user');
         assert.ok(await as.isAccessTokenActive((conn.credentials as { access_token: string }).access_token));
+
+        // The app's backend hears of it through a signed auth webhook its SDK accepts.
+        const [hit] = await waitFor('the creation webhook', () => {
+            const h = received(receiver, (b: { type?: string; connectionId?: string }) => b.type === 'auth' && b.connectionId === result['connectionId']);
+            return h.length ? h : undefined;
+        });
+        const body = JSON.parse(hit!.body) as Record<string, unknown>;
+        assert.equal(body['operation'], 'creation');
+        assert.equal(body['success'], true);
+        assert.equal(body['providerConfigKey'], 'oidc');
+        assert.deepEqual(body['endUser'], { endUserId: 'browser-user', endUserEmail: 'dana@example.com', tags: {} });
+        const headers = Object.fromEntries(Object.entries(hit!.headers).map(([k, v]) => [k, String(v)]));
+        const verifier = new Nango({ host: server.url, secretKey: server.secretKey, webhookSigningKey: webhookSecret });
+        assert.equal(verifier.verifyIncomingWebhookRequest(hit!.body, headers), true);
+        assert.equal(verifier.verifyIncomingWebhookRequest(hit!.body.replace('creation', 'override'), headers), false);
     });
 
     it('auth() rejects with the error type when the end user refuses, and the page says why', async () => {
@@ -131,6 +154,11 @@ test-oidc:
         assert.equal(result['ok'], false);
         assert.equal(result['type'], 'callback_err');
         assert.match(String(result['message']), /cancelled/);
+        const [hit] = await waitFor('the failure webhook', () => {
+            const h = received(receiver, (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'callback_err');
+            return h.length ? h : undefined;
+        });
+        assert.equal((JSON.parse(hit!.body) as { operation: string }).operation, 'creation');
     });
 
     it('auth() rejects at once for an integration the session does not allow (no hanging SDK)', async () => {

@@ -7,14 +7,17 @@ import { startServer, removeDir, writeProvidersFile, type TestServer } from './s
 import { startUpstream, json } from './support/upstream.ts';
 import { startOAuth1Server } from './support/oauth1-server.ts';
 import { CookieJar, hop, openSdkSocket } from './support/browserless.ts';
+import { startReceiver, waitFor, received, type Receiver } from './support/webhooks.ts';
 
 describe('credential routes and OAuth 1.0a', () => {
     let server: TestServer;
     let nango: Nango;
     let api: Awaited<ReturnType<typeof startUpstream>>;
     let oauth1: Awaited<ReturnType<typeof startOAuth1Server>>;
+    let receiver: Receiver;
 
     before(async () => {
+        receiver = await startReceiver();
         api = await startUpstream((req, res) => {
             const auth = String(req.headers.authorization ?? '');
             if (req.url === '/v1/me') return auth === 'Bearer good-key' ? json(res, 200, { id: 'me' }) : json(res, 401, { error: 'bad key' });
@@ -27,6 +30,7 @@ describe('credential routes and OAuth 1.0a', () => {
         });
         oauth1 = await startOAuth1Server('ckey', 'csecret');
         server = await startServer({
+            SWITCHBOARD_WEBHOOK_URL: receiver.url,
             SWITCHBOARD_PROVIDERS: writeProvidersFile(`
 test-apikey:
   display_name: Test API key
@@ -73,6 +77,7 @@ test-oauth1:
         await server?.stop();
         await api?.close();
         await oauth1?.close();
+        await receiver?.close();
         if (server) removeDir(server.dataDir);
     });
 
@@ -101,6 +106,13 @@ test-oauth1:
         assert.equal(bad.body.error?.code, 'connection_test_failed');
         assert.match(bad.body.error?.message ?? '', /rejected/);
         assert.equal((await nango.listConnections()).connections.length, before);
+        // The app hears of the refusal, and of the earlier success.
+        const [fail] = await waitFor('the failure webhook', () => {
+            const h = received(receiver, (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'connection_test_failed');
+            return h.length ? h : undefined;
+        });
+        assert.equal((JSON.parse(fail!.body) as { providerConfigKey: string }).providerConfigKey, 'apikey');
+        await waitFor('the creation webhook', () => received(receiver, (b: { operation?: string; success?: boolean; providerConfigKey?: string }) => b.operation === 'creation' && b.success === true && b.providerConfigKey === 'apikey').length > 0);
     });
 
     it('basic and client credentials', async () => {

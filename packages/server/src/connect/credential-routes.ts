@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { ApiError, fail } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { requestToken, TokenError, expiryOf } from '../oauth/token-request.ts';
 import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
 import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { verifyCredentials } from './verify.ts';
-import { saveConnection } from './save.ts';
+import { reportFailure, saveConnection } from './save.ts';
 
 const bearerOf = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
 
@@ -17,8 +17,14 @@ function requireMode(ctx: FlowContext, mode: string): void {
     }
 }
 
-async function finish(s: Services, ctx: FlowContext, credentials: StoredCredentials) {
-    await saveConnection(s, ctx, credentials);
+/** Checks and stores the credentials; a provider refusal also reaches the app as an `auth` failure webhook. */
+async function finish(s: Services, ctx: FlowContext, credentials: () => Promise<StoredCredentials>) {
+    try {
+        await saveConnection(s, ctx, await credentials());
+    } catch (err) {
+        if (err instanceof ApiError && err.code === 'connection_test_failed') await reportFailure(s, ctx, { type: err.code, description: err.message });
+        throw err;
+    }
     return { connectionId: ctx.connectionId, providerConfigKey: ctx.integration.uniqueKey };
 }
 
@@ -53,8 +59,10 @@ export const credentialRoutes = [
             const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
             requireMode(ctx, 'API_KEY');
             const credentials: StoredCredentials = { type: 'API_KEY', apiKey: body.apiKey };
-            await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
-            return finish(s, ctx, credentials);
+            return finish(s, ctx, async () => {
+                await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
+                return credentials;
+            });
         }
     }),
     defineRoute({
@@ -68,8 +76,10 @@ export const credentialRoutes = [
             const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
             requireMode(ctx, 'BASIC');
             const credentials: StoredCredentials = { type: 'BASIC', username: body.username, password: body.password };
-            await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
-            return finish(s, ctx, credentials);
+            return finish(s, ctx, async () => {
+                await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
+                return credentials;
+            });
         }
     }),
     defineRoute({
@@ -85,7 +95,7 @@ export const credentialRoutes = [
             const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
             requireMode(ctx, 'OAUTH2_CC');
             if (body.client_certificate || body.client_private_key) throw fail('invalid_body', { message: 'Client certificates and private keys are not supported yet; use client_secret' });
-            return finish(s, ctx, await clientCredentials(s, ctx, body));
+            return finish(s, ctx, () => clientCredentials(s, ctx, body));
         }
     })
 ];

@@ -10,7 +10,7 @@ import { authorizationRequest, authorizationUrl, exchangeCode, issuerMatches, pk
 import { finishOAuth1, startOAuth1 } from './oauth1-flow.ts';
 import { newKeys, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
 import { sendCallbackPage } from './callback-page.ts';
-import { saveConnection } from './save.ts';
+import { reportFailure, saveConnection } from './save.ts';
 
 /** A flow failure as the SDK sees it: the WebSocket `error_type` and a sentence for the page. */
 export class FlowError extends Error {
@@ -148,6 +148,10 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
         await s.ws.send(tx.wsClientId, { message_type: 'success', provider_config_key: ctx.integration.uniqueKey, connection_id: saved.connection.connectionId, is_pending: false });
         return sendCallbackPage(reply, {}, connectUiOrigin(s));
     } catch (err) {
+        if (ctx) {
+            const e = toFlowError(err, s);
+            await reportFailure(s, ctx, { type: e.type, description: e.message });
+        }
         return failFlow(s, reply, err, tx.wsClientId, ctx?.integration.uniqueKey, tx.connectionId);
     }
 }

@@ -1,21 +1,29 @@
 import type { Services } from '../services.ts';
-import type { Connection } from '../connections/store.ts';
+import type { Connection, ConnectionSummary } from '../connections/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
 
 /**
  * Stores the credentials a browser flow obtained, under the session's end user, tags and webhook override
- * (nango-api.md §1.6), and records the outcome in the audit log.
+ * (nango-api.md §1.6), and queues the `auth` webhook in the same transaction, so the app hears of every
+ * connection that exists and of none that does not.
  */
 export async function saveConnection(s: Services, ctx: FlowContext, credentials: StoredCredentials, extraConfig: Record<string, unknown> = {}): Promise<{ connection: Connection; created: boolean }> {
-    const result = await s.connections.upsert(ctx.integration.id, ctx.env.id, {
-        connectionId: ctx.connectionId,
-        credentials,
-        connectionConfig: { ...ctx.connectionConfig, ...extraConfig },
-        endUser: endUserOf(ctx.session),
-        tags: ctx.session.tags,
-        webhookUrlOverride: ctx.session.webhookUrlOverride ?? undefined
-    });
+    const result = await s.connections.upsert(
+        ctx.integration.id,
+        ctx.env.id,
+        {
+            connectionId: ctx.connectionId,
+            credentials,
+            connectionConfig: { ...ctx.connectionConfig, ...extraConfig },
+            endUser: endUserOf(ctx.session),
+            tags: ctx.session.tags,
+            webhookUrlOverride: ctx.session.webhookUrlOverride ?? undefined
+        },
+        async (tx, { connection, created }) => {
+            await s.webhooks.enqueueAuth(tx, { environment: ctx.env, connection, operation: created ? 'creation' : 'override', success: true });
+        }
+    );
     await s.connections.audit({
         environmentId: ctx.env.id,
         connectionUuid: result.connection.uuid,
@@ -26,4 +34,38 @@ export async function saveConnection(s: Services, ctx: FlowContext, credentials:
         detail: { authMode: credentials.type, endUserId: ctx.session.endUser?.id ?? null }
     });
     return result;
+}
+
+/** The connection a failed flow was creating (or reconnecting), as its `auth` failure webhook describes it. */
+function attempted(ctx: FlowContext): ConnectionSummary {
+    const now = new Date();
+    return {
+        id: 0,
+        uuid: '',
+        environmentId: ctx.env.id,
+        integrationId: ctx.integration.id,
+        providerConfigKey: ctx.integration.uniqueKey,
+        provider: ctx.integration.provider,
+        connectionId: ctx.connectionId,
+        expiresAt: null,
+        connectionConfig: ctx.connectionConfig,
+        metadata: null,
+        endUser: endUserOf(ctx.session) ?? null,
+        tags: ctx.session.tags,
+        webhookUrlOverride: ctx.session.webhookUrlOverride,
+        status: 'active',
+        lastFetchedAt: null,
+        refreshedAt: null,
+        refreshFailedAt: null,
+        refreshError: null,
+        createdAt: now,
+        updatedAt: now
+    };
+}
+
+/** Tells the app a flow failed after the end user started it (nango-api.md §8.3: `success: false`). */
+export async function reportFailure(s: Services, ctx: FlowContext, error: { type: string; description: string }): Promise<void> {
+    await s.webhooks
+        .enqueueAuth(s.db, { environment: ctx.env, connection: attempted(ctx), operation: ctx.isReconnect ? 'override' : 'creation', success: false, error })
+        .catch((err: unknown) => s.log.error({ err }, 'could not queue the auth failure webhook'));
 }
