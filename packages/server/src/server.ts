@@ -24,6 +24,7 @@ import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
 import { connectRoutes } from './connect/routes.ts';
+import { registerConnectUi, DEFAULT_CONNECT_UI_DIR } from './connect-ui/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -77,6 +78,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions };
 
     const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...proxyRoutes, ...adminRoutes]);
+    registerConnectUi(app, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
+import { parseFrameAncestors, FrameAncestorsError } from '../connect-ui/frame-ancestors.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export class ConfigError extends Error {
@@ -23,7 +24,8 @@ const envSchema = z.object({
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(75 * 1024 * 1024),
-    SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60)
+    SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60),
+    SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: z.string().optional()
 });
 
 export interface Config {
@@ -44,6 +46,8 @@ export interface Config {
     bodyLimit: number;
     /** 0 disables the background refresher. */
     backgroundRefreshSeconds: number;
+    /** Origins allowed to frame the Connect UI; undefined = the default (loopback in dev, none otherwise). */
+    connectUiFrameAncestors: string[] | undefined;
 }
 
 function list(value: string | undefined): string[] {
@@ -63,6 +67,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}`);
     }
     const e = parsed.data;
+    let connectUiFrameAncestors: string[] | undefined;
+    try {
+        connectUiFrameAncestors = parseFrameAncestors(e.SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS);
+    } catch (err) {
+        if (err instanceof FrameAncestorsError) throw new ConfigError(`SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: ${err.message}`);
+        throw err;
+    }
     if (e.SWITCHBOARD_DATABASE_URL && !e.SWITCHBOARD_ENCRYPTION_KEY) {
         throw new ConfigError('SWITCHBOARD_ENCRYPTION_KEY: required when SWITCHBOARD_DATABASE_URL is set (the key must not live beside a shared database)');
     }
@@ -83,7 +94,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
         logLevel: e.SWITCHBOARD_LOG_LEVEL,
         bodyLimit: e.SWITCHBOARD_BODY_LIMIT_BYTES,
-        backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS
+        backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS,
+        connectUiFrameAncestors
     };
 }
 

@@ -32,6 +32,7 @@ export const errorCodes = {
     upstream_timeout: { status: 504, message: 'The provider did not answer in time' },
     upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
     client_closed_request: { status: 499, message: 'The client closed the connection before the response' },
+    connect_ui_not_built: { status: 503, message: 'The Connect UI is not built: run "npm run build -w @switchboard/web" (npm start does it when needed)' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }
