@@ -25,6 +25,11 @@ import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
 import { connectRoutes } from './connect/routes.ts';
 import { registerConnectUi, DEFAULT_CONNECT_UI_DIR } from './connect-ui/routes.ts';
+import { OAuthTransactionStore } from './connect/transactions.ts';
+import { WsHub } from './connect/ws-hub.ts';
+import { registerWebSocket } from './connect/ws-route.ts';
+import { oauthRoutes } from './connect/oauth-routes.ts';
+import { credentialRoutes } from './connect/credential-routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -75,10 +80,16 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
     const connectSessions = new ConnectSessionStore(db);
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions };
+    const oauthTransactions = new OAuthTransactionStore(db, vault);
+    const ws = new WsHub(db, log);
+    await ws.start();
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws };
 
-    const app = await buildApp(services, [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...proxyRoutes, ...adminRoutes]);
-    registerConnectUi(app, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors });
+    const app = await buildApp(
+        services,
+        [...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes, ...proxyRoutes, ...adminRoutes],
+        [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
+    );
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -93,6 +104,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         const tick = async () => {
             await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
             await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
+            await oauthTransactions.purgeExpired().catch((err: unknown) => log.error({ err }, 'oauth transaction purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };
         timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
@@ -105,6 +117,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         async close() {
             stopping = true;
             if (timer) clearTimeout(timer);
+            ws.close();
             await app.close();
             await egress.close();
             await db.close();

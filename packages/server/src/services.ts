@@ -9,6 +9,8 @@ import type { ConnectionStore } from './connections/store.ts';
 import type { Refresher } from './refresh/refresher.ts';
 import type { Egress } from './egress/egress.ts';
 import type { ConnectSessionStore } from './connect/sessions.ts';
+import type { OAuthTransactionStore } from './connect/transactions.ts';
+import type { WsHub } from './connect/ws-hub.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -23,4 +25,6 @@ export interface Services {
     refresher: Refresher;
     egress: Egress;
     connectSessions: ConnectSessionStore;
+    oauthTransactions: OAuthTransactionStore;
+    ws: WsHub;
 }

@@ -44,7 +44,7 @@ async function fileAt(path: string): Promise<{ size: number; mtime: Date } | und
 }
 
 /** Registers GET /connect and GET /connect/* on the app. */
-export function registerConnectUi(app: FastifyInstance, opts: ConnectUiOptions): void {
+export async function registerConnectUi(app: FastifyInstance, opts: ConnectUiOptions): Promise<void> {
     const root = resolve(opts.dir);
     const index = resolve(root, 'index.html');
 

@@ -32,6 +32,24 @@ interface Row {
     expires_at: Date;
 }
 
+const columns = `id, environment_id, end_user, organization, tags, allowed_integrations, integrations_config_defaults, webhook_url_override,
+    reconnect_connection_uuid, expires_at`;
+
+function toSession(r: Row): ConnectSession {
+    return {
+        id: r.id,
+        environmentId: r.environment_id,
+        endUser: r.end_user,
+        organization: r.organization,
+        tags: r.tags ?? {},
+        allowedIntegrations: r.allowed_integrations?.length ? r.allowed_integrations : null,
+        integrationsConfigDefaults: r.integrations_config_defaults,
+        webhookUrlOverride: r.webhook_url_override,
+        reconnectConnectionUuid: r.reconnect_connection_uuid,
+        expiresAt: r.expires_at
+    };
+}
+
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export function isSessionTokenFormat(token: string): boolean {
@@ -87,25 +105,17 @@ export class ConnectSessionStore {
 
     /** The live session for a token, or undefined when unknown or expired. */
     async find(token: string, now = new Date()): Promise<ConnectSession | undefined> {
-        const [r] = await this.db.query<Row>(
-            `SELECT id, environment_id, end_user, organization, tags, allowed_integrations, integrations_config_defaults, webhook_url_override,
-                reconnect_connection_uuid, expires_at
-             FROM connect_sessions WHERE token_hash = $1 AND expires_at > $2`,
-            [hash(token), now]
-        );
-        if (!r) return undefined;
-        return {
-            id: r.id,
-            environmentId: r.environment_id,
-            endUser: r.end_user,
-            organization: r.organization,
-            tags: r.tags ?? {},
-            allowedIntegrations: r.allowed_integrations?.length ? r.allowed_integrations : null,
-            integrationsConfigDefaults: r.integrations_config_defaults,
-            webhookUrlOverride: r.webhook_url_override,
-            reconnectConnectionUuid: r.reconnect_connection_uuid,
-            expiresAt: r.expires_at
-        };
+        const [r] = await this.db.query<Row>(`SELECT ${columns} FROM connect_sessions WHERE token_hash = $1 AND expires_at > $2`, [hash(token), now]);
+        return r && toSession(r);
+    }
+
+    /**
+     * By id, expired or not: a flow that started while its session was live may finish (its own transaction
+     * expires after ten minutes); a deleted session takes its flows with it.
+     */
+    async byId(id: number): Promise<ConnectSession | undefined> {
+        const [r] = await this.db.query<Row>(`SELECT ${columns} FROM connect_sessions WHERE id = $1`, [id]);
+        return r && toSession(r);
     }
 
     async delete(id: number): Promise<void> {

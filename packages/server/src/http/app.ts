@@ -30,7 +30,7 @@ const corsOptions = {
 type AnyRoute = RouteDef<any, any, any, any>;
 
 /** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
-export async function buildApp(services: Services, routes: AnyRoute[]): Promise<FastifyInstance> {
+export async function buildApp(services: Services, routes: AnyRoute[], plugins: Array<(app: FastifyInstance) => Promise<void>> = []): Promise<FastifyInstance> {
     const app: FastifyInstance = Fastify({
         loggerInstance: services.log as FastifyBaseLogger,
         bodyLimit: services.config.bodyLimit,
@@ -87,6 +87,7 @@ export async function buildApp(services: Services, routes: AnyRoute[]): Promise<
         return reply.code(404).send(err.toJSON());
     });
 
+    for (const plugin of plugins) await plugin(app);
     for (const route of routes) registerRoute(app, services, route);
     return app;
 }

@@ -96,6 +96,12 @@ export class IntegrationStore {
         return integration;
     }
 
+    /** By row id: flows in flight hold the id, so a renamed unique key does not lose them. */
+    async getById(id: number): Promise<Integration | undefined> {
+        const [row] = await this.db.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE id = $1`, [id]);
+        return row && toIntegration(row);
+    }
+
     async list(environmentId: number): Promise<Integration[]> {
         const rows = await this.db.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 ORDER BY id`, [environmentId]);
         return rows.map(toIntegration);

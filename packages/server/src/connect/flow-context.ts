@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { fail } from '../http/errors.ts';
+import { authenticateSession } from '../http/route.ts';
+import type { Services } from '../services.ts';
+import type { Environment } from '../environments/environments.ts';
+import type { Integration } from '../integrations/store.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
+import type { EndUser } from '../connections/schemas.ts';
+import type { ConnectSession } from './sessions.ts';
+
+const stringMap = z.record(z.string().max(255), z.string().max(4096));
+
+/**
+ * The query every browser auth route takes (nango-api.md §2.2, §2.5), parsed from bracket notation. Strict:
+ * client-credential overrides (`credentials[...]`) are not accepted, so a browser can never swap the app's
+ * OAuth client.
+ */
+export const flowQuery = z
+    .object({
+        connect_session_token: z.string().max(255).optional(),
+        public_key: z.string().max(255).optional(),
+        connection_id: z.string().max(255).optional(),
+        params: stringMap.optional(),
+        hmac: z.string().max(255).optional(),
+        user_scope: z.string().max(4096).optional(),
+        authorization_params: stringMap.optional(),
+        ws_client_id: z.uuid().optional()
+    })
+    .strict();
+export type FlowQuery = z.infer<typeof flowQuery>;
+
+export const providerConfigKeyParams = z.object({ providerConfigKey: z.string().min(1).max(255) }).strict();
+
+/** Per-integration defaults a connect session carries (nango-api.md §1.2). */
+interface ConfigDefaults {
+    user_scopes?: string;
+    authorization_params?: Record<string, string>;
+    connection_config?: Record<string, unknown> & { oauth_scopes_override?: string };
+}
+
+/** Everything a browser flow needs once the caller, integration and target connection are settled. */
+export interface FlowContext {
+    env: Environment;
+    session: ConnectSession;
+    integration: Integration;
+    provider: ProviderDefinition;
+    connectionId: string;
+    isReconnect: boolean;
+    connectionConfig: Record<string, unknown>;
+    defaults: ConfigDefaults;
+}
+
+/**
+ * Resolves the session and applies its constraints (nango-api.md §1.6): the token is required, a connection id
+ * may not be chosen by the browser, only allowed integrations, and a reconnect targets its own connection.
+ */
+export async function resolveFlow(s: Services, providerConfigKey: string, query: FlowQuery, bearer?: string): Promise<FlowContext> {
+    const token = query.connect_session_token ?? bearer;
+    if (!token) throw fail('missing_connect_session_token');
+    const { env, session } = await authenticateSession(token, s);
+    if (query.connection_id !== undefined) {
+        throw fail('invalid_query_params', {
+            message: 'connection_id is not allowed with a connect session token: the server chooses the connection id',
+            errors: [{ code: 'custom', message: 'Forbidden with a connect session token', path: ['connection_id'] }]
+        });
+    }
+    if (session.allowedIntegrations && !session.allowedIntegrations.includes(providerConfigKey)) throw fail('integration_not_allowed');
+    const integration = await s.integrations.get(env.id, providerConfigKey);
+    if (!integration) throw fail('unknown_provider_config');
+    const provider = s.catalogue.get(integration.provider);
+    if (!provider) throw fail('unknown_provider', { message: `The integration's provider "${integration.provider}" is not in the catalogue` });
+
+    let connectionId: string = randomUUID();
+    if (session.reconnectConnectionUuid) {
+        const target = await s.connections.getByUuid(session.reconnectConnectionUuid);
+        if (!target || target.integrationId !== integration.id) throw fail('invalid_connection');
+        connectionId = target.connectionId;
+    }
+    const defaults = (session.integrationsConfigDefaults?.[providerConfigKey] ?? {}) as ConfigDefaults;
+    const { oauth_scopes_override: _scopes, ...sessionConfig } = defaults.connection_config ?? {};
+    // The session is the app's word; the browser's params cannot override it.
+    const connectionConfig = { ...(query.params ?? {}), ...sessionConfig };
+    return { env, session, integration, provider, connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig, defaults };
+}
+
+/** The end user a session's connections are recorded under. */
+export function endUserOf(session: ConnectSession): EndUser | undefined {
+    if (!session.endUser) return undefined;
+    const organization = session.organization ? { id: session.organization.id, display_name: session.organization.display_name } : undefined;
+    return { ...session.endUser, ...(organization ? { organization } : {}) };
+}

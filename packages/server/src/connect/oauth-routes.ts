@@ -1,0 +1,177 @@
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { defineRoute, issuesOf } from '../http/route.ts';
+import { ApiError, fail } from '../http/errors.ts';
+import { TokenError } from '../oauth/token-request.ts';
+import type { Services } from '../services.ts';
+import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
+import { authorizationRequest, authorizationUrl, exchangeCode, issuerMatches, pkcePair } from './oauth2-flow.ts';
+import { finishOAuth1, startOAuth1 } from './oauth1-flow.ts';
+import { newKeys, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
+import { sendCallbackPage } from './callback-page.ts';
+import { saveConnection } from './save.ts';
+
+/** A flow failure as the SDK sees it: the WebSocket `error_type` and a sentence for the page. */
+export class FlowError extends Error {
+    override name = 'FlowError';
+    readonly type: string;
+
+    constructor(type: string, message: string) {
+        super(message);
+        this.type = type;
+    }
+}
+
+// Nango's WebSocket error types for the API error codes a flow can hit (nango-api.md §2.3); others pass through.
+const wsTypes: Partial<Record<string, string>> = {
+    unknown_provider_config: 'unknown_config_key',
+    unknown_provider: 'provider_config_err',
+    missing_client_credentials: 'provider_config_err',
+    missing_connection_config: 'url_param_err',
+    invalid_auth_mode: 'auth_mode_err'
+};
+
+function toFlowError(err: unknown, s: Services): FlowError {
+    if (err instanceof FlowError) return err;
+    if (err instanceof ApiError) return new FlowError(wsTypes[err.code] ?? err.code, err.message);
+    if (err instanceof TokenError) return new FlowError('token_err', `The provider refused the authorization: ${err.error}${err.description ? ` (${err.description})` : ''}`);
+    s.log.error({ err }, 'browser auth flow failed');
+    return new FlowError('unknown_err', 'Something went wrong while connecting; please try again');
+}
+
+const callbackPath = '/oauth/callback';
+const cookieName = (state: string) => `sb_oauth_${sha256(state).slice(0, 24)}`;
+const connectUiOrigin = (s: Services) => new URL(s.config.serverUrl).origin;
+
+function bindingCookie(s: Services, state: string, value: string, maxAgeSeconds: number): string {
+    // Lax: sent on the provider's top-level redirect back to us, never on cross-site subrequests.
+    return serializeCookie(cookieName(state), value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: s.config.serverUrl.startsWith('https:'),
+        path: callbackPath,
+        maxAge: maxAgeSeconds
+    });
+}
+
+async function failFlow(s: Services, reply: FastifyReply, err: unknown, wsClientId: string | null | undefined, providerConfigKey?: string, connectionId?: string) {
+    const e = toFlowError(err, s);
+    await s.ws.send(wsClientId, { message_type: 'error', provider_config_key: providerConfigKey, connection_id: connectionId, error_type: e.type, error_desc: e.message });
+    return sendCallbackPage(reply, { error: { type: e.type, message: e.message } }, connectUiOrigin(s));
+}
+
+/** Starts a popup flow: stores a transaction and redirects to the provider (nango-api.md §2.3). */
+async function startFlow(s: Services, providerConfigKey: string, rawQuery: unknown, reply: FastifyReply) {
+    const parsed = flowQuery.safeParse(rawQuery ?? {});
+    if (!parsed.success) throw fail('invalid_query_params', { errors: issuesOf(parsed.error) });
+    const query = parsed.data;
+    const ctx = await resolveFlow(s, providerConfigKey, query);
+    const redirectUri = `${s.config.serverUrl}${callbackPath}`;
+    const keys = newKeys();
+    const base = {
+        environmentId: ctx.env.id,
+        integrationId: ctx.integration.id,
+        connectSessionId: ctx.session.id,
+        connectionId: ctx.connectionId,
+        connectionConfig: ctx.connectionConfig,
+        wsClientId: query.ws_client_id ?? null,
+        redirectUri
+    };
+    let location: string;
+    if (ctx.provider.auth_mode === 'OAUTH2') {
+        const request = authorizationRequest(s, ctx, query, redirectUri);
+        const pkce = request.usesPkce ? pkcePair() : undefined;
+        await s.oauthTransactions.create({ ...base, authMode: 'OAUTH2', expectedIssuer: request.expectedIssuer, secrets: { codeVerifier: pkce?.verifier } }, keys);
+        location = authorizationUrl(request, keys.state, pkce?.challenge);
+    } else if (ctx.provider.auth_mode === 'OAUTH1') {
+        const callback = new URL(redirectUri);
+        callback.searchParams.set('state', keys.state);
+        const started = await startOAuth1(s, ctx, callback.toString());
+        await s.oauthTransactions.create(
+            { ...base, authMode: 'OAUTH1', expectedIssuer: null, secrets: { requestToken: started.requestToken, requestTokenSecret: started.requestTokenSecret } },
+            keys
+        );
+        location = started.redirect;
+    } else {
+        throw fail('invalid_auth_mode', { message: `Integration "${providerConfigKey}" uses ${ctx.provider.auth_mode}: send its credentials with nango.auth(key, { credentials }) instead of a popup` });
+    }
+    return reply
+        .header('set-cookie', bindingCookie(s, keys.state, keys.browserBinding, TRANSACTION_TTL_MS / 1000))
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .redirect(location, 302);
+}
+
+/** Rebuilds the flow context a transaction was started with. */
+async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext> {
+    const [env, session, integration] = await Promise.all([s.environments.byId(tx.environmentId), s.connectSessions.byId(tx.connectSessionId), s.integrations.getById(tx.integrationId)]);
+    if (!env || !session || !integration) throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
+    const provider = s.catalogue.get(integration.provider);
+    if (!provider) throw fail('unknown_provider');
+    const defaults = (session.integrationsConfigDefaults?.[integration.uniqueKey] ?? {}) as FlowContext['defaults'];
+    return { env, session, integration, provider, connectionId: tx.connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig: tx.connectionConfig, defaults };
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const providerErrorKeys = ['error', 'error_description', 'error_reason', 'error_uri', 'error_message'];
+
+/** Finishes a flow: single-use state bound to this browser, then one code exchange (nango-api.md §2.4). */
+async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader: string | undefined, reply: FastifyReply) {
+    const state = str(q['state']);
+    if (!state) return failFlow(s, reply, new FlowError('state_err', 'The provider redirected back without a state parameter'), null);
+    const result = await s.oauthTransactions.consume(state, parseCookies(cookieHeader ?? '')[cookieName(state)]);
+    reply.header('set-cookie', bindingCookie(s, state, '', 0));
+    if (!result.transaction) return failFlow(s, reply, new FlowError('state_err', 'This authorization is unknown or was already used; start again from the app'), null);
+    const tx = result.transaction;
+    let ctx: FlowContext | undefined;
+    try {
+        if (!result.ok && result.reason === 'expired') throw new FlowError('state_err', 'This authorization took too long and expired; start again from the app');
+        if (!result.ok) throw new FlowError('state_cookie_err', 'This authorization was started in another browser; start again from the app');
+        ctx = await contextOf(s, tx);
+        const providerError = providerErrorKeys.map((k) => str(q[k])).filter(Boolean);
+        if (providerError.length) throw new FlowError('callback_err', `The provider did not authorize the connection: ${providerError.join(' - ')}`);
+        if (!issuerMatches(str(q['iss']), tx.expectedIssuer)) throw new FlowError('issuer_mismatch', 'The authorization response came from another server than the one it was sent to');
+        let saved;
+        if (tx.authMode === 'OAUTH2') {
+            const code = str(q['code']);
+            if (!code) throw new FlowError('callback_err', 'The provider redirected back without an authorization code');
+            const { credentials, metadata } = await exchangeCode(s, ctx, code, tx.redirectUri, tx.secrets.codeVerifier);
+            for (const k of ctx.provider.redirect_uri_metadata ?? []) if (str(q[k])) metadata[k] = q[k];
+            saved = await saveConnection(s, ctx, credentials, metadata);
+        } else {
+            const token = str(q['oauth_token']);
+            const verifier = str(q['oauth_verifier']);
+            if (!token || !verifier || token !== tx.secrets.requestToken) throw new FlowError('callback_err', 'The provider redirected back without a matching oauth_token and oauth_verifier');
+            saved = await saveConnection(s, ctx, await finishOAuth1(s, ctx, token, tx.secrets.requestTokenSecret!, verifier));
+        }
+        await s.ws.send(tx.wsClientId, { message_type: 'success', provider_config_key: ctx.integration.uniqueKey, connection_id: saved.connection.connectionId, is_pending: false });
+        return sendCallbackPage(reply, {}, connectUiOrigin(s));
+    } catch (err) {
+        return failFlow(s, reply, err, tx.wsClientId, ctx?.integration.uniqueKey, tx.connectionId);
+    }
+}
+
+export const oauthRoutes = [
+    defineRoute({
+        method: 'GET',
+        url: '/oauth/connect/:providerConfigKey',
+        auth: 'public',
+        params: providerConfigKeyParams,
+        handler: async ({ params, req, reply }, s) => {
+            const raw = (req.query ?? {}) as Record<string, unknown>;
+            const wsClientId = z.uuid().safeParse(raw['ws_client_id']).data;
+            try {
+                return await startFlow(s, params.providerConfigKey, raw, reply);
+            } catch (err) {
+                return failFlow(s, reply, err, wsClientId, params.providerConfigKey);
+            }
+        }
+    }),
+    defineRoute({
+        method: 'GET',
+        url: callbackPath,
+        auth: 'public',
+        handler: async ({ req, reply }, s) => finishFlow(s, (req.query ?? {}) as Record<string, unknown>, req.headers.cookie, reply)
+    })
+];

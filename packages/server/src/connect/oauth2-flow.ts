@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { Services } from '../services.ts';
+import type { StoredCredentials } from '../connections/credentials.ts';
+import { fail } from '../http/errors.ts';
+import { fill, resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
+import { requestToken, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
+import { randomToken } from './transactions.ts';
+import type { FlowContext, FlowQuery } from './flow-context.ts';
+
+// Parameters only the server sets; neither the browser nor the app's session may choose them.
+const RESERVED = new Set(['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']);
+
+export function clientOf(s: Services, ctx: FlowContext): { clientId: string; clientSecret: string; scopes: string | undefined } {
+    const c = s.integrations.credentials(ctx.integration);
+    if (!c || !('client_id' in c) || !('client_secret' in c)) throw fail('missing_client_credentials');
+    return { clientId: c.client_id, clientSecret: c.client_secret, scopes: 'scopes' in c ? c.scopes : undefined };
+}
+
+/** RFC 7636 §4.1–4.2: a 43-character verifier from 32 random bytes; only S256 is ever sent. */
+export function pkcePair(): { verifier: string; challenge: string } {
+    const verifier = randomToken();
+    return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export interface AuthorizationRequest {
+    /** The provider URL without state and PKCE: those come from the stored transaction. */
+    base: URL;
+    expectedIssuer: string;
+    usesPkce: boolean;
+}
+
+/** Everything of the authorization URL that does not depend on the transaction (nango-api.md §2.3). */
+export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQuery, redirectUri: string): AuthorizationRequest {
+    const def = ctx.provider;
+    const client = clientOf(s, ctx);
+    const url = new URL(fill(def.authorization_url!, ctx.connectionConfig));
+    const params = url.searchParams;
+    params.set('response_type', 'code');
+    params.set('client_id', client.clientId);
+    params.set('redirect_uri', redirectUri);
+    const scopes = (ctx.defaults.connection_config?.oauth_scopes_override ?? client.scopes ?? def.default_scopes?.join(',') ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    if (scopes.length) params.set('scope', scopes.join(def.scope_separator));
+    const userScope = ctx.defaults.user_scopes ?? query.user_scope;
+    if (userScope && def.user_scopes_param) params.set(def.user_scopes_param, userScope);
+    for (const [k, v] of Object.entries(def.authorization_params ?? {})) params.set(k, fill(v, ctx.connectionConfig));
+    // The app's session defaults win over what the browser asked for; "undefined" removes a template default.
+    for (const [k, v] of Object.entries({ ...(query.authorization_params ?? {}), ...(ctx.defaults.authorization_params ?? {}) })) {
+        if (RESERVED.has(k)) throw fail('invalid_query_params', { message: `authorization_params[${k}] is set by the server`, errors: [{ code: 'custom', message: 'Reserved parameter', path: ['authorization_params', k] }] });
+        if (v === 'undefined') params.delete(k);
+        else params.set(k, v);
+    }
+    return { base: url, expectedIssuer: url.origin, usesPkce: !def.disable_pkce };
+}
+
+/** The final redirect target: state and PKCE challenge added to the prepared request. */
+export function authorizationUrl(req: AuthorizationRequest, state: string, challenge: string | undefined): string {
+    const url = new URL(req.base);
+    url.searchParams.set('state', state);
+    if (challenge) {
+        url.searchParams.set('code_challenge', challenge);
+        url.searchParams.set('code_challenge_method', 'S256');
+    }
+    return url.toString();
+}
+
+/**
+ * RFC 9207: when the provider says who issued the response, it must be the server this transaction went to.
+ * We compare origins because catalogue entries know the authorization endpoint, not always the exact issuer
+ * identifier (Microsoft's carries the tenant in its path).
+ */
+export function issuerMatches(iss: string | undefined, expected: string | null): boolean {
+    if (iss === undefined || !expected) return true;
+    try {
+        return new URL(iss).origin === expected;
+    } catch {
+        return false;
+    }
+}
+
+/** Redeems the code once, at the catalogue's token endpoint, with the byte-identical redirect URI. */
+export async function exchangeCode(
+    s: Services,
+    ctx: FlowContext,
+    code: string,
+    redirectUri: string,
+    codeVerifier: string | undefined
+): Promise<{ credentials: StoredCredentials; metadata: Record<string, unknown> }> {
+    const def = ctx.provider;
+    const client = clientOf(s, ctx);
+    const params: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, ...(def.token_params ?? {}) };
+    if (codeVerifier) params['code_verifier'] = codeVerifier;
+    const tokens = await requestToken(
+        s.egress,
+        resolveTokenUrl(def, 'OAUTH2', ctx.connectionConfig, 'code'),
+        params,
+        { clientId: client.clientId, clientSecret: client.clientSecret, method: clientAuthFor(def) },
+        def.body_format === 'json' ? 'json' : 'form'
+    );
+    const accessToken = def.alternate_access_token_response_path ? pathOf(tokens, def.alternate_access_token_response_path) : tokens.access_token;
+    if (typeof accessToken !== 'string' || !accessToken) throw fail('connection_test_failed', { message: 'The provider answered without an access token' });
+    const credentials: StoredCredentials = {
+        type: 'OAUTH2',
+        access_token: accessToken,
+        refresh_token: typeof tokens.refresh_token === 'string' && tokens.refresh_token ? tokens.refresh_token : undefined,
+        expires_at: expiryOf(tokens, new Date()),
+        raw: tokens
+    };
+    const metadata = Object.fromEntries((def.token_response_metadata ?? []).map((k) => [k, pathOf(tokens, k)]).filter(([, v]) => v !== undefined));
+    return { credentials, metadata };
+}
+
+function pathOf(t: TokenResponse, path: string): unknown {
+    let v: unknown = t;
+    for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+    return v;
+}

@@ -1,0 +1,38 @@
+import type { Services } from '../services.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
+import type { Integration } from '../integrations/store.ts';
+import type { StoredCredentials } from '../connections/credentials.ts';
+import { applyAuth } from '../proxy/auth.ts';
+import { providerBaseUrl, upstreamUrl } from '../proxy/target.ts';
+import { fill } from '../oauth/provider-endpoints.ts';
+import { ApiError, fail } from '../http/errors.ts';
+
+/**
+ * Checks new API-key or basic credentials with the catalogue's `proxy.verification` call before they are stored,
+ * so an end user who pasted a wrong key learns it at once. Endpoints are tried in order; one 2xx is enough.
+ * Providers without a verification call are accepted as given.
+ */
+export async function verifyCredentials(s: Services, def: ProviderDefinition, integration: Integration, credentials: StoredCredentials, connectionConfig: Record<string, unknown>): Promise<void> {
+    const verification = def.proxy?.verification;
+    if (!verification) return;
+    const base = verification.base_url_override ? fill(verification.base_url_override, connectionConfig) : providerBaseUrl(def, integration, connectionConfig);
+    if (!base) return;
+    const auth = applyAuth(def, credentials, connectionConfig);
+    const headers: Record<string, string> = { accept: 'application/json', ...auth.headers };
+    for (const [k, v] of Object.entries(verification.headers ?? {})) headers[k.toLowerCase()] = fill(v, connectionConfig);
+    let lastStatus = 0;
+    for (const endpoint of verification.endpoints) {
+        try {
+            const res = await s.egress.fetch({ method: verification.method, url: upstreamUrl(base, endpoint, auth.query), headers, maxBytes: 64 * 1024, timeoutMs: 15_000 });
+            if (res.status >= 200 && res.status < 300) return;
+            lastStatus = res.status;
+        } catch (err) {
+            if (err instanceof ApiError) throw fail('connection_test_failed', { message: `The provider could not be reached to check the credentials (${err.code})` });
+            throw err;
+        }
+    }
+    throw fail('connection_test_failed', {
+        message: lastStatus === 401 || lastStatus === 403 ? 'The provider rejected these credentials' : `The provider answered HTTP ${lastStatus} when the credentials were checked`,
+        payload: { status: lastStatus }
+    });
+}
