@@ -13,7 +13,7 @@ export function PopupScreen({ t, item, onCancel }: { t: Translate; item: Item; o
             <Heading id="sb-heading">{t('connectTo', { name })}</Heading>
             <Spinner label={t('waitingForPopup', { name })} />
             <button type="button" className="sb-button sb-secondary" onClick={onCancel}>
-                {t('back')}
+                {t('cancel')}
             </button>
         </>
     );
