@@ -235,6 +235,19 @@ test-apikey:
         await page.close();
     });
 
+    it('works from the keyboard: Tab to an integration, Enter opens it, Escape closes', async () => {
+        const { page, ui } = await open(await session(['tickets', 'stripe']));
+        await ui.locator('[data-integration]').first().waitFor();
+        assert.equal(await ui.locator('h1').evaluate((h) => h === document.activeElement), true, 'the heading has focus');
+        await page.keyboard.press('Tab');
+        assert.equal(await ui.locator('[data-integration="tickets"]').evaluate((b) => b === document.activeElement), true);
+        await page.keyboard.press('Enter');
+        await ui.getByRole('heading', { name: 'Connect to Acme Tickets' }).waitFor();
+        await page.keyboard.press('Escape');
+        await waitForEvent(page, 'close');
+        await page.close();
+    });
+
     it('ignores a session token posted by another origin, accepts the app’s (checklist item 19)', async () => {
         const token = await session(['tickets', 'stripe']);
         const { page, ui } = await open(undefined);

@@ -4,6 +4,7 @@
 import Nango from '@nangohq/frontend';
 import type { ConnectResult } from './protocol.ts';
 import type { Flow } from './fields.ts';
+import { websocketsPathFor } from './websockets-path.ts';
 
 export interface ConnectRequest {
     apiURL: string;
@@ -16,12 +17,6 @@ export interface ConnectRequest {
     detectClosedAuthWindow: boolean;
 }
 
-/** The SDK resolves the WebSocket path against the host's origin, so a host path prefix must be repeated in it. */
-export function websocketsPathFor(apiURL: string, sessionPath: string | undefined): string {
-    const prefix = new URL(apiURL).pathname.replace(/\/+$/, '');
-    const path = sessionPath ? `/${sessionPath.replace(/^\/+/, '')}` : '/';
-    return `${prefix}${path}` || '/';
-}
 
 export async function connect(req: ConnectRequest): Promise<ConnectResult> {
     const nango = new Nango({ host: req.apiURL, connectSessionToken: req.token, websocketsPath: websocketsPathFor(req.apiURL, req.websocketsPath) });
