@@ -9,10 +9,11 @@ import { startServer, removeDir, writeProvidersFile, type TestServer } from './s
 import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
-import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/browser.ts';
+import { screenshotDir } from './support/browser.ts';
+import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
 
-const shots = new URL('./.screenshots/', import.meta.url).pathname;
-mkdirSync(shots, { recursive: true });
+const shots = `${screenshotDir}connect-ui-`;
+mkdirSync(screenshotDir, { recursive: true });
 
 interface UiEvent {
     type: string;

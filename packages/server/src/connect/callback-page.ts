@@ -28,7 +28,7 @@ body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center
 main{max-width:28rem;padding:2rem;text-align:center}h1{font-size:1.25rem;margin:0 0 .5rem}code{color:#64748b;font-size:.85rem}
 @media (prefers-color-scheme:dark){body{background:#0f172a;color:#e2e8f0}code{color:#94a3b8}}
 </style></head>
-<body><main><h1>${title}</h1><p>${escapeHtml(text)}</p>${result.error ? `<p><code>${escapeHtml(result.error.type)}</code></p>` : ''}</main>
+<body><main><h1>${title}</h1><p>${escapeHtml(text)}</p>${result.error ? `<p>Close this window and try again from the app.</p><p><code>${escapeHtml(result.error.type)}</code></p>` : ''}</main>
 <script nonce="${nonce}">
 (function () {
   var origin = ${scriptJson(connectUiOrigin)};

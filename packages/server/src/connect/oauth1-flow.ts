@@ -47,6 +47,9 @@ export async function startOAuth1(s: Services, ctx: FlowContext, callbackUrl: st
     const answer = await signedPost(s, oauth, fill(def.request_url!, ctx.connectionConfig), params);
     const redirect = new URL(fill(def.authorization_url!, ctx.connectionConfig));
     redirect.searchParams.set('oauth_token', answer['oauth_token']!);
+    // OAuth 1.0a has no scope parameter of its own; providers that scope (Trello) read it on the authorize URL.
+    const scopes = (clientOf(s, ctx).scopes ?? def.default_scopes?.join(',') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (scopes.length) redirect.searchParams.set('scope', scopes.join(def.scope_separator));
     for (const [k, v] of Object.entries(def.authorization_params ?? {})) redirect.searchParams.set(k, fill(v, ctx.connectionConfig));
     return { redirect: redirect.toString(), requestToken: answer['oauth_token']!, requestTokenSecret: answer['oauth_token_secret']! };
 }

@@ -1,100 +1,32 @@
-// Real Chromium (Debian's /usr/bin/chromium, never a downloaded one) driven by playwright-core, and a tiny "app"
-// page on its own loopback origin that embeds the Connect UI with the official @nangohq/frontend SDK.
-import { chromium, type BrowserContext } from 'playwright-core';
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, normalize } from 'node:path';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** Where browser tests leave screenshots for people to look at (git-ignored). */
+export const screenshotDir = new URL('../.screenshots/', import.meta.url).pathname;
 
-export interface TestBrowser {
-    context: BrowserContext;
-    close(): Promise<void>;
-}
-
-/** A fresh profile in a temp folder per call. */
-export async function launchBrowser(opts: { locale?: string; colorScheme?: 'light' | 'dark' } = {}): Promise<TestBrowser> {
-    const profile = mkdtempSync(join(tmpdir(), 'sb-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ARGS,
-        viewport: { width: 900, height: 720 },
-        locale: opts.locale ?? 'en-US',
-        colorScheme: opts.colorScheme ?? 'light'
+/**
+ * Debian's Chromium, headless, with no network of its own (the machine has none): never a downloaded browser.
+ * Playwright gives each launch a fresh temporary profile.
+ */
+export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+    mkdirSync(screenshotDir, { recursive: true });
+    const browser = await chromium.launch({
+        executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+        args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--disable-quic'
+        ]
     });
     return {
-        context,
+        browser,
         async close() {
-            await context.close();
-            rmSync(profile, { recursive: true, force: true });
+            await browser.close();
         }
-    };
-}
-
-const sdkDir = join(createRequire(import.meta.url).resolve('@nangohq/frontend'), '..');
-
-const appPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example app</title></head>
-<body><h1>Example app</h1><p>Embeds the Connect UI with @nangohq/frontend.</p>
-<script type="module">
-import Nango from '/sdk/index.js';
-window.events = [];
-window.openUI = (opts) => {
-    const nango = new Nango({ host: opts.apiURL });
-    window.connectUI = nango.openConnectUI({ ...opts, onEvent: (event) => window.events.push(event) });
-};
-window.addSibling = (src) => {
-    const frame = document.createElement('iframe');
-    frame.id = 'sibling';
-    frame.src = src;
-    document.body.append(frame);
-};
-window.sdkLoaded = true;
-</script></body></html>`;
-
-// A page on another origin that tries to hand the Connect UI a session token (it must be ignored).
-const siblingPage = `<!doctype html><html><body><script>
-const token = new URLSearchParams(location.search).get('token');
-parent.frames[0].postMessage({ type: 'session_token', sessionToken: token }, '*');
-document.body.dataset.sent = 'yes';
-</script></body></html>`;
-
-export interface AppServer {
-    /** http://127.0.0.1:port: the app's origin. */
-    url: string;
-    /** The same server as http://localhost:port: another origin. */
-    otherOriginUrl: string;
-    close(): Promise<void>;
-}
-
-/** Serves the example app page, a sibling page, and the SDK's ESM files from node_modules. */
-export async function startAppServer(): Promise<AppServer> {
-    const server: Server = createServer((req, res) => {
-        const path = new URL(req.url ?? '/', 'http://x').pathname;
-        if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(appPage);
-        if (path === '/sibling') return void res.writeHead(200, { 'content-type': 'text/html' }).end(siblingPage);
-        if (path.startsWith('/sdk/')) {
-            const file = normalize(join(sdkDir, path.slice('/sdk/'.length)));
-            if (file.startsWith(sdkDir) && file.endsWith('.js')) {
-                try {
-                    return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-                } catch {
-                    // fall through to 404
-                }
-            }
-        }
-        res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return {
-        url: `http://127.0.0.1:${port}`,
-        otherOriginUrl: `http://localhost:${port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve()))
     };
 }
