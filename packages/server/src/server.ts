@@ -24,6 +24,7 @@ import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
 import { connectRoutes } from './connect/routes.ts';
+import { registerConnectUi, DEFAULT_CONNECT_UI_DIR } from './connect-ui/routes.ts';
 import { OAuthTransactionStore } from './connect/transactions.ts';
 import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
@@ -105,7 +106,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
             ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes
         ],
-        [(a) => registerWebSocket(a, ws)]
+        [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );
     await webhooks.start(environment);
     await app.listen({ port: config.port, host: config.host });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { isValidSecret } from '../webhooks/signing.ts';
+import { parseFrameAncestors, FrameAncestorsError } from '../connect-ui/frame-ancestors.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export class ConfigError extends Error {
@@ -28,7 +29,8 @@ const envSchema = z.object({
     SWITCHBOARD_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     SWITCHBOARD_WEBHOOK_SECRET: z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 key bytes').optional(),
     SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
-    SWITCHBOARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(15_000)
+    SWITCHBOARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(15_000),
+    SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: z.string().optional()
 });
 
 export interface Config {
@@ -58,6 +60,8 @@ export interface Config {
         /** First retry delay; each later one doubles (capped at an hour), with jitter. */
         backoffBaseMs: number;
     };
+    /** Origins allowed to frame the Connect UI; undefined = the default (loopback in dev, none otherwise). */
+    connectUiFrameAncestors: string[] | undefined;
 }
 
 function list(value: string | undefined): string[] {
@@ -77,6 +81,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}`);
     }
     const e = parsed.data;
+    let connectUiFrameAncestors: string[] | undefined;
+    try {
+        connectUiFrameAncestors = parseFrameAncestors(e.SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS);
+    } catch (err) {
+        if (err instanceof FrameAncestorsError) throw new ConfigError(`SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: ${err.message}`);
+        throw err;
+    }
     if (e.SWITCHBOARD_DATABASE_URL && !e.SWITCHBOARD_ENCRYPTION_KEY) {
         throw new ConfigError('SWITCHBOARD_ENCRYPTION_KEY: required when SWITCHBOARD_DATABASE_URL is set (the key must not live beside a shared database)');
     }
@@ -103,7 +114,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             secret: e.SWITCHBOARD_WEBHOOK_SECRET,
             maxAttempts: e.SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS,
             backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
-        }
+        },
+        connectUiFrameAncestors
     };
 }
 

@@ -42,6 +42,7 @@ export const errorCodes = {
     webhook_secret_not_configured: { status: 401, message: 'The integration has no webhook_secret, so this provider webhook cannot be verified' },
     unknown_webhook_delivery: { status: 404, message: 'No webhook delivery with this id' },
     webhook_delivery_pending: { status: 409, message: 'The webhook delivery is still pending; only delivered, failed or dead deliveries can be replayed' },
+    connect_ui_not_built: { status: 503, message: 'The Connect UI is not built: run "npm run build -w @switchboard/web" (npm start does it when needed)' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }

@@ -1,0 +1,103 @@
+// What the end user is asked for, per provider: credentials for API_KEY / BASIC / OAUTH2_CC, plus the provider's
+// connection_config fields that are neither automated nor hidden nor already set by the session's defaults.
+import type { Provider, ProviderField, Session } from './api.ts';
+import type { StringKey, Translate } from './i18n.ts';
+
+export type Flow = 'oauth' | 'api_key' | 'basic' | 'client_credentials' | 'none' | 'unsupported';
+
+export interface FormField {
+    /** `credentials.<name>` or `params.<name>` */
+    id: string;
+    name: string;
+    kind: 'credential' | 'param';
+    label: string;
+    description: string | undefined;
+    placeholder: string | undefined;
+    secret: boolean;
+    required: boolean;
+    pattern: RegExp | undefined;
+    format: string | undefined;
+    prefix: string | undefined;
+    suffix: string | undefined;
+    initial: string;
+}
+
+const OAUTH_MODES = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM']);
+
+export function flowOf(authMode: string): Flow {
+    if (OAUTH_MODES.has(authMode)) return 'oauth';
+    if (authMode === 'API_KEY') return 'api_key';
+    if (authMode === 'BASIC') return 'basic';
+    if (authMode === 'OAUTH2_CC') return 'client_credentials';
+    if (authMode === 'NONE') return 'none';
+    return 'unsupported';
+}
+
+function compile(pattern: string | undefined): RegExp | undefined {
+    if (!pattern) return undefined;
+    try {
+        return new RegExp(pattern);
+    } catch {
+        return undefined;
+    }
+}
+
+function field(kind: FormField['kind'], name: string, def: ProviderField | undefined, fallback: { label: StringKey; secret: boolean; required: boolean }, t: Translate): FormField {
+    return {
+        id: `${kind}.${name}`,
+        name,
+        kind,
+        label: def?.title ?? t(fallback.label),
+        description: def?.description,
+        placeholder: def?.example,
+        secret: def?.secret ?? fallback.secret,
+        required: def ? !def.optional : fallback.required,
+        pattern: compile(def?.pattern),
+        format: def?.format,
+        prefix: def?.prefix,
+        suffix: def?.suffix,
+        initial: def?.default_value ?? ''
+    };
+}
+
+const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: boolean; required: boolean }>> = {
+    api_key: [{ name: 'apiKey', label: 'fieldApiKey', secret: true, required: true }],
+    basic: [
+        { name: 'username', label: 'fieldUsername', secret: false, required: true },
+        { name: 'password', label: 'fieldPassword', secret: true, required: true }
+    ],
+    client_credentials: [
+        { name: 'client_id', label: 'fieldClientId', secret: false, required: true },
+        { name: 'client_secret', label: 'fieldClientSecret', secret: true, required: true }
+    ],
+    oauth: [],
+    none: [],
+    unsupported: []
+};
+
+export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate): FormField[] {
+    const flow = flowOf(provider.auth_mode);
+    const credentials = CREDENTIALS[flow].map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
+    const preset = session?.integrations_config_defaults?.[integrationKey]?.connection_config ?? {};
+    const params = Object.entries(provider.connection_config ?? {})
+        .filter(([name, def]) => !def.automated && !def.hidden && !(name in preset))
+        .sort(([, a], [, b]) => (a.order ?? 0) - (b.order ?? 0))
+        .map(([name, def]) => field('param', name, def, { label: 'fieldUsername', secret: false, required: true }, t));
+    return [...credentials, ...params];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The message key of the first problem with a value, or undefined when it is fine. */
+export function validate(f: FormField, raw: string): StringKey | undefined {
+    const value = f.secret ? raw : raw.trim();
+    if (value === '') return f.required ? 'required' : undefined;
+    if (f.format === 'email' && !EMAIL.test(value)) return 'invalidEmail';
+    if (f.format === 'uri' && !/^https:\/\/\S+$/.test(value)) return 'invalidUrl';
+    if (f.format === 'hostname' && !HOSTNAME.test(value)) return 'invalidFormat';
+    if (f.format === 'uuid' && !UUID.test(value)) return 'invalidFormat';
+    if (f.pattern && !f.pattern.test(value)) return 'invalidFormat';
+    return undefined;
+}
