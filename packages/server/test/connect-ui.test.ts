@@ -10,6 +10,8 @@ import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
 import { screenshotDir } from './support/browser.ts';
+import { startReceiver, waitFor, received, type Receiver } from './support/webhooks.ts';
+import { randomBytes } from 'node:crypto';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
 
 const shots = `${screenshotDir}connect-ui-`;
@@ -44,6 +46,8 @@ describe('Connect UI in Chromium', () => {
     let browser: TestBrowser;
     let nango: Nango;
     let publicUrl: string;
+    let receiver: Receiver;
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
     const cspViolations: string[] = [];
 
     before(async () => {
@@ -55,9 +59,12 @@ describe('Connect UI in Chromium', () => {
             startAppServer(),
             launchBrowser()
         ]);
+        receiver = await startReceiver();
         server = await startServer({
             PORT: String(port),
             SWITCHBOARD_SERVER_URL: publicUrl,
+            SWITCHBOARD_WEBHOOK_URL: receiver.url,
+            SWITCHBOARD_WEBHOOK_SECRET: webhookSecret,
             SWITCHBOARD_PROVIDERS: writeProvidersFile(`
 test-oidc:
   display_name: Test OIDC
@@ -98,6 +105,7 @@ test-apikey:
     after(async () => {
         await browser?.close();
         await server?.stop();
+        await receiver?.close();
         await Promise.all([as?.close(), upstream?.close(), app?.close()]);
         if (server) removeDir(server.dataDir);
     });
@@ -198,7 +206,7 @@ test-apikey:
         await page.close();
     });
 
-    it('runs OAuth through the SDK popup and WebSocket from inside the iframe', async () => {
+    it('runs OAuth in a popup from inside the iframe; the app gets a signed auth webhook its SDK verifies', async () => {
         const { page, ui } = await open(await session(['oidc', 'tickets']));
         await ui.locator('[data-integration="oidc"]').click();
         const popupPromise = browser.context.waitForEvent('page');
@@ -215,6 +223,13 @@ test-apikey:
         assert.equal(connect?.payload?.['providerConfigKey'], 'oidc');
         const stored = await nango.getConnection('oidc', String(connect?.payload?.['connectionId']));
         assert.equal(stored.end_user?.id, 'user-7');
+        const [hit] = await waitFor('the creation webhook', () => {
+            const h = received(receiver, (b: { type?: string; connectionId?: string }) => b.type === 'auth' && b.connectionId === connect?.payload?.['connectionId']);
+            return h.length ? h : undefined;
+        });
+        const headers = Object.fromEntries(Object.entries(hit!.headers).map(([k, v]) => [k, String(v)]));
+        assert.equal(new Nango({ host: server.url, secretKey: server.secretKey, webhookSigningKey: webhookSecret }).verifyIncomingWebhookRequest(hit!.body, headers), true);
+        assert.equal((JSON.parse(hit!.body) as { endUser: { endUserId: string } }).endUser.endUserId, 'user-7');
         await page.close();
     });
 

@@ -1,4 +1,4 @@
-// Error codes from the server (error.code) and the SDK (AuthError.type) mapped to a sentence a person understands.
+// Error codes from the server (error.code) and the WebSocket (error_type) mapped to a sentence a person understands.
 import type { StringKey } from './i18n.ts';
 
 const messages: Record<string, StringKey> = {
@@ -15,6 +15,7 @@ const messages: Record<string, StringKey> = {
     window_closed: 'errWindowClosed',
     blocked_by_browser: 'errPopupBlocked',
     network_error: 'errNetwork',
+    websocket_closed: 'errNetwork',
     unknown_provider_config: 'errIntegrationMissing',
     unknown_config_key: 'errIntegrationMissing',
     provider_config_err: 'errIntegrationMissing',
