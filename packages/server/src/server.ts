@@ -87,10 +87,10 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const ws = new WsHub(db, log);
     await ws.start();
     const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks });
-    refresher.onOutcome = async (o) => {
-        const env = await environments.byId(o.connection.environmentId);
+    refresher.onOutcome = async (tx, o) => {
+        const env = await environments.byId(o.connection.environmentId, tx);
         if (!env) return;
-        await webhooks.enqueueAuth(db, {
+        await webhooks.enqueueAuth(tx, {
             environment: env,
             connection: o.connection,
             operation: 'refresh',

@@ -247,27 +247,51 @@ export class ConnectionStore {
 
     /**
      * Replaces the credentials only if nobody else did since `expectedVersion` was read (compare-and-swap).
-     * Returns the new connection, or undefined when the swap lost.
+     * Returns the new connection, or undefined when the swap lost. `inTx` runs in the same transaction, so the
+     * event it records (the refresh webhook) exists exactly when the new credentials do.
      */
-    async swapCredentials(uuid: string, expectedVersion: number, credentials: StoredCredentials, extra: Record<string, unknown> = {}): Promise<Connection | undefined> {
+    async swapCredentials(
+        uuid: string,
+        expectedVersion: number,
+        credentials: StoredCredentials,
+        extra: Record<string, unknown> = {},
+        inTx?: (tx: Queryable, connection: Connection) => Promise<void>
+    ): Promise<Connection | undefined> {
         const ct = this.vault.encryptJson(credentials, ownerOf(uuid));
-        const [row] = await this.db.query<{ uuid: string }>(
-            `UPDATE connections SET credentials = $3, expires_at = $4, credentials_version = credentials_version + 1, refreshed_at = now(),
-                refresh_failed_at = NULL, refresh_error = NULL, status = 'active', connection_config = connection_config || $5::jsonb, updated_at = now()
-             WHERE uuid = $1 AND credentials_version = $2 RETURNING uuid`,
-            [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra)]
-        );
-        if (!row) return undefined;
-        await this.changed(`conn:${uuid}`);
-        return this.getByUuid(uuid);
+        const swapped = await this.db.transaction(async (tx) => {
+            const [row] = await tx.query<{ uuid: string }>(
+                `UPDATE connections SET credentials = $3, expires_at = $4, credentials_version = credentials_version + 1, refreshed_at = now(),
+                    refresh_failed_at = NULL, refresh_error = NULL, status = 'active', connection_config = connection_config || $5::jsonb, updated_at = now()
+                 WHERE uuid = $1 AND credentials_version = $2 RETURNING uuid`,
+                [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra)]
+            );
+            if (!row) return undefined;
+            const connection = (await this.getByUuid(uuid, tx))!;
+            await inTx?.(tx, connection);
+            return connection;
+        });
+        if (swapped) await this.changed(`conn:${uuid}`);
+        return swapped;
     }
 
-    async recordRefreshFailure(uuid: string, error: { type: string; description: string }, status: ConnectionStatus | undefined): Promise<void> {
-        await this.db.query(
-            `UPDATE connections SET refresh_failed_at = now(), refresh_error = $2::jsonb, status = COALESCE($3, status), updated_at = now() WHERE uuid = $1`,
-            [uuid, JSON.stringify(error), status ?? null]
-        );
+    /** Records a refused refresh; `inTx` runs in the same transaction (the failure webhook). */
+    async recordRefreshFailure(
+        uuid: string,
+        error: { type: string; description: string },
+        status: ConnectionStatus | undefined,
+        inTx?: (tx: Queryable, connection: Connection) => Promise<void>
+    ): Promise<Connection | undefined> {
+        const after = await this.db.transaction(async (tx) => {
+            await tx.query(
+                `UPDATE connections SET refresh_failed_at = now(), refresh_error = $2::jsonb, status = COALESCE($3, status), updated_at = now() WHERE uuid = $1`,
+                [uuid, JSON.stringify(error), status ?? null]
+            );
+            const connection = await this.getByUuid(uuid, tx);
+            if (connection) await inTx?.(tx, connection);
+            return connection;
+        });
         await this.changed(`conn:${uuid}`);
+        return after;
     }
 
     async touchFetched(uuid: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Db } from '../storage/db.ts';
+import type { Db, Queryable } from '../storage/db.ts';
 import type { ReadCache } from '../storage/read-cache.ts';
 
 export interface Environment {
@@ -50,8 +50,9 @@ export class Environments {
         });
     }
 
-    async byId(id: number): Promise<Environment | undefined> {
-        const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE id = $1', [id]);
+    /** `q`: a caller inside a transaction must read through it (PGlite has one connection). */
+    async byId(id: number, q: Queryable = this.db): Promise<Environment | undefined> {
+        const [row] = await q.query<Environment>('SELECT id, uuid, name FROM environments WHERE id = $1', [id]);
         return row;
     }
 

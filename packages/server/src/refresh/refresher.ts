@@ -1,4 +1,4 @@
-import type { Db } from '../storage/db.ts';
+import type { Db, Queryable } from '../storage/db.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
@@ -31,8 +31,12 @@ export class Refresher {
     private readonly deps: RefreshDeps;
     private readonly inflight = new Map<string, Promise<Connection>>();
     private readonly now: () => number;
-    /** Awaited after each refresh attempt (auth webhooks hook in here); its failure is logged, never the caller's. */
-    onOutcome: ((outcome: RefreshOutcome) => void | Promise<void>) | undefined;
+    /**
+     * Runs inside the transaction that stores each refresh outcome (auth webhooks queue there), under a
+     * savepoint: its failure is logged and undone alone, never the new credentials (a rotated refresh token
+     * must not be lost to a webhook problem).
+     */
+    onOutcome: ((q: Queryable, outcome: RefreshOutcome) => Promise<void>) | undefined;
 
     constructor(deps: RefreshDeps) {
         this.deps = deps;
@@ -74,23 +78,28 @@ export class Refresher {
                 const tokens = await this.exchange(current, integration, def);
                 const credentials = merge(current.credentials, tokens, new Date(this.now()));
                 const extra = pick(tokens, def?.token_response_metadata ?? []);
-                const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra);
-                const result = swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
+                const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra, this.hook((c) => ({ kind: 'refreshed', connection: c })));
                 this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
-                await this.outcome({ kind: 'refreshed', connection: result });
-                return result;
+                return swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
             } catch (err) {
                 return this.handleFailure(current, err);
             }
         });
     }
 
-    private async outcome(o: RefreshOutcome): Promise<void> {
-        try {
-            await this.onOutcome?.(o);
-        } catch (err) {
-            this.deps.log.error({ err, connection: o.connection.uuid }, 'refresh outcome hook failed');
-        }
+    private hook(outcome: (c: Connection) => RefreshOutcome): ((tx: Queryable, c: Connection) => Promise<void>) | undefined {
+        const onOutcome = this.onOutcome;
+        if (!onOutcome) return undefined;
+        return async (tx, c) => {
+            await tx.query('SAVEPOINT refresh_outcome');
+            try {
+                await onOutcome(tx, outcome(c));
+                await tx.query('RELEASE SAVEPOINT refresh_outcome');
+            } catch (err) {
+                await tx.query('ROLLBACK TO SAVEPOINT refresh_outcome');
+                this.deps.log.error({ err, connection: c.uuid }, 'refresh outcome hook failed');
+            }
+        };
     }
 
     private async integrationOf(c: Connection): Promise<Integration> {
@@ -128,11 +137,9 @@ export class Refresher {
         const error = tokenError
             ? { type: tokenError.error, description: tokenError.description }
             : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
-        await this.deps.connections.recordRefreshFailure(current.uuid, error, tokenError?.error === 'invalid_grant' ? 'expired' : undefined);
+        await this.deps.connections.recordRefreshFailure(current.uuid, error, tokenError?.error === 'invalid_grant' ? 'expired' : undefined, this.hook((c) => ({ kind: 'failed', connection: c, error })));
         await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
-        const after = (await this.deps.connections.getByUuid(current.uuid)) ?? current;
-        await this.outcome({ kind: 'failed', connection: after, error });
         throw fail('refresh_token_external_error', {
             status: tokenError && tokenError.status >= 500 ? 502 : 400,
             message: `The provider refused to refresh the token: ${error.type}${error.description ? ` (${error.description})` : ''}`,
