@@ -73,7 +73,7 @@ describe('outbound webhooks (embedded PGlite)', () => {
             n++;
             json(res, 200, { access_token: `fresh-${n}`, refresh_token: `rt2-${n}`, expires_in: 3600, token_type: 'bearer' });
         });
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers(token.url), SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '3', SWITCHBOARD_WEBHOOK_BACKOFF_MS: '20' });
+        server = await startServer({ SWITCHBOARD_PROVIDERS: providers(token.url), SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '4', SWITCHBOARD_WEBHOOK_BACKOFF_MS: '20' });
         const nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'test-oauth', unique_key: 'oauth', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret' } });
         const settings = await api(server, 'GET', '/admin/webhooks/settings');
@@ -186,6 +186,34 @@ describe('outbound webhooks (embedded PGlite)', () => {
         assert.equal(hits[0]!.headers['webhook-id'], hits[1]!.headers['webhook-id'], 'a retry keeps the message id');
     });
 
+    it('receiver down, then 500, then 429 with Retry-After: delivered once it recovers, in order per connection', async () => {
+        let n = 0;
+        const flaky = await startUpstream((_req, res) => {
+            n++;
+            if (n === 1) return void res.socket?.destroy(); // down: the connection drops without an answer
+            if (n === 2) return json(res, 500, {});
+            if (n === 3) return json(res, 429, {}, { 'retry-after': '1' });
+            json(res, 200, {});
+        });
+        try {
+            await pointAt(server, flaky.url);
+            await importConnection(server, 'ordered'); // creation
+            await importConnection(server, 'ordered'); // override
+            const del = await api(server, 'DELETE', '/connections/ordered?provider_config_key=oauth');
+            assert.equal(del.status, 200);
+            const ops = await waitFor('three events delivered', () => {
+                const bodies = flaky.requests.map((r) => { try { return JSON.parse(r.body) as { connectionId: string; operation: string }; } catch { return undefined; } });
+                return bodies.length >= 6 ? bodies.map((b) => b?.operation) : undefined;
+            });
+            // The first event is retried until the receiver recovers; the later ones wait behind it.
+            assert.deepEqual(ops, ['creation', 'creation', 'creation', 'creation', 'override', 'deletion']);
+            const mine = (await deliveries(server)).filter((d) => d.url === flaky.url);
+            assert.deepEqual(mine.map((d) => d.status), ['delivered', 'delivered', 'delivered']);
+        } finally {
+            await flaky.close();
+        }
+    });
+
     it('429 with Retry-After (seconds or a date) schedules the next attempt when the receiver asked', async () => {
         for (const [name, retryAfter, expectedSeconds] of [
             ['seconds', '120', 120],
@@ -221,8 +249,8 @@ describe('outbound webhooks (embedded PGlite)', () => {
         await pointAt(server, r.url);
         await importConnection(server, 'dead');
         const d = await waitFor('dead', async () => (await deliveries(server, '&status=dead')).find((x) => x.url === r.url));
-        assert.equal(d.attempts, 3);
-        assert.equal(r.requests.length, 3);
+        assert.equal(d.attempts, 4);
+        assert.equal(r.requests.length, 4);
         assert.equal(d.last_status, 500);
 
         // Paging: the newest first, a cursor for the next page.
@@ -239,8 +267,8 @@ describe('outbound webhooks (embedded PGlite)', () => {
         assert.equal(replay.body.data.attempts, 0);
         const done = await waitFor('the replay delivered', async () => (await deliveries(server, '&status=delivered')).find((x) => x.id === d.id));
         assert.equal(done.attempts, 1);
-        assert.equal(r.requests.length, 4);
-        assert.equal(new Nango({ secretKey: server.secretKey, webhookSigningKey: secret }).verifyIncomingWebhookRequest(r.requests[3]!.body, headersOf(r.requests[3]!)), true);
+        assert.equal(r.requests.length, 5);
+        assert.equal(new Nango({ secretKey: server.secretKey, webhookSigningKey: secret }).verifyIncomingWebhookRequest(r.requests[4]!.body, headersOf(r.requests[4]!)), true);
     });
 
     it('replay refuses unknown ids (404) and pending deliveries (409)', async () => {

@@ -66,6 +66,8 @@ export interface NewDelivery {
     targetUrl: string;
     body: string;
     headers?: Record<string, string> | undefined;
+    /** Rows with the same key and target are delivered in insertion order (one connection's events). */
+    orderingKey?: string | undefined;
 }
 
 /** Result of one attempt, as the worker decided it. */
@@ -88,12 +90,13 @@ export class Outbox {
      */
     async enqueue(q: Queryable, rows: NewDelivery[]): Promise<void> {
         for (const r of rows) {
-            await q.query('INSERT INTO webhook_deliveries (environment_id, event_id, target_url, body, headers) VALUES ($1, $2, $3, $4, $5::jsonb)', [
+            await q.query('INSERT INTO webhook_deliveries (environment_id, event_id, target_url, body, headers, ordering_key) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
                 r.environmentId,
                 r.eventId,
                 r.targetUrl,
                 r.body,
-                JSON.stringify(r.headers ?? {})
+                JSON.stringify(r.headers ?? {}),
+                r.orderingKey ?? null
             ]);
         }
         if (rows.length) await q.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, 'enqueued']);
@@ -102,14 +105,19 @@ export class Outbox {
     /**
      * Claims up to `limit` due rows and leases them for `leaseMs` by moving next_attempt_at forward: another
      * instance's claim skips rows locked by this statement and, after commit, no longer sees them as due.
-     * A process that dies mid-attempt leaves the row to be retried when the lease ends.
+     * A process that dies mid-attempt leaves the row to be retried when the lease ends. A row whose ordering key
+     * has an older pending row for the same target waits for it (in flight rows are pending too), so one
+     * connection's events arrive in order even across retries and instances.
      */
     async claim(limit: number, leaseMs: number): Promise<Delivery[]> {
         const rows = await this.db.query<Row>(
             `UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = now() + ($2::integer * interval '1 millisecond'), updated_at = now()
              WHERE id IN (
-                SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
-                ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                SELECT d.id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.ordering_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM webhook_deliveries e
+                    WHERE e.status = 'pending' AND e.ordering_key = d.ordering_key AND e.target_url = d.target_url AND e.id < d.id))
+                ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE SKIP LOCKED)
              RETURNING ${columns}`,
             [limit, leaseMs]
         );

@@ -109,7 +109,8 @@ export class Webhooks {
             authPayload({ environmentName: input.environment.name, connection: c, authMode, operation: input.operation, success: input.success, error: input.error, revocation: input.revocation })
         );
         const eventId = newMessageId();
-        await this.outbox.enqueue(q, targets.map((targetUrl) => ({ environmentId: input.environment.id, eventId, targetUrl, body })));
+        const orderingKey = orderingKeyOf(input.environment.id, c);
+        await this.outbox.enqueue(q, targets.map((targetUrl) => ({ environmentId: input.environment.id, eventId, targetUrl, body, orderingKey })));
         return targets.length;
     }
 
@@ -126,10 +127,15 @@ export class Webhooks {
             const body = stableJson({ from: input.provider, type: 'forward', providerConfigKey: input.providerConfigKey, connectionId: c.connectionId, payload: input.payload });
             const eventId = newMessageId();
             for (const targetUrl of await this.targets(q, input.environmentId, c.webhookUrlOverride)) {
-                rows.push({ environmentId: input.environmentId, eventId, targetUrl, body, headers: input.headers });
+                rows.push({ environmentId: input.environmentId, eventId, targetUrl, body, headers: input.headers, orderingKey: orderingKeyOf(input.environmentId, c) });
             }
         }
         await this.outbox.enqueue(q, rows);
         return rows.length;
     }
+}
+
+/** One connection's events share a key, so they reach each target in order. */
+function orderingKeyOf(environmentId: number, c: { providerConfigKey: string; connectionId: string }): string {
+    return `${environmentId}:${c.providerConfigKey}:${c.connectionId}`;
 }
