@@ -10,6 +10,7 @@ import { CookieJar, hop, loginAndConsent, freePort, openSdkSocket } from './supp
 describe('popup OAuth2 flow', () => {
     let server: TestServer;
     let as: TestAuthServer;
+    let asB: TestAuthServer;
     let nango: Nango;
     let publicUrl: string;
 
@@ -17,6 +18,7 @@ describe('popup OAuth2 flow', () => {
         const port = await freePort();
         publicUrl = `http://127.0.0.1:${port}`;
         as = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback` });
+        asB = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback`, clientId: 'client-at-b' });
         server = await startServer({
             PORT: String(port),
             SWITCHBOARD_SERVER_URL: publicUrl,
@@ -30,16 +32,25 @@ test-oidc:
   default_scopes: [openid, email]
   proxy:
     base_url: ${as.issuer}
+test-oidc-b:
+  display_name: Test OIDC B
+  auth_mode: OAUTH2
+  authorization_url: ${asB.authorizationUrl}
+  token_url: ${asB.tokenUrl}
+  token_request_auth_method: basic
+  default_scopes: [openid]
 `)
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         const credentials = { type: 'OAUTH2' as const, client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email,offline_access' };
         await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials });
         await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc-other', credentials });
+        await nango.createIntegration({ provider: 'test-oidc-b', unique_key: 'oidc-b', credentials: { type: 'OAUTH2', client_id: asB.clientId, client_secret: asB.clientSecret } });
     });
     after(async () => {
         await server?.stop();
         await as?.close();
+        await asB?.close();
         if (server) removeDir(server.dataDir);
     });
 
@@ -47,10 +58,10 @@ test-oidc:
         (await nango.createConnectSession({ end_user: { id: 'user-1', email: 'user1@example.com' }, organization: { id: 'org-1' }, allowed_integrations: ['oidc'], tags: { plan: 'pro' }, ...body })).data.token;
 
     /** Starts a flow like the popup does; returns the provider URL, the browser's cookies and the socket. */
-    async function start(token: string, extra = '') {
+    async function start(token: string, extra = '', key = 'oidc') {
         const socket = await openSdkSocket(publicUrl);
         const jar = new CookieJar();
-        const res = await hop(jar, `${publicUrl}/oauth/connect/oidc?connect_session_token=${token}&ws_client_id=${socket.clientId}${extra}`);
+        const res = await hop(jar, `${publicUrl}/oauth/connect/${key}?connect_session_token=${token}&ws_client_id=${socket.clientId}${extra}`);
         await res.arrayBuffer();
         return { socket, jar, res, location: res.headers.get('location') ?? '' };
     }
@@ -143,6 +154,42 @@ test-oidc:
         socket.close();
         assert.equal(frame['error_type'], 'issuer_mismatch');
         assert.equal(as.counts.tokenRequests, before);
+    });
+
+    it('mix-up: the response of provider A delivered into a provider-B transaction is rejected before any token request', async () => {
+        const token = await session({ allowed_integrations: ['oidc', 'oidc-b'] });
+        const a = await start(token, '', 'oidc');
+        const fromA = await loginAndConsent(a.location);
+        const b = await start(token, '', 'oidc-b');
+        assert.ok(new URL(b.location).href.startsWith(asB.authorizationUrl));
+        const stateB = new URL(b.location).searchParams.get('state')!;
+        const before = [as.counts.tokenRequests, asB.counts.tokenRequests];
+        const forged = new URL(`${publicUrl}/oauth/callback`);
+        forged.searchParams.set('code', fromA.searchParams.get('code')!);
+        forged.searchParams.set('iss', fromA.searchParams.get('iss')!);
+        forged.searchParams.set('state', stateB);
+        const page = await hop(b.jar, forged.href);
+        assert.equal(page.status, 400);
+        assert.equal((await b.socket.frame())['error_type'], 'issuer_mismatch');
+        assert.deepEqual([as.counts.tokenRequests, asB.counts.tokenRequests], before, 'no token request at either provider');
+        a.socket.close();
+        b.socket.close();
+    });
+
+    it('only the exact callback path is a callback: variations are 404 and leave the transaction unused', async () => {
+        const { socket, jar, location } = await start(await session());
+        const callback = await loginAndConsent(location);
+        const before = as.counts.tokenRequests;
+        for (const path of ['/oauth/callback/', '/OAUTH/callback', '/oauth/Callback', '/oauth/callback/extra']) {
+            const res = await hop(jar, `${publicUrl}${path}${callback.search}`);
+            assert.equal(res.status, 404, path);
+            await res.arrayBuffer();
+        }
+        assert.equal(as.counts.tokenRequests, before);
+        const ok = await hop(jar, callback.href);
+        assert.equal(ok.status, 200, 'the real callback still completes');
+        assert.equal((await socket.frame())['message_type'], 'success');
+        socket.close();
     });
 
     it('binds each code to its own transaction: two parallel flows cannot swap codes', async () => {
