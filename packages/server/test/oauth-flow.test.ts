@@ -3,7 +3,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Nango } from '@nangohq/node';
-import { startServer, removeDir, writeProvidersFile, type TestServer } from './support/server.ts';
+import pg from 'pg';
+import { startServer, removeDir, writeProvidersFile, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
 import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { CookieJar, hop, loginAndConsent, freePort, openSdkSocket } from './support/browserless.ts';
 
@@ -267,5 +268,55 @@ test-oidc-b:
         const socket = await openSdkSocket(publicUrl);
         assert.match(socket.clientId, /^[0-9a-f-]{36}$/);
         socket.close();
+    });
+});
+
+describe('popup OAuth2 flow on PostgreSQL', () => {
+    it('an expired state is refused without a token request, and the SDK hears of it', async (t) => {
+        const db = await createTestDatabase();
+        const port = await freePort();
+        const publicUrl = `http://127.0.0.1:${port}`;
+        const as = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback` });
+        const server = await startServer({
+            PORT: String(port),
+            SWITCHBOARD_SERVER_URL: publicUrl,
+            SWITCHBOARD_DATABASE_URL: db.url,
+            SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(`
+test-oidc:
+  display_name: Test OIDC
+  auth_mode: OAUTH2
+  authorization_url: ${as.authorizationUrl}
+  token_url: ${as.tokenUrl}
+  token_request_auth_method: basic
+  default_scopes: [openid]
+`)
+        });
+        const sql = new pg.Client({ connectionString: db.url });
+        await sql.connect();
+        t.after(async () => {
+            await sql.end();
+            await server.stop();
+            await as.close();
+            await db.drop();
+            removeDir(server.dataDir);
+        });
+        const nango = new Nango({ host: server.url, secretKey: server.secretKey });
+        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        const token = (await nango.createConnectSession({ end_user: { id: 'late-user' } })).data.token;
+        const socket = await openSdkSocket(publicUrl);
+        const jar = new CookieJar();
+        const start = await hop(jar, `${publicUrl}/oauth/connect/oidc?connect_session_token=${token}&ws_client_id=${socket.clientId}`);
+        const callback = await loginAndConsent(start.headers.get('location')!);
+        // The end user took longer than the transaction lives (10 minutes): age it rather than wait.
+        await sql.query("UPDATE oauth_transactions SET expires_at = now() - interval '1 second'");
+        const before = as.counts.tokenRequests;
+        const page = await hop(jar, callback.href);
+        assert.equal(page.status, 400);
+        assert.match(await page.text(), /expired/);
+        assert.equal((await socket.frame())['error_type'], 'state_err');
+        socket.close();
+        assert.equal(as.counts.tokenRequests, before);
+        assert.equal((await sql.query('SELECT count(*)::int AS n FROM oauth_transactions')).rows[0].n, 0, 'consumed even though expired');
     });
 });
