@@ -9,6 +9,7 @@ import { ReadCache } from './storage/read-cache.ts';
 import { Vault } from './vault/vault.ts';
 import { parseKey, makeKeyring, KeyError } from './vault/keys.ts';
 import { loadOrCreateKeyFile } from './vault/key-file.ts';
+import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
 import { IntegrationStore } from './integrations/store.ts';
@@ -67,6 +68,10 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const catalogue = loadCatalogue(config.providerFiles);
     const vault = openVault(config, log);
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    await checkKeysMatchData(db, vault, log).catch(async (err: unknown) => {
+        await db.close();
+        throw err;
+    });
     // Hot lookups (secret keys, integrations, connections) are served from memory; writes invalidate on every
     // instance through LISTEN/NOTIFY.
     const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });

@@ -124,6 +124,11 @@ export class Vault {
     return parse(ciphertext).kid;
   }
 
+  /** True when this vault holds the master key with this id. */
+  hasKey(kid: string): boolean {
+    return this.#keys.has(kid);
+  }
+
   /** True when the ciphertext was not made with the current key and should be re-encrypted. */
   needsRotation(ciphertext: string): boolean {
     return this.keyIdOf(ciphertext) !== this.#current.id;
