@@ -24,8 +24,9 @@ export const proxyHeaders = z
 
 export type ProxyControl = z.output<typeof proxyHeaders>;
 
-// The control headers besides the two required ones. When any is sent, proxyHeaders decides.
-const optionalControl = ['retries', 'base-url-override', 'decompress', 'retry-on', 'forward-headers-on-redirect', 'nango-is-sync', 'nango-is-dry-run', 'nango-activity-log-id'];
+// The control headers besides the two required ones, read from the schema so a header added there also
+// sends requests carrying it to zod. When any is sent, proxyHeaders decides.
+const optionalControl = Object.keys(proxyHeaders.shape).filter((k) => k !== 'provider-config-key' && k !== 'connection-id');
 
 /**
  * proxyHeaders for the common request without zod, which was a measurable share of a proxied request: only the
