@@ -6,6 +6,7 @@ import { ApiError, fail } from './errors.ts';
 import { VaultError } from '../vault/vault.ts';
 import { registerRoute, type RouteDef } from './route.ts';
 import type { Services } from '../services.ts';
+import { lazyChild, type Logger } from '../log/logger.ts';
 
 declare module 'fastify' {
     interface FastifyContextConfig {
@@ -38,12 +39,8 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         genReqId: () => randomUUID(),
         // One line per request from our onResponse hook instead of Fastify's two.
         logController: new Fastify.LogController({ disableRequestLogging: true }),
-        // pino serialises (and redacts) a child's bindings when it is created; most requests never log, so
-        // create the per-request child on first use only.
-        childLoggerFactory: (logger, bindings, opts) => {
-            let child: FastifyBaseLogger | undefined;
-            return new Proxy(logger, { get: (_t, prop) => Reflect.get((child ??= logger.child(bindings, opts)), prop) });
-        },
+        // Most requests never log: create the per-request child on first use only (see lazyChild).
+        childLoggerFactory: (logger, bindings, opts) => lazyChild(logger as Logger, bindings, opts as Record<string, unknown>) as FastifyBaseLogger,
         return503OnClosing: true,
         forceCloseConnections: true
     });
@@ -53,9 +50,11 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.addHttpMethod('REPORT', { hasBody: true });
     await app.register(cors, corsOptions);
 
-    app.addHook('onRequest', async (req) => {
+    // Callback style: an async hook costs a promise on every request, and this one almost never fails.
+    app.addHook('onRequest', (req, _reply, done) => {
         const type = req.headers['content-type'];
-        if (type && jsonOnly.test(req.url) && !/^application\/json\b/i.test(type)) throw fail('invalid_content_type');
+        if (type && jsonOnly.test(req.url) && !/^application\/json\b/i.test(type)) return done(fail('invalid_content_type'));
+        done();
     });
 
     app.removeAllContentTypeParsers();
@@ -71,10 +70,13 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     // Everything else arrives as bytes: the proxy forwards them, JSON routes reject them with 415 above.
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-    const logRequests = services.log.isLevelEnabled('info');
-    app.addHook('onResponse', async (req, reply) => {
-        if (logRequests) req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
-    });
+    // The level is fixed at boot; below info the hook would do nothing on every request, so it is not added.
+    if (services.log.isLevelEnabled('info')) {
+        app.addHook('onResponse', (req, reply, done) => {
+            req.log.info({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+            done();
+        });
+    }
 
     app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {
         const apiError = toApiError(error);

@@ -49,6 +49,32 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     );
 }
 
+// The methods Fastify checks on every per-request logger (fastify/lib/logger-factory.js validateLogger).
+const forwardedMethods = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'child'] as const;
+const materialise = Symbol('materialise');
+type Forwarder = (this: Record<symbol, () => Logger>, ...args: unknown[]) => unknown;
+// One shared function per method: a look-up allocates nothing and creates no child; a call creates it.
+const forwarders = new Map<string | symbol, Forwarder>(
+    forwardedMethods.map((m) => [m, function (this, ...args) { return (this[materialise]!() as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...args); }])
+);
+
+/**
+ * A child logger created on first use. pino serialises (and redacts) a child's bindings when it is created,
+ * which costs more than a proxied request when done for each one, and most requests never log. Fastify
+ * validates every per-request logger by reading its log methods, so those reads return shared forwarders
+ * instead of creating the child; any other property creates it.
+ */
+export function lazyChild<L extends Logger>(parent: L, bindings: Record<string, unknown>, opts: Record<string, unknown>): L {
+    let child: Logger | undefined;
+    const real = () => (child ??= parent.child(bindings, opts));
+    return new Proxy(parent, {
+        get: (_target, prop) => {
+            if (prop === materialise) return real;
+            return forwarders.get(prop) ?? Reflect.get(real(), prop);
+        }
+    });
+}
+
 // Query strings carry OAuth codes, states and session tokens; the path is enough to trace a request.
 export function stripQuery(url: string): string {
     const i = url.indexOf('?');

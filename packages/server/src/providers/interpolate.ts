@@ -136,6 +136,22 @@ export function parseTemplate(template: string): Node[] {
   return parse(template, template);
 }
 
+// The proxy fills the same few catalogue templates on every request; parsing them was a measurable share of
+// its time. Templates come from the catalogue and integrations, so the set is small; the bound only guards
+// against an unexpected flood. Malformed templates throw and are never cached. Callers only read the nodes.
+const PARSED_MAX = 1000;
+const parsed = new Map<string, Node[]>();
+
+function parsedTemplate(template: string): Node[] {
+  let nodes = parsed.get(template);
+  if (!nodes) {
+    nodes = parseTemplate(template);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(template, nodes);
+  }
+  return nodes;
+}
+
 const varName = (alt: Extract<Alt, { kind: 'var' }>) =>
   alt.scope === 'top' ? alt.path[0] : `${alt.scope}.${alt.path.join('.')}`;
 
@@ -189,7 +205,7 @@ function evalNodes(nodes: Node[], ctx: InterpolationContext): Outcome {
 
 /** Fills `template` from `ctx`; throws InterpolationError naming the first missing variable. */
 export function interpolate(template: string, ctx: InterpolationContext): string {
-  const r = evalNodes(parseTemplate(template), ctx);
+  const r = evalNodes(parsedTemplate(template), ctx);
   if ('missing' in r) {
     throw new InterpolationError('missing', `missing value for \${${r.missing}}`, r.missing);
   }
@@ -222,6 +238,6 @@ function nodeSatisfiable(node: Node, cc: Record<string, unknown>, out: string[])
  */
 export function missingConnectionConfig(template: string, connectionConfig: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const node of parseTemplate(template)) nodeSatisfiable(node, connectionConfig, out);
+  for (const node of parsedTemplate(template)) nodeSatisfiable(node, connectionConfig, out);
   return [...new Set(out)];
 }

@@ -1,11 +1,11 @@
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../http/errors.ts';
-import { proxyHeaders, forwardedHeaders } from './control-headers.ts';
+import { proxyHeaders, proxyHeadersFastPath, forwardedHeaders } from './control-headers.ts';
 import { providerBaseUrl, isOverrideAllowed } from './target.ts';
 import { forward } from './forward.ts';
 
 // Nango copies only these on success; error responses pass through with everything but hop-by-hop headers.
-const successHeaders = ['content-type', 'content-encoding', 'content-disposition', 'content-length', 'mcp-session-id', 'x-request-id', 'x-correlation-id'];
+const successHeaders = new Set(['content-type', 'content-encoding', 'content-disposition', 'content-length', 'mcp-session-id', 'x-request-id', 'x-correlation-id']);
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer']);
 
 const SMALL_BODY_BYTES = 64 * 1024;
@@ -18,6 +18,7 @@ export const proxyRoutes = [
         url: ['/proxy', '/proxy/*'],
         auth: 'secret',
         headers: proxyHeaders,
+        headersFastPath: proxyHeadersFastPath,
         rawBody: true,
         handler: async ({ env, headers, req, reply }, s) => {
             const integration = await s.integrations.get(env.id, headers['provider-config-key']);
@@ -61,9 +62,11 @@ export const proxyRoutes = [
 
             reply.code(res.statusCode);
             const ok = res.statusCode >= 200 && res.statusCode < 300;
-            for (const [name, value] of Object.entries(res.headers)) {
+            // for…in rather than Object.entries: no array per header on every response, same order.
+            for (const name in res.headers) {
+                const value = res.headers[name];
                 if (value === undefined) continue;
-                if (ok ? successHeaders.includes(name) : !hopByHop.has(name) && !name.startsWith('access-control-')) reply.header(name, value);
+                if (ok ? successHeaders.has(name) : !hopByHop.has(name) && !name.startsWith('access-control-')) reply.header(name, value);
             }
             if (res.statusCode === 204 || res.statusCode === 304 || req.method === 'HEAD') {
                 res.body.resume();
