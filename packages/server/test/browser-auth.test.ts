@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Nango } from '@nangohq/node';
 import type { Page } from 'playwright-core';
 import { startServer, removeDir, writeProvidersFile, type TestServer } from './support/server.ts';
-import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
+import { startAuthServer, providerYaml, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
 import { launchChromium, screenshotDir } from './support/browser.ts';
@@ -71,15 +71,7 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
             SWITCHBOARD_SERVER_URL: publicUrl,
             SWITCHBOARD_WEBHOOK_URL: receiver.url,
             SWITCHBOARD_WEBHOOK_SECRET: webhookSecret,
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`
-test-oidc:
-  display_name: Test OIDC
-  auth_mode: OAUTH2
-  authorization_url: ${as.authorizationUrl}
-  token_url: ${as.tokenUrl}
-  token_request_auth_method: basic
-  default_scopes: [openid, email, offline_access]
-`)
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(providerYaml(as, 'test-oidc', ['openid', 'email', 'offline_access']))
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { Nango } from '@nangohq/node';
 import type { Page, FrameLocator } from 'playwright-core';
 import { startServer, removeDir, writeProvidersFile, type TestServer } from './support/server.ts';
-import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
+import { startAuthServer, providerYaml, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
 import { screenshotDir } from './support/browser.ts';
@@ -65,16 +65,7 @@ describe('Connect UI in Chromium', () => {
             SWITCHBOARD_SERVER_URL: publicUrl,
             SWITCHBOARD_WEBHOOK_URL: receiver.url,
             SWITCHBOARD_WEBHOOK_SECRET: webhookSecret,
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`
-test-oidc:
-  display_name: Test OIDC
-  auth_mode: OAUTH2
-  authorization_url: ${as.authorizationUrl}
-  token_url: ${as.tokenUrl}
-  token_request_auth_method: basic
-  default_scopes: [openid, email]
-  proxy:
-    base_url: ${as.issuer}
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(`${providerYaml(as)}
 test-apikey:
   display_name: Acme Tickets
   auth_mode: API_KEY

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Nango } from '@nangohq/node';
 import pg from 'pg';
 import { startServer, removeDir, writeProvidersFile, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
-import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
+import { startAuthServer, providerYaml, type TestAuthServer } from './support/oidc.ts';
 import { CookieJar, hop, loginAndConsent, freePort, openSdkSocket } from './support/browserless.ts';
 
 describe('popup OAuth2 flow', () => {
@@ -23,24 +23,7 @@ describe('popup OAuth2 flow', () => {
         server = await startServer({
             PORT: String(port),
             SWITCHBOARD_SERVER_URL: publicUrl,
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`
-test-oidc:
-  display_name: Test OIDC
-  auth_mode: OAUTH2
-  authorization_url: ${as.authorizationUrl}
-  token_url: ${as.tokenUrl}
-  token_request_auth_method: basic
-  default_scopes: [openid, email]
-  proxy:
-    base_url: ${as.issuer}
-test-oidc-b:
-  display_name: Test OIDC B
-  auth_mode: OAUTH2
-  authorization_url: ${asB.authorizationUrl}
-  token_url: ${asB.tokenUrl}
-  token_request_auth_method: basic
-  default_scopes: [openid]
-`)
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(providerYaml(as) + providerYaml(asB, 'test-oidc-b', ['openid']))
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         const credentials = { type: 'OAUTH2' as const, client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email,offline_access' };
@@ -282,15 +265,7 @@ describe('popup OAuth2 flow on PostgreSQL', () => {
             SWITCHBOARD_SERVER_URL: publicUrl,
             SWITCHBOARD_DATABASE_URL: db.url,
             SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`
-test-oidc:
-  display_name: Test OIDC
-  auth_mode: OAUTH2
-  authorization_url: ${as.authorizationUrl}
-  token_url: ${as.tokenUrl}
-  token_request_auth_method: basic
-  default_scopes: [openid]
-`)
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(providerYaml(as, 'test-oidc', ['openid']))
         });
         const sql = new pg.Client({ connectionString: db.url });
         await sql.connect();

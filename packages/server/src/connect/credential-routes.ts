@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from '../http/route.ts';
+import { bearerToken, defineRoute } from '../http/route.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
@@ -8,8 +8,6 @@ import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
 import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { verifyCredentials } from './verify.ts';
 import { reportFailure, saveConnection } from './save.ts';
-
-const bearerOf = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
 
 function requireMode(ctx: FlowContext, mode: string): void {
     if (ctx.provider.auth_mode !== mode) {
@@ -46,56 +44,55 @@ async function clientCredentials(s: Services, ctx: FlowContext, body: { client_i
     }
 }
 
+/**
+ * One non-popup route: resolve the session and integration, require the provider's auth mode, obtain checked
+ * credentials from the body, store them.
+ */
+function credentialRoute<B extends z.ZodType>(url: string, mode: string, body: B, obtain: (s: Services, ctx: FlowContext, body: z.output<B>) => Promise<StoredCredentials>) {
+    return defineRoute({
+        method: 'POST',
+        url,
+        auth: 'public',
+        params: providerConfigKeyParams,
+        query: flowQuery,
+        body,
+        handler: async ({ params, query, body: input, req }, s) => {
+            const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerToken(req.headers.authorization));
+            requireMode(ctx, mode);
+            return finish(s, ctx, () => obtain(s, ctx, input as z.output<B>));
+        }
+    });
+}
+
+/** API-key and basic credentials are what the end user typed, checked by the catalogue's verification call. */
+const verified = (credentials: StoredCredentials) => async (s: Services, ctx: FlowContext) => {
+    await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
+    return credentials;
+};
+
 /** Non-popup browser auth (nango-api.md §2.5): the frontend SDK POSTs the credentials the end user typed. */
 export const credentialRoutes = [
-    defineRoute({
-        method: 'POST',
-        url: '/api-auth/api-key/:providerConfigKey',
-        auth: 'public',
-        params: providerConfigKeyParams,
-        query: flowQuery,
-        body: z.object({ apiKey: z.string().min(1).max(8192) }).strict(),
-        handler: async ({ params, query, body, req }, s) => {
-            const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
-            requireMode(ctx, 'API_KEY');
-            const credentials: StoredCredentials = { type: 'API_KEY', apiKey: body.apiKey };
-            return finish(s, ctx, async () => {
-                await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
-                return credentials;
-            });
-        }
-    }),
-    defineRoute({
-        method: 'POST',
-        url: '/api-auth/basic/:providerConfigKey',
-        auth: 'public',
-        params: providerConfigKeyParams,
-        query: flowQuery,
-        body: z.object({ username: z.string().max(1024).default(''), password: z.string().max(8192).default('') }).strict().refine((b) => b.username || b.password, { message: 'username or password is required', path: ['username'] }),
-        handler: async ({ params, query, body, req }, s) => {
-            const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
-            requireMode(ctx, 'BASIC');
-            const credentials: StoredCredentials = { type: 'BASIC', username: body.username, password: body.password };
-            return finish(s, ctx, async () => {
-                await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
-                return credentials;
-            });
-        }
-    }),
-    defineRoute({
-        method: 'POST',
-        url: '/oauth2/auth/:providerConfigKey',
-        auth: 'public',
-        params: providerConfigKeyParams,
-        query: flowQuery,
-        body: z
+    credentialRoute('/api-auth/api-key/:providerConfigKey', 'API_KEY', z.object({ apiKey: z.string().min(1).max(8192) }).strict(), (s, ctx, body) =>
+        verified({ type: 'API_KEY', apiKey: body.apiKey })(s, ctx)
+    ),
+    credentialRoute(
+        '/api-auth/basic/:providerConfigKey',
+        'BASIC',
+        z
+            .object({ username: z.string().max(1024).default(''), password: z.string().max(8192).default('') })
+            .strict()
+            .refine((b) => b.username || b.password, { message: 'username or password is required', path: ['username'] }),
+        (s, ctx, body) => verified({ type: 'BASIC', username: body.username, password: body.password })(s, ctx)
+    ),
+    credentialRoute(
+        '/oauth2/auth/:providerConfigKey',
+        'OAUTH2_CC',
+        z
             .object({ client_id: z.string().min(1).max(2048), client_secret: z.string().min(1).max(8192), client_certificate: z.string().optional(), client_private_key: z.string().optional() })
             .strict(),
-        handler: async ({ params, query, body, req }, s) => {
-            const ctx = await resolveFlow(s, params.providerConfigKey, query, bearerOf(req.headers.authorization));
-            requireMode(ctx, 'OAUTH2_CC');
+        async (s, ctx, body) => {
             if (body.client_certificate || body.client_private_key) throw fail('invalid_body', { message: 'Client certificates and private keys are not supported yet; use client_secret' });
-            return finish(s, ctx, () => clientCredentials(s, ctx, body));
+            return clientCredentials(s, ctx, body);
         }
-    })
+    )
 ];

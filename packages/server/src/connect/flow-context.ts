@@ -77,11 +77,16 @@ export async function resolveFlow(s: Services, providerConfigKey: string, query:
         if (!target || target.integrationId !== integration.id) throw fail('invalid_connection');
         connectionId = target.connectionId;
     }
-    const defaults = (session.integrationsConfigDefaults?.[providerConfigKey] ?? {}) as ConfigDefaults;
+    const defaults = defaultsFor(session, providerConfigKey);
     const { oauth_scopes_override: _scopes, ...sessionConfig } = defaults.connection_config ?? {};
     // The session is the app's word; the browser's params cannot override it.
     const connectionConfig = { ...(query.params ?? {}), ...sessionConfig };
     return { env, session, integration, provider, connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig, defaults };
+}
+
+/** The session's defaults for one integration (validated when the session was created). */
+export function defaultsFor(session: ConnectSession, providerConfigKey: string): ConfigDefaults {
+    return (session.integrationsConfigDefaults?.[providerConfigKey] ?? {}) as ConfigDefaults;
 }
 
 /** The end user a session's connections are recorded under. */

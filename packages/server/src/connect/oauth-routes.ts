@@ -5,7 +5,7 @@ import { defineRoute, issuesOf } from '../http/route.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import { TokenError } from '../oauth/token-request.ts';
 import type { Services } from '../services.ts';
-import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
+import { defaultsFor, flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { authorizationRequest, authorizationUrl, exchangeCode, issuerMatches, pkcePair } from './oauth2-flow.ts';
 import { finishOAuth1, startOAuth1 } from './oauth1-flow.ts';
 import { newKeys, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
@@ -109,7 +109,7 @@ async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext
     if (!env || !session || !integration) throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
     const provider = s.catalogue.get(integration.provider);
     if (!provider) throw fail('unknown_provider');
-    const defaults = (session.integrationsConfigDefaults?.[integration.uniqueKey] ?? {}) as FlowContext['defaults'];
+    const defaults = defaultsFor(session, integration.uniqueKey);
     return { env, session, integration, provider, connectionId: tx.connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig: tx.connectionConfig, defaults };
 }
 

@@ -1,24 +1,16 @@
-import OAuth from 'oauth-1.0a';
-import { createHmac } from 'node:crypto';
+import type OAuth from 'oauth-1.0a';
+import { oauth1Signer } from '../oauth/oauth1.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { fail } from '../http/errors.ts';
 import { fill, resolveTokenUrl } from '../oauth/provider-endpoints.ts';
 import { TokenError } from '../oauth/token-request.ts';
-import { clientOf } from './oauth2-flow.ts';
+import { clientOf, requestedScopes } from './oauth2-flow.ts';
 import type { FlowContext } from './flow-context.ts';
-
-const hashes: Record<string, string> = { 'HMAC-SHA1': 'sha1', 'HMAC-SHA256': 'sha256' };
 
 function signer(s: Services, ctx: FlowContext): OAuth {
     const client = clientOf(s, ctx);
-    const method = ctx.provider.signature_method ?? 'HMAC-SHA1';
-    const algorithm = hashes[method];
-    return new OAuth({
-        consumer: { key: client.clientId, secret: client.clientSecret },
-        signature_method: method,
-        hash_function: (base, key) => (algorithm ? createHmac(algorithm, key).update(base).digest('base64') : key)
-    });
+    return oauth1Signer(ctx.provider, client.clientId, client.clientSecret);
 }
 
 /** POSTs a signed OAuth 1.0a request and reads the form-encoded answer (RFC 5849 §2.1, §2.3). */
@@ -48,7 +40,7 @@ export async function startOAuth1(s: Services, ctx: FlowContext, callbackUrl: st
     const redirect = new URL(fill(def.authorization_url!, ctx.connectionConfig));
     redirect.searchParams.set('oauth_token', answer['oauth_token']!);
     // OAuth 1.0a has no scope parameter of its own; providers that scope (Trello) read it on the authorize URL.
-    const scopes = (clientOf(s, ctx).scopes ?? def.default_scopes?.join(',') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const scopes = requestedScopes(s, ctx);
     if (scopes.length) redirect.searchParams.set('scope', scopes.join(def.scope_separator));
     for (const [k, v] of Object.entries(def.authorization_params ?? {})) redirect.searchParams.set(k, fill(v, ctx.connectionConfig));
     return { redirect: redirect.toString(), requestToken: answer['oauth_token']!, requestTokenSecret: answer['oauth_token_secret']! };

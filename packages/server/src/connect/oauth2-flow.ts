@@ -16,6 +16,12 @@ export function clientOf(s: Services, ctx: FlowContext): { clientId: string; cli
     return { clientId: c.client_id, clientSecret: c.client_secret, scopes: 'scopes' in c ? c.scopes : undefined };
 }
 
+/** The session's override, else the integration's scopes, else the catalogue's defaults (stored comma-separated). */
+export function requestedScopes(s: Services, ctx: FlowContext): string[] {
+    const list = ctx.defaults.connection_config?.oauth_scopes_override ?? clientOf(s, ctx).scopes ?? ctx.provider.default_scopes?.join(',') ?? '';
+    return list.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
 /** RFC 7636 §4.1–4.2: a 43-character verifier from 32 random bytes; only S256 is ever sent. */
 export function pkcePair(): { verifier: string; challenge: string } {
     const verifier = randomToken();
@@ -38,10 +44,7 @@ export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQ
     params.set('response_type', 'code');
     params.set('client_id', client.clientId);
     params.set('redirect_uri', redirectUri);
-    const scopes = (ctx.defaults.connection_config?.oauth_scopes_override ?? client.scopes ?? def.default_scopes?.join(',') ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
+    const scopes = requestedScopes(s, ctx);
     if (scopes.length) params.set('scope', scopes.join(def.scope_separator));
     const userScope = ctx.defaults.user_scopes ?? query.user_scope;
     if (userScope && def.user_scopes_param) params.set(def.user_scopes_param, userScope);

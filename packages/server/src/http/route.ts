@@ -61,13 +61,18 @@ function parse<S extends Schema | undefined>(schema: S, value: unknown, code: 'i
     return res.data as Out<S>;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+    return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
 /** Resolves the Bearer secret key to its environment; there is no auth-off mode. */
 export async function authenticateSecret(req: FastifyRequest, services: Services): Promise<Environment> {
     const header = req.headers.authorization;
     if (!header) throw fail('missing_auth_header');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw fail('malformed_auth_header');
-    const env = await services.environments.authenticate(match[1]!);
+    const token = bearerToken(header);
+    if (!token) throw fail('malformed_auth_header');
+    const env = await services.environments.authenticate(token);
     if (!env) throw fail('unknown_account');
     return env;
 }
@@ -88,7 +93,7 @@ export async function authenticateSession(token: string, services: Services): Pr
 async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<{ env: Environment; session: ConnectSession | undefined }> {
     if (mode === 'public') return { env: noEnvironment, session: undefined };
     if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined };
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const bearer = bearerToken(req.headers.authorization);
     const looksLikeSession = bearer?.startsWith(SESSION_PREFIX) ?? false;
     if (mode === 'session' || (mode === 'secret_or_session' && looksLikeSession)) {
         if (!req.headers.authorization) throw fail('missing_auth_header');

@@ -1,5 +1,4 @@
-import OAuth from 'oauth-1.0a';
-import { createHmac } from 'node:crypto';
+import { oauth1Signer } from '../oauth/oauth1.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import type { IntegrationCredentials } from '../integrations/schemas.ts';
@@ -48,8 +47,6 @@ export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connect
     return { headers, query: fillAll(def.proxy?.query, ctx) };
 }
 
-const hashes: Record<string, string> = { 'HMAC-SHA1': 'sha1', 'HMAC-SHA256': 'sha256' };
-
 /** OAuth 1.0a (RFC 5849 §3) signature over method, URL and form body, as an Authorization header. */
 export function oauth1Header(
     def: ProviderDefinition,
@@ -58,13 +55,7 @@ export function oauth1Header(
     req: { method: string; url: URL; form?: Record<string, string> | undefined }
 ): string {
     if (!client || !('client_id' in client)) throw fail('invalid_auth_mode', { message: 'The integration has no consumer key and secret for OAuth 1.0a' });
-    const method = def.signature_method ?? 'HMAC-SHA1';
-    const algorithm = hashes[method];
-    const oauth = new OAuth({
-        consumer: { key: client.client_id, secret: client.client_secret },
-        signature_method: method,
-        hash_function: (base, key) => (algorithm ? createHmac(algorithm, key).update(base).digest('base64') : key)
-    });
+    const oauth = oauth1Signer(def, client.client_id, client.client_secret);
     const data = oauth.authorize({ url: req.url.toString(), method: req.method, data: req.form }, { key: c.oauth_token, secret: c.oauth_token_secret });
     return oauth.toHeader(data).Authorization;
 }

@@ -299,6 +299,23 @@ const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
 // startAuthServer
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A providers.yaml entry (SWITCHBOARD_PROVIDERS) for this authorization server: the client authenticates with
+ * HTTP Basic, as startAuthServer registers it, and the proxy targets the issuer.
+ */
+export function providerYaml(as: Pick<TestAuthServer, 'authorizationUrl' | 'tokenUrl' | 'issuer'>, name = 'test-oidc', scopes = ['openid', 'email']): string {
+    return `${name}:
+  display_name: ${name}
+  auth_mode: OAUTH2
+  authorization_url: ${as.authorizationUrl}
+  token_url: ${as.tokenUrl}
+  token_request_auth_method: basic
+  default_scopes: [${scopes.join(', ')}]
+  proxy:
+    base_url: ${as.issuer}
+`;
+}
+
 export async function startAuthServer(opts: StartAuthServerOptions = {}): Promise<TestAuthServer> {
     const accessTokenTtl = opts.accessTokenTtlSeconds ?? 3600;
     if (!isPositiveInteger(accessTokenTtl)) {
