@@ -43,6 +43,8 @@ export const errorCodes = {
     unknown_webhook_delivery: { status: 404, message: 'No webhook delivery with this id' },
     webhook_delivery_pending: { status: 409, message: 'The webhook delivery is still pending; only delivered, failed or dead deliveries can be replayed' },
     connect_ui_not_built: { status: 503, message: 'The Connect UI is not built: run "npm run build -w @switchboard/web" (npm start does it when needed)' },
+    invalid_record: { status: 400, message: 'A record is invalid (its id must be a string of 1 to 255 characters or a number)' },
+    invalid_cursor: { status: 400, message: 'The cursor is invalid: use a cursor returned by GET /records' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }
