@@ -47,6 +47,8 @@ export const errorCodes = {
     unknown_sync: { status: 400, message: 'No sync with this name is deployed for the integration' },
     action_script_failure: { status: 500, message: 'The action script failed' },
     script_http_error: { status: 424, message: 'The action script received an HTTP error from the provider' },
+    invalid_record: { status: 400, message: 'A record is invalid (its id must be a string of 1 to 255 characters or a number)' },
+    invalid_cursor: { status: 400, message: 'The cursor is invalid: use a cursor returned by GET /records' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }
