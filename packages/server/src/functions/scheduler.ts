@@ -53,6 +53,7 @@ export class Scheduler {
     private async tick(): Promise<void> {
         if (this.running) return;
         this.running = this.pass()
+            .then(() => undefined)
             .catch((err: unknown) => this.s.log.error({ err }, 'scheduler pass failed'))
             .finally(() => {
                 this.running = undefined;
