@@ -150,7 +150,7 @@ describe('functions: deploy, syncs, records, actions', () => {
         }, 60_000);
         assert.deepEqual(s.latestResult, { Item: { added: 0, updated: 1, deleted: 2 } });
         assert.equal(s.type, 'INCREMENTAL');
-        assert.deepEqual(s.recordCount, { Item: 2497 });
+        assert.deepEqual(s.recordCount, { Item: 2498 });
         const hook = await waitFor('second sync webhook', () => syncWebhooks().length > before && syncWebhooks().at(-1));
         assert.deepEqual(hook.responseResults, { added: 0, updated: 1, deleted: 2 });
 
@@ -206,8 +206,9 @@ describe('functions: deploy, syncs, records, actions', () => {
             const x = await status();
             return x.latestExecutionStatus === 'SUCCESS' && x.latestResult.Item.added > 0 ? x : undefined;
         }, 60_000);
-        assert.deepEqual(s.latestResult, { Item: { added: 2497, updated: 0, deleted: 1 } });
-        assert.deepEqual(s.recordCount, { Item: 2497 });
+        // item-7 is gone upstream and item-6 comes back cancelled: a delete of an id the emptied cache does not know is not counted.
+        assert.deepEqual(s.latestResult, { Item: { added: 2498, updated: 0, deleted: 0 } });
+        assert.deepEqual(s.recordCount, { Item: 2498 });
     });
 
     it('runs actions synchronously: output, ActionError, unhandled HTTP errors and unknown actions', async () => {

@@ -29,8 +29,9 @@ export class Scheduler {
         const lost = await this.s.syncs.reapLost(this.s.db.kind === 'pglite' ? 0 : cfg.lostAfterMs);
         if (lost.length) this.s.log.warn({ jobs: lost }, 'sync runs interrupted by a stop were marked failed; their next runs resume from the last checkpoint');
         await this.queue.start([
-            { name: SYNC_QUEUE, expireInSeconds: Math.ceil(cfg.syncTimeoutMs / 1000) + 60 },
-            { name: ACTION_QUEUE, expireInSeconds: Math.ceil(cfg.actionTimeoutMs / 1000) + 60, retryLimit: 0 }
+            // pg-boss caps expiry at 24 h; our own heartbeat decides when a run is lost, so the cap is harmless.
+            { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },
+            { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
         await this.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
             executeSyncJob(this.s, d.jobId).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))

@@ -123,8 +123,19 @@ export class SyncStore {
     }
 
     async setStatus(ids: string[], status: SyncStatus): Promise<void> {
-        // Starting a paused schedule runs it on its grid from now, not a burst of missed slots.
-        await this.db.query(`UPDATE syncs SET status = $2, next_run_at = CASE WHEN $2 = 'STARTED' AND status = 'PAUSED' THEN now() ELSE next_run_at END WHERE id = ANY($1::uuid[])`, [ids, status]);
+        await this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ id: string; status: SyncStatus; runs: string | null; frequency_override: string | null; starts_at: Date; next_run_at: Date | null; now: Date }>(
+                `SELECT s.id, s.status, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.next_run_at, now() AS now
+                 FROM syncs s JOIN functions f ON f.id = s.function_id WHERE s.id = ANY($1::uuid[]) FOR UPDATE OF s`,
+                [ids]
+            );
+            for (const r of rows) {
+                // A schedule started again keeps its grid: the slots missed while paused are skipped, not run at once.
+                const stale = r.status === 'PAUSED' && status === 'STARTED' && (!r.next_run_at || r.next_run_at <= r.now);
+                const next = stale ? nextSlot(r.starts_at, frequencySeconds(r.runs ?? '', r.frequency_override), r.now) : r.next_run_at;
+                await tx.query('UPDATE syncs SET status = $2, next_run_at = $3 WHERE id = $1', [r.id, status, next]);
+            }
+        });
     }
 
     async requestRun(ids: string[], opts: { reset: boolean; emptyCache: boolean }): Promise<void> {
