@@ -5,7 +5,8 @@ import { RunHost } from './host.ts';
 import { runProps } from './run-props.ts';
 import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
 
-const HEARTBEAT_MS = 10_000;
+// A run proves it is alive well within the time after which other instances give it up as lost.
+const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
 
 const checkpointKeyOf = (sync: SyncView) => `sync:${sync.name}${sync.variant !== 'base' ? `:${sync.variant}` : ''}`;
 const modelKey = (model: string, variant: string) => (variant !== 'base' ? `${model}::${variant}` : model);
@@ -40,7 +41,7 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
                 if (!alive) abort.abort();
             })
             .catch((err: unknown) => log.warn({ err }, 'sync heartbeat failed'));
-    }, HEARTBEAT_MS);
+    }, heartbeatMs(s.config.functions.lostAfterMs));
     let result;
     try {
         result = await s.runner.run(
