@@ -26,7 +26,7 @@ export async function compileZeroYaml(projectDir: string, opts: { sourcemap?: bo
             if (expected && expected !== script.type) {
                 throw new CliError('INVALID_DEFINITION', `${src.file}: a ${script.type} in the "${entry.folder}" folder; move it or change its createX call`);
             }
-            scripts.push(script);
+            scripts.push({ ...script, entryPath: entry.file });
         } catch (err) {
             if (err instanceof CliError) errors.push(err);
             else throw err;
