@@ -292,4 +292,15 @@ describe('functions runtime (runner pool)', () => {
         const results = await Promise.all(Array.from({ length: 5 }, (_, i) => pool.run(request('action', action(`await new Promise((r) => setTimeout(r, 50)); return ${i};`)), host())));
         assert.deepEqual(results.map(outputOf), [0, 1, 2, 3, 4]);
     });
+
+    it('close() ends running and queued runs with runtime_closed', async () => {
+        const small = new RunnerPool({ size: 1 });
+        const running = small.run(request('action', action('while (true) {}')), host());
+        const queued = small.run(request('action', action('return 1;')), host());
+        await new Promise((r) => setTimeout(r, 300));
+        await small.close();
+        assert.equal(errorOf(await running).type, 'runtime_closed');
+        assert.equal(errorOf(await queued).type, 'runtime_closed');
+        assert.equal(errorOf(await small.run(request('action', action('return 1;')), host())).type, 'runtime_closed');
+    });
 });
