@@ -64,7 +64,7 @@ export class RunnerPool {
     async close(): Promise<void> {
         this.closed = true;
         for (const wake of this.waiting.splice(0)) wake();
-        for (const p of [...this.idle.splice(0), ...this.busy]) p.kill();
+        for (const p of [...this.idle.splice(0), ...this.busy]) p.shutdown();
     }
 
     private takeProcess(): RunnerProcess {

@@ -46,6 +46,7 @@ export class RunnerProcess {
     private active: ActiveRun | undefined;
     private stderrTail = '';
     private exited = false;
+    private shuttingDown = false;
 
     constructor(opts: RunnerOptions) {
         this.opts = opts;
@@ -87,6 +88,7 @@ export class RunnerProcess {
     async run(req: RunRequest, host: ScriptHost, signal?: AbortSignal): Promise<RunOutcome> {
         if (!(await this.booted) || this.exited) {
             this.kill();
+            if (this.shuttingDown) return { result: fail('runtime_closed', 'The script runtime shut down before the run started'), reusable: false };
             return { result: fail('script_internal_error', 'The runner process failed to start'), reusable: false };
         }
         return new Promise<RunOutcome>((resolve) => {
@@ -132,6 +134,12 @@ export class RunnerProcess {
         if (!this.exited) this.child.kill('SIGKILL');
     }
 
+    /** Kill because the pool is closing: an active run reports `runtime_closed`. */
+    shutdown(): void {
+        this.shuttingDown = true;
+        this.kill();
+    }
+
     private post(msg: ParentMessage): void {
         if (this.exited || !this.child.connected) return;
         try {
@@ -174,6 +182,10 @@ export class RunnerProcess {
         this.exited = true;
         const active = this.active;
         if (!active) return;
+        if (this.shuttingDown) {
+            active.finish({ result: fail('runtime_closed', 'The script runtime shut down during the run'), reusable: false });
+            return;
+        }
         const oom = /heap out of memory|Reached heap limit|Fatal process out of memory|allocation failed|Cannot allocate memory/i.test(this.stderrTail);
         this.opts.logger('warn', { runId: active.runId, code, signal, oom }, 'runner process died during a run');
         const error: ScriptError = oom
