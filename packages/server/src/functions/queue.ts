@@ -46,8 +46,9 @@ export class JobQueue {
         await this.boss.send(queue, data, { ...opts, db: txAdapter(tx) });
     }
 
+    /** Each of `concurrency` workers takes one job at a time and fetches the next at once while the queue has work. */
     async work<T extends object>(queue: string, concurrency: number, handler: (data: T) => Promise<void>): Promise<void> {
-        await this.boss.work<T>(queue, { localConcurrency: concurrency, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        await this.boss.work<T>(queue, { localConcurrency: concurrency, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true }, async (jobs) => {
             for (const job of jobs) await handler(job.data);
         });
     }

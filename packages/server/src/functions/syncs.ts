@@ -217,14 +217,16 @@ export class SyncStore {
 
     /**
      * Gives up on runs whose worker stopped heart-beating (its process died): they end as ERROR and their schedule
-     * is free for its next slot. On an embedded database one process owns everything, so at start every
-     * unfinished job is lost by definition (`olderThanMs` 0).
+     * is free for its next slot. On an embedded database one process owns everything, so at start every running
+     * job is lost by definition (`olderThanMs` 0). Queued jobs wait in the durable queue however long the backlog
+     * is; only one left queued for a day (its queue job gone) is given up.
      */
     async reapLost(olderThanMs: number): Promise<number[]> {
         return this.db.transaction(async (tx) => {
             const rows = await tx.query<{ id: string; sync_id: string }>(
                 `UPDATE sync_jobs SET status = 'ERROR', finished_at = now(), error = $2
-                 WHERE status IN ('QUEUED', 'RUNNING') AND COALESCE(heartbeat_at, queued_at) < now() - ($1::int * interval '1 millisecond')
+                 WHERE (status = 'RUNNING' AND heartbeat_at < now() - ($1::int * interval '1 millisecond'))
+                    OR (status = 'QUEUED' AND queued_at < now() - interval '24 hours')
                  RETURNING id, sync_id`,
                 [olderThanMs, JSON.stringify({ type: 'worker_lost', message: 'The run stopped reporting (its server instance stopped or crashed); the next run resumes from the last checkpoint' })]
             );
