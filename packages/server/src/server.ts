@@ -34,6 +34,8 @@ import { credentialRoutes } from './connect/credential-routes.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
+import { RecordsStore } from './records/store.ts';
+import { recordsRoutes } from './records/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -103,13 +105,13 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             error: o.kind === 'failed' ? o.error : undefined
         });
     };
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks };
+    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks, records: new RecordsStore(db) };
 
     const app = await buildApp(
         services,
         [
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes
         ],
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );

@@ -12,6 +12,7 @@ import type { ConnectSessionStore } from './connect/sessions.ts';
 import type { OAuthTransactionStore } from './connect/transactions.ts';
 import type { WsHub } from './connect/ws-hub.ts';
 import type { Webhooks } from './webhooks/service.ts';
+import type { RecordsStore } from './records/store.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -29,4 +30,5 @@ export interface Services {
     oauthTransactions: OAuthTransactionStore;
     ws: WsHub;
     webhooks: Webhooks;
+    records: RecordsStore;
 }
