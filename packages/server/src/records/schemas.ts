@@ -5,7 +5,8 @@ import { MAX_LIMIT } from './reads.ts';
 // Nango's model name rule (nango-api.md §6): an uppercase first letter, at least two characters.
 const model = z.string().regex(/^[A-Z][a-zA-Z0-9_-]+$/, 'must start with an uppercase letter and contain only letters, digits, "_" or "-"').max(255);
 const variant = z.string().min(1).max(255).optional();
-const cursor = z.string().min(1).max(1000).refine((c) => parseCursor(c) !== undefined, 'is not a cursor returned by GET /records');
+// pipe: the cursor is only decoded once its length is valid, so one bad value gives one issue.
+const cursor = z.string().min(1).max(1000).pipe(z.string().refine((c) => parseCursor(c) !== undefined, 'is not a cursor returned by GET /records'));
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));
 const kinds = ['added', 'updated', 'deleted'] as const;
 
