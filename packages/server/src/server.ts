@@ -43,6 +43,7 @@ import { RunnerPool } from './functions/runtime/pool.ts';
 import { deployRoutes } from './functions/routes/deploy-routes.ts';
 import { syncRoutes } from './functions/routes/sync-routes.ts';
 import { actionRoutes } from './functions/routes/action-routes.ts';
+import { recordsRoutes } from './records/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -133,7 +134,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         services,
         [
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes
         ],
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );

@@ -16,9 +16,6 @@ const ROW_ID = /^[1-9]\d{0,18}$/;
  */
 export const sqlTimestamp = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
 
-/** The cursor of a record, computed in SQL: base64 of `<updated_at>||<id>`, as Nango's cursors are. */
-export const sqlCursor = (updatedAt: string, id: string): string => `encode(convert_to(${sqlTimestamp(updatedAt)} || '||' || ${id}::text, 'UTF8'), 'base64')`;
-
 export function encodeCursor(position: CursorPosition): string {
     return Buffer.from(`${position.updatedAt}||${position.id}`, 'utf8').toString('base64');
 }

@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { fail } from '../http/errors.ts';
 
-/** One incoming record, validated: its external id, the payload to store and the hash of what was sent. */
-export interface PreparedRecord {
+/** One incoming record, validated: its external id and the payload to store (without `_nango_metadata`). */
+export interface IncomingRecord {
     externalId: string;
     payload: Record<string, unknown>;
-    /** `payload` as jsonb-safe JSON, serialised once for both the hash and the SQL parameter. */
-    json: string;
-    hash: string;
 }
 
 const MAX_ID_LENGTH = 255;
@@ -29,15 +26,14 @@ export function externalIdOf(record: unknown): string | { error: string } {
     return id;
 }
 
-/** JSON for a jsonb column: PostgreSQL rejects the \u0000 escape, so NUL characters are dropped from strings. */
-export function toJsonb(value: unknown): string {
-    const json = JSON.stringify(value);
-    if (!json.includes('\\u0000')) return json;
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v));
+export function md5(text: string): string {
+    return hash('md5', text);
 }
 
-export function md5(text: string): string {
-    return createHash('md5').update(text).digest('hex');
+/** `JSON.stringify(value)` made acceptable to jsonb, which rejects the \u0000 escape: NUL characters are dropped. */
+export function jsonbText(value: unknown, json = JSON.stringify(value)): string {
+    if (!json.includes('\\u0000')) return json;
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v));
 }
 
 function withoutMetadata(record: Record<string, unknown>): Record<string, unknown> {
@@ -50,30 +46,40 @@ function withoutMetadata(record: Record<string, unknown>): Record<string, unknow
  * Validates a batch (all or nothing: one bad id rejects the call before anything is written), strips
  * `_nango_metadata`, and keeps the first of several records with the same id, reporting the others.
  */
-export function prepareBatch(records: ReadonlyArray<Record<string, unknown>>): { prepared: PreparedRecord[]; duplicates: string[] } {
+export function prepareBatch(records: ReadonlyArray<Record<string, unknown>>): { items: IncomingRecord[]; duplicates: string[] } {
     const errors: string[] = [];
     const seen = new Set<string>();
-    const prepared: PreparedRecord[] = [];
+    const items: IncomingRecord[] = [];
     const duplicates: string[] = [];
     records.forEach((record, index) => {
         const id = externalIdOf(record);
         if (typeof id !== 'string') {
             errors.push(`record ${index}: ${id.error}`);
-            return;
-        }
-        if (seen.has(id)) {
+        } else if (seen.has(id)) {
             duplicates.push(id);
-            return;
+        } else {
+            seen.add(id);
+            items.push({ externalId: id, payload: withoutMetadata(record) });
         }
-        seen.add(id);
-        const payload = withoutMetadata(record);
-        // The hash is of the record as sent (key order included), so it matches what the caller would compute.
-        const json = JSON.stringify(payload);
-        prepared.push({ externalId: id, payload, json: json.includes('\\u0000') ? toJsonb(payload) : json, hash: md5(json) });
     });
     if (errors.length > 0) {
         const more = errors.length > 10 ? ` (and ${errors.length - 10} more)` : '';
         throw fail('invalid_record', { message: `Invalid records, nothing was written: ${errors.slice(0, 10).join('; ')}${more}` });
     }
-    return { prepared, duplicates };
+    return { items, duplicates };
+}
+
+/**
+ * One chunk as the JSON array the write statements read with jsonb_to_recordset: `e` external id, `h` md5 of
+ * `JSON.stringify(record)` as sent (key order included, as Nango hashes), `p` payload, plus `extra` fields.
+ * Built as text so each payload is serialised once, for both the hash and the parameter.
+ */
+export function chunkJson(chunk: IncomingRecord[], extra?: (r: IncomingRecord) => string): string {
+    const parts = new Array<string>(chunk.length);
+    for (let i = 0; i < chunk.length; i++) {
+        const r = chunk[i]!;
+        const json = JSON.stringify(r.payload);
+        parts[i] = `{"e":${JSON.stringify(r.externalId)},"h":"${md5(json)}","p":${jsonbText(r.payload, json)}${extra ? extra(r) : ''}}`;
+    }
+    return `[${parts.join(',')}]`;
 }

@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../storage/db.ts';
-import { prepareBatch, type PreparedRecord } from './input.ts';
+import { chunkJson, prepareBatch, type IncomingRecord } from './input.ts';
 import { decodeCursor } from './cursor.ts';
 import { listPage, recordsByIds, type ListQuery, type RecordPage } from './reads.ts';
-import { addCounts, deleteChunk, saveChunk, updateChunk, zeroCounts, type RecordScope, type WriteCounts } from './writes.ts';
+import { addCounts, deleteChunk, deleteChunkJson, saveChunk, updateChunk, zeroCounts, type RecordScope, type WriteCounts } from './writes.ts';
 
 export type { RecordScope, WriteCounts } from './writes.ts';
 export type { ListQuery, RecordPage, RecordFilter } from './reads.ts';
@@ -41,38 +41,62 @@ export class RecordsStore {
         return tx ? fn(tx) : this.db.transaction(fn);
     }
 
+    /**
+     * Runs `run` on each chunk under the scope lock. Chunk i+1 is serialised (JSON + md5, the client's CPU work)
+     * while the database executes chunk i, so the two overlap instead of adding up.
+     */
     private async write(
         scope: RecordScope,
-        prepared: PreparedRecord[],
+        items: IncomingRecord[],
         tx: Queryable | undefined,
-        one: (q: Queryable, chunk: PreparedRecord[], ts: string) => Promise<WriteCounts>
+        serialise: (chunk: IncomingRecord[]) => string,
+        run: (q: Queryable, json: string, ts: string) => Promise<WriteCounts>
     ): Promise<WriteCounts> {
         const total = zeroCounts();
-        if (prepared.length === 0) return total;
+        if (items.length === 0) return total;
+        const parts = chunks(items);
         return this.inTx(tx, async (q) => {
             const ts = await lockScope(q, scope);
-            for (const chunk of chunks(prepared)) addCounts(total, await one(q, chunk, ts));
+            let next = serialise(parts[0]!);
+            for (let i = 0; i < parts.length; i++) {
+                const running = run(q, next, ts);
+                // Keep the rejection attached until awaited below, so an error in serialise() cannot leave it unhandled.
+                running.catch(() => undefined);
+                if (i + 1 < parts.length) next = serialise(parts[i + 1]!);
+                addCounts(total, await running);
+            }
+            return total;
+        });
+    }
+
+    /** Like write() for batchUpdate, whose chunks read before they write and so cannot be pre-serialised. */
+    private async writeEach(scope: RecordScope, items: IncomingRecord[], tx: Queryable | undefined, run: (q: Queryable, chunk: IncomingRecord[], ts: string) => Promise<WriteCounts>): Promise<WriteCounts> {
+        const total = zeroCounts();
+        if (items.length === 0) return total;
+        return this.inTx(tx, async (q) => {
+            const ts = await lockScope(q, scope);
+            for (const chunk of chunks(items)) addCounts(total, await run(q, chunk, ts));
             return total;
         });
     }
 
     /** batchSave: upserts records and classifies each as added, updated or unchanged (nango-functions.md §5.2). */
     async save(scope: RecordScope, records: Array<Record<string, unknown>>, jobId: number, syncId?: string, tx?: Queryable): Promise<WriteCounts & { duplicates: string[] }> {
-        const { prepared, duplicates } = prepareBatch(records);
-        const counts = await this.write(scope, prepared, tx, (q, chunk, ts) => saveChunk(q, scope, chunk, ts, jobId, syncId ?? null));
+        const { items, duplicates } = prepareBatch(records);
+        const counts = await this.write(scope, items, tx, (c) => chunkJson(c), (q, json, ts) => saveChunk(q, scope, json, ts, jobId, syncId ?? null));
         return { ...counts, duplicates };
     }
 
     /** batchUpdate: deep-merges into existing live records; unknown or deleted ids are ignored. */
     async update(scope: RecordScope, records: Array<Record<string, unknown>>, jobId: number, tx?: Queryable): Promise<WriteCounts> {
-        const { prepared } = prepareBatch(records);
-        return this.write(scope, prepared, tx, (q, chunk, ts) => updateChunk(q, scope, chunk, ts, jobId));
+        const { items } = prepareBatch(records);
+        return this.writeEach(scope, items, tx, (q, chunk, ts) => updateChunk(q, scope, chunk, ts, jobId));
     }
 
     /** batchDelete: soft-deletes live records; unknown ids become uncounted tombstones. */
     async delete(scope: RecordScope, records: Array<Record<string, unknown>>, jobId: number, tx?: Queryable): Promise<WriteCounts> {
-        const { prepared } = prepareBatch(records);
-        return this.write(scope, prepared, tx, (q, chunk, ts) => deleteChunk(q, scope, chunk, ts, jobId));
+        const { items } = prepareBatch(records);
+        return this.write(scope, items, tx, deleteChunkJson, (q, json, ts) => deleteChunk(q, scope, json, ts, jobId));
     }
 
     /** trackDeletesEnd: soft-deletes every live record no job since `jobId` wrote or saw; returns their ids. */

@@ -1,9 +1,8 @@
 // The set-based write statements of the records cache. Each runs on one chunk inside the caller's transaction,
 // after the caller took the scope lock and read `ts` (see store.ts for why both matter).
 import type { Queryable } from '../storage/db.ts';
-import type { PreparedRecord } from './input.ts';
 import { deepMerge } from './merge.ts';
-import { md5, toJsonb } from './input.ts';
+import { chunkJson, md5, jsonbText, type IncomingRecord } from './input.ts';
 
 export interface RecordScope {
     connectionId: number;
@@ -25,11 +24,6 @@ export function addCounts(into: WriteCounts, from: WriteCounts): void {
     into.updated += from.updated;
     into.deleted += from.deleted;
     into.unchanged += from.unchanged;
-}
-
-/** The chunk as one JSON parameter: building the array text by hand reuses each record's serialised payload. */
-function chunkJson(chunk: PreparedRecord[], extra?: (r: PreparedRecord) => string): string {
-    return `[${chunk.map((r) => `{"e":${JSON.stringify(r.externalId)},"h":"${r.hash}","p":${r.json}${extra ? extra(r) : ''}}`).join(',')}]`;
 }
 
 const toCounts = (row: { added?: number; updated?: number; deleted?: number; unchanged?: number } | undefined): WriteCounts => ({
@@ -63,8 +57,9 @@ SELECT count(*) FILTER (WHERE inserted OR created_at = $4::timestamptz)::int AS 
        count(*) FILTER (WHERE NOT inserted AND updated_at <> $4::timestamptz)::int AS unchanged
 FROM written`;
 
-export async function saveChunk(tx: Queryable, scope: RecordScope, chunk: PreparedRecord[], ts: string, jobId: number, syncId: string | null): Promise<WriteCounts> {
-    const [row] = await tx.query<WriteCounts>(SAVE_SQL, [scope.connectionId, scope.model, chunkJson(chunk), ts, jobId, syncId]);
+/** `json` is chunkJson() of the chunk, built by the caller so the next chunk serialises while this one runs. */
+export async function saveChunk(tx: Queryable, scope: RecordScope, json: string, ts: string, jobId: number, syncId: string | null): Promise<WriteCounts> {
+    const [row] = await tx.query<WriteCounts>(SAVE_SQL, [scope.connectionId, scope.model, json, ts, jobId, syncId]);
     return toCounts(row);
 }
 
@@ -92,8 +87,10 @@ function deletedAtOf(payload: Record<string, unknown>): string | null {
     return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-export async function deleteChunk(tx: Queryable, scope: RecordScope, chunk: PreparedRecord[], ts: string, jobId: number): Promise<WriteCounts> {
-    const json = chunkJson(chunk, (r) => `,"d":${JSON.stringify(deletedAtOf(r.payload))}`);
+export const deleteChunkJson = (chunk: IncomingRecord[]): string => chunkJson(chunk, (r) => `,"d":${JSON.stringify(deletedAtOf(r.payload))}`);
+
+/** `json` is deleteChunkJson() of the chunk. */
+export async function deleteChunk(tx: Queryable, scope: RecordScope, json: string, ts: string, jobId: number): Promise<WriteCounts> {
     const [row] = await tx.query<WriteCounts>(DELETE_SQL, [scope.connectionId, scope.model, json, ts, jobId]);
     return toCounts(row);
 }
@@ -102,7 +99,7 @@ export async function deleteChunk(tx: Queryable, scope: RecordScope, chunk: Prep
  * batchUpdate: the deep merge is done here (jsonb `||` is shallow), between one read and one set-based write.
  * Rows are locked by the scope lock the caller holds, so nothing changes between the two statements.
  */
-export async function updateChunk(tx: Queryable, scope: RecordScope, chunk: PreparedRecord[], ts: string, jobId: number): Promise<WriteCounts> {
+export async function updateChunk(tx: Queryable, scope: RecordScope, chunk: IncomingRecord[], ts: string, jobId: number): Promise<WriteCounts> {
     const ids = JSON.stringify(chunk.map((r) => r.externalId));
     const existing = await tx.query<{ external_id: string; payload: Record<string, unknown>; data_hash: string }>(
         `SELECT external_id, payload, data_hash FROM records
@@ -121,7 +118,7 @@ export async function updateChunk(tx: Queryable, scope: RecordScope, chunk: Prep
         const hash = md5(json);
         if (hash === current.data_hash) counts.unchanged++;
         else counts.updated++;
-        rows.push(`{"e":${JSON.stringify(patch.externalId)},"h":"${hash}","p":${json.includes('\\u0000') ? toJsonb(merged) : json}}`);
+        rows.push(`{"e":${JSON.stringify(patch.externalId)},"h":"${hash}","p":${jsonbText(merged, json)}}`);
     }
     await tx.query(
         `UPDATE records AS r SET
