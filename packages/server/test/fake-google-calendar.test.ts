@@ -80,16 +80,16 @@ describe('fake Google Calendar API', () => {
         const small = await call<EventsPage>('/calendar/v3/calendars/team%40group.calendar.google.com/events');
         assert.equal(small.data.items.length, 3);
         const token = small.data.nextSyncToken!;
-        fake.calendar.update(fake.calendar.generatedId(1), { summary: 'Moved' }, 'team@group.calendar.google.com');
-        fake.calendar.cancel(fake.calendar.generatedId(2), 'team@group.calendar.google.com');
+        fake.calendar.update(fake.calendar.generatedId(1, 'team@group.calendar.google.com'), { summary: 'Moved' }, 'team@group.calendar.google.com');
+        fake.calendar.cancel(fake.calendar.generatedId(2, 'team@group.calendar.google.com'), 'team@group.calendar.google.com');
         const added = fake.calendar.add({ summary: 'New one' }, 'team@group.calendar.google.com');
         const inc = await call<EventsPage>(`/calendar/v3/calendars/team%40group.calendar.google.com/events?syncToken=${encodeURIComponent(token)}&showDeleted=true`);
         assert.equal(inc.status, 200);
         assert.deepEqual(
             inc.data.items.map((e) => [e.id, e.status, e.summary]),
             [
-                [fake.calendar.generatedId(1), 'confirmed', 'Moved'],
-                [fake.calendar.generatedId(2), 'cancelled', undefined],
+                [fake.calendar.generatedId(1, 'team@group.calendar.google.com'), 'confirmed', 'Moved'],
+                [fake.calendar.generatedId(2, 'team@group.calendar.google.com'), 'cancelled', undefined],
                 [added.id, 'confirmed', 'New one']
             ]
         );

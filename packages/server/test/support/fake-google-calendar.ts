@@ -72,12 +72,21 @@ class CalendarStore {
         this.generated = generated;
     }
 
-    static generatedId(i: number): string {
-        return `evt${String(i).padStart(7, '0')}`;
+    /** Event ids are unique per calendar; other calendars get a prefix derived from their id. */
+    generatedId(i: number): string {
+        return `${this.prefix}evt${String(i).padStart(7, '0')}`;
+    }
+
+    private get prefix(): string {
+        if (this.id === 'primary') return '';
+        let h = 0;
+        for (const ch of this.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+        return `c${h.toString(32)}`;
     }
 
     private generatedIndex(id: string): number | null {
-        const m = /^evt(\d{7})$/.exec(id);
+        if (!id.startsWith(this.prefix)) return null;
+        const m = /^evt(\d{7})$/.exec(id.slice(this.prefix.length));
         if (!m) return null;
         const i = Number(m[1]);
         return i < this.generated ? i : null;
@@ -89,7 +98,7 @@ class CalendarStore {
         return {
             seq: 0,
             event: {
-                id: CalendarStore.generatedId(i),
+                id: this.generatedId(i),
                 status: 'confirmed',
                 summary: `Event ${i}`,
                 start: { dateTime: new Date(start).toISOString(), timeZone: 'UTC' },
@@ -109,7 +118,7 @@ class CalendarStore {
 
     /** The event at a position of the full listing (generated first, then added). */
     at(position: number): Stored | undefined {
-        if (position < this.generated) return this.get(CalendarStore.generatedId(position));
+        if (position < this.generated) return this.get(this.generatedId(position));
         const id = this.added[position - this.generated];
         return id === undefined ? undefined : this.overrides.get(id);
     }
@@ -191,8 +200,8 @@ export interface FakeCalendar {
         addCalendar(id: string, events?: number): void;
         /** Makes every sync token issued so far answer 410 fullSyncRequired. */
         expireSyncTokens(): void;
-        /** Id of the i-th generated event. */
-        generatedId(i: number): string;
+        /** Id of the i-th generated event of a calendar (default primary). */
+        generatedId(i: number, calendarId?: string): string;
         /** Events that are not cancelled. */
         liveCount(calendarId?: string): number;
     };
@@ -396,7 +405,7 @@ export async function startFakeCalendar(opts: FakeCalendarOptions = {}): Promise
             get: (id, calendarId) => store(calendarId).get(id)?.event,
             addCalendar: (id, events = 0) => void calendars.set(id, new CalendarStore(id, events)),
             expireSyncTokens: () => void epoch++,
-            generatedId: (i) => CalendarStore.generatedId(i),
+            generatedId: (i, calendarId) => store(calendarId).generatedId(i),
             liveCount: (calendarId) => {
                 const c = store(calendarId);
                 let n = c.generated + c.added.length;
