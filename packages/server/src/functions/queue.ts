@@ -46,11 +46,20 @@ export class JobQueue {
         await this.boss.send(queue, data, { ...opts, db: txAdapter(tx) });
     }
 
-    /** Each of `concurrency` workers takes one job at a time and fetches the next at once while the queue has work. */
+    /**
+     * Runs up to `concurrency` jobs at once on this instance. Workers take small batches and run them side by side;
+     * a full batch means the queue has more, so pg-boss fetches again at once instead of waiting for its next poll
+     * (burst mode only exists for batches larger than one).
+     */
     async work<T extends object>(queue: string, concurrency: number, handler: (data: T) => Promise<void>): Promise<void> {
-        await this.boss.work<T>(queue, { localConcurrency: concurrency, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true }, async (jobs) => {
-            for (const job of jobs) await handler(job.data);
-        });
+        const batchSize = 2;
+        await this.boss.work<T>(
+            queue,
+            { localConcurrency: Math.max(1, Math.ceil(concurrency / batchSize)), batchSize, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true },
+            async (jobs) => {
+                await Promise.all(jobs.map((job) => handler(job.data)));
+            }
+        );
     }
 
     async stop(): Promise<void> {
