@@ -233,6 +233,8 @@ describe('Google integrations end to end', () => {
         assert.equal(live.find((t) => t.id === grown)?.messageCount, 2);
         assert.deepEqual(await deletedIds('google-mail', 'mail-1', 'GmailThread'), [doomed]);
 
+        // Mail arrives, then Gmail forgets the history the checkpoint points into: history.list answers 404.
+        const whileAway = gmail.gmail.addThread({ subject: 'While away' });
         gmail.gmail.expireHistory();
         const mark2 = gmail.requests.length;
         const restarted = await syncNow('google-mail', 'mail-1', 'threads');
@@ -241,7 +243,9 @@ describe('Google integrations end to end', () => {
         assert.ok(again[0]!.path.endsWith('/history'));
         assert.ok(again.some((r) => r.path.endsWith('/threads') && r.status === 200), 'a new backfill lists threads');
         assert.equal(restarted.latestExecutionStatus, 'SUCCESS');
-        assert.deepEqual(restarted.recordCount, { GmailThread: GMAIL_THREADS });
+        assert.deepEqual(restarted.recordCount, { GmailThread: GMAIL_THREADS + 1 });
+        assert.equal((await allRecords<{ id: string; subject: string }>('google-mail', 'mail-1', 'GmailThread')).find((t) => t.id === whileAway)?.subject, 'While away');
+        assert.equal((restarted.checkpoint as Record<string, string>)['historyId'], String(gmail.gmail.historyId));
     });
 
     it('gmail actions: send-email and reply in the same thread, and a not_found reply', async () => {
