@@ -150,7 +150,7 @@ describe('Google integrations end to end', () => {
         assert.ok(pass.slice(1).every((r) => !r.query['syncToken'] && r.status === 200));
         assert.equal(pass.length, 1 + CALENDAR_EVENTS / 1000 + 1, 'the 410, then a full listing (the added event makes one more page)');
         // Unchanged events are not counted as updates; the cancelled one is not listed again as live.
-        assert.equal(s.latestExecutionStatus, 'SUCCESS');
+        assert.deepEqual(s.latestResult, { CalendarEvent: { added: 0, updated: 0, deleted: 0 } }, 'a full re-listing of unchanged events changes nothing');
         assert.deepEqual(s.recordCount, { CalendarEvent: CALENDAR_EVENTS });
 
         const mark2 = calendar.requests.length;
@@ -161,6 +161,51 @@ describe('Google integrations end to end', () => {
         assert.ok(inc[0]!.query['syncToken']);
         assert.equal(inc[0]!.status, 200);
         assert.deepEqual(s2.latestResult, { CalendarEvent: { added: 0, updated: 1, deleted: 0 } });
+    });
+
+    it('calendar: a run that fails mid-listing keeps its pages and the next run resumes from the checkpointed page', async () => {
+        calendar.calendar.addCalendar('team', 5_000);
+        // Fail the 4th page of the team calendar with a non-retryable 400. The fake logs a request synchronously
+        // before answering it, so arming the fault when the 3rd page is logged hits exactly the 4th request.
+        const teamEvents = /^\/calendar\/v3\/calendars\/team\/events$/;
+        let teamPages = 0;
+        const push = calendar.requests.push.bind(calendar.requests);
+        calendar.requests.push = (...items) => {
+            for (const r of items) if (teamEvents.test(r.path) && ++teamPages === 3) calendar.failNext({ status: 400, path: teamEvents });
+            return push(...items);
+        };
+        const since = Date.now();
+        const mark = calendar.requests.length;
+        const res = await fetch(`${server.url}/connections`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ provider_config_key: 'google-calendar', connection_id: 'cal-2', credentials: { type: 'OAUTH2', access_token: calendar.accessToken }, metadata: { calendarsToSync: ['team'] } })
+        });
+        assert.equal(res.status, 201);
+        const failed = await waitForRun(server, 'google-calendar', 'cal-2', 'events', since, 60_000, true);
+        assert.equal(failed.latestExecutionStatus, 'ERROR');
+        const firstRun = calendar.requests.slice(mark);
+        assert.deepEqual(firstRun.map((r) => r.status), [200, 200, 200, 400]);
+        assert.ok(firstRun.every((r) => teamEvents.test(r.path)), 'cal-2 lists only its metadata calendar');
+        const cp = failed.checkpoint as Record<string, string>;
+        assert.equal(cp['calendarId'], 'team');
+        assert.equal(cp['pageToken'], firstRun[3]!.query['pageToken'], 'the checkpoint names the page that failed');
+        assert.deepEqual(failed.recordCount, { CalendarEvent: 3_000 }, 'the saved pages stay');
+
+        const mark2 = calendar.requests.length;
+        const resumed = await syncNow('google-calendar', 'cal-2', 'events');
+        const second = calendar.requests.slice(mark2);
+        assert.deepEqual(second.map((r) => [r.status, r.query['pageToken']]), [
+            [200, cp['pageToken']],
+            [200, second[1]!.query['pageToken']]
+        ]);
+        assert.ok(second[1]!.query['pageToken']);
+        assert.deepEqual(resumed.recordCount, { CalendarEvent: 5_000 });
+        assert.ok(JSON.parse((resumed.checkpoint as Record<string, string>)['syncTokens']!)['team']);
+        const teamRecords = await allRecords<{ id: string; calendarId: string }>('google-calendar', 'cal-2', 'CalendarEvent');
+        assert.equal(teamRecords.length, 5_000);
+        assert.ok(teamRecords.every((r) => r.calendarId === 'team'));
+        assert.equal((await allRecords('google-calendar', 'cal-1', 'CalendarEvent')).length, CALENDAR_EVENTS, 'connections do not share records');
     });
 
     it('calendar actions: create, update, delete, availability, and their errors', async () => {
