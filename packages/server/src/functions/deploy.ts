@@ -127,7 +127,9 @@ function diffOf(body: DeployBody, planned: Planned[], existing: DeployedFunction
 
 export async function confirmDeploy(s: Services, environmentId: number, body: DeployBody): Promise<DeployDiff> {
     const planned = await plan(s, environmentId, body);
-    return diffOf(body, planned, await s.functions.list(environmentId));
+    // The CLIs (official and ours) send the confirmation with `reconcile: false` and the deploy that follows with
+    // `reconcile: true`: the plan must show what that deploy will delete, or deletions are never confirmed.
+    return diffOf({ ...body, reconcile: true }, planned, await s.functions.list(environmentId));
 }
 
 /** Stores every script in one transaction, removes what a reconciling deploy drops, and schedules new syncs on existing connections. */
