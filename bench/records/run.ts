@@ -2,9 +2,7 @@
 // peak RSS of the process while one connection holds the large set. Prints one JSON object; progress on stderr.
 // Each backend runs in its own child process so its peak RSS is its own. See README.md.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
-const self = fileURLToPath(import.meta.url);
 const postgresRecords = Number(process.env['BENCH_POSTGRES_RECORDS'] ?? 1_000_000);
 const pgliteRecords = Number(process.env['BENCH_PGLITE_RECORDS'] ?? 200_000);
 const deadlineSeconds = Number(process.env['BENCH_DEADLINE_SECONDS'] ?? 900);
@@ -39,4 +37,3 @@ const [load1] = (await import('node:os')).loadavg();
 process.stdout.write(
     `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, loadavg_1m_at_end: load1, seconds: Math.round((Date.now() - started) / 1000), pglite, postgres }, null, 2)}\n`
 );
-void self;
