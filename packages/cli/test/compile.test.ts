@@ -70,8 +70,8 @@ const badSync = (fields: string): Record<string, string> => ({
 
 const errorCases: Array<[string, Record<string, string>, string, RegExp]> = [
     ['forbidden import', { 'index.ts': "import './x/actions/a.js';\n", 'x/actions/a.ts': "import axios from 'axios';\nimport { createAction } from 'nango';\nimport * as z from 'zod';\nexport default createAction({ description: 'd', input: z.object({}), output: z.object({}), exec: async () => { await axios.get('x'); return {}; } });" }, 'FORBIDDEN_IMPORT', /x\/actions\/a\.ts: package "axios" cannot be imported/],
-    ['bad frequency', badSync("frequency: 'every fortnight', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /x\/syncs\/s\.ts: frequency "every fortnight" is not valid/],
-    ['frequency under 30 s', badSync("frequency: 'every 10 seconds', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /below the 30 seconds minimum/],
+    ['bad frequency', badSync("frequency: 'every fortnight', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /x\/syncs\/s\.ts: "every fortnight" is not a frequency/],
+    ['frequency under 30 s', badSync("frequency: 'every 10 seconds', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /shorter than the 30 second minimum/],
     ['model without id', badSync("frequency: 'every hour', models: { Item: z.object({ name: z.string() }) }"), 'INVALID_MODEL', /model "Item" must have an "id" field/],
     ['bad model name', badSync("frequency: 'every hour', models: { item: z.object({ id: z.string() }) }"), 'INVALID_MODEL', /model name "item" must match/],
     ['named value export', { 'index.ts': "import './x/syncs/s.js';\n", 'x/syncs/s.ts': SYNC("export const helper = 1;\nexport type T = string;\nexport default createSync({ description: 'd', frequency: 'every hour', models: { Item: z.object({ id: z.string() }) }, exec: async () => {} });") }, 'NAMED_EXPORT', /x\/syncs\/s\.ts: only a default export is allowed \(found named export helper\)/],
