@@ -34,6 +34,16 @@ import { credentialRoutes } from './connect/credential-routes.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
+import { RecordsStore } from './records/store.ts';
+import { FunctionStore } from './functions/store.ts';
+import { SyncStore } from './functions/syncs.ts';
+import { CheckpointStore } from './functions/checkpoints.ts';
+import { Scheduler } from './functions/scheduler.ts';
+import { RunnerPool } from './functions/runtime/pool.ts';
+import { deployRoutes } from './functions/routes/deploy-routes.ts';
+import { syncRoutes } from './functions/routes/sync-routes.ts';
+import { actionRoutes } from './functions/routes/action-routes.ts';
+import { recordsRoutes } from './records/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -103,17 +113,33 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             error: o.kind === 'failed' ? o.error : undefined
         });
     };
-    const services: Services = { config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks };
+    const runner = new RunnerPool({
+        size: config.functions.runnerProcesses,
+        memoryMb: config.functions.runnerMemoryMb,
+        logger: (level, obj, msg) => log[level](obj, msg)
+    });
+    const partial = {
+        config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
+        records: new RecordsStore(db),
+        functions: new FunctionStore(db),
+        syncs: new SyncStore(db),
+        checkpoints: new CheckpointStore(db),
+        runner
+    };
+    // The scheduler runs jobs through the same services the routes use.
+    const services: Services = Object.assign(partial, { scheduler: undefined as unknown as Scheduler });
+    services.scheduler = new Scheduler(services);
 
     const app = await buildApp(
         services,
         [
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes
         ],
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );
     await webhooks.start(environment);
+    await services.scheduler.start();
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -143,6 +169,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             if (timer) clearTimeout(timer);
             ws.close();
             await app.close();
+            await services.scheduler.stop();
+            await runner.close();
             await webhooks.stop();
             await egress.close();
             await db.close();

@@ -12,6 +12,12 @@ import type { ConnectSessionStore } from './connect/sessions.ts';
 import type { OAuthTransactionStore } from './connect/transactions.ts';
 import type { WsHub } from './connect/ws-hub.ts';
 import type { Webhooks } from './webhooks/service.ts';
+import type { RecordsStore } from './records/store.ts';
+import type { FunctionStore } from './functions/store.ts';
+import type { SyncStore } from './functions/syncs.ts';
+import type { CheckpointStore } from './functions/checkpoints.ts';
+import type { Scheduler } from './functions/scheduler.ts';
+import type { RunnerPool } from './functions/runtime/pool.ts';
 
 /** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
 export interface Services {
@@ -29,4 +35,10 @@ export interface Services {
     oauthTransactions: OAuthTransactionStore;
     ws: WsHub;
     webhooks: Webhooks;
+    records: RecordsStore;
+    functions: FunctionStore;
+    syncs: SyncStore;
+    checkpoints: CheckpointStore;
+    runner: RunnerPool;
+    scheduler: Scheduler;
 }

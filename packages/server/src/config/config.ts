@@ -30,7 +30,14 @@ const envSchema = z.object({
     SWITCHBOARD_WEBHOOK_SECRET: z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 key bytes').optional(),
     SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
     SWITCHBOARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(15_000),
-    SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: z.string().optional()
+    SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: z.string().optional(),
+    SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
+    SWITCHBOARD_ACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+    SWITCHBOARD_RUNNER_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),
+    SWITCHBOARD_RUNNER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
+    SWITCHBOARD_SCHEDULER_TICK_MS: z.coerce.number().int().min(0).default(1000),
+    SWITCHBOARD_SYNC_LOST_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
+    SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn')
 });
 
 export interface Config {
@@ -51,6 +58,21 @@ export interface Config {
     bodyLimit: number;
     /** 0 disables the background refresher. */
     backgroundRefreshSeconds: number;
+    functions: {
+        syncTimeoutMs: number;
+        actionTimeoutMs: number;
+        /** Runner child processes: how many scripts run at once on this instance. */
+        runnerProcesses: number;
+        /** Heap and data-segment cap of each runner process. */
+        runnerMemoryMb: number;
+        /** 0 turns the scheduler's own passes off (tests drive it). */
+        schedulerTickMs: number;
+        /** A run whose heartbeat is older than this is given up as lost (its instance died). */
+        lostAfterMs: number;
+        scriptLogLevel: string;
+        /** Jobs this instance takes from the queue at once (defaults to the runner process count). */
+        workerConcurrency: number;
+    };
     webhooks: {
         /** Seeds/overrides the default environment's primary webhook URL at boot. */
         url: string | undefined;
@@ -115,7 +137,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             maxAttempts: e.SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS,
             backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
         },
-        connectUiFrameAncestors
+        connectUiFrameAncestors,
+        functions: {
+            syncTimeoutMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
+            actionTimeoutMs: e.SWITCHBOARD_ACTION_TIMEOUT_MS,
+            runnerProcesses: e.SWITCHBOARD_RUNNER_PROCESSES,
+            runnerMemoryMb: e.SWITCHBOARD_RUNNER_MEMORY_MB,
+            schedulerTickMs: e.SWITCHBOARD_SCHEDULER_TICK_MS,
+            lostAfterMs: e.SWITCHBOARD_SYNC_LOST_AFTER_MS,
+            scriptLogLevel: e.SWITCHBOARD_SCRIPT_LOG_LEVEL,
+            workerConcurrency: e.SWITCHBOARD_RUNNER_PROCESSES
+        }
     };
 }
 

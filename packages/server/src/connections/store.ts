@@ -153,6 +153,11 @@ export class ConnectionStore {
         return conn;
     }
 
+    async getById(id: number, q: Queryable = this.db): Promise<Connection | undefined> {
+        const [row] = await q.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.id = $1`, [id]);
+        return row && this.full(row);
+    }
+
     async getByUuid(uuid: string, q: Queryable = this.db): Promise<Connection | undefined> {
         const [row] = await q.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.uuid = $1`, [uuid]);
         return row && this.full(row);

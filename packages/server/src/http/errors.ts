@@ -43,6 +43,12 @@ export const errorCodes = {
     unknown_webhook_delivery: { status: 404, message: 'No webhook delivery with this id' },
     webhook_delivery_pending: { status: 409, message: 'The webhook delivery is still pending; only delivered, failed or dead deliveries can be replayed' },
     connect_ui_not_built: { status: 503, message: 'The Connect UI is not built: run "npm run build -w @switchboard/web" (npm start does it when needed)' },
+    missing_provider_config_key: { status: 400, message: 'provider_config_key is required (in the body or the Provider-Config-Key header)' },
+    unknown_sync: { status: 400, message: 'No sync with this name is deployed for the integration' },
+    action_script_failure: { status: 500, message: 'The action script failed' },
+    script_http_error: { status: 424, message: 'The action script received an HTTP error from the provider' },
+    invalid_record: { status: 400, message: 'A record is invalid (its id must be a string of 1 to 255 characters or a number)' },
+    invalid_cursor: { status: 400, message: 'The cursor is invalid: use a cursor returned by GET /records' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },
     generic_error_support: { status: 500, message: 'An unexpected error happened; please contact support with the error id' }
@@ -64,10 +70,12 @@ export class ApiError extends Error {
     readonly errors: ErrorIssue[] | undefined;
     readonly payload: unknown;
     readonly headers: Record<string, string> | undefined;
+    /** Extra envelope fields some codes carry (e.g. `upstream` on script_http_error). */
+    readonly additional: Record<string, unknown> | undefined;
 
     constructor(
         code: ErrorCode,
-        opts: { message?: string; status?: number; errors?: ErrorIssue[]; payload?: unknown; cause?: unknown; headers?: Record<string, string> } = {}
+        opts: { message?: string; status?: number; errors?: ErrorIssue[]; payload?: unknown; cause?: unknown; headers?: Record<string, string>; additional?: Record<string, unknown> } = {}
     ) {
         super(opts.message ?? errorCodes[code].message, { cause: opts.cause });
         this.code = code;
@@ -75,10 +83,11 @@ export class ApiError extends Error {
         this.errors = opts.errors;
         this.payload = opts.payload;
         this.headers = opts.headers;
+        this.additional = opts.additional;
     }
 
     toJSON(): { error: Record<string, unknown> } {
-        const error: Record<string, unknown> = { code: this.code, message: this.message };
+        const error: Record<string, unknown> = { ...this.additional, code: this.code, message: this.message };
         if (this.errors) error['errors'] = this.errors;
         if (this.payload !== undefined) error['payload'] = this.payload;
         return { error };

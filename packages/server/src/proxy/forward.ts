@@ -15,7 +15,7 @@ export interface ForwardInput {
     pathAndQuery: string;
     appHeaders: Record<string, string>;
     body: Buffer | undefined;
-    control: ProxyControl;
+    control: Pick<ProxyControl, 'retries' | 'retry-on'>;
     def: ProviderDefinition;
     integration: Integration;
     signal: AbortSignal;

@@ -22,6 +22,8 @@ export interface Db extends Queryable {
     listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
     /** Runs multi-statement SQL (migrations). */
     exec(sql: string): Promise<void>;
+    /** Runs parameterless, possibly multi-statement SQL and returns every statement's rows, in order (the queue engine's locked blocks). */
+    script<T = Record<string, unknown>>(sql: string): Promise<T[]>;
     close(): Promise<void>;
 }
 

@@ -80,6 +80,7 @@ export async function openPglite(dataDir: string | 'memory://'): Promise<Db> {
         exec: async (sql) => {
             await pg.exec(sql);
         },
+        script: async <T>(sql: string) => (await pg.exec(sql)).flatMap((r) => r.rows as T[]),
         close: async () => {
             await pg.close();
             unlock();

@@ -105,6 +105,11 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         exec: async (sql) => {
             await pool.query(sql);
         },
+        script: async <T>(sql: string) => {
+            // node-postgres answers a multi-statement query with one result per statement.
+            const res: pg.QueryResult | pg.QueryResult[] = await pool.query(sql);
+            return (Array.isArray(res) ? res : [res]).flatMap((r) => (r.rows ?? []) as T[]);
+        },
         async close() {
             closed = true;
             const l = listener;

@@ -114,6 +114,20 @@ export class Webhooks {
         return targets.length;
     }
 
+    /**
+     * Queues an app event that is not an auth event (`sync`, `async_action`): the payload is built by its
+     * capability and signed like every other webhook. Same transaction rule as enqueueAuth.
+     */
+    async enqueueEvent(q: Queryable, input: { environmentId: number; connection: { providerConfigKey: string; connectionId: string; webhookUrlOverride: string | null }; payload: object }): Promise<number> {
+        const targets = await this.targets(q, input.environmentId, input.connection.webhookUrlOverride);
+        if (!targets.length) return 0;
+        const body = stableJson(input.payload);
+        const eventId = newMessageId();
+        const orderingKey = orderingKeyOf(input.environmentId, input.connection);
+        await this.outbox.enqueue(q, targets.map((targetUrl) => ({ environmentId: input.environmentId, eventId, targetUrl, body, orderingKey })));
+        return targets.length;
+    }
+
     /** Queues `forward` webhooks for an inbound provider event: one per matched connection, or the raw payload once. */
     async enqueueForward(q: Queryable, input: ForwardInput): Promise<number> {
         const rows = [];

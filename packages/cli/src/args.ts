@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import * as z from 'zod';
+import { CliError } from './errors.ts';
+
+/**
+ * CLI arguments with node:util parseArgs (no dependency; three commands with a handful of flags) validated by zod.
+ * The environment is passed in, so this module is the only place that reads configuration.
+ */
+export const USAGE = `usage:
+  switchboard compile [--dir <project>]
+  switchboard deploy [env] [--dir <project>] [--integration <key>] [--sync <name> | --action <name>]
+                     [--allow-destructive] [--version <v>] [--host <url>] [--debug]
+  switchboard dryrun <name> <connection_id> [--dir <project>] [--integration <key>] [--input <json|@file>]
+                     [--metadata <json|@file>] [--checkpoint <json|@file>] [-e <env>] [--host <url>]
+env: SWITCHBOARD_HOST | NANGO_HOSTPORT (default http://localhost:3003);
+     SWITCHBOARD_SECRET_KEY | NANGO_SECRET_KEY_<ENV> | NANGO_SECRET_KEY; NANGO_DEPLOY_AUTO_CONFIRM=true`;
+
+const options = {
+    dir: { type: 'string', default: '.' },
+    integration: { type: 'string' },
+    sync: { type: 'string' },
+    action: { type: 'string' },
+    'allow-destructive': { type: 'boolean', default: false },
+    version: { type: 'string' },
+    host: { type: 'string' },
+    debug: { type: 'boolean', default: false },
+    input: { type: 'string', short: 'i' },
+    metadata: { type: 'string', short: 'm' },
+    checkpoint: { type: 'string', short: 'c' },
+    environment: { type: 'string', short: 'e' },
+    help: { type: 'boolean', short: 'h', default: false }
+} as const;
+
+const envSchema = z.object({
+    SWITCHBOARD_HOST: z.url().optional(),
+    NANGO_HOSTPORT: z.url().optional(),
+    SWITCHBOARD_SECRET_KEY: z.string().min(1).optional(),
+    NANGO_SECRET_KEY: z.string().min(1).optional(),
+    NANGO_DEPLOY_AUTO_CONFIRM: z.string().optional()
+});
+
+export type Command =
+    | { command: 'help' }
+    | { command: 'compile'; dir: string }
+    | { command: 'deploy'; dir: string; env: string; integration?: string | undefined; sync?: string | undefined; action?: string | undefined; version?: string | undefined; allowDestructive: boolean; debug: boolean; host: string; secretKey: string }
+    | { command: 'dryrun'; dir: string; env: string; name: string; connectionId: string; integration?: string | undefined; input?: string | undefined; metadata?: string | undefined; checkpoint?: string | undefined; host: string; secretKey: string };
+
+/** Parses argv (without node and script) and the environment into one validated command. */
+export function parseCommand(argv: string[], env: Record<string, string | undefined>): Command {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    } catch (err) {
+        throw new CliError('BAD_ARGS', `${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    }
+    const { values: v, positionals } = parsed;
+    const [command, ...rest] = positionals;
+    if (v.help || !command) return { command: 'help' };
+    const e = envSchema.safeParse(env);
+    if (!e.success) throw new CliError('BAD_ARGS', `invalid environment: ${e.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const host = v.host ?? e.data.SWITCHBOARD_HOST ?? e.data.NANGO_HOSTPORT ?? 'http://localhost:3003';
+    const secretFor = (envName: string): string => {
+        const key = e.data.SWITCHBOARD_SECRET_KEY ?? env[`NANGO_SECRET_KEY_${envName.toUpperCase()}`] ?? e.data.NANGO_SECRET_KEY;
+        if (!key) throw new CliError('MISSING_SECRET_KEY', `no secret key: set SWITCHBOARD_SECRET_KEY, NANGO_SECRET_KEY_${envName.toUpperCase()} or NANGO_SECRET_KEY`);
+        return key;
+    };
+    if (command === 'compile') {
+        if (rest.length > 0) throw new CliError('BAD_ARGS', `compile takes no positional arguments\n${USAGE}`);
+        return { command, dir: v.dir };
+    }
+    if (command === 'deploy') {
+        if (rest.length > 1) throw new CliError('BAD_ARGS', `deploy takes at most one positional argument (the environment)\n${USAGE}`);
+        if (v.sync && v.action) throw new CliError('BAD_ARGS', '--sync and --action cannot be combined');
+        const envName = rest[0] ?? v.environment ?? 'dev';
+        const allowDestructive = v['allow-destructive'] || e.data.NANGO_DEPLOY_AUTO_CONFIRM === 'true';
+        return { command, dir: v.dir, env: envName, integration: v.integration, sync: v.sync, action: v.action, version: v.version, allowDestructive, debug: v.debug, host, secretKey: secretFor(envName) };
+    }
+    if (command === 'dryrun') {
+        const [name, connectionId] = rest;
+        if (!name || !connectionId || rest.length > 2) throw new CliError('BAD_ARGS', `dryrun needs <name> <connection_id>\n${USAGE}`);
+        const envName = v.environment ?? 'dev';
+        return { command, dir: v.dir, env: envName, name, connectionId, integration: v.integration, input: v.input, metadata: v.metadata, checkpoint: v.checkpoint, host, secretKey: secretFor(envName) };
+    }
+    throw new CliError('BAD_ARGS', `unknown command "${command}"\n${USAGE}`);
+}

@@ -1,0 +1,149 @@
+import type { Services } from '../services.ts';
+import type { Connection } from '../connections/store.ts';
+import type { Environment } from '../environments/environments.ts';
+import type { Logger } from '../log/logger.ts';
+import type { DeleteResult, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from './runtime/types.ts';
+import type { ModelCounts } from './syncs.ts';
+import type { Checkpoint } from './checkpoints.ts';
+import { fail } from '../http/errors.ts';
+import { formatConnectionFull } from '../connections/format.ts';
+import { formatIntegration } from '../integrations/format.ts';
+import { scriptProxy } from './host-http.ts';
+
+/** The sync a run belongs to (syncs and webhook runs only). */
+export interface SyncRunContext {
+    syncId: string;
+    jobId: number;
+    variant: string;
+    models: string[];
+}
+
+export interface HostContext {
+    env: Environment;
+    connection: Connection;
+    /** `sync:<name>[:variant]`, `action:<name>` or `on-event:<name>`. */
+    checkpointKey: string;
+    sync?: SyncRunContext;
+    log: Logger;
+    signal: AbortSignal;
+}
+
+const modelKey = (model: string, variant: string) => (variant && variant !== 'base' ? `${model}::${variant}` : model);
+
+/** The server side of one run: every `nango` call a script makes that needs the broker ends here. */
+export class RunHost implements ScriptHost {
+    /** Records written by this run, per model (what the sync webhook and status report). */
+    readonly counts: ModelCounts = {};
+    private readonly s: Services;
+    private readonly ctx: HostContext;
+
+    constructor(s: Services, ctx: HostContext) {
+        this.s = s;
+        this.ctx = ctx;
+    }
+
+    private scope(model: string) {
+        const sync = this.ctx.sync;
+        if (!sync) throw fail('invalid_body', { message: 'Records can only be written by syncs' });
+        if (!sync.models.includes(model)) throw fail('invalid_body', { message: `Model "${model}" is not declared by this sync (declared: ${sync.models.join(', ') || 'none'})` });
+        return { connectionId: this.ctx.connection.id, model: modelKey(model, sync.variant) };
+    }
+
+    private tally(model: string, c: { added: number; updated: number; deleted: number }): void {
+        const t = (this.counts[model] ??= { added: 0, updated: 0, deleted: 0 });
+        t.added += c.added;
+        t.updated += c.updated;
+        t.deleted += c.deleted;
+    }
+
+    proxy(req: HostProxyRequest): Promise<HostProxyResponse> {
+        return scriptProxy(this.s, this.ctx.connection, req, this.ctx.signal);
+    }
+
+    async getConnection(opts: { providerConfigKey?: string; connectionId?: string; forceRefresh?: boolean; refreshToken?: boolean }): Promise<unknown> {
+        const c = this.ctx.connection;
+        const stored = await this.s.connections.get(c.environmentId, opts.providerConfigKey ?? c.providerConfigKey, opts.connectionId ?? c.connectionId);
+        if (!stored) throw fail('unknown_connection');
+        const fresh = await this.s.refresher.fresh(stored, { force: opts.forceRefresh ?? false });
+        return formatConnectionFull(fresh, { includeRefreshToken: opts.refreshToken ?? false });
+    }
+
+    async setMetadata(metadata: Record<string, unknown>): Promise<void> {
+        await this.s.connections.setMetadata(this.ctx.env.id, this.ctx.connection.providerConfigKey, [this.ctx.connection.connectionId], metadata, false);
+    }
+
+    async updateMetadata(metadata: Record<string, unknown>): Promise<void> {
+        await this.s.connections.setMetadata(this.ctx.env.id, this.ctx.connection.providerConfigKey, [this.ctx.connection.connectionId], metadata, true);
+    }
+
+    async getIntegration(include?: string[]): Promise<unknown> {
+        const integration = await this.s.integrations.get(this.ctx.env.id, this.ctx.connection.providerConfigKey);
+        if (!integration) throw fail('unknown_provider_config');
+        return formatIntegration(integration, { catalogue: this.s.catalogue, serverUrl: this.s.config.serverUrl ?? '', environmentUuid: this.ctx.env.uuid, include: new Set(include ?? []) });
+    }
+
+    async getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null> {
+        return [];
+    }
+
+    async log(entry: ScriptLogEntry): Promise<void> {
+        // Script logs go to the server log under the run's context; their content is the script author's.
+        this.ctx.log[entry.level]({ script: true, meta: entry.meta }, entry.message.slice(0, 100_000));
+    }
+
+    async batchSave(model: string, records: Array<Record<string, unknown>>): Promise<void> {
+        const scope = this.scope(model);
+        const r = await this.s.records.save(scope, records, this.ctx.sync!.jobId, this.ctx.sync!.syncId);
+        if (r.duplicates.length) this.ctx.log.warn({ model, duplicates: r.duplicates.slice(0, 20), count: r.duplicates.length }, 'batchSave: duplicate ids in one call, kept the first');
+        this.tally(model, r);
+    }
+
+    async batchUpdate(model: string, records: Array<Record<string, unknown>>): Promise<void> {
+        this.tally(model, await this.s.records.update(this.scope(model), records, this.ctx.sync!.jobId));
+    }
+
+    async batchDelete(model: string, records: Array<Record<string, unknown>>): Promise<void> {
+        this.tally(model, await this.s.records.delete(this.scope(model), records, this.ctx.sync!.jobId));
+    }
+
+    async getRecordsByIds(model: string, ids: string[]): Promise<Array<Record<string, unknown>>> {
+        return this.s.records.getByIds(this.scope(model), ids);
+    }
+
+    async listRecords(model: string, cursor: string | null): Promise<{ records: Array<Record<string, unknown>>; next_cursor: string | null }> {
+        return this.s.records.list(this.scope(model), { cursor: cursor ?? undefined, limit: 1000 });
+    }
+
+    private trackKey(model: string): string {
+        return `${this.ctx.checkpointKey}:trackDeletes:${model}`;
+    }
+
+    /** Remembers the job that opens the window; a window may span runs, so an open one is kept. */
+    async trackDeletesStart(model: string): Promise<void> {
+        this.scope(model);
+        await this.s.checkpoints.putIfAbsent(this.ctx.connection.id, this.trackKey(model), { jobId: this.ctx.sync!.jobId });
+    }
+
+    async trackDeletesEnd(model: string): Promise<DeleteResult> {
+        const scope = this.scope(model);
+        const key = this.trackKey(model);
+        const start = await this.s.checkpoints.get(this.ctx.connection.id, key);
+        const since = typeof start?.['jobId'] === 'number' ? start['jobId'] : this.ctx.sync!.jobId;
+        const deletedKeys = await this.s.records.deleteNotSeenSince(scope, since);
+        await this.s.checkpoints.delete(this.ctx.connection.id, key);
+        this.tally(model, { added: 0, updated: 0, deleted: deletedKeys.length });
+        return { deletedKeys };
+    }
+
+    getCheckpoint(): Promise<Checkpoint | null> {
+        return this.s.checkpoints.get(this.ctx.connection.id, this.ctx.checkpointKey);
+    }
+
+    saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+        return this.s.checkpoints.put(this.ctx.connection.id, this.ctx.checkpointKey, checkpoint);
+    }
+
+    clearCheckpoint(): Promise<void> {
+        return this.s.checkpoints.delete(this.ctx.connection.id, this.ctx.checkpointKey);
+    }
+}

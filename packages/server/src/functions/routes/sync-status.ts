@@ -1,0 +1,29 @@
+import type { Services } from '../../services.ts';
+import type { SyncView } from '../syncs.ts';
+
+const modelKey = (model: string, variant: string) => (variant !== 'base' ? `${model}::${variant}` : model);
+
+/** One entry of `GET /sync/status` (nango-api.md §7.2). */
+export async function syncStatusItem(s: Services, v: SyncView): Promise<Record<string, unknown>> {
+    const keys = v.models.map((m) => modelKey(m, v.variant));
+    const counts = await s.records.counts(v.connectionDbId, keys);
+    const checkpointKey = `sync:${v.name}${v.variant !== 'base' ? `:${v.variant}` : ''}`;
+    const job = v.job;
+    const running = job?.status === 'RUNNING' || job?.status === 'QUEUED';
+    const status = running ? 'RUNNING' : v.status === 'PAUSED' ? 'PAUSED' : job?.status === 'ERROR' ? 'ERROR' : job?.status === 'STOPPED' ? 'STOPPED' : 'SUCCESS';
+    return {
+        id: v.id,
+        connection_id: v.connectionId,
+        name: v.name,
+        variant: v.variant,
+        type: job?.type === 'INCREMENTAL' ? 'INCREMENTAL' : 'INITIAL',
+        status,
+        frequency: v.frequencyOverride ?? v.runs,
+        finishedAt: job?.finishedAt?.toISOString() ?? null,
+        nextScheduledSyncAt: v.status === 'STARTED' ? (v.nextRunAt?.toISOString() ?? null) : null,
+        latestExecutionStatus: job ? (job.status === 'QUEUED' ? 'RUNNING' : job.status) : null,
+        latestResult: job?.result ?? {},
+        recordCount: Object.fromEntries(v.models.map((m, i) => [m, counts[keys[i]!] ?? 0])),
+        checkpoint: await s.checkpoints.get(v.connectionDbId, checkpointKey)
+    };
+}

@@ -1,0 +1,110 @@
+/**
+ * RunnerPool: runs scripts in at most `size` runner child processes, one run per process at a time, reusing
+ * healthy processes and replacing any that died, timed out, were killed after an abort or ran out of memory.
+ * Runs beyond `size` wait in FIFO order. The server's own event loop is never blocked by a script.
+ */
+import { RunnerProcess, type RuntimeLogger } from './runner.ts';
+import type { RunRequest, RunResult, ScriptHost } from './types.ts';
+
+export type { RuntimeLogger } from './runner.ts';
+
+export interface RunnerPoolOptions {
+    /** Max concurrent runner processes (default 2). */
+    size?: number;
+    /** JS heap cap per process in MB (default 512); the OS data-segment cap is this plus a fixed headroom. */
+    memoryMb?: number;
+    logger?: RuntimeLogger;
+    /** Action output JSON limit in bytes (default 2 MB, as Nango's non-enterprise plans). */
+    maxOutputBytes?: number;
+    /** How long an aborted script may take to notice the abort before its process is killed (default 2 s). */
+    abortGraceMs?: number;
+}
+
+export class RunnerPool {
+    private readonly size: number;
+    private readonly runnerOpts: ConstructorParameters<typeof RunnerProcess>[0];
+    private readonly idle: RunnerProcess[] = [];
+    private readonly busy = new Set<RunnerProcess>();
+    private readonly waiting: Array<() => void> = [];
+    private inUse = 0;
+    private closed = false;
+
+    constructor(opts: RunnerPoolOptions = {}) {
+        this.size = Math.max(1, opts.size ?? 2);
+        this.runnerOpts = {
+            memoryMb: opts.memoryMb ?? 512,
+            maxOutputBytes: opts.maxOutputBytes ?? 2 * 1024 * 1024,
+            abortGraceMs: opts.abortGraceMs ?? 2_000,
+            logger: opts.logger ?? (() => undefined)
+        };
+    }
+
+    /** Runs one script to completion. Never rejects: failures are `{ok:false, error:{type, message}}`. */
+    async run(req: RunRequest, host: ScriptHost, signal?: AbortSignal): Promise<RunResult> {
+        if (this.closed) return fail('runtime_closed', 'The script runtime is shutting down');
+        if (!(await this.acquireSlot(signal))) {
+            return this.closed ? fail('runtime_closed', 'The script runtime is shutting down') : fail('script_aborted', 'The script was aborted before it started');
+        }
+        let proc: RunnerProcess | undefined;
+        try {
+            proc = this.takeProcess();
+            this.busy.add(proc);
+            const { result, reusable } = await proc.run(req, host, signal);
+            this.busy.delete(proc);
+            if (reusable && proc.alive && !this.closed) this.idle.push(proc);
+            else proc.kill();
+            return result;
+        } finally {
+            if (proc) this.busy.delete(proc);
+            this.releaseSlot();
+        }
+    }
+
+    /** Kills every runner process; queued runs resolve with `runtime_closed`. */
+    async close(): Promise<void> {
+        this.closed = true;
+        for (const wake of this.waiting.splice(0)) wake();
+        for (const p of [...this.idle.splice(0), ...this.busy]) p.shutdown();
+    }
+
+    private takeProcess(): RunnerProcess {
+        while (this.idle.length > 0) {
+            const p = this.idle.pop() as RunnerProcess;
+            if (p.alive) return p;
+        }
+        return new RunnerProcess(this.runnerOpts);
+    }
+
+    /** Resolves true once a slot is held; false when aborted or closed while queued. */
+    private acquireSlot(signal?: AbortSignal): Promise<boolean> {
+        if (signal?.aborted) return Promise.resolve(false);
+        if (this.inUse < this.size) {
+            this.inUse++;
+            return Promise.resolve(true);
+        }
+        return new Promise<boolean>((resolve) => {
+            const wake = () => {
+                signal?.removeEventListener('abort', onAbort);
+                if (this.closed) return resolve(false);
+                this.inUse++;
+                resolve(true);
+            };
+            const onAbort = () => {
+                const i = this.waiting.indexOf(wake);
+                if (i >= 0) this.waiting.splice(i, 1);
+                resolve(false);
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.waiting.push(wake);
+        });
+    }
+
+    private releaseSlot(): void {
+        this.inUse--;
+        this.waiting.shift()?.();
+    }
+}
+
+function fail(type: string, message: string): RunResult {
+    return { ok: false, error: { type, message } };
+}

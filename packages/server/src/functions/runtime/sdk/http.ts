@@ -1,0 +1,79 @@
+/** `nango.proxy/get/post/put/patch/delete`: one host call per request, axios-shaped results and errors (nango-functions.md §2.1). */
+import type { HostProxyRequest, HostProxyResponse } from '../types.ts';
+import { guard, type SdkContext } from './context.ts';
+import { HostCallError, SdkError, httpStatusError, networkError } from './errors.ts';
+
+/** The subset of Nango's ProxyConfiguration the host understands; unknown keys are ignored. */
+export interface ProxyConfig {
+    endpoint: string;
+    method?: string;
+    headers?: Record<string, string>;
+    params?: string | Record<string, string | number | string[] | number[]>;
+    data?: unknown;
+    retries?: number;
+    retryOn?: number[];
+    baseUrlOverride?: string;
+    responseType?: HostProxyRequest['responseType'];
+    decompress?: boolean;
+    providerConfigKey?: string;
+    connectionId?: string;
+    paginate?: Record<string, unknown>;
+}
+
+export interface ProxyResponse {
+    data: unknown;
+    status: number;
+    statusText: string;
+    headers: Record<string, string>;
+    config: ProxyConfig;
+}
+
+/** Makes one proxied request and returns the axios response shape; throws axios-shaped errors. */
+export async function proxyRequest(ctx: SdkContext, config: ProxyConfig): Promise<ProxyResponse> {
+    guard(ctx);
+    if (!config || typeof config.endpoint !== 'string' || config.endpoint === '') {
+        throw new SdkError('invalid_proxy_configuration', 'nango.proxy requires an `endpoint`');
+    }
+    const req = toHostRequest(config);
+    let res: HostProxyResponse;
+    try {
+        res = await ctx.host.proxy(req);
+    } catch (err) {
+        // The host could not get any answer from the provider (refused, DNS, timeout, egress policy):
+        // scripts see what axios gives them in that case, an error without `response`.
+        const message = err instanceof Error ? err.message : String(err);
+        const code = err instanceof HostCallError ? err.code : undefined;
+        throw networkError(message, code, config);
+    }
+    if (res.status >= 400) throw httpStatusError(res.status, res.data, res.headers, config);
+    return { data: res.data, status: res.status, statusText: '', headers: res.headers, config };
+}
+
+function toHostRequest(config: ProxyConfig): HostProxyRequest {
+    const req: HostProxyRequest = { method: (config.method ?? 'GET').toUpperCase(), endpoint: config.endpoint };
+    if (config.headers) req.headers = stringHeaders(config.headers);
+    if (config.params !== undefined) req.params = config.params;
+    if (config.data !== undefined) req.data = normaliseBody(config.data);
+    if (typeof config.retries === 'number') req.retries = config.retries;
+    if (Array.isArray(config.retryOn)) req.retryOn = config.retryOn;
+    if (config.baseUrlOverride) req.baseUrlOverride = config.baseUrlOverride;
+    if (config.responseType) req.responseType = config.responseType;
+    if (typeof config.decompress === 'boolean') req.decompress = config.decompress;
+    if (config.providerConfigKey) req.providerConfigKey = config.providerConfigKey;
+    if (config.connectionId) req.connectionId = config.connectionId;
+    return req;
+}
+
+function stringHeaders(headers: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined && v !== null) out[k] = String(v);
+    return out;
+}
+
+/** Bodies must be structured-clone data; axios-style URLSearchParams / ArrayBuffer bodies are turned into that. */
+function normaliseBody(data: unknown): unknown {
+    if (data instanceof URLSearchParams) return data.toString();
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return data;
+}

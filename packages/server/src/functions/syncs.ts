@@ -1,0 +1,250 @@
+import type { Db, Queryable } from '../storage/db.ts';
+import { nextSlot, parseFrequency } from './frequency.ts';
+
+export type SyncStatus = 'STARTED' | 'PAUSED';
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'ERROR' | 'STOPPED';
+export type ModelCounts = Record<string, { added: number; updated: number; deleted: number }>;
+
+/** One schedule: a sync function on one connection (and variant), with its latest run. */
+export interface SyncView {
+    id: string;
+    functionId: number;
+    name: string;
+    variant: string;
+    connectionDbId: number;
+    connectionId: string;
+    providerConfigKey: string;
+    status: SyncStatus;
+    runs: string;
+    frequencyOverride: string | null;
+    nextRunAt: Date | null;
+    runningJobId: number | null;
+    lastSyncDate: Date | null;
+    models: string[];
+    job: { id: number; type: string; status: JobStatus; startedAt: Date | null; finishedAt: Date | null; result: ModelCounts; error: unknown } | null;
+}
+
+export interface ClaimedJob {
+    jobId: number;
+    syncId: string;
+}
+
+interface ViewRow {
+    id: string;
+    function_id: number;
+    name: string;
+    variant: string;
+    connection_db_id: number;
+    connection_id: string;
+    unique_key: string;
+    status: SyncStatus;
+    config: { runs?: string; models?: string[] };
+    frequency_override: string | null;
+    next_run_at: Date | null;
+    running_job_id: string | null;
+    last_sync_date: Date | null;
+    job_id: string | null;
+    job_type: string | null;
+    job_status: JobStatus | null;
+    job_started_at: Date | null;
+    job_finished_at: Date | null;
+    job_result: ModelCounts | null;
+    job_error: unknown;
+}
+
+const viewSql = `SELECT s.id, s.function_id, f.name, s.variant, c.id AS connection_db_id, c.connection_id, i.unique_key, s.status, f.config,
+        s.frequency_override, s.next_run_at, s.running_job_id, s.last_sync_date,
+        j.id AS job_id, j.type AS job_type, j.status AS job_status, j.started_at AS job_started_at, j.finished_at AS job_finished_at,
+        j.result AS job_result, j.error AS job_error
+    FROM syncs s JOIN functions f ON f.id = s.function_id JOIN connections c ON c.id = s.connection_id JOIN integrations i ON i.id = f.integration_id
+    LEFT JOIN LATERAL (SELECT * FROM sync_jobs WHERE sync_id = s.id ORDER BY id DESC LIMIT 1) j ON true`;
+
+const toView = (r: ViewRow): SyncView => ({
+    id: r.id,
+    functionId: r.function_id,
+    name: r.name,
+    variant: r.variant,
+    connectionDbId: r.connection_db_id,
+    connectionId: r.connection_id,
+    providerConfigKey: r.unique_key,
+    status: r.status,
+    runs: r.config.runs ?? '',
+    frequencyOverride: r.frequency_override,
+    nextRunAt: r.next_run_at,
+    runningJobId: r.running_job_id === null ? null : Number(r.running_job_id),
+    lastSyncDate: r.last_sync_date,
+    models: r.config.models ?? [],
+    job: r.job_id === null ? null : { id: Number(r.job_id), type: r.job_type!, status: r.job_status!, startedAt: r.job_started_at, finishedAt: r.job_finished_at, result: r.job_result ?? {}, error: r.job_error }
+});
+
+/** Frequency in seconds of a schedule (its override wins); a bad stored value falls back to hourly rather than stopping the scheduler. */
+export function frequencySeconds(runs: string, override: string | null): number {
+    const parsed = parseFrequency(override ?? runs);
+    return parsed.ok ? parsed.seconds : 3600;
+}
+
+/** Schedules, run requests and run records of syncs. */
+export class SyncStore {
+    private readonly db: Db;
+
+    constructor(db: Db) {
+        this.db = db;
+    }
+
+    /**
+     * Creates the missing schedules: one per (sync function, connection of its integration). New connections get
+     * theirs here, whichever path created them; `autoStart` decides whether they start right away.
+     */
+    async ensureSchedules(q: Queryable = this.db, scope: { environmentId?: number; connectionDbId?: number } = {}): Promise<number> {
+        const rows = await q.query<{ id: string }>(
+            `INSERT INTO syncs (id, function_id, connection_id, status, next_run_at)
+             SELECT gen_random_uuid(), f.id, c.id, CASE WHEN (f.config->>'autoStart')::boolean THEN 'STARTED' ELSE 'PAUSED' END, now()
+             FROM functions f JOIN connections c ON c.integration_id = f.integration_id
+             WHERE f.type = 'sync' AND ($1::int IS NULL OR f.environment_id = $1) AND ($2::int IS NULL OR c.id = $2)
+               AND NOT EXISTS (SELECT 1 FROM syncs s WHERE s.function_id = f.id AND s.connection_id = c.id AND s.variant = 'base')
+             ON CONFLICT DO NOTHING RETURNING id`,
+            [scope.environmentId ?? null, scope.connectionDbId ?? null]
+        );
+        return rows.length;
+    }
+
+    async find(environmentId: number, providerConfigKey: string, opts: { names?: string[]; connectionId?: string }, q: Queryable = this.db): Promise<SyncView[]> {
+        const rows = await q.query<ViewRow>(
+            `${viewSql} WHERE f.environment_id = $1 AND i.unique_key = $2 AND ($3::text[] IS NULL OR f.name = ANY($3)) AND ($4::text IS NULL OR c.connection_id = $4)
+             ORDER BY f.name, c.connection_id, s.variant`,
+            [environmentId, providerConfigKey, opts.names ?? null, opts.connectionId ?? null]
+        );
+        return rows.map(toView);
+    }
+
+    async byId(id: string, q: Queryable = this.db): Promise<SyncView | undefined> {
+        const rows = await q.query<ViewRow>(`${viewSql} WHERE s.id = $1`, [id]);
+        return rows[0] && toView(rows[0]);
+    }
+
+    async setStatus(ids: string[], status: SyncStatus): Promise<void> {
+        await this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ id: string; status: SyncStatus; runs: string | null; frequency_override: string | null; starts_at: Date; next_run_at: Date | null; now: Date }>(
+                `SELECT s.id, s.status, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.next_run_at, now() AS now
+                 FROM syncs s JOIN functions f ON f.id = s.function_id WHERE s.id = ANY($1::uuid[]) FOR UPDATE OF s`,
+                [ids]
+            );
+            for (const r of rows) {
+                // A schedule started again keeps its grid: the slots missed while paused are skipped, not run at once.
+                const stale = r.status === 'PAUSED' && status === 'STARTED' && (!r.next_run_at || r.next_run_at <= r.now);
+                const next = stale ? nextSlot(r.starts_at, frequencySeconds(r.runs ?? '', r.frequency_override), r.now) : r.next_run_at;
+                await tx.query('UPDATE syncs SET status = $2, next_run_at = $3 WHERE id = $1', [r.id, status, next]);
+            }
+        });
+    }
+
+    async requestRun(ids: string[], opts: { reset: boolean; emptyCache: boolean }): Promise<void> {
+        await this.db.query(
+            'UPDATE syncs SET trigger_requested = true, pending_reset = pending_reset OR $2, pending_empty_cache = pending_empty_cache OR $3 WHERE id = ANY($1::uuid[])',
+            [ids, opts.reset, opts.emptyCache]
+        );
+    }
+
+    async setFrequencyOverride(id: string, frequency: string | null): Promise<void> {
+        await this.db.query('UPDATE syncs SET frequency_override = $2, starts_at = now(), next_run_at = now() WHERE id = $1', [id, frequency]);
+    }
+
+    /**
+     * Turns due schedules into queued jobs, in the caller's transaction: a schedule is due when started and its slot
+     * has come, or when a run was requested. A schedule with a queued or running job is skipped (no overlap), and the
+     * next slot is the first grid point after now (missed slots are not replayed). SKIP LOCKED lets every instance
+     * claim at once without claiming the same schedule twice.
+     */
+    async claimDue(tx: Queryable, limit: number): Promise<ClaimedJob[]> {
+        const due = await tx.query<{ id: string; runs: string | null; frequency_override: string | null; starts_at: Date; last_sync_date: Date | null; trigger_requested: boolean; pending_reset: boolean; pending_empty_cache: boolean; now: Date }>(
+            `SELECT s.id, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.last_sync_date, s.trigger_requested, s.pending_reset, s.pending_empty_cache, now() AS now
+             FROM syncs s JOIN functions f ON f.id = s.function_id
+             WHERE s.running_job_id IS NULL AND (s.trigger_requested OR (s.status = 'STARTED' AND s.next_run_at <= now()))
+             ORDER BY s.next_run_at LIMIT $1 FOR UPDATE OF s SKIP LOCKED`,
+            [limit]
+        );
+        const claimed: ClaimedJob[] = [];
+        for (const d of due) {
+            const type = d.pending_reset ? 'FULL' : d.last_sync_date ? 'INCREMENTAL' : 'INITIAL';
+            const job = await tx.query<{ id: string }>('INSERT INTO sync_jobs (sync_id, type, status, reset, empty_cache) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+                d.id,
+                type,
+                'QUEUED',
+                d.pending_reset,
+                d.pending_empty_cache
+            ]);
+            const jobId = Number(job[0]!.id);
+            const next = nextSlot(d.starts_at, frequencySeconds(d.runs ?? '', d.frequency_override), d.now);
+            await tx.query(
+                'UPDATE syncs SET running_job_id = $2, next_run_at = $3, trigger_requested = false, pending_reset = false, pending_empty_cache = false WHERE id = $1',
+                [d.id, jobId, next]
+            );
+            claimed.push({ jobId, syncId: d.id });
+        }
+        return claimed;
+    }
+
+    /** Marks a queued job running; undefined when it is no longer queued (stopped, or already taken). */
+    async startJob(jobId: number): Promise<{ syncId: string; type: string; reset: boolean; emptyCache: boolean; startedAt: Date } | undefined> {
+        const rows = await this.db.query<{ sync_id: string; type: string; reset: boolean; empty_cache: boolean; started_at: Date }>(
+            `UPDATE sync_jobs SET status = 'RUNNING', started_at = now(), heartbeat_at = now() WHERE id = $1 AND status = 'QUEUED'
+             RETURNING sync_id, type, reset, empty_cache, started_at`,
+            [jobId]
+        );
+        const r = rows[0];
+        return r && { syncId: r.sync_id, type: r.type, reset: r.reset, emptyCache: r.empty_cache, startedAt: r.started_at };
+    }
+
+    /** Proves the run is alive; returns false once the job was stopped or given up as lost. */
+    async heartbeat(jobId: number, result: ModelCounts): Promise<boolean> {
+        const rows = await this.db.query('UPDATE sync_jobs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = $3 RETURNING id', [jobId, JSON.stringify(result), 'RUNNING']);
+        return rows.length > 0;
+    }
+
+    /** Ends a run and frees its schedule; a successful run also records its start as the next lastSyncDate. */
+    async finishJob(tx: Queryable, jobId: number, out: { status: 'SUCCESS' | 'ERROR' | 'STOPPED'; result: ModelCounts; error?: unknown; startedAt: Date }): Promise<boolean> {
+        const rows = await tx.query<{ sync_id: string }>(
+            `UPDATE sync_jobs SET status = $2, finished_at = now(), result = $3, error = $4 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`,
+            [jobId, out.status, JSON.stringify(out.result), out.error === undefined ? null : JSON.stringify(out.error)]
+        );
+        if (!rows[0]) return false;
+        await tx.query(
+            `UPDATE syncs SET running_job_id = NULL, last_job_id = $2, last_sync_date = CASE WHEN $3 THEN $4 ELSE last_sync_date END WHERE id = $1 AND running_job_id = $2`,
+            [rows[0].sync_id, jobId, out.status === 'SUCCESS', out.startedAt]
+        );
+        return true;
+    }
+
+    /**
+     * Gives up on runs whose worker stopped heart-beating (its process died): they end as ERROR and their schedule
+     * is free for its next slot. On an embedded database one process owns everything, so at start every running
+     * job is lost by definition (`olderThanMs` 0). Queued jobs wait in the durable queue however long the backlog
+     * is; only one left queued for a day (its queue job gone) is given up.
+     */
+    async reapLost(olderThanMs: number): Promise<number[]> {
+        return this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ id: string; sync_id: string }>(
+                `UPDATE sync_jobs SET status = 'ERROR', finished_at = now(), error = $2
+                 WHERE (status = 'RUNNING' AND heartbeat_at < now() - ($1::int * interval '1 millisecond'))
+                    OR (status = 'QUEUED' AND queued_at < now() - interval '24 hours')
+                 RETURNING id, sync_id`,
+                [olderThanMs, JSON.stringify({ type: 'worker_lost', message: 'The run stopped reporting (its server instance stopped or crashed); the next run resumes from the last checkpoint' })]
+            );
+            for (const r of rows) await tx.query('UPDATE syncs SET running_job_id = NULL, last_job_id = $2 WHERE id = $1 AND running_job_id = $2', [r.sync_id, r.id]);
+            return rows.map((r) => Number(r.id));
+        });
+    }
+
+    /** Asks a queued or running job to stop (a full reset replaces the run in flight). */
+    async stopJob(jobId: number): Promise<void> {
+        await this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ sync_id: string }>(`UPDATE sync_jobs SET status = 'STOPPED', finished_at = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`, [jobId]);
+            if (rows[0]) await tx.query('UPDATE syncs SET running_job_id = NULL WHERE id = $1 AND running_job_id = $2', [rows[0].sync_id, jobId]);
+        });
+    }
+
+    async jobStatus(jobId: number): Promise<JobStatus | undefined> {
+        const rows = await this.db.query<{ status: JobStatus }>('SELECT status FROM sync_jobs WHERE id = $1', [jobId]);
+        return rows[0]?.status;
+    }
+}
