@@ -118,17 +118,15 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         memoryMb: config.functions.runnerMemoryMb,
         logger: (level, obj, msg) => log[level](obj, msg)
     });
-    const partial = {
+    const services: Services = {
         config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
         records: new RecordsStore(db),
         functions: new FunctionStore(db),
         syncs: new SyncStore(db),
         checkpoints: new CheckpointStore(db),
-        runner
+        runner,
+        scheduler: new Scheduler({ db, log })
     };
-    // The scheduler runs jobs through the same services the routes use.
-    const services: Services = Object.assign(partial, { scheduler: undefined as unknown as Scheduler });
-    services.scheduler = new Scheduler(services);
 
     const app = await buildApp(
         services,
@@ -139,7 +137,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );
     await webhooks.start(environment);
-    await services.scheduler.start();
+    await services.scheduler.start(services);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -65,27 +65,32 @@ export class Egress {
     /** Buffers the response up to maxBytes (token endpoints, revocation, small calls). */
     async fetch(req: EgressRequest & { maxBytes?: number }): Promise<BufferedResponse> {
         const res = await this.stream({ timeoutMs: 30_000, ...req });
-        const max = req.maxBytes ?? 1024 * 1024;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        try {
-            for await (const chunk of res.body) {
-                size += (chunk as Buffer).length;
-                if (size > max) {
-                    res.body.destroy();
-                    throw fail('upstream_too_large');
-                }
-                chunks.push(chunk as Buffer);
-            }
-        } catch (err) {
-            throw toNetworkError(err);
-        }
-        return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
+        const body = await readBody(res, req.maxBytes ?? 1024 * 1024);
+        return { status: res.statusCode, headers: res.headers, text: body.toString('utf8') };
     }
 
     async close(): Promise<void> {
         await this.agent.close();
     }
+}
+
+/** Reads a streamed response whole, refusing more than `maxBytes` (`upstream_too_large`); body errors become network errors. */
+export async function readBody(res: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+        for await (const chunk of res.body) {
+            size += (chunk as Buffer).length;
+            if (size > maxBytes) {
+                res.body.destroy();
+                throw fail('upstream_too_large');
+            }
+            chunks.push(chunk as Buffer);
+        }
+    } catch (err) {
+        throw toNetworkError(err);
+    }
+    return Buffer.concat(chunks);
 }
 
 function toNetworkError(err: unknown) {

@@ -4,6 +4,7 @@ import type { HostProxyRequest, HostProxyResponse } from './runtime/types.ts';
 import { fail } from '../http/errors.ts';
 import { providerBaseUrl } from '../proxy/target.ts';
 import { forward } from '../proxy/forward.ts';
+import { readBody } from '../egress/egress.ts';
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -78,17 +79,8 @@ export async function scriptProxy(s: Services, connection: Connection, req: Host
         integration,
         signal
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RESPONSE_BYTES) {
-            res.body.destroy();
-            throw fail('upstream_too_large');
-        }
-        chunks.push(chunk as Buffer);
-    }
+    const received = await readBody(res, MAX_RESPONSE_BYTES);
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-    return { status: res.statusCode, headers: out, data: parse(Buffer.concat(chunks), out['content-type'] ?? '', req.responseType) };
+    return { status: res.statusCode, headers: out, data: parse(received, out['content-type'] ?? '', req.responseType) };
 }

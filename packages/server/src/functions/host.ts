@@ -9,6 +9,7 @@ import { fail } from '../http/errors.ts';
 import { formatConnectionFull } from '../connections/format.ts';
 import { formatIntegration } from '../integrations/format.ts';
 import { scriptProxy } from './host-http.ts';
+import { recordModelKey } from './keys.ts';
 
 /** The sync a run belongs to (syncs and webhook runs only). */
 export interface SyncRunContext {
@@ -28,7 +29,6 @@ export interface HostContext {
     signal: AbortSignal;
 }
 
-const modelKey = (model: string, variant: string) => (variant && variant !== 'base' ? `${model}::${variant}` : model);
 
 /** The server side of one run: every `nango` call a script makes that needs the broker ends here. */
 export class RunHost implements ScriptHost {
@@ -46,7 +46,7 @@ export class RunHost implements ScriptHost {
         const sync = this.ctx.sync;
         if (!sync) throw fail('invalid_body', { message: 'Records can only be written by syncs' });
         if (!sync.models.includes(model)) throw fail('invalid_body', { message: `Model "${model}" is not declared by this sync (declared: ${sync.models.join(', ') || 'none'})` });
-        return { connectionId: this.ctx.connection.id, model: modelKey(model, sync.variant) };
+        return { connectionId: this.ctx.connection.id, model: recordModelKey(model, sync.variant) };
     }
 
     private tally(model: string, c: { added: number; updated: number; deleted: number }): void {

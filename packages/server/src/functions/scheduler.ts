@@ -12,18 +12,24 @@ const ENSURE_EVERY_TICKS = 5;
  */
 export class Scheduler {
     readonly queue: JobQueue;
-    private readonly s: Services;
+    // Set by start(): the jobs run through the same services the routes use, and those include this scheduler.
+    private services: Services | undefined;
     private timer: NodeJS.Timeout | undefined;
     private ticks = 0;
     private running: Promise<void> | undefined;
     private stopped = false;
 
-    constructor(s: Services) {
-        this.s = s;
-        this.queue = new JobQueue(s.db, s.log);
+    constructor(deps: Pick<Services, 'db' | 'log'>) {
+        this.queue = new JobQueue(deps.db, deps.log);
     }
 
-    async start(): Promise<void> {
+    private get s(): Services {
+        if (!this.services) throw new Error('the scheduler is not started');
+        return this.services;
+    }
+
+    async start(services: Services): Promise<void> {
+        this.services = services;
         const cfg = this.s.config.functions;
         // One process owns an embedded database, so whatever was running when it stopped is lost now.
         const lost = await this.s.syncs.reapLost(this.s.db.kind === 'pglite' ? 0 : cfg.lostAfterMs);
@@ -48,7 +54,7 @@ export class Scheduler {
 
     /** Runs a scheduling pass now (after a trigger), instead of at the next tick. */
     wake(): void {
-        if (this.s.config.functions.schedulerTickMs > 0) this.schedule(0);
+        if (this.services && this.services.config.functions.schedulerTickMs > 0) this.schedule(0);
     }
 
     private async tick(): Promise<void> {

@@ -1,15 +1,14 @@
 import type { Services } from '../services.ts';
 import type { ScriptError } from './runtime/types.ts';
-import type { ModelCounts, SyncView } from './syncs.ts';
+import type { ModelCounts } from './syncs.ts';
 import { RunHost } from './host.ts';
 import { runProps } from './run-props.ts';
+import { recordModelKey, syncCheckpointKey } from './keys.ts';
 import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
 
 // A run proves it is alive well within the time after which other instances give it up as lost.
 const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
 
-const checkpointKeyOf = (sync: SyncView) => `sync:${sync.name}${sync.variant !== 'base' ? `:${sync.variant}` : ''}`;
-const modelKey = (model: string, variant: string) => (variant !== 'base' ? `${model}::${variant}` : model);
 
 /**
  * Runs one queued sync job to its end: prepares a reset or emptied cache when asked, runs the script in the
@@ -28,9 +27,9 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
         await s.db.transaction((tx) => s.syncs.finishJob(tx, jobId, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' }, startedAt: job.startedAt }));
         return;
     }
-    const checkpointKey = checkpointKeyOf(sync);
+    const checkpointKey = syncCheckpointKey(sync.name, sync.variant);
     if (job.reset) await s.checkpoints.deletePrefix(connection.id, checkpointKey);
-    if (job.emptyCache) await s.records.hardDelete(connection.id, sync.models.map((m) => modelKey(m, sync.variant)));
+    if (job.emptyCache) await s.records.hardDelete(connection.id, sync.models.map((m) => recordModelKey(m, sync.variant)));
 
     const abort = new AbortController();
     const host = new RunHost(s, { env, connection, checkpointKey, sync: { syncId: sync.id, jobId, variant: sync.variant, models: sync.models }, log, signal: abort.signal });
@@ -63,7 +62,7 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
         if (result.ok && fn.config.trackDeletes) {
             // Deprecated `track_deletes: true`: whatever this run did not see is gone upstream.
             for (const model of sync.models) {
-                const deleted = await s.records.deleteNotSeenSince({ connectionId: connection.id, model: modelKey(model, sync.variant) }, jobId);
+                const deleted = await s.records.deleteNotSeenSince({ connectionId: connection.id, model: recordModelKey(model, sync.variant) }, jobId);
                 const t = (counts[model] ??= { added: 0, updated: 0, deleted: 0 });
                 t.deleted += deleted.length;
             }

@@ -1,6 +1,6 @@
 import type { Services } from '../../services.ts';
 import type { Environment } from '../../environments/environments.ts';
-import type { SyncView } from '../syncs.ts';
+import type { SyncStatus, SyncView } from '../syncs.ts';
 import { defineRoute } from '../../http/route.ts';
 import { fail } from '../../http/errors.ts';
 import { parseFrequency } from '../frequency.ts';
@@ -34,6 +34,22 @@ async function select(
     return picked;
 }
 
+/** `/sync/start` and `/sync/pause`: the same command with a different target status. */
+function statusRoute(url: string, status: SyncStatus) {
+    return defineRoute({
+        method: 'POST',
+        url,
+        auth: 'secret',
+        body: syncCommandBody,
+        handler: async ({ env, body }, s) => {
+            const syncs = await select(s, env, body.provider_config_key, body.syncs, body.connection_id);
+            await s.syncs.setStatus(syncs.map((x) => x.id), status);
+            if (status === 'STARTED') s.scheduler.wake();
+            return { success: true };
+        }
+    });
+}
+
 export const syncRoutes = [
     defineRoute({
         method: 'POST',
@@ -54,29 +70,8 @@ export const syncRoutes = [
             return { success: true };
         }
     }),
-    defineRoute({
-        method: 'POST',
-        url: '/sync/start',
-        auth: 'secret',
-        body: syncCommandBody,
-        handler: async ({ env, body }, s) => {
-            const syncs = await select(s, env, body.provider_config_key, body.syncs, body.connection_id);
-            await s.syncs.setStatus(syncs.map((x) => x.id), 'STARTED');
-            s.scheduler.wake();
-            return { success: true };
-        }
-    }),
-    defineRoute({
-        method: 'POST',
-        url: '/sync/pause',
-        auth: 'secret',
-        body: syncCommandBody,
-        handler: async ({ env, body }, s) => {
-            const syncs = await select(s, env, body.provider_config_key, body.syncs, body.connection_id);
-            await s.syncs.setStatus(syncs.map((x) => x.id), 'PAUSED');
-            return { success: true };
-        }
-    }),
+    statusRoute('/sync/start', 'STARTED'),
+    statusRoute('/sync/pause', 'PAUSED'),
     defineRoute({
         method: 'GET',
         url: '/sync/status',

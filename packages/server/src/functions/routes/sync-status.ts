@@ -1,13 +1,12 @@
 import type { Services } from '../../services.ts';
 import type { SyncView } from '../syncs.ts';
+import { recordModelKey, syncCheckpointKey } from '../keys.ts';
 
-const modelKey = (model: string, variant: string) => (variant !== 'base' ? `${model}::${variant}` : model);
 
 /** One entry of `GET /sync/status` (nango-api.md §7.2). */
 export async function syncStatusItem(s: Services, v: SyncView): Promise<Record<string, unknown>> {
-    const keys = v.models.map((m) => modelKey(m, v.variant));
+    const keys = v.models.map((m) => recordModelKey(m, v.variant));
     const counts = await s.records.counts(v.connectionDbId, keys);
-    const checkpointKey = `sync:${v.name}${v.variant !== 'base' ? `:${v.variant}` : ''}`;
     const job = v.job;
     const running = job?.status === 'RUNNING' || job?.status === 'QUEUED';
     const status = running ? 'RUNNING' : v.status === 'PAUSED' ? 'PAUSED' : job?.status === 'ERROR' ? 'ERROR' : job?.status === 'STOPPED' ? 'STOPPED' : 'SUCCESS';
@@ -24,6 +23,6 @@ export async function syncStatusItem(s: Services, v: SyncView): Promise<Record<s
         latestExecutionStatus: job ? (job.status === 'QUEUED' ? 'RUNNING' : job.status) : null,
         latestResult: job?.result ?? {},
         recordCount: Object.fromEntries(v.models.map((m, i) => [m, counts[keys[i]!] ?? 0])),
-        checkpoint: await s.checkpoints.get(v.connectionDbId, checkpointKey)
+        checkpoint: await s.checkpoints.get(v.connectionDbId, syncCheckpointKey(v.name, v.variant))
     };
 }
