@@ -1,6 +1,7 @@
 // The official `nango deploy` (the npm package `nango`, installed by .ci/run) run live against Switchboard, where
 // nango-cli-compat.test.ts only replays a recording: a wrong key deploys nothing, a zero-YAML project deploys and its
-// official bundles run (the sync fills the records cache, the action answers), and a second deploy changes nothing.
+// official bundles run (the sync fills the records cache, the action answers), a second deploy changes nothing, and
+// replacing a sync that has connections needs --allow-destructive.
 // The CLI gets no network besides loopback (support/loopback-only.ts). Skipped, with the reason, when not installed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,7 +103,7 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         const since = Date.now();
         const res = await deploy(server.secretKey);
         assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-        assert.match(res.stdout, / \+ numbers → numbers /);
+        assert.match(res.stdout, / \+ numbers → numbers +\(1 impacted connections\)$/m);
         assert.match(res.stdout, /^ \+ numbers → echo$/m);
         assert.match(res.stdout, /^✓ Deployed$/m);
         assert.equal(res.stderr, '', 'no refused connection, no warning');
@@ -132,24 +133,27 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         assert.equal(records.records.length, 25);
     });
 
-    it('removing the sync is refused without --allow-destructive, done with it', async () => {
-        // The official CLI asks before a deploy whose plan lists deleted models; our confirmation fills deletedModels
-        // although its body says reconcile: false (functions/deploy.ts). Under CI=true it refuses instead of asking.
-        const actionOnly = makeNangoProject(cli, { 'numbers/actions/echo.ts': ECHO });
+    it('replacing the sync is refused without --allow-destructive, because it has a connection', async () => {
+        // numbers-v2 keeps the model Num, so deletedModels is empty: the CLI stops only because the deleted sync
+        // reports connections > 0. Regression: our plan had no `connections`, the CLI printed "undefined impacted
+        // connections" and deleted without asking. Under CI=true it refuses instead of asking.
+        const replaced = makeNangoProject(cli, { 'numbers/syncs/numbers-v2.ts': SYNC, 'numbers/actions/echo.ts': ECHO });
+        const run = (extra: string[]) =>
+            runNangoCli(cli, replaced, ['deploy', 'dev', ...extra], { NANGO_HOSTPORT: server.url, NANGO_SECRET_KEY_DEV: server.secretKey, NANGO_DEPLOY_AUTO_CONFIRM: 'true' });
         try {
-            const refused = await runNangoCli(cli, actionOnly, ['deploy', 'dev'], { NANGO_HOSTPORT: server.url, NANGO_SECRET_KEY_DEV: server.secretKey, NANGO_DEPLOY_AUTO_CONFIRM: 'true' });
+            const refused = await run([]);
             assert.equal(refused.code, 11, `${refused.stdout}\n${refused.stderr}`);
-            assert.match(refused.stdout, / - numbers → numbers /);
-            assert.match(refused.stdout, /The following models have been removed: Num\./);
+            assert.match(refused.stdout, / - numbers → numbers +\(1 impacted connections\)$/m);
+            assert.doesNotMatch(refused.stdout, /models have been removed/);
             assert.match(refused.stdout, /were not deployed/);
             assert.deepEqual((await scriptsConfig())[0]!.syncs.map((s) => s.name), ['numbers'], 'nothing deleted');
 
-            const allowed = await runNangoCli(cli, actionOnly, ['deploy', 'dev', '--allow-destructive'], { NANGO_HOSTPORT: server.url, NANGO_SECRET_KEY_DEV: server.secretKey, NANGO_DEPLOY_AUTO_CONFIRM: 'true' });
+            const allowed = await run(['--allow-destructive']);
             assert.equal(allowed.code, 0, `${allowed.stdout}\n${allowed.stderr}`);
             const config = await scriptsConfig();
-            assert.deepEqual([config[0]!.syncs.map((s) => s.name), config[0]!.actions.map((a) => a.name)], [[], ['echo']]);
+            assert.deepEqual([config[0]!.syncs.map((s) => s.name), config[0]!.actions.map((a) => a.name)], [['numbers-v2'], ['echo']]);
         } finally {
-            rmSync(actionOnly, { recursive: true, force: true });
+            rmSync(replaced, { recursive: true, force: true });
         }
     });
 });
