@@ -56,7 +56,7 @@ export function runNangoCli(cli: NangoCli, cwd: string, args: string[], env: Rec
     return new Promise((resolve) => {
         execFile(
             process.execPath,
-            ['--import', loopbackOnly, bin, ...args, '--no-interactive', '--no-dependency-update'],
+            [bin, ...args, '--no-interactive', '--no-dependency-update'],
             {
                 cwd,
                 encoding: 'utf8',
@@ -65,6 +65,8 @@ export function runNangoCli(cli: NangoCli, cwd: string, args: string[], env: Rec
                     PATH: process.env['PATH'] ?? '',
                     HOME: home,
                     XDG_CONFIG_HOME: join(home, '.config'),
+                    // In NODE_OPTIONS rather than argv, so a Node child the CLI might start is guarded too.
+                    NODE_OPTIONS: `--import=${loopbackOnly}`,
                     NO_COLOR: '1',
                     // CI: a prompt (e.g. before a destructive deploy) becomes an error instead of waiting on stdin,
                     // and the upgrade check is skipped altogether (utils.js upgradeAction).
