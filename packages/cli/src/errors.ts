@@ -20,6 +20,7 @@ export type CliErrorCode =
     | 'DESTRUCTIVE_REFUSED'
     | 'SERVER_ERROR'
     | 'SERVER_UNREACHABLE'
+    | 'CONNECTION_NOT_FOUND'
     | 'DRYRUN_FAILED';
 
 export class CliError extends Error {

@@ -3,12 +3,10 @@
 // deploy the server refuses prints the server's error and exits non-zero.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Nango } from '@nangohq/node';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
-import { runCli, waitForRun } from './support/cli.ts';
+import { makeProject, runCli, waitForRun } from './support/cli.ts';
 import { sdkFailure } from './support/sdk.ts';
 
 const KEY = 'numbers';
@@ -44,18 +42,6 @@ export default createAction({
     }
 });
 `;
-
-/** A zero-YAML project in a temp folder: index.ts imports the given scripts (path → source). */
-function makeProject(scripts: Record<string, string>): string {
-    const dir = mkdtempSync(join(tmpdir(), 'sb-cli-project-'));
-    mkdirSync(join(dir, '.nango'));
-    writeFileSync(join(dir, 'index.ts'), Object.keys(scripts).map((p) => `import './${p.replace(/\.ts$/, '.js')}';\n`).join(''));
-    for (const [path, source] of Object.entries(scripts)) {
-        mkdirSync(dirname(join(dir, path)), { recursive: true });
-        writeFileSync(join(dir, path), source);
-    }
-    return dir;
-}
 
 describe('switchboard deploy → server', () => {
     let server: TestServer;

@@ -15,7 +15,11 @@ describe('official nango CLI deploy, replayed', () => {
         server = await startServer();
         const keys = new Set<string>();
         for (const r of recording.requests) for (const f of r.body?.flowConfigs ?? []) keys.add(f.providerConfigKey);
-        for (const key of keys) assert.equal((await api(server, 'POST', '/integrations', { unique_key: key, provider: 'openai' })).status, 200);
+        for (const key of keys) {
+            assert.equal((await api(server, 'POST', '/integrations', { unique_key: key, provider: 'openai' })).status, 200);
+            const conn = await api(server, 'POST', '/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'sk' } });
+            assert.equal(conn.status, 201, JSON.stringify(conn.body));
+        }
     });
 
     after(async () => {
@@ -37,6 +41,9 @@ describe('official nango CLI deploy, replayed', () => {
         }
         const names = (confirmation!.body.flowConfigs as Json[]).map((f) => f.syncName).sort();
         assert.deepEqual([...c.body.newSyncs, ...c.body.newActions].map((x: Json) => x.name).sort(), names);
+        // Sync items are SlimSyncs: the CLI prints `connections` and asks before deleting a sync that has some.
+        assert.deepEqual(c.body.newSyncs, [{ name: 'events', providerConfigKey: 'demo', auto_start: true, connections: 1 }]);
+        assert.deepEqual(c.body.newActions, [{ name: 'create-event', providerConfigKey: 'demo' }]);
 
         const d = await api(server, 'POST', deploy!.path, deploy!.body, { 'user-agent': 'nango-cli/0.71.10' });
         assert.equal(d.status, 200, JSON.stringify(d.body));

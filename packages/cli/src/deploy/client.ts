@@ -48,7 +48,8 @@ export async function postJson(target: ServerTarget, path: string, body: unknown
     return data;
 }
 
-function describeError(data: unknown): string {
+/** The server's `{ error: { code, message } }` envelope as one line (or the raw answer, cut). */
+export function describeError(data: unknown): string {
     const env = errorEnvelope.safeParse(data);
     if (env.success) {
         const { code, message, ...rest } = env.data.error;

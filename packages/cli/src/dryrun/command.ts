@@ -5,7 +5,7 @@ import type { ScriptKind } from '@switchboard/server/runtime/types';
 import * as z from 'zod';
 import { compileProject } from '../compile.ts';
 import { CliError } from '../errors.ts';
-import { createDryrunHost } from './host.ts';
+import { createDryrunHost, requireConnection } from './host.ts';
 
 export interface DryrunOptions {
     dir: string;
@@ -22,16 +22,28 @@ export interface DryrunOptions {
 }
 
 const checkpointSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const metadataSchema = z.record(z.string(), z.unknown());
 
-/** `--input '{"a":1}'` or `--input @file.json`. */
-function jsonArg(flag: string, value: string | undefined): unknown {
+/** `--input '{"a":1}'` or `--input @file.json`, checked against `schema`; every problem is a BAD_ARGS naming the flag. */
+function jsonArg<T>(flag: string, value: string | undefined, schema: z.ZodType<T>): T | undefined {
     if (value === undefined) return undefined;
-    const text = value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+    let text = value;
+    if (value.startsWith('@')) {
+        try {
+            text = readFileSync(value.slice(1), 'utf8');
+        } catch (err) {
+            throw new CliError('BAD_ARGS', `--${flag}: cannot read ${value.slice(1)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        }
+    }
+    let parsed: unknown;
     try {
-        return JSON.parse(text);
+        parsed = JSON.parse(text);
     } catch {
         throw new CliError('BAD_ARGS', `--${flag} is not valid JSON`);
     }
+    const checked = schema.safeParse(parsed);
+    if (!checked.success) throw new CliError('BAD_ARGS', `--${flag}: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    return checked.data;
 }
 
 /** Compiles, then runs one script through the server's RunnerPool with a host that collects instead of writing. */
@@ -42,15 +54,17 @@ export async function dryrun(opts: DryrunOptions): Promise<void> {
         throw new CliError('SCRIPT_NOT_FOUND', matches.length === 0 ? `no script named "${opts.name}"` : `"${opts.name}" exists in several integrations; pass --integration`);
     }
     const script = matches[0]!;
-    const metadata = jsonArg('metadata', opts.metadata);
-    const checkpoint = jsonArg('checkpoint', opts.checkpoint);
+    const metadata = jsonArg('metadata', opts.metadata, metadataSchema);
+    const checkpoint = jsonArg('checkpoint', opts.checkpoint, checkpointSchema);
+    const input = jsonArg('input', opts.input, z.unknown());
+    await requireConnection({ host: opts.host, secretKey: opts.secretKey, providerConfigKey: script.providerConfigKey, connectionId: opts.connectionId });
     const { host, collected } = createDryrunHost({
         host: opts.host,
         secretKey: opts.secretKey,
         providerConfigKey: script.providerConfigKey,
         connectionId: opts.connectionId,
-        metadata: metadata === undefined ? undefined : z.record(z.string(), z.unknown()).parse(metadata),
-        checkpoint: checkpoint === undefined ? undefined : checkpointSchema.parse(checkpoint),
+        metadata,
+        checkpoint,
         out: opts.out
     });
     const pool = new RunnerPool({ size: 1 });
@@ -61,7 +75,7 @@ export async function dryrun(opts: DryrunOptions): Promise<void> {
                 runId: randomUUID(),
                 kind,
                 code: readFileSync(script.bundlePath, 'utf8'),
-                input: jsonArg('input', opts.input),
+                input,
                 timeoutMs: 5 * 60_000,
                 props: {
                     scriptType: kind,

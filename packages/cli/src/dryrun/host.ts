@@ -1,4 +1,6 @@
 import { Nango } from '@nangohq/node';
+import { CliError } from '../errors.ts';
+import { describeError } from '../deploy/client.ts';
 import type { HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from '@switchboard/server/runtime/types';
 
 type Checkpoint = Record<string, string | number | boolean>;
@@ -21,6 +23,28 @@ export interface DryrunCollected {
     updated: Map<string, Rec[]>;
     deleted: Map<string, Rec[]>;
     checkpoint: Checkpoint | null;
+}
+
+/**
+ * Looks the connection up before anything runs, as the official dryrun does: an unknown id (or key) fails with
+ * its own code instead of surfacing as the script's first failed request, or not at all for a script without HTTP.
+ */
+export async function requireConnection(opts: Pick<DryrunHostOptions, 'host' | 'secretKey' | 'providerConfigKey' | 'connectionId'>): Promise<void> {
+    const nango = new Nango({ host: opts.host, secretKey: opts.secretKey });
+    try {
+        await nango.getConnection(opts.providerConfigKey, opts.connectionId);
+    } catch (err) {
+        const res = (err as { response?: { status: number; data: unknown } }).response;
+        if (!res) {
+            const reason = err instanceof Error ? err.message : String(err);
+            throw new CliError('SERVER_UNREACHABLE', `GET ${opts.host}/connection/${opts.connectionId} failed: ${reason}`, { cause: err });
+        }
+        const code = (res.data as { error?: { code?: unknown } } | null)?.error?.code;
+        if (res.status === 404 || code === 'unknown_connection') {
+            throw new CliError('CONNECTION_NOT_FOUND', `no connection "${opts.connectionId}" for integration "${opts.providerConfigKey}" on ${opts.host}`);
+        }
+        throw new CliError('SERVER_ERROR', `GET /connection/${opts.connectionId} answered ${res.status}: ${describeError(res.data)}`);
+    }
 }
 
 /**
@@ -49,16 +73,15 @@ export function createDryrunHost(opts: DryrunHostOptions): { host: ScriptHost; c
                 ...(req.responseType ? { responseType: req.responseType } : {}),
                 ...(req.decompress !== undefined ? { decompress: req.decompress } : {})
             }).catch((err: unknown) => {
-                // The SDK throws on non-2xx; the script sees the upstream answer as a failed request either way.
+                // The SDK throws on non-2xx, but a ScriptHost answers with the response: the runner's SDK turns a
+                // status >= 400 into the axios error with `response` that scripts inspect (err.response.status),
+                // and keeps throwing for "no answer at all" (a network error, without `response`).
                 const r = (err as { response?: { status: number; headers: Record<string, unknown>; data: unknown } }).response;
                 if (!r) throw err;
                 return r;
             });
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
-            if (res.status >= 400) {
-                throw Object.assign(new Error(`Request failed with status code ${res.status}`), { response: { status: res.status, headers, data: res.data } });
-            }
             return { status: res.status, headers, data: res.data };
         },
         async getConnection(o) {

@@ -184,6 +184,15 @@ export class ConnectionStore {
         return rows.map((r) => this.summary(r));
     }
 
+    /** How many connections each integration of the environment has (integration id → count). */
+    async countByIntegration(environmentId: number): Promise<Map<number, number>> {
+        const rows = await this.db.query<{ integration_id: number; n: number }>(
+            'SELECT integration_id, count(*)::int AS n FROM connections WHERE environment_id = $1 GROUP BY integration_id',
+            [environmentId]
+        );
+        return new Map(rows.map((r) => [r.integration_id, r.n]));
+    }
+
     /**
      * Connections of an integration whose connection_config holds `value` at `path`, either nested or under the
      * dotted key (providers' token metadata is stored as e.g. "team.id"). Routes inbound provider webhooks.

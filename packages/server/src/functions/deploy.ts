@@ -11,6 +11,7 @@ interface Planned {
     models: string[];
 }
 
+/** Nango's ScriptDifferences, items shaped as its SlimSync / SlimAction / SlimOnEventScript (@nangohq/types deploy/api). */
 export interface DeployDiff {
     newSyncs: DiffItem[];
     updatedSyncs: DiffItem[];
@@ -23,9 +24,21 @@ export interface DeployDiff {
     deletedOnEventScripts: DiffItem[];
     deletedModels: string[];
 }
-interface DiffItem {
-    name: string;
-    providerConfigKey: string;
+/**
+ * The official CLI prints `connections` per sync ("N impacted connections") and asks before a deploy that deletes
+ * a sync with connections > 0 (nango dist/zeroYaml/deploy.js handleLegacyConfirmation); without the field it
+ * printed "undefined impacted connections" and never asked for that reason.
+ */
+type DiffItem =
+    | { name: string; providerConfigKey: string }
+    | { name: string; providerConfigKey: string; auto_start: boolean; connections: number }
+    | { name: string; providerConfigKey: string; event: string };
+
+/** A script as a plan item. Every connection of the integration has (or, at deploy, gets) one schedule of each sync. */
+function diffItem(type: FunctionType, name: string, providerConfigKey: string, config: FunctionConfig, connections: number): DiffItem {
+    if (type === 'sync') return { name, providerConfigKey, auto_start: config.autoStart === true, connections };
+    if (type === 'on-event') return { name, providerConfigKey, event: config.event ?? '' };
+    return { name, providerConfigKey };
 }
 
 const keyOf = (providerConfigKey: string, type: FunctionType, name: string) => `${providerConfigKey}\u0000${type}\u0000${name}`;
@@ -108,18 +121,18 @@ function removals(body: DeployBody, planned: Planned[], existing: DeployedFuncti
     return existing.filter((f) => !keep.has(keyOf(f.providerConfigKey, f.type, f.name)) && (!scope || scope.has(f.providerConfigKey)));
 }
 
-function diffOf(body: DeployBody, planned: Planned[], existing: DeployedFunction[]): DeployDiff {
+function diffOf(body: DeployBody, planned: Planned[], existing: DeployedFunction[], connections: Map<number, number>): DeployDiff {
     const byKey = new Map(existing.map((f) => [keyOf(f.providerConfigKey, f.type, f.name), f]));
     const d: DeployDiff = { newSyncs: [], updatedSyncs: [], deletedSyncs: [], newActions: [], updatedActions: [], deletedActions: [], newOnEventScripts: [], updatedOnEventScripts: [], deletedOnEventScripts: [], deletedModels: [] };
     const lists = { sync: ['newSyncs', 'updatedSyncs', 'deletedSyncs'], action: ['newActions', 'updatedActions', 'deletedActions'], 'on-event': ['newOnEventScripts', 'updatedOnEventScripts', 'deletedOnEventScripts'] } as const;
     for (const p of planned) {
         const [added, updated] = lists[p.input.type];
-        const item = { name: p.input.name, providerConfigKey: p.providerConfigKey };
+        const item = diffItem(p.input.type, p.input.name, p.providerConfigKey, p.input.config, connections.get(p.input.integrationId) ?? 0);
         (byKey.has(keyOf(p.providerConfigKey, p.input.type, p.input.name)) ? d[updated] : d[added]).push(item);
     }
     const keptModels = new Set(planned.flatMap((p) => p.models.map((m) => `${p.providerConfigKey}\u0000${m}`)));
     for (const f of removals(body, planned, existing)) {
-        d[lists[f.type][2]].push({ name: f.name, providerConfigKey: f.providerConfigKey });
+        d[lists[f.type][2]].push(diffItem(f.type, f.name, f.providerConfigKey, f.config, connections.get(f.integrationId) ?? 0));
         for (const m of f.config.models ?? []) if (!keptModels.has(`${f.providerConfigKey}\u0000${m}`)) d.deletedModels.push(m);
     }
     return d;
@@ -129,7 +142,7 @@ export async function confirmDeploy(s: Services, environmentId: number, body: De
     const planned = await plan(s, environmentId, body);
     // The CLIs (official and ours) send the confirmation with `reconcile: false` and the deploy that follows with
     // `reconcile: true`: the plan must show what that deploy will delete, or deletions are never confirmed.
-    return diffOf({ ...body, reconcile: true }, planned, await s.functions.list(environmentId));
+    return diffOf({ ...body, reconcile: true }, planned, await s.functions.list(environmentId), await s.connections.countByIntegration(environmentId));
 }
 
 /** Stores every script in one transaction, removes what a reconciling deploy drops, and schedules new syncs on existing connections. */

@@ -1,8 +1,8 @@
 // Helpers for tests that drive the Switchboard CLI (packages/cli) against a test server.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { TestServer } from './server.ts';
 
 export const cliEntry = new URL('../../../cli/src/main.ts', import.meta.url).pathname;
@@ -30,6 +30,18 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
             }
         );
     });
+}
+
+/** A zero-YAML project in a temp folder: `.nango/`, and an index.ts importing the given scripts (path → source). */
+export function makeProject(scripts: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-cli-project-'));
+    mkdirSync(join(dir, '.nango'));
+    writeFileSync(join(dir, 'index.ts'), Object.keys(scripts).map((p) => `import './${p.replace(/\.ts$/, '.js')}';\n`).join(''));
+    for (const [path, source] of Object.entries(scripts)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), source);
+    }
+    return dir;
 }
 
 /**
