@@ -1,43 +1,57 @@
-// Optional reference target (BENCH_TARGETS=...,node-floor): the least a Node proxy built like Switchboard can
-// cost on this machine. Same stack as Switchboard's hot path (Fastify in, one undici Agent out, body streamed
-// back, the provider credential injected) but no database, no vault, no request validation, no logging. The gap
-// between this and nginx is the price of Node + Fastify + undici; the gap between Switchboard and this is
-// Switchboard's own per-request work.
+// Optional reference target (BENCH_TARGETS=...,node-floor): the least a Node proxy built like Switchboard's hot
+// path can cost on this machine. Same stack as packages/server/src/proxy/fast-path.ts (node:http in, one undici
+// Agent out through its handler API, small bodies in one write) but no database, no vault, no request validation
+// and no logging. The gap between this and nginx is the price of Node + undici; the gap between Switchboard and
+// this is Switchboard's own per-request work.
 //
 // Protocol with the parent: prints one line `{"port":N}` on stdout once listening; exits when stdin closes,
 // on SIGTERM, or on SIGINT.
-import Fastify from 'fastify';
-import { Agent } from 'undici';
+import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher } from 'undici';
 
 const upstream = process.env['BENCH_UPSTREAM_ORIGIN'];
 const token = process.env['BENCH_UPSTREAM_TOKEN'] ?? 'k';
 if (!upstream) throw new Error('BENCH_UPSTREAM_ORIGIN is required');
 
 const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
-const app = Fastify({ logger: false });
-const copied = ['content-type', 'content-length', 'content-encoding'];
+const copied = ['content-type', 'content-encoding'];
 
-app.get('/proxy/*', async (req, reply) => {
-    const res = await agent.request({
-        origin: upstream,
-        path: req.url.slice('/proxy'.length),
-        method: 'GET',
-        headers: { authorization: `Bearer ${token}`, accept: req.headers['accept'] ?? '*/*' }
-    });
-    reply.code(res.statusCode);
-    for (const name of copied) {
-        const v = res.headers[name];
-        if (v !== undefined) reply.header(name, v);
-    }
-    return reply.send(res.body);
+const server = createServer((req, res) => {
+    let status = 502;
+    const out: OutgoingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    // undici takes a handler for its controller API only when it has onRequestStart.
+    const handler: Dispatcher.DispatchHandler = {
+        onRequestStart() {},
+        onResponseStart(_c, statusCode: number, headers: IncomingHttpHeaders) {
+            status = statusCode;
+            for (const name of copied) if (headers[name] !== undefined) out[name] = headers[name];
+        },
+        onResponseData(_c, chunk: Buffer) {
+            chunks.push(chunk);
+        },
+        onResponseEnd() {
+            const body = Buffer.concat(chunks);
+            out['content-length'] = body.length;
+            res.writeHead(status, out);
+            res.end(body);
+        },
+        onResponseError() {
+            res.writeHead(502);
+            res.end();
+        }
+    };
+    agent.dispatch({ origin: upstream, path: (req.url ?? '/').slice('/proxy'.length), method: 'GET', headers: { authorization: `Bearer ${token}`, accept: req.headers['accept'] ?? '*/*' } }, handler);
 });
 
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+});
 
 const stop = () => {
-    void app.close().finally(() => process.exit(0));
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 1000).unref();
 };
 process.stdin.on('end', stop);

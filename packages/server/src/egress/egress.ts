@@ -62,6 +62,26 @@ export class Egress {
         }
     }
 
+    /**
+     * The same request as stream() for a caller that handles the response itself (undici's handler API): no
+     * response stream object, for the proxy's hot path. A refused URL throws here; everything later reaches the
+     * handler's onResponseError, where toNetworkError() maps it.
+     */
+    dispatch(req: EgressRequest, handler: Dispatcher.DispatchHandler): void {
+        this.check(req.url);
+        this.agent.dispatch(
+            {
+                origin: req.url.origin,
+                path: `${req.url.pathname}${req.url.search}`,
+                method: req.method as Dispatcher.HttpMethod,
+                headers: req.headers,
+                body: req.body ?? null,
+                headersTimeout: req.timeoutMs ?? 60_000
+            },
+            handler
+        );
+    }
+
     /** Buffers the response up to maxBytes (token endpoints, revocation, small calls). */
     async fetch(req: EgressRequest & { maxBytes?: number }): Promise<BufferedResponse> {
         const res = await this.stream({ timeoutMs: 30_000, ...req });
@@ -93,7 +113,8 @@ export async function readBody(res: Dispatcher.ResponseData, maxBytes: number): 
     return Buffer.concat(chunks);
 }
 
-function toNetworkError(err: unknown) {
+/** A failure of an outbound call as the ApiError the app sees (timeouts, refused addresses, unreachable hosts). */
+export function toNetworkError(err: unknown) {
     if (err instanceof ApiError) return err;
     const cause = err instanceof Error ? err : new Error(String(err));
     const e = cause as Error & { code?: string; cause?: unknown };

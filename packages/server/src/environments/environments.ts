@@ -12,6 +12,20 @@ function hashKey(key: string): string {
     return createHash('sha256').update(key).digest('hex');
 }
 
+// Every authenticated request presents its key; hashing it each time was a visible share of a proxied request.
+// Bounded, because the keys come from callers (wrong ones too): when full it starts over.
+const MEMO_MAX = 256;
+const memo = new Map<string, string>();
+function hashKeyMemo(key: string): string {
+    let hash = memo.get(key);
+    if (hash === undefined) {
+        if (memo.size >= MEMO_MAX) memo.clear();
+        hash = hashKey(key);
+        memo.set(key, hash);
+    }
+    return hash;
+}
+
 /** Environments and their secret keys (stored only as SHA-256 hashes). */
 export class Environments {
     private readonly db: Db;
@@ -63,7 +77,7 @@ export class Environments {
 
     /** Resolves a secret key to its environment, or undefined. */
     async authenticate(secretKey: string): Promise<Environment | undefined> {
-        const hash = hashKey(secretKey);
+        const hash = hashKeyMemo(secretKey);
         const cached = this.cache?.get(`key:${hash}`) as Environment | undefined;
         if (cached) return cached;
         const generation = this.cache?.generation ?? 0;

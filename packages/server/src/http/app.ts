@@ -2,9 +2,12 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogge
 import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { ApiError, fail } from './errors.ts';
-import { VaultError } from '../vault/vault.ts';
+import { toApiError } from './error-envelope.ts';
+import type { VaultError } from '../vault/vault.ts';
 import { registerRoute, type RouteDef } from './route.ts';
+import { proxyFastPath } from '../proxy/fast-path.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
 
@@ -27,12 +30,31 @@ const corsOptions = {
     exposedHeaders: ['Authorization', 'Etag', 'Content-Type', 'Content-Length', 'X-Nango-Signature', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 };
 
+// What @fastify/cors adds to every non-preflight answer with the options above; the proxy fast path sends the same.
+const corsHeaders = { 'access-control-allow-origin': '*', 'access-control-expose-headers': corsOptions.exposedHeaders.join(', ') };
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes have heterogeneous schema types
 type AnyRoute = RouteDef<any, any, any, any>;
 
 /** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
 export async function buildApp(services: Services, routes: AnyRoute[], plugins: Array<(app: FastifyInstance) => Promise<void>> = []): Promise<FastifyInstance> {
+    let closing = false;
     const app: FastifyInstance = Fastify({
+        // The common proxied request is served before Fastify sees it (proxy/fast-path.ts); everything else, and
+        // every request the fast path is unsure of, goes through Fastify as usual.
+        serverFactory: (handler, opts) => {
+            const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
+            const server = createServer((req, res) => {
+                if (!fast(req, res)) handler(req, res);
+            });
+            // What Fastify applies to the server it creates itself.
+            const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = opts as Record<string, unknown>;
+            if (typeof keepAliveTimeout === 'number') server.keepAliveTimeout = keepAliveTimeout;
+            if (typeof requestTimeout === 'number') server.requestTimeout = requestTimeout;
+            if (typeof connectionTimeout === 'number') server.setTimeout(connectionTimeout);
+            if (typeof maxRequestsPerSocket === 'number' && maxRequestsPerSocket > 0) server.maxRequestsPerSocket = maxRequestsPerSocket;
+            return server;
+        },
         loggerInstance: services.log as FastifyBaseLogger,
         bodyLimit: services.config.bodyLimit,
         routerOptions: { querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }) },
@@ -43,6 +65,11 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         childLoggerFactory: (logger, bindings, opts) => lazyChild(logger as Logger, bindings, opts as Record<string, unknown>) as FastifyBaseLogger,
         return503OnClosing: true,
         forceCloseConnections: true
+    });
+
+    app.addHook('preClose', (done) => {
+        closing = true;
+        done();
     });
 
     // WebDAV verbs some provider APIs use through the proxy (nango-api.md §5.1).
@@ -92,21 +119,4 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     for (const plugin of plugins) await plugin(app);
     for (const route of routes) registerRoute(app, services, route);
     return app;
-}
-
-function toApiError(error: FastifyError | ApiError | VaultError): ApiError {
-    if (error instanceof ApiError) return error;
-    if (error instanceof VaultError) return fail('vault_error', { message: `A stored secret could not be decrypted (${error.code}): is the right encryption key configured (SWITCHBOARD_ENCRYPTION_KEY, SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS or the data folder key file)?`, cause: error });
-    switch (error.code) {
-        case 'FST_ERR_CTP_BODY_TOO_LARGE':
-            return fail('payload_too_large');
-        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-            return fail('invalid_content_type');
-        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        case 'FST_ERR_CTP_INVALID_JSON_BODY':
-            return fail('invalid_json');
-        default:
-            if (error.statusCode && error.statusCode < 500) return fail('invalid_body', { status: error.statusCode, message: error.message });
-            return fail('generic_error_support', { payload: randomUUID(), cause: error });
-    }
 }

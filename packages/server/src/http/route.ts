@@ -67,7 +67,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Resolves the Bearer secret key to its environment; there is no auth-off mode. */
-export async function authenticateSecret(req: FastifyRequest, services: Services): Promise<Environment> {
+export async function authenticateSecret(req: Pick<FastifyRequest, 'headers'>, services: Services): Promise<Environment> {
     const header = req.headers.authorization;
     if (!header) throw fail('missing_auth_header');
     const token = bearerToken(header);

@@ -56,3 +56,11 @@ export function forwardedHeaders(headers: Record<string, string | string[] | und
     }
     return out;
 }
+
+/** What the app's request contributes to the upstream request's headers: the forwarded ones and its Content-Type. */
+export function appHeadersOf(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+    const out = forwardedHeaders(headers);
+    const type = headers['content-type'];
+    if (!out['content-type'] && typeof type === 'string' && type) out['content-type'] = type;
+    return out;
+}

@@ -51,7 +51,8 @@ export async function forward(s: Services, connection: Connection, input: Forwar
     }
 }
 
-function buildRequest(s: Services, conn: Connection, input: ForwardInput): { url: URL; headers: Record<string, string> } {
+/** URL and headers of one upstream attempt: the connection's auth on top of what the app sent. */
+export function buildRequest(s: Services, conn: Connection, input: Omit<ForwardInput, 'control' | 'signal'>): { url: URL; headers: Record<string, string> } {
     const auth = applyAuth(input.def, conn.credentials, conn.connectionConfig);
     const url = upstreamUrl(input.base, input.pathAndQuery, auth.query);
     const headers: Record<string, string> = { ...auth.headers, ...input.appHeaders };
