@@ -4,28 +4,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Nango } from '@nangohq/node';
-import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
-import { makeProject, runCli, waitForRun } from './support/cli.ts';
+import type { Nango } from '@nangohq/node';
+import { removeDir, type TestServer } from './support/server.ts';
+import { makeProject, NUMBERS_SYNC, runCli, startNumbersServer, waitForRun } from './support/cli.ts';
 import { sdkFailure } from './support/sdk.ts';
 
 const KEY = 'numbers';
 const CONN = 'conn-1';
 
-const SYNC = `import { createSync } from 'nango';
-import * as z from 'zod';
-
-export default createSync({
-    description: 'Twenty-five numbered records, no HTTP',
-    version: '1.0.0',
-    frequency: 'every hour',
-    autoStart: true,
-    models: { Num: z.object({ id: z.string(), n: z.number() }) },
-    exec: async (nango) => {
-        await nango.batchSave(Array.from({ length: 25 }, (_, n) => ({ id: 'n' + n, n })), 'Num');
-    }
-});
-`;
+const SYNC = NUMBERS_SYNC;
 
 const ECHO = `import { createAction } from 'nango';
 import * as z from 'zod';
@@ -61,17 +48,7 @@ describe('switchboard deploy → server', () => {
     };
 
     before(async () => {
-        // An API_KEY provider nothing calls: the scripts here make no HTTP requests.
-        const providers = writeProvidersFile(`numbers-api:\n  display_name: Numbers\n  auth_mode: API_KEY\n  proxy:\n    base_url: http://127.0.0.1:9\n`);
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_SCHEDULER_TICK_MS: '200' });
-        nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'numbers-api', unique_key: KEY });
-        const imported = await fetch(`${server.url}/connections`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey: 'k' } })
-        });
-        assert.equal(imported.status, 201);
+        ({ server, nango } = await startNumbersServer(KEY, CONN));
     });
     after(async () => {
         await server?.stop();

@@ -7,29 +7,16 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { Nango } from '@nangohq/node';
-import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
-import { waitForRun } from './support/cli.ts';
+import type { Nango } from '@nangohq/node';
+import { removeDir, type TestServer } from './support/server.ts';
+import { NUMBERS_SYNC, startNumbersServer, waitForRun } from './support/cli.ts';
 import { LOOPBACK_ONLY_MARK } from './support/loopback-only.ts';
 import { findNangoCli, makeNangoProject, runNangoCli, type NangoCli } from './support/nango-cli.ts';
 
 const KEY = 'numbers';
 const CONN = 'conn-1';
 
-const SYNC = `import { createSync } from 'nango';
-import * as z from 'zod';
-
-export default createSync({
-    description: 'Twenty-five numbered records, no HTTP',
-    version: '1.0.0',
-    frequency: 'every hour',
-    autoStart: true,
-    models: { Num: z.object({ id: z.string(), n: z.number() }) },
-    exec: async (nango) => {
-        await nango.batchSave(Array.from({ length: 25 }, (_, n) => ({ id: 'n' + n, n })), 'Num');
-    }
-});
-`;
+const SYNC = NUMBERS_SYNC;
 
 const ECHO = `import { createAction } from 'nango';
 import * as z from 'zod';
@@ -57,16 +44,7 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
     const scriptsConfig = async () => (await nango.getScriptsConfig()) as Array<{ providerConfigKey: string; syncs: Script[]; actions: Script[] }>;
 
     before(async () => {
-        const providers = writeProvidersFile(`numbers-api:\n  display_name: Numbers\n  auth_mode: API_KEY\n  proxy:\n    base_url: http://127.0.0.1:9\n`);
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_SCHEDULER_TICK_MS: '200' });
-        nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'numbers-api', unique_key: KEY });
-        const imported = await fetch(`${server.url}/connections`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey: 'k' } })
-        });
-        assert.equal(imported.status, 201);
+        ({ server, nango } = await startNumbersServer(KEY, CONN));
         project = makeNangoProject(cli, { 'numbers/syncs/numbers.ts': SYNC, 'numbers/actions/echo.ts': ECHO });
     });
     after(async () => {

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import type { TestServer } from './server.ts';
+import { Nango } from '@nangohq/node';
+import { startServer, writeProvidersFile, type TestServer } from './server.ts';
 
 export const cliEntry = new URL('../../../cli/src/main.ts', import.meta.url).pathname;
 
@@ -93,4 +94,38 @@ export async function waitForRun(server: TestServer, key: string, connectionId: 
         if (Date.now() > end) throw new Error(`timed out waiting for a ${key}/${sync} run: ${JSON.stringify(s)}`);
         await new Promise((r) => setTimeout(r, 100));
     }
+}
+
+/** A zero-YAML sync that saves 25 numbered `Num` records without HTTP, auto-started every hour. */
+export const NUMBERS_SYNC = `import { createSync } from 'nango';
+import * as z from 'zod';
+
+export default createSync({
+    description: 'Twenty-five numbered records, no HTTP',
+    version: '1.0.0',
+    frequency: 'every hour',
+    autoStart: true,
+    models: { Num: z.object({ id: z.string(), n: z.number() }) },
+    exec: async (nango) => {
+        await nango.batchSave(Array.from({ length: 25 }, (_, n) => ({ id: 'n' + n, n })), 'Num');
+    }
+});
+`;
+
+/**
+ * A server for NUMBERS_SYNC-style projects: an API_KEY provider nothing calls (the scripts make no HTTP requests),
+ * its integration `key`, and an imported connection `connectionId`; the scheduler ticks every 200 ms.
+ */
+export async function startNumbersServer(key: string, connectionId: string): Promise<{ server: TestServer; nango: Nango }> {
+    const providers = writeProvidersFile(`numbers-api:\n  display_name: Numbers\n  auth_mode: API_KEY\n  proxy:\n    base_url: http://127.0.0.1:9\n`);
+    const server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_SCHEDULER_TICK_MS: '200' });
+    const nango = new Nango({ host: server.url, secretKey: server.secretKey });
+    await nango.createIntegration({ provider: 'numbers-api', unique_key: key });
+    const imported = await fetch(`${server.url}/connections`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ provider_config_key: key, connection_id: connectionId, credentials: { type: 'API_KEY', apiKey: 'k' } })
+    });
+    if (imported.status !== 201) throw new Error(`importing the connection answered ${imported.status}: ${await imported.text()}`);
+    return { server, nango };
 }
