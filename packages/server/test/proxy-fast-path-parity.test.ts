@@ -73,6 +73,10 @@ describe('proxy fast path answers as the general route does', () => {
                 case '/big-err':
                     res.writeHead(500, { 'content-type': 'text/plain', 'x-err': 'big' });
                     return void res.end(big);
+                case '/truncated':
+                    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+                    res.write('only ten b');
+                    return void setTimeout(() => res.socket?.destroy(), 5);
                 case '/empty':
                     res.writeHead(204, { 'x-request-id': 'r-2' });
                     return void res.end();
@@ -202,6 +206,12 @@ dead-api:
     it('an unreachable provider is the same 5xx error', async () => {
         const a = await both('GET', '/proxy/json', { ...auth(), 'provider-config-key': 'dead', 'connection-id': 'c1' });
         assert.ok(a.status >= 500, String(a.status));
+        assert.equal((JSON.parse(a.body) as { error: { code: string } }).error.code, 'upstream_unreachable');
+    });
+
+    it('an upstream that hangs up mid-body is the same 5xx error', async () => {
+        const a = await both('GET', '/proxy/truncated', base());
+        assert.equal(a.status, 502);
         assert.equal((JSON.parse(a.body) as { error: { code: string } }).error.code, 'upstream_unreachable');
     });
 

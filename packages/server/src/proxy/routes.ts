@@ -3,6 +3,7 @@ import { fail } from '../http/errors.ts';
 import { proxyHeaders, proxyHeadersFastPath, appHeadersOf } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { forward } from './forward.ts';
+import { readBody } from '../egress/egress.ts';
 import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT'] as const;
@@ -51,7 +52,7 @@ export const proxyRoutes = [
                 return reply.send();
             }
             const length = Number(res.headers['content-length'] ?? NaN);
-            if (length <= SMALL_BODY_BYTES) return reply.send(Buffer.from(await res.body.arrayBuffer()));
+            if (length <= SMALL_BODY_BYTES) return reply.send(await readBody(res, SMALL_BODY_BYTES));
             return reply.send(res.body);
         }
     })
