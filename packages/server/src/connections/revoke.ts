@@ -1,16 +1,72 @@
 import type { Services } from '../services.ts';
 import type { Connection } from './store.ts';
 import type { Integration } from '../integrations/store.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
+import type { StoredCredentials } from './credentials.ts';
 import { basicAuthorization } from '../oauth/token-request.ts';
-import { fill } from '../oauth/provider-endpoints.ts';
+import { interpolate } from '../providers/interpolate.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
+type OAuth2Credentials = Extract<StoredCredentials, { type: 'OAUTH2' }>;
+
 const ATTEMPTS = 3;
 
+interface RevocationRequest {
+    method: 'POST' | 'DELETE';
+    url: URL;
+    headers: Record<string, string>;
+    body: string | undefined;
+}
+
 /**
- * RFC 7009 revocation before a connection is deleted: the refresh token (or the access token when there is none)
- * with client authentication; 200 is success even for an already-invalid token (§2.2), 503 is retried (§2.2.1).
+ * The revocation call the catalogue describes. By default RFC 7009: POST a form with `token` (the refresh token,
+ * else the access token) and `token_type_hint`, client authentication in Basic or the body. The revocation_*
+ * fields describe the providers that differ (docs/providers.md).
+ */
+function revocationRequest(def: ProviderDefinition & { revocation_url: string }, c: Connection, creds: OAuth2Credentials, clientId: string | undefined, clientSecret: string | undefined): RevocationRequest {
+    const which = def.revocation_token ?? (creds.refresh_token ? 'refresh_token' : 'access_token');
+    const token = (which === 'refresh_token' ? creds.refresh_token : undefined) ?? creds.access_token;
+    const param = def.revocation_token_param ?? 'token';
+    const format = def.revocation_body_format ?? 'form';
+    const fields: Record<string, string> = { [param]: token };
+    // The hint is RFC 7009's, which is form-encoded; the other shapes are providers' own and have no use for it.
+    if (param === 'token' && format === 'form') fields['token_type_hint'] = which === 'refresh_token' && creds.refresh_token ? 'refresh_token' : 'access_token';
+    Object.assign(fields, def.revocation_params ?? {});
+
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(def.revocation_headers ?? {})) headers[name.toLowerCase()] = value;
+    const auth = def.revocation_auth_method ?? 'basic';
+    if (auth === 'bearer') headers['authorization'] = `Bearer ${creds.access_token}`;
+    else if (auth !== 'none' && clientId && clientSecret) {
+        if (auth === 'body') Object.assign(fields, { client_id: clientId, client_secret: clientSecret });
+        else headers['authorization'] = basicAuthorization(clientId, clientSecret);
+    }
+
+    let body: string | undefined;
+    if (format === 'form') {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(fields).toString();
+    } else if (format === 'json') {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(fields);
+    }
+
+    // Values that land in a URL path are encoded, so a token cannot change which path is called.
+    const encoded = (v: string | undefined) => (v === undefined ? undefined : encodeURIComponent(v));
+    const url = new URL(
+        interpolate(def.revocation_url, {
+            connectionConfig: c.connectionConfig,
+            credentials: { refresh_token: encoded(creds.refresh_token), access_token: encoded(creds.access_token) },
+            clientId: encoded(clientId)
+        })
+    );
+    return { method: def.revocation_method ?? 'POST', url, headers, body };
+}
+
+/**
+ * Revocation at the provider before a connection is deleted. Any 2xx is success (RFC 7009 §2.2 says 200, even
+ * for a token that is already invalid; GitHub and HubSpot answer 204); 503 is retried (§2.2.1).
  */
 export async function revokeAtProvider(s: Services, c: Connection, integration: Integration, retryBaseMs = 500): Promise<RevocationOutcome> {
     const def = s.catalogue.get(c.provider);
@@ -19,25 +75,17 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
     const client = s.integrations.credentials(integration);
     const clientId = creds.config_override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
     const clientSecret = creds.config_override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
-    const token = creds.refresh_token ?? creds.access_token;
-    const form: Record<string, string> = { token, token_type_hint: creds.refresh_token ? 'refresh_token' : 'access_token', ...(def.revocation_params ?? {}) };
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (def.revocation_auth_method === 'bearer') headers['authorization'] = `Bearer ${creds.access_token}`;
-    else if (clientId && clientSecret) {
-        if (def.revocation_auth_method === 'body') Object.assign(form, { client_id: clientId, client_secret: clientSecret });
-        else headers['authorization'] = basicAuthorization(clientId, clientSecret);
-    }
-    let url: URL;
+    let req: RevocationRequest;
     try {
-        url = new URL(fill(def.revocation_url, c.connectionConfig));
+        req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);
     } catch (err) {
         return { outcome: 'failed', detail: (err as Error).message };
     }
     let last: RevocationOutcome = { outcome: 'failed' };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         try {
-            const res = await s.egress.fetch({ method: 'POST', url, headers, body: new URLSearchParams(form).toString(), maxBytes: 64 * 1024, timeoutMs: 15_000 });
-            if (res.status === 200) return { outcome: 'revoked', status: 200 };
+            const res = await s.egress.fetch({ ...req, maxBytes: 64 * 1024, timeoutMs: 15_000 });
+            if (res.status >= 200 && res.status < 300) return { outcome: 'revoked', status: res.status };
             last = { outcome: 'failed', status: res.status, detail: res.text.slice(0, 500) };
             if (res.status !== 503) return last;
         } catch (err) {

@@ -170,7 +170,15 @@ export const providerFields = {
   revocation_params: templateMap.optional(),
   // basic / body: RFC 7009 §2.1 client authentication; bearer: the token being revoked
   // authenticates the call itself (Dropbox), an extension for non-RFC endpoints.
-  revocation_auth_method: z.enum(['basic', 'body', 'bearer']).optional(),
+  revocation_auth_method: z.enum(['basic', 'body', 'bearer', 'none']).optional(),
+  // Revocation endpoints that are not RFC 7009 (GitHub's DELETE /applications/{client_id}/grant with a JSON
+  // body, HubSpot's DELETE /oauth/v1/refresh-tokens/{token}): method, body format, the token's field name, and
+  // which token is revoked. The URL may use ${clientId} and ${credentials.*}, inserted URL-encoded.
+  revocation_method: z.enum(['POST', 'DELETE']).optional(),
+  revocation_body_format: z.enum(['form', 'json', 'none']).optional(),
+  revocation_token_param: nonEmpty.optional(),
+  revocation_token: z.enum(['refresh_token', 'access_token']).optional(),
+  revocation_headers: templateMap.optional(),
   request_url: urlTemplate.optional(),
   request_params: templateMap.optional(),
   signature_method: z.enum(['HMAC-SHA1', 'HMAC-SHA256', 'PLAINTEXT']).optional(),
