@@ -1,12 +1,13 @@
 import type { Services } from '../services.ts';
 import type { Connection, ConnectionSummary } from '../connections/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
+import { connectionSaved } from '../connections/lifecycle.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
 
 /**
  * Stores the credentials a browser flow obtained, under the session's end user, tags and webhook override
- * (nango-api.md §1.6), and queues the `auth` webhook in the same transaction, so the app hears of every
- * connection that exists and of none that does not.
+ * (nango-api.md §1.6), and queues the `auth` webhook and the post-connection-creation scripts in the same
+ * transaction, so the app (and the scripts) hear of every connection that exists and of none that does not.
  */
 export async function saveConnection(s: Services, ctx: FlowContext, credentials: StoredCredentials, extraConfig: Record<string, unknown> = {}): Promise<{ connection: Connection; created: boolean }> {
     const result = await s.connections.upsert(
@@ -20,9 +21,7 @@ export async function saveConnection(s: Services, ctx: FlowContext, credentials:
             tags: ctx.session.tags,
             webhookUrlOverride: ctx.session.webhookUrlOverride ?? undefined
         },
-        async (tx, { connection, created }) => {
-            await s.webhooks.enqueueAuth(tx, { environment: ctx.env, connection, operation: created ? 'creation' : 'override', success: true });
-        }
+        (tx, saved) => connectionSaved(s, tx, ctx.env, saved)
     );
     await s.connections.audit({
         environmentId: ctx.env.id,
