@@ -1,12 +1,13 @@
 // On-event scripts end to end (docs/functions.md "On-event scripts"): deployed as the CLIs send them, run after a
-// connection is created (import and Connect flow, not on an override) and before one is deleted, against a
-// loopback provider API with the connection's credentials. Outcomes are read from the audit trail, not the logs.
+// connection is created (import and Connect flow, not on an override), before one is deleted, and before a Connect
+// flow stores one (validate-connection), against a loopback provider API with the connection's credentials.
+// Outcomes are read from the audit trail, not the logs.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Nango } from '@nangohq/node';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
-import { api, waitFor, type Json } from './support/webhooks.ts';
+import { api, waitFor, startReceiver, received, type Json, type Receiver } from './support/webhooks.ts';
 import { sdkFailure } from './support/sdk.ts';
 import { startItemsApi, type ItemsApi } from './support/items-api.ts';
 import { deploy, deployBody, onEventGroups, type OnEventFixture } from './support/functions.ts';
@@ -15,6 +16,7 @@ import { ConfigError, loadConfig } from '../src/config/config.ts';
 const KEY = 'items';
 const OTHER = 'other';
 const SLOW = 'slow';
+const CHECKED = 'checked';
 const TIMEOUT_MS = 8000;
 const scripts: OnEventFixture[] = [
     { name: 'welcome', file: 'on-create.cjs', providerConfigKey: KEY, event: 'post-connection-creation' },
@@ -23,7 +25,8 @@ const scripts: OnEventFixture[] = [
     { name: 'goodbye-fails', file: 'on-delete-fail.cjs', providerConfigKey: KEY, event: 'pre-connection-deletion' },
     { name: 'other-welcome', file: 'on-create.cjs', providerConfigKey: OTHER, event: 'post-connection-creation' },
     { name: 'other-goodbye', file: 'on-delete.cjs', providerConfigKey: OTHER, event: 'pre-connection-deletion' },
-    { name: 'goodbye-hangs', file: 'on-delete-hang.cjs', providerConfigKey: SLOW, event: 'pre-connection-deletion' }
+    { name: 'goodbye-hangs', file: 'on-delete-hang.cjs', providerConfigKey: SLOW, event: 'pre-connection-deletion' },
+    { name: 'no-trials', file: 'validate.cjs', providerConfigKey: CHECKED, event: 'validate-connection' }
 ];
 
 interface AuditRow {
@@ -34,10 +37,11 @@ interface AuditRow {
     detail: Json;
 }
 
-describe('on-event scripts: post-connection-creation and pre-connection-deletion', () => {
+describe('on-event scripts: post-connection-creation, pre-connection-deletion, validate-connection', () => {
     let server: TestServer;
     let items: ItemsApi;
     let nango: Nango;
+    let receiver: Receiver;
     const apiKey = `key-${randomBytes(8).toString('hex')}`;
 
     const audit = async (connectionId: string): Promise<AuditRow[]> => {
@@ -54,20 +58,37 @@ describe('on-event scripts: post-connection-creation and pre-connection-deletion
     const byScript = (rows: AuditRow[]) => Object.fromEntries(rows.map((r) => [r.detail.script, r]));
     const importConnection = (providerConfigKey: string, connectionId: string) =>
         api(server, 'POST', '/connections', { provider_config_key: providerConfigKey, connection_id: connectionId, credentials: { type: 'API_KEY', apiKey } });
+    // What @nangohq/frontend's auth(key, { credentials }) sends for an API key (nango-api.md §2.5).
+    const connectApiKey = async (providerConfigKey: string, token: string, key: string) => {
+        const res = await fetch(`${server.url}/api-auth/api-key/${providerConfigKey}?connect_session_token=${token}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ apiKey: key })
+        });
+        return { status: res.status, body: (await res.json()) as Json };
+    };
+    const session = async (providerConfigKey: string) => (await nango.createConnectSession({ end_user: { id: 'eu-1' }, allowed_integrations: [providerConfigKey] })).data.token;
     const goodbyes = (connectionId: string) => items.created.filter((c) => c.title.startsWith(`goodbye ${connectionId} `));
 
     before(async () => {
         items = await startItemsApi(apiKey);
         items.setCount(3);
         const providers = writeProvidersFile(`items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`);
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_ON_EVENT_TIMEOUT_MS: String(TIMEOUT_MS), SWITCHBOARD_SCHEDULER_TICK_MS: '0' });
+        receiver = await startReceiver();
+        server = await startServer({
+            SWITCHBOARD_PROVIDERS: providers,
+            SWITCHBOARD_ON_EVENT_TIMEOUT_MS: String(TIMEOUT_MS),
+            SWITCHBOARD_SCHEDULER_TICK_MS: '0',
+            SWITCHBOARD_WEBHOOK_URL: receiver.url
+        });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        for (const key of [KEY, OTHER, SLOW]) await nango.createIntegration({ provider: 'items-api', unique_key: key });
+        for (const key of [KEY, OTHER, SLOW, CHECKED]) await nango.createIntegration({ provider: 'items-api', unique_key: key });
     });
 
     after(async () => {
         await server?.stop();
         await items?.close();
+        await receiver?.close();
         if (server) removeDir(server.dataDir);
     });
 
@@ -116,14 +137,9 @@ describe('on-event scripts: post-connection-creation and pre-connection-deletion
     });
 
     it('Connect flow (API key through a connect session): runs them for the new connection', async () => {
-        const { token } = (await nango.createConnectSession({ end_user: { id: 'eu-1' }, allowed_integrations: [KEY] })).data;
-        const res = await fetch(`${server.url}/api-auth/api-key/${KEY}?connect_session_token=${token}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ apiKey })
-        });
-        assert.equal(res.status, 200);
-        const { connectionId } = (await res.json()) as { connectionId: string };
+        const res = await connectApiKey(KEY, await session(KEY), apiKey);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const connectionId: string = res.body.connectionId;
         const rows = byScript(await runsOf(connectionId, 2));
         assert.equal(rows['welcome']!.outcome, 'success', JSON.stringify(rows['welcome']));
         assert.equal(rows['welcome-fails']!.outcome, 'failure');
@@ -171,6 +187,49 @@ describe('on-event scripts: post-connection-creation and pre-connection-deletion
         const [run] = await runs('slow-conn');
         assert.equal(run?.outcome, 'failure');
         assert.equal(run?.detail.error.type, 'execution_timeout');
+    });
+
+    it('validate-connection: a Connect flow stores the connection once the script accepted it, with the metadata it set', async () => {
+        const res = await connectApiKey(CHECKED, await session(CHECKED), apiKey);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const connectionId: string = res.body.connectionId;
+        // Synchronous: stored with the script's metadata by the time the flow answers.
+        assert.deepEqual(await nango.getMetadata(CHECKED, connectionId), { validated: { firstItem: 'item-0' } });
+        const [run] = await runs(connectionId);
+        assert.equal(run?.outcome, 'success', JSON.stringify(run));
+        assert.equal(run?.detail.event, 'validate-connection');
+    });
+
+    it('validate-connection: a rejected connection is not stored, the flow fails with the script’s message and the app hears of it', async () => {
+        const count = async () => (await nango.listConnections()).connections.filter((c) => c.provider_config_key === CHECKED).length;
+        const before = await count();
+        const res = await connectApiKey(CHECKED, await session(CHECKED), 'trial-123');
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.error.code, 'connection_validation_failed');
+        assert.equal(res.body.error.message, 'Trial accounts cannot connect');
+        assert.equal(await count(), before);
+        const rejected = (await api(server, 'GET', '/admin/audit?limit=1000')).body.data.find((r: AuditRow & { connection_uuid: string | null }) => r.detail?.script === 'no-trials' && r.outcome === 'failure');
+        assert.equal(rejected?.connection_uuid, null);
+        assert.equal(rejected?.detail.error.type, 'action_script_runtime_error');
+        const hook = await waitFor('the auth failure webhook', () => {
+            const h = received(receiver, (b: Json) => b.type === 'auth' && b.success === false && b.providerConfigKey === CHECKED);
+            return h.length ? h : undefined;
+        });
+        assert.equal(JSON.parse(hook[0]!.body).error.type, 'connection_validation_failed');
+        assert.equal(received(receiver, (b: Json) => b.type === 'auth' && b.success === true && b.connectionId === rejected.connection_id).length, 0);
+    });
+
+    it('validate-connection: a rejected reconnect keeps the previous credentials; an import is not validated', async () => {
+        const ok = await connectApiKey(CHECKED, await session(CHECKED), apiKey);
+        const connectionId: string = ok.body.connectionId;
+        const { token } = (await nango.createReconnectSession({ connection_id: connectionId, integration_id: CHECKED })).data;
+        const refused = await connectApiKey(CHECKED, token, 'trial-456');
+        assert.equal(refused.body.error?.code, 'connection_validation_failed');
+        assert.deepEqual((await nango.getConnection(CHECKED, connectionId)).credentials, { type: 'API_KEY', apiKey });
+
+        const imported = await api(server, 'POST', '/connections', { provider_config_key: CHECKED, connection_id: 'imported-trial', credentials: { type: 'API_KEY', apiKey: 'trial-789' } });
+        assert.equal(imported.status, 201, JSON.stringify(imported.body));
+        assert.deepEqual(await runs('imported-trial'), []);
     });
 
     it('logs every outcome without the credentials', () => {

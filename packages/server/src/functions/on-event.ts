@@ -1,6 +1,7 @@
 /**
- * On-event scripts (`createOnEvent`, nango-functions.md §1.2): run at a connection's lifecycle points with the
- * connection's own `nango` object (proxy with its credentials, metadata, checkpoints under `on-event:<name>`).
+ * On-event scripts (`createOnEvent`, nango-functions.md §1.2): run at a connection's lifecycle points (before a
+ * Connect flow stores it, after it is created, before it is deleted) with the connection's own `nango` object
+ * (proxy with its credentials, metadata, checkpoints under `on-event:<name>`).
  * Every run is bounded by SWITCHBOARD_ON_EVENT_TIMEOUT_MS (Nango: 5 min, §4.4), never retried, and leaves a
  * log line and an `on-event` row in the audit trail (GET /admin/audit), which outlives a deleted connection.
  */
@@ -10,9 +11,9 @@ import type { Queryable } from '../storage/db.ts';
 import type { Connection } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RunResult } from './runtime/types.ts';
+import type { RunResult, ScriptError } from './runtime/types.ts';
 import type { DeployedFunction, OnEventName } from './store.ts';
-import { RunHost } from './host.ts';
+import { RunHost, type PendingConnection } from './host.ts';
 import { runProps } from './run-props.ts';
 import { ON_EVENT_QUEUE } from './queue.ts';
 
@@ -57,13 +58,49 @@ export async function runPreConnectionDeletion(s: Services, env: Environment, co
     return scripts.length;
 }
 
+export type Validation = { ok: true; metadata?: Record<string, unknown> | null } | { ok: false; message: string };
+
+/**
+ * Runs the integration's validate-connection scripts on a connection a Connect flow is about to store (it is
+ * held in memory, with the credentials the flow obtained), one after another by name under one deadline,
+ * stopping at the first failure. Metadata the scripts set is returned, to be stored with the connection.
+ */
+export async function runValidateConnection(s: Services, env: Environment, candidate: Connection): Promise<Validation> {
+    const scripts = await s.functions.onEvent(candidate.integrationId, 'validate-connection');
+    const pending: PendingConnection = { metadata: candidate.metadata, touched: false };
+    const deadline = Date.now() + s.config.functions.onEventTimeoutMs;
+    for (const fn of scripts) {
+        const result = await runOnEvent(s, env, candidate, fn, 'validate-connection', deadline, pending);
+        if (!result.ok) return { ok: false, message: rejection(result.error) };
+    }
+    return pending.touched ? { ok: true, metadata: pending.metadata } : { ok: true };
+}
+
+/** What the end user is told: the message an ActionError carries (as Nango reads it), or a generic one. */
+function rejection(error: ScriptError): string {
+    const payload = error.payload as Record<string, unknown> | undefined;
+    for (const key of ['message', 'error']) {
+        const v = error.type === 'action_script_runtime_error' ? payload?.[key] : undefined;
+        if (typeof v === 'string' && v) return v.slice(0, 500);
+    }
+    return `The connection failed validation (${error.type})`;
+}
+
 /**
  * One run, stopped at `deadline` whether it is running or still waiting for a free runner process (Nango also
  * bounds the wait, §4.4), then recorded. Never throws.
  */
-async function runOnEvent(s: Services, env: Environment, connection: Connection, fn: DeployedFunction, event: OnEventName, deadline: number): Promise<RunResult> {
+async function runOnEvent(
+    s: Services,
+    env: Environment,
+    connection: Connection,
+    fn: DeployedFunction,
+    event: OnEventName,
+    deadline: number,
+    pending?: PendingConnection
+): Promise<RunResult> {
     const started = Date.now();
-    const log = s.log.child({ onEvent: fn.name, event, connection: connection.uuid, providerConfigKey: connection.providerConfigKey });
+    const log = s.log.child({ onEvent: fn.name, event, connection: connection.uuid || null, providerConfigKey: connection.providerConfigKey, connectionId: connection.connectionId });
     const limitMs = s.config.functions.onEventTimeoutMs;
     const timedOut: RunResult = { ok: false, error: { type: 'execution_timeout', message: `The script did not finish within ${limitMs} ms (SWITCHBOARD_ON_EVENT_TIMEOUT_MS) and was stopped` } };
     const remaining = deadline - started;
@@ -72,7 +109,7 @@ async function runOnEvent(s: Services, env: Environment, connection: Connection,
         const abort = new AbortController();
         const timer = setTimeout(() => abort.abort(), remaining);
         try {
-            const host = new RunHost(s, { env, connection, checkpointKey: `on-event:${fn.name}`, log, signal: abort.signal });
+            const host = new RunHost(s, { env, connection, checkpointKey: `on-event:${fn.name}`, log, signal: abort.signal, ...(pending ? { pending } : {}) });
             const props = runProps(s, { env, connection, fn, kind: 'on-event' });
             result = await s.runner.run({ runId: `on-event-${randomUUID()}`, kind: 'on-event', code: await s.functions.code(fn), props, timeoutMs: remaining }, host, abort.signal);
         } catch (err) {
@@ -98,7 +135,8 @@ async function record(s: Services, log: Logger, connection: Connection, fn: Depl
     await s.connections
         .audit({
             environmentId: connection.environmentId,
-            connectionUuid: connection.uuid,
+            // A connection validated before it is stored has no uuid yet; a rejected one never gets one.
+            connectionUuid: connection.uuid || null,
             providerConfigKey: connection.providerConfigKey,
             connectionId: connection.connectionId,
             kind: 'on-event',
