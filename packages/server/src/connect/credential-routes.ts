@@ -15,12 +15,12 @@ function requireMode(ctx: FlowContext, mode: string): void {
     }
 }
 
-/** Checks and stores the credentials; a provider refusal also reaches the app as an `auth` failure webhook. */
+/** Checks and stores the credentials; a provider or validation refusal also reaches the app as an `auth` failure webhook. */
 async function finish(s: Services, ctx: FlowContext, credentials: () => Promise<StoredCredentials>) {
     try {
         await saveConnection(s, ctx, await credentials());
     } catch (err) {
-        if (err instanceof ApiError && err.code === 'connection_test_failed') await reportFailure(s, ctx, { type: err.code, description: err.message });
+        if (err instanceof ApiError && (err.code === 'connection_test_failed' || err.code === 'connection_validation_failed')) await reportFailure(s, ctx, { type: err.code, description: err.message });
         throw err;
     }
     return { connectionId: ctx.connectionId, providerConfigKey: ctx.integration.uniqueKey };

@@ -1,28 +1,34 @@
 import type { Services } from '../services.ts';
 import type { Connection, ConnectionSummary } from '../connections/store.ts';
-import type { StoredCredentials } from '../connections/credentials.ts';
+import { expiresAtOf, type StoredCredentials } from '../connections/credentials.ts';
+import { connectionSaved } from '../connections/lifecycle.ts';
+import { runValidateConnection } from '../functions/on-event.ts';
+import { fail } from '../http/errors.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
 
 /**
  * Stores the credentials a browser flow obtained, under the session's end user, tags and webhook override
- * (nango-api.md §1.6), and queues the `auth` webhook in the same transaction, so the app hears of every
- * connection that exists and of none that does not.
+ * (nango-api.md §1.6), once the integration's validate-connection scripts accepted them, and queues the `auth`
+ * webhook and the post-connection-creation scripts in the same transaction, so the app (and the scripts) hear
+ * of every connection that exists and of none that does not. A rejected connection is never written.
  */
 export async function saveConnection(s: Services, ctx: FlowContext, credentials: StoredCredentials, extraConfig: Record<string, unknown> = {}): Promise<{ connection: Connection; created: boolean }> {
+    const connectionConfig = { ...ctx.connectionConfig, ...extraConfig };
+    const validation = await runValidateConnection(s, ctx.env, await candidate(s, ctx, credentials, connectionConfig));
+    if (!validation.ok) throw fail('connection_validation_failed', { message: validation.message });
     const result = await s.connections.upsert(
         ctx.integration.id,
         ctx.env.id,
         {
             connectionId: ctx.connectionId,
             credentials,
-            connectionConfig: { ...ctx.connectionConfig, ...extraConfig },
+            connectionConfig,
+            ...(validation.metadata ? { metadata: validation.metadata } : {}),
             endUser: endUserOf(ctx.session),
             tags: ctx.session.tags,
             webhookUrlOverride: ctx.session.webhookUrlOverride ?? undefined
         },
-        async (tx, { connection, created }) => {
-            await s.webhooks.enqueueAuth(tx, { environment: ctx.env, connection, operation: created ? 'creation' : 'override', success: true });
-        }
+        (tx, saved) => connectionSaved(s, tx, ctx.env, saved)
     );
     await s.connections.audit({
         environmentId: ctx.env.id,
@@ -34,6 +40,13 @@ export async function saveConnection(s: Services, ctx: FlowContext, credentials:
         detail: { authMode: credentials.type, endUserId: ctx.session.endUser?.id ?? null }
     });
     return result;
+}
+
+/** The connection as it will be stored (the reconnected one with its new credentials, or a new one), held in memory to be validated. */
+async function candidate(s: Services, ctx: FlowContext, credentials: StoredCredentials, connectionConfig: Record<string, unknown>): Promise<Connection> {
+    const existing = await s.connections.get(ctx.env.id, ctx.integration.uniqueKey, ctx.connectionId);
+    const base = existing ?? { ...attempted(ctx), credentialsVersion: 0 };
+    return { ...base, authType: credentials.type, credentials, expiresAt: expiresAtOf(credentials), connectionConfig: { ...base.connectionConfig, ...connectionConfig } };
 }
 
 /** The connection a failed flow was creating (or reconnecting), as its `auth` failure webhook describes it. */

@@ -7,6 +7,8 @@ import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, l
 import { formatConnectionFull, formatConnectionSummary } from './format.ts';
 import { toStored } from './credentials.ts';
 import { revokeAtProvider } from './revoke.ts';
+import { connectionSaved } from './lifecycle.ts';
+import { runPreConnectionDeletion } from '../functions/on-event.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: ['OAUTH1'], OAUTH2_CC: ['OAUTH2_CC'], API_KEY: ['API_KEY'], BASIC: ['BASIC'] };
@@ -64,7 +66,8 @@ export const connectionRoutes = [
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
                 throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
             }
-            // An import announces itself like any new or re-authorised connection (docs/webhooks.md).
+            // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
+            // runs the integration's post-connection-creation scripts (docs/functions.md).
             const { connection } = await s.connections.upsert(
                 integration.id,
                 env.id,
@@ -77,9 +80,7 @@ export const connectionRoutes = [
                     tags: body.tags,
                     webhookUrlOverride: body.webhook_url_override
                 },
-                async (tx, { connection: c, created }) => {
-                    await s.webhooks.enqueueAuth(tx, { environment: env, connection: c, operation: created ? 'creation' : 'override', success: true });
-                }
+                (tx, saved) => connectionSaved(s, tx, env, saved)
             );
             reply.code(201);
             return formatConnectionFull(connection, { includeRefreshToken: false, zulu: true });
@@ -106,7 +107,11 @@ export const connectionRoutes = [
         query: keyQuery,
         handler: async ({ env, params, query }, s) => {
             const { integration, connection } = await mustFind(s, env, query.provider_config_key, params.connectionId, 'unknown_connection');
-            const revocation = await revokeAtProvider(s, connection, integration);
+            // The scripts may still call the provider with the connection's credentials; whatever they do, it is deleted.
+            const ran = await runPreConnectionDeletion(s, env, connection);
+            // A script may have refreshed the tokens meanwhile: revoke the current ones.
+            const current = (ran > 0 && (await s.connections.getByUuid(connection.uuid))) || connection;
+            const revocation = await revokeAtProvider(s, current, integration);
             await s.connections.audit({
                 environmentId: env.id,
                 connectionUuid: connection.uuid,

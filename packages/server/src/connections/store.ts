@@ -375,7 +375,8 @@ export class ConnectionStore {
         return n;
     }
 
-    async audit(e: { environmentId: number; connectionUuid: string; providerConfigKey: string; connectionId: string; kind: string; outcome: string; detail?: unknown }): Promise<void> {
+    /** One row of the audit trail (GET /admin/audit); `connectionUuid` is null for a connection that was never stored. */
+    async audit(e: { environmentId: number; connectionUuid: string | null; providerConfigKey: string; connectionId: string; kind: string; outcome: string; detail?: unknown }): Promise<void> {
         await this.db.query(
             'INSERT INTO audit_events (environment_id, connection_uuid, provider_config_key, connection_id, kind, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)',
             [e.environmentId, e.connectionUuid, e.providerConfigKey, e.connectionId, e.kind, e.outcome, e.detail === undefined ? null : JSON.stringify(e.detail)]

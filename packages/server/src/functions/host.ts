@@ -25,8 +25,19 @@ export interface HostContext {
     /** `sync:<name>[:variant]`, `action:<name>` or `on-event:<name>`. */
     checkpointKey: string;
     sync?: SyncRunContext;
+    /**
+     * Set while validate-connection scripts check a connection that is not stored yet: `connection` is held in
+     * memory, the metadata it is given lands here (to be stored with it), and checkpoints are unavailable.
+     */
+    pending?: PendingConnection;
     log: Logger;
     signal: AbortSignal;
+}
+
+export interface PendingConnection {
+    metadata: Record<string, unknown> | null;
+    /** Whether a script set or updated the metadata. */
+    touched: boolean;
 }
 
 
@@ -62,17 +73,29 @@ export class RunHost implements ScriptHost {
 
     async getConnection(opts: { providerConfigKey?: string; connectionId?: string; forceRefresh?: boolean; refreshToken?: boolean }): Promise<unknown> {
         const c = this.ctx.connection;
+        const pending = this.ctx.pending;
+        if (pending && (opts.providerConfigKey ?? c.providerConfigKey) === c.providerConfigKey && (opts.connectionId ?? c.connectionId) === c.connectionId) {
+            // Credentials obtained moments ago by the flow: nothing stored to refresh.
+            return formatConnectionFull({ ...c, metadata: pending.metadata }, { includeRefreshToken: opts.refreshToken ?? false });
+        }
         const stored = await this.s.connections.get(c.environmentId, opts.providerConfigKey ?? c.providerConfigKey, opts.connectionId ?? c.connectionId);
         if (!stored) throw fail('unknown_connection');
         const fresh = await this.s.refresher.fresh(stored, { force: opts.forceRefresh ?? false });
         return formatConnectionFull(fresh, { includeRefreshToken: opts.refreshToken ?? false });
     }
 
+    private buffer(metadata: Record<string, unknown>): void {
+        this.ctx.pending!.metadata = metadata;
+        this.ctx.pending!.touched = true;
+    }
+
     async setMetadata(metadata: Record<string, unknown>): Promise<void> {
+        if (this.ctx.pending) return this.buffer(metadata);
         await this.s.connections.setMetadata(this.ctx.env.id, this.ctx.connection.providerConfigKey, [this.ctx.connection.connectionId], metadata, false);
     }
 
     async updateMetadata(metadata: Record<string, unknown>): Promise<void> {
+        if (this.ctx.pending) return this.buffer({ ...(this.ctx.pending.metadata ?? {}), ...metadata });
         await this.s.connections.setMetadata(this.ctx.env.id, this.ctx.connection.providerConfigKey, [this.ctx.connection.connectionId], metadata, true);
     }
 
@@ -135,15 +158,21 @@ export class RunHost implements ScriptHost {
         return { deletedKeys };
     }
 
-    getCheckpoint(): Promise<Checkpoint | null> {
-        return this.s.checkpoints.get(this.ctx.connection.id, this.ctx.checkpointKey);
+    /** Checkpoints belong to a stored connection; one still being validated has none to read and keeps none. */
+    private stored(): number {
+        if (this.ctx.pending) throw fail('invalid_body', { message: 'Checkpoints are not available to validate-connection scripts: the connection is not stored yet' });
+        return this.ctx.connection.id;
     }
 
-    saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
-        return this.s.checkpoints.put(this.ctx.connection.id, this.ctx.checkpointKey, checkpoint);
+    async getCheckpoint(): Promise<Checkpoint | null> {
+        return this.ctx.pending ? null : this.s.checkpoints.get(this.ctx.connection.id, this.ctx.checkpointKey);
     }
 
-    clearCheckpoint(): Promise<void> {
-        return this.s.checkpoints.delete(this.ctx.connection.id, this.ctx.checkpointKey);
+    async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+        await this.s.checkpoints.put(this.stored(), this.ctx.checkpointKey, checkpoint);
+    }
+
+    async clearCheckpoint(): Promise<void> {
+        await this.s.checkpoints.delete(this.stored(), this.ctx.checkpointKey);
     }
 }

@@ -1,7 +1,8 @@
 import type { Services } from '../services.ts';
-import { JobQueue, SYNC_QUEUE, ACTION_QUEUE } from './queue.ts';
+import { JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE } from './queue.ts';
 import { executeSyncJob } from './sync-execution.ts';
 import { executeAsyncAction } from './actions.ts';
+import { executePostConnectionCreation, type OnEventJob } from './on-event.ts';
 
 const CLAIM_BATCH = 200;
 const ENSURE_EVERY_TICKS = 5;
@@ -37,12 +38,17 @@ export class Scheduler {
         await this.queue.start([
             // pg-boss caps expiry at 24 h; our own heartbeat decides when a run is lost, so the cap is harmless.
             { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },
-            { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
+            { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
+            // Nango does not retry on-event runs; a job its instance lost expires and is not run again.
+            { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
         await this.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
             executeSyncJob(this.s, d.jobId).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))
         );
         await this.queue.work<{ id: string }>(ACTION_QUEUE, cfg.workerConcurrency, (d) => executeAsyncAction(this.s, d.id));
+        await this.queue.work<OnEventJob>(ON_EVENT_QUEUE, cfg.workerConcurrency, (d) =>
+            executePostConnectionCreation(this.s, d).catch((err: unknown) => this.s.log.error({ err, ...d }, 'on-event run failed to execute'))
+        );
         if (cfg.schedulerTickMs > 0) this.schedule(0);
     }
 

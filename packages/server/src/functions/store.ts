@@ -2,6 +2,9 @@ import type { Db, Queryable } from '../storage/db.ts';
 
 export type FunctionType = 'sync' | 'action' | 'on-event';
 
+/** The connection events an on-event script declares (`createOnEvent({ event })`, nango-functions.md §1.2). */
+export type OnEventName = 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
+
 /** What a deployed script was declared with (the deploy payload, normalised). */
 export interface FunctionConfig {
     runs?: string | null;
@@ -98,6 +101,15 @@ export class FunctionStore {
             name
         ]);
         return rows[0] && toFunction(rows[0]);
+    }
+
+    /** The on-event scripts an integration deployed for one event, by name (the order they run in). */
+    async onEvent(integrationId: number, event: OnEventName, q: Queryable = this.db): Promise<DeployedFunction[]> {
+        const rows = await q.query<Row>(`SELECT ${columns} FROM ${from} WHERE f.integration_id = $1 AND f.type = 'on-event' AND f.config->>'event' = $2 ORDER BY f.name`, [
+            integrationId,
+            event
+        ]);
+        return rows.map(toFunction);
     }
 
     async byId(id: number, q: Queryable = this.db): Promise<DeployedFunction | undefined> {

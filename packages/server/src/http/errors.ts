@@ -20,6 +20,7 @@ export const errorCodes = {
     integration_not_allowed: { status: 400, message: 'The connect session does not allow this integration' },
     invalid_connection: { status: 400, message: 'The connection this session reconnects no longer exists' },
     connection_test_failed: { status: 400, message: 'The provider rejected the credentials when they were checked' },
+    connection_validation_failed: { status: 400, message: 'A validate-connection script of the integration rejected the connection' },
     missing_client_credentials: { status: 400, message: 'The integration has no OAuth client id and secret' },
     not_found: { status: 404, message: 'Not found' },
     route_not_found: { status: 404, message: 'No such route' },

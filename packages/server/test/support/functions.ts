@@ -47,3 +47,21 @@ export function deployBody(scripts: FixtureScript[], extra: Record<string, unkno
 export async function deploy(server: TestServer, scripts: FixtureScript[], extra: Record<string, unknown> = {}) {
     return api(server, 'POST', '/sync/deploy', deployBody(scripts, extra));
 }
+
+export interface OnEventFixture {
+    name: string;
+    file: string;
+    providerConfigKey: string;
+    event: 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
+}
+
+/** `onEventScriptsByProvider` as the CLIs send it (nango-functions.md §3.2): each integration's on-event scripts. */
+export function onEventGroups(scripts: OnEventFixture[]): Array<{ providerConfigKey: string; scripts: unknown[] }> {
+    const groups = new Map<string, unknown[]>();
+    for (const f of scripts) {
+        const list = groups.get(f.providerConfigKey) ?? [];
+        list.push({ name: f.name, event: f.event, fileBody: { js: readFileSync(new URL(f.file, fixtures), 'utf8'), ts: '// source' } });
+        groups.set(f.providerConfigKey, list);
+    }
+    return [...groups].map(([providerConfigKey, list]) => ({ providerConfigKey, scripts: list }));
+}
