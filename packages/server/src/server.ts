@@ -12,6 +12,8 @@ import { loadOrCreateKeyFile } from './vault/key-file.ts';
 import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
+import { EnvironmentVariables } from './environments/variables.ts';
+import { environmentVariableRoutes } from './environments/routes.ts';
 import { IntegrationStore } from './integrations/store.ts';
 import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
@@ -119,7 +121,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         logger: (level, obj, msg) => log[level](obj, msg)
     });
     const services: Services = {
-        config, db, log, vault, catalogue, environments, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
+        config, db, log, vault, catalogue, environments, environmentVariables: new EnvironmentVariables(db, vault), integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
         records: new RecordsStore(db),
         functions: new FunctionStore(db),
         syncs: new SyncStore(db),
@@ -132,7 +134,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         services,
         [
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes,
+            ...environmentVariableRoutes
         ],
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );

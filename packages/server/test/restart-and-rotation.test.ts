@@ -98,11 +98,10 @@ async function bootFailure(env: Record<string, string>): Promise<string> {
 }
 
 /** A rotation answer: the current key id, how many secrets moved to it, and no failure listed. */
-function assertRotated(body: any, keyId: string, reencrypted: { integrations: number; connections: number; webhook_settings: number }): void {
+function assertRotated(body: any, keyId: string, reencrypted: { integrations: number; connections: number; webhook_settings: number; environment_variables?: number }): void {
     assert.equal(body?.data?.key_id, keyId, JSON.stringify(body));
-    assert.deepEqual(body.data.reencrypted, reencrypted, JSON.stringify(body));
-    const failed = body.data.failed ?? { integrations: [], connections: [], webhook_settings: [] };
-    assert.deepEqual(failed, { integrations: [], connections: [], webhook_settings: [] }, JSON.stringify(body));
+    assert.deepEqual(body.data.reencrypted, { environment_variables: 0, ...reencrypted }, JSON.stringify(body));
+    assert.deepEqual(body.data.failed, { integrations: [], connections: [], webhook_settings: [], environment_variables: [] }, JSON.stringify(body));
 }
 
 const readKeyFile = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'encryption.key'), 'utf8')) as { current: string; previous: string[] };

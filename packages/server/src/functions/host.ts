@@ -106,7 +106,7 @@ export class RunHost implements ScriptHost {
     }
 
     async getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null> {
-        return [];
+        return this.s.environmentVariables.list(this.ctx.env.id);
     }
 
     async log(entry: ScriptLogEntry): Promise<void> {
