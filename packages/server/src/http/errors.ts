@@ -45,6 +45,8 @@ export const errorCodes = {
     connect_ui_not_built: { status: 503, message: 'The Connect UI is not built: run "npm run build -w @switchboard/web" (npm start does it when needed)' },
     missing_provider_config_key: { status: 400, message: 'provider_config_key is required (in the body or the Provider-Config-Key header)' },
     unknown_sync: { status: 400, message: 'No sync with this name is deployed for the integration' },
+    invalid_variant: { status: 400, message: 'The variant name "base" is reserved for the default schedule of every sync' },
+    sync_variant_already_exists: { status: 400, message: 'This variant of the sync already exists on the connection' },
     sync_run_stopped: { status: 409, message: 'The sync run was stopped (reset, given up as lost, or its schedule deleted) and can no longer write' },
     action_script_failure: { status: 500, message: 'The action script failed' },
     script_http_error: { status: 424, message: 'The action script received an HTTP error from the provider' },
