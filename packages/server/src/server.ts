@@ -44,6 +44,7 @@ import { Scheduler } from './functions/scheduler.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { deployRoutes } from './functions/routes/deploy-routes.ts';
 import { syncRoutes } from './functions/routes/sync-routes.ts';
+import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
 import { actionRoutes } from './functions/routes/action-routes.ts';
 import { recordsRoutes } from './records/routes.ts';
 
@@ -134,7 +135,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         services,
         [
             ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...actionRoutes,
+            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...syncVariantRoutes, ...actionRoutes,
             ...environmentVariableRoutes
         ],
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]

@@ -5,11 +5,12 @@ import type { Logger } from '../log/logger.ts';
 import type { DeleteResult, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from './runtime/types.ts';
 import type { ModelCounts } from './syncs.ts';
 import type { Checkpoint } from './checkpoints.ts';
+import type { Queryable } from '../storage/db.ts';
 import { fail } from '../http/errors.ts';
 import { formatConnectionFull } from '../connections/format.ts';
 import { formatIntegration } from '../integrations/format.ts';
 import { scriptProxy } from './host-http.ts';
-import { recordModelKey } from './keys.ts';
+import { recordModelKey, trackDeletesKey } from './keys.ts';
 
 /** The sync a run belongs to (syncs and webhook runs only). */
 export interface SyncRunContext {
@@ -58,6 +59,20 @@ export class RunHost implements ScriptHost {
         if (!sync) throw fail('invalid_body', { message: 'Records can only be written by syncs' });
         if (!sync.models.includes(model)) throw fail('invalid_body', { message: `Model "${model}" is not declared by this sync (declared: ${sync.models.join(', ') || 'none'})` });
         return { connectionId: this.ctx.connection.id, model: recordModelKey(model, sync.variant) };
+    }
+
+    /**
+     * Runs one write of a sync run behind its fence (SyncStore.holdRunning): a run that was stopped, given up as
+     * lost, or whose schedule was deleted (its variant or its sync) writes nothing more, so a deleted variant's
+     * records and checkpoints cannot come back from a run still in flight. Action writes have no run to check.
+     */
+    private fenced<T>(write: (q: Queryable) => Promise<T>): Promise<T> {
+        const sync = this.ctx.sync;
+        if (!sync) return write(this.s.db);
+        return this.s.db.transaction(async (tx) => {
+            if (!(await this.s.syncs.holdRunning(tx, sync.jobId))) throw fail('sync_run_stopped');
+            return write(tx);
+        });
     }
 
     private tally(model: string, c: { added: number; updated: number; deleted: number }): void {
@@ -116,17 +131,19 @@ export class RunHost implements ScriptHost {
 
     async batchSave(model: string, records: Array<Record<string, unknown>>): Promise<void> {
         const scope = this.scope(model);
-        const r = await this.s.records.save(scope, records, this.ctx.sync!.jobId, this.ctx.sync!.syncId);
+        const r = await this.fenced((q) => this.s.records.save(scope, records, this.ctx.sync!.jobId, this.ctx.sync!.syncId, q));
         if (r.duplicates.length) this.ctx.log.warn({ model, duplicates: r.duplicates.slice(0, 20), count: r.duplicates.length }, 'batchSave: duplicate ids in one call, kept the first');
         this.tally(model, r);
     }
 
     async batchUpdate(model: string, records: Array<Record<string, unknown>>): Promise<void> {
-        this.tally(model, await this.s.records.update(this.scope(model), records, this.ctx.sync!.jobId));
+        const scope = this.scope(model);
+        this.tally(model, await this.fenced((q) => this.s.records.update(scope, records, this.ctx.sync!.jobId, q)));
     }
 
     async batchDelete(model: string, records: Array<Record<string, unknown>>): Promise<void> {
-        this.tally(model, await this.s.records.delete(this.scope(model), records, this.ctx.sync!.jobId));
+        const scope = this.scope(model);
+        this.tally(model, await this.fenced((q) => this.s.records.delete(scope, records, this.ctx.sync!.jobId, q)));
     }
 
     async getRecordsByIds(model: string, ids: string[]): Promise<Array<Record<string, unknown>>> {
@@ -137,23 +154,23 @@ export class RunHost implements ScriptHost {
         return this.s.records.list(this.scope(model), { cursor: cursor ?? undefined, limit: 1000 });
     }
 
-    private trackKey(model: string): string {
-        return `${this.ctx.checkpointKey}:trackDeletes:${model}`;
-    }
-
     /** Remembers the job that opens the window; a window may span runs, so an open one is kept. */
     async trackDeletesStart(model: string): Promise<void> {
         this.scope(model);
-        await this.s.checkpoints.putIfAbsent(this.ctx.connection.id, this.trackKey(model), { jobId: this.ctx.sync!.jobId });
+        const key = trackDeletesKey(this.ctx.checkpointKey, model);
+        await this.fenced((q) => this.s.checkpoints.putIfAbsent(this.ctx.connection.id, key, { jobId: this.ctx.sync!.jobId }, q));
     }
 
     async trackDeletesEnd(model: string): Promise<DeleteResult> {
         const scope = this.scope(model);
-        const key = this.trackKey(model);
+        const key = trackDeletesKey(this.ctx.checkpointKey, model);
         const start = await this.s.checkpoints.get(this.ctx.connection.id, key);
         const since = typeof start?.['jobId'] === 'number' ? start['jobId'] : this.ctx.sync!.jobId;
-        const deletedKeys = await this.s.records.deleteNotSeenSince(scope, since);
-        await this.s.checkpoints.delete(this.ctx.connection.id, key);
+        const deletedKeys = await this.fenced(async (q) => {
+            const gone = await this.s.records.deleteNotSeenSince(scope, since, q);
+            await this.s.checkpoints.delete(this.ctx.connection.id, key, q);
+            return gone;
+        });
         this.tally(model, { added: 0, updated: 0, deleted: deletedKeys.length });
         return { deletedKeys };
     }
@@ -168,8 +185,9 @@ export class RunHost implements ScriptHost {
         return this.ctx.pending ? null : this.s.checkpoints.get(this.ctx.connection.id, this.ctx.checkpointKey);
     }
 
-    async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
-        await this.s.checkpoints.put(this.stored(), this.ctx.checkpointKey, checkpoint);
+    saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+        const id = this.stored();
+        return this.fenced((q) => this.s.checkpoints.put(id, this.ctx.checkpointKey, checkpoint, q));
     }
 
     async clearCheckpoint(): Promise<void> {

@@ -1,8 +1,17 @@
-/** Where a sync's data lives: its records' model key and its checkpoint key, both variant-aware (nango-functions.md §2.4, §2.5). */
+/** Where a sync's data lives: its records' model key and its checkpoint keys, all variant-aware (nango-functions.md §2.4, §2.5). */
+export const BASE_VARIANT = 'base';
+
 export function recordModelKey(model: string, variant: string): string {
-    return variant && variant !== 'base' ? `${model}::${variant}` : model;
+    return variant && variant !== BASE_VARIANT ? `${model}::${variant}` : model;
 }
 
 export function syncCheckpointKey(name: string, variant: string): string {
-    return `sync:${name}${variant && variant !== 'base' ? `:${variant}` : ''}`;
+    return `sync:${name}${variant && variant !== BASE_VARIANT ? `:${variant}` : ''}`;
+}
+
+/** The trackDeletes window of one model sits under its sync's checkpoint key: `sync:<name>[:variant]:trackDeletes:<Model>`. */
+export const TRACK_DELETES_INFIX = ':trackDeletes:';
+
+export function trackDeletesKey(checkpointKey: string, model: string): string {
+    return `${checkpointKey}${TRACK_DELETES_INFIX}${model}`;
 }

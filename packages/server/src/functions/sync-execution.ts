@@ -28,7 +28,7 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
         return;
     }
     const checkpointKey = syncCheckpointKey(sync.name, sync.variant);
-    if (job.reset) await s.checkpoints.deletePrefix(connection.id, checkpointKey);
+    if (job.reset) await s.checkpoints.deleteSyncState(connection.id, checkpointKey);
     if (job.emptyCache) await s.records.hardDelete(connection.id, sync.models.map((m) => recordModelKey(m, sync.variant)));
 
     const abort = new AbortController();

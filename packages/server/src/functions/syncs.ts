@@ -108,6 +108,30 @@ export class SyncStore {
         return rows.length;
     }
 
+    /**
+     * Adds a variant's schedule on one connection: same function, grid from now, started when the sync auto-starts
+     * (as its base schedule). Undefined when the variant already exists (the unique key decides, so two concurrent
+     * creations cannot both win).
+     */
+    async createVariant(r: { functionId: number; connectionDbId: number; variant: string; started: boolean }, q: Queryable = this.db): Promise<string | undefined> {
+        const rows = await q.query<{ id: string }>(
+            `INSERT INTO syncs (id, function_id, connection_id, variant, status, next_run_at) VALUES (gen_random_uuid(), $1, $2, $3, $4, now())
+             ON CONFLICT (function_id, connection_id, variant) DO NOTHING RETURNING id`,
+            [r.functionId, r.connectionDbId, r.variant, r.started ? 'STARTED' : 'PAUSED']
+        );
+        return rows[0]?.id;
+    }
+
+    /**
+     * Deletes one schedule and its run records. Deleting the job rows waits for any write its run has in flight
+     * (holdRunning), and every later write of that run finds no job and is refused; its worker stops at the next
+     * heartbeat, as when a redeploy removes the sync.
+     */
+    async remove(id: string, q: Queryable = this.db): Promise<boolean> {
+        const rows = await q.query('DELETE FROM syncs WHERE id = $1 RETURNING id', [id]);
+        return rows.length > 0;
+    }
+
     async find(environmentId: number, providerConfigKey: string, opts: { names?: string[]; connectionId?: string }, q: Queryable = this.db): Promise<SyncView[]> {
         const rows = await q.query<ViewRow>(
             `${viewSql} WHERE f.environment_id = $1 AND i.unique_key = $2 AND ($3::text[] IS NULL OR f.name = ANY($3)) AND ($4::text IS NULL OR c.connection_id = $4)
@@ -198,6 +222,16 @@ export class SyncStore {
     /** Proves the run is alive; returns false once the job was stopped or given up as lost. */
     async heartbeat(jobId: number, result: ModelCounts): Promise<boolean> {
         const rows = await this.db.query('UPDATE sync_jobs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = $3 RETURNING id', [jobId, JSON.stringify(result), 'RUNNING']);
+        return rows.length > 0;
+    }
+
+    /**
+     * The fence of a run's writes, taken first in the write's transaction: true while the job is running, and then
+     * the job row stays until the write commits. KEY SHARE does not block the heartbeat or finishJob (non-key
+     * updates), only the deletion of the row (schedule or sync removed).
+     */
+    async holdRunning(tx: Queryable, jobId: number): Promise<boolean> {
+        const rows = await tx.query(`SELECT 1 FROM sync_jobs WHERE id = $1 AND status = 'RUNNING' FOR KEY SHARE`, [jobId]);
         return rows.length > 0;
     }
 

@@ -57,7 +57,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         },
         loggerInstance: services.log as FastifyBaseLogger,
         bodyLimit: services.config.bodyLimit,
-        routerOptions: { querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }) },
+        routerOptions: {
+            querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }),
+            // Nango's path names and ids run to 255 characters (connection ids, sync and variant names), three times
+            // that percent-encoded; the router's default of 100 answered 414 where Nango validates and answers 400.
+            maxParamLength: 1024
+        },
         genReqId: () => randomUUID(),
         // One line per request from our onResponse hook instead of Fastify's two.
         logController: new Fastify.LogController({ disableRequestLogging: true }),

@@ -49,3 +49,16 @@ export function parseSyncRef(ref: string | { name: string; variant: string }): {
     const [name, variant] = ref.split('::');
     return { name: name!, variant: variant || 'base' };
 }
+
+// Nango's rule for sync and variant names in these paths (server helpers/validation.ts, syncNameSchema and
+// variantSchema): a name that fails it is a 400 `invalid_uri_params`, as there.
+const pathName = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').max(255);
+
+export const syncVariantParams = z.strictObject({ name: pathName, variant: pathName });
+
+export const syncVariantBody = z.strictObject({
+    provider_config_key: z.string().min(1).max(255),
+    connection_id: z.string().min(1).max(255)
+});
+
+export const emptyQuery = z.strictObject({});
