@@ -10,6 +10,9 @@ import { startGitHubStandIn, githubAppProviderYaml, rsaKeyPair, type GitHubStand
 import { CookieJar, hop, freePort, openSdkSocket } from './support/browserless.ts';
 import { startReceiver, waitFor, received, api, type Receiver } from './support/webhooks.ts';
 import { sdkFailure } from './support/sdk.ts';
+import { appJwt, parseRsaPrivateKey } from '../src/app-auth/jwt.ts';
+import { checkAppJwt } from './support/github-app.ts';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 type AppCreds = { type: string; access_token: string; expires_at?: string; raw: Record<string, unknown> };
 const repos = (nango: Nango, id: string, key = 'gh') => nango.get<{ repositories: Array<{ full_name: string }> }>({ endpoint: '/installation/repositories', providerConfigKey: key, connectionId: id });
@@ -17,6 +20,23 @@ const repos = (nango: Nango, id: string, key = 'gh') => nango.get<{ repositories
 async function importApp(server: TestServer, key: string, id: string, config: Record<string, unknown>, credentials: Record<string, unknown> = { type: 'APP' }) {
     return api(server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials, connection_config: config });
 }
+
+it('the app JWT: RS256 over the app key, iss = app id, iat 60 s back, exp 9 minutes ahead; only RSA keys', () => {
+    const { privateKey } = rsaKeyPair();
+    const parsed = parseRsaPrivateKey(privateKey);
+    assert.ok(parsed.ok);
+    const now = 1_700_000_000_000;
+    const jwt = appJwt('424242', parsed.key, now);
+    const [header, claims] = jwt.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
+    assert.deepEqual(header, { alg: 'RS256', typ: 'JWT' });
+    assert.deepEqual(claims, { iat: now / 1000 - 60, exp: now / 1000 + 540, iss: '424242' });
+    assert.deepEqual(checkAppJwt(jwt, createPublicKey(privateKey), '424242', now), { ok: true });
+    assert.equal(checkAppJwt(jwt, createPublicKey(privateKey), '424242', now + 10 * 60 * 1000).ok, false, 'expired after 9 minutes');
+    assert.equal(checkAppJwt(jwt, createPublicKey(rsaKeyPair().privateKey), '424242', now).ok, false, 'another key');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    assert.equal(parseRsaPrivateKey(ec.privateKey).ok, false);
+    assert.deepEqual(parseRsaPrivateKey('garbage'), { ok: false, reason: 'not a PEM-encoded private key' });
+});
 
 describe('GitHub App connections', () => {
     let server: TestServer;
@@ -196,6 +216,18 @@ describe('GitHub App connections', () => {
         assert.match(await stranger.text(), /state_cookie_err/);
         assert.equal((await socket.frame())['error_type'], 'state_cookie_err');
         socket.close();
+        assert.equal(gh.mints, mints);
+
+        // An install's state delivered to the OAuth callback (with its browser's cookies) does not complete there.
+        const other = await openSdkSocket(publicUrl);
+        const jar2 = new CookieJar();
+        const start2 = await hop(jar2, `${publicUrl}/oauth/connect/gh?connect_session_token=${await session()}&ws_client_id=${other.clientId}`);
+        const state = new URL(start2.headers.get('location')!).searchParams.get('state')!;
+        const wrong = await hop(jar2, `${publicUrl}/oauth/callback?code=abc&state=${state}`);
+        assert.equal(wrong.status, 400);
+        assert.match(await wrong.text(), /wrong callback/);
+        assert.equal((await other.frame())['error_type'], 'state_err');
+        other.close();
         assert.equal(gh.mints, mints);
     });
 
