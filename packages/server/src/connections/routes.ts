@@ -21,15 +21,22 @@ const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: [
  * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
  * without a token given, one is minted at once, which also proves the installation belongs to the app.
  */
-async function importedCredentials(s: Services, integration: Integration, def: ProviderDefinition, c: ImportCredentials, config: Record<string, unknown>): Promise<StoredCredentials> {
-    if (c.type !== 'APP') return toStored(c);
-    const installationId = config['installation_id'];
-    if ((typeof installationId !== 'string' && typeof installationId !== 'number') || !installationIdPattern.test(String(installationId))) {
+async function imported(
+    s: Services,
+    integration: Integration,
+    def: ProviderDefinition,
+    c: ImportCredentials,
+    config: Record<string, unknown> | undefined
+): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
+    if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
+    const id = config?.['installation_id'];
+    if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
         throw fail('missing_connection_config', { message: 'connection_config.installation_id (the GitHub App installation id, a positive integer) is required for APP connections' });
     }
-    if (c.access_token) return { type: 'APP', access_token: c.access_token, expires_at: c.expires_at, raw: c.raw ?? {} };
+    const connectionConfig = { ...config, installation_id: String(id) };
+    if (c.access_token) return { credentials: { type: 'APP', access_token: c.access_token, expires_at: c.expires_at, raw: c.raw ?? {} }, connectionConfig };
     try {
-        return await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), { ...config, installation_id: String(installationId) }, Date.now());
+        return { credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()), connectionConfig };
     } catch (err) {
         if (err instanceof TokenError) throw fail('connection_test_failed', { message: `GitHub refused an installation token: ${err.error} (${err.description})`, payload: { error: err.error, description: err.description } });
         throw err;
@@ -89,8 +96,7 @@ export const connectionRoutes = [
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
                 throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
             }
-            const connectionConfig = body.credentials.type === 'APP' ? { ...body.connection_config, installation_id: String(body.connection_config?.['installation_id'] ?? '') } : body.connection_config;
-            const credentials = await importedCredentials(s, integration, def, body.credentials, body.connection_config ?? {});
+            const { credentials, connectionConfig } = await imported(s, integration, def, body.credentials, body.connection_config);
             // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
             // runs the integration's post-connection-creation scripts (docs/functions.md).
             const { connection } = await s.connections.upsert(
