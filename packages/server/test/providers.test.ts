@@ -30,7 +30,7 @@ function refuses(yaml: string, provider: string, detail: RegExp): void {
 
 const REQUIRED = [
   'google', 'google-calendar', 'google-mail', 'google-drive', 'google-tasks',
-  'microsoft', 'outlook', 'microsoft-teams', 'one-drive', 'slack', 'github', 'salesforce',
+  'microsoft', 'outlook', 'microsoft-teams', 'one-drive', 'slack', 'github', 'github-app', 'salesforce',
   'hubspot', 'dropbox', 'notion', 'linear', 'jira', 'zoom', 'stripe', 'openai', 'sendgrid',
 ];
 
@@ -38,7 +38,7 @@ test('the built-in catalogue loads and holds every required provider', () => {
   const c = loadCatalogue([]);
   for (const name of REQUIRED) assert.ok(c.has(name), `missing ${name}`);
   const modes = new Set(c.list().map(([, def]) => def.auth_mode));
-  for (const mode of ['OAUTH1', 'OAUTH2', 'OAUTH2_CC', 'API_KEY', 'BASIC', 'NONE'] as const) assert.ok(modes.has(mode), `no ${mode} example`);
+  for (const mode of ['OAUTH1', 'OAUTH2', 'OAUTH2_CC', 'API_KEY', 'BASIC', 'NONE', 'APP'] as const) assert.ok(modes.has(mode), `no ${mode} example`);
   for (const [name, def] of c.list()) {
     assert.ok(def.docs?.startsWith('https://'), `${name} has no docs link`);
     assert.ok(def.categories && def.categories.length > 0, `${name} has no category`);

@@ -11,17 +11,10 @@ import { finishOAuth1, startOAuth1 } from './oauth1-flow.ts';
 import { newKeys, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
 import { sendCallbackPage } from './callback-page.ts';
 import { reportFailure, saveConnection } from './save.ts';
+import { FlowError } from './flow-error.ts';
+import { appCallbackPath, appInstallUrl, finishAppInstall } from './app-flow.ts';
 
-/** A flow failure as the SDK sees it: the WebSocket `error_type` and a sentence for the page. */
-export class FlowError extends Error {
-    override name = 'FlowError';
-    readonly type: string;
-
-    constructor(type: string, message: string) {
-        super(message);
-        this.type = type;
-    }
-}
+export { FlowError };
 
 // Nango's WebSocket error types for the API error codes a flow can hit (nango-api.md §2.3); others pass through.
 const wsTypes: Partial<Record<string, string>> = {
@@ -44,13 +37,16 @@ const callbackPath = '/oauth/callback';
 const cookieName = (state: string) => `sb_oauth_${sha256(state).slice(0, 24)}`;
 const connectUiOrigin = (s: Services) => new URL(s.config.serverUrl).origin;
 
-function bindingCookie(s: Services, state: string, value: string, maxAgeSeconds: number): string {
+// GitHub App installs come back on their own path (the app's Setup URL); the binding cookie goes only there.
+const callbackPathFor = (mode: OAuthTransaction['authMode']) => (mode === 'APP' ? appCallbackPath : callbackPath);
+
+function bindingCookie(s: Services, state: string, value: string, maxAgeSeconds: number, path: string): string {
     // Lax: sent on the provider's top-level redirect back to us, never on cross-site subrequests.
     return serializeCookie(cookieName(state), value, {
         httpOnly: true,
         sameSite: 'lax',
         secure: s.config.serverUrl.startsWith('https:'),
-        path: callbackPath,
+        path,
         maxAge: maxAgeSeconds
     });
 }
@@ -67,7 +63,8 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     if (!parsed.success) throw fail('invalid_query_params', { errors: issuesOf(parsed.error) });
     const query = parsed.data;
     const ctx = await resolveFlow(s, providerConfigKey, query);
-    const redirectUri = `${s.config.serverUrl}${callbackPath}`;
+    const authMode = ctx.provider.auth_mode;
+    const redirectUri = `${s.config.serverUrl}${authMode === 'APP' ? appCallbackPath : callbackPath}`;
     const keys = newKeys();
     const base = {
         environmentId: ctx.env.id,
@@ -93,11 +90,14 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
             keys
         );
         location = started.redirect;
+    } else if (ctx.provider.auth_mode === 'APP') {
+        location = appInstallUrl(s, ctx, keys.state);
+        await s.oauthTransactions.create({ ...base, authMode: 'APP', expectedIssuer: null, secrets: {} }, keys);
     } else {
         throw fail('invalid_auth_mode', { message: `Integration "${providerConfigKey}" uses ${ctx.provider.auth_mode}: send its credentials with nango.auth(key, { credentials }) instead of a popup` });
     }
     return reply
-        .header('set-cookie', bindingCookie(s, keys.state, keys.browserBinding, TRANSACTION_TTL_MS / 1000))
+        .header('set-cookie', bindingCookie(s, keys.state, keys.browserBinding, TRANSACTION_TTL_MS / 1000, new URL(redirectUri).pathname))
         .header('referrer-policy', 'no-referrer')
         .header('cache-control', 'no-store')
         .redirect(location, 302);
@@ -116,16 +116,20 @@ async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const providerErrorKeys = ['error', 'error_description', 'error_reason', 'error_uri', 'error_message'];
 
-/** Finishes a flow: single-use state bound to this browser, then one code exchange (nango-api.md §2.4). */
-async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader: string | undefined, reply: FastifyReply) {
+/**
+ * Finishes a flow: single-use state bound to this browser, then one code exchange or installation token
+ * (nango-api.md §2.4). `path` is the callback the browser came back on; a transaction only completes on its own.
+ */
+async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader: string | undefined, reply: FastifyReply, path: string) {
     const state = str(q['state']);
     if (!state) return failFlow(s, reply, new FlowError('state_err', 'The provider redirected back without a state parameter'), null);
     const result = await s.oauthTransactions.consume(state, parseCookies(cookieHeader ?? '')[cookieName(state)]);
-    reply.header('set-cookie', bindingCookie(s, state, '', 0));
+    reply.header('set-cookie', bindingCookie(s, state, '', 0, path));
     if (!result.transaction) return failFlow(s, reply, new FlowError('state_err', 'This authorization is unknown or was already used; start again from the app'), null);
     const tx = result.transaction;
     let ctx: FlowContext | undefined;
     try {
+        if (callbackPathFor(tx.authMode) !== path) throw new FlowError('state_err', 'This authorization was returned to the wrong callback; start again from the app');
         if (!result.ok && result.reason === 'expired') throw new FlowError('state_err', 'This authorization took too long and expired; start again from the app');
         if (!result.ok) throw new FlowError('state_cookie_err', 'This authorization was started in another browser; start again from the app');
         ctx = await contextOf(s, tx);
@@ -139,6 +143,8 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
             const { credentials, metadata } = await exchangeCode(s, ctx, code, tx.redirectUri, tx.secrets.codeVerifier);
             for (const k of ctx.provider.redirect_uri_metadata ?? []) if (str(q[k])) metadata[k] = q[k];
             saved = await saveConnection(s, ctx, credentials, metadata);
+        } else if (tx.authMode === 'APP') {
+            saved = await finishAppInstall(s, ctx, q);
         } else {
             const token = str(q['oauth_token']);
             const verifier = str(q['oauth_verifier']);
@@ -176,6 +182,12 @@ export const oauthRoutes = [
         method: 'GET',
         url: callbackPath,
         auth: 'public',
-        handler: async ({ req, reply }, s) => finishFlow(s, (req.query ?? {}) as Record<string, unknown>, req.headers.cookie, reply)
+        handler: async ({ req, reply }, s) => finishFlow(s, (req.query ?? {}) as Record<string, unknown>, req.headers.cookie, reply, callbackPath)
+    }),
+    defineRoute({
+        method: 'GET',
+        url: appCallbackPath,
+        auth: 'public',
+        handler: async ({ req, reply }, s) => finishFlow(s, (req.query ?? {}) as Record<string, unknown>, req.headers.cookie, reply, appCallbackPath)
     })
 ];

@@ -19,7 +19,7 @@ export interface OAuthTransaction {
     environmentId: number;
     integrationId: number;
     connectSessionId: number;
-    authMode: 'OAUTH2' | 'OAUTH1';
+    authMode: 'OAUTH2' | 'OAUTH1' | 'APP';
     connectionId: string;
     connectionConfig: Record<string, unknown>;
     wsClientId: string | null;
@@ -35,7 +35,7 @@ interface Row {
     environment_id: number;
     integration_id: number;
     connect_session_id: number;
-    auth_mode: 'OAUTH2' | 'OAUTH1';
+    auth_mode: 'OAUTH2' | 'OAUTH1' | 'APP';
     connection_id: string;
     connection_config: Record<string, unknown>;
     ws_client_id: string | null;

@@ -30,7 +30,10 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
         })
         .strict(),
     z.object({ type: z.literal('API_KEY'), apiKey: z.string().min(1) }).strict(),
-    z.object({ type: z.literal('BASIC'), username: z.string(), password: z.string() }).strict()
+    z.object({ type: z.literal('BASIC'), username: z.string(), password: z.string() }).strict(),
+    // A GitHub App installation: the installation id comes in connection_config; a token may be given (it is
+    // renewed from the app's key when it expires) or is minted at once (nango-api.md §4.3).
+    z.object({ type: z.literal('APP'), access_token: z.string().min(1).optional(), expires_at: isoDate.optional(), raw: raw.optional() }).strict()
 ]);
 
 export type ImportCredentials = z.infer<typeof importCredentialsSchema>;
@@ -40,9 +43,11 @@ export type StoredCredentials =
     | { type: 'OAUTH1'; oauth_token: string; oauth_token_secret: string; raw: Record<string, unknown> }
     | { type: 'OAUTH2_CC'; token?: string | undefined; expires_at?: string | undefined; client_id: string; client_secret: string; client_certificate?: string | undefined; client_private_key?: string | undefined; raw: Record<string, unknown> }
     | { type: 'API_KEY'; apiKey: string }
-    | { type: 'BASIC'; username: string; password: string };
+    | { type: 'BASIC'; username: string; password: string }
+    | { type: 'APP'; access_token: string; expires_at?: string | undefined; raw: Record<string, unknown> };
 
-export function toStored(c: ImportCredentials): StoredCredentials {
+/** Stored credentials for an import; an APP import without a token is minted by the caller first. */
+export function toStored(c: Exclude<ImportCredentials, { type: 'APP' }>): StoredCredentials {
     switch (c.type) {
         case 'OAUTH2':
             return { type: 'OAUTH2', access_token: c.access_token, refresh_token: c.refresh_token, expires_at: c.no_expiration ? undefined : c.expires_at, raw: c.raw ?? {}, config_override: c.config_override };

@@ -5,13 +5,43 @@ import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, listConnectionsQuery, metadataBody, patchConnectionBody } from './schemas.ts';
 import { formatConnectionFull, formatConnectionSummary } from './format.ts';
-import { toStored } from './credentials.ts';
+import { toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
+import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
+import { TokenError } from '../oauth/token-request.ts';
+import type { Integration } from '../integrations/store.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
 import { revokeAtProvider } from './revoke.ts';
 import { connectionSaved } from './lifecycle.ts';
 import { runPreConnectionDeletion } from '../functions/on-event.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
-const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: ['OAUTH1'], OAUTH2_CC: ['OAUTH2_CC'], API_KEY: ['API_KEY'], BASIC: ['BASIC'] };
+const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: ['OAUTH1'], OAUTH2_CC: ['OAUTH2_CC'], API_KEY: ['API_KEY'], BASIC: ['BASIC'], APP: ['APP'] };
+
+/**
+ * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
+ * without a token given, one is minted at once, which also proves the installation belongs to the app.
+ */
+async function imported(
+    s: Services,
+    integration: Integration,
+    def: ProviderDefinition,
+    c: ImportCredentials,
+    config: Record<string, unknown> | undefined
+): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
+    if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
+    const id = config?.['installation_id'];
+    if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
+        throw fail('missing_connection_config', { message: 'connection_config.installation_id (the GitHub App installation id, a positive integer) is required for APP connections' });
+    }
+    const connectionConfig = { ...config, installation_id: String(id) };
+    if (c.access_token) return { credentials: { type: 'APP', access_token: c.access_token, expires_at: c.expires_at, raw: c.raw ?? {} }, connectionConfig };
+    try {
+        return { credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()), connectionConfig };
+    } catch (err) {
+        if (err instanceof TokenError) throw fail('connection_test_failed', { message: `GitHub refused an installation token: ${err.error} (${err.description})`, payload: { error: err.error, description: err.description } });
+        throw err;
+    }
+}
 
 async function mustFind(s: Services, env: Environment, key: string, connectionId: string, missing: 'not_found' | 'unknown_connection') {
     const integration = await s.integrations.get(env.id, key);
@@ -66,6 +96,7 @@ export const connectionRoutes = [
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
                 throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
             }
+            const { credentials, connectionConfig } = await imported(s, integration, def, body.credentials, body.connection_config);
             // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
             // runs the integration's post-connection-creation scripts (docs/functions.md).
             const { connection } = await s.connections.upsert(
@@ -73,8 +104,8 @@ export const connectionRoutes = [
                 env.id,
                 {
                     connectionId: body.connection_id ?? randomUUID(),
-                    credentials: toStored(body.credentials),
-                    connectionConfig: body.connection_config,
+                    credentials,
+                    connectionConfig,
                     metadata: body.metadata,
                     endUser: body.end_user,
                     tags: body.tags,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRsaPrivateKey } from '../app-auth/jwt.ts';
 
 export const uniqueKeySchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'only letters, digits and ~:.@ _- are allowed');
 export const providerNameSchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'only letters, digits, _ and - are allowed');
@@ -13,12 +14,20 @@ const oauthCredentials = z
         webhook_secret: z.string().max(4096).optional()
     })
     .strict();
+// GitHub App keys are PKCS#1 PEM; one that does not parse would only fail later, at the first install.
+const privateKey = z
+    .string()
+    .startsWith('-----BEGIN RSA PRIVATE KEY----')
+    .superRefine((pem, ctx) => {
+        const parsed = parseRsaPrivateKey(pem);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `private_key is not usable: ${parsed.reason}` });
+    });
 const appCredentials = z
     .object({
         type: z.literal('APP'),
         app_id: z.string().min(1),
         app_link: z.string().min(1),
-        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----'),
+        private_key: privateKey,
         webhook_secret: z.string().max(4096).optional()
     })
     .strict();
@@ -29,7 +38,7 @@ const customCredentials = z
         client_secret: z.string().min(1),
         app_id: z.string().min(1),
         app_link: z.string().min(1),
-        private_key: z.string().startsWith('-----BEGIN RSA PRIVATE KEY----'),
+        private_key: privateKey,
         webhook_secret: z.string().max(4096).optional()
     })
     .strict();

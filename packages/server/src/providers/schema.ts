@@ -210,6 +210,7 @@ const REQUIRED_BY_MODE: Partial<Record<AuthMode, Array<'authorization_url' | 'to
   OAUTH2: ['authorization_url', 'token_url'],
   OAUTH1: ['request_url', 'authorization_url', 'token_url'],
   OAUTH2_CC: ['token_url'],
+  APP: ['token_url'], // where installation tokens are minted; the install page defaults to the app's link
 };
 
 /** A resolved definition (after alias merge); what the rest of the server reads. */

@@ -12,7 +12,7 @@ export interface AppliedAuth {
 
 function contextOf(c: StoredCredentials, connectionConfig: Record<string, unknown>): InterpolationContext {
     const ctx: InterpolationContext = { connectionConfig, credentials: c as unknown as Record<string, unknown> };
-    if (c.type === 'OAUTH2') ctx.accessToken = c.access_token;
+    if (c.type === 'OAUTH2' || c.type === 'APP') ctx.accessToken = c.access_token;
     if (c.type === 'OAUTH2_CC' && c.token) ctx.accessToken = c.token;
     if (c.type === 'OAUTH1') ctx.accessToken = c.oauth_token;
     if (c.type === 'API_KEY') ctx.apiKey = c.apiKey;
@@ -39,7 +39,8 @@ function fillAll(map: Record<string, string> | undefined, ctx: InterpolationCont
 /** The credential-type default (Bearer, Basic), then the catalogue's header and query templates on top. */
 export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connectionConfig: Record<string, unknown>): AppliedAuth {
     const headers: Record<string, string> = {};
-    if (c.type === 'OAUTH2') headers['authorization'] = `Bearer ${c.access_token}`;
+    // APP: a GitHub App installation token (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation).
+    if (c.type === 'OAUTH2' || c.type === 'APP') headers['authorization'] = `Bearer ${c.access_token}`;
     else if (c.type === 'OAUTH2_CC' && c.token) headers['authorization'] = `Bearer ${c.token}`;
     else if (c.type === 'BASIC') headers['authorization'] = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
     const ctx = contextOf(c, connectionConfig);

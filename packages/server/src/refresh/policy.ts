@@ -3,9 +3,9 @@ import type { Connection } from '../connections/store.ts';
 export const DEFAULT_REFRESH_WINDOW_MS = 15 * 60 * 1000;
 export const REFRESH_BACKOFF_MS = 30 * 1000;
 
-/** Types whose credentials this broker renews itself. */
+/** Types whose credentials this broker renews itself (APP: a new installation token from the app's key). */
 export function isRefreshable(c: Pick<Connection, 'authType'>): boolean {
-    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC';
+    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC' || c.authType === 'APP';
 }
 
 /** Expires within the window (15 min or the provider's token_expiration_buffer). No expiry → never. */

@@ -9,7 +9,8 @@ import type { StoredCredentials } from '../connections/credentials.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import { requestToken, TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
-import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue } from './policy.ts';
+import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
+import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable } from './policy.ts';
 
 export interface RefreshDeps {
     db: Db;
@@ -50,7 +51,7 @@ export class Refresher {
     /** Returns the connection with usable credentials, refreshing when they expire soon or when forced. */
     async fresh(conn: Connection, opts: { force?: boolean } = {}): Promise<Connection> {
         const def = this.deps.catalogue.get(conn.provider);
-        const due = opts.force ? conn.authType === 'OAUTH2' || conn.authType === 'OAUTH2_CC' : isDue(conn, this.now(), this.windowFor(def));
+        const due = opts.force ? isRefreshable(conn) : isDue(conn, this.now(), this.windowFor(def));
         if (!due) return conn;
         if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
         const key = `${conn.uuid}:${opts.force ? 'force' : 'due'}`;
@@ -75,9 +76,7 @@ export class Refresher {
             }
             const integration = await this.integrationOf(current);
             try {
-                const tokens = await this.exchange(current, integration, def);
-                const credentials = merge(current.credentials, tokens, new Date(this.now()));
-                const extra = pick(tokens, def?.token_response_metadata ?? []);
+                const { credentials, extra } = await this.renew(current, integration, def);
                 const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra, this.hook((c) => ({ kind: 'refreshed', connection: c })));
                 this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
                 return swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
@@ -108,6 +107,17 @@ export class Refresher {
         return integration;
     }
 
+    /** New credentials: an installation token minted with the app's key (APP), else an OAuth token request. */
+    private async renew(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<{ credentials: StoredCredentials; extra: Record<string, unknown> }> {
+        if (c.credentials.type === 'APP') {
+            if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
+            const credentials = await mintInstallationToken(this.deps.egress, def, this.deps.integrations.credentials(integration), c.connectionConfig, this.now());
+            return { credentials, extra: {} };
+        }
+        const tokens = await this.exchange(c, integration, def);
+        return { credentials: merge(c.credentials, tokens, new Date(this.now())), extra: pick(tokens, def?.token_response_metadata ?? []) };
+    }
+
     private async exchange(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<TokenResponse> {
         if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
         const creds = c.credentials;
@@ -129,7 +139,9 @@ export class Refresher {
     private async handleFailure(current: Connection, err: unknown): Promise<Connection> {
         if (err instanceof ApiError && err.code !== 'upstream_unreachable' && err.code !== 'upstream_timeout') throw err;
         const tokenError = err instanceof TokenError ? err : undefined;
-        if (tokenError?.error === 'invalid_grant') {
+        // invalid_grant (OAuth) and an uninstalled GitHub App: the end user's grant is gone, not the app misconfigured.
+        const gone = tokenError !== undefined && (tokenError.error === 'invalid_grant' || GONE_REASONS.has(tokenError.error));
+        if (gone) {
             // A refresh by another path may have rotated the token under us; the stored state is the truth.
             const again = await this.deps.connections.getByUuid(current.uuid);
             if (again && again.credentialsVersion !== current.credentialsVersion) return again;
@@ -137,7 +149,7 @@ export class Refresher {
         const error = tokenError
             ? { type: tokenError.error, description: tokenError.description }
             : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
-        await this.deps.connections.recordRefreshFailure(current.uuid, error, tokenError?.error === 'invalid_grant' ? 'expired' : undefined, this.hook((c) => ({ kind: 'failed', connection: c, error })));
+        await this.deps.connections.recordRefreshFailure(current.uuid, error, gone ? 'expired' : undefined, this.hook((c) => ({ kind: 'failed', connection: c, error })));
         await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
         throw fail('refresh_token_external_error', {
