@@ -9,7 +9,7 @@
 //   BENCH_SECONDS=8                  measured seconds per run
 //   BENCH_WARMUP_SECONDS=2           warm-up seconds per run (discarded)
 //   BENCH_CONNECTIONS=1,10           connection counts
-//   BENCH_TARGETS=direct,nginx,switchboard   add node-floor for a minimal Fastify + undici proxy (no DB, no
+//   BENCH_TARGETS=direct,nginx,switchboard   add node-floor for a minimal node:http + undici proxy (no DB, no
 //                                    vault, no validation): what a Node proxy costs at the least on this machine
 //   BENCH_NGINX=/usr/sbin/nginx      nginx binary (default: found on PATH, then /usr/sbin/nginx)
 //   BENCH_SWITCHBOARD_LOG_LEVEL=warn Switchboard's SWITCHBOARD_LOG_LEVEL (info logs one line per request)
@@ -683,14 +683,15 @@ async function main(): Promise<void> {
         targets.push({
             name: 'switchboard',
             url: `http://127.0.0.1:${sb.port}/proxy/items`,
-            headers: { authorization: `Bearer ${sb.secretKey}`, 'provider-config-key': 'bench', 'connection-id': 'c1' },
+            // What @nangohq/node sends on every proxied call, the two empty headers included.
+            headers: { authorization: `Bearer ${sb.secretKey}`, 'provider-config-key': 'bench', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': '' },
             proxyPids: () => [pid]
         });
     }
 
     if (TARGETS.includes('node-floor')) {
         const nf = await startScriptChild('node-floor', 'node-floor.ts', { BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstream.port}`, BENCH_UPSTREAM_TOKEN: UPSTREAM_TOKEN });
-        log(`node-floor (Fastify + undici, no DB) on 127.0.0.1:${nf.port} (pid ${nf.pid})`);
+        log(`node-floor (node:http + undici, no DB) on 127.0.0.1:${nf.port} (pid ${nf.pid})`);
         targets.push({
             name: 'node-floor',
             url: `http://127.0.0.1:${nf.port}/proxy/items`,

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { waitFor } from './support/webhooks.ts';
+import { Nango } from '@nangohq/node';
 
 interface Answer {
     status: number;
@@ -174,6 +175,17 @@ dead-api:
         assert.equal(JSON.parse((await both('DELETE', '/proxy/json', base())).body).ok, true);
         assert.equal(JSON.parse((await both('GET', '/proxy', base())).body).path, '/');
         assert.equal(JSON.parse((await both('GET', '/proxy?only=query', base())).body).path, '/?only=query');
+    });
+
+    it("what the official SDK sends takes the fast path too (it always adds an empty Base-Url-Override and a Nango-Activity-Log-Id)", async () => {
+        const sdkHeaders = { ...base(), 'base-url-override': '', 'nango-activity-log-id': '' };
+        const a = await both('GET', '/proxy/json?from=sdk-headers', sdkHeaders);
+        assert.equal(a.status, 200);
+        const before = fastLines();
+        const nango = new Nango({ host: server.url, secretKey: server.secretKey });
+        const res = await nango.get<{ ok: boolean }>({ endpoint: '/json', providerConfigKey: 'parity', connectionId: 'c1' });
+        assert.equal(res.data.ok, true);
+        await waitFor('the request log line', () => fastLines() > before || undefined, 2000);
     });
 
     it('forwards Nango-Proxy-* headers and the content type, and nothing else of the app', async () => {

@@ -21,6 +21,9 @@ const corpus: Record<string, unknown>[] = [
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'set-cookie': ['a=1', 'b=2'] },
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'nango-proxy-x-custom': 'v', 'content-type': 'application/json' },
     { ...base, 'provider-config-key': ' ', 'connection-id': 'ü' },
+    { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': '' },
+    { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': 'x', retries: '2' },
+    { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'nango-activity-log-id': ['a', 'b'] },
     ...['retries', 'base-url-override', 'decompress', 'retry-on', 'forward-headers-on-redirect', 'nango-is-sync', 'nango-is-dry-run', 'nango-activity-log-id'].flatMap((name) =>
         ['', '0', '3', '11', 'x', 'true', 'https://api.example.com', '500, 502'].map((value) => ({ ...base, 'provider-config-key': 'github', 'connection-id': 'c1', [name]: value }))
     ),
@@ -52,9 +55,19 @@ describe('proxyHeadersFastPath', () => {
         });
     });
 
+    it("answers what the official SDK sends on every call: an empty Base-Url-Override and a Nango-Activity-Log-Id", () => {
+        for (const logId of ['', 'log-123']) {
+            const headers = { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': logId };
+            const fast = proxyHeadersFastPath(headers);
+            assert.ok(fast, `SDK headers with activity log id "${logId}" take the fast path`);
+            assert.deepStrictEqual(fast, proxyHeaders.parse(headers));
+        }
+    });
+
     it('leaves every other control header, and every invalid value, to the schema', () => {
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', retries: '2' }), undefined);
-        assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '' }), undefined);
+        assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': 'https://api.github.com' }), undefined);
+        assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': ' ' }), undefined);
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': '', 'connection-id': 'c1' }), undefined);
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github' }), undefined);
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': `${long}x`, 'connection-id': 'c1' }), undefined);

@@ -29,8 +29,9 @@ export type ProxyControl = z.output<typeof proxyHeaders>;
 const optionalControl = Object.keys(proxyHeaders.shape).filter((k) => k !== 'provider-config-key' && k !== 'connection-id');
 
 /**
- * proxyHeaders for the common request without zod, which was a measurable share of a proxied request: only the
- * two required headers, each a string of 1–255 characters. Returns exactly what `proxyHeaders.parse` returns, or
+ * proxyHeaders for the common request without zod, which was a measurable share of a proxied request: the two
+ * required headers, each a string of 1–255 characters, plus what the official SDK always adds (an empty
+ * `Base-Url-Override`, a `Nango-Activity-Log-Id`). Returns exactly what `proxyHeaders.parse` returns, or
  * undefined whenever the schema has to decide (another control header, a value it might reject, an own
  * `__proto__` key, which zod does not copy). The test in proxy-fast-path.test.ts compares both on a corpus.
  */
@@ -39,7 +40,13 @@ export function proxyHeadersFastPath(headers: Record<string, unknown>): ProxyCon
     const id = headers['connection-id'];
     if (typeof key !== 'string' || key.length < 1 || key.length > 255) return undefined;
     if (typeof id !== 'string' || id.length < 1 || id.length > 255) return undefined;
-    for (const name of optionalControl) if (name in headers) return undefined;
+    for (const name of optionalControl) {
+        if (!(name in headers)) continue;
+        // The official SDK sends these two on every proxied call, empty unless set: values the schema passes as is.
+        if (name === 'base-url-override' && headers[name] === '') continue;
+        if (name === 'nango-activity-log-id' && typeof headers[name] === 'string') continue;
+        return undefined;
+    }
     if (Object.hasOwn(headers, '__proto__')) return undefined;
     return { ...headers, retries: 0 } as ProxyControl;
 }
