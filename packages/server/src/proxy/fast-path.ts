@@ -14,7 +14,7 @@ import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.t
 /**
  * The common proxied request, served on node:http directly instead of through Fastify's request lifecycle and
  * undici's response stream: a bodiless GET, HEAD or DELETE to /proxy with only the two required control headers
- * (so no retries and no base URL override). Together those two layers were the larger part of a proxied
+ * and what the official SDK always adds (so no retries and no base URL override). Together those two layers were the larger part of a proxied
  * request's cost (bench/proxy), which is what a proxy is measured by.
  *
  * The contract is the one of proxyHeadersFastPath: take a request only when the general route would answer it
