@@ -10,6 +10,7 @@ import { loadCatalogue } from '../src/providers/catalogue.ts';
 import { inboundHandlers } from '../src/webhooks/inbound/registry.ts';
 import { subscribes } from '../src/functions/webhook-runs.ts';
 import { deploy } from './support/functions.ts';
+import { loadConfig, ConfigError } from '../src/config/config.ts';
 
 const SLACK_SECRET = 'slack-signing-secret';
 const GITHUB_SECRET = 'github-webhook-secret';
@@ -202,6 +203,12 @@ it('a subscription matches its event type exactly, or every event with *', () =>
     assert.equal(subscribes(['issues'], 'Issues'), false);
     assert.equal(subscribes(['*'], 'push'), true);
     assert.equal(subscribes([], 'push'), false);
+});
+
+it('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: 1 hour by default (Nango, nango-functions.md §4.4), validated at boot', () => {
+    assert.equal(loadConfig({}).functions.webhookRunTimeoutMs, 3_600_000);
+    assert.equal(loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '5000' }).functions.webhookRunTimeoutMs, 5000);
+    assert.throws(() => loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '10' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS:'));
 });
 
 describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () => {
