@@ -8,6 +8,9 @@ import { startServer, removeDir, type TestServer } from './support/server.ts';
 import { startReceiver, waitFor, api, deliveries, received, type Receiver, type Json } from './support/webhooks.ts';
 import { loadCatalogue } from '../src/providers/catalogue.ts';
 import { inboundHandlers } from '../src/webhooks/inbound/registry.ts';
+import { subscribes } from '../src/functions/webhook-runs.ts';
+import { deploy } from './support/functions.ts';
+import { loadConfig, ConfigError } from '../src/config/config.ts';
 
 const SLACK_SECRET = 'slack-signing-secret';
 const GITHUB_SECRET = 'github-webhook-secret';
@@ -20,8 +23,8 @@ function slackHeaders(body: string, opts: { secret?: string; ageSeconds?: number
 
 const codeOf = async (res: Response): Promise<string> => ((await res.json()) as Json).error.code;
 
-function githubHeaders(body: string, secret = GITHUB_SECRET): Record<string, string> {
-    return { 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
+function githubHeaders(body: string, secret = GITHUB_SECRET, event = 'push'): Record<string, string> {
+    return { 'x-github-event': event, 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
 }
 
 it('every webhook_routing_script in the built-in catalogue has a handler', () => {
@@ -191,5 +194,154 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         assert.ok(!server.output().includes(SLACK_SECRET));
         assert.ok(!server.output().includes(GITHUB_SECRET));
         assert.ok(!server.output().includes(secret.slice(6)));
+    });
+});
+
+it('a subscription matches its event type exactly, or every event with *', () => {
+    assert.equal(subscribes(['issues'], 'issues'), true);
+    assert.equal(subscribes(['issues'], 'push'), false);
+    assert.equal(subscribes(['issues'], 'Issues'), false);
+    assert.equal(subscribes(['*'], 'push'), true);
+    assert.equal(subscribes([], 'push'), false);
+});
+
+it('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: 1 hour by default (Nango, nango-functions.md §4.4), validated at boot', () => {
+    assert.equal(loadConfig({}).functions.webhookRunTimeoutMs, 3_600_000);
+    assert.equal(loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '5000' }).functions.webhookRunTimeoutMs, 5000);
+    assert.throws(() => loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '10' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS:'));
+});
+
+describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () => {
+    const KEY = 'gh-runs';
+    const SYNC = 'issue-hooks';
+    let server: TestServer;
+    let r: Receiver;
+    let envUuid: string;
+    let nango: Nango;
+    const send = (payload: unknown, opts: { event?: string; secret?: string } = {}) => {
+        const body = JSON.stringify(payload);
+        return fetch(`${server.url}/webhook/${envUuid}/${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json', ...githubHeaders(body, opts.secret, opts.event ?? 'issues') }, body });
+    };
+    const issue = (installation: number, number: number, title: string, action = 'opened') => ({ action, installation: { id: installation }, issue: { number, title } });
+    const syncHooks = (pred: (b: Json) => boolean = () => true) => received(r, (b) => b.type === 'sync' && pred(b)).map((h) => JSON.parse(h.body) as Json);
+    const records = async (connectionId: string) => (await nango.listRecords<Json>({ providerConfigKey: KEY, connectionId, model: 'Issue' })).records;
+    const runs = async (connectionId: string): Promise<Json[]> => {
+        const res = await api(server, 'GET', `/admin/audit?connection_id=${connectionId}&limit=1000`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return (res.body.data as Json[]).filter((row) => row.kind === 'webhook-run').reverse();
+    };
+    const runsOf = (connectionId: string, n: number) =>
+        waitFor(`${n} webhook run(s) of ${connectionId}`, async () => {
+            const rows = await runs(connectionId);
+            return rows.length >= n ? rows : undefined;
+        });
+
+    before(async () => {
+        r = await startReceiver();
+        server = await startServer({ SWITCHBOARD_WEBHOOK_URL: r.url });
+        nango = new Nango({ host: server.url, secretKey: server.secretKey });
+        await api(server, 'POST', '/integrations', { provider: 'github', unique_key: KEY, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: GITHUB_SECRET } });
+        for (const [id, installation] of [['acme', '42'], ['globex', '43']] as const) {
+            await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: id, credentials: { type: 'OAUTH2', access_token: 'x' }, connection_config: { installation_id: installation } });
+        }
+        const deployed = await deploy(server, [{ type: 'sync', name: SYNC, file: 'issue-hooks.cjs', providerConfigKey: KEY, models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] }]);
+        assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
+        const info = await api(server, 'GET', `/integrations/${KEY}?include=webhook`);
+        envUuid = /\/webhook\/([0-9a-f-]{36})\//.exec(info.body.data.webhook_url)![1]!;
+    });
+    after(async () => {
+        await server?.stop();
+        await r?.close();
+        if (server) removeDir(server.dataDir);
+    });
+
+    it("a subscribed event runs the sync's onWebhook for the routed connection: records, a WEBHOOK sync webhook, its own checkpoint", async () => {
+        const res = await send(issue(42, 7, 'Printer on fire'));
+        assert.equal(res.status, 200, await res.text());
+        const [hook] = await waitFor('the WEBHOOK sync webhook', () => {
+            const h = syncHooks((b) => b.connectionId === 'acme');
+            return h.length ? h : undefined;
+        });
+        assert.equal(hook.syncType, 'WEBHOOK');
+        assert.equal(hook.success, true);
+        assert.equal(hook.syncName, SYNC);
+        assert.equal(hook.syncVariant, 'base');
+        assert.equal(hook.model, 'Issue');
+        assert.equal(hook.providerConfigKey, KEY);
+        assert.deepEqual(hook.responseResults, { added: 1, updated: 0, deleted: 0 });
+        const saved = await records('acme');
+        assert.deepEqual(
+            saved.map(({ _nango_metadata, ...rest }: Json) => rest),
+            [{ id: '7', title: 'Printer on fire', action: 'opened', run: 1 }]
+        );
+        // The records are what the webhook announces: modifiedAfter reads exactly them.
+        const since = await nango.listRecords({ providerConfigKey: KEY, connectionId: 'acme', model: 'Issue', modifiedAfter: hook.modifiedAfter });
+        assert.equal(since.records.length, 1);
+        // The forward still goes out, and the other installation's connection is untouched.
+        await waitFor('the forward', () => received(r, (b) => b.type === 'forward' && b.connectionId === 'acme').length > 0);
+        assert.deepEqual(await records('globex'), []);
+
+        // A second event updates the record; the handler saw its own checkpoint from the first run.
+        assert.equal((await send(issue(42, 7, 'Printer still on fire', 'edited'))).status, 200);
+        const second = await waitFor('the second WEBHOOK sync webhook', () => {
+            const h = syncHooks((b) => b.connectionId === 'acme');
+            return h.length >= 2 ? h[1] : undefined;
+        });
+        assert.deepEqual(second.responseResults, { added: 0, updated: 1, deleted: 0 });
+        const [updated] = await records('acme');
+        assert.equal(updated.title, 'Printer still on fire');
+        assert.equal(updated.run, 2);
+
+        // The schedule is not disturbed: still paused, no run of its own, no checkpoint under sync:<name>.
+        const status = await api(server, 'GET', `/sync/status?syncs=${SYNC}&provider_config_key=${KEY}&connection_id=acme`);
+        assert.equal(status.status, 200, JSON.stringify(status.body));
+        const [st] = status.body.syncs;
+        assert.equal(st.status, 'PAUSED');
+        assert.equal(st.checkpoint ?? null, null);
+        assert.equal(st.latestExecutionStatus, null);
+        assert.deepEqual(st.latestResult, {});
+        const rows = await runsOf('acme', 2);
+        assert.deepEqual(rows.map((row) => [row.outcome, row.detail.sync, row.detail.event]), [
+            ['success', SYNC, 'issues'],
+            ['success', SYNC, 'issues']
+        ]);
+    });
+
+    it('an event the sync does not subscribe to is forwarded and runs nothing', async () => {
+        const before = (await runs('globex')).length;
+        const res = await send({ ref: 'refs/heads/main', installation: { id: 43 }, issue: { number: 1, title: 'not an issue event' } }, { event: 'push' });
+        assert.equal(res.status, 200);
+        await waitFor('the push forward', () => received(r, (b) => b.type === 'forward' && b.connectionId === 'globex').length > 0);
+        await new Promise((done) => setTimeout(done, 1500));
+        assert.equal((await runs('globex')).length, before);
+        assert.deepEqual(await records('globex'), []);
+        assert.equal(syncHooks((b) => b.connectionId === 'globex').length, 0);
+    });
+
+    it('a bad signature is refused and runs nothing', async () => {
+        const res = await send(issue(43, 9, 'forged'), { secret: 'wrong' });
+        assert.equal(res.status, 401);
+        await new Promise((done) => setTimeout(done, 1500));
+        assert.deepEqual(await runs('globex'), []);
+        assert.deepEqual(await records('globex'), []);
+    });
+
+    it('a throwing onWebhook is recorded, sends a failed WEBHOOK sync webhook, and the forward still goes out', async () => {
+        const res = await send(issue(43, 11, 'boom'));
+        assert.equal(res.status, 200);
+        await waitFor('the forward of the failing event', () => received(r, (b) => b.type === 'forward' && b.payload?.issue?.title === 'boom').length > 0);
+        const [row] = await runsOf('globex', 1);
+        assert.equal(row.outcome, 'failure');
+        assert.equal(row.detail.sync, SYNC);
+        assert.match(row.detail.error.message, /handler exploded/);
+        const [failed] = await waitFor('the failed sync webhook', () => {
+            const h = syncHooks((b) => b.connectionId === 'globex');
+            return h.length ? h : undefined;
+        });
+        assert.equal(failed.success, false);
+        assert.equal(failed.syncType, 'WEBHOOK');
+        assert.deepEqual(await records('globex'), []);
+        // The other connection's records are as the first test left them.
+        assert.equal((await records('acme')).length, 1);
     });
 });

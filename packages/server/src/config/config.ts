@@ -34,6 +34,8 @@ const envSchema = z.object({
     SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
     SWITCHBOARD_ACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
     SWITCHBOARD_ON_EVENT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
+    // Nango bounds a webhook run at 1 h from start to end (nango-functions.md §4.4).
+    SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(3_600_000),
     SWITCHBOARD_RUNNER_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),
     SWITCHBOARD_RUNNER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
     SWITCHBOARD_SCHEDULER_TICK_MS: z.coerce.number().int().min(0).default(1000),
@@ -64,6 +66,7 @@ export interface Config {
         actionTimeoutMs: number;
         /** Limit of one on-event script run, waiting for a free runner included (Nango: 5 min). */
         onEventTimeoutMs: number;
+        webhookRunTimeoutMs: number;
         /** Runner child processes: how many scripts run at once on this instance. */
         runnerProcesses: number;
         /** Heap and data-segment cap of each runner process. */
@@ -145,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             syncTimeoutMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
             actionTimeoutMs: e.SWITCHBOARD_ACTION_TIMEOUT_MS,
             onEventTimeoutMs: e.SWITCHBOARD_ON_EVENT_TIMEOUT_MS,
+            webhookRunTimeoutMs: e.SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS,
             runnerProcesses: e.SWITCHBOARD_RUNNER_PROCESSES,
             runnerMemoryMb: e.SWITCHBOARD_RUNNER_MEMORY_MB,
             schedulerTickMs: e.SWITCHBOARD_SCHEDULER_TICK_MS,

@@ -9,6 +9,14 @@ export function syncCheckpointKey(name: string, variant: string): string {
     return `sync:${name}${variant && variant !== BASE_VARIANT ? `:${variant}` : ''}`;
 }
 
+/**
+ * A sync's webhook runs keep their own checkpoint, `webhook:<name>[:variant]` (nango-functions.md §2.5), so an
+ * onWebhook handler never moves the scheduled run's cursor.
+ */
+export function webhookCheckpointKey(name: string, variant: string): string {
+    return `webhook:${name}${variant && variant !== BASE_VARIANT ? `:${variant}` : ''}`;
+}
+
 /** The trackDeletes window of one model sits under its sync's checkpoint key: `sync:<name>[:variant]:trackDeletes:<Model>`. */
 export const TRACK_DELETES_INFIX = ':trackDeletes:';
 

@@ -5,7 +5,10 @@ import type { ModelCounts, SyncView } from './syncs.ts';
 interface Base {
     connection: Connection;
     sync: SyncView;
-    /** INITIAL, INCREMENTAL or FULL (a reset); the webhook's deprecated syncType says INITIAL for full runs. */
+    /**
+     * INITIAL, INCREMENTAL, FULL (a reset) or WEBHOOK (an onWebhook run); the webhook's deprecated syncType says
+     * INITIAL for full runs.
+     */
     syncType: string;
     startedAt: Date;
 }
@@ -19,7 +22,7 @@ function common(b: Base, model: string) {
         syncName: b.sync.name,
         syncVariant: b.sync.variant,
         model,
-        syncType: b.syncType === 'INCREMENTAL' ? 'INCREMENTAL' : 'INITIAL'
+        syncType: b.syncType === 'INCREMENTAL' || b.syncType === 'WEBHOOK' ? b.syncType : 'INITIAL'
     };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 export const SYNC_QUEUE = 'switchboard-sync-run';
 export const ACTION_QUEUE = 'switchboard-action-run';
 export const ON_EVENT_QUEUE = 'switchboard-on-event-run';
+export const WEBHOOK_QUEUE = 'switchboard-webhook-run';
 
 /** pg-boss speaks to our storage through its documented `db` adapter, so it runs on PGlite and PostgreSQL alike. */
 function adapter(db: Db): BossDb {

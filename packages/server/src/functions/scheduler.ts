@@ -1,8 +1,9 @@
 import type { Services } from '../services.ts';
-import { JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE } from './queue.ts';
+import { JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
 import { executeSyncJob } from './sync-execution.ts';
 import { executeAsyncAction } from './actions.ts';
 import { executePostConnectionCreation, type OnEventJob } from './on-event.ts';
+import { executeWebhookRun, type WebhookRunJob } from './webhook-runs.ts';
 
 const CLAIM_BATCH = 200;
 const ENSURE_EVERY_TICKS = 5;
@@ -40,7 +41,9 @@ export class Scheduler {
             { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },
             { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
             // Nango does not retry on-event runs; a job its instance lost expires and is not run again.
-            { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
+            { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
+            // Nango does not retry webhook runs either (§4.4); a lost one ends as worker_lost in its sync_jobs row.
+            { name: WEBHOOK_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.webhookRunTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
         await this.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
             executeSyncJob(this.s, d.jobId).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))
@@ -48,6 +51,9 @@ export class Scheduler {
         await this.queue.work<{ id: string }>(ACTION_QUEUE, cfg.workerConcurrency, (d) => executeAsyncAction(this.s, d.id));
         await this.queue.work<OnEventJob>(ON_EVENT_QUEUE, cfg.workerConcurrency, (d) =>
             executePostConnectionCreation(this.s, d).catch((err: unknown) => this.s.log.error({ err, ...d }, 'on-event run failed to execute'))
+        );
+        await this.queue.work<WebhookRunJob>(WEBHOOK_QUEUE, cfg.workerConcurrency, (d) =>
+            executeWebhookRun(this.s, d).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'webhook run failed to execute'))
         );
         if (cfg.schedulerTickMs > 0) this.schedule(0);
     }

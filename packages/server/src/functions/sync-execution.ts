@@ -7,7 +7,7 @@ import { recordModelKey, syncCheckpointKey } from './keys.ts';
 import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
 
 // A run proves it is alive well within the time after which other instances give it up as lost.
-const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
+export const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
 
 
 /**

@@ -24,6 +24,22 @@ export interface SyncView {
     job: { id: number; type: string; status: JobStatus; startedAt: Date | null; finishedAt: Date | null; result: ModelCounts; error: unknown } | null;
 }
 
+/**
+ * The job type of an onWebhook run. Its row shares the sync's table (job ids, heartbeat, lost-run reaping and the
+ * write fence all apply) but never the schedule: it does not set `running_job_id`, `last_sync_date` or the
+ * latest run that /sync/status reports.
+ */
+export const WEBHOOK_JOB = 'WEBHOOK';
+
+/** A sync schedule an inbound provider webhook may run the onWebhook handler of. */
+export interface WebhookTarget {
+    syncId: string;
+    name: string;
+    status: SyncStatus;
+    connectionDbId: number;
+    webhookSubscriptions: string[];
+}
+
 export interface ClaimedJob {
     jobId: number;
     syncId: string;
@@ -52,12 +68,13 @@ interface ViewRow {
     job_error: unknown;
 }
 
+// The latest run a schedule reports is its own: onWebhook runs (type WEBHOOK) are left out.
 const viewSql = `SELECT s.id, s.function_id, f.name, s.variant, c.id AS connection_db_id, c.connection_id, i.unique_key, s.status, f.config,
         s.frequency_override, s.next_run_at, s.running_job_id, s.last_sync_date,
         j.id AS job_id, j.type AS job_type, j.status AS job_status, j.started_at AS job_started_at, j.finished_at AS job_finished_at,
         j.result AS job_result, j.error AS job_error
     FROM syncs s JOIN functions f ON f.id = s.function_id JOIN connections c ON c.id = s.connection_id JOIN integrations i ON i.id = f.integration_id
-    LEFT JOIN LATERAL (SELECT * FROM sync_jobs WHERE sync_id = s.id ORDER BY id DESC LIMIT 1) j ON true`;
+    LEFT JOIN LATERAL (SELECT * FROM sync_jobs WHERE sync_id = s.id AND type <> 'WEBHOOK' ORDER BY id DESC LIMIT 1) j ON true`;
 
 const toView = (r: ViewRow): SyncView => ({
     id: r.id,
@@ -206,6 +223,30 @@ export class SyncStore {
             claimed.push({ jobId, syncId: d.id });
         }
         return claimed;
+    }
+
+    /**
+     * The `base` schedules of the integration's deployed syncs on the given connections (webhook runs always
+     * belong to the base sync, as in Nango). Missing schedules of new connections are created first, so a webhook
+     * that arrives before the scheduler's next pass is not dropped.
+     */
+    async webhookTargets(tx: Queryable, integrationId: number, connectionDbIds: number[]): Promise<WebhookTarget[]> {
+        if (!connectionDbIds.length) return [];
+        for (const id of connectionDbIds) await this.ensureSchedules(tx, { connectionDbId: id });
+        const rows = await tx.query<{ id: string; name: string; status: SyncStatus; connection_id: number; subs: string[] | null }>(
+            `SELECT s.id, f.name, s.status, s.connection_id, ARRAY(SELECT jsonb_array_elements_text(COALESCE(f.config->'webhookSubscriptions', '[]'::jsonb))) AS subs
+             FROM syncs s JOIN functions f ON f.id = s.function_id
+             WHERE f.integration_id = $1 AND f.type = 'sync' AND s.variant = 'base' AND s.connection_id = ANY($2::int[])
+             ORDER BY s.connection_id, f.name`,
+            [integrationId, connectionDbIds]
+        );
+        return rows.map((r) => ({ syncId: r.id, name: r.name, status: r.status, connectionDbId: Number(r.connection_id), webhookSubscriptions: r.subs ?? [] }));
+    }
+
+    /** Queues a webhook run of one schedule, in the caller's transaction; returns its job id. */
+    async queueWebhookJob(tx: Queryable, syncId: string): Promise<number> {
+        const rows = await tx.query<{ id: string }>('INSERT INTO sync_jobs (sync_id, type, status) VALUES ($1, $2, $3) RETURNING id', [syncId, WEBHOOK_JOB, 'QUEUED']);
+        return Number(rows[0]!.id);
     }
 
     /** Marks a queued job running; undefined when it is no longer queued (stopped, or already taken). */

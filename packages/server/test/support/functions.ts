@@ -13,6 +13,7 @@ export interface FixtureScript {
     input?: string;
     runs?: string;
     autoStart?: boolean;
+    webhookSubscriptions?: string[];
 }
 
 /** The deploy body the official CLI sends (nango-functions.md §3.2), built around a hand-written bundle. */
@@ -34,7 +35,8 @@ export function deployBody(scripts: FixtureScript[], extra: Record<string, unkno
             version: '1.0.0',
             fileBody: { js: readFileSync(new URL(f.file, fixtures), 'utf8'), ts: '// source' },
             models_json_schema: { definitions: Object.fromEntries([...(f.models ?? []), ...(f.input ? [f.input] : [])].map((m) => [m, { type: 'object' }])) },
-            features: []
+            features: [],
+            ...(f.webhookSubscriptions ? { webhookSubscriptions: f.webhookSubscriptions } : {})
         })),
         nangoYamlBody: '',
         reconcile: false,

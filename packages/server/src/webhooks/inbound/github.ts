@@ -8,6 +8,10 @@ export const github: InboundHandler = {
         if (!signature) return false;
         return safeEqual(signature, `sha256=${createHmac('sha256', secret).update(req.rawBody).digest('hex')}`);
     },
+    // https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers: `push`, `issues`, …
+    eventType(req) {
+        return header(req, 'x-github-event') || undefined;
+    },
     route(req) {
         const p = req.payload;
         const id = isObject(p) && isObject(p['installation']) ? p['installation']['id'] : undefined;

@@ -24,6 +24,11 @@ export interface InboundHandler {
     /** A reply the provider expects instead of forwarding (a handshake); undefined for ordinary events. */
     respond?(req: InboundRequest): { status: number; body: unknown } | undefined;
     route(req: InboundRequest): RouteKey | undefined;
+    /**
+     * The event's type, which a sync's `webhookSubscriptions` name to have its onWebhook handler run (Nango's
+     * routing scripts read it from a header or a body field per provider). Undefined: no handler runs.
+     */
+    eventType(req: InboundRequest): string | undefined;
 }
 
 export function header(req: InboundRequest, name: string): string | undefined {

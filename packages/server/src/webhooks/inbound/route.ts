@@ -7,6 +7,7 @@ import type { Integration } from '../../integrations/store.ts';
 import type { ConnectionSummary } from '../../connections/store.ts';
 import { forwardableHeaders } from '../payloads.ts';
 import { inboundHandlers } from './registry.ts';
+import { queueWebhookRuns } from '../../functions/webhook-runs.ts';
 import type { InboundRequest } from './handler.ts';
 
 const params = z.object({ environmentUuid: z.uuid(), providerConfigKey: uniqueKeySchema }).strict();
@@ -29,7 +30,9 @@ function webhookSecretOf(s: Services, integration: Integration): string | undefi
 
 /**
  * Provider webhooks (nango-api.md §8.4). Public, so nothing is trusted before the provider's signature checks
- * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere.
+ * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere. A valid
+ * event is routed to its connections, queues the onWebhook runs of the syncs subscribed to it and its forwards
+ * in one transaction, and is answered without waiting for either.
  */
 export const inboundWebhookRoutes = [
     defineRoute({
@@ -58,21 +61,24 @@ export const inboundWebhookRoutes = [
 
             const direct = handler.respond?.(inbound);
             if (direct) return reply.code(direct.status).send(direct.body);
-            if (integration.forwardWebhooks) {
-                const key = handler.route(inbound);
-                const connections: ConnectionSummary[] = key ? await s.connections.findByConfig(integration.id, key.path, key.value) : [];
-                const queued = await s.db.transaction((tx) =>
-                    s.webhooks.enqueueForward(tx, {
-                        environmentId: env.id,
-                        provider: integration.provider,
-                        providerConfigKey: integration.uniqueKey,
-                        connections,
-                        payload: inbound.payload,
-                        headers: forwardableHeaders(req.headers)
-                    })
-                );
-                req.log.info({ integration: integration.uniqueKey, connections: connections.length, queued }, 'provider webhook forwarded');
-            }
+            // Routed whether or not the event is forwarded: subscribed syncs run their onWebhook handler either way.
+            const key = handler.route(inbound);
+            const connections: ConnectionSummary[] = key ? await s.connections.findByConfig(integration.id, key.path, key.value) : [];
+            const event = handler.eventType(inbound);
+            const { runs, queued } = await s.db.transaction(async (tx) => ({
+                runs: await queueWebhookRuns(s, tx, { integrationId: integration.id, connections, event, payload: inbound.payload }),
+                queued: integration.forwardWebhooks
+                    ? await s.webhooks.enqueueForward(tx, {
+                          environmentId: env.id,
+                          provider: integration.provider,
+                          providerConfigKey: integration.uniqueKey,
+                          connections,
+                          payload: inbound.payload,
+                          headers: forwardableHeaders(req.headers)
+                      })
+                    : 0
+            }));
+            req.log.info({ integration: integration.uniqueKey, event, connections: connections.length, runs, queued }, 'provider webhook received');
             return reply.code(200).send();
         }
     })

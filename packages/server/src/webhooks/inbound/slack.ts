@@ -35,6 +35,12 @@ export const slack: InboundHandler = {
         if (e?.['type'] === 'url_verification' && typeof e['challenge'] === 'string') return { status: 200, body: { challenge: e['challenge'] } };
         return undefined;
     },
+    // The envelope's `type`: `event_callback` for Events API deliveries, `block_actions`, `view_submission`, …
+    // for interactions (https://api.slack.com/apis/events-api#callback-field, https://api.slack.com/reference/interaction-payloads).
+    eventType(req) {
+        const t = eventOf(req)?.['type'];
+        return typeof t === 'string' && t ? t : undefined;
+    },
     route(req) {
         const e = eventOf(req);
         const team = e?.['team_id'] ?? (isObject(e?.['team']) ? e['team']['id'] : undefined);
