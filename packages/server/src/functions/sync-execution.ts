@@ -1,13 +1,29 @@
 import type { Services } from '../services.ts';
 import type { ScriptError } from './runtime/types.ts';
 import type { ModelCounts } from './syncs.ts';
+import type { Logger } from '../log/logger.ts';
 import { RunHost } from './host.ts';
 import { runProps } from './run-props.ts';
 import { recordModelKey, syncCheckpointKey } from './keys.ts';
 import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
 
 // A run proves it is alive well within the time after which other instances give it up as lost.
-export const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
+const heartbeatMs = (lostAfterMs: number) => Math.max(250, Math.min(10_000, Math.floor(lostAfterMs / 4)));
+
+/**
+ * Beats for a run (scheduled or webhook) until cleared: the beat proves it alive, so no instance gives it up as
+ * worker_lost, and aborts it once its row is gone (its sync removed by a redeploy, its connection deleted).
+ */
+export function startHeartbeat(s: Services, jobId: number, host: RunHost, abort: AbortController, log: Logger): NodeJS.Timeout {
+    return setInterval(() => {
+        s.syncs
+            .heartbeat(jobId, host.counts)
+            .then((alive) => {
+                if (!alive) abort.abort();
+            })
+            .catch((err: unknown) => log.warn({ err, jobId }, 'run heartbeat failed'));
+    }, heartbeatMs(s.config.functions.lostAfterMs));
+}
 
 
 /**
@@ -33,14 +49,7 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
 
     const abort = new AbortController();
     const host = new RunHost(s, { env, connection, checkpointKey, sync: { syncId: sync.id, jobId, variant: sync.variant, models: sync.models }, log, signal: abort.signal });
-    const beat = setInterval(() => {
-        s.syncs
-            .heartbeat(jobId, host.counts)
-            .then((alive) => {
-                if (!alive) abort.abort();
-            })
-            .catch((err: unknown) => log.warn({ err }, 'sync heartbeat failed'));
-    }, heartbeatMs(s.config.functions.lostAfterMs));
+    const beat = startHeartbeat(s, jobId, host, abort, log);
     let result;
     try {
         result = await s.runner.run(

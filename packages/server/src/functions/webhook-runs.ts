@@ -16,7 +16,7 @@ import { RunHost } from './host.ts';
 import { runProps } from './run-props.ts';
 import { webhookCheckpointKey } from './keys.ts';
 import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
-import { heartbeatMs } from './sync-execution.ts';
+import { startHeartbeat } from './sync-execution.ts';
 import { WEBHOOK_QUEUE } from './queue.ts';
 import { WEBHOOK_JOB } from './syncs.ts';
 
@@ -80,16 +80,7 @@ export async function executeWebhookRun(s: Services, data: WebhookRunJob): Promi
     const abort = new AbortController();
     const syncCtx = { syncId: sync.id, jobId: data.jobId, variant: sync.variant, models: sync.models };
     const host = new RunHost(s, { env, connection, checkpointKey: webhookCheckpointKey(sync.name, sync.variant), sync: syncCtx, log, signal: abort.signal });
-    // The heartbeat proves the run alive (another instance gives it up as worker_lost otherwise) and stops it
-    // when its row is gone: the sync was removed by a redeploy or its connection deleted.
-    const beat = setInterval(() => {
-        s.syncs
-            .heartbeat(data.jobId, host.counts)
-            .then((alive) => {
-                if (!alive) abort.abort();
-            })
-            .catch((err: unknown) => log.warn({ err }, 'webhook run heartbeat failed'));
-    }, heartbeatMs(s.config.functions.lostAfterMs));
+    const beat = startHeartbeat(s, data.jobId, host, abort, log);
     let result;
     try {
         result = await s.runner.run(
