@@ -147,6 +147,22 @@ describe('GitHub App connections', () => {
         assert.match(foreign.body.error.message, /installation_not_found/);
     });
 
+    it('deleting a connection revokes its installation token at GitHub (the app stays installed)', async () => {
+        const made = await importApp(server, 'gh', 'to-delete', { installation_id: '1001' });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+        const token = made.body.credentials.access_token as string;
+        const direct = () => fetch(`${gh.url}/installation/repositories`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal((await direct()).status, 200);
+        await nango.deleteConnection('gh', 'to-delete');
+        assert.equal((await direct()).status, 401, 'the token no longer works at GitHub');
+        const revoke = gh.requests.filter((r) => r.method === 'DELETE' && r.url === '/installation/token');
+        assert.equal(revoke.length, 1);
+        const audit = await api(server, 'GET', '/admin/audit?connection_id=to-delete');
+        const kinds = (audit.body.data as Array<{ kind: string; outcome: string; detail: { status?: number } }>).map((e) => [e.kind, e.outcome, e.detail.status]);
+        assert.deepEqual(kinds, [['revocation', 'revoked', 204]]);
+        assert.ok(gh.installations.has('1001'), 'the installation itself is untouched');
+    });
+
     it('a private key GitHub does not accept: clear error code, GitHub’s reason recorded, backoff, nothing minted', async () => {
         const imported = await importApp(server, 'gh-wrong-key', 'wrong', { installation_id: '1001' });
         assert.equal(imported.status, 400);

@@ -8,7 +8,8 @@ import { interpolate } from '../providers/interpolate.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
-type OAuth2Credentials = Extract<StoredCredentials, { type: 'OAUTH2' }>;
+/** Token-bearing credentials a provider can revoke: OAuth 2 grants and GitHub App installation tokens. */
+type RevocableCredentials = Extract<StoredCredentials, { type: 'OAUTH2' | 'APP' }>;
 
 const ATTEMPTS = 3;
 
@@ -24,14 +25,15 @@ interface RevocationRequest {
  * else the access token) and `token_type_hint`, client authentication in Basic or the body. The revocation_*
  * fields describe the providers that differ (docs/providers.md).
  */
-function revocationRequest(def: ProviderDefinition & { revocation_url: string }, c: Connection, creds: OAuth2Credentials, clientId: string | undefined, clientSecret: string | undefined): RevocationRequest {
-    const which = def.revocation_token ?? (creds.refresh_token ? 'refresh_token' : 'access_token');
-    const token = (which === 'refresh_token' ? creds.refresh_token : undefined) ?? creds.access_token;
+function revocationRequest(def: ProviderDefinition & { revocation_url: string }, c: Connection, creds: RevocableCredentials, clientId: string | undefined, clientSecret: string | undefined): RevocationRequest {
+    const refreshToken = creds.type === 'OAUTH2' ? creds.refresh_token : undefined;
+    const which = def.revocation_token ?? (refreshToken ? 'refresh_token' : 'access_token');
+    const token = (which === 'refresh_token' ? refreshToken : undefined) ?? creds.access_token;
     const param = def.revocation_token_param ?? 'token';
     const format = def.revocation_body_format ?? 'form';
     const fields: Record<string, string> = { [param]: token };
     // The hint is RFC 7009's, which is form-encoded; the other shapes are providers' own and have no use for it.
-    if (param === 'token' && format === 'form') fields['token_type_hint'] = which === 'refresh_token' && creds.refresh_token ? 'refresh_token' : 'access_token';
+    if (param === 'token' && format === 'form') fields['token_type_hint'] = which === 'refresh_token' && refreshToken ? 'refresh_token' : 'access_token';
     Object.assign(fields, def.revocation_params ?? {});
 
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -57,7 +59,7 @@ function revocationRequest(def: ProviderDefinition & { revocation_url: string },
     const url = new URL(
         interpolate(def.revocation_url, {
             connectionConfig: c.connectionConfig,
-            credentials: { refresh_token: encoded(creds.refresh_token), access_token: encoded(creds.access_token) },
+            credentials: { refresh_token: encoded(refreshToken), access_token: encoded(creds.access_token) },
             clientId: encoded(clientId)
         })
     );
@@ -71,10 +73,11 @@ function revocationRequest(def: ProviderDefinition & { revocation_url: string },
 export async function revokeAtProvider(s: Services, c: Connection, integration: Integration, retryBaseMs = 500): Promise<RevocationOutcome> {
     const def = s.catalogue.get(c.provider);
     const creds = c.credentials;
-    if (!def?.revocation_url || creds.type !== 'OAUTH2') return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
+    if (!def?.revocation_url || (creds.type !== 'OAUTH2' && creds.type !== 'APP')) return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
     const client = s.integrations.credentials(integration);
-    const clientId = creds.config_override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
-    const clientSecret = creds.config_override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
+    const override = creds.type === 'OAUTH2' ? creds.config_override : undefined;
+    const clientId = override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
+    const clientSecret = override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
     let req: RevocationRequest;
     try {
         req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);

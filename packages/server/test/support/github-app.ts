@@ -100,6 +100,13 @@ export async function startGitHubStandIn(appId = '424242'): Promise<GitHubStandI
             if (!grant || grant.expiresAt <= Date.now()) return json(res, 401, { message: 'Bad credentials' });
             return json(res, 200, { total_count: 1, repositories: [{ full_name: `installation-${grant.installation}/repo` }] });
         }
+        // DELETE /installation/token: the installation token revokes itself (204), as GitHub documents.
+        if (req.method === 'DELETE' && url.pathname === '/installation/token') {
+            const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+            if (!issued.delete(token)) return json(res, 401, { message: 'Bad credentials' });
+            res.writeHead(204);
+            return void res.end();
+        }
         json(res, 404, { message: 'Not Found' });
     });
     return Object.assign(self, { url: up.url, requests: up.requests, close: up.close });
@@ -113,6 +120,10 @@ ${name}:
   auth_mode: APP
   authorization_url: \${connectionConfig.appPublicLink}/installations/new
   token_url: ${gh.url}/app/installations/\${connectionConfig.installation_id}/access_tokens
+  revocation_url: ${gh.url}/installation/token
+  revocation_method: DELETE
+  revocation_auth_method: bearer
+  revocation_body_format: none
   proxy:
     base_url: ${gh.url}
     headers:
