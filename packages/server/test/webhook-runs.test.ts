@@ -1,5 +1,5 @@
 // onWebhook runs beyond the GitHub basics of webhooks-inbound.test.ts: Slack-signed events, `*` subscriptions,
-// the legacy bundle's onWebhookPayloadReceived, and a run on real PostgreSQL.
+// the legacy bundle's onWebhookPayloadReceived, a run stopped by a redeploy, and a run on real PostgreSQL.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -84,7 +84,8 @@ describe('onWebhook runs (embedded PGlite)', () => {
         hookSync('slack-log', 'slack-runs', ['event_callback']),
         { type: 'sync', name: 'issue-hooks', file: 'issue-hooks.cjs', providerConfigKey: 'gh-star', models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] } satisfies FixtureScript,
         hookSync('any-log', 'gh-star', ['*']),
-        hookSync('legacy-log', 'gh-legacy', ['issues'], 'legacy-hooks.cjs')
+        hookSync('legacy-log', 'gh-legacy', ['issues'], 'legacy-hooks.cjs'),
+        hookSync('slow-log', 'gh-slow', ['issues'])
     ];
 
     before(async () => {
@@ -92,6 +93,7 @@ describe('onWebhook runs (embedded PGlite)', () => {
         await h.integration('slack', 'slack-runs', { 'team-nine': { 'team.id': 'T9' }, 'team-eight': { 'team.id': 'T8' } });
         await h.integration('github', 'gh-star', { 'star-acme': { installation_id: '42' } });
         await h.integration('github', 'gh-legacy', { 'legacy-acme': { installation_id: '42' } });
+        await h.integration('github', 'gh-slow', { 'slow-acme': { installation_id: '42' } });
         await h.deploy(scripts);
     });
     after(() => h.stop());
@@ -132,6 +134,19 @@ describe('onWebhook runs (embedded PGlite)', () => {
             return x.length ? x : undefined;
         });
         assert.deepEqual([hook.syncType, hook.success, hook.responseResults], ['WEBHOOK', true, { added: 1, updated: 0, deleted: 0 }]);
+    });
+
+    it("a redeploy that removes the sync stops its webhook run: nothing written after, no sync webhook, audited as stopped (was 'failure')", async () => {
+        await h.send('github', 'gh-slow', { action: 'opened', installation: { id: 42 }, hook_id: 'slow-1', wait_ms: 1000 });
+        await waitFor('the first save of the slow run', async () => (await h.records('gh-slow', 'slow-acme', 'Hook')).length > 0);
+        await h.deploy(scripts.filter((s) => s.name !== 'slow-log'), { reconcile: true });
+        const [row] = await h.runsOf('slow-acme', 1);
+        assert.equal(row.outcome, 'stopped', JSON.stringify(row.detail));
+        assert.equal(row.detail.sync, 'slow-log');
+        const left = await h.records('gh-slow', 'slow-acme', 'Hook');
+        assert.ok(!left.some((x) => x.step === 2), JSON.stringify(left));
+        await new Promise((done) => setTimeout(done, 300));
+        assert.deepEqual(h.syncHooks('slow-acme'), []);
     });
 });
 
