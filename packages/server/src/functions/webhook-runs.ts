@@ -101,19 +101,24 @@ export async function executeWebhookRun(s: Services, data: WebhookRunJob): Promi
         clearInterval(beat);
     }
     const counts = host.counts;
-    const status = result.ok ? 'SUCCESS' : abort.signal.aborted ? 'STOPPED' : 'ERROR';
+    const ended = result.ok ? 'SUCCESS' : abort.signal.aborted ? 'STOPPED' : 'ERROR';
     const error: ScriptError | undefined = result.ok ? undefined : result.error;
-    await s.db.transaction(async (tx) => {
-        const finished = await s.syncs.finishJob(tx, data.jobId, { status, result: counts, error, startedAt: job.startedAt });
-        if (!finished || status === 'STOPPED') return;
+    const finished = await s.db.transaction(async (tx) => {
+        if (!(await s.syncs.finishJob(tx, data.jobId, { status: ended, result: counts, error, startedAt: job.startedAt }))) return false;
+        if (ended === 'STOPPED') return true;
         const base = { connection, sync, syncType: WEBHOOK_JOB, startedAt: job.startedAt };
         const payloads = result.ok ? syncSuccessPayloads(base, counts, sync.models) : [syncFailurePayload(base, error!)];
         for (const payload of payloads) await s.webhooks.enqueueEvent(tx, { environmentId: env.id, connection, payload });
+        return true;
     });
+    // A job already ended or deleted (its sync removed by a redeploy, given up as lost) was stopped, whatever the
+    // handler saw: usually its next write refused by the fence (sync_run_stopped) before a heartbeat noticed.
+    const status = finished ? ended : 'STOPPED';
     const durationMs = Date.now() - started;
     // Never the error payload in logs or the audit trail: it may echo a provider's response.
     const failure = error && { type: error.type, message: error.message.slice(0, 500), ...(error.status ? { status: error.status } : {}) };
-    if (failure) log.warn({ durationMs, error: failure }, 'webhook run failed');
+    if (status === 'STOPPED') log.info({ durationMs, counts, error: failure }, 'webhook run stopped');
+    else if (failure) log.warn({ durationMs, error: failure }, 'webhook run failed');
     else log.info({ durationMs, counts, status }, 'webhook run finished');
     await s.connections
         .audit({
