@@ -137,7 +137,9 @@ describe('onWebhook runs (embedded PGlite)', () => {
     });
 
     it("a redeploy that removes the sync stops its webhook run: nothing written after, no sync webhook, audited as stopped (was 'failure')", async () => {
-        await h.send('github', 'gh-slow', { action: 'opened', installation: { id: 42 }, hook_id: 'slow-1', wait_ms: 1000 });
+        // The run waits 4 s between its two saves: the redeploy below (one HTTP call) lands in that window with a
+        // wide margin even on a loaded CI machine.
+        await h.send('github', 'gh-slow', { action: 'opened', installation: { id: 42 }, hook_id: 'slow-1', wait_ms: 4000 });
         await waitFor('the first save of the slow run', async () => (await h.records('gh-slow', 'slow-acme', 'Hook')).length > 0);
         await h.deploy(scripts.filter((s) => s.name !== 'slow-log'), { reconcile: true });
         const [row] = await h.runsOf('slow-acme', 1);
