@@ -48,15 +48,7 @@ export class Egress {
     async stream(req: EgressRequest): Promise<Dispatcher.ResponseData> {
         this.check(req.url);
         try {
-            return await this.agent.request({
-                origin: req.url.origin,
-                path: `${req.url.pathname}${req.url.search}`,
-                method: req.method as Dispatcher.HttpMethod,
-                headers: req.headers,
-                body: req.body ?? null,
-                headersTimeout: req.timeoutMs ?? 60_000,
-                signal: req.signal ?? null
-            });
+            return await this.agent.request({ ...dispatchOptions(req), signal: req.signal ?? null });
         } catch (err) {
             throw toNetworkError(err);
         }
@@ -69,17 +61,7 @@ export class Egress {
      */
     dispatch(req: EgressRequest, handler: Dispatcher.DispatchHandler): void {
         this.check(req.url);
-        this.agent.dispatch(
-            {
-                origin: req.url.origin,
-                path: `${req.url.pathname}${req.url.search}`,
-                method: req.method as Dispatcher.HttpMethod,
-                headers: req.headers,
-                body: req.body ?? null,
-                headersTimeout: req.timeoutMs ?? 60_000
-            },
-            handler
-        );
+        this.agent.dispatch(dispatchOptions(req), handler);
     }
 
     /** Buffers the response up to maxBytes (token endpoints, revocation, small calls). */
@@ -92,6 +74,18 @@ export class Egress {
     async close(): Promise<void> {
         await this.agent.close();
     }
+}
+
+/** undici's options for a request: origin and path from the URL, a 60 s wait for the response headers by default. */
+function dispatchOptions(req: EgressRequest): Dispatcher.DispatchOptions {
+    return {
+        origin: req.url.origin,
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body ?? null,
+        headersTimeout: req.timeoutMs ?? 60_000
+    };
 }
 
 /** Reads a streamed response whole, refusing more than `maxBytes` (`upstream_too_large`); body errors become network errors. */

@@ -12,6 +12,7 @@ import type { Connection } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RunResult, ScriptError } from './runtime/types.ts';
+import { auditRun, loggedError } from './run-audit.ts';
 import type { DeployedFunction, OnEventName } from './store.ts';
 import { RunHost, type PendingConnection } from './host.ts';
 import { runProps } from './run-props.ts';
@@ -124,24 +125,10 @@ async function runOnEvent(
     return result;
 }
 
-/**
- * A log line (info on success, warn with the error's type, message and upstream status on failure; never the
- * error payload, which may echo a provider's response) and an audit row.
- */
+/** A log line (info on success, warn with the error on failure) and an audit row. */
 async function record(s: Services, log: Logger, connection: Connection, fn: DeployedFunction, event: OnEventName, result: RunResult, durationMs: number): Promise<void> {
-    const error = result.ok ? undefined : { type: result.error.type, message: result.error.message.slice(0, 500), ...(result.error.status ? { status: result.error.status } : {}) };
+    const error = result.ok ? undefined : loggedError(result.error);
     if (error) log.warn({ durationMs, error }, 'on-event script failed');
     else log.info({ durationMs }, 'on-event script succeeded');
-    await s.connections
-        .audit({
-            environmentId: connection.environmentId,
-            // A connection validated before it is stored has no uuid yet; a rejected one never gets one.
-            connectionUuid: connection.uuid || null,
-            providerConfigKey: connection.providerConfigKey,
-            connectionId: connection.connectionId,
-            kind: 'on-event',
-            outcome: error ? 'failure' : 'success',
-            detail: { event, script: fn.name, duration_ms: durationMs, ...(error ? { error } : {}) }
-        })
-        .catch((err: unknown) => log.error({ err }, 'could not record the on-event run in the audit trail'));
+    await auditRun(s, log, connection, { kind: 'on-event', outcome: error ? 'failure' : 'success', detail: { event, script: fn.name, duration_ms: durationMs, ...(error ? { error } : {}) } });
 }

@@ -19,6 +19,7 @@ import { syncFailurePayload, syncSuccessPayloads } from './payloads.ts';
 import { startHeartbeat } from './sync-execution.ts';
 import { WEBHOOK_QUEUE } from './queue.ts';
 import { WEBHOOK_JOB } from './syncs.ts';
+import { auditRun, loggedError } from './run-audit.ts';
 
 /** A queued webhook run: its sync_jobs row, the event type it matched, and the provider's payload. */
 export interface WebhookRunJob {
@@ -115,20 +116,13 @@ export async function executeWebhookRun(s: Services, data: WebhookRunJob): Promi
     // handler saw: usually its next write refused by the fence (sync_run_stopped) before a heartbeat noticed.
     const status = finished ? ended : 'STOPPED';
     const durationMs = Date.now() - started;
-    // Never the error payload in logs or the audit trail: it may echo a provider's response.
-    const failure = error && { type: error.type, message: error.message.slice(0, 500), ...(error.status ? { status: error.status } : {}) };
+    const failure = error && loggedError(error);
     if (status === 'STOPPED') log.info({ durationMs, counts, error: failure }, 'webhook run stopped');
     else if (failure) log.warn({ durationMs, error: failure }, 'webhook run failed');
     else log.info({ durationMs, counts, status }, 'webhook run finished');
-    await s.connections
-        .audit({
-            environmentId: connection.environmentId,
-            connectionUuid: connection.uuid,
-            providerConfigKey: connection.providerConfigKey,
-            connectionId: connection.connectionId,
-            kind: 'webhook-run',
-            outcome: status === 'SUCCESS' ? 'success' : status === 'STOPPED' ? 'stopped' : 'failure',
-            detail: { sync: sync.name, event: data.event, sync_job_id: data.jobId, duration_ms: durationMs, result: counts, ...(failure ? { error: failure } : {}) }
-        })
-        .catch((err: unknown) => log.error({ err }, 'could not record the webhook run in the audit trail'));
+    await auditRun(s, log, connection, {
+        kind: 'webhook-run',
+        outcome: status === 'SUCCESS' ? 'success' : status === 'STOPPED' ? 'stopped' : 'failure',
+        detail: { sync: sync.name, event: data.event, sync_job_id: data.jobId, duration_ms: durationMs, result: counts, ...(failure ? { error: failure } : {}) }
+    });
 }

@@ -3,22 +3,11 @@ import type { HostProxyRequest, HostProxyResponse } from '../types.ts';
 import { guard, type SdkContext } from './context.ts';
 import { HostCallError, SdkError, httpStatusError, networkError } from './errors.ts';
 
-/** The subset of Nango's ProxyConfiguration the host understands; unknown keys are ignored. */
-export interface ProxyConfig {
-    endpoint: string;
-    method?: string;
-    headers?: Record<string, string>;
-    params?: string | Record<string, string | number | string[] | number[]>;
-    data?: unknown;
-    retries?: number;
-    retryOn?: number[];
-    baseUrlOverride?: string;
-    responseType?: HostProxyRequest['responseType'];
-    decompress?: boolean;
-    providerConfigKey?: string;
-    connectionId?: string;
-    paginate?: Record<string, unknown>;
-}
+/**
+ * The subset of Nango's ProxyConfiguration the host understands (unknown keys are ignored): the host request
+ * with the method optional (GET), plus `paginate` for nango.paginate.
+ */
+export type ProxyConfig = Omit<HostProxyRequest, 'method'> & { method?: string; paginate?: Record<string, unknown> };
 
 export interface ProxyResponse {
     data: unknown;
