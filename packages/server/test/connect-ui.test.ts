@@ -13,6 +13,7 @@ import { screenshotDir } from './support/browser.ts';
 import { startReceiver, waitFor, received, type Receiver } from './support/webhooks.ts';
 import { randomBytes } from 'node:crypto';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
+import { deploy, onEventGroups } from './support/functions.ts';
 
 const shots = `${screenshotDir}connect-ui-`;
 mkdirSync(screenshotDir, { recursive: true });
@@ -269,6 +270,27 @@ test-apikey:
         await ui.locator('[data-integration]').first().waitFor();
         assert.deepEqual((await listed(ui)).sort(), ['stripe', 'tickets']);
         await page.close();
+    });
+
+    it('a validate-connection script that rejects the account: the form says so with the script’s message, nothing is stored', async () => {
+        const deployed = await deploy(server, [], { onEventScriptsByProvider: onEventGroups([{ name: 'no-plan', file: 'no-plan.cjs', providerConfigKey: 'tickets', event: 'validate-connection' }]) });
+        assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
+        const before = (await nango.listConnections()).connections.length;
+        const { page, ui } = await open(await session(['tickets']));
+        await ui.getByLabel('API token').fill('tk_good');
+        await ui.getByRole('button', { name: 'Connect' }).click();
+        const alert = ui.locator('[data-testid=form-error]');
+        await alert.waitFor();
+        const text = await alert.innerText();
+        assert.match(text, /The details you entered are not valid for Acme Tickets/);
+        assert.match(text, /This Acme account has no active plan\./);
+        await waitForEvent(page, 'error');
+        assert.equal((await events(page)).find((e) => e.type === 'error')?.payload?.['errorType'], 'connection_validation_failed');
+        await page.screenshot({ path: `${shots}validation-rejected-light-en.png` });
+        assert.equal((await nango.listConnections()).connections.length, before, 'nothing stored');
+        await page.close();
+        // Later tests connect to tickets again.
+        assert.equal((await deploy(server, [], { onEventScriptsByProvider: [], reconcile: true })).status, 200);
     });
 
     it('ran without a CSP violation', () => {
