@@ -59,7 +59,7 @@ export async function mintInstallationToken(
         url: new URL(url),
         headers: {
             accept: 'application/vnd.github+json',
-            authorization: `Bearer ${appJwt(app.app_id, key.key, nowMs)}`,
+            authorization: `Bearer ${await appJwt(app.app_id, key.key, nowMs)}`,
             'user-agent': 'switchboard',
             'x-github-api-version': '2022-11-28'
         },
