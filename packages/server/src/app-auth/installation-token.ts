@@ -53,7 +53,7 @@ export async function mintInstallationToken(
     if (!installationIdPattern.test(installationId)) throw new TokenError('invalid_installation_id', 'The connection has no valid installation_id', 0);
     const key = parseRsaPrivateKey(app.private_key);
     if (!key.ok) throw new TokenError('invalid_private_key', `The integration's private key is unusable: ${key.reason}`, 0);
-    const url = resolveTokenUrl(def, 'APP', { ...connectionConfig, installation_id: installationId }, 'refresh');
+    const url = resolveTokenUrl(def, 'APP', connectionConfig, 'refresh', { installation_id: installationId });
     const res = await egress.fetch({
         method: 'POST',
         url: new URL(url),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { fail } from '../http/errors.ts';
-import { fill, resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
+import { endpointUrl, fill, resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
 import { requestToken, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { randomToken } from './transactions.ts';
 import type { FlowContext, FlowQuery } from './flow-context.ts';
@@ -39,7 +39,7 @@ export interface AuthorizationRequest {
 export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQuery, redirectUri: string): AuthorizationRequest {
     const def = ctx.provider;
     const client = clientOf(s, ctx);
-    const url = new URL(fill(def.authorization_url!, ctx.connectionConfig));
+    const url = new URL(endpointUrl(def, def.authorization_url!, { connectionConfig: ctx.connectionConfig }));
     const params = url.searchParams;
     params.set('response_type', 'code');
     params.set('client_id', client.clientId);

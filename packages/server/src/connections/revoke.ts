@@ -4,7 +4,7 @@ import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { StoredCredentials } from './credentials.ts';
 import { basicAuthorization } from '../oauth/token-request.ts';
-import { interpolate } from '../providers/interpolate.ts';
+import { endpointUrl } from '../oauth/provider-endpoints.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
@@ -54,13 +54,12 @@ function revocationRequest(def: ProviderDefinition & { revocation_url: string },
         body = JSON.stringify(fields);
     }
 
-    // Values that land in a URL path are encoded, so a token cannot change which path is called.
-    const encoded = (v: string | undefined) => (v === undefined ? undefined : encodeURIComponent(v));
+    // endpointUrl encodes each value for its place, so a token cannot change which path is called.
     const url = new URL(
-        interpolate(def.revocation_url, {
+        endpointUrl(def, def.revocation_url, {
             connectionConfig: c.connectionConfig,
-            credentials: { refresh_token: encoded(refreshToken), access_token: encoded(creds.access_token) },
-            clientId: encoded(clientId)
+            credentials: { refresh_token: refreshToken, access_token: creds.access_token },
+            ...(clientId !== undefined ? { clientId } : {})
         })
     );
     return { method: def.revocation_method ?? 'POST', url, headers, body };
