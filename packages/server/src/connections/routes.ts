@@ -8,6 +8,7 @@ import { formatConnectionFull, formatConnectionSummary } from './format.ts';
 import { toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
 import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
 import { TokenError } from '../oauth/token-request.ts';
+import { tokenFailure } from '../oauth/token-client.ts';
 import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
@@ -39,7 +40,7 @@ async function imported(
     try {
         return { credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()), connectionConfig };
     } catch (err) {
-        if (err instanceof TokenError) throw fail('connection_test_failed', { message: `GitHub refused an installation token: ${err.error} (${err.description})`, payload: { error: err.error, description: err.description } });
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'an installation token' });
         throw err;
     }
 }
