@@ -177,6 +177,10 @@ for (const backend of backends) {
             });
             assert.equal(res.status, 400);
             assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_connection_config');
+            // The app's session defaults obey the declared patterns too, refused when the session is created.
+            const badSession = await api_('POST', '/connect/sessions', { end_user: { id: 'u' }, integrations_config_defaults: { tenant: { connection_config: { tenant: 'attacker.example/x?' } } } });
+            assert.equal(badSession.status, 400);
+            assert.equal(((await badSession.json()) as { error: { code: string } }).error.code, 'invalid_connection_config');
             assert.equal(attacker.connections, 0);
         });
 
