@@ -21,12 +21,12 @@ async function importApp(server: TestServer, key: string, id: string, config: Re
     return api(server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials, connection_config: config });
 }
 
-it('the app JWT: RS256 over the app key, iss = app id, iat 60 s back, exp 9 minutes ahead; only RSA keys', () => {
+it('the app JWT: RS256 over the app key, iss = app id, iat 60 s back, exp 9 minutes ahead; only RSA keys', async () => {
     const { privateKey } = rsaKeyPair();
     const parsed = parseRsaPrivateKey(privateKey);
     assert.ok(parsed.ok);
     const now = 1_700_000_000_000;
-    const jwt = appJwt('424242', parsed.key, now);
+    const jwt = await appJwt('424242', parsed.key, now);
     const [header, claims] = jwt.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
     assert.deepEqual(header, { alg: 'RS256', typ: 'JWT' });
     assert.deepEqual(claims, { iat: now / 1000 - 60, exp: now / 1000 + 540, iss: '424242' });

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogueError, loadCatalogue, publicProvider } from '../src/providers/catalogue.ts';
 import { InterpolationError, interpolate, missingConnectionConfig, type InterpolationContext } from '../src/providers/interpolate.ts';
+import { interpolateUrl } from '../src/providers/url-template.ts';
+import { connectionConfigIssues } from '../src/providers/connection-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-providers-'));
 let n = 0;
@@ -212,4 +214,59 @@ test('missingConnectionConfig lists required connectionConfig names only', () =>
   assert.deepEqual(missingConnectionConfig(t, {}), ['subdomain', 'a', 'b']);
   assert.deepEqual(missingConnectionConfig(t, { subdomain: 's', b: 'b' }), []);
   assert.deepEqual(missingConnectionConfig('${base64(${connectionConfig.user}:${password})}', {}), ['user']);
+});
+
+// Issue #10 item 1: each value is checked and encoded for its place in a URL, so it cannot move the endpoint.
+test('interpolateUrl: host values cannot leave the host, path and query values are encoded', () => {
+  const cc = (connectionConfig: Record<string, unknown>): InterpolationContext => ({ connectionConfig, credentials: {} });
+  const host = 'https://${connectionConfig.sub}.example.com/oauth/token';
+  assert.equal(interpolateUrl(host, cc({ sub: 'acme.eu' })), 'https://acme.eu.example.com/oauth/token');
+  for (const bad of ['attacker.example/x?', 'a@b', 'a:1', 'a\\b', 'a#b', 'a?b', 'a%2fb', 'a b', '']) {
+    if (bad === '') continue; // empty counts as missing
+    assert.throws(() => interpolateUrl(host, cc({ sub: bad })), (e: unknown) => e instanceof InterpolationError && e.reason === 'invalid' && e.variable === 'connectionConfig.sub', bad);
+  }
+  const path = 'https://login.example.com/${connectionConfig.tenant || \'common\'}/token?t=${connectionConfig.tenant || \'x\'}#${connectionConfig.tenant}';
+  assert.equal(interpolateUrl(path, cc({ tenant: 'a/b?c#d' })), 'https://login.example.com/a%2Fb%3Fc%23d/token?t=a%2Fb%3Fc%23d#a%2Fb%3Fc%23d');
+  assert.equal(interpolateUrl(path.replace('#${connectionConfig.tenant}', ''), cc({})), 'https://login.example.com/common/token?t=x', 'literals go in as written');
+  for (const dots of ['.', '..']) assert.throws(() => interpolateUrl(path, cc({ tenant: dots })), /"\." and "\.\." are not allowed/);
+  const origin = '${connectionConfig.instance_url}/services';
+  assert.equal(interpolateUrl(origin, cc({ instance_url: 'https://eu1.my.example.com/' })), 'https://eu1.my.example.com/services');
+  for (const bad of ['http://evil.example', 'https://u:p@evil.example', 'https://evil.example?x', 'https://evil.example#x', 'evil.example', 'javascript:alert(1)']) {
+    assert.throws(() => interpolateUrl(origin, cc({ instance_url: bad })), InterpolationError, bad);
+  }
+  // Values that are not connection config get the same place rules (revocation URLs carry tokens in the path).
+  assert.equal(interpolateUrl('https://api.example.com/grants/${clientId}/${credentials.token}', { connectionConfig: {}, credentials: { token: 'a/../b' }, clientId: 'id?x' }), 'https://api.example.com/grants/id%3Fx/a%2F..%2Fb');
+});
+
+test('a URL template may only read declared connection_config fields', () => {
+  refuses(`
+undeclared:
+  display_name: U
+  auth_mode: OAUTH2
+  authorization_url: https://\${connectionConfig.subdomain}.example.com/auth
+  token_url: https://example.com/token
+`, 'undeclared', /authorization_url: uses \$\{connectionConfig\.subdomain\} but connection_config does not declare "subdomain"/);
+  refuses(`
+undeclared-base:
+  display_name: U
+  auth_mode: API_KEY
+  proxy:
+    base_url: https://api.example.com/\${connectionConfig.region || 'us'}
+`, 'undeclared-base', /proxy\.base_url: uses \$\{connectionConfig\.region\}/);
+});
+
+test('connectionConfigIssues: the browser sets only declared, non-automated fields; patterns hold for everyone', () => {
+  const def = loadCatalogue([file(`
+fields:
+  display_name: F
+  auth_mode: API_KEY
+  connection_config:
+    subdomain: { type: string, pattern: '[a-z]+' }
+    instance_url: { type: string, format: uri, automated: true }
+`)]).get('fields')!;
+  assert.deepEqual(connectionConfigIssues(def, { subdomain: 'acme' }, 'browser'), []);
+  assert.deepEqual(connectionConfigIssues(def, { subdomain: 'acme.evil' }, 'browser').map((i) => i.key), ['subdomain'], 'patterns match in full');
+  assert.deepEqual(connectionConfigIssues(def, { other: 'x', instance_url: 'https://a.example.com' }, 'browser').map((i) => i.key), ['other', 'instance_url']);
+  assert.deepEqual(connectionConfigIssues(def, { other: 'x', instance_url: 'https://a.example.com' }, 'app'), [], 'the app may set automated fields and keep its own keys');
+  assert.deepEqual(connectionConfigIssues(def, { subdomain: 'ACME' }, 'app').map((i) => i.key), ['subdomain']);
 });

@@ -52,6 +52,8 @@ acme-oauth2:
   auth_mode: OAUTH2
   authorization_url: ${upstream.url}/authorize
   token_url: ${upstream.url}/token
+  connection_config:
+    subdomain: { type: string, pattern: '^[a-z0-9-]+$' }
   proxy:
     base_url: ${upstream.url}/\${connectionConfig.subdomain}
 acme-oauth1:

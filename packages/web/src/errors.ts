@@ -11,6 +11,7 @@ const messages: Record<string, StringKey> = {
     connection_test_failed: 'errCredentialsRejected',
     connection_validation_failed: 'errValidation',
     invalid_query_params: 'errValidation',
+    invalid_connection_config: 'errValidation',
     invalid_body: 'errValidation',
     window_closed: 'errWindowClosed',
     blocked_by_browser: 'errPopupBlocked',
@@ -37,7 +38,7 @@ export function isFatal(code: string): boolean {
 
 /** Errors shown inside the form, next to the values the person can correct. */
 export function isFormError(code: string): boolean {
-    return code === 'connection_test_failed' || code === 'connection_validation_failed' || code === 'invalid_body' || code === 'invalid_query_params';
+    return code === 'connection_test_failed' || code === 'connection_validation_failed' || code === 'invalid_body' || code === 'invalid_query_params' || code === 'invalid_connection_config';
 }
 
 export interface UiError {

@@ -53,13 +53,13 @@ export async function mintInstallationToken(
     if (!installationIdPattern.test(installationId)) throw new TokenError('invalid_installation_id', 'The connection has no valid installation_id', 0);
     const key = parseRsaPrivateKey(app.private_key);
     if (!key.ok) throw new TokenError('invalid_private_key', `The integration's private key is unusable: ${key.reason}`, 0);
-    const url = resolveTokenUrl(def, 'APP', { ...connectionConfig, installation_id: installationId }, 'refresh');
+    const url = resolveTokenUrl(def, 'APP', connectionConfig, 'refresh', { installation_id: installationId });
     const res = await egress.fetch({
         method: 'POST',
         url: new URL(url),
         headers: {
             accept: 'application/vnd.github+json',
-            authorization: `Bearer ${appJwt(app.app_id, key.key, nowMs)}`,
+            authorization: `Bearer ${await appJwt(app.app_id, key.key, nowMs)}`,
             'user-agent': 'switchboard',
             'x-github-api-version': '2022-11-28'
         },

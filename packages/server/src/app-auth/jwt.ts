@@ -1,4 +1,5 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 
 /**
  * GitHub App authentication (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app):
@@ -7,8 +8,6 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
  */
 export const APP_JWT_TTL_SECONDS = 9 * 60;
 const CLOCK_DRIFT_SECONDS = 60;
-
-const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 /** The private key as a KeyObject, or a readable reason why it is not a usable RSA private key. */
 export function parseRsaPrivateKey(pem: string): { ok: true; key: KeyObject } | { ok: false; reason: string } {
@@ -22,11 +21,17 @@ export function parseRsaPrivateKey(pem: string): { ok: true; key: KeyObject } | 
     }
 }
 
-/** Signs the app JWT. Throws when the key is unusable; the JWT itself must never be logged or stored. */
-export function appJwt(appId: string, privateKey: KeyObject, nowMs: number): string {
+/**
+ * Signs the app JWT with jose. The KeyObject is handed over as is: GitHub issues PKCS#1 ("BEGIN RSA PRIVATE
+ * KEY") keys, which jose's importPKCS8 would refuse, while node's createPrivateKey reads both formats. Throws
+ * when the key is unusable; the JWT itself must never be logged or stored.
+ */
+export async function appJwt(appId: string, privateKey: KeyObject, nowMs: number): Promise<string> {
     const now = Math.floor(nowMs / 1000);
-    const signingInput = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ iat: now - CLOCK_DRIFT_SECONDS, exp: now + APP_JWT_TTL_SECONDS, iss: appId })}`;
-    // RS256 = RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3), node's default padding for RSA keys.
-    const signature = sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url');
-    return `${signingInput}.${signature}`;
+    return new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+        .setIssuer(appId)
+        .setIssuedAt(now - CLOCK_DRIFT_SECONDS)
+        .setExpirationTime(now + APP_JWT_TTL_SECONDS)
+        .sign(privateKey);
 }

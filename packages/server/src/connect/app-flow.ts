@@ -1,6 +1,6 @@
 import type { Services } from '../services.ts';
 import { fail } from '../http/errors.ts';
-import { fill } from '../oauth/provider-endpoints.ts';
+import { endpointUrl } from '../oauth/provider-endpoints.ts';
 import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
 import type { FlowContext } from './flow-context.ts';
 import { FlowError } from './flow-error.ts';
@@ -26,7 +26,7 @@ function appOf(s: Services, ctx: FlowContext) {
 export function appInstallUrl(s: Services, ctx: FlowContext, state: string): string {
     const app = appOf(s, ctx);
     const link = app.app_link.replace(/\/+$/, '');
-    const url = new URL(fill(ctx.provider.authorization_url ?? DEFAULT_INSTALL_URL, { ...ctx.connectionConfig, appPublicLink: link, app_id: app.app_id }));
+    const url = new URL(endpointUrl(ctx.provider, ctx.provider.authorization_url ?? DEFAULT_INSTALL_URL, { connectionConfig: ctx.connectionConfig, server: { appPublicLink: link, app_id: app.app_id } }));
     // The browser goes there with our state: only https (plain http for loopback test stand-ins).
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
         throw fail('missing_client_credentials', { message: `The integration's app_link must be an https:// URL (https://github.com/apps/<slug>)` });

@@ -3,8 +3,8 @@ import { bearerToken, defineRoute } from '../http/route.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
-import { requestToken, TokenError, expiryOf } from '../oauth/token-request.ts';
-import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
+import { TokenError, expiryOf } from '../oauth/token-request.ts';
+import { tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { verifyCredentials } from './verify.ts';
 import { reportFailure, saveConnection } from './save.ts';
@@ -30,16 +30,10 @@ async function finish(s: Services, ctx: FlowContext, credentials: () => Promise<
 async function clientCredentials(s: Services, ctx: FlowContext, body: { client_id: string; client_secret: string }): Promise<StoredCredentials> {
     const def = ctx.provider;
     try {
-        const tokens = await requestToken(
-            s.egress,
-            resolveTokenUrl(def, 'OAUTH2_CC', ctx.connectionConfig, 'code'),
-            { grant_type: 'client_credentials', ...(def.token_params ?? {}) },
-            { clientId: body.client_id, clientSecret: body.client_secret, method: clientAuthFor(def) },
-            def.body_format === 'json' ? 'json' : 'form'
-        );
+        const tokens = await tokenGrant(s.egress, def, ctx.connectionConfig, { type: 'client_credentials' }, { clientId: body.client_id, clientSecret: body.client_secret });
         return { type: 'OAUTH2_CC', token: tokens.access_token, expires_at: expiryOf(tokens, new Date()), client_id: body.client_id, client_secret: body.client_secret, raw: tokens };
     } catch (err) {
-        if (err instanceof TokenError) throw fail('connection_test_failed', { message: `The provider refused these client credentials: ${err.error}${err.description ? ` (${err.description})` : ''}` });
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these client credentials' });
         throw err;
     }
 }

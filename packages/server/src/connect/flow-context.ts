@@ -8,6 +8,7 @@ import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { EndUser } from '../connections/schemas.ts';
 import type { ConnectSession } from './sessions.ts';
+import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 
 const stringMap = z.record(z.string().max(255), z.string().max(4096));
 
@@ -79,6 +80,10 @@ export async function resolveFlow(s: Services, providerConfigKey: string, query:
     }
     const defaults = defaultsFor(session, providerConfigKey);
     const { oauth_scopes_override: _scopes, ...sessionConfig } = defaults.connection_config ?? {};
+    // Issue #10 item 1: the browser may set only the provider's declared, non-automated fields, each matching its
+    // pattern; refused here, before any transaction, redirect or request.
+    assertConnectionConfig(provider, query.params ?? {}, 'browser');
+    assertConnectionConfig(provider, sessionConfig, 'app');
     // The session is the app's word; the browser's params cannot override it.
     const connectionConfig = { ...(query.params ?? {}), ...sessionConfig };
     return { env, session, integration, provider, connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig, defaults };

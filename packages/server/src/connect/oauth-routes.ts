@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineRoute, issuesOf } from '../http/route.ts';
 import { ApiError, fail } from '../http/errors.ts';
 import { TokenError } from '../oauth/token-request.ts';
+import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Services } from '../services.ts';
 import { defaultsFor, flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { authorizationRequest, authorizationUrl, exchangeCode, issuerMatches, pkcePair } from './oauth2-flow.ts';
@@ -140,9 +141,11 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
         if (tx.authMode === 'OAUTH2') {
             const code = str(q['code']);
             if (!code) throw new FlowError('callback_err', 'The provider redirected back without an authorization code');
+            // Values the redirect carries into connection config pass the declared fields' patterns before the code is redeemed.
+            const fromRedirect = Object.fromEntries((ctx.provider.redirect_uri_metadata ?? []).filter((k) => str(q[k])).map((k) => [k, q[k]]));
+            assertConnectionConfig(ctx.provider, fromRedirect, 'app');
             const { credentials, metadata } = await exchangeCode(s, ctx, code, tx.redirectUri, tx.secrets.codeVerifier);
-            for (const k of ctx.provider.redirect_uri_metadata ?? []) if (str(q[k])) metadata[k] = q[k];
-            saved = await saveConnection(s, ctx, credentials, metadata);
+            saved = await saveConnection(s, ctx, credentials, { ...metadata, ...fromRedirect });
         } else if (tx.authMode === 'APP') {
             saved = await finishAppInstall(s, ctx, q);
         } else {

@@ -3,7 +3,7 @@ import { oauth1Signer } from '../oauth/oauth1.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { fail } from '../http/errors.ts';
-import { fill, resolveTokenUrl } from '../oauth/provider-endpoints.ts';
+import { endpointUrl, fill, resolveTokenUrl } from '../oauth/provider-endpoints.ts';
 import { TokenError } from '../oauth/token-request.ts';
 import { clientOf, requestedScopes } from './oauth2-flow.ts';
 import type { FlowContext } from './flow-context.ts';
@@ -36,8 +36,8 @@ export async function startOAuth1(s: Services, ctx: FlowContext, callbackUrl: st
     const oauth = signer(s, ctx);
     const params: Record<string, string> = { oauth_callback: callbackUrl };
     for (const [k, v] of Object.entries(def.request_params ?? {})) params[k] = fill(v, ctx.connectionConfig);
-    const answer = await signedPost(s, oauth, fill(def.request_url!, ctx.connectionConfig), params);
-    const redirect = new URL(fill(def.authorization_url!, ctx.connectionConfig));
+    const redirect = new URL(endpointUrl(def, def.authorization_url!, { connectionConfig: ctx.connectionConfig }));
+    const answer = await signedPost(s, oauth, endpointUrl(def, def.request_url!, { connectionConfig: ctx.connectionConfig }), params);
     redirect.searchParams.set('oauth_token', answer['oauth_token']!);
     // OAuth 1.0a has no scope parameter of its own; providers that scope (Trello) read it on the authorize URL.
     const scopes = requestedScopes(s, ctx);

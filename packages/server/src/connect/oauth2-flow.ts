@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { fail } from '../http/errors.ts';
-import { fill, resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
-import { requestToken, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
+import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
+import { expiryOf, type TokenResponse } from '../oauth/token-request.ts';
+import { tokenGrant } from '../oauth/token-client.ts';
 import { randomToken } from './transactions.ts';
 import type { FlowContext, FlowQuery } from './flow-context.ts';
 
@@ -39,7 +40,7 @@ export interface AuthorizationRequest {
 export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQuery, redirectUri: string): AuthorizationRequest {
     const def = ctx.provider;
     const client = clientOf(s, ctx);
-    const url = new URL(fill(def.authorization_url!, ctx.connectionConfig));
+    const url = new URL(endpointUrl(def, def.authorization_url!, { connectionConfig: ctx.connectionConfig }));
     const params = url.searchParams;
     params.set('response_type', 'code');
     params.set('client_id', client.clientId);
@@ -93,15 +94,7 @@ export async function exchangeCode(
 ): Promise<{ credentials: StoredCredentials; metadata: Record<string, unknown> }> {
     const def = ctx.provider;
     const client = clientOf(s, ctx);
-    const params: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, ...(def.token_params ?? {}) };
-    if (codeVerifier) params['code_verifier'] = codeVerifier;
-    const tokens = await requestToken(
-        s.egress,
-        resolveTokenUrl(def, 'OAUTH2', ctx.connectionConfig, 'code'),
-        params,
-        { clientId: client.clientId, clientSecret: client.clientSecret, method: clientAuthFor(def) },
-        def.body_format === 'json' ? 'json' : 'form'
-    );
+    const tokens = await tokenGrant(s.egress, def, ctx.connectionConfig, { type: 'authorization_code', code, redirectUri, codeVerifier }, client);
     const accessToken = def.alternate_access_token_response_path ? pathOf(tokens, def.alternate_access_token_response_path) : tokens.access_token;
     if (typeof accessToken !== 'string' || !accessToken) throw fail('connection_test_failed', { message: 'The provider answered without an access token' });
     const credentials: StoredCredentials = {

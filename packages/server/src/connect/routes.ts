@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../http/errors.ts';
+import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { createSessionBody, reconnectSessionBody } from './schemas.ts';
@@ -10,6 +11,16 @@ async function checkIntegrationsExist(s: Services, env: Environment, keys: strin
     const known = new Set((await s.integrations.list(env.id)).map((i) => i.uniqueKey));
     const errors = keys.flatMap((k, i) => (known.has(k) ? [] : [{ code: 'invalid_string', message: `Integration "${k}" does not exist`, path: path(k, i) }]));
     if (errors.length) throw fail('invalid_body', { errors });
+}
+
+/** Issue #10 item 1: the session's connection_config defaults must suit each integration's provider (declared patterns). */
+async function checkConfigDefaults(s: Services, env: Environment, defaults: Record<string, { connection_config?: Record<string, unknown> | undefined }> | undefined): Promise<void> {
+    for (const [key, d] of Object.entries(defaults ?? {})) {
+        const { oauth_scopes_override: _scopes, ...config } = d.connection_config ?? {};
+        const integration = await s.integrations.get(env.id, key);
+        const def = integration && s.catalogue.get(integration.provider);
+        if (def) assertConnectionConfig(def, config, 'app');
+    }
 }
 
 function created(s: Services, token: string, expiresAt: Date) {
@@ -46,6 +57,7 @@ export const connectRoutes = [
         handler: async ({ env, body, reply }, s) => {
             await checkIntegrationsExist(s, env, body.allowed_integrations ?? [], (_k, i) => ['allowed_integrations', i]);
             await checkIntegrationsExist(s, env, Object.keys(body.integrations_config_defaults ?? {}), (k) => ['integrations_config_defaults', k]);
+            await checkConfigDefaults(s, env, body.integrations_config_defaults);
             const { token, expiresAt } = await s.connectSessions.create(env.id, {
                 endUser: body.end_user ?? null,
                 organization: body.organization ?? null,
@@ -68,6 +80,7 @@ export const connectRoutes = [
             const connection = await s.connections.get(env.id, body.integration_id, body.connection_id);
             if (!connection) throw fail('invalid_body', { message: 'ConnectionID or IntegrationId does not exists', errors: [{ code: 'custom', message: 'ConnectionID or IntegrationId does not exists', path: ['connection_id'] }] });
             await checkIntegrationsExist(s, env, Object.keys(body.integrations_config_defaults ?? {}), (k) => ['integrations_config_defaults', k]);
+            await checkConfigDefaults(s, env, body.integrations_config_defaults);
             const endUser = body.end_user ?? connection.endUser ?? undefined;
             const { token, expiresAt } = await s.connectSessions.create(env.id, {
                 endUser: endUser ? { id: endUser.id, email: endUser.email, display_name: endUser.display_name, tags: endUser.tags } : null,

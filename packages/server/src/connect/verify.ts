@@ -4,7 +4,7 @@ import type { Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { applyAuth } from '../proxy/auth.ts';
 import { providerBaseUrl, upstreamUrl } from '../proxy/target.ts';
-import { fill } from '../oauth/provider-endpoints.ts';
+import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
 import { ApiError, fail } from '../http/errors.ts';
 
 /**
@@ -15,7 +15,7 @@ import { ApiError, fail } from '../http/errors.ts';
 export async function verifyCredentials(s: Services, def: ProviderDefinition, integration: Integration, credentials: StoredCredentials, connectionConfig: Record<string, unknown>): Promise<void> {
     const verification = def.proxy?.verification;
     if (!verification) return;
-    const base = verification.base_url_override ? fill(verification.base_url_override, connectionConfig) : providerBaseUrl(def, integration, connectionConfig);
+    const base = verification.base_url_override ? endpointUrl(def, verification.base_url_override, { connectionConfig }) : providerBaseUrl(def, integration, connectionConfig);
     if (!base) return;
     const auth = applyAuth(def, credentials, connectionConfig);
     const headers: Record<string, string> = { accept: 'application/json', ...auth.headers };

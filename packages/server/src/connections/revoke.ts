@@ -4,7 +4,8 @@ import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { StoredCredentials } from './credentials.ts';
 import { basicAuthorization } from '../oauth/token-request.ts';
-import { interpolate } from '../providers/interpolate.ts';
+import { endpointUrl } from '../oauth/provider-endpoints.ts';
+import { clientCredentialsFor } from '../oauth/token-client.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
@@ -54,13 +55,12 @@ function revocationRequest(def: ProviderDefinition & { revocation_url: string },
         body = JSON.stringify(fields);
     }
 
-    // Values that land in a URL path are encoded, so a token cannot change which path is called.
-    const encoded = (v: string | undefined) => (v === undefined ? undefined : encodeURIComponent(v));
+    // endpointUrl encodes each value for its place, so a token cannot change which path is called.
     const url = new URL(
-        interpolate(def.revocation_url, {
+        endpointUrl(def, def.revocation_url, {
             connectionConfig: c.connectionConfig,
-            credentials: { refresh_token: encoded(refreshToken), access_token: encoded(creds.access_token) },
-            clientId: encoded(clientId)
+            credentials: { refresh_token: refreshToken, access_token: creds.access_token },
+            ...(clientId !== undefined ? { clientId } : {})
         })
     );
     return { method: def.revocation_method ?? 'POST', url, headers, body };
@@ -74,10 +74,7 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
     const def = s.catalogue.get(c.provider);
     const creds = c.credentials;
     if (!def?.revocation_url || (creds.type !== 'OAUTH2' && creds.type !== 'APP')) return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
-    const client = s.integrations.credentials(integration);
-    const override = creds.type === 'OAUTH2' ? creds.config_override : undefined;
-    const clientId = override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
-    const clientSecret = override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
+    const { clientId, clientSecret } = clientCredentialsFor(s.integrations.credentials(integration), creds.type === 'OAUTH2' ? creds.config_override : undefined);
     let req: RevocationRequest;
     try {
         req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);

@@ -8,6 +8,8 @@ import { formatConnectionFull, formatConnectionSummary } from './format.ts';
 import { toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
 import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
 import { TokenError } from '../oauth/token-request.ts';
+import { tokenFailure } from '../oauth/token-client.ts';
+import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import { revokeAtProvider } from './revoke.ts';
@@ -38,7 +40,7 @@ async function imported(
     try {
         return { credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()), connectionConfig };
     } catch (err) {
-        if (err instanceof TokenError) throw fail('connection_test_failed', { message: `GitHub refused an installation token: ${err.error} (${err.description})`, payload: { error: err.error, description: err.description } });
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'an installation token' });
         throw err;
     }
 }
@@ -96,6 +98,8 @@ export const connectionRoutes = [
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
                 throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
             }
+            // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
+            assertConnectionConfig(def, body.connection_config ?? {}, 'app');
             const { credentials, connectionConfig } = await imported(s, integration, def, body.credentials, body.connection_config);
             // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
             // runs the integration's post-connection-creation scripts (docs/functions.md).

@@ -29,6 +29,7 @@ export const errorCodes = {
     unknown_connection: { status: 404, message: 'Provided ConnectionId and ProviderConfigKey does not match a valid connection' },
     invalid_auth_mode: { status: 400, message: 'The credentials type does not match the provider auth mode' },
     missing_connection_config: { status: 400, message: 'A connection_config value required by the provider is missing' },
+    invalid_connection_config: { status: 400, message: 'A connection_config value is not allowed by the provider definition' },
     unsupported_provider: { status: 400, message: 'The provider has no proxy base URL; send Base-Url-Override' },
     base_url_override_not_allowed: { status: 400, message: 'Base-Url-Override does not match the integration allowlist' },
     egress_forbidden: { status: 400, message: 'Outbound requests to private or loopback addresses are not allowed' },

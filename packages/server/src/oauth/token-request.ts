@@ -38,7 +38,10 @@ export function basicAuthorization(id: string, secret: string): string {
     return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }
 
-/** POSTs a grant to a token endpoint and returns the parsed success body, or throws TokenError. */
+/**
+ * POSTs a grant to a token endpoint and returns the parsed success body, or throws TokenError. Callers build
+ * the grant with oauth/token-client.ts, which is the only one to call this.
+ */
 export async function requestToken(egress: Egress, tokenUrl: string, params: Record<string, string>, auth: ClientAuth, format: 'form' | 'json' = 'form'): Promise<TokenResponse> {
     const body: Record<string, string> = { ...params };
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -47,11 +50,19 @@ export async function requestToken(egress: Egress, tokenUrl: string, params: Rec
     headers['content-type'] = format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     const payload = format === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
     const res = await egress.fetch({ method: 'POST', url: new URL(tokenUrl), headers, body: payload, maxBytes: 256 * 1024 });
-    const parsed = parseBody(res.text, String(res.headers['content-type'] ?? ''));
-    if (res.status < 200 || res.status >= 300 || typeof parsed['access_token'] !== 'string') {
-        const error = typeof parsed['error'] === 'string' ? parsed['error'] : res.status >= 500 ? 'server_error' : 'invalid_response';
-        const description = typeof parsed['error_description'] === 'string' ? parsed['error_description'] : `token endpoint answered HTTP ${res.status}`;
-        throw new TokenError(error, description, res.status);
+    return processTokenResponse(res.status, res.text, String(res.headers['content-type'] ?? ''));
+}
+
+/**
+ * Reads a token endpoint's answer (RFC 6749 §5.1, §5.2), leniently on purpose: GitHub answers form-encoded
+ * bodies, and some providers answer HTTP 200 with an `error` field. A success must carry an access_token.
+ */
+export function processTokenResponse(status: number, text: string, contentType: string): TokenResponse {
+    const parsed = parseBody(text, contentType);
+    if (status < 200 || status >= 300 || typeof parsed['access_token'] !== 'string') {
+        const error = typeof parsed['error'] === 'string' ? parsed['error'] : status >= 500 ? 'server_error' : 'invalid_response';
+        const description = typeof parsed['error_description'] === 'string' ? parsed['error_description'] : `token endpoint answered HTTP ${status}`;
+        throw new TokenError(error, description, status);
     }
     return parsed as TokenResponse;
 }

@@ -39,13 +39,14 @@ type Node = TemplateNode;
 
 /**
  * A template could not be filled. `reason` is `missing` when a referenced value is
- * absent (the proxy answers 400) and `syntax` when the template itself is malformed.
+ * absent (the proxy answers 400), `syntax` when the template itself is malformed, and
+ * `invalid` when a value may not go where the template puts it (url-template.ts).
  */
 export class InterpolationError extends Error {
-  readonly reason: 'missing' | 'syntax';
-  /** The first missing variable, e.g. `connectionConfig.subdomain` (missing only). */
+  readonly reason: 'missing' | 'syntax' | 'invalid';
+  /** The variable at fault, e.g. `connectionConfig.subdomain` (missing and invalid only). */
   readonly variable: string | undefined;
-  constructor(reason: 'missing' | 'syntax', message: string, variable?: string) {
+  constructor(reason: 'missing' | 'syntax' | 'invalid', message: string, variable?: string) {
     super(message);
     this.name = 'InterpolationError';
     this.reason = reason;
@@ -142,7 +143,8 @@ export function parseTemplate(template: string): Node[] {
 const PARSED_MAX = 1000;
 const parsed = new Map<string, Node[]>();
 
-function parsedTemplate(template: string): Node[] {
+/** A parsed template from the bounded cache (callers must not mutate the nodes). */
+export function parsedTemplate(template: string): Node[] {
   let nodes = parsed.get(template);
   if (!nodes) {
     nodes = parseTemplate(template);
@@ -152,7 +154,8 @@ function parsedTemplate(template: string): Node[] {
   return nodes;
 }
 
-const varName = (alt: Extract<Alt, { kind: 'var' }>) =>
+/** The name a template uses for a variable, e.g. `connectionConfig.subdomain` or `clientId`. */
+export const varName = (alt: Extract<Alt, { kind: 'var' }>) =>
   alt.scope === 'top' ? alt.path[0] : `${alt.scope}.${alt.path.join('.')}`;
 
 // Own properties only: `${connectionConfig.constructor}` must not reach Object.prototype.
@@ -186,29 +189,36 @@ function evalAlt(alt: Alt, ctx: InterpolationContext): Outcome {
   }
 }
 
+/** The value of one `${…}` expression and the alternative that gave it, or the first missing variable. */
+export function evalExpr(node: Extract<Node, { kind: 'expr' }>, ctx: InterpolationContext): { value: string; alt: Alt } | { missing: string } {
+  let firstMissing: string | undefined;
+  for (const alt of node.alts) {
+    const r = evalAlt(alt, ctx);
+    if ('value' in r) return { value: r.value, alt };
+    firstMissing ??= r.missing;
+  }
+  return { missing: firstMissing ?? '?' };
+}
+
 function evalNodes(nodes: Node[], ctx: InterpolationContext): Outcome {
   let out = '';
   for (const node of nodes) {
     if (node.kind === 'text') { out += node.value; continue; }
-    let firstMissing: string | undefined;
-    let value: string | undefined;
-    for (const alt of node.alts) {
-      const r = evalAlt(alt, ctx);
-      if ('value' in r) { value = r.value; break; }
-      firstMissing ??= r.missing;
-    }
-    if (value === undefined) return { missing: firstMissing ?? '?' };
-    out += value;
+    const r = evalExpr(node, ctx);
+    if ('missing' in r) return r;
+    out += r.value;
   }
   return { value: out };
 }
 
+/** The error interpolate() throws for a missing variable. */
+export const missingError = (variable: string) =>
+  new InterpolationError('missing', `missing value for \${${variable}}`, variable);
+
 /** Fills `template` from `ctx`; throws InterpolationError naming the first missing variable. */
 export function interpolate(template: string, ctx: InterpolationContext): string {
   const r = evalNodes(parsedTemplate(template), ctx);
-  if ('missing' in r) {
-    throw new InterpolationError('missing', `missing value for \${${r.missing}}`, r.missing);
-  }
+  if ('missing' in r) throw missingError(r.missing);
   return r.value;
 }
 

@@ -4,6 +4,7 @@
 // Strict everywhere: an unknown key is a typo that would otherwise be silently ignored.
 import { z } from 'zod';
 import { parseTemplate } from './interpolate.ts';
+import { connectionConfigKeys } from './url-template.ts';
 
 export const AUTH_MODES = [
   'OAUTH1', 'OAUTH2', 'OAUTH2_CC', 'API_KEY', 'BASIC', 'NONE',
@@ -213,6 +214,27 @@ const REQUIRED_BY_MODE: Partial<Record<AuthMode, Array<'authorization_url' | 'to
   APP: ['token_url'], // where installation tokens are minted; the install page defaults to the app's link
 };
 
+// connectionConfig names the server itself fills in, per auth mode: a GitHub App's install link and the checked
+// installation id (connect/app-flow.ts, app-auth/installation-token.ts).
+const SERVER_SUPPLIED: Partial<Record<AuthMode, readonly string[]>> = { APP: ['appPublicLink', 'app_id', 'installation_id'] };
+
+type Resolved = z.output<z.ZodObject<typeof providerFields>>;
+
+/** Every URL template of a definition with its field path. */
+function urlTemplates(def: Resolved): Array<[Array<string>, string]> {
+  const out: Array<[Array<string>, string]> = [];
+  const add = (path: string[], t: string | undefined) => { if (t !== undefined) out.push([path, t]); };
+  add(['authorization_url'], def.authorization_url);
+  if (typeof def.token_url === 'string') add(['token_url'], def.token_url);
+  else for (const [mode, t] of Object.entries(def.token_url ?? {})) add(['token_url', mode], t);
+  add(['refresh_url'], def.refresh_url);
+  add(['revocation_url'], def.revocation_url);
+  add(['request_url'], def.request_url);
+  add(['proxy', 'base_url'], def.proxy?.base_url);
+  add(['proxy', 'verification', 'base_url_override'], def.proxy?.verification?.base_url_override);
+  return out;
+}
+
 /** A resolved definition (after alias merge); what the rest of the server reads. */
 export const providerSchema = z.strictObject({
   ...providerFields,
@@ -223,6 +245,22 @@ export const providerSchema = z.strictObject({
   }
   if (typeof def.token_url === 'object' && def.auth_mode in REQUIRED_BY_MODE && !def.token_url[def.auth_mode]) {
     ctx.addIssue({ code: 'custom', path: ['token_url', def.auth_mode], message: `required for auth_mode ${def.auth_mode}` });
+  }
+  // Issue #10 item 1: a URL may read only connection_config fields the definition declares (with their
+  // pattern), so an end user can never supply a value the operator did not plan for.
+  const supplied = SERVER_SUPPLIED[def.auth_mode] ?? [];
+  for (const [path, t] of urlTemplates(def)) {
+    let keys: string[];
+    try {
+      keys = connectionConfigKeys(t);
+    } catch {
+      continue; // a malformed template is reported by its own field
+    }
+    for (const key of keys) {
+      if (!supplied.includes(key) && !Object.hasOwn(def.connection_config ?? {}, key)) {
+        ctx.addIssue({ code: 'custom', path, message: `uses \${connectionConfig.${key}} but connection_config does not declare "${key}"` });
+      }
+    }
   }
 });
 export type ProviderDefinition = z.output<typeof providerSchema>;

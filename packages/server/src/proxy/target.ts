@@ -1,12 +1,12 @@
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { Integration } from '../integrations/store.ts';
 import { fail } from '../http/errors.ts';
-import { fill } from '../oauth/provider-endpoints.ts';
+import { endpointUrl } from '../oauth/provider-endpoints.ts';
 
 /** The provider base URL for a connection: the catalogue's `proxy.base_url` with connection config filled in. */
 export function providerBaseUrl(def: ProviderDefinition, integration: Integration, connectionConfig: Record<string, unknown>): string | undefined {
     const template = def.proxy?.base_url ?? integration.custom?.['baseUrl'];
-    return template ? fill(template, connectionConfig) : undefined;
+    return template ? endpointUrl(def, template, { connectionConfig }) : undefined;
 }
 
 /**

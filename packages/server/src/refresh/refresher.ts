@@ -7,8 +7,8 @@ import type { Connection, ConnectionStore } from '../connections/store.ts';
 import type { IntegrationStore, Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { ApiError, fail } from '../http/errors.ts';
-import { requestToken, TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
-import { resolveTokenUrl, clientAuthFor } from '../oauth/provider-endpoints.ts';
+import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
+import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
 import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable } from './policy.ts';
 
@@ -121,19 +121,13 @@ export class Refresher {
     private async exchange(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<TokenResponse> {
         if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
         const creds = c.credentials;
-        const tokenUrl = resolveTokenUrl(def, c.authType, c.connectionConfig, 'refresh');
         if (creds.type === 'OAUTH2_CC') {
-            const params: Record<string, string> = { grant_type: 'client_credentials', ...(def.token_params ?? {}) };
-            return requestToken(this.deps.egress, tokenUrl, params, { clientId: creds.client_id, clientSecret: creds.client_secret, method: clientAuthFor(def) }, def.body_format === 'json' ? 'json' : 'form');
+            return tokenGrant(this.deps.egress, def, c.connectionConfig, { type: 'client_credentials' }, { clientId: creds.client_id, clientSecret: creds.client_secret });
         }
         if (creds.type !== 'OAUTH2' || !creds.refresh_token) throw new TokenError('refresh_unavailable', 'The connection has no refresh token', 0);
-        const client = this.deps.integrations.credentials(integration);
-        const clientId = creds.config_override?.client_id ?? (client && 'client_id' in client ? client.client_id : undefined);
-        const clientSecret = creds.config_override?.client_secret ?? (client && 'client_secret' in client ? client.client_secret : undefined);
+        const { clientId, clientSecret } = clientCredentialsFor(this.deps.integrations.credentials(integration), creds.config_override);
         if (!clientId || !clientSecret) throw new TokenError('missing_client_credentials', 'The integration has no client id or secret', 0);
-        // RFC 6749 §6 / RFC 9700 §4.14.2: no scope parameter, so a refresh never widens the grant.
-        const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: creds.refresh_token, ...(def.refresh_params ?? {}) };
-        return requestToken(this.deps.egress, tokenUrl, params, { clientId, clientSecret, method: clientAuthFor(def) }, def.body_format === 'json' ? 'json' : 'form');
+        return tokenGrant(this.deps.egress, def, c.connectionConfig, { type: 'refresh_token', refreshToken: creds.refresh_token }, { clientId, clientSecret });
     }
 
     private async handleFailure(current: Connection, err: unknown): Promise<Connection> {
@@ -152,11 +146,7 @@ export class Refresher {
         await this.deps.connections.recordRefreshFailure(current.uuid, error, gone ? 'expired' : undefined, this.hook((c) => ({ kind: 'failed', connection: c, error })));
         await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
-        throw fail('refresh_token_external_error', {
-            status: tokenError && tokenError.status >= 500 ? 502 : 400,
-            message: `The provider refused to refresh the token: ${error.type}${error.description ? ` (${error.description})` : ''}`,
-            payload: { error: error.type, description: error.description }
-        });
+        throw tokenFailure(tokenError ?? new TokenError(error.type, error.description, 0), 'refresh');
     }
 
     /** One background pass: refreshes connections expiring within the window. Returns how many it tried. */

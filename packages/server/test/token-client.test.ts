@@ -1,0 +1,93 @@
+// Issue #10 item 10: one token client. Every grant (authorization code, refresh, client credentials) is built
+// by oauth/token-client.ts and sent through one call; these pin what each grant sends and how answers are read,
+// against a real loopback token endpoint. The full flows are covered by oauth-flow, refresh and credential-flow.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Egress } from '../src/egress/egress.ts';
+import { providerSchema, type ProviderDefinition } from '../src/providers/schema.ts';
+import { clientCredentialsFor, tokenFailure, tokenGrant, TokenError, type Grant } from '../src/oauth/token-client.ts';
+import { startUpstream, type RecordedRequest } from './support/upstream.ts';
+
+describe('token client', () => {
+    let upstream: Awaited<ReturnType<typeof startUpstream>>;
+    let answer: (req: RecordedRequest) => { status: number; body: string; type: string };
+    const egress = new Egress({ allowPrivate: true });
+
+    before(async () => {
+        upstream = await startUpstream((req, res) => {
+            const a = answer(req);
+            res.writeHead(a.status, { 'content-type': a.type });
+            res.end(a.body);
+        });
+    });
+    after(async () => upstream.close());
+
+    const def = (extra: Record<string, unknown> = {}): ProviderDefinition =>
+        providerSchema.parse({
+            display_name: 'T',
+            auth_mode: 'OAUTH2',
+            authorization_url: `${upstream.url}/authorize`,
+            token_url: `${upstream.url}/token`,
+            refresh_url: `${upstream.url}/refresh`,
+            ...extra
+        });
+    const client = { clientId: 'id 1', clientSecret: 's%+2' };
+    const ok = () => ({ status: 200, body: JSON.stringify({ access_token: 'at', refresh_token: 'rt', expires_in: 60 }), type: 'application/json' });
+    const last = () => upstream.requests.at(-1)!;
+    const form = () => Object.fromEntries(new URLSearchParams(last().body));
+
+    it('authorization code: redirect URI and PKCE verifier to the token endpoint, client in the body by default', async () => {
+        answer = ok;
+        const grant: Grant = { type: 'authorization_code', code: 'c-1', redirectUri: 'https://app.example/cb', codeVerifier: 'v'.repeat(43) };
+        const tokens = await tokenGrant(egress, def({ token_params: { audience: 'api' } }), {}, grant, client);
+        assert.equal(tokens.access_token, 'at');
+        assert.equal(last().url, '/token');
+        assert.deepEqual(form(), { grant_type: 'authorization_code', code: 'c-1', redirect_uri: 'https://app.example/cb', audience: 'api', code_verifier: 'v'.repeat(43), client_id: 'id 1', client_secret: 's%+2' });
+        assert.equal(last().headers['authorization'], undefined);
+    });
+
+    it('refresh: the refresh endpoint, no scope (RFC 6749 §6), Basic client authentication when the catalogue says so', async () => {
+        answer = ok;
+        await tokenGrant(egress, def({ token_request_auth_method: 'basic', refresh_params: { extra: '1' } }), {}, { type: 'refresh_token', refreshToken: 'rt-0' }, client);
+        assert.equal(last().url, '/refresh');
+        assert.deepEqual(form(), { grant_type: 'refresh_token', refresh_token: 'rt-0', extra: '1' });
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+        assert.equal(last().headers['authorization'], `Basic ${Buffer.from('id+1:s%25%2B2').toString('base64')}`);
+    });
+
+    it('client credentials: the token endpoint (not the refresh one), JSON when body_format is json', async () => {
+        answer = ok;
+        await tokenGrant(egress, def({ body_format: 'json' }), {}, { type: 'client_credentials' }, client);
+        assert.equal(last().url, '/token');
+        assert.equal(last().headers['content-type'], 'application/json');
+        assert.deepEqual(JSON.parse(last().body), { grant_type: 'client_credentials', client_id: 'id 1', client_secret: 's%+2' });
+    });
+
+    it('reads form-encoded answers and 200-with-error answers leniently', async () => {
+        answer = () => ({ status: 200, body: 'access_token=gh-at&token_type=bearer&scope=repo', type: 'application/x-www-form-urlencoded' });
+        assert.equal((await tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client)).access_token, 'gh-at');
+        answer = () => ({ status: 200, body: 'error=bad_verification_code&error_description=The+code+is+wrong', type: 'application/x-www-form-urlencoded' });
+        await assert.rejects(tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client), (e: unknown) => e instanceof TokenError && e.error === 'bad_verification_code' && e.status === 200);
+        answer = () => ({ status: 503, body: '<html>down</html>', type: 'text/html' });
+        await assert.rejects(tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client), (e: unknown) => e instanceof TokenError && e.error === 'server_error');
+    });
+
+    it('one translation of a refusal into an API error', () => {
+        const refused = tokenFailure(new TokenError('invalid_grant', 'expired', 400), 'refresh');
+        assert.equal(refused.code, 'refresh_token_external_error');
+        assert.equal(refused.status, 400);
+        assert.deepEqual(refused.payload, { error: 'invalid_grant', description: 'expired' });
+        assert.equal(tokenFailure(new TokenError('server_error', 'down', 503), 'refresh').status, 502);
+        const connect = tokenFailure(new TokenError('invalid_client', 'bad secret', 401), { connect: 'these client credentials' });
+        assert.equal(connect.code, 'connection_test_failed');
+        assert.equal(connect.message, 'The provider refused these client credentials: invalid_client (bad secret)');
+    });
+
+    it("client credentials: a connection's config_override wins over the integration's", () => {
+        const integration = { type: 'OAUTH2' as const, client_id: 'int-id', client_secret: 'int-secret' };
+        assert.deepEqual(clientCredentialsFor(integration), { clientId: 'int-id', clientSecret: 'int-secret' });
+        assert.deepEqual(clientCredentialsFor(integration, { client_id: 'own-id' }), { clientId: 'own-id', clientSecret: 'int-secret' });
+        assert.deepEqual(clientCredentialsFor(null, { client_id: 'a', client_secret: 'b' }), { clientId: 'a', clientSecret: 'b' });
+        assert.deepEqual(clientCredentialsFor(null), { clientId: undefined, clientSecret: undefined });
+    });
+});
