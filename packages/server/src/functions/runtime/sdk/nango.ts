@@ -8,6 +8,7 @@ import { CheckpointApi } from './checkpoint.ts';
 import { ConnectionApi, type GetConnectionOptions } from './connection.ts';
 import { guard, type SdkContext } from './context.ts';
 import { ActionError, SdkError } from './errors.ts';
+import { uncontrolledFetch, type UncontrolledFetchOptions } from './fetch.ts';
 import { proxyRequest, type ProxyConfig } from './http.ts';
 import { LogApi } from './log.ts';
 import { paginate } from './paginate.ts';
@@ -30,6 +31,7 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
         put: verb('PUT'),
         patch: verb('PATCH'),
         delete: verb('DELETE'),
+        uncontrolledFetch: (options: UncontrolledFetchOptions) => uncontrolledFetch(ctx, options),
         paginate: (config: ProxyConfig) => {
             guard(ctx);
             return paginate(config, ctx.props.providerPaginate, (c) => proxyRequest(ctx, c));
@@ -65,7 +67,6 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
             // `override` is what every write already does, so accepting it keeps such scripts running.
             if (opts?.strategy !== 'override') throw unsupported('setMergingStrategy');
         },
-        uncontrolledFetch: unsupportedAsync(ctx, 'uncontrolledFetch'),
         triggerAction: unsupportedAsync(ctx, 'triggerAction'),
         triggerSync: unsupportedAsync(ctx, 'triggerSync'),
         startSync: unsupportedAsync(ctx, 'startSync'),
