@@ -16,6 +16,18 @@ type Upstream = Awaited<ReturnType<typeof startUpstream>>;
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
 const BYTES = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x80, 0x0a]);
 
+const WSDL = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions name="Echo" targetNamespace="urn:echo" xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:tns="urn:echo" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <message name="EchoRequest"><part name="text" type="xsd:string"/></message>
+  <message name="EchoResponse"><part name="text" type="xsd:string"/></message>
+  <portType name="EchoPort"><operation name="Echo"><input message="tns:EchoRequest"/><output message="tns:EchoResponse"/></operation></portType>
+  <binding name="EchoBinding" type="tns:EchoPort">
+    <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <operation name="Echo"><soap:operation soapAction="urn:echo#Echo"/><input><soap:body use="literal"/></input><output><soap:body use="literal"/></output></operation>
+  </binding>
+  <service name="EchoService"><port name="EchoPort" binding="tns:EchoBinding"><soap:address location="http://127.0.0.1:9/echo"/></port></service>
+</definitions>`;
+
 /** A zero-YAML bundle as `nango compile` emits it: CommonJS, the createX call rewritten to a plain object. */
 function zeroYaml(type: 'action' | 'sync', exec: string, extra = ''): string {
     return `"use strict";\nvar import_zod = require("zod");\nmodule.exports.default = { type: "${type}", description: "t", version: "1.0.0", ${extra} exec: ${exec} };\n`;
@@ -124,6 +136,10 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
                 return void res.end('<h1>Bad request</h1>');
             }
             if (url.pathname === '/wrapped-error') return json(res, 422, { payload: { reason: 'invalid email' } });
+            if (url.pathname === '/service.wsdl') {
+                res.writeHead(200, { 'content-type': 'text/xml' });
+                return void res.end(WSDL);
+            }
             if (url.pathname === '/download') {
                 res.writeHead(302, { location: `${other.url}/signed?sig=1` });
                 return void res.end();
@@ -310,5 +326,39 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             return { content, soap: typeof soap.createClientAsync };
         }`;
         assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), {})), { content: 'id,name\n1,Ada\n', soap: 'function' });
+    });
+
+    it('item 7: soap and unzipper reach neither the server disk nor a soap server of their own', async () => {
+        // The runner process runs as the server's OS user, beside its data folder: what reads or writes files is left out.
+        const exec = `async () => {
+            const unzipper = require("unzipper");
+            const soap = require("soap");
+            const refused = async (fn) => { try { await fn(); return "allowed"; } catch (e) { return e.message; } };
+            return {
+                extract: typeof unzipper.Extract,
+                openFile: typeof unzipper.Open.file,
+                listen: typeof soap.listen,
+                wsdlFile: await refused(() => soap.createClientAsync("/etc/passwd")),
+                sslKeyFile: await refused(() => new soap.ClientSSLSecurity("/etc/passwd", "/etc/hosts")),
+                sslKeyBuffer: await refused(() => new soap.ClientSSLSecurity(Buffer.from("k"), Buffer.from("c")))
+            };
+        }`;
+        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), {})), {
+            extract: 'undefined',
+            openFile: 'undefined',
+            listen: 'undefined',
+            wsdlFile: 'soap: the WSDL must be an http(s) URL or inline XML; local files are not available to scripts',
+            sslKeyFile: 'soap: pass key material as Buffers; file paths are not available to scripts',
+            sslKeyBuffer: 'allowed'
+        });
+    });
+
+    it('item 7: a soap client is built from a WSDL served over HTTP', async () => {
+        const exec = `async (nango, input) => {
+            const soap = require("soap");
+            const client = await soap.createClientAsync(input.wsdl);
+            return { services: Object.keys(client.describe()) };
+        }`;
+        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` })), { services: ['EchoService'] });
     });
 });

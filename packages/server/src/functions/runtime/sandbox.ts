@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
+import { scriptModule } from './script-modules.ts';
 
 const nodeRequire = createRequire(import.meta.url);
 
@@ -84,7 +85,7 @@ function scriptRequire(name: unknown): unknown {
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);
     }
-    return frozenCopy(real);
+    return frozenCopy(scriptModule(name, real));
 }
 
 const copies = new Map<unknown, unknown>();
