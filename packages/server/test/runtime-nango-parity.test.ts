@@ -16,7 +16,7 @@ type Upstream = Awaited<ReturnType<typeof startUpstream>>;
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
 const BYTES = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x80, 0x0a]);
 
-const WSDL = `<?xml version="1.0" encoding="UTF-8"?>
+const wsdl = (base: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <definitions name="Echo" targetNamespace="urn:echo" xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:tns="urn:echo" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
   <message name="EchoRequest"><part name="text" type="xsd:string"/></message>
   <message name="EchoResponse"><part name="text" type="xsd:string"/></message>
@@ -25,7 +25,7 @@ const WSDL = `<?xml version="1.0" encoding="UTF-8"?>
     <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
     <operation name="Echo"><soap:operation soapAction="urn:echo#Echo"/><input><soap:body use="literal"/></input><output><soap:body use="literal"/></output></operation>
   </binding>
-  <service name="EchoService"><port name="EchoPort" binding="tns:EchoBinding"><soap:address location="http://127.0.0.1:9/echo"/></port></service>
+  <service name="EchoService"><port name="EchoPort" binding="tns:EchoBinding"><soap:address location="${base}/echo"/></port></service>
 </definitions>`;
 
 /** A zero-YAML bundle as `nango compile` emits it: CommonJS, the createX call rewritten to a plain object. */
@@ -138,7 +138,12 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             if (url.pathname === '/wrapped-error') return json(res, 422, { payload: { reason: 'invalid email' } });
             if (url.pathname === '/service.wsdl') {
                 res.writeHead(200, { 'content-type': 'text/xml' });
-                return void res.end(WSDL);
+                return void res.end(wsdl(upstream.url));
+            }
+            if (url.pathname === '/echo' && req.method === 'POST') {
+                const text = /<text>([^<]*)<\/text>/.exec(req.body)?.[1] ?? '';
+                res.writeHead(200, { 'content-type': 'text/xml' });
+                return void res.end(`<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><tns:EchoResponse xmlns:tns="urn:echo"><text>${text.toUpperCase()}</text></tns:EchoResponse></soap:Body></soap:Envelope>`);
             }
             if (url.pathname === '/download') {
                 res.writeHead(302, { location: `${other.url}/signed?sig=1` });
@@ -353,12 +358,22 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         });
     });
 
-    it('item 7: a soap client is built from a WSDL served over HTTP', async () => {
+    it('item 7: a soap client fetches its WSDL and calls the service through the host, under the egress policy', async () => {
         const exec = `async (nango, input) => {
             const soap = require("soap");
-            const client = await soap.createClientAsync(input.wsdl);
-            return { services: Object.keys(client.describe()) };
+            try {
+                const client = await soap.createClientAsync(input.wsdl);
+                const [result] = await client.EchoAsync({ text: "hi" });
+                return { services: Object.keys(client.describe()), result };
+            } catch (error) {
+                return { failed: error.message };
+            }
         }`;
-        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` })), { services: ['EchoService'] });
+        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` })), { services: ['EchoService'], result: { text: 'HI' } });
+        assert.deepEqual(h.calls.filter((c) => c.method === 'uncontrolledFetch').map((c) => (c.args[0] as { url: string; method: string }).method), ['GET', 'POST']);
+        const count = upstream.requests.length;
+        const refused = outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` }, {}, recordingHost(upstream.url, { egress: strict }))) as { failed: string };
+        assert.match(refused.failed, /not allowed/);
+        assert.equal(upstream.requests.length, count, 'no request reached the loopback server');
     });
 });

@@ -13,6 +13,7 @@ import { proxyRequest, type ProxyConfig } from './http.ts';
 import { LogApi } from './log.ts';
 import { paginate } from './paginate.ts';
 import { RecordsApi } from './records.ts';
+import { setRunFetch } from '../script-modules.ts';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -23,6 +24,11 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
     const records = new RecordsApi(ctx);
     const checkpoints = new CheckpointApi(ctx);
     const verb = (method: string) => (config: ProxyConfig) => proxyRequest(ctx, { ...config, method });
+    // What require('soap') sends goes through this run's host and its egress policy, like uncontrolledFetch.
+    setRunFetch(async (req) => {
+        guard(ctx);
+        return ctx.host.uncontrolledFetch(req);
+    });
 
     const methods: Record<string, Fn> = {
         proxy: (config: ProxyConfig) => proxyRequest(ctx, config),
