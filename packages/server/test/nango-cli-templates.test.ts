@@ -139,6 +139,31 @@ export default createAction({
 });
 `;
 
+// Corpus breadth: metadata, checkpoints and deletion detection, the most used members after the HTTP ones.
+const TEAM_CONTACTS = `import { createSync } from 'nango';
+import * as z from 'zod';
+
+export default createSync({
+    description: 'Contacts of the team in the connection metadata, with a checkpoint and deletion detection',
+    version: '1.0.0',
+    frequency: 'every hour',
+    autoStart: true,
+    metadata: z.object({ team: z.string().optional() }),
+    checkpoint: z.object({ page: z.number() }),
+    models: { TeamContact: z.object({ id: z.string(), team: z.string() }) },
+    exec: async (nango) => {
+        const metadata = await nango.getMetadata();
+        const checkpoint = await nango.getCheckpoint();
+        const team = metadata?.team ?? 'none';
+        await nango.trackDeletesStart('TeamContact');
+        const res = await nango.get<{ value: Array<{ id: string }> }>({ endpoint: '/v1.0/users', params: { $top: '5' } });
+        await nango.batchSave(res.data.value.map((u) => ({ id: u.id, team })), 'TeamContact');
+        await nango.trackDeletesEnd('TeamContact');
+        await nango.saveCheckpoint({ page: (checkpoint?.page ?? 0) + 1 });
+    }
+});
+`;
+
 const found = findNangoCli(process.env);
 
 describe('template-shaped scripts compiled by the official nango CLI (issue #11)', { skip: 'missing' in found ? found.missing : false }, () => {
@@ -148,6 +173,8 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
     let nango: Nango;
     let project: string;
     const since = Date.now();
+    /** The team-contacts sync (it asks for $top=5) no longer sees the last user: a deletion to detect. */
+    let dropLast = false;
 
     before(async () => {
         upstream = await startUpstream((req, res) => {
@@ -156,7 +183,8 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
             if (url.pathname === '/v1.0/users') {
                 const skip = Number(q.get('$skiptoken') ?? 0);
                 const top = Number(q.get('$top') ?? 2);
-                const body: Record<string, unknown> = { value: USERS.slice(skip, skip + top).map((id) => ({ id, displayName: id.toUpperCase() })) };
+                const users = dropLast && top === 5 ? USERS.slice(0, -1) : USERS;
+                const body: Record<string, unknown> = { value: users.slice(skip, skip + top).map((id) => ({ id, displayName: id.toUpperCase() })) };
                 if (skip + top < USERS.length) body['@odata.nextLink'] = `${upstream.url}/v1.0/users?$top=${top}&$skiptoken=${skip + top}`;
                 return json(res, 200, body);
             }
@@ -190,6 +218,7 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
         project = makeNangoProject(cli, {
             'graph/syncs/graph-users.ts': GRAPH_USERS,
             'graph/syncs/graphql-items.ts': GRAPHQL_ITEMS,
+            'graph/syncs/team-contacts.ts': TEAM_CONTACTS,
             'graph/actions/list-users.ts': LIST_USERS,
             'graph/actions/download.ts': DOWNLOAD,
             'graph/actions/create-contact.ts': CREATE_CONTACT,
@@ -216,6 +245,24 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
     it('item 4: a GraphQL cursor sync ends on nodes: null and succeeds', async () => {
         await waitForRun(server, KEY, CONN, 'graphql-items', since);
         assert.deepEqual(await ids('GqlItem'), USERS);
+    });
+
+    it('metadata, checkpoint and deletion detection as templates use them', async () => {
+        const s = await waitForRun(server, KEY, CONN, 'team-contacts', since);
+        assert.deepEqual(s.latestResult, { TeamContact: { added: 5, updated: 0, deleted: 0 } });
+        assert.deepEqual(s.checkpoint, { page: 1 });
+        const records = await nango.listRecords<{ id: string; team: string }>({ providerConfigKey: KEY, connectionId: CONN, model: 'TeamContact', limit: 100 });
+        assert.deepEqual(records.records.map((r) => r.team), ['none', 'none', 'none', 'none', 'none']);
+
+        dropLast = true;
+        const again = Date.now();
+        await nango.triggerSync(KEY, ['team-contacts'], CONN);
+        const second = await waitForRun(server, KEY, CONN, 'team-contacts', again);
+        assert.deepEqual(second.latestResult, { TeamContact: { added: 0, updated: 0, deleted: 1 } });
+        assert.deepEqual(second.checkpoint, { page: 2 }, 'the second run resumed from the first one\'s checkpoint');
+        const after = await nango.listRecords<{ id: string }>({ providerConfigKey: KEY, connectionId: CONN, model: 'TeamContact', limit: 100 });
+        const deleted = after.records.filter((r) => r._nango_metadata.last_action === 'DELETED').map((r) => r.id);
+        assert.deepEqual(deleted, ['u5'], 'the record the API no longer lists is marked deleted');
     });
 
     it('item 1: an action called with {} gets {}', async () => {
