@@ -60,6 +60,21 @@ export default createAction({
 });
 `;
 
+// issue #11 item 7: uncontrolledFetch in a dryrun is a plain fetch from the developer's machine.
+const FETCH_URL = `import { createAction } from 'nango';
+import * as z from 'zod';
+
+export default createAction({
+    description: 'Fetches a URL without the connection credentials',
+    input: z.object({ url: z.string() }),
+    output: z.object({ status: z.number(), type: z.string().nullable() }),
+    exec: async (nango, input) => {
+        const res = await nango.uncontrolledFetch({ url: new URL(input.url) });
+        return { status: res.status, type: res.headers.get('content-type') };
+    }
+});
+`;
+
 const EXPLODE = `import { createAction } from 'nango';
 import * as z from 'zod';
 
@@ -103,7 +118,7 @@ describe('switchboard dryrun → server', () => {
             body: JSON.stringify({ provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })
         });
         assert.equal(imported.status, 201);
-        dir = makeProject({ 'items/syncs/items.ts': SYNC, 'items/actions/get-item.ts': GET_ITEM, 'items/actions/explode.ts': EXPLODE });
+        dir = makeProject({ 'items/syncs/items.ts': SYNC, 'items/actions/get-item.ts': GET_ITEM, 'items/actions/explode.ts': EXPLODE, 'items/actions/fetch-url.ts': FETCH_URL });
     });
     after(async () => {
         await server?.stop();
@@ -168,6 +183,16 @@ describe('switchboard dryrun → server', () => {
         assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
         const payload = { type: 'not_found', id: 'item-99', upstream: { error: 'not_found', path: '/items/item-99' } };
         assert.equal(res.stderr, `error [DRYRUN_FAILED] get-item failed: [action_script_runtime_error] Action error ${JSON.stringify(payload)}\n`);
+    });
+
+    it('uncontrolledFetch answers a fetch Response and sends none of the connection credentials (issue #11 item 7)', async () => {
+        const before = items.requests.length;
+        const res = await dryrun(['fetch-url', CONN, '--input', JSON.stringify({ url: `${items.url}/items/item-1` })]);
+        assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+        const output = JSON.parse(res.stdout.replace(/^output:\n/, '')) as { status: number };
+        assert.equal(items.requests.length, before + 1);
+        assert.equal(items.requests.at(-1)?.headers.authorization, undefined, 'no connection credential was sent');
+        assert.equal(output.status, 401, 'the items API refuses a request without the key');
     });
 
     it('an unknown script name exits 1 naming it, before anything runs', async () => {

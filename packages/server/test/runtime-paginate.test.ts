@@ -71,7 +71,7 @@ describe('nango.paginate', () => {
         });
         assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
         assert.deepEqual(sent.map((c) => c.params), [{ limit: 2 }, { limit: 2, cursor: '2' }, { limit: 2, cursor: '4' }]);
-        assert.deepEqual(onPage, ['2', '4', '']);
+        assert.deepEqual(onPage, ['2', '4', undefined], 'a blank cursor is no cursor');
     });
 
     it('cursor in a POST body: in_body by default, dotted names become nested objects, numeric cursors accepted', async () => {
@@ -115,7 +115,8 @@ describe('nango.paginate', () => {
         const pages = await all({ endpoint: '/cursor', paginate: { response_path: 'data.items', limit: 3 } }, provider);
         assert.deepEqual(pages, [['a', 'b', 'c'], ['d', 'e']]);
         await assert.rejects(all({ endpoint: '/cursor' }), /no pagination config/);
-        await assert.rejects(all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next' } }), /is not an array; set `response_path`/);
+        // No list at the path ends the pages, as on Nango's runner (issue #11 item 4).
+        assert.deepEqual(await all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next' } }), []);
         await assert.rejects(all({ endpoint: '/cursor', paginate: { type: 'pages' } }), /unknown pagination type 'pages'/);
         await assert.rejects(all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'c', cursor_path_in_response: 'n', limit: 2 } }), /limit_name_in_request/);
     });

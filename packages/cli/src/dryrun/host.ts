@@ -1,7 +1,7 @@
 import { Nango } from '@nangohq/node';
 import { CliError } from '../errors.ts';
 import { describeError } from '../deploy/client.ts';
-import type { HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from '@switchboard/server/runtime/types';
+import type { HostFetchRequest, HostFetchResponse, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from '@switchboard/server/runtime/types';
 
 type Checkpoint = Record<string, string | number | boolean>;
 type Rec = Record<string, unknown>;
@@ -83,6 +83,14 @@ export function createDryrunHost(opts: DryrunHostOptions): { host: ScriptHost; c
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
             return { status: res.status, headers, data: res.data };
+        },
+        async uncontrolledFetch(req: HostFetchRequest): Promise<HostFetchResponse> {
+            // From the developer's machine, as the official dryrun does: a plain fetch without the connection's
+            // credentials (fetch follows redirects and drops credentials on a change of origin itself).
+            const res = await fetch(req.url, { method: req.method ?? 'GET', ...(req.headers ? { headers: req.headers } : {}), ...(req.body ? { body: req.body } : {}) });
+            const headers: Array<[string, string]> = [];
+            res.headers.forEach((v, k) => headers.push([k, v]));
+            return { status: res.status, statusText: res.statusText, url: res.url, headers, body: new Uint8Array(await res.arrayBuffer()) };
         },
         async getConnection(o) {
             const c = await nango.getConnection(key(o), conn(o), o.forceRefresh, o.refreshToken);

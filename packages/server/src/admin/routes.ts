@@ -2,9 +2,26 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../http/errors.ts';
 import { rotateKeyFile } from '../vault/key-file.ts';
+import { checkReadiness } from './readiness.ts';
 
+/**
+ * `/health` is liveness (the process answers; what Nango's own /health says). `/health/ready` is readiness: it
+ * reads the database with a time limit and answers 503 when the database does not answer, so an orchestrator
+ * stops routing to an instance whose database-backed routes would hang.
+ */
 export const healthRoutes = [
-    defineRoute({ method: 'GET', url: '/health', auth: 'public', handler: async () => ({ result: 'ok' }) })
+    defineRoute({ method: 'GET', url: '/health', auth: 'public', handler: async () => ({ result: 'ok' }) }),
+    defineRoute({
+        method: 'GET',
+        url: '/health/ready',
+        auth: 'public',
+        handler: async ({ reply }, s) => {
+            const r = await checkReadiness(s.db);
+            if (r.ready) return { result: 'ok' };
+            s.log.warn({ reason: r.reason }, 'readiness check failed');
+            return reply.code(503).send({ result: 'unavailable', reason: r.reason });
+        }
+    })
 ];
 
 /** Operator endpoints (not part of Nango's API): key rotation and the audit trail. */

@@ -2,7 +2,7 @@ import type { Services } from '../services.ts';
 import type { Connection } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Logger } from '../log/logger.ts';
-import type { DeleteResult, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from './runtime/types.ts';
+import type { DeleteResult, HostFetchRequest, HostFetchResponse, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from './runtime/types.ts';
 import type { ModelCounts } from './syncs.ts';
 import type { Checkpoint } from './checkpoints.ts';
 import type { Queryable } from '../storage/db.ts';
@@ -10,6 +10,7 @@ import { fail } from '../http/errors.ts';
 import { formatConnectionFull } from '../connections/format.ts';
 import { formatIntegration } from '../integrations/format.ts';
 import { scriptProxy } from './host-http.ts';
+import { uncontrolledFetch } from './uncontrolled-fetch.ts';
 import { recordModelKey, trackDeletesKey } from './keys.ts';
 
 /** The sync a run belongs to (syncs and webhook runs only). */
@@ -84,6 +85,10 @@ export class RunHost implements ScriptHost {
 
     proxy(req: HostProxyRequest): Promise<HostProxyResponse> {
         return scriptProxy(this.s, this.ctx.connection, req, this.ctx.signal);
+    }
+
+    uncontrolledFetch(req: HostFetchRequest): Promise<HostFetchResponse> {
+        return uncontrolledFetch(this.s.egress, req, this.ctx.signal);
     }
 
     async getConnection(opts: { providerConfigKey?: string; connectionId?: string; forceRefresh?: boolean; refreshToken?: boolean }): Promise<unknown> {

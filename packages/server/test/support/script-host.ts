@@ -2,6 +2,8 @@
  * A ScriptHost for runtime tests: records every call, keeps records/checkpoints in memory, and sends proxy
  * calls with fetch to a loopback server standing in for the provider API.
  */
+import type { Egress } from '../../src/egress/egress.ts';
+import { uncontrolledFetch } from '../../src/functions/uncontrolled-fetch.ts';
 import type { HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry, ScriptProps } from '../../src/functions/runtime/types.ts';
 
 export interface RecordingHost {
@@ -11,7 +13,8 @@ export interface RecordingHost {
     checkpoint: Record<string, string | number | boolean> | null;
 }
 
-export function recordingHost(baseUrl: string, opts: { connection?: unknown } = {}): RecordingHost {
+/** `egress`: what `nango.uncontrolledFetch` goes through (the server's own implementation); without it the call fails. */
+export function recordingHost(baseUrl: string, opts: { connection?: unknown; egress?: Egress } = {}): RecordingHost {
     const state: RecordingHost = { host: undefined as unknown as ScriptHost, calls: [], logs: [], checkpoint: null };
     const stored = new Map<string, Record<string, unknown>>();
     const rec = (method: string, ...args: unknown[]) => state.calls.push({ method, args });
@@ -19,6 +22,11 @@ export function recordingHost(baseUrl: string, opts: { connection?: unknown } = 
         async proxy(req) {
             rec('proxy', req);
             return fetchProxy(baseUrl, req);
+        },
+        async uncontrolledFetch(req) {
+            rec('uncontrolledFetch', req);
+            if (!opts.egress) throw new Error('this test host has no egress for uncontrolledFetch');
+            return uncontrolledFetch(opts.egress, req);
         },
         async getConnection(o) {
             rec('getConnection', o);
@@ -101,10 +109,12 @@ export async function fetchProxy(baseUrl: string, req: HostProxyRequest): Promis
         }
     }
     const res = await fetch(url, { method: req.method, headers, body });
-    const text = await res.text();
-    const type = res.headers.get('content-type') ?? '';
     const out: Record<string, string> = {};
     res.headers.forEach((v, k) => (out[k] = v));
+    // Binary response types arrive as bytes, as the server's host sends them.
+    if (req.responseType === 'arraybuffer' || req.responseType === 'blob' || req.responseType === 'stream') return { status: res.status, headers: out, data: new Uint8Array(await res.arrayBuffer()) };
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
     return { status: res.status, headers: out, data: type.includes('json') && text ? (JSON.parse(text) as unknown) : text };
 }
 

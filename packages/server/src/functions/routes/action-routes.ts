@@ -28,8 +28,9 @@ export const actionRoutes = [
             if (!connection) throw fail('unknown_connection', { status: 400 });
             const fn = await s.functions.find(env.id, key, 'action', body.action_name);
             if (!fn) throw fail('not_found', { message: `No action "${body.action_name}" is deployed for integration "${key}"` });
-            // The runner passes no input rather than an empty object (nango-functions.md §1.1).
-            const input = body.input === null || (typeof body.input === 'object' && !Array.isArray(body.input) && Object.keys(body.input as object).length === 0) ? undefined : body.input;
+            // The input goes to the script as sent: only legacy default-exported actions get `undefined` for `{}`,
+            // and the runtime decides that (issue #11 item 1).
+            const input = body.input === null ? undefined : body.input;
             if (headers['x-async'] === 'true') {
                 const id = await queueAction(s, env, connection, fn, input, headers['x-max-retries'] ?? 0);
                 return accepted(reply, id);

@@ -31,7 +31,8 @@ async function callZeroYaml(def: Record<string, unknown>, kind: ScriptKind, nang
         await (exec as Entry).call(def, nango);
         return true;
     }
-    if (kind === 'action') return (exec as Entry).call(def, nango, actionInput(input));
+    // A zero-YAML action receives its input exactly as sent, `{}` included (issue #11 item 1).
+    if (kind === 'action') return (exec as Entry).call(def, nango, input);
     return (exec as Entry).call(def, nango);
 }
 
@@ -45,12 +46,12 @@ async function callLegacy(def: Entry, moduleExports: Record<string, unknown>, ki
         await def(nango);
         return true;
     }
-    if (kind === 'action') return def(nango, actionInput(input));
+    if (kind === 'action') return def(nango, legacyActionInput(input));
     return def(nango);
 }
 
-/** The Nango runner passes `undefined` rather than an empty-object input (nango-functions.md §1.1). */
-function actionInput(input: unknown): unknown {
+/** Legacy default-exported actions get `undefined` rather than an empty-object input, as on Nango's runner (only them). */
+function legacyActionInput(input: unknown): unknown {
     if (typeof input === 'object' && input !== null && !Array.isArray(input) && Object.keys(input).length === 0) return undefined;
     return input;
 }

@@ -31,15 +31,17 @@ export function toScriptError(err: unknown): MappedError {
         const res = e['response'];
         if (isResponseLike(res)) {
             const headers = pickHeaders(res.headers);
+            const body = cap(upstreamBody(res.data));
             return done({
                 type: 'script_http_error',
                 message,
                 status: res.status,
-                payload: cap(res.data),
-                additional_properties: { upstream_response: { status: res.status, headers, body: cap(res.data) } }
+                payload: body,
+                additional_properties: { upstream_response: { status: res.status, headers, body } }
             });
         }
-        return done({ type: 'script_network_error', message, payload: { code: typeof e['code'] === 'string' ? e['code'] : undefined, message } });
+        const name = typeof e['name'] === 'string' ? (e['name'] as string) : 'Error';
+        return done({ type: 'script_network_error', message, payload: { name, code: typeof e['code'] === 'string' ? e['code'] : undefined, message } });
     }
     if (e['name'] === 'RangeError' && /allocation failed|out of memory/i.test(message)) {
         return { error: { type: 'script_out_of_memory', message: `The script ran out of memory: ${message}` }, retire: true };
@@ -59,6 +61,17 @@ function scriptFrames(stack: string): string[] {
         .map((l) => l.trim())
         .filter((l) => l.startsWith('at ') && !/node:|\/functions\/runtime\/|<anonymous>/.test(l))
         .slice(0, MAX_STACK_LINES);
+}
+
+/**
+ * The provider's answer as Nango's runner reports it: an object's `payload` field when it has one, the object
+ * itself otherwise, and a text (or any non-object) body wrapped as `{message}`.
+ */
+function upstreamBody(data: unknown): unknown {
+    // A binary body (responseType arraybuffer) is reported as its text rather than as a JSON array of bytes.
+    if (Buffer.isBuffer(data)) return { message: data.toString('utf8') };
+    const inner = typeof data === 'object' && data !== null && 'payload' in data ? (data as { payload: unknown }).payload : data;
+    return typeof inner === 'object' && inner !== null ? inner : { message: inner };
 }
 
 function done(error: ScriptError): MappedError {

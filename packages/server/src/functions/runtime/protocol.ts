@@ -60,6 +60,7 @@ export type ChildMessage = ReadyMessage | CallMessage | DoneMessage;
 /** Every method of the ScriptHost contract, in one list for the child's RPC stub and the parent's dispatch check. */
 export const HOST_METHOD_NAMES: readonly ScriptHostMethod[] = [
     'proxy',
+    'uncontrolledFetch',
     'getConnection',
     'setMetadata',
     'updateMetadata',

@@ -4,12 +4,24 @@
  */
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
+import { scriptModule } from './script-modules.ts';
 
 const nodeRequire = createRequire(import.meta.url);
 
-/** Bare names a bundle may require; the optional ones only when installed next to the server. */
-const ALLOWED: Readonly<Record<string, string>> = { zod: 'zod', crypto: 'node:crypto', 'node:crypto': 'node:crypto', url: 'node:url', 'node:url': 'node:url' };
-const OPTIONAL = new Set(['soap', 'unzipper', 'botbuilder']);
+/**
+ * Bare names a bundle may require, as on Nango's runner (`soap` and `unzipper` are dependencies of the server);
+ * the optional ones only when installed next to the server.
+ */
+const ALLOWED: Readonly<Record<string, string>> = {
+    zod: 'zod',
+    crypto: 'node:crypto',
+    'node:crypto': 'node:crypto',
+    url: 'node:url',
+    'node:url': 'node:url',
+    soap: 'soap',
+    unzipper: 'unzipper'
+};
+const OPTIONAL = new Set(['botbuilder']);
 
 export interface Sandbox {
     /** `module.exports` after evaluation. */
@@ -73,7 +85,7 @@ function scriptRequire(name: unknown): unknown {
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);
     }
-    return frozenCopy(real);
+    return frozenCopy(scriptModule(name, real));
 }
 
 const copies = new Map<unknown, unknown>();

@@ -82,6 +82,24 @@ export interface HostProxyResponse {
     data: unknown;
 }
 
+/** `nango.uncontrolledFetch`: a plain request to any URL the egress policy allows, with no connection credentials. */
+export interface HostFetchRequest {
+    url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Uint8Array | null;
+}
+
+/** The whole answer (redirects already followed); the child turns it into a WHATWG `Response`. */
+export interface HostFetchResponse {
+    status: number;
+    statusText: string;
+    /** The URL that answered, after redirects. */
+    url: string;
+    headers: Array<[string, string]>;
+    body: Uint8Array;
+}
+
 export interface ScriptLogEntry {
     level: 'debug' | 'info' | 'warn' | 'error';
     message: string;
@@ -95,6 +113,7 @@ export interface DeleteResult {
 /** The server side of one run. Every method may throw; the error message reaches the script as an Error. */
 export interface ScriptHost {
     proxy(req: HostProxyRequest): Promise<HostProxyResponse>;
+    uncontrolledFetch(req: HostFetchRequest): Promise<HostFetchResponse>;
     getConnection(opts: { providerConfigKey?: string; connectionId?: string; forceRefresh?: boolean; refreshToken?: boolean }): Promise<unknown>;
     setMetadata(metadata: Record<string, unknown>): Promise<void>;
     updateMetadata(metadata: Record<string, unknown>): Promise<void>;

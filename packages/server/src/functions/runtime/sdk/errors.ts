@@ -44,33 +44,48 @@ export class HostCallError extends Error {
     }
 }
 
-/** The axios error shape scripts test for (`err.response.status`, `err.response.data`, `err.isAxiosError`). */
+/**
+ * The axios error a script catches on Nango's runner, which hands scripts the provider call's AxiosError as is
+ * (issue #11 item 6): `message` "Request failed with status code N", `code`, `status`, `config`, `request`,
+ * `response {data, status, statusText, headers, config, request}`, `isAxiosError` and `toJSON()`.
+ */
 export interface AxiosLikeError extends Error {
     isAxiosError: true;
     code?: string;
     status?: number;
     config: unknown;
-    response?: { status: number; data: unknown; headers: Record<string, string>; config: unknown };
+    /** axios sets the request it sent; scripts test `err.request` to tell "no response" from "not sent". */
+    request: { method: string; path: string };
+    response?: { status: number; statusText: string; data: unknown; headers: Record<string, string>; config: unknown; request: { method: string; path: string } };
+    toJSON(): Record<string, unknown>;
 }
 
 /** Builds an error shaped like the one axios throws for an HTTP status ≥ 400. */
-export function httpStatusError(status: number, data: unknown, headers: Record<string, string>, config: unknown): AxiosLikeError {
-    const err = new Error(`Request failed with status code ${status}`) as AxiosLikeError;
-    err.name = 'AxiosError';
-    err.isAxiosError = true;
-    err.code = status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST';
+export function httpStatusError(status: number, statusText: string, data: unknown, headers: Record<string, string>, config: RequestShape): AxiosLikeError {
+    const err = axiosError(`Request failed with status code ${status}`, status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST', config);
     err.status = status;
-    err.config = config;
-    err.response = { status, data, headers, config };
+    err.response = { status, statusText, data, headers, config, request: err.request };
     return err;
 }
 
 /** Builds an axios-shaped error for a request that got no response (connection refused, DNS, timeout…). */
-export function networkError(message: string, code: string | undefined, config: unknown): AxiosLikeError {
+export function networkError(message: string, code: string | undefined, config: RequestShape): AxiosLikeError {
+    return axiosError(message, code ?? 'ERR_NETWORK', config);
+}
+
+interface RequestShape {
+    method?: string | undefined;
+    endpoint: string;
+}
+
+function axiosError(message: string, code: string, config: RequestShape): AxiosLikeError {
     const err = new Error(message) as AxiosLikeError;
     err.name = 'AxiosError';
     err.isAxiosError = true;
-    err.code = code ?? 'ERR_NETWORK';
+    err.code = code;
     err.config = config;
+    err.request = { method: (config.method ?? 'GET').toUpperCase(), path: config.endpoint };
+    // axios' toJSON: the plain fields, no response (it can be large and is not serialisable as is).
+    err.toJSON = () => ({ name: err.name, message: err.message, code: err.code, status: err.status, config: err.config });
     return err;
 }

@@ -1,4 +1,6 @@
 /** `nango.proxy/get/post/put/patch/delete`: one host call per request, axios-shaped results and errors (nango-functions.md §2.1). */
+import { STATUS_CODES } from 'node:http';
+import { Readable } from 'node:stream';
 import type { HostProxyRequest, HostProxyResponse } from '../types.ts';
 import { guard, type SdkContext } from './context.ts';
 import { HostCallError, SdkError, httpStatusError, networkError } from './errors.ts';
@@ -34,8 +36,30 @@ export async function proxyRequest(ctx: SdkContext, config: ProxyConfig): Promis
         const code = err instanceof HostCallError ? err.code : undefined;
         throw networkError(message, code, config);
     }
-    if (res.status >= 400) throw httpStatusError(res.status, res.data, res.headers, config);
-    return { data: res.data, status: res.status, statusText: '', headers: res.headers, config };
+    const data = asAxiosData(res.data, config.responseType);
+    const statusText = STATUS_CODES[res.status] ?? '';
+    if (res.status >= 400) throw httpStatusError(res.status, statusText, data, res.headers, config);
+    return { data, status: res.status, statusText, headers: res.headers, config };
+}
+
+/**
+ * `data` as axios on Node gives it (issue #11 items 5 and 6): a Buffer for `arraybuffer` / `blob`, a Readable
+ * for `stream`, and for the default response type any body that parses as JSON is parsed, whatever its
+ * content type says (axios' forced JSON parsing), else the text is kept.
+ */
+function asAxiosData(data: unknown, responseType: ProxyConfig['responseType']): unknown {
+    if (data instanceof Uint8Array) {
+        const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        return responseType === 'stream' ? Readable.from([buf]) : buf;
+    }
+    if ((responseType === undefined || responseType === 'json') && typeof data === 'string' && data !== '') {
+        try {
+            return JSON.parse(data) as unknown;
+        } catch {
+            return data;
+        }
+    }
+    return data;
 }
 
 function toHostRequest(config: ProxyConfig): HostProxyRequest {

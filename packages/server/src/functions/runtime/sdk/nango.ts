@@ -8,10 +8,12 @@ import { CheckpointApi } from './checkpoint.ts';
 import { ConnectionApi, type GetConnectionOptions } from './connection.ts';
 import { guard, type SdkContext } from './context.ts';
 import { ActionError, SdkError } from './errors.ts';
+import { uncontrolledFetch, type UncontrolledFetchOptions } from './fetch.ts';
 import { proxyRequest, type ProxyConfig } from './http.ts';
 import { LogApi } from './log.ts';
 import { paginate } from './paginate.ts';
 import { RecordsApi } from './records.ts';
+import { setRunFetch } from '../script-modules.ts';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -22,6 +24,11 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
     const records = new RecordsApi(ctx);
     const checkpoints = new CheckpointApi(ctx);
     const verb = (method: string) => (config: ProxyConfig) => proxyRequest(ctx, { ...config, method });
+    // What require('soap') sends goes through this run's host and its egress policy, like uncontrolledFetch.
+    setRunFetch(async (req) => {
+        guard(ctx);
+        return ctx.host.uncontrolledFetch(req);
+    });
 
     const methods: Record<string, Fn> = {
         proxy: (config: ProxyConfig) => proxyRequest(ctx, config),
@@ -30,6 +37,7 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
         put: verb('PUT'),
         patch: verb('PATCH'),
         delete: verb('DELETE'),
+        uncontrolledFetch: (options: UncontrolledFetchOptions) => uncontrolledFetch(ctx, options),
         paginate: (config: ProxyConfig) => {
             guard(ctx);
             return paginate(config, ctx.props.providerPaginate, (c) => proxyRequest(ctx, c));
@@ -65,7 +73,6 @@ export function createNango(ctx: SdkContext): Readonly<Record<string, unknown>> 
             // `override` is what every write already does, so accepting it keeps such scripts running.
             if (opts?.strategy !== 'override') throw unsupported('setMergingStrategy');
         },
-        uncontrolledFetch: unsupportedAsync(ctx, 'uncontrolledFetch'),
         triggerAction: unsupportedAsync(ctx, 'triggerAction'),
         triggerSync: unsupportedAsync(ctx, 'triggerSync'),
         startSync: unsupportedAsync(ctx, 'startSync'),

@@ -2,6 +2,7 @@
  * `nango.paginate` as a pure module: given a proxy config, the provider's default pagination and a request
  * function, yields pages. Semantics per nango-functions.md §2.1 (cursor, link, offset).
  */
+import get from 'lodash-es/get.js';
 import type { ProxyConfig, ProxyResponse } from './http.ts';
 import { SdkError } from './errors.ts';
 
@@ -16,7 +17,10 @@ interface Settings {
     onPage: ((arg: { nextPageParam: unknown; response: ProxyResponse }) => unknown) | undefined;
 }
 
-/** Async generator of page arrays. Throws `invalid_pagination` when no config exists or a page is not an array. */
+/**
+ * Async generator of pages. Cursor and offset pagination end on a missing or empty page list; link pagination
+ * yields whatever sits at `response_path` (issue #11 item 4). Throws `invalid_pagination` on a bad config.
+ */
 export async function* paginate(config: ProxyConfig, providerPaginate: Record<string, unknown> | null | undefined, request: PageRequest): AsyncGenerator<unknown[], void, undefined> {
     const s = settings(config, providerPaginate);
     const state = new RequestState(config, s.inBody);
@@ -36,12 +40,11 @@ async function* cursorPages(s: Settings, state: RequestState, request: PageReque
     for (;;) {
         const response = await request(state.config());
         const page = pageOf(response, s.responsePath);
-        if (page.length === 0) return;
-        const next = pick(response.data, path);
+        if (page === undefined) return;
+        const next = nextCursor(pick(response.data, path));
         await s.onPage?.({ nextPageParam: next, response });
         yield page;
-        if (next === undefined || next === null || (typeof next === 'string' && next.trim() === '')) return;
-        if (typeof next !== 'string' && typeof next !== 'number') return;
+        if (next === undefined) return;
         state.set(name, next);
     }
 }
@@ -53,8 +56,11 @@ async function* linkPages(s: Settings, state: RequestState, request: PageRequest
     const seen = new Set<string>();
     for (;;) {
         const response = await request(state.config());
-        const page = pageOf(response, s.responsePath);
-        const next = typeof rel === 'string' ? linkFromHeader(response.headers, rel) : pick(response.data, bodyPath as string);
+        // Whatever is there, even nothing: a link-paginated API may answer a last page without its list.
+        const page = pick(response.data, s.responsePath) as unknown[];
+        // The header first, then the body path when the header has no such link (both may be configured).
+        const fromHeader = typeof rel === 'string' ? linkFromHeader(response.headers, rel) : undefined;
+        const next = fromHeader || (typeof bodyPath === 'string' ? pick(response.data, bodyPath) : undefined);
         await s.onPage?.({ nextPageParam: next, response });
         yield page;
         if (typeof next !== 'string' || next === '' || seen.has(next)) return;
@@ -75,7 +81,7 @@ async function* offsetPages(s: Settings, state: RequestState, request: PageReque
         state.set(name, s.inBody ? offset : String(offset));
         const response = await request(state.config());
         const page = pageOf(response, s.responsePath);
-        if (page.length === 0) return;
+        if (page === undefined) return;
         const nextOffset = method === 'per-page' ? offset + 1 : offset + page.length;
         await s.onPage?.({ nextPageParam: nextOffset, response });
         yield page;
@@ -142,15 +148,22 @@ class RequestState {
     }
 }
 
-/** Follows a dotted path (`data.items`) into a JSON value; no path returns the value itself. */
+/**
+ * Reads a response path as Nango's runner does, with lodash `get`: a key that exists literally wins
+ * (`@odata.nextLink`), otherwise dots and `[n]` walk into the value (`data.items`, `pages[0].next`).
+ * No path returns the value itself.
+ */
 export function pick(value: unknown, path: string | undefined): unknown {
     if (!path) return value;
-    let cur: unknown = value;
-    for (const key of path.split('.')) {
-        if (cur === null || typeof cur !== 'object') return undefined;
-        cur = (cur as Record<string, unknown>)[key];
-    }
-    return cur;
+    return get(value, path);
+}
+
+/** A next cursor worth sending: a non-blank string (trimmed) or a number; anything else ends the pages. */
+function nextCursor(value: unknown): string | number | undefined {
+    if (typeof value === 'number') return value;
+    if (typeof value !== 'string') return undefined;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
 }
 
 /** Writes `a.b.c = value`, creating nested objects (Nango expands dotted names in bodies). */
@@ -179,10 +192,15 @@ export function linkFromHeader(headers: Record<string, string>, rel: string): st
     return undefined;
 }
 
-function pageOf(response: ProxyResponse, path: string | undefined): unknown[] {
-    const page = pick(response.data, path);
-    if (!Array.isArray(page)) throw invalid(`the response ${path ? `at '${path}' ` : ''}is not an array; set \`response_path\` to the list of records`);
-    return page;
+/**
+ * The page list of a cursor or offset response, or `undefined` when there is none to yield: missing, empty,
+ * or something without a length (APIs that omit an empty list, GraphQL `nodes: null`) ends the pages, as on
+ * Nango's runner. A non-array that has a length (a string) is yielded as it is, as there too.
+ */
+function pageOf(response: ProxyResponse, path: string | undefined): unknown[] | undefined {
+    const page = pick(response.data, path) as { length?: unknown } | null | undefined;
+    if (!page || typeof page.length !== 'number' || page.length === 0) return undefined;
+    return page as unknown[];
 }
 
 function requiredString(cfg: Record<string, unknown>, key: string): string {
