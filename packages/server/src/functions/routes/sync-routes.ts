@@ -64,7 +64,7 @@ export const syncRoutes = [
             const emptyCache = body.opts?.emptyCache ?? mode === 'full_refresh_and_clear_cache';
             const syncs = await select(s, env, body.provider_config_key ?? headers['provider-config-key'], body.syncs, body.connection_id);
             // A full reset replaces the run in flight: its job stops, and the new run starts from nothing.
-            if (reset) for (const sync of syncs) if (sync.runningJobId) await s.syncs.stopJob(sync.runningJobId);
+            if (reset) for (const sync of syncs) if (sync.runningJobId) await s.runs.stop(sync.runningJobId);
             await s.syncs.requestRun(syncs.map((x) => x.id), { reset, emptyCache });
             s.scheduler.wake();
             return { success: true };
