@@ -1,0 +1,77 @@
+// Issue #10 item 9: an asynchronous action whose server is killed with SIGKILL mid-run answered "still running"
+// from GET /action/:id forever, past its timeout, and its app never got the async_action webhook. Every run is
+// now in one table with one heartbeat and one reaper: after a restart on the same data the run ends as ERROR
+// `worker_lost` and the webhook goes out. On the embedded database (reaped at start) and on PostgreSQL (reaped
+// once its heartbeat is older than SWITCHBOARD_SYNC_LOST_AFTER_MS).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startServer, writeProvidersFile, removeDir, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
+import { api, waitFor, startReceiver, received, type Json, type Receiver } from './support/webhooks.ts';
+import { deploy } from './support/functions.ts';
+
+const KEY = 'probe';
+
+for (const backend of ['pglite', 'postgres'] as const) {
+    describe(`runs on ${backend}: an async action killed with its server ends in a terminal state`, () => {
+        let server: TestServer | undefined;
+        let receiver: Receiver;
+        let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+        let env: Record<string, string>;
+
+        before(async () => {
+            receiver = await startReceiver();
+            database = backend === 'postgres' ? await createTestDatabase() : undefined;
+            env = {
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(`probe-api:\n  display_name: Probe\n  auth_mode: API_KEY\n  proxy:\n    base_url: https://probe.invalid\n`),
+                SWITCHBOARD_ACTION_TIMEOUT_MS: '900000',
+                SWITCHBOARD_WEBHOOK_URL: receiver.url,
+                SWITCHBOARD_SCHEDULER_TICK_MS: '200',
+                SWITCHBOARD_SYNC_LOST_AFTER_MS: '2000',
+                SWITCHBOARD_SECRET_KEY: randomUUID(),
+                ...(database ? { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() } : {})
+            };
+            server = await startServer(env);
+        });
+        after(async () => {
+            await server?.stop();
+            await receiver?.close();
+            await database?.drop();
+            if (server) removeDir(server.dataDir);
+        });
+
+        it('answers ERROR worker_lost after a restart, and the async_action webhook is delivered', async () => {
+            let s = server!;
+            assert.equal((await api(s, 'POST', '/integrations', { unique_key: KEY, provider: 'probe-api' })).status, 200);
+            assert.equal((await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } })).status, 201);
+            assert.equal((await deploy(s, [{ type: 'action', name: 'slow', file: 'slow-action.cjs', providerConfigKey: KEY }])).status, 200);
+            const trigger = await api(s, 'POST', '/action/trigger', { action_name: 'slow', input: {} }, { 'connection-id': 'c1', 'provider-config-key': KEY, 'x-async': 'true' });
+            assert.equal(trigger.status, 202, JSON.stringify(trigger.body));
+            const id = trigger.body.id as string;
+            await waitFor('the action to start', () => s.output().includes('slow-action-started'));
+            const running = await api(s, 'GET', `/action/${id}`);
+            assert.equal(running.status, 404);
+            assert.equal(running.body.error.message, 'The action is still running');
+
+            await s.stop('SIGKILL');
+            server = s = await startServer({ ...env, SWITCHBOARD_DATA_DIR: s.dataDir });
+
+            const ended = await waitFor('the lost action to end', async () => {
+                const r = await api(s, 'GET', `/action/${id}`);
+                return r.status !== 404 ? r : undefined;
+            });
+            assert.equal(ended.status, 500, JSON.stringify(ended.body));
+            const error: Json = ended.body.error;
+            assert.equal(error.code, 'action_script_failure');
+            assert.equal(error.payload.type, 'worker_lost');
+            assert.match(error.payload.message, /stopped or crashed/);
+
+            const [hook] = await waitFor('the async_action webhook', () => {
+                const got = received(receiver, (b) => b.type === 'async_action');
+                return got.length ? got : undefined;
+            });
+            assert.deepEqual(JSON.parse(hook!.body), { from: 'nango', type: 'async_action', connectionId: 'c1', providerConfigKey: KEY, payload: { id, statusUrl: `/action/${id}` } });
+            assert.equal(received(receiver, (b) => b.type === 'async_action').length, 1, 'one webhook, with the final outcome');
+        });
+    });
+}
