@@ -29,23 +29,29 @@ export interface ActionJob {
     id: string;
 }
 
-/** Runs an action now and returns its result (POST /action/trigger without X-Async). */
-export async function runAction(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, input: unknown, signal?: AbortSignal): Promise<RunResult> {
-    const row = await d.runs.startInline({ kind: 'action', environmentId: env.id, connectionDbId: connection.id, functionId: fn.id });
+/** One action run, now (no uuid) or from the queue (its uuid, its retries): the same script run either way. */
+async function execute(d: KindDeps, row: StartedRun, r: { env: Environment; connection: Connection; fn: DeployedFunction; input: unknown; uuid?: string; signal?: AbortSignal }): Promise<RunResult> {
     const o = await runScript(d, {
         row,
         kind: 'action',
-        fn,
-        env,
-        connection,
-        input,
+        fn: r.fn,
+        env: r.env,
+        connection: r.connection,
+        input: r.input,
         timeoutMs: d.timeouts.actionMs,
-        checkpointKey: `action:${fn.name}`,
-        ...(signal ? { signal } : {}),
-        log: d.log.child({ action: fn.name, runId: row.id }),
-        policy: actionPolicy(connection, undefined)
+        retries: row.maxRetries,
+        checkpointKey: `action:${r.fn.name}`,
+        ...(r.signal ? { signal: r.signal } : {}),
+        log: d.log.child({ action: r.fn.name, runId: row.id }),
+        policy: actionPolicy(r.connection, r.uuid)
     });
     return o.result;
+}
+
+/** Runs an action now and returns its result (POST /action/trigger without X-Async). */
+export async function runAction(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, input: unknown, signal?: AbortSignal): Promise<RunResult> {
+    const row = await d.runs.startInline({ kind: 'action', environmentId: env.id, connectionDbId: connection.id, functionId: fn.id });
+    return execute(d, row, { env, connection, fn, input, ...(signal ? { signal } : {}) });
 }
 
 /** Queues an asynchronous action (X-Async): a run to read the outcome from, and a job, in one transaction. */
@@ -70,26 +76,12 @@ export function actionRun(d: Pick<KindDeps, 'runs'>, environmentId: number, uuid
 export async function executeAsyncAction(d: KindDeps, job: ActionJob): Promise<void> {
     const row = await d.runs.start({ uuid: job.id });
     if (!row || row.kind !== 'action') return;
-    const id = row.id;
     const connection = row.connectionDbId === null ? undefined : await d.connections.getById(row.connectionDbId);
     const fn = row.functionId === null ? undefined : await d.functions.byId(row.functionId);
     const env = connection && (await d.environments.byId(connection.environmentId));
-    const uuid = job.id;
     if (!connection || !fn || !env) {
-        await d.db.transaction((tx) => d.runs.finish(tx, id, { status: 'ERROR', error: { type: 'action_not_found', message: 'The action or its connection was deleted' } }));
+        await d.db.transaction((tx) => d.runs.finish(tx, row.id, { status: 'ERROR', error: { type: 'action_not_found', message: 'The action or its connection was deleted' } }));
         return;
     }
-    await runScript(d, {
-        row,
-        kind: 'action',
-        fn,
-        env,
-        connection,
-        input: row.input ?? undefined,
-        timeoutMs: d.timeouts.actionMs,
-        retries: row.maxRetries,
-        checkpointKey: `action:${fn.name}`,
-        log: d.log.child({ action: fn.name, runId: id }),
-        policy: actionPolicy(connection, uuid)
-    });
+    await execute(d, row, { env, connection, fn, input: row.input ?? undefined, uuid: job.id });
 }
