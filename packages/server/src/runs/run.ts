@@ -155,12 +155,13 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
             return true;
         })
         .catch((err: unknown) => {
+            // The row stays running and the reaper ends it (worker_lost) once its heartbeat is old.
             r.log.error({ err, runId: r.row.id }, 'could not record the end of the run');
-            return false;
+            return undefined;
         });
     // A row already ended or deleted (its sync removed by a redeploy, given up as lost) was stopped, whatever the
     // script saw: usually its next write refused by the fence (sync_run_stopped) before a heartbeat noticed.
-    if (!finished) status = 'STOPPED';
+    if (finished === false) status = 'STOPPED';
     const o = outcome(status);
     r.policy.logOutcome(r.log, o);
     const entry = r.policy.audit?.(o);
