@@ -13,7 +13,7 @@ import { deploy } from './support/functions.ts';
 const KEY = 'probe';
 
 for (const backend of ['pglite', 'postgres'] as const) {
-    describe(`runs on ${backend}: an async action killed with its server ends in a terminal state`, () => {
+    describe(`runs on ${backend}: an async action and a sync killed with their server end in a terminal state`, () => {
         let server: TestServer | undefined;
         let receiver: Receiver;
         let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
@@ -40,15 +40,19 @@ for (const backend of ['pglite', 'postgres'] as const) {
             if (server) removeDir(server.dataDir);
         });
 
-        it('answers ERROR worker_lost after a restart, and the async_action webhook is delivered', async () => {
+        it('answers ERROR worker_lost after a restart, and the async_action and sync webhooks are delivered', async () => {
             let s = server!;
             assert.equal((await api(s, 'POST', '/integrations', { unique_key: KEY, provider: 'probe-api' })).status, 200);
             assert.equal((await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } })).status, 201);
-            assert.equal((await deploy(s, [{ type: 'action', name: 'slow', file: 'slow-action.cjs', providerConfigKey: KEY }])).status, 200);
+            const scripts = [
+                { type: 'action' as const, name: 'slow', file: 'slow-action.cjs', providerConfigKey: KEY },
+                { type: 'sync' as const, name: 'slow-sync', file: 'slow-sync.cjs', providerConfigKey: KEY, models: ['Item'], autoStart: true }
+            ];
+            assert.equal((await deploy(s, scripts)).status, 200);
             const trigger = await api(s, 'POST', '/action/trigger', { action_name: 'slow', input: {} }, { 'connection-id': 'c1', 'provider-config-key': KEY, 'x-async': 'true' });
             assert.equal(trigger.status, 202, JSON.stringify(trigger.body));
             const id = trigger.body.id as string;
-            await waitFor('the action to start', () => s.output().includes('slow-action-started'));
+            await waitFor('the action and the sync to start', () => s.output().includes('slow-action-started') && s.output().includes('slow-sync-started'));
             const running = await api(s, 'GET', `/action/${id}`);
             assert.equal(running.status, 404);
             assert.equal(running.body.error.message, 'The action is still running');
@@ -72,6 +76,16 @@ for (const backend of ['pglite', 'postgres'] as const) {
             });
             assert.deepEqual(JSON.parse(hook!.body), { from: 'nango', type: 'async_action', connectionId: 'c1', providerConfigKey: KEY, payload: { id, statusUrl: `/action/${id}` } });
             assert.equal(received(receiver, (b) => b.type === 'async_action').length, 1, 'one webhook, with the final outcome');
+
+            // The sync run lost with it: its app gets the failure webhook a failed run sends, and its status says ERROR.
+            const [syncHook] = await waitFor('the sync failure webhook', () => {
+                const got = received(receiver, (b) => b.type === 'sync');
+                return got.length ? got : undefined;
+            });
+            const body = JSON.parse(syncHook!.body);
+            assert.deepEqual([body.syncName, body.success, body.error.type], ['slow-sync', false, 'worker_lost']);
+            const status = await api(s, 'GET', `/sync/status?syncs=slow-sync&connection_id=c1&provider_config_key=${KEY}`);
+            assert.equal(status.body.syncs[0].latestExecutionStatus, 'ERROR', JSON.stringify(status.body));
         });
     });
 }
