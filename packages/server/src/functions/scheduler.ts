@@ -10,6 +10,7 @@ import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE 
 
 const CLAIM_BATCH = 200;
 const ENSURE_EVERY_TICKS = 5;
+const PURGE_EVERY_TICKS = 300;
 
 /** What the scheduler uses, by name. */
 export interface SchedulerDeps {
@@ -90,9 +91,11 @@ export class Scheduler {
         await this.running;
     }
 
-    /** One pass: new schedules for new connections, lost runs of every kind given up, due schedules queued. */
+    /** One pass: new schedules for new connections, old answered runs purged, lost runs of every kind given up, due schedules queued. */
     async pass(): Promise<number> {
-        if (this.ticks++ % ENSURE_EVERY_TICKS === 0) await this.d.syncs.ensureSchedules();
+        const tick = this.ticks++;
+        if (tick % ENSURE_EVERY_TICKS === 0) await this.d.syncs.ensureSchedules();
+        if (tick % PURGE_EVERY_TICKS === 0) await this.d.runs.purgeAnswered();
         await this.d.runs.reapLost(this.d.config.lostAfterMs);
         let queued = 0;
         for (;;) {

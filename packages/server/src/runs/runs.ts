@@ -73,6 +73,11 @@ export class Runs {
         return executePostConnectionCreation(this.d, job);
     }
 
+    /** Deletes the rows of runs answered elsewhere (synchronous actions, on-event scripts) a day after they ended. */
+    purgeAnswered(): Promise<number> {
+        return this.d.runs.purgeAnswered();
+    }
+
     /** Gives up on runs whose worker stopped heart-beating, and tells their apps. */
     reapLost(olderThanMs: number): Promise<number[]> {
         return reapLostRuns(this.d, olderThanMs);

@@ -179,6 +179,17 @@ export class RunStore {
     }
 
     /**
+     * Deletes runs nobody reads back once they ended a day ago: synchronous actions (their caller got the answer) and
+     * on-event scripts (the audit trail keeps them). Asynchronous actions stay readable by GET /action/:id.
+     */
+    async purgeAnswered(): Promise<number> {
+        const rows = await this.db.query(
+            `DELETE FROM runs WHERE uuid IS NULL AND kind IN ('action', 'on-event') AND status NOT IN ('QUEUED', 'RUNNING') AND finished_at < now() - interval '1 day' RETURNING id`
+        );
+        return rows.length;
+    }
+
+    /**
      * Gives up, in the caller's transaction, on runs of every kind whose worker stopped heart-beating (its process
      * died): they end as ERROR `worker_lost` and their schedule is free. Queued runs wait in the durable queue
      * however long the backlog is; only one left queued for a day (its queue job gone) is given up.
