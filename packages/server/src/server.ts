@@ -41,6 +41,10 @@ import { FunctionStore } from './functions/store.ts';
 import { SyncStore } from './functions/syncs.ts';
 import { CheckpointStore } from './functions/checkpoints.ts';
 import { Scheduler } from './functions/scheduler.ts';
+import { JobQueue } from './functions/queue.ts';
+import { RunStore } from './runs/store.ts';
+import { Runs } from './runs/runs.ts';
+import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { deployRoutes } from './functions/routes/deploy-routes.ts';
 import { syncRoutes } from './functions/routes/sync-routes.ts';
@@ -121,14 +125,35 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         memoryMb: config.functions.runnerMemoryMb,
         logger: (level, obj, msg) => log[level](obj, msg)
     });
+    const environmentVariables = new EnvironmentVariables(db, vault);
+    const records = new RecordsStore(db);
+    const functions = new FunctionStore(db);
+    const syncs = new SyncStore(db);
+    const checkpoints = new CheckpointStore(db);
+    const runStore = new RunStore(db);
+    const queue = new JobQueue(db, log);
+    const fx = config.functions;
+    // Every kind of script run, with what it uses named: the run's host (records, checkpoints, the connection and
+    // its refresh, the proxy), its props, its audit trail and its webhooks.
+    const runs = new Runs({
+        db, log, runner, runs: runStore, functions, webhooks, queue, syncs, connections, environments, records, checkpoints,
+        host: { db, runs: runStore, records, checkpoints, connections, refresher, integrations, catalogue, environmentVariables, egress, serverUrl: () => config.serverUrl ?? '' },
+        props: { catalogue, scriptLogLevel: fx.scriptLogLevel },
+        audit: { connections },
+        lostAfterMs: fx.lostAfterMs,
+        timeouts: { syncMs: fx.syncTimeoutMs, actionMs: fx.actionTimeoutMs, webhookMs: fx.webhookRunTimeoutMs, onEventMs: fx.onEventTimeoutMs }
+    });
+    const scheduler = new Scheduler({ db, log, config: fx, syncs, queue, runs });
+    const connectionHooks: ConnectionHooks = {
+        async saved(tx, env, r) {
+            await webhooks.enqueueAuth(tx, { environment: env, connection: r.connection, operation: r.created ? 'creation' : 'override', success: true });
+            if (r.created) await runs.queuePostConnectionCreation(tx, r.connection);
+        },
+        deleting: (env, connection) => runs.preConnectionDeletion(env, connection)
+    };
     const services: Services = {
-        config, db, log, vault, catalogue, environments, environmentVariables: new EnvironmentVariables(db, vault), integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
-        records: new RecordsStore(db),
-        functions: new FunctionStore(db),
-        syncs: new SyncStore(db),
-        checkpoints: new CheckpointStore(db),
-        runner,
-        scheduler: new Scheduler({ db, log })
+        config, db, log, vault, catalogue, environments, environmentVariables, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
+        records, functions, syncs, checkpoints, scheduler, runs, connectionHooks
     };
 
     const app = await buildApp(
@@ -141,7 +166,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
     );
     await webhooks.start(environment);
-    await services.scheduler.start(services);
+    await scheduler.start();
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -171,7 +196,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             if (timer) clearTimeout(timer);
             ws.close();
             await app.close();
-            await services.scheduler.stop();
+            await scheduler.stop();
             await runner.close();
             await webhooks.stop();
             await egress.close();

@@ -18,9 +18,13 @@ import type { FunctionStore } from './functions/store.ts';
 import type { SyncStore } from './functions/syncs.ts';
 import type { CheckpointStore } from './functions/checkpoints.ts';
 import type { Scheduler } from './functions/scheduler.ts';
-import type { RunnerPool } from './functions/runtime/pool.ts';
+import type { Runs } from './runs/runs.ts';
+import type { ConnectionHooks } from './connections/lifecycle.ts';
 
-/** Everything a route handler may call, built once at start and passed in (no module-level singletons). */
+/**
+ * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
+ * it: capabilities below them (runs, the scheduler, a run's host) receive what they use by name.
+ */
 export interface Services {
     config: Config;
     db: Db;
@@ -41,6 +45,7 @@ export interface Services {
     functions: FunctionStore;
     syncs: SyncStore;
     checkpoints: CheckpointStore;
-    runner: RunnerPool;
     scheduler: Scheduler;
+    runs: Runs;
+    connectionHooks: ConnectionHooks;
 }

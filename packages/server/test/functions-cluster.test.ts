@@ -63,9 +63,9 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
         const deployed = await deploy(a, [{ type: 'sync', name: 'ping', file: 'ping-sync.cjs', providerConfigKey: KEY, models: ['Ping'], runs: 'every 30 seconds', autoStart: true }]);
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
 
-        const succeeded = async () => Number((await sql.query("SELECT count(*) AS n FROM sync_jobs WHERE status = 'SUCCESS'")).rows[0].n);
+        const succeeded = async () => Number((await sql.query("SELECT count(*) AS n FROM runs WHERE status = 'SUCCESS'")).rows[0].n);
         await waitFor('the first slot of every schedule', async () => (await succeeded()) >= CONNECTIONS, 120_000).catch(async (err: unknown) => {
-            const jobs = (await sql.query('SELECT status, count(*) AS n FROM sync_jobs GROUP BY status')).rows;
+            const jobs = (await sql.query('SELECT status, count(*) AS n FROM runs GROUP BY status')).rows;
             throw new Error(`${String(err)}; jobs ${JSON.stringify(jobs)}; pings ${pings.size}\n${servers[0]!.output().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(0, 10).join('\n')}`);
         });
         assert.equal(pings.size, CONNECTIONS);
@@ -76,7 +76,7 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
         await new Promise((r) => setTimeout(r, 2000));
         assert.equal(await succeeded(), 2 * CONNECTIONS);
         assert.deepEqual([...new Set(pings.values())], [2], 'every schedule ran exactly twice');
-        const failed = Number((await sql.query("SELECT count(*) AS n FROM sync_jobs WHERE status <> 'SUCCESS'")).rows[0].n);
+        const failed = Number((await sql.query("SELECT count(*) AS n FROM runs WHERE status <> 'SUCCESS'")).rows[0].n);
         assert.equal(failed, 0);
         const perInstance = servers.map((s) => (s.output().match(/"msg":"sync run finished"/g) ?? []).length);
         assert.equal(perInstance[0]! + perInstance[1]!, 2 * CONNECTIONS);

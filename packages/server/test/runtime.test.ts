@@ -293,6 +293,22 @@ describe('functions runtime (runner pool)', () => {
         assert.deepEqual(results.map(outputOf), [0, 1, 2, 3, 4]);
     });
 
+    // Issue #10 item 6: an input the IPC channel cannot carry held the runner process for the whole action timeout.
+    it('ends a run whose input cannot be sent to the runner at once, and frees its slot for the next run', async () => {
+        const single = new RunnerPool({ size: 1, memoryMb: 256 });
+        try {
+            let deep: unknown = {};
+            for (let i = 0; i < 5000; i++) deep = { a: deep };
+            const failed = await single.run(request('action', action('return 1;'), { input: deep, timeoutMs: 300_000 }), host());
+            const e = errorOf(failed);
+            assert.equal(e.type, 'runner_send_failed');
+            assert.match(e.message, /could not be handed to its runner process/);
+            assert.equal(outputOf(await single.run(request('action', action('return 2;')), host())), 2);
+        } finally {
+            await single.close();
+        }
+    });
+
     it('close() ends running and queued runs with runtime_closed', async () => {
         const small = new RunnerPool({ size: 1 });
         const running = small.run(request('action', action('while (true) {}')), host());

@@ -12,6 +12,7 @@ import { ConnectionStore } from '../src/connections/store.ts';
 import { CheckpointStore } from '../src/functions/checkpoints.ts';
 import { FunctionStore } from '../src/functions/store.ts';
 import { SyncStore } from '../src/functions/syncs.ts';
+import { RunStore } from '../src/runs/store.ts';
 import { syncCheckpointKey, trackDeletesKey } from '../src/functions/keys.ts';
 import { backends, deferred, sleep, withTimeout, type OpenedBackend } from './support/storage-backends.ts';
 
@@ -23,6 +24,7 @@ for (const backend of backends) {
         let db: Db;
         let checkpoints: CheckpointStore;
         let syncs: SyncStore;
+        let runs: RunStore;
         let connectionDbId: number;
         let functionId: number;
 
@@ -31,6 +33,7 @@ for (const backend of backends) {
             db = opened.db;
             checkpoints = new CheckpointStore(db);
             syncs = new SyncStore(db);
+            runs = new RunStore(db);
             const env = (await new Environments(db).bootstrap(randomUUID())).environment;
             const integration = await new IntegrationStore(db, vault).create(env.id, { uniqueKey: 'items', provider: 'github', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs' } });
             assert.ok(integration);
@@ -80,19 +83,19 @@ for (const backend of backends) {
             const [claimed] = await db.transaction((tx) => syncs.claimDue(tx, 10));
             assert.equal(claimed?.syncId, id);
             const jobId = claimed.jobId;
-            assert.equal(await syncs.holdRunning(db, jobId), false, 'a queued job is not running yet');
-            assert.ok(await syncs.startJob(jobId));
+            assert.equal(await runs.holdRunning(db, jobId), false, 'a queued job is not running yet');
+            assert.ok(await runs.start(jobId));
 
             const release = deferred();
             const held = deferred<boolean>();
             const writer = db.transaction(async (tx) => {
-                held.resolve(await syncs.holdRunning(tx, jobId));
+                held.resolve(await runs.holdRunning(tx, jobId));
                 await release.promise;
             });
             assert.equal(await held.promise, true);
             if (backend.name === 'postgres') {
                 // The fence is a KEY SHARE lock: the run's heartbeat (a plain update) is not held up by a write.
-                assert.equal(await withTimeout(syncs.heartbeat(jobId, {}), 5000, 'the heartbeat waited for the fence'), true);
+                assert.equal(await withTimeout(runs.heartbeat(jobId, {}), 5000, 'the heartbeat waited for the fence'), true);
             }
             let removed = false;
             const removal = syncs.remove(id).then((r) => (removed = r));
@@ -101,7 +104,7 @@ for (const backend of backends) {
             release.resolve();
             await writer;
             assert.equal(await withTimeout(removal, 5000, 'the delete never went through'), true);
-            assert.equal(await syncs.holdRunning(db, jobId), false, 'a write after the delete is refused');
+            assert.equal(await runs.holdRunning(db, jobId), false, 'a write after the delete is refused');
             assert.equal(await syncs.byId(id), undefined);
         });
 
@@ -111,10 +114,10 @@ for (const backend of backends) {
             assert.equal(await syncs.createVariant({ functionId, connectionDbId, variant: (await syncs.byId(id))!.variant, started: true }), undefined, 'one schedule per variant');
             await syncs.requestRun([id], { reset: false, emptyCache: false });
             const [claimed] = await db.transaction((tx) => syncs.claimDue(tx, 10));
-            assert.ok(claimed && (await syncs.startJob(claimed.jobId)));
-            assert.equal(await syncs.holdRunning(db, claimed.jobId), true);
-            await syncs.stopJob(claimed.jobId);
-            assert.equal(await syncs.holdRunning(db, claimed.jobId), false);
+            assert.ok(claimed && (await runs.start(claimed.jobId)));
+            assert.equal(await runs.holdRunning(db, claimed.jobId), true);
+            await runs.stop(claimed.jobId);
+            assert.equal(await runs.holdRunning(db, claimed.jobId), false);
         });
     });
 }

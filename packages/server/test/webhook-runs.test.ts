@@ -182,7 +182,7 @@ describe('onWebhook runs on PostgreSQL', () => {
         const sql = new pg.Client({ connectionString: database.url });
         await sql.connect();
         try {
-            const jobs = await sql.query('SELECT type, status FROM sync_jobs');
+            const jobs = await sql.query("SELECT type, status FROM runs WHERE kind = 'webhook'");
             assert.deepEqual(jobs.rows, [{ type: 'WEBHOOK', status: 'SUCCESS' }]);
             const keys = await sql.query('SELECT key, data FROM checkpoints');
             assert.deepEqual(keys.rows, [{ key: 'webhook:issue-hooks', data: { runs: 1 } }]);

@@ -8,7 +8,7 @@ import { startServer, removeDir, type TestServer } from './support/server.ts';
 import { startReceiver, waitFor, api, deliveries, received, type Receiver, type Json } from './support/webhooks.ts';
 import { loadCatalogue } from '../src/providers/catalogue.ts';
 import { inboundHandlers } from '../src/webhooks/inbound/registry.ts';
-import { subscribes } from '../src/functions/webhook-runs.ts';
+import { subscribes } from '../src/runs/kinds/webhook.ts';
 import { deploy } from './support/functions.ts';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
 

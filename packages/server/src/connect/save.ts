@@ -2,7 +2,6 @@ import type { Services } from '../services.ts';
 import type { Connection, ConnectionSummary } from '../connections/store.ts';
 import { expiresAtOf, type StoredCredentials } from '../connections/credentials.ts';
 import { connectionSaved } from '../connections/lifecycle.ts';
-import { runValidateConnection } from '../functions/on-event.ts';
 import { fail } from '../http/errors.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
 
@@ -14,7 +13,7 @@ import { endUserOf, type FlowContext } from './flow-context.ts';
  */
 export async function saveConnection(s: Services, ctx: FlowContext, credentials: StoredCredentials, extraConfig: Record<string, unknown> = {}): Promise<{ connection: Connection; created: boolean }> {
     const connectionConfig = { ...ctx.connectionConfig, ...extraConfig };
-    const validation = await runValidateConnection(s, ctx.env, await candidate(s, ctx, credentials, connectionConfig));
+    const validation = await s.runs.validateConnection(ctx.env, await candidate(s, ctx, credentials, connectionConfig));
     if (!validation.ok) throw fail('connection_validation_failed', { message: validation.message });
     const result = await s.connections.upsert(
         ctx.integration.id,

@@ -14,7 +14,6 @@ import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import { revokeAtProvider } from './revoke.ts';
 import { connectionSaved } from './lifecycle.ts';
-import { runPreConnectionDeletion } from '../functions/on-event.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: ['OAUTH1'], OAUTH2_CC: ['OAUTH2_CC'], API_KEY: ['API_KEY'], BASIC: ['BASIC'], APP: ['APP'] };
@@ -143,7 +142,7 @@ export const connectionRoutes = [
         handler: async ({ env, params, query }, s) => {
             const { integration, connection } = await mustFind(s, env, query.provider_config_key, params.connectionId, 'unknown_connection');
             // The scripts may still call the provider with the connection's credentials; whatever they do, it is deleted.
-            const ran = await runPreConnectionDeletion(s, env, connection);
+            const ran = await s.connectionHooks.deleting(env, connection);
             // A script may have refreshed the tokens meanwhile: revoke the current ones.
             const current = (ran > 0 && (await s.connections.getByUuid(connection.uuid))) || connection;
             const revocation = await revokeAtProvider(s, current, integration);

@@ -1,9 +1,20 @@
-import type { Services } from '../services.ts';
-import type { Queryable } from '../storage/db.ts';
+import type { Db, Queryable } from '../storage/db.ts';
+import type { IntegrationStore } from '../integrations/store.ts';
+import type { ConnectionStore } from '../connections/store.ts';
+import type { SyncStore } from './syncs.ts';
 import { fail } from '../http/errors.ts';
 import type { DeployBody, FlowConfig } from './deploy-schema.ts';
-import type { DeployedFunction, FunctionConfig, FunctionInput, FunctionType } from './store.ts';
+import type { DeployedFunction, FunctionConfig, FunctionInput, FunctionStore, FunctionType } from './store.ts';
 import { parseFrequency } from './frequency.ts';
+
+/** What deploying uses, by name. */
+export interface DeployDeps {
+    db: Db;
+    integrations: IntegrationStore;
+    connections: ConnectionStore;
+    functions: FunctionStore;
+    syncs: SyncStore;
+}
 
 interface Planned {
     input: FunctionInput;
@@ -63,7 +74,7 @@ function configOf(f: FlowConfig): FunctionConfig {
 }
 
 /** Checks every script and resolves its integration; nothing is written. */
-async function plan(s: Services, environmentId: number, body: DeployBody): Promise<Planned[]> {
+async function plan(s: DeployDeps, environmentId: number, body: DeployBody): Promise<Planned[]> {
     const out: Planned[] = [];
     const integrationId = async (key: string) => {
         const integration = await s.integrations.get(environmentId, key);
@@ -138,7 +149,7 @@ function diffOf(body: DeployBody, planned: Planned[], existing: DeployedFunction
     return d;
 }
 
-export async function confirmDeploy(s: Services, environmentId: number, body: DeployBody): Promise<DeployDiff> {
+export async function confirmDeploy(s: DeployDeps, environmentId: number, body: DeployBody): Promise<DeployDiff> {
     const planned = await plan(s, environmentId, body);
     // The CLIs (official and ours) send the confirmation with `reconcile: false` and the deploy that follows with
     // `reconcile: true`: the plan must show what that deploy will delete, or deletions are never confirmed.
@@ -146,7 +157,7 @@ export async function confirmDeploy(s: Services, environmentId: number, body: De
 }
 
 /** Stores every script in one transaction, removes what a reconciling deploy drops, and schedules new syncs on existing connections. */
-export async function deploy(s: Services, environmentId: number, body: DeployBody): Promise<unknown[]> {
+export async function deploy(s: DeployDeps, environmentId: number, body: DeployBody): Promise<unknown[]> {
     const planned = await plan(s, environmentId, body);
     const existing = await s.functions.list(environmentId);
     const gone = removals(body, planned, existing);

@@ -1,10 +1,19 @@
-import type { Services } from '../services.ts';
 import type { Connection } from '../connections/store.ts';
+import type { IntegrationStore } from '../integrations/store.ts';
+import type { Catalogue } from '../providers/catalogue.ts';
+import type { Refresher } from '../refresh/refresher.ts';
 import type { HostProxyRequest, HostProxyResponse } from './runtime/types.ts';
 import { fail } from '../http/errors.ts';
 import { providerBaseUrl } from '../proxy/target.ts';
-import { forward } from '../proxy/forward.ts';
+import { forward, type ForwardDeps } from '../proxy/forward.ts';
 import { readBody } from '../egress/egress.ts';
+
+/** What a script's HTTP call uses, by name. */
+export interface ScriptProxyDeps extends ForwardDeps {
+    integrations: IntegrationStore;
+    catalogue: Catalogue;
+    refresher: Refresher;
+}
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -56,7 +65,7 @@ function parse(body: Buffer, contentType: string, responseType: HostProxyRequest
  * A script's HTTP call: the same auth, refresh, retry and egress policy as `/proxy`, with the whole response
  * read and parsed the way axios would (scripts expect `{data, status, headers}`).
  */
-export async function scriptProxy(s: Services, connection: Connection, req: HostProxyRequest, signal: AbortSignal): Promise<HostProxyResponse> {
+export async function scriptProxy(s: ScriptProxyDeps, connection: Connection, req: HostProxyRequest, signal: AbortSignal): Promise<HostProxyResponse> {
     const integration = await s.integrations.get(connection.environmentId, connection.providerConfigKey);
     if (!integration) throw fail('unknown_provider_config');
     const def = s.catalogue.get(integration.provider);

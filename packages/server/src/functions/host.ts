@@ -1,15 +1,20 @@
-import type { Services } from '../services.ts';
-import type { Connection } from '../connections/store.ts';
+import type { Connection, ConnectionStore } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
+import type { EnvironmentVariables } from '../environments/variables.ts';
+import type { IntegrationStore } from '../integrations/store.ts';
+import type { Catalogue } from '../providers/catalogue.ts';
+import type { Refresher } from '../refresh/refresher.ts';
+import type { RecordsStore } from '../records/store.ts';
+import type { RunStore } from '../runs/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { DeleteResult, HostFetchRequest, HostFetchResponse, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from './runtime/types.ts';
 import type { ModelCounts } from './syncs.ts';
-import type { Checkpoint } from './checkpoints.ts';
-import type { Queryable } from '../storage/db.ts';
+import type { Checkpoint, CheckpointStore } from './checkpoints.ts';
+import type { Db, Queryable } from '../storage/db.ts';
 import { fail } from '../http/errors.ts';
 import { formatConnectionFull } from '../connections/format.ts';
 import { formatIntegration } from '../integrations/format.ts';
-import { scriptProxy } from './host-http.ts';
+import { scriptProxy, type ScriptProxyDeps } from './host-http.ts';
 import { uncontrolledFetch } from './uncontrolled-fetch.ts';
 import { recordModelKey, trackDeletesKey } from './keys.ts';
 
@@ -36,6 +41,21 @@ export interface HostContext {
     signal: AbortSignal;
 }
 
+/** What a run's host uses, by name. */
+export interface HostDeps extends ScriptProxyDeps {
+    db: Db;
+    runs: Pick<RunStore, 'holdRunning'>;
+    records: RecordsStore;
+    checkpoints: CheckpointStore;
+    connections: ConnectionStore;
+    refresher: Refresher;
+    integrations: IntegrationStore;
+    catalogue: Catalogue;
+    environmentVariables: EnvironmentVariables;
+    /** The public base URL, known once the server listens. */
+    serverUrl: () => string;
+}
+
 export interface PendingConnection {
     metadata: Record<string, unknown> | null;
     /** Whether a script set or updated the metadata. */
@@ -47,10 +67,10 @@ export interface PendingConnection {
 export class RunHost implements ScriptHost {
     /** Records written by this run, per model (what the sync webhook and status report). */
     readonly counts: ModelCounts = {};
-    private readonly s: Services;
+    private readonly s: HostDeps;
     private readonly ctx: HostContext;
 
-    constructor(s: Services, ctx: HostContext) {
+    constructor(s: HostDeps, ctx: HostContext) {
         this.s = s;
         this.ctx = ctx;
     }
@@ -63,7 +83,7 @@ export class RunHost implements ScriptHost {
     }
 
     /**
-     * Runs one write of a sync run behind its fence (SyncStore.holdRunning): a run that was stopped, given up as
+     * Runs one write of a sync run behind its fence (RunStore.holdRunning): a run that was stopped, given up as
      * lost, or whose schedule was deleted (its variant or its sync) writes nothing more, so a deleted variant's
      * records and checkpoints cannot come back from a run still in flight. Action writes have no run to check.
      */
@@ -71,7 +91,7 @@ export class RunHost implements ScriptHost {
         const sync = this.ctx.sync;
         if (!sync) return write(this.s.db);
         return this.s.db.transaction(async (tx) => {
-            if (!(await this.s.syncs.holdRunning(tx, sync.jobId))) throw fail('sync_run_stopped');
+            if (!(await this.s.runs.holdRunning(tx, sync.jobId))) throw fail('sync_run_stopped');
             return write(tx);
         });
     }
@@ -122,7 +142,7 @@ export class RunHost implements ScriptHost {
     async getIntegration(include?: string[]): Promise<unknown> {
         const integration = await this.s.integrations.get(this.ctx.env.id, this.ctx.connection.providerConfigKey);
         if (!integration) throw fail('unknown_provider_config');
-        return formatIntegration(integration, { catalogue: this.s.catalogue, serverUrl: this.s.config.serverUrl ?? '', environmentUuid: this.ctx.env.uuid, include: new Set(include ?? []) });
+        return formatIntegration(integration, { catalogue: this.s.catalogue, serverUrl: this.s.serverUrl(), environmentUuid: this.ctx.env.uuid, include: new Set(include ?? []) });
     }
 
     async getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null> {

@@ -1,7 +1,6 @@
 // How script runs that are not scheduled syncs (on-event scripts, onWebhook runs) leave their trace: a row in
 // the connection's audit trail (GET /admin/audit), which outlives the connection.
-import type { Services } from '../services.ts';
-import type { Connection } from '../connections/store.ts';
+import type { Connection, ConnectionStore } from '../connections/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ScriptError } from './runtime/types.ts';
 
@@ -16,8 +15,12 @@ export function loggedError(e: ScriptError): LoggedScriptError {
     return { type: e.type, message: e.message.slice(0, 500), ...(e.status ? { status: e.status } : {}) };
 }
 
+export interface AuditDeps {
+    connections: Pick<ConnectionStore, 'audit'>;
+}
+
 /** Adds the run to the connection's audit trail; a failure to record is logged, never thrown. */
-export async function auditRun(s: Services, log: Logger, connection: Connection, entry: { kind: string; outcome: string; detail: Record<string, unknown> }): Promise<void> {
+export async function auditRun(s: AuditDeps, log: Logger, connection: Connection, entry: { kind: string; outcome: string; detail: Record<string, unknown> }): Promise<void> {
     await s.connections
         .audit({
             environmentId: connection.environmentId,

@@ -1,12 +1,18 @@
-import type { Services } from '../services.ts';
+import type { Catalogue } from '../providers/catalogue.ts';
 import type { Connection } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { DeployedFunction } from './store.ts';
 import type { ScriptKind, ScriptProps } from './runtime/types.ts';
 
+/** What building a run's props uses. */
+export interface PropsDeps {
+    catalogue: Catalogue;
+    scriptLogLevel: string;
+}
+
 /** The plain properties a script's `nango` object carries (nango-functions.md §2.2). */
 export function runProps(
-    s: Services,
+    s: PropsDeps,
     r: { env: Environment; connection: Connection; fn: DeployedFunction; kind: ScriptKind; sync?: { id: string; jobId: number; variant: string; models: string[]; lastSyncDate: Date | null } }
 ): ScriptProps {
     const def = s.catalogue.get(r.connection.provider);
@@ -20,7 +26,7 @@ export function runProps(
         environmentName: r.env.name,
         nangoConnectionId: r.connection.id,
         activityLogId: r.sync ? `sync-${r.sync.jobId}` : `${r.kind}-${r.fn.name}`,
-        logLevel: s.config.functions.scriptLogLevel,
+        logLevel: s.scriptLogLevel,
         providerPaginate: (def?.proxy?.paginate as Record<string, unknown> | undefined) ?? null,
         ...(r.sync
             ? {

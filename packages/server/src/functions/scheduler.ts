@@ -1,60 +1,70 @@
-import type { Services } from '../services.ts';
-import { JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
-import { executeSyncJob } from './sync-execution.ts';
-import { executeAsyncAction } from './actions.ts';
-import { executePostConnectionCreation, type OnEventJob } from './on-event.ts';
-import { executeWebhookRun, type WebhookRunJob } from './webhook-runs.ts';
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Config } from '../config/config.ts';
+import type { Runs } from '../runs/runs.ts';
+import type { ActionJob } from '../runs/kinds/action.ts';
+import type { OnEventJob } from '../runs/kinds/on-event.ts';
+import type { WebhookRunJob } from '../runs/kinds/webhook.ts';
+import type { SyncStore } from './syncs.ts';
+import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
 
 const CLAIM_BATCH = 200;
 const ENSURE_EVERY_TICKS = 5;
+const PURGE_EVERY_TICKS = 300;
+
+/** What the scheduler uses, by name. */
+export interface SchedulerDeps {
+    db: Db;
+    log: Logger;
+    config: Config['functions'];
+    syncs: SyncStore;
+    queue: JobQueue;
+    runs: Runs;
+}
 
 /**
  * Turns due schedules into queued jobs on every instance, and runs queued jobs from every instance. The claim
  * and the enqueue share one transaction, so a schedule is never claimed without its job, nor twice.
  */
 export class Scheduler {
-    readonly queue: JobQueue;
-    // Set by start(): the jobs run through the same services the routes use, and those include this scheduler.
-    private services: Services | undefined;
+    private readonly d: SchedulerDeps;
+    private started = false;
     private timer: NodeJS.Timeout | undefined;
     private ticks = 0;
     private running: Promise<void> | undefined;
     private stopped = false;
 
-    constructor(deps: Pick<Services, 'db' | 'log'>) {
-        this.queue = new JobQueue(deps.db, deps.log);
+    constructor(deps: SchedulerDeps) {
+        this.d = deps;
     }
 
-    private get s(): Services {
-        if (!this.services) throw new Error('the scheduler is not started');
-        return this.services;
-    }
-
-    async start(services: Services): Promise<void> {
-        this.services = services;
-        const cfg = this.s.config.functions;
+    async start(): Promise<void> {
+        const cfg = this.d.config;
         // One process owns an embedded database, so whatever was running when it stopped is lost now.
-        const lost = await this.s.syncs.reapLost(this.s.db.kind === 'pglite' ? 0 : cfg.lostAfterMs);
-        if (lost.length) this.s.log.warn({ jobs: lost }, 'sync runs interrupted by a stop were marked failed; their next runs resume from the last checkpoint');
-        await this.queue.start([
+        await this.d.runs.reapLost(this.d.db.kind === 'pglite' ? 0 : cfg.lostAfterMs);
+        await this.d.queue.start([
             // pg-boss caps expiry at 24 h; our own heartbeat decides when a run is lost, so the cap is harmless.
             { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },
             { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
             // Nango does not retry on-event runs; a job its instance lost expires and is not run again.
             { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
-            // Nango does not retry webhook runs either (§4.4); a lost one ends as worker_lost in its sync_jobs row.
+            // Nango does not retry webhook runs either (§4.4); a lost one ends as worker_lost in its run row.
             { name: WEBHOOK_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.webhookRunTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
-        await this.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
-            executeSyncJob(this.s, d.jobId).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))
+        const { runs, log } = this.d;
+        await this.d.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
+            runs.executeSync(d.jobId).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))
         );
-        await this.queue.work<{ id: string }>(ACTION_QUEUE, cfg.workerConcurrency, (d) => executeAsyncAction(this.s, d.id));
-        await this.queue.work<OnEventJob>(ON_EVENT_QUEUE, cfg.workerConcurrency, (d) =>
-            executePostConnectionCreation(this.s, d).catch((err: unknown) => this.s.log.error({ err, ...d }, 'on-event run failed to execute'))
+        await this.d.queue.work<ActionJob>(ACTION_QUEUE, cfg.workerConcurrency, (d) =>
+            runs.executeAsyncAction(d).catch((err: unknown) => log.error({ err, actionId: d.id }, 'action run failed to execute'))
         );
-        await this.queue.work<WebhookRunJob>(WEBHOOK_QUEUE, cfg.workerConcurrency, (d) =>
-            executeWebhookRun(this.s, d).catch((err: unknown) => this.s.log.error({ err, syncJobId: d.jobId }, 'webhook run failed to execute'))
+        await this.d.queue.work<OnEventJob>(ON_EVENT_QUEUE, cfg.workerConcurrency, (d) =>
+            runs.executePostConnectionCreation(d).catch((err: unknown) => log.error({ err, ...d }, 'on-event run failed to execute'))
         );
+        await this.d.queue.work<WebhookRunJob>(WEBHOOK_QUEUE, cfg.workerConcurrency, (d) =>
+            runs.executeWebhook(d).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'webhook run failed to execute'))
+        );
+        this.started = true;
         if (cfg.schedulerTickMs > 0) this.schedule(0);
     }
 
@@ -66,30 +76,32 @@ export class Scheduler {
 
     /** Runs a scheduling pass now (after a trigger), instead of at the next tick. */
     wake(): void {
-        if (this.services && this.services.config.functions.schedulerTickMs > 0) this.schedule(0);
+        if (this.started && this.d.config.schedulerTickMs > 0) this.schedule(0);
     }
 
     private async tick(): Promise<void> {
         if (this.running) return;
         this.running = this.pass()
             .then(() => undefined)
-            .catch((err: unknown) => this.s.log.error({ err }, 'scheduler pass failed'))
+            .catch((err: unknown) => this.d.log.error({ err }, 'scheduler pass failed'))
             .finally(() => {
                 this.running = undefined;
-                this.schedule(this.s.config.functions.schedulerTickMs);
+                this.schedule(this.d.config.schedulerTickMs);
             });
         await this.running;
     }
 
-    /** One pass: new schedules for new connections, lost runs given up, due schedules queued. */
+    /** One pass: new schedules for new connections, old answered runs purged, lost runs of every kind given up, due schedules queued. */
     async pass(): Promise<number> {
-        if (this.ticks++ % ENSURE_EVERY_TICKS === 0) await this.s.syncs.ensureSchedules();
-        await this.s.syncs.reapLost(this.s.config.functions.lostAfterMs);
+        const tick = this.ticks++;
+        if (tick % ENSURE_EVERY_TICKS === 0) await this.d.syncs.ensureSchedules();
+        if (tick % PURGE_EVERY_TICKS === 0) await this.d.runs.purgeAnswered();
+        await this.d.runs.reapLost(this.d.config.lostAfterMs);
         let queued = 0;
         for (;;) {
-            const n = await this.s.db.transaction(async (tx) => {
-                const claimed = await this.s.syncs.claimDue(tx, CLAIM_BATCH);
-                for (const c of claimed) await this.queue.send(tx, SYNC_QUEUE, { jobId: c.jobId });
+            const n = await this.d.db.transaction(async (tx) => {
+                const claimed = await this.d.syncs.claimDue(tx, CLAIM_BATCH);
+                for (const c of claimed) await this.d.queue.send(tx, SYNC_QUEUE, { jobId: c.jobId });
                 return claimed.length;
             });
             queued += n;
@@ -101,6 +113,6 @@ export class Scheduler {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
         await this.running;
-        await this.queue.stop();
+        await this.d.queue.stop();
     }
 }

@@ -25,8 +25,8 @@ export interface SyncView {
 }
 
 /**
- * The job type of an onWebhook run. Its row shares the sync's table (job ids, heartbeat, lost-run reaping and the
- * write fence all apply) but never the schedule: it does not set `running_job_id`, `last_sync_date` or the
+ * The job type of an onWebhook run (kind `webhook`). Its row is a run like any other (ids, heartbeat, lost-run
+ * reaping and the write fence all apply) but never the schedule: it does not set `running_job_id`, `last_sync_date` or the
  * latest run that /sync/status reports.
  */
 export const WEBHOOK_JOB = 'WEBHOOK';
@@ -68,13 +68,13 @@ interface ViewRow {
     job_error: unknown;
 }
 
-// The latest run a schedule reports is its own: onWebhook runs (type WEBHOOK) are left out.
+// The latest run a schedule reports is its own: onWebhook runs (kind webhook) are left out.
 const viewSql = `SELECT s.id, s.function_id, f.name, s.variant, c.id AS connection_db_id, c.connection_id, i.unique_key, s.status, f.config,
         s.frequency_override, s.next_run_at, s.running_job_id, s.last_sync_date,
         j.id AS job_id, j.type AS job_type, j.status AS job_status, j.started_at AS job_started_at, j.finished_at AS job_finished_at,
         j.result AS job_result, j.error AS job_error
     FROM syncs s JOIN functions f ON f.id = s.function_id JOIN connections c ON c.id = s.connection_id JOIN integrations i ON i.id = f.integration_id
-    LEFT JOIN LATERAL (SELECT * FROM sync_jobs WHERE sync_id = s.id AND type <> 'WEBHOOK' ORDER BY id DESC LIMIT 1) j ON true`;
+    LEFT JOIN LATERAL (SELECT * FROM runs WHERE sync_id = s.id AND kind = 'sync' ORDER BY id DESC LIMIT 1) j ON true`;
 
 const toView = (r: ViewRow): SyncView => ({
     id: r.id,
@@ -207,7 +207,7 @@ export class SyncStore {
         const claimed: ClaimedJob[] = [];
         for (const d of due) {
             const type = d.pending_reset ? 'FULL' : d.last_sync_date ? 'INCREMENTAL' : 'INITIAL';
-            const job = await tx.query<{ id: string }>('INSERT INTO sync_jobs (sync_id, type, status, reset, empty_cache) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+            const job = await tx.query<{ id: string }>(`INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache) VALUES ('sync', $1, $2, $3, $4, $5) RETURNING id`, [
                 d.id,
                 type,
                 'QUEUED',
@@ -245,81 +245,7 @@ export class SyncStore {
 
     /** Queues a webhook run of one schedule, in the caller's transaction; returns its job id. */
     async queueWebhookJob(tx: Queryable, syncId: string): Promise<number> {
-        const rows = await tx.query<{ id: string }>('INSERT INTO sync_jobs (sync_id, type, status) VALUES ($1, $2, $3) RETURNING id', [syncId, WEBHOOK_JOB, 'QUEUED']);
+        const rows = await tx.query<{ id: string }>(`INSERT INTO runs (kind, sync_id, type, status) VALUES ('webhook', $1, $2, $3) RETURNING id`, [syncId, WEBHOOK_JOB, 'QUEUED']);
         return Number(rows[0]!.id);
-    }
-
-    /** Marks a queued job running; undefined when it is no longer queued (stopped, or already taken). */
-    async startJob(jobId: number): Promise<{ syncId: string; type: string; reset: boolean; emptyCache: boolean; startedAt: Date } | undefined> {
-        const rows = await this.db.query<{ sync_id: string; type: string; reset: boolean; empty_cache: boolean; started_at: Date }>(
-            `UPDATE sync_jobs SET status = 'RUNNING', started_at = now(), heartbeat_at = now() WHERE id = $1 AND status = 'QUEUED'
-             RETURNING sync_id, type, reset, empty_cache, started_at`,
-            [jobId]
-        );
-        const r = rows[0];
-        return r && { syncId: r.sync_id, type: r.type, reset: r.reset, emptyCache: r.empty_cache, startedAt: r.started_at };
-    }
-
-    /** Proves the run is alive; returns false once the job was stopped or given up as lost. */
-    async heartbeat(jobId: number, result: ModelCounts): Promise<boolean> {
-        const rows = await this.db.query('UPDATE sync_jobs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = $3 RETURNING id', [jobId, JSON.stringify(result), 'RUNNING']);
-        return rows.length > 0;
-    }
-
-    /**
-     * The fence of a run's writes, taken first in the write's transaction: true while the job is running, and then
-     * the job row stays until the write commits. KEY SHARE does not block the heartbeat or finishJob (non-key
-     * updates), only the deletion of the row (schedule or sync removed).
-     */
-    async holdRunning(tx: Queryable, jobId: number): Promise<boolean> {
-        const rows = await tx.query(`SELECT 1 FROM sync_jobs WHERE id = $1 AND status = 'RUNNING' FOR KEY SHARE`, [jobId]);
-        return rows.length > 0;
-    }
-
-    /** Ends a run and frees its schedule; a successful run also records its start as the next lastSyncDate. */
-    async finishJob(tx: Queryable, jobId: number, out: { status: 'SUCCESS' | 'ERROR' | 'STOPPED'; result: ModelCounts; error?: unknown; startedAt: Date }): Promise<boolean> {
-        const rows = await tx.query<{ sync_id: string }>(
-            `UPDATE sync_jobs SET status = $2, finished_at = now(), result = $3, error = $4 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`,
-            [jobId, out.status, JSON.stringify(out.result), out.error === undefined ? null : JSON.stringify(out.error)]
-        );
-        if (!rows[0]) return false;
-        await tx.query(
-            `UPDATE syncs SET running_job_id = NULL, last_job_id = $2, last_sync_date = CASE WHEN $3 THEN $4 ELSE last_sync_date END WHERE id = $1 AND running_job_id = $2`,
-            [rows[0].sync_id, jobId, out.status === 'SUCCESS', out.startedAt]
-        );
-        return true;
-    }
-
-    /**
-     * Gives up on runs whose worker stopped heart-beating (its process died): they end as ERROR and their schedule
-     * is free for its next slot. On an embedded database one process owns everything, so at start every running
-     * job is lost by definition (`olderThanMs` 0). Queued jobs wait in the durable queue however long the backlog
-     * is; only one left queued for a day (its queue job gone) is given up.
-     */
-    async reapLost(olderThanMs: number): Promise<number[]> {
-        return this.db.transaction(async (tx) => {
-            const rows = await tx.query<{ id: string; sync_id: string }>(
-                `UPDATE sync_jobs SET status = 'ERROR', finished_at = now(), error = $2
-                 WHERE (status = 'RUNNING' AND heartbeat_at < now() - ($1::int * interval '1 millisecond'))
-                    OR (status = 'QUEUED' AND queued_at < now() - interval '24 hours')
-                 RETURNING id, sync_id`,
-                [olderThanMs, JSON.stringify({ type: 'worker_lost', message: 'The run stopped reporting (its server instance stopped or crashed); the next run resumes from the last checkpoint' })]
-            );
-            for (const r of rows) await tx.query('UPDATE syncs SET running_job_id = NULL, last_job_id = $2 WHERE id = $1 AND running_job_id = $2', [r.sync_id, r.id]);
-            return rows.map((r) => Number(r.id));
-        });
-    }
-
-    /** Asks a queued or running job to stop (a full reset replaces the run in flight). */
-    async stopJob(jobId: number): Promise<void> {
-        await this.db.transaction(async (tx) => {
-            const rows = await tx.query<{ sync_id: string }>(`UPDATE sync_jobs SET status = 'STOPPED', finished_at = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`, [jobId]);
-            if (rows[0]) await tx.query('UPDATE syncs SET running_job_id = NULL WHERE id = $1 AND running_job_id = $2', [rows[0].sync_id, jobId]);
-        });
-    }
-
-    async jobStatus(jobId: number): Promise<JobStatus | undefined> {
-        const rows = await this.db.query<{ status: JobStatus }>('SELECT status FROM sync_jobs WHERE id = $1', [jobId]);
-        return rows[0]?.status;
     }
 }

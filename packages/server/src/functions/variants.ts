@@ -1,6 +1,12 @@
-import type { Services } from '../services.ts';
+import type { Db } from '../storage/db.ts';
+import type { Logger } from '../log/logger.ts';
 import type { Environment } from '../environments/environments.ts';
-import type { Connection } from '../connections/store.ts';
+import type { Connection, ConnectionStore } from '../connections/store.ts';
+import type { RecordsStore } from '../records/store.ts';
+import type { FunctionStore } from './store.ts';
+import type { SyncStore } from './syncs.ts';
+import type { CheckpointStore } from './checkpoints.ts';
+import type { Scheduler } from './scheduler.ts';
 import { fail } from '../http/errors.ts';
 import { BASE_VARIANT, recordModelKey, syncCheckpointKey } from './keys.ts';
 
@@ -16,19 +22,31 @@ export interface VariantRef {
     connectionId: string;
 }
 
+/** What variants use, by name. */
+export interface VariantDeps {
+    db: Db;
+    log: Logger;
+    connections: ConnectionStore;
+    functions: FunctionStore;
+    syncs: SyncStore;
+    checkpoints: CheckpointStore;
+    records: RecordsStore;
+    scheduler: Pick<Scheduler, 'wake'>;
+}
+
 /** Nango refuses `base` in any case, on create and delete alike (server controllers/sync/postSyncVariant.ts). */
 function refuseBase(variant: string): void {
     if (variant.toLowerCase() === BASE_VARIANT) throw fail('invalid_variant', { message: `Variant name "${variant}" is reserved for the default schedule every connection has of each sync` });
 }
 
-async function connectionOf(s: Services, env: Environment, ref: VariantRef): Promise<Connection> {
+async function connectionOf(s: Pick<VariantDeps, 'connections'>, env: Environment, ref: VariantRef): Promise<Connection> {
     const connection = await s.connections.get(env.id, ref.providerConfigKey, ref.connectionId);
     if (!connection) throw fail('unknown_connection', { status: 400 });
     return connection;
 }
 
 /** Creates a variant's schedule on one connection; it starts when the sync auto-starts, like the base schedule. */
-export async function createSyncVariant(s: Services, env: Environment, ref: VariantRef): Promise<{ id: string; name: string; variant: string }> {
+export async function createSyncVariant(s: VariantDeps, env: Environment, ref: VariantRef): Promise<{ id: string; name: string; variant: string }> {
     refuseBase(ref.variant);
     const connection = await connectionOf(s, env, ref);
     const fn = await s.functions.find(env.id, ref.providerConfigKey, 'sync', ref.name);
@@ -46,7 +64,7 @@ export async function createSyncVariant(s: Services, env: Environment, ref: Vari
  * flight is stopped as when a redeploy removes its sync (its job row goes, its worker aborts at the next
  * heartbeat), and the write fence keeps it from writing anything after the delete commits.
  */
-export async function deleteSyncVariant(s: Services, env: Environment, ref: VariantRef): Promise<void> {
+export async function deleteSyncVariant(s: VariantDeps, env: Environment, ref: VariantRef): Promise<void> {
     refuseBase(ref.variant);
     const connection = await connectionOf(s, env, ref);
     const [sync] = (await s.syncs.find(env.id, ref.providerConfigKey, { names: [ref.name], connectionId: ref.connectionId })).filter((v) => v.variant === ref.variant);

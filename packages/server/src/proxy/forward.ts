@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici';
-import type { Services } from '../services.ts';
+import type { Egress } from '../egress/egress.ts';
+import type { IntegrationStore } from '../integrations/store.ts';
+import type { Refresher } from '../refresh/refresher.ts';
 import type { Connection } from '../connections/store.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
@@ -8,6 +10,13 @@ import { ApiError } from '../http/errors.ts';
 import { applyAuth, oauth1Header } from './auth.ts';
 import { upstreamUrl } from './target.ts';
 import { isRetryableStatus, retryDelayMs } from './retry.ts';
+
+/** What forwarding uses, by name. */
+export interface ForwardDeps {
+    egress: Egress;
+    refresher: Refresher;
+    integrations: IntegrationStore;
+}
 
 export interface ForwardInput {
     method: string;
@@ -27,7 +36,7 @@ const RETRY_BASE_MS = 1000;
  * Sends the app's request upstream with the connection's auth, retrying as the app asked. Returns the response
  * whose body the caller streams back; bodies of discarded attempts are drained.
  */
-export async function forward(s: Services, connection: Connection, input: ForwardInput): Promise<Dispatcher.ResponseData> {
+export async function forward(s: ForwardDeps, connection: Connection, input: ForwardInput): Promise<Dispatcher.ResponseData> {
     let conn = connection;
     for (let attempt = 0; ; attempt++) {
         const { url, headers } = buildRequest(s, conn, input);
@@ -52,7 +61,7 @@ export async function forward(s: Services, connection: Connection, input: Forwar
 }
 
 /** URL and headers of one upstream attempt: the connection's auth on top of what the app sent. */
-export function buildRequest(s: Services, conn: Connection, input: Omit<ForwardInput, 'control' | 'signal'>): { url: URL; headers: Record<string, string> } {
+export function buildRequest(s: Pick<ForwardDeps, 'integrations'>, conn: Connection, input: Omit<ForwardInput, 'control' | 'signal'>): { url: URL; headers: Record<string, string> } {
     const auth = applyAuth(input.def, conn.credentials, conn.connectionConfig);
     const url = upstreamUrl(input.base, input.pathAndQuery, auth.query);
     const headers: Record<string, string> = { ...auth.headers, ...input.appHeaders };

@@ -3,7 +3,6 @@ import type { ScriptError } from '../runtime/types.ts';
 import { defineRoute } from '../../http/route.ts';
 import { fail, ApiError } from '../../http/errors.ts';
 import { actionBody, actionHeaders, actionIdParams } from './schemas.ts';
-import { actionRun, queueAction, runAction } from '../actions.ts';
 
 /** A script failure in Nango's envelope (nango-api.md §7.1): 424 with the upstream answer for HTTP errors, 500 otherwise. */
 function scriptFailure(e: ScriptError): ApiError {
@@ -32,14 +31,14 @@ export const actionRoutes = [
             // and the runtime decides that (issue #11 item 1).
             const input = body.input === null ? undefined : body.input;
             if (headers['x-async'] === 'true') {
-                const id = await queueAction(s, env, connection, fn, input, headers['x-max-retries'] ?? 0);
+                const id = await s.runs.queueAction(env, connection, fn, input, headers['x-max-retries'] ?? 0);
                 return accepted(reply, id);
             }
             const abort = new AbortController();
             req.raw.once('close', () => {
                 if (!reply.raw.writableFinished) abort.abort();
             });
-            const result = await runAction(s, env, connection, fn, input, abort.signal);
+            const result = await s.runs.runAction(env, connection, fn, input, abort.signal);
             if (!result.ok) throw scriptFailure(result.error);
             return result.output === undefined ? null : result.output;
         }
@@ -50,7 +49,7 @@ export const actionRoutes = [
         auth: 'secret',
         params: actionIdParams,
         handler: async ({ env, params }, s) => {
-            const run = await actionRun(s, env.id, params.id);
+            const run = await s.runs.action(env.id, params.id);
             if (!run || run.status === 'QUEUED' || run.status === 'RUNNING') throw fail('not_found', { message: run ? 'The action is still running' : 'No action run with this id' });
             if (run.status === 'ERROR') throw scriptFailure(run.error as ScriptError);
             return run.output;

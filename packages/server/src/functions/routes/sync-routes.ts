@@ -1,4 +1,8 @@
-import type { Services } from '../../services.ts';
+import type { Db } from '../../storage/db.ts';
+import type { IntegrationStore } from '../../integrations/store.ts';
+import type { ConnectionStore } from '../../connections/store.ts';
+import type { SyncStore } from '../syncs.ts';
+import type { FunctionStore } from '../store.ts';
 import type { Environment } from '../../environments/environments.ts';
 import type { SyncStatus, SyncView } from '../syncs.ts';
 import { defineRoute } from '../../http/route.ts';
@@ -9,7 +13,7 @@ import { syncStatusItem } from './sync-status.ts';
 
 /** The schedules a sync command names; new connections get their schedules first, so a command never misses them. */
 async function select(
-    s: Services,
+    s: { db: Db; integrations: IntegrationStore; connections: ConnectionStore; syncs: SyncStore; functions: FunctionStore },
     env: Environment,
     key: string | undefined,
     refs: Array<string | { name: string; variant: string }> | '*',
@@ -64,7 +68,7 @@ export const syncRoutes = [
             const emptyCache = body.opts?.emptyCache ?? mode === 'full_refresh_and_clear_cache';
             const syncs = await select(s, env, body.provider_config_key ?? headers['provider-config-key'], body.syncs, body.connection_id);
             // A full reset replaces the run in flight: its job stops, and the new run starts from nothing.
-            if (reset) for (const sync of syncs) if (sync.runningJobId) await s.syncs.stopJob(sync.runningJobId);
+            if (reset) for (const sync of syncs) if (sync.runningJobId) await s.runs.stop(sync.runningJobId);
             await s.syncs.requestRun(syncs.map((x) => x.id), { reset, emptyCache });
             s.scheduler.wake();
             return { success: true };

@@ -1,10 +1,11 @@
-import type { Services } from '../../services.ts';
+import type { RecordsStore } from '../../records/store.ts';
+import type { CheckpointStore } from '../checkpoints.ts';
 import type { SyncView } from '../syncs.ts';
 import { recordModelKey, syncCheckpointKey } from '../keys.ts';
 
 
 /** One entry of `GET /sync/status` (nango-api.md §7.2). */
-export async function syncStatusItem(s: Services, v: SyncView): Promise<Record<string, unknown>> {
+export async function syncStatusItem(s: { records: RecordsStore; checkpoints: CheckpointStore }, v: SyncView): Promise<Record<string, unknown>> {
     const keys = v.models.map((m) => recordModelKey(m, v.variant));
     const counts = await s.records.counts(v.connectionDbId, keys);
     const job = v.job;

@@ -125,7 +125,13 @@ export class RunnerProcess {
             };
             if (signal?.aborted) onAbort();
             else signal?.addEventListener('abort', onAbort, { once: true });
-            this.post({ t: 'start', runId: req.runId, kind: req.kind, code: req.code, input: req.input, props: req.props, maxOutputBytes: this.opts.maxOutputBytes });
+            // A run the child never received would otherwise hold this process until the timeout (issue #10
+            // item 6): an input V8 cannot serialise (5,000 levels deep), or a child gone since it was taken.
+            // The process is not reused, as a failed send may have left part of a message in the channel.
+            this.post({ t: 'start', runId: req.runId, kind: req.kind, code: req.code, input: req.input, props: req.props, maxOutputBytes: this.opts.maxOutputBytes }, (reason) => {
+                this.opts.logger('warn', { runId: req.runId, reason }, 'could not start a run in its runner process');
+                finish({ result: fail('runner_send_failed', `The run could not be handed to its runner process (${reason})`), reusable: false });
+            });
         });
     }
 
@@ -140,12 +146,16 @@ export class RunnerProcess {
         this.kill();
     }
 
-    private post(msg: ParentMessage): void {
-        if (this.exited || !this.child.connected) return;
+    /** Sends to the child; `onFailure` hears why a message did not leave (synchronously or from the channel). */
+    private post(msg: ParentMessage, onFailure?: (reason: string) => void): void {
+        const failed = onFailure ?? ((reason: string) => this.opts.logger('warn', { err: reason }, 'could not send to runner process'));
+        if (this.exited || !this.child.connected) return failed('the runner process has exited');
         try {
-            this.child.send(msg);
+            this.child.send(msg, (err) => {
+                if (err) failed(err.message);
+            });
         } catch (err) {
-            this.opts.logger('warn', { err: err instanceof Error ? err.message : String(err) }, 'could not send to runner process');
+            failed(err instanceof Error ? err.message : String(err));
         }
     }
 

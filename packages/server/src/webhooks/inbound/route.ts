@@ -7,7 +7,6 @@ import type { Integration } from '../../integrations/store.ts';
 import type { ConnectionSummary } from '../../connections/store.ts';
 import { forwardableHeaders } from '../payloads.ts';
 import { inboundHandlers } from './registry.ts';
-import { queueWebhookRuns } from '../../functions/webhook-runs.ts';
 import type { InboundRequest } from './handler.ts';
 
 const params = z.object({ environmentUuid: z.uuid(), providerConfigKey: uniqueKeySchema }).strict();
@@ -66,7 +65,7 @@ export const inboundWebhookRoutes = [
             const connections: ConnectionSummary[] = key ? await s.connections.findByConfig(integration.id, key.path, key.value) : [];
             const event = handler.eventType(inbound);
             const { runs, queued } = await s.db.transaction(async (tx) => ({
-                runs: await queueWebhookRuns(s, tx, { integrationId: integration.id, connections, event, payload: inbound.payload }),
+                runs: await s.runs.queueWebhookRuns(tx, { integrationId: integration.id, connections, event, payload: inbound.payload }),
                 queued: integration.forwardWebhooks
                     ? await s.webhooks.enqueueForward(tx, {
                           environmentId: env.id,

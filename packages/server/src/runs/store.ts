@@ -1,0 +1,218 @@
+import type { Db, Queryable } from '../storage/db.ts';
+import type { ModelCounts } from '../functions/syncs.ts';
+
+/** What ran: a scheduled sync, a sync's onWebhook handler, an action, or an on-event script. */
+export type RunKind = 'sync' | 'webhook' | 'action' | 'on-event';
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'ERROR' | 'STOPPED';
+export type EndStatus = 'SUCCESS' | 'ERROR' | 'STOPPED';
+
+/** A run taken from the queue (or started inline): what its worker needs to run it. */
+export interface StartedRun {
+    id: number;
+    kind: RunKind;
+    /** The public id of an asynchronous action. */
+    uuid: string | null;
+    syncId: string | null;
+    type: string | null;
+    reset: boolean;
+    emptyCache: boolean;
+    connectionDbId: number | null;
+    functionId: number | null;
+    input: unknown;
+    maxRetries: number;
+    startedAt: Date;
+}
+
+/** A run the reaper gave up on: enough to tell its app (webhook) and its audit trail. */
+export interface LostRun {
+    id: number;
+    kind: RunKind;
+    uuid: string | null;
+    syncId: string | null;
+    type: string | null;
+    environmentId: number | null;
+    connectionDbId: number | null;
+    functionId: number | null;
+    startedAt: Date | null;
+}
+
+export interface ActionRunView {
+    status: RunStatus;
+    output: unknown;
+    error: unknown;
+}
+
+/** The error a run ends with when its worker stopped heart-beating. */
+export const WORKER_LOST = {
+    type: 'worker_lost',
+    message: 'The run stopped reporting (its server instance stopped or crashed) and was given up; a sync resumes from its last checkpoint at its next run'
+};
+
+interface StartedRow {
+    id: string;
+    kind: RunKind;
+    uuid: string | null;
+    sync_id: string | null;
+    type: string | null;
+    reset: boolean;
+    empty_cache: boolean;
+    connection_id: number | null;
+    function_id: number | null;
+    input: unknown;
+    max_retries: number;
+    started_at: Date;
+}
+
+const startedColumns = 'id, kind, uuid, sync_id, type, reset, empty_cache, connection_id, function_id, input, max_retries, started_at';
+const toStarted = (r: StartedRow): StartedRun => ({
+    id: Number(r.id),
+    kind: r.kind,
+    uuid: r.uuid,
+    syncId: r.sync_id,
+    type: r.type,
+    reset: r.reset,
+    emptyCache: r.empty_cache,
+    connectionDbId: r.connection_id,
+    functionId: r.function_id,
+    input: r.input,
+    maxRetries: r.max_retries,
+    startedAt: r.started_at
+});
+
+/**
+ * The one table of script runs (`runs`): every kind is started, heart-beaten, fenced, finished and reaped by the
+ * same statements. A sync's schedule (`syncs.running_job_id`) is freed when its run ends, whichever way.
+ */
+export class RunStore {
+    private readonly db: Db;
+
+    constructor(db: Db) {
+        this.db = db;
+    }
+
+    /** Queues an asynchronous action in the caller's transaction, under its public uuid. */
+    async queueAction(tx: Queryable, r: { uuid: string; environmentId: number; connectionDbId: number; functionId: number; input: unknown; maxRetries: number }): Promise<void> {
+        await tx.query(
+            `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input, max_retries) VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6)`,
+            [r.uuid, r.environmentId, r.connectionDbId, r.functionId, JSON.stringify(r.input ?? null), r.maxRetries]
+        );
+    }
+
+    /** Records a run that starts at once (a synchronous action, an on-event script): RUNNING from the start. */
+    async startInline(r: { kind: 'action' | 'on-event'; environmentId: number; connectionDbId: number | null; functionId: number }): Promise<StartedRun> {
+        const rows = await this.db.query<StartedRow>(
+            `INSERT INTO runs (kind, environment_id, connection_id, function_id, status, started_at, heartbeat_at, attempts) VALUES ($1, $2, $3, $4, 'RUNNING', now(), now(), 1)
+             RETURNING ${startedColumns}`,
+            [r.kind, r.environmentId, r.connectionDbId, r.functionId]
+        );
+        return toStarted(rows[0]!);
+    }
+
+    /**
+     * Marks a queued run running, found by id or (an asynchronous action) by its public uuid; undefined when it is
+     * no longer queued (stopped, reaped, or already taken).
+     */
+    async start(key: number | { uuid: string }): Promise<StartedRun | undefined> {
+        const rows = await this.db.query<StartedRow>(
+            `UPDATE runs SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), attempts = attempts + 1
+             WHERE ${typeof key === 'number' ? 'id = $1' : 'uuid = $1::uuid'} AND status = 'QUEUED'
+             RETURNING ${startedColumns}`,
+            [typeof key === 'number' ? key : key.uuid]
+        );
+        return rows[0] && toStarted(rows[0]);
+    }
+
+    /** Proves the run is alive; false once it was stopped, given up as lost, or deleted with its owner. */
+    async heartbeat(id: number, result: ModelCounts): Promise<boolean> {
+        const rows = await this.db.query(`UPDATE runs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [id, JSON.stringify(result)]);
+        return rows.length > 0;
+    }
+
+    /**
+     * The fence of a run's writes, taken first in the write's transaction: true while the run is running, and then
+     * the row stays until the write commits. KEY SHARE does not block the heartbeat or finish (non-key updates),
+     * only the deletion of the row (schedule or sync removed).
+     */
+    async holdRunning(tx: Queryable, id: number): Promise<boolean> {
+        const rows = await tx.query(`SELECT 1 FROM runs WHERE id = $1 AND status = 'RUNNING' FOR KEY SHARE`, [id]);
+        return rows.length > 0;
+    }
+
+    /**
+     * Ends a run once (false when it already ended or is gone) and frees its schedule; a successful scheduled sync
+     * also records its start as the next lastSyncDate.
+     */
+    async finish(tx: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
+        const rows = await tx.query<{ sync_id: string | null; kind: RunKind; started_at: Date | null }>(
+            `UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
+             RETURNING sync_id, kind, started_at`,
+            [id, out.status, out.result === undefined ? null : JSON.stringify(out.result), out.output === undefined ? null : JSON.stringify(out.output), out.error === undefined ? null : JSON.stringify(out.error)]
+        );
+        const row = rows[0];
+        if (!row) return false;
+        if (row.sync_id) {
+            await tx.query(
+                `UPDATE syncs SET running_job_id = NULL, last_job_id = $2, last_sync_date = CASE WHEN $3 THEN $4 ELSE last_sync_date END WHERE id = $1 AND running_job_id = $2`,
+                [row.sync_id, id, out.status === 'SUCCESS' && row.kind === 'sync', row.started_at]
+            );
+        }
+        return true;
+    }
+
+    /** Asks a queued or running run to stop (a full reset replaces the sync run in flight); its worker notices at its next beat. */
+    async stop(id: number): Promise<void> {
+        await this.db.transaction(async (tx) => {
+            const rows = await tx.query<{ sync_id: string | null }>(`UPDATE runs SET status = 'STOPPED', finished_at = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`, [id]);
+            if (rows[0]?.sync_id) await tx.query('UPDATE syncs SET running_job_id = NULL WHERE id = $1 AND running_job_id = $2', [rows[0].sync_id, id]);
+        });
+    }
+
+    async status(id: number): Promise<RunStatus | undefined> {
+        const rows = await this.db.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [id]);
+        return rows[0]?.status;
+    }
+
+    /** An asynchronous action as GET /action/:id reads it. */
+    async action(environmentId: number, uuid: string): Promise<ActionRunView | undefined> {
+        const rows = await this.db.query<ActionRunView>(`SELECT status, output, error FROM runs WHERE uuid = $1 AND environment_id = $2 AND kind = 'action'`, [uuid, environmentId]);
+        return rows[0];
+    }
+
+    /**
+     * Deletes runs nobody reads back once they ended a day ago: synchronous actions (their caller got the answer) and
+     * on-event scripts (the audit trail keeps them). Asynchronous actions stay readable by GET /action/:id.
+     */
+    async purgeAnswered(): Promise<number> {
+        const rows = await this.db.query(
+            `DELETE FROM runs WHERE uuid IS NULL AND kind IN ('action', 'on-event') AND status NOT IN ('QUEUED', 'RUNNING') AND finished_at < now() - interval '1 day' RETURNING id`
+        );
+        return rows.length;
+    }
+
+    /**
+     * Gives up, in the caller's transaction, on runs of every kind whose worker stopped heart-beating (its process
+     * died): they end as ERROR `worker_lost` and their schedule is free. Queued runs wait in the durable queue
+     * however long the backlog is; only one left queued for a day (its queue job gone) is given up.
+     */
+    async reapLost(tx: Queryable, olderThanMs: number): Promise<LostRun[]> {
+        const rows = await tx.query<{ id: string; kind: RunKind; uuid: string | null; sync_id: string | null; type: string | null; environment_id: number | null; connection_id: number | null; function_id: number | null; started_at: Date | null }>(
+            `UPDATE runs SET status = 'ERROR', finished_at = now(), error = $2
+             WHERE (status = 'RUNNING' AND heartbeat_at < now() - ($1::int * interval '1 millisecond'))
+                OR (status = 'QUEUED' AND queued_at < now() - interval '24 hours')
+             RETURNING id, kind, uuid, sync_id, type, environment_id, connection_id, function_id, started_at`,
+            [olderThanMs, JSON.stringify(WORKER_LOST)]
+        );
+        for (const r of rows) if (r.sync_id) await tx.query('UPDATE syncs SET running_job_id = NULL, last_job_id = $2 WHERE id = $1 AND running_job_id = $2', [r.sync_id, r.id]);
+        return rows.map((r) => ({
+            id: Number(r.id),
+            kind: r.kind,
+            uuid: r.uuid,
+            syncId: r.sync_id,
+            type: r.type,
+            environmentId: r.environment_id,
+            connectionDbId: r.connection_id === null ? null : Number(r.connection_id),
+            functionId: r.function_id,
+            startedAt: r.started_at
+        }));
+    }
+}
