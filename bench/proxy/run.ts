@@ -15,6 +15,7 @@
 //                                    vault, no validation): what a Node proxy costs at the least on this machine
 //   BENCH_NGINX=/usr/sbin/nginx      nginx binary (default: found on PATH, then /usr/sbin/nginx)
 //   BENCH_SWITCHBOARD_LOG_LEVEL=warn Switchboard's SWITCHBOARD_LOG_LEVEL (info logs one line per request)
+//   BENCH_SWITCHBOARD_MAIN=<path>    run another checkout's packages/server/src/main.ts (a before/after comparison)
 //   BENCH_CPU_PROF=1|<dir>           run Switchboard under --cpu-prof and add a hot-spot summary to the JSON
 //                                    (a <dir> keeps the .cpuprofile there); numbers from such a run are slowed
 //                                    down by the profiler and are not the benchmark result
@@ -34,7 +35,8 @@ import { summarize, type ProfileSummary } from './profile-top.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const here = new URL('./', import.meta.url).pathname;
-const serverMain = join(repoRoot, 'packages/server/src/main.ts');
+// BENCH_SWITCHBOARD_MAIN: another checkout's packages/server/src/main.ts, to measure a before/after on one machine.
+const serverMain = process.env['BENCH_SWITCHBOARD_MAIN'] || join(repoRoot, 'packages/server/src/main.ts');
 
 function num(name: string, fallback: number): number {
     const raw = process.env[name];
@@ -584,6 +586,21 @@ interface Run {
     cpu_pct: { proxy: number | null; upstream: number | null; loadgen: number | null };
     /** CPU time of the proxy process per 2xx response (user + system), µs. */
     proxy_cpu_us_per_request: number | null;
+    /** The same with the proxy's idle CPU (timers, background jobs: measured before the runs) taken out. */
+    proxy_cpu_us_per_request_net: number | null;
+}
+
+/** CPU % of one core each proxy uses with no load (Switchboard's background timers and jobs), by target. */
+const idleCpuPct = new Map<TargetName, number>();
+
+async function measureIdle(t: Target, seconds: number): Promise<number> {
+    const pids = t.proxyPids();
+    const sum = () => pids.reduce((acc, p) => acc + (cpuSeconds(p) ?? 0), 0);
+    const c0 = sum();
+    const t0 = process.hrtime.bigint();
+    await sleep(seconds * 1000);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    return (100 * (sum() - c0)) / wall;
 }
 
 // autocannon has no type declarations in this repository; only what is used here.
@@ -668,11 +685,12 @@ async function measure(t: Target, sc: Scenario, connections: number, upstreamPid
             upstream: round((100 * upCpu) / wall, 1),
             loadgen: round((100 * (lg.user + lg.system)) / 1e6 / wall, 1)
         },
-        proxy_cpu_us_per_request: pids.length && result['2xx'] > 0 ? round((proxyCpu * 1e6) / result['2xx'], 1) : null
+        proxy_cpu_us_per_request: pids.length && result['2xx'] > 0 ? round((proxyCpu * 1e6) / result['2xx'], 1) : null,
+        proxy_cpu_us_per_request_net: pids.length && result['2xx'] > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / result['2xx'], 1) : null
     };
     log(
         `${label}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
-            `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% (${run.proxy_cpu_us_per_request ?? '-'} µs/req) upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${flagged ? '  <-- FLAGGED' : ''}`
+            `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% (${run.proxy_cpu_us_per_request ?? '-'} µs/req, net ${run.proxy_cpu_us_per_request_net ?? '-'}) upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${flagged ? '  <-- FLAGGED' : ''}`
     );
     return run;
 }
@@ -776,6 +794,12 @@ async function main(): Promise<void> {
             if (v !== undefined && (rss.peak === null || v > rss.peak)) rss.peak = v;
         }, 100);
     }
+    // Each proxy's CPU with no load, so a slow scenario (few requests) is not charged for background work.
+    for (const t of targets) {
+        if (t.proxyPids().length === 0) continue;
+        idleCpuPct.set(t.name, await measureIdle(t, 3));
+        log(`${t.name}: ${round(idleCpuPct.get(t.name), 1)}% of a core when idle`);
+    }
     for (const sc of scenarios) {
         for (const t of targets) {
             const startUs = nowUs();
@@ -849,7 +873,7 @@ async function main(): Promise<void> {
             const n = find('nginx', c, sc);
             const sGet = find('switchboard', c);
             const nGet = find('nginx', c);
-            const per = (r: Run | undefined) => (r && !r.flagged ? r.proxy_cpu_us_per_request : null);
+            const per = (r: Run | undefined) => (r && !r.flagged ? r.proxy_cpu_us_per_request_net : null);
             const div = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
             cpu[`switchboard_us_per_request_${sc}_c${c}`] = per(s);
             cpu[`nginx_us_per_request_${sc}_c${c}`] = per(n);
@@ -892,6 +916,7 @@ async function main(): Promise<void> {
         valid: flaggedRuns.length === 0,
         runs,
         ratios,
+        proxy_idle_cpu_pct: Object.fromEntries([...idleCpuPct].map(([k, v]) => [k, round(v, 2)])),
         proxy_cpu_per_request: cpu,
         targets: TARGETS_SPEC,
         met,
