@@ -43,6 +43,11 @@ async function startHashingUpstream(): Promise<{ url: string; seen: Seen[]; serv
         const rec: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bytes: 0, sha256: '', aborted: false, complete: false, answerClosed: false };
         res.once('close', () => (rec.answerClosed = true));
         seen.push(rec);
+        if (rec.url.startsWith('/early')) {
+            // Refuses before reading the body, as a provider checking its own size limit would.
+            res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+            res.end('{"error":"too big for the provider"}');
+        }
         req.on('data', (c: Buffer) => {
             rec.bytes += c.length;
             hash.update(c);
@@ -59,6 +64,8 @@ async function startHashingUpstream(): Promise<{ url: string; seen: Seen[]; serv
                 res.end(JSON.stringify(body));
             };
             switch (path) {
+                case '/early':
+                    return;
                 case '/big':
                     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(big.length) });
                     return void res.end(big);
@@ -241,6 +248,16 @@ dead-api:
         const b = await send(`${server.url}/proxy/flaky?large`, 'POST', { ...base(), retries: '1' }, large);
         assert.equal(b.status, 503);
         assert.equal(upstream.seen.filter((r) => r.url.endsWith('?large')).length, 1);
+    });
+
+    it('a provider that refuses a streamed body before reading it: its answer reaches the app, and the next request works', async () => {
+        for (const door of doors) {
+            const a = await through(door, 'POST', `/proxy/early?${door.fast ? 'fast' : 'fastify'}`, { ...base(), 'content-type': 'application/octet-stream' }, randomBytes(5 * 1024 * 1024)).catch((err: Error) => err);
+            // Either the provider's 413 is relayed, or (if the upload was still under way when it closed) a 502.
+            if (!(a instanceof Error)) assert.ok(a.status === 413 || a.status === 502, String(a.status));
+            const next = await through(door, 'POST', `/proxy/after-early?${door.fast ? 'fast' : 'fastify'}`, base(), Buffer.from('ok'));
+            assert.equal(next.status, 200);
+        }
     });
 
     // The answer side: the relay's decisions, once (both doors run the same relay object).

@@ -40,8 +40,9 @@ type AnyRoute = RouteDef<any, any, any, any>;
 export async function buildApp(services: Services, routes: AnyRoute[], plugins: Array<(app: FastifyInstance) => Promise<void>> = []): Promise<FastifyInstance> {
     let closing = false;
     const app: FastifyInstance = Fastify({
-        // The common proxied request is served before Fastify sees it (proxy/fast-path.ts); everything else, and
-        // every request the fast path is unsure of, goes through Fastify as usual.
+        // The common proxied request, bodies included, is served before Fastify sees it (proxy/fast-path.ts);
+        // everything else, and every request the fast door is unsure of, goes through Fastify. Both doors lead to
+        // the same relay (proxy/relay.ts).
         serverFactory: (handler, opts) => {
             const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
             const server = createServer((req, res) => {
