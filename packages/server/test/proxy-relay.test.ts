@@ -161,7 +161,12 @@ dead-api:
         if (server) removeDir(server.dataDir);
     });
 
-    const fastLines = () => server.output().split('\n').filter((l) => l.includes('"fastPath":true')).length;
+    // The fast door's request log lines for one URL (log lines reach the test asynchronously, so always by URL).
+    // The log shows the path and redacts the query, so markers that must be told apart go in the path.
+    const fastLines = (path: string) => {
+        const p = path.split('?')[0];
+        return server.output().split('\n').filter((l) => l.includes('"fastPath":true') && (l.includes(`"path":"${p}"`) || l.includes(`"path":"${p}?`))).length;
+    };
     const base = () => ({ authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'relay', 'connection-id': 'c1' });
     // `Retries: 0` changes nothing about the request but sends it through the Fastify door.
     const doors = [
@@ -170,19 +175,18 @@ dead-api:
     ];
     const upstreamCall = (marker: string) => upstream.seen.find((r) => r.url.endsWith(marker));
 
-    /** Sends through one door and checks (by the request log line) that it was that door. */
+    /** Sends through one door and checks (by the request log line) that it was that door; each path is sent once. */
     async function through(door: (typeof doors)[number], method: string, path: string, headers: Record<string, string>, body?: Buffer | Buffer[]): Promise<Answer> {
-        const before = fastLines();
         const answer = await send(`${server.url}${path}`, method, { ...headers, ...door.extra }, body);
-        if (door.fast) await waitFor('the fast door log line', () => fastLines() > before || undefined, 5000);
-        else assert.equal(fastLines(), before, `${method} ${path} went through the fast door`);
+        if (door.fast) await waitFor('the fast door log line', () => fastLines(path) > 0 || undefined, 5000);
+        else assert.equal(fastLines(path), 0, `${method} ${path} went through the fast door`);
         return answer;
     }
 
     for (const door of doors) {
         it(`${door.name}: a 5 MB POST body arrives intact upstream (hash compared)`, async () => {
             const body = randomBytes(5 * 1024 * 1024);
-            const marker = `?big-post-${door.fast ? 'fast' : 'fastify'}`;
+            const marker = `/big-post-${door.fast ? 'fast' : 'fastify'}`;
             const a = await through(door, 'POST', `/proxy/upload${marker}`, { ...base(), 'content-type': 'application/octet-stream' }, body);
             assert.equal(a.status, 200, a.body.toString());
             const seen = upstreamCall(marker)!;
@@ -196,12 +200,12 @@ dead-api:
         it(`${door.name}: a 5 MB body without a length (chunked) streams intact, and a 10 KB JSON body too`, async () => {
             const body = randomBytes(5 * 1024 * 1024);
             const parts = Array.from({ length: 80 }, (_, i) => body.subarray(i * 65_536, (i + 1) * 65_536));
-            const marker = `?chunked-post-${door.fast ? 'fast' : 'fastify'}`;
+            const marker = `/chunked-post-${door.fast ? 'fast' : 'fastify'}`;
             const a = await through(door, 'PUT', `/proxy/upload${marker}`, base(), parts);
             assert.equal(a.status, 200, a.body.toString());
             assert.equal(upstreamCall(marker)!.sha256, sha(body));
             const json = Buffer.from(JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item ${i}`, note: 'x'.repeat(20) })) }));
-            const jmarker = `?json-${door.fast ? 'fast' : 'fastify'}`;
+            const jmarker = `/json-${door.fast ? 'fast' : 'fastify'}`;
             const j = await through(door, 'PATCH', `/proxy/items${jmarker}`, { ...base(), 'content-type': 'application/json' }, json);
             assert.equal(j.status, 200);
             assert.equal(upstreamCall(jmarker)!.sha256, sha(json));
@@ -221,7 +225,7 @@ dead-api:
         });
 
         it(`${door.name}: a body over SWITCHBOARD_BODY_LIMIT_BYTES is refused with 413 and nothing reaches the provider`, async () => {
-            const marker = `?too-large-${door.fast ? 'fast' : 'fastify'}`;
+            const marker = `/too-large-${door.fast ? 'fast' : 'fastify'}`;
             const a = await through(door, 'POST', `/proxy/upload${marker}`, { ...base(), 'content-type': 'application/octet-stream' }, randomBytes(LIMIT + 1));
             assert.equal(a.status, 413);
             assert.equal((JSON.parse(a.body.toString()) as { error: { code: string } }).error.code, 'payload_too_large');
@@ -252,10 +256,10 @@ dead-api:
 
     it('a provider that refuses a streamed body before reading it: its answer reaches the app, and the next request works', async () => {
         for (const door of doors) {
-            const a = await through(door, 'POST', `/proxy/early?${door.fast ? 'fast' : 'fastify'}`, { ...base(), 'content-type': 'application/octet-stream' }, randomBytes(5 * 1024 * 1024)).catch((err: Error) => err);
+            const a = await send(`${server.url}/proxy/early?${door.fast ? 'fast' : 'fastify'}`, 'POST', { ...base(), ...door.extra, 'content-type': 'application/octet-stream' }, randomBytes(5 * 1024 * 1024)).catch((err: Error) => err);
             // Either the provider's 413 is relayed, or (if the upload was still under way when it closed) a 502.
             if (!(a instanceof Error)) assert.ok(a.status === 413 || a.status === 502, String(a.status));
-            const next = await through(door, 'POST', `/proxy/after-early?${door.fast ? 'fast' : 'fastify'}`, base(), Buffer.from('ok'));
+            const next = await through(door, 'POST', `/proxy/after-early-${door.fast ? 'fast' : 'fastify'}`, base(), Buffer.from('ok'));
             assert.equal(next.status, 200);
         }
     });
@@ -269,7 +273,7 @@ dead-api:
         const empty = await through(door, 'GET', '/proxy/empty', base());
         assert.equal(empty.status, 204);
         assert.equal(empty.headers['x-request-id'], 'r-2');
-        const head = await through(door, 'HEAD', '/proxy/big', base());
+        const head = await through(door, 'HEAD', '/proxy/big?head', base());
         assert.equal(head.body.length, 0);
         const err = await through(door, 'GET', '/proxy/err', base());
         assert.equal(err.status, 404);

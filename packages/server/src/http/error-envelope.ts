@@ -49,6 +49,8 @@ export function writeError(res: ServerResponse, error: unknown, alwaysHeaders: O
         res.destroy();
         return;
     }
+    // An answer before the whole request body arrived ends the connection: the rest of the body is still on it.
+    if (!res.req.complete) res.shouldKeepAlive = false;
     res.writeHead(answer.status, { ...alwaysHeaders, ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(answer.body);
 }

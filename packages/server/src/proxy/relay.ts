@@ -136,6 +136,9 @@ class Relay implements Dispatcher.DispatchHandler {
             return;
         }
         const res = this.io.res;
+        // The provider answered before the app finished uploading: the connection cannot be reused after this
+        // answer (the rest of the upload is still on it), so say so instead of leaving the app to find out.
+        if (!this.io.req.complete) res.shouldKeepAlive = false;
         const ok = statusCode >= 200 && statusCode < 300;
         const out: OutgoingHttpHeaders = { ...this.io.alwaysHeaders };
         // for…in rather than Object.entries: no array per header on every response, same order.
