@@ -41,7 +41,12 @@ const server = createServer((req, res) => {
             res.end();
         }
     };
-    agent.dispatch({ origin: upstream, path: (req.url ?? '/').slice('/proxy'.length), method: 'GET', headers: { authorization: `Bearer ${token}`, accept: req.headers['accept'] ?? '*/*' } }, handler);
+    // A body (the POST scenarios) streams through as it arrives, with its declared length.
+    const length = req.headers['content-length'];
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: req.headers['accept'] ?? '*/*' };
+    if (length !== undefined) headers['content-length'] = length;
+    const method = req.method === 'POST' ? 'POST' : 'GET';
+    agent.dispatch({ origin: upstream, path: (req.url ?? '/').slice('/proxy'.length), method, headers, body: method === 'POST' ? req : null }, handler);
 });
 
 server.listen(0, '127.0.0.1', () => {

@@ -9,10 +9,13 @@
 //   BENCH_SECONDS=8                  measured seconds per run
 //   BENCH_WARMUP_SECONDS=2           warm-up seconds per run (discarded)
 //   BENCH_CONNECTIONS=1,10           connection counts
+//   BENCH_SCENARIOS=get,post_10k,post_5m   request kinds: a bodiless GET, a POST with a 10 KB JSON body, a POST
+//                                    with a 5 MB body (each scenario runs against every target)
 //   BENCH_TARGETS=direct,nginx,switchboard   add node-floor for a minimal node:http + undici proxy (no DB, no
 //                                    vault, no validation): what a Node proxy costs at the least on this machine
 //   BENCH_NGINX=/usr/sbin/nginx      nginx binary (default: found on PATH, then /usr/sbin/nginx)
 //   BENCH_SWITCHBOARD_LOG_LEVEL=warn Switchboard's SWITCHBOARD_LOG_LEVEL (info logs one line per request)
+//   BENCH_SWITCHBOARD_MAIN=<path>    run another checkout's packages/server/src/main.ts (a before/after comparison)
 //   BENCH_CPU_PROF=1|<dir>           run Switchboard under --cpu-prof and add a hot-spot summary to the JSON
 //                                    (a <dir> keeps the .cpuprofile there); numbers from such a run are slowed
 //                                    down by the profiler and are not the benchmark result
@@ -21,7 +24,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync, copyFileSync, accessSync, constants } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg, release, platform, arch } from 'node:os';
 import { join, delimiter } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
@@ -32,7 +35,8 @@ import { summarize, type ProfileSummary } from './profile-top.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const here = new URL('./', import.meta.url).pathname;
-const serverMain = join(repoRoot, 'packages/server/src/main.ts');
+// BENCH_SWITCHBOARD_MAIN: another checkout's packages/server/src/main.ts, to measure a before/after on one machine.
+const serverMain = process.env['BENCH_SWITCHBOARD_MAIN'] || join(repoRoot, 'packages/server/src/main.ts');
 
 function num(name: string, fallback: number): number {
     const raw = process.env[name];
@@ -45,6 +49,10 @@ const SECONDS = num('BENCH_SECONDS', 8);
 const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] || '1,10').split(',').map((s) => Number(s.trim()));
 if (CONNECTIONS.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error('BENCH_CONNECTIONS must be a comma list of positive integers');
+type ScenarioName = 'get' | 'post_10k' | 'post_5m';
+const ALL_SCENARIOS: ScenarioName[] = ['get', 'post_10k', 'post_5m'];
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] || ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()) as ScenarioName[];
+if (SCENARIOS.some((sc) => !ALL_SCENARIOS.includes(sc))) throw new Error(`BENCH_SCENARIOS must be a comma list of ${ALL_SCENARIOS.join(', ')}`);
 type TargetName = 'direct' | 'nginx' | 'switchboard' | 'node-floor';
 const ALL_TARGETS: TargetName[] = ['direct', 'nginx', 'switchboard', 'node-floor'];
 const DEFAULT_TARGETS: TargetName[] = ['direct', 'nginx', 'switchboard'];
@@ -56,6 +64,32 @@ const NGINX_WORKERS = 1; // see README: one request-processing thread, like Swit
 
 const UPSTREAM_TOKEN = 'k'; // the provider credential; direct and nginx send it themselves, Switchboard injects it
 const TARGETS_SPEC = { rps_ratio_min: 0.5, added_p50_ms_max: 1 };
+
+interface Scenario {
+    name: ScenarioName;
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body: Buffer | undefined;
+}
+
+/** A JSON document of about `bytes` bytes, like a batch of records an app writes to a provider. */
+function jsonBody(bytes: number): Buffer {
+    const items: Array<{ id: string; name: string; email: string; note: string }> = [];
+    let size = 12;
+    for (let i = 0; size < bytes - 120; i++) {
+        const item = { id: `rec_${String(i).padStart(6, '0')}`, name: `Record number ${i}`, email: `person${i}@example.com`, note: 'lorem ipsum dolor sit amet' };
+        items.push(item);
+        size += JSON.stringify(item).length + 1;
+    }
+    return Buffer.from(JSON.stringify({ items }));
+}
+
+const SCENARIO_DEFS: Record<ScenarioName, () => Scenario> = {
+    get: () => ({ name: 'get', method: 'GET', headers: {}, body: undefined }),
+    post_10k: () => ({ name: 'post_10k', method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody(10 * 1024) }),
+    // Bytes that do not compress, as a file upload would be.
+    post_5m: () => ({ name: 'post_5m', method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(5 * 1024 * 1024) })
+};
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -388,6 +422,10 @@ http {
         listen 127.0.0.1:${port};
         keepalive_requests 1000000;
         keepalive_timeout 75s;
+        # The 5 MB scenario: accept it, and stream it to the upstream as it arrives (as Switchboard does)
+        # instead of spooling it to a temp file first.
+        client_max_body_size 16m;
+        proxy_request_buffering off;
         location / {
             proxy_pass http://bench_upstream;
             proxy_http_version 1.1;
@@ -527,6 +565,8 @@ interface Target {
 }
 
 interface Run {
+    scenario: ScenarioName;
+    request_body_bytes: number;
     target: TargetName;
     connections: number;
     duration_s: number;
@@ -544,6 +584,23 @@ interface Run {
     status_codes: Record<string, number>;
     flagged: boolean;
     cpu_pct: { proxy: number | null; upstream: number | null; loadgen: number | null };
+    /** CPU time of the proxy process per 2xx response (user + system), µs. */
+    proxy_cpu_us_per_request: number | null;
+    /** The same with the proxy's idle CPU (timers, background jobs: measured before the runs) taken out. */
+    proxy_cpu_us_per_request_net: number | null;
+}
+
+/** CPU % of one core each proxy uses with no load (Switchboard's background timers and jobs), by target. */
+const idleCpuPct = new Map<TargetName, number>();
+
+async function measureIdle(t: Target, seconds: number): Promise<number> {
+    const pids = t.proxyPids();
+    const sum = () => pids.reduce((acc, p) => acc + (cpuSeconds(p) ?? 0), 0);
+    const c0 = sum();
+    const t0 = process.hrtime.bigint();
+    await sleep(seconds * 1000);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    return (100 * (sum() - c0)) / wall;
 }
 
 // autocannon has no type declarations in this repository; only what is used here.
@@ -562,10 +619,10 @@ interface AcInstance extends PromiseLike<AcResult> {
 }
 const runAutocannon = autocannon as unknown as (opts: Record<string, unknown>) => AcInstance;
 
-async function load(t: Target, connections: number, seconds: number, record: boolean): Promise<{ result: AcResult; latencies: Float64Array }> {
+async function load(t: Target, sc: Scenario, connections: number, seconds: number, record: boolean): Promise<{ result: AcResult; latencies: Float64Array }> {
     let buf = new Float64Array(record ? 1 << 16 : 0);
     let n = 0;
-    const instance = runAutocannon({ url: t.url, headers: t.headers, connections, pipelining: 1, duration: seconds, timeout: 10 });
+    const instance = runAutocannon({ url: t.url, method: sc.method, headers: { ...t.headers, ...sc.headers }, body: sc.body, connections, pipelining: 1, duration: seconds, timeout: 10 });
     if (record) {
         // autocannon's own histogram has 1 ms resolution; the raw per-response times (hrtime, ms) are exact.
         instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -582,17 +639,18 @@ async function load(t: Target, connections: number, seconds: number, record: boo
     return { result, latencies: buf.subarray(0, n) };
 }
 
-async function measure(t: Target, connections: number, upstreamPid: number): Promise<Run> {
-    log(`${t.name} c${connections}: warm-up ${WARMUP_SECONDS} s`);
-    await load(t, connections, WARMUP_SECONDS, false);
-    log(`${t.name} c${connections}: measuring ${SECONDS} s`);
+async function measure(t: Target, sc: Scenario, connections: number, upstreamPid: number): Promise<Run> {
+    const label = `${sc.name} ${t.name} c${connections}`;
+    log(`${label}: warm-up ${WARMUP_SECONDS} s`);
+    await load(t, sc, connections, WARMUP_SECONDS, false);
+    log(`${label}: measuring ${SECONDS} s`);
     const pids = t.proxyPids();
     const sumCpu = (ps: number[]) => ps.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0);
     const proxyCpu0 = sumCpu(pids);
     const upCpu0 = cpuSeconds(upstreamPid) ?? 0;
     const lg0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const { result, latencies } = await load(t, connections, SECONDS, true);
+    const { result, latencies } = await load(t, sc, connections, SECONDS, true);
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const lg = process.cpuUsage(lg0);
     const proxyCpu = sumCpu(pids) - proxyCpu0;
@@ -604,6 +662,8 @@ async function measure(t: Target, connections: number, upstreamPid: number): Pro
     for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count;
     const flagged = result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || result['2xx'] === 0;
     const run: Run = {
+        scenario: sc.name,
+        request_body_bytes: sc.body?.length ?? 0,
         target: t.name,
         connections,
         duration_s: result.duration,
@@ -624,11 +684,13 @@ async function measure(t: Target, connections: number, upstreamPid: number): Pro
             proxy: pids.length ? round((100 * proxyCpu) / wall, 1) : null,
             upstream: round((100 * upCpu) / wall, 1),
             loadgen: round((100 * (lg.user + lg.system)) / 1e6 / wall, 1)
-        }
+        },
+        proxy_cpu_us_per_request: pids.length && result['2xx'] > 0 ? round((proxyCpu * 1e6) / result['2xx'], 1) : null,
+        proxy_cpu_us_per_request_net: pids.length && result['2xx'] > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / result['2xx'], 1) : null
     };
     log(
-        `${t.name} c${connections}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
-            `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${flagged ? '  <-- FLAGGED' : ''}`
+        `${label}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
+            `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% (${run.proxy_cpu_us_per_request ?? '-'} µs/req, net ${run.proxy_cpu_us_per_request_net ?? '-'}) upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${flagged ? '  <-- FLAGGED' : ''}`
     );
     return run;
 }
@@ -708,32 +770,50 @@ async function main(): Promise<void> {
             throw new Error(`sanity check failed for ${t.name}: status ${r.status}, body ${JSON.stringify(r.body.slice(0, 300))}`);
         }
     }
+    const scenarios = SCENARIOS.map((name) => SCENARIO_DEFS[name]());
+    // And each body scenario once: the upstream drains the body and answers the same 200.
+    for (const sc of scenarios.filter((x) => x.body)) {
+        for (const t of targets) {
+            const res = await fetch(t.url, { method: sc.method, headers: { ...t.headers, ...sc.headers, connection: 'close' }, body: sc.body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) });
+            const text = await res.text();
+            if (res.status !== 200 || text !== upstream.body) throw new Error(`sanity check failed for ${sc.name} ${t.name}: status ${res.status}, body ${JSON.stringify(text.slice(0, 300))}`);
+        }
+    }
 
     const runs: Run[] = [];
     let loadWindow: { startUs: number; endUs: number } | undefined;
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     const rss = { before: null as number | null, peak: null as number | null, after: null as number | null, after_idle_2s: null as number | null };
+    let sampler: NodeJS.Timeout | undefined;
+    if (sb) {
+        const pid = sb.pid;
+        rss.before = rssMb(pid) ?? null;
+        rss.peak = rss.before;
+        sampler = setInterval(() => {
+            const v = rssMb(pid);
+            if (v !== undefined && (rss.peak === null || v > rss.peak)) rss.peak = v;
+        }, 100);
+    }
+    // Each proxy's CPU with no load, so a slow scenario (few requests) is not charged for background work.
     for (const t of targets) {
-        let sampler: NodeJS.Timeout | undefined;
-        if (t.name === 'switchboard' && sb) {
-            const pid = sb.pid;
-            rss.before = rssMb(pid) ?? null;
-            rss.peak = rss.before;
-            sampler = setInterval(() => {
-                const v = rssMb(pid);
-                if (v !== undefined && (rss.peak === null || v > rss.peak)) rss.peak = v;
-            }, 100);
+        if (t.proxyPids().length === 0) continue;
+        idleCpuPct.set(t.name, await measureIdle(t, 3));
+        log(`${t.name}: ${round(idleCpuPct.get(t.name), 1)}% of a core when idle`);
+    }
+    for (const sc of scenarios) {
+        for (const t of targets) {
+            const startUs = nowUs();
+            for (const c of CONNECTIONS) runs.push(await measure(t, sc, c, upstream.pid));
+            // The profile summary covers Switchboard's runs (the other targets' runs in between are idle time for it).
+            if (t.name === 'switchboard') loadWindow = { startUs: loadWindow?.startUs ?? startUs, endUs: nowUs() };
         }
-        const startUs = nowUs();
-        for (const c of CONNECTIONS) runs.push(await measure(t, c, upstream.pid));
-        if (t.name === 'switchboard') loadWindow = { startUs, endUs: nowUs() };
-        if (sampler && sb) {
-            clearInterval(sampler);
-            rss.after = rssMb(sb.pid) ?? null;
-            if (rss.after !== null && (rss.peak === null || rss.after > rss.peak)) rss.peak = rss.after;
-            await sleep(2000);
-            rss.after_idle_2s = rssMb(sb.pid) ?? null;
-        }
+    }
+    if (sampler && sb) {
+        clearInterval(sampler);
+        rss.after = rssMb(sb.pid) ?? null;
+        if (rss.after !== null && (rss.peak === null || rss.after > rss.peak)) rss.peak = rss.after;
+        await sleep(2000);
+        rss.after_idle_2s = rssMb(sb.pid) ?? null;
     }
 
     // Stop Switchboard now: --cpu-prof writes its profile on exit.
@@ -759,7 +839,7 @@ async function main(): Promise<void> {
         }
     }
 
-    const find = (target: TargetName, c: number) => runs.find((r) => r.target === target && r.connections === c);
+    const find = (target: TargetName, c: number, sc: ScenarioName = 'get') => runs.find((r) => r.target === target && r.connections === c && r.scenario === sc);
     const ratios: Record<string, number | null> = {};
     const met: Record<string, boolean | null> = {};
     for (const c of CONNECTIONS) {
@@ -785,10 +865,34 @@ async function main(): Promise<void> {
         met[`rps_ratio_c${c}`] = rpsRatio === null ? null : rpsRatio >= TARGETS_SPEC.rps_ratio_min;
         met[`added_p50_c${c}`] = sbAdded === null ? null : sbAdded <= TARGETS_SPEC.added_p50_ms_max;
     }
+    // Bodies: the CPU a proxy spends per request, against its own GET and against nginx, per scenario.
+    const cpu: Record<string, number | null> = {};
+    for (const c of CONNECTIONS) {
+        for (const sc of SCENARIOS) {
+            const s = find('switchboard', c, sc);
+            const n = find('nginx', c, sc);
+            const sGet = find('switchboard', c);
+            const nGet = find('nginx', c);
+            const per = (r: Run | undefined) => (r && !r.flagged ? r.proxy_cpu_us_per_request_net : null);
+            const div = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
+            cpu[`switchboard_us_per_request_${sc}_c${c}`] = per(s);
+            cpu[`nginx_us_per_request_${sc}_c${c}`] = per(n);
+            cpu[`switchboard_vs_nginx_${sc}_c${c}`] = div(per(s), per(n));
+            if (sc !== 'get') {
+                cpu[`switchboard_${sc}_vs_get_c${c}`] = div(per(s), per(sGet));
+                cpu[`nginx_${sc}_vs_get_c${c}`] = div(per(n), per(nGet));
+                const rs = s && !s.flagged ? s : undefined;
+                const rn = n && !n.flagged ? n : undefined;
+                ratios[`switchboard_vs_nginx_rps_${sc}_c${c}`] = round(rs && rn ? rs.rps! / rn.rps! : null);
+                ratios[`switchboard_added_p50_vs_nginx_ms_${sc}_c${c}`] = round(rs && rn ? rs.p50_ms! - rn.p50_ms! : null);
+            }
+        }
+    }
+
     const verdicts = Object.values(met);
     met['all'] = verdicts.length && verdicts.every((v) => v !== null) ? verdicts.every(Boolean) : null;
 
-    const flaggedRuns = runs.filter((r) => r.flagged).map((r) => `${r.target} c${r.connections}`);
+    const flaggedRuns = runs.filter((r) => r.flagged).map((r) => `${r.scenario} ${r.target} c${r.connections}`);
     if (flaggedRuns.length) notes.push(`runs with errors, timeouts or non-2xx responses (excluded from ratios): ${flaggedRuns.join(', ')}`);
     notes.push(
         'latency percentiles are nearest-rank over every 2xx response time autocannon reported (hrtime, sub-ms); autocannon_latency_ms is its own histogram, which truncates to whole milliseconds',
@@ -801,6 +905,7 @@ async function main(): Promise<void> {
             seconds: SECONDS,
             warmup_seconds: WARMUP_SECONDS,
             connections: CONNECTIONS,
+            scenarios: Object.fromEntries(scenarios.map((sc) => [sc.name, { method: sc.method, body_bytes: sc.body?.length ?? 0, content_type: sc.headers['content-type'] ?? null }])),
             pipelining: 1,
             upstream_body_bytes: upstream.bodyBytes,
             nginx: nginxInfo,
@@ -811,6 +916,8 @@ async function main(): Promise<void> {
         valid: flaggedRuns.length === 0,
         runs,
         ratios,
+        proxy_idle_cpu_pct: Object.fromEntries([...idleCpuPct].map(([k, v]) => [k, round(v, 2)])),
+        proxy_cpu_per_request: cpu,
         targets: TARGETS_SPEC,
         met,
         switchboard_rss_mb: TARGETS.includes('switchboard') ? rss : null,
@@ -824,7 +931,7 @@ async function main(): Promise<void> {
 }
 
 // Everything stops itself: a deadline well past the expected duration tears it all down.
-const runCount = TARGETS.length * CONNECTIONS.length;
+const runCount = TARGETS.length * CONNECTIONS.length * SCENARIOS.length;
 const deadlineMs = (runCount * (SECONDS + WARMUP_SECONDS + 5) + 120) * 1000;
 const deadline = setTimeout(() => {
     log(`deadline of ${Math.round(deadlineMs / 1000)} s exceeded; stopping everything`);

@@ -6,6 +6,7 @@ import type { StoredCredentials } from './credentials.ts';
 import { basicAuthorization } from '../oauth/token-request.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
 import { clientCredentialsFor } from '../oauth/token-client.ts';
+import { backoffMs, retry } from '../egress/retry.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
@@ -81,17 +82,20 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
     } catch (err) {
         return { outcome: 'failed', detail: (err as Error).message };
     }
-    let last: RevocationOutcome = { outcome: 'failed' };
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-        try {
-            const res = await s.egress.fetch({ ...req, maxBytes: 64 * 1024, timeoutMs: 15_000 });
-            if (res.status >= 200 && res.status < 300) return { outcome: 'revoked', status: res.status };
-            last = { outcome: 'failed', status: res.status, detail: res.text.slice(0, 500) };
-            if (res.status !== 503) return last;
-        } catch (err) {
-            last = { outcome: 'failed', detail: (err as Error).message };
+    // A 503 or a network failure is tried again (RFC 7009 §2.2.1), up to three attempts in all.
+    return retry(
+        async (): Promise<RevocationOutcome> => {
+            try {
+                const res = await s.egress.fetch({ ...req, maxBytes: 64 * 1024, timeoutMs: 15_000 });
+                if (res.status >= 200 && res.status < 300) return { outcome: 'revoked', status: res.status };
+                return { outcome: 'failed', status: res.status, detail: res.text.slice(0, 500) };
+            } catch (err) {
+                return { outcome: 'failed', detail: (err as Error).message };
+            }
+        },
+        {
+            retries: ATTEMPTS - 1,
+            delayMs: (o, attempt) => (o.ok && o.value.outcome === 'failed' && (o.value.status === undefined || o.value.status === 503) ? backoffMs(attempt, { baseMs: retryBaseMs }) : undefined)
         }
-        await new Promise((r) => setTimeout(r, retryBaseMs * 2 ** attempt));
-    }
-    return last;
+    );
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { assertHostAllowed, guardedLookup, EgressForbiddenError } from './address-policy.ts';
 import { ApiError, fail } from '../http/errors.ts';
@@ -6,7 +7,8 @@ export interface EgressRequest {
     method: string;
     url: URL;
     headers: Record<string, string>;
-    body?: Buffer | string | undefined;
+    /** A stream is sent as it is read (chunked unless a content-length header is given); it cannot be replayed. */
+    body?: Buffer | string | Readable | undefined;
     /** Time to the response headers. */
     timeoutMs?: number;
     signal?: AbortSignal;

@@ -4,7 +4,7 @@ import qs from 'qs';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ApiError, fail } from './errors.ts';
-import { toApiError } from './error-envelope.ts';
+import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
 import { registerRoute, type RouteDef } from './route.ts';
 import { proxyFastPath } from '../proxy/fast-path.ts';
@@ -40,8 +40,9 @@ type AnyRoute = RouteDef<any, any, any, any>;
 export async function buildApp(services: Services, routes: AnyRoute[], plugins: Array<(app: FastifyInstance) => Promise<void>> = []): Promise<FastifyInstance> {
     let closing = false;
     const app: FastifyInstance = Fastify({
-        // The common proxied request is served before Fastify sees it (proxy/fast-path.ts); everything else, and
-        // every request the fast path is unsure of, goes through Fastify as usual.
+        // The common proxied request, bodies included, is served before Fastify sees it (proxy/fast-path.ts);
+        // everything else, and every request the fast door is unsure of, goes through Fastify. Both doors lead to
+        // the same relay (proxy/relay.ts).
         serverFactory: (handler, opts) => {
             const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
             const server = createServer((req, res) => {
@@ -111,10 +112,9 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     }
 
     app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {
-        const apiError = toApiError(error);
+        const { apiError, answer } = errorAnswer(error);
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
-        if (apiError.headers) reply.headers(apiError.headers);
-        return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
     });
     app.setNotFoundHandler(async (req, reply) => {
         const err = fail('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}` });
@@ -122,6 +122,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     });
 
     for (const plugin of plugins) await plugin(app);
-    for (const route of routes) registerRoute(app, services, route);
+    for (const route of routes) if (!route.streamBody) registerRoute(app, services, route);
+    // Routes that stream the body themselves (the proxy) get a scope whose only parser hands over the unread stream.
+    await app.register(async (scope) => {
+        scope.removeAllContentTypeParsers();
+        scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+        for (const route of routes) if (route.streamBody) registerRoute(scope, services, route);
+    });
     return app;
 }

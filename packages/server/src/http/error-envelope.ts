@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ApiError, fail } from './errors.ts';
 import { VaultError } from '../vault/vault.ts';
 
@@ -20,4 +21,36 @@ export function toApiError(error: FastifyError | ApiError | VaultError | Error):
             if (statusCode && statusCode < 500) return fail('invalid_body', { status: statusCode, message: error.message });
             return fail('generic_error_support', { payload: randomUUID(), cause: error });
     }
+}
+
+export interface ErrorAnswer {
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+}
+
+/** The one rendering of an error as an HTTP answer: status, headers and the `{ error: { code, message } }` body. */
+export function errorAnswer(error: unknown): { apiError: ApiError; answer: ErrorAnswer } {
+    const apiError = toApiError(error instanceof Error ? error : new Error(String(error)));
+    const headers: Record<string, string> = { ...apiError.headers, 'content-type': 'application/json; charset=utf-8' };
+    // A refused body is not read to its end: close the connection instead of draining it for keep-alive.
+    if (apiError.status === 413) headers['connection'] = 'close';
+    return { apiError, answer: { status: apiError.status, headers, body: JSON.stringify(apiError.toJSON()) } };
+}
+
+/**
+ * Answers a request on the bare node:http response (the proxy's doors, after Fastify let go of it) exactly as
+ * the app's error handler would; when the answer already started, the connection is cut instead.
+ */
+export function writeError(res: ServerResponse, error: unknown, alwaysHeaders: OutgoingHttpHeaders, log: { error(obj: object, msg: string): void }): void {
+    const { apiError, answer } = errorAnswer(error);
+    if (apiError.status >= 500) log.error({ err: error, errorId: apiError.payload }, 'request failed');
+    if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+    }
+    // An answer before the whole request body arrived ends the connection: the rest of the body is still on it.
+    if (!res.req.complete) res.shouldKeepAlive = false;
+    res.writeHead(answer.status, { ...alwaysHeaders, ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+    res.end(answer.body);
 }

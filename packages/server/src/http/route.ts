@@ -39,8 +39,10 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
      * schema decide. It must never accept what the schema rejects, nor return a different value.
      */
     headersFastPath?: (headers: FastifyRequest['headers']) => Out<H> | undefined;
-    /** Keep the raw request body (proxy). */
+    /** Keep the raw request body as a Buffer (inbound webhooks). */
     rawBody?: boolean;
+    /** Leave the request body unread: the handler streams it from `req.raw` (proxy). Fastify's body limit does not apply. */
+    streamBody?: boolean;
     handler: (input: RouteInput<Out<P>, Out<Q>, Out<B>, Out<H>>, services: Services) => Promise<unknown>;
 }
 

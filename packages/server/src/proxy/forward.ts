@@ -9,7 +9,8 @@ import type { ProxyControl } from './control-headers.ts';
 import { ApiError } from '../http/errors.ts';
 import { applyAuth, oauth1Header } from './auth.ts';
 import { upstreamUrl } from './target.ts';
-import { isRetryableStatus, retryDelayMs } from './retry.ts';
+import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';
+import { backoffMs, retry } from '../egress/retry.ts';
 
 /** What forwarding uses, by name. */
 export interface ForwardDeps {
@@ -30,34 +31,34 @@ export interface ForwardInput {
     signal: AbortSignal;
 }
 
-const RETRY_BASE_MS = 1000;
-
 /**
- * Sends the app's request upstream with the connection's auth, retrying as the app asked. Returns the response
- * whose body the caller streams back; bodies of discarded attempts are drained.
+ * Sends a buffered request upstream with the connection's auth, retrying as asked (scripts' `nango.proxy`).
+ * Returns the response whose body the caller reads; bodies of discarded attempts are drained.
  */
 export async function forward(s: ForwardDeps, connection: Connection, input: ForwardInput): Promise<Dispatcher.ResponseData> {
     let conn = connection;
-    for (let attempt = 0; ; attempt++) {
-        const { url, headers } = buildRequest(s, conn, input);
-        const last = attempt >= input.control.retries;
-        let res: Dispatcher.ResponseData;
-        try {
-            res = await s.egress.stream({ method: input.method, url, headers, body: input.body, signal: input.signal });
-        } catch (err) {
-            const network = err instanceof ApiError && (err.code === 'upstream_unreachable' || err.code === 'upstream_timeout');
-            if (!network || last) throw err;
-            await sleep(RETRY_BASE_MS * 2 ** attempt, input.signal);
-            continue;
+    return retry(
+        async () => {
+            const { url, headers } = buildRequest(s, conn, input);
+            return s.egress.stream({ method: input.method, url, headers, body: input.body, signal: input.signal });
+        },
+        {
+            retries: input.control.retries,
+            signal: input.signal,
+            delayMs: (outcome, attempt) => {
+                if (!outcome.ok) return outcome.error instanceof ApiError && isRetryableNetworkError(outcome.error.code) ? backoffMs(attempt, { baseMs: 1000 }) : undefined;
+                const res = outcome.value;
+                if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
+                const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
+                if (wait !== undefined) res.body.resume();
+                return wait;
+            },
+            beforeRetry: async (outcome) => {
+                // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
+                if (outcome.ok && outcome.value.statusCode === 401) conn = await s.refresher.fresh(conn, { force: true }).catch(() => conn);
+            }
         }
-        if (last || !isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return res;
-        const wait = retryDelayMs(attempt, res.headers, { baseMs: RETRY_BASE_MS, now: Date.now(), atHeader: input.def.proxy?.retry?.at, afterHeader: input.def.proxy?.retry?.after });
-        if (wait === undefined) return res;
-        res.body.resume();
-        await sleep(wait, input.signal);
-        // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
-        if (res.statusCode === 401) conn = await s.refresher.fresh(conn, { force: true }).catch(() => conn);
-    }
+    );
 }
 
 /** URL and headers of one upstream attempt: the connection's auth on top of what the app sent. */
@@ -71,11 +72,4 @@ export function buildRequest(s: Pick<ForwardDeps, 'integrations'>, conn: Connect
     }
     if (input.body && input.body.length > 0) headers['content-length'] = String(input.body.length);
     return { url, headers };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-        const t = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
 }

@@ -1,13 +1,18 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
-import { proxyHeaders, proxyHeadersFastPath, appHeadersOf } from './control-headers.ts';
+import { writeError } from '../http/error-envelope.ts';
+import { proxyHeaders, proxyHeadersFastPath } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
-import { forward } from './forward.ts';
-import { readBody } from '../egress/egress.ts';
-import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.ts';
+import { relay } from './relay.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT'] as const;
 
+/**
+ * The Fastify door to the proxy relay: every proxied request the fast door leaves (control headers such as
+ * Retries or Base-Url-Override, WebDAV verbs, malformed escapes). Fastify authenticates and validates; the
+ * body is left unread (streamBody) and, once the target is known, the reply is hijacked and the shared relay
+ * answers on the raw response.
+ */
 export const proxyRoutes = [
     defineRoute({
         method: [...METHODS],
@@ -15,45 +20,13 @@ export const proxyRoutes = [
         auth: 'secret',
         headers: proxyHeaders,
         headersFastPath: proxyHeadersFastPath,
-        rawBody: true,
+        streamBody: true,
         handler: async ({ env, headers, req, reply }, s) => {
-            const { integration, def, connection, base } = await resolveProxyTarget(s, env, headers);
-            const appHeaders = appHeadersOf(req.headers);
-            const body = Buffer.isBuffer(req.body) ? req.body : undefined;
-            const abort = new AbortController();
-            // The app hung up before we answered: stop the upstream call instead of finishing it for nobody.
-            reply.raw.once('close', () => {
-                if (!reply.raw.writableFinished) abort.abort();
-            });
-            const res = await forward(s, connection, {
-                method: req.method,
-                base,
-                pathAndQuery: req.url.replace(/^\/proxy/, ''),
-                appHeaders,
-                body,
-                control: headers,
-                def,
-                integration,
-                signal: abort.signal
-            }).catch((err: unknown) => {
-                throw abort.signal.aborted ? fail('client_closed_request', { cause: err }) : err;
-            });
-
-            reply.code(res.statusCode);
-            const ok = res.statusCode >= 200 && res.statusCode < 300;
-            // for…in rather than Object.entries: no array per header on every response, same order.
-            for (const name in res.headers) {
-                const value = res.headers[name];
-                if (value === undefined) continue;
-                if (passesThrough(name, ok)) reply.header(name, value);
-            }
-            if (hasNoBody(res.statusCode, req.method)) {
-                res.body.resume();
-                return reply.send();
-            }
-            const length = Number(res.headers['content-length'] ?? NaN);
-            if (length <= SMALL_BODY_BYTES) return reply.send(await readBody(res, SMALL_BODY_BYTES));
-            return reply.send(res.body);
+            const target = await resolveProxyTarget(s, env, headers);
+            // What Fastify's hooks put on the reply so far (CORS) goes on the raw answer too.
+            const alwaysHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+            reply.hijack();
+            await relay(s, { req: req.raw, res: reply.raw, alwaysHeaders }, target, headers).catch((err: unknown) => writeError(reply.raw, err, alwaysHeaders, req.log));
         }
     })
 ];

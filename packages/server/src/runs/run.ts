@@ -17,7 +17,7 @@ import { RunHost, type HostDeps, type PendingConnection, type SyncRunContext } f
 import { runProps, type PropsDeps } from '../functions/run-props.ts';
 import { auditRun, loggedError, type AuditDeps, type LoggedScriptError } from '../functions/run-audit.ts';
 import type { EndStatus, RunStore, StartedRun } from './store.ts';
-import { backoff } from './backoff.ts';
+import { backoffMs, sleep } from '../egress/retry.ts';
 
 /** What the run lifecycle uses, by name. */
 export interface RunDeps {
@@ -113,7 +113,8 @@ async function execute(d: RunDeps, r: ScriptRun, host: RunHost, abort: AbortCont
             result = { ok: false, error: { type: 'script_internal_error', message: (err as Error).message } };
         }
         if (result.ok || attempt >= (r.retries ?? 0) || abort.signal.aborted) return result;
-        await backoff(attempt, abort.signal);
+        // Async actions' X-Max-Retries: 1 s, doubling, at most 30 s; an abort ends the wait (and the next attempt).
+        await sleep(backoffMs(attempt, { baseMs: 1000, maxMs: 30_000 }), { signal: abort.signal });
     }
 }
 

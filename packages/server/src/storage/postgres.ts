@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { LocalBus, type Db, type Queryable } from './db.ts';
+import { backoffMs, retry, sleep } from '../egress/retry.ts';
 
 const ignore = () => undefined;
 
@@ -36,7 +37,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
             if (listener !== client) return;
             listener = undefined;
             for (const c of channels) bus.emit(c, '*');
-            void reconnect(1000);
+            void reconnect();
         });
         try {
             await client.connect();
@@ -47,15 +48,19 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         }
         listener = client;
     };
-    const reconnect = async (delay: number): Promise<void> => {
-        await new Promise((r) => setTimeout(r, delay).unref());
-        if (closed || listener) return;
-        try {
-            await connectListener();
-            for (const c of channels) bus.emit(c, '*'); // notifications may have been missed while away
-        } catch {
-            void reconnect(Math.min(delay * 2, 30_000));
-        }
+    // Closing the store stops a reconnect loop in its wait.
+    const stop = new AbortController();
+    const reconnect = async (): Promise<void> => {
+        // The first try after 1 s, then 2, 4… up to 30 s between tries, until it connects or the store closes.
+        if (!(await sleep(1000, { signal: stop.signal, unref: true }))) return;
+        await retry(
+            async () => {
+                if (closed || listener) return;
+                await connectListener();
+                for (const c of channels) bus.emit(c, '*'); // notifications may have been missed while away
+            },
+            { retries: Infinity, signal: stop.signal, unref: true, delayMs: (o, attempt) => (o.ok ? undefined : backoffMs(attempt + 1, { baseMs: 1000, maxMs: 30_000 })) }
+        ).catch(ignore);
     };
     return {
         kind: 'postgres',
@@ -112,6 +117,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         },
         async close() {
             closed = true;
+            stop.abort();
             const l = listener;
             listener = undefined;
             await l?.end().catch(ignore);

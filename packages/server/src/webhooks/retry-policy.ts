@@ -1,4 +1,5 @@
 import type { AttemptResult } from './outbox.ts';
+import { backoffMs, retryAfterMs } from '../egress/retry.ts';
 
 const MAX_DELAY_MS = 60 * 60 * 1000;
 // A receiver asking for more than a day is treated as asking for a day: the row stays visible and replayable.
@@ -9,23 +10,6 @@ export interface RetryPolicy {
     baseMs: number;
     now?: () => number;
     random?: () => number;
-}
-
-/** Exponential backoff with ±25% jitter so receivers that failed together are not retried together. */
-export function backoffMs(attempt: number, baseMs: number, random: () => number = Math.random): number {
-    const exp = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), MAX_DELAY_MS);
-    return Math.round(exp * (0.75 + random() * 0.5));
-}
-
-/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | string[] | undefined, now: number): number | undefined {
-    const v = Array.isArray(value) ? value[0] : value;
-    if (!v) return undefined;
-    const trimmed = v.trim();
-    if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
-    const date = Date.parse(trimmed);
-    if (Number.isNaN(date)) return undefined;
-    return Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
 }
 
 /** A network error or timeout: retryable like a 5xx. */
@@ -43,7 +27,8 @@ export function decide(outcome: Outcome, attempt: number, p: RetryPolicy): Attem
     const error = outcome.kind === 'response' ? `HTTP ${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}` : outcome.detail;
     if (!retryable) return { status: 'failed', httpStatus, error };
     if (attempt >= p.maxAttempts) return { status: 'dead', httpStatus, error };
-    const asked = outcome.kind === 'response' ? retryAfterMs(outcome.retryAfter, now) : undefined;
-    const delay = asked ?? backoffMs(attempt, p.baseMs, p.random);
+    const asked = outcome.kind === 'response' ? retryAfterMs({ 'retry-after': outcome.retryAfter }, { now }) : undefined;
+    // Attempts count from 1 here; ±25 % jitter so receivers that failed together are not retried together.
+    const delay = asked !== undefined ? Math.min(asked, MAX_RETRY_AFTER_MS) : backoffMs(attempt - 1, { baseMs: p.baseMs, maxMs: MAX_DELAY_MS, jitter: 0.25, random: p.random });
     return { status: 'pending', httpStatus, error, nextAttemptAt: new Date(now + delay) };
 }

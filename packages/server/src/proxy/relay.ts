@@ -1,0 +1,198 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Services } from '../services.ts';
+import type { ProxyControl } from './control-headers.ts';
+import type { ProxyTarget } from './resolve.ts';
+import { ApiError, fail } from '../http/errors.ts';
+import { toNetworkError } from '../egress/egress.ts';
+import { backoffMs, retry } from '../egress/retry.ts';
+import { appHeadersOf } from './control-headers.ts';
+import { buildRequest } from './forward.ts';
+import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';
+import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.ts';
+import { readRequestBody } from './request-body.ts';
+
+/**
+ * The one proxy relay, behind both doors (the node:http fast door and the Fastify route): the app's request
+ * goes upstream with the connection's auth, its body streamed, and the upstream's answer comes back through
+ * undici's handler API with the header filter, small bodies in one write and large ones streamed with
+ * backpressure. An app that hangs up stops the upstream call, mid-upload as well as mid-download.
+ */
+export interface RelayIo {
+    /** The app's request (`/proxy…` URL, headers, and the body, which nothing has read yet). */
+    req: IncomingMessage;
+    res: ServerResponse;
+    /** Headers every answer carries whatever the upstream said (CORS). */
+    alwaysHeaders: OutgoingHttpHeaders;
+}
+
+type AttemptEnd = { relayed: true } | { relayed: false; status: number; waitMs: number };
+
+const PROXY_PREFIX = '/proxy'.length;
+
+/**
+ * Relays one proxied request. Retries (the app's `Retries`) replay the body, so they apply only to a body that
+ * was buffered (see readRequestBody); a streamed body is sent once. Rejects with the ApiError to answer with.
+ */
+export async function relay(s: Services, io: RelayIo, target: ProxyTarget, control: Pick<ProxyControl, 'retries' | 'retry-on'>): Promise<void> {
+    const { req } = io;
+    const method = req.method!;
+    const appHeaders = appHeadersOf(req.headers);
+    // OAuth 1.0a signs form fields (RFC 5849 §3.4.1.3.1), so a form body must be whole before the first byte goes out.
+    const whole = target.connection.credentials.type === 'OAUTH1' && (appHeaders['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const body = await readRequestBody(req, io.res, s.config.bodyLimit, whole);
+    const retries = body.replayable ? control.retries : 0;
+    const { def, integration, base } = target;
+    const pathAndQuery = req.url!.slice(PROXY_PREFIX);
+    let connection = target.connection;
+    let handler: Relay | undefined;
+    // Only a request that may wait between attempts needs to learn that its app left while it waited.
+    const gone = retries > 0 ? clientGone(io.res) : undefined;
+
+    const attempt = (n: number) =>
+        new Promise<AttemptEnd>((resolve, reject) => {
+            const { url, headers } = buildRequest(s, connection, { method, base, pathAndQuery, appHeaders, body: body.buffer, def, integration });
+            if (body.length !== undefined && !body.buffer) headers['content-length'] = String(body.length);
+            const retryWait = n < retries ? (status: number, h: IncomingHttpHeaders) => (isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined) : undefined;
+            handler = new Relay(method, io, retryWait, resolve, reject);
+            s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
+        });
+
+    await retry(attempt, {
+        retries,
+        signal: gone,
+        delayMs: (outcome, n) => {
+            if (outcome.ok) return outcome.value.relayed ? undefined : outcome.value.waitMs;
+            const err = outcome.error;
+            // Only a failure before any answer started is retried: nothing of it has reached the app.
+            return !handler?.started && err instanceof ApiError && isRetryableNetworkError(err.code) ? backoffMs(n, { baseMs: 1000 }) : undefined;
+        },
+        beforeRetry: async (outcome) => {
+            // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
+            if (outcome.ok && !outcome.value.relayed && outcome.value.status === 401) connection = await s.refresher.fresh(connection, { force: true }).catch(() => connection);
+        }
+    }).catch((err: unknown) => {
+        throw gone?.aborted ? fail('client_closed_request', { cause: err }) : err;
+    });
+}
+
+function clientGone(res: ServerResponse): AbortSignal {
+    const controller = new AbortController();
+    res.once('close', () => {
+        if (!res.writableFinished) controller.abort(new Error('client closed the request'));
+    });
+    return controller.signal;
+}
+
+/**
+ * One upstream attempt, as an undici DispatchHandler: the header filter, no body for 204/304/HEAD, small bodies
+ * of known length buffered and sent in one write (with the defaults Fastify gives a Buffer reply), larger ones
+ * streamed with backpressure. An answer the caller wants retried is read to its end and dropped.
+ */
+class Relay implements Dispatcher.DispatchHandler {
+    /** The upstream's final status arrived: a failure from here on is not retried. */
+    started = false;
+    private buffered: Buffer[] | undefined;
+    private headers: OutgoingHttpHeaders | undefined;
+    private status = 0;
+    private discard = false;
+    private waitMs: number | undefined;
+    private clientGone = false;
+    private readonly method: string;
+    private readonly io: RelayIo;
+    private readonly retryWait: ((status: number, headers: IncomingHttpHeaders) => number | undefined) | undefined;
+    private readonly resolve: (end: AttemptEnd) => void;
+    private readonly reject: (err: unknown) => void;
+
+    constructor(method: string, io: RelayIo, retryWait: Relay['retryWait'], resolve: (end: AttemptEnd) => void, reject: (err: unknown) => void) {
+        this.method = method;
+        this.io = io;
+        this.retryWait = retryWait;
+        this.resolve = resolve;
+        this.reject = reject;
+    }
+
+    // Its presence is what makes undici use the controller API for this handler.
+    onRequestStart(controller: Dispatcher.DispatchController): void {
+        const res = this.io.res;
+        // The app hung up before we answered (or mid-upload): stop the upstream call instead of finishing it for nobody.
+        const onClose = () => {
+            if (res.writableFinished) return;
+            this.clientGone = true;
+            controller.abort(new Error('client closed the request'));
+        };
+        if (res.destroyed) onClose();
+        else res.once('close', onClose);
+    }
+
+    onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+        if (statusCode < 200) return;
+        this.started = true;
+        this.status = statusCode;
+        const waitMs = this.retryWait?.(statusCode, headers);
+        if (waitMs !== undefined) {
+            this.waitMs = waitMs;
+            this.discard = true;
+            return;
+        }
+        const res = this.io.res;
+        // The provider answered before the app finished uploading: the connection cannot be reused after this
+        // answer (the rest of the upload is still on it), so say so instead of leaving the app to find out.
+        if (!this.io.req.complete) res.shouldKeepAlive = false;
+        const ok = statusCode >= 200 && statusCode < 300;
+        const out: OutgoingHttpHeaders = { ...this.io.alwaysHeaders };
+        // for…in rather than Object.entries: no array per header on every response, same order.
+        for (const name in headers) {
+            const value = headers[name];
+            if (value !== undefined && passesThrough(name, ok)) out[name] = value;
+        }
+        if (hasNoBody(statusCode, this.method)) {
+            this.discard = true;
+            res.writeHead(statusCode, out);
+            res.end();
+            return;
+        }
+        if (Number(headers['content-length'] ?? NaN) <= SMALL_BODY_BYTES) {
+            this.headers = out;
+            this.buffered = [];
+            return;
+        }
+        res.writeHead(statusCode, out);
+    }
+
+    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+        if (this.discard) return;
+        if (this.buffered) {
+            this.buffered.push(chunk);
+            return;
+        }
+        const res = this.io.res;
+        if (!res.write(chunk)) {
+            controller.pause();
+            res.once('drain', () => controller.resume());
+        }
+    }
+
+    onResponseEnd(): void {
+        if (this.waitMs !== undefined) {
+            this.resolve({ relayed: false, status: this.status, waitMs: this.waitMs });
+            return;
+        }
+        const res = this.io.res;
+        if (this.buffered && this.headers) {
+            const body = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+            const headers = this.headers;
+            headers['content-length'] = body.length;
+            headers['content-type'] ??= 'application/octet-stream';
+            res.writeHead(this.status, headers);
+            res.end(body);
+        } else if (!this.discard) {
+            res.end();
+        }
+        this.resolve({ relayed: true });
+    }
+
+    onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+        this.reject(this.clientGone ? fail('client_closed_request', { cause: error }) : toNetworkError(error));
+    }
+}
