@@ -3,10 +3,12 @@ import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { ApiError, fail } from './errors.ts';
 import { toApiError } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
-import { registerRoute, type RouteDef } from './route.ts';
+import { bodyPending, registerRoute, type RouteDef } from './route.ts';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import { proxyFastPath } from '../proxy/fast-path.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
@@ -44,7 +46,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         // every request the fast path is unsure of, goes through Fastify as usual.
         serverFactory: (handler, opts) => {
             const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
-            const server = createServer((req, res) => {
+            const server = createServer(timeoutOptions(services.config.requestTimeoutMs), (req, res) => {
                 if (!fast(req, res)) handler(req, res);
             });
             // What Fastify applies to the server it creates itself.
@@ -57,6 +59,9 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         },
         loggerInstance: services.log as FastifyBaseLogger,
         bodyLimit: services.config.bodyLimit,
+        // Headers and body must arrive within this time, on every route and the proxy fast path alike (it is the
+        // node:http server's requestTimeout): a client trickling its body is answered 408 and disconnected.
+        requestTimeout: services.config.requestTimeoutMs,
         routerOptions: {
             querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }),
             // Nango's path names and ids run to 255 characters (connection ids, sync and variant names), three times
@@ -82,8 +87,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.addHttpMethod('REPORT', { hasBody: true });
     await app.register(cors, corsOptions);
 
+    app.decorateRequest('caller', null);
+
     // Callback style: an async hook costs a promise on every request, and this one almost never fails.
     app.addHook('onRequest', (req, _reply, done) => {
+        // No route: answered before the body is read (the not-found handler would read it first).
+        if (req.is404) return done(notFound(req.method, req.url));
         const type = req.headers['content-type'];
         if (type && jsonOnly.test(req.url) && !/^application\/json\b/i.test(type)) return done(fail('invalid_content_type'));
         done();
@@ -93,6 +102,8 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
         if (req.routeOptions.config.rawBody) return done(null, body);
         if (body.length === 0) return done(null, undefined);
+        // Issue #10 item 6: one cheap pass over the bytes before building the value.
+        if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return done(fail('invalid_body', { message: `The JSON body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` }), undefined);
         try {
             done(null, JSON.parse(body.toString('utf8')));
         } catch {
@@ -101,6 +112,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     });
     // Everything else arrives as bytes: the proxy forwards them, JSON routes reject them with 415 above.
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    // Refused before its body was read (key, content type, size, no route): close rather than receive the rest.
+    app.addHook('onResponse', (req, _reply, done) => {
+        if (bodyPending(req.raw)) closeUnread(req.raw.socket);
+        done();
+    });
 
     // The level is fixed at boot; below info the hook would do nothing on every request, so it is not added.
     if (services.log.isLevelEnabled('info')) {
@@ -117,11 +134,44 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     });
     app.setNotFoundHandler(async (req, reply) => {
-        const err = fail('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}` });
-        return reply.code(404).send(err.toJSON());
+        return reply.code(404).send(notFound(req.method, req.url).toJSON());
     });
 
     for (const plugin of plugins) await plugin(app);
     for (const route of routes) registerRoute(app, services, route);
     return app;
+}
+
+function notFound(method: string, url: string): ApiError {
+    return fail('route_not_found', { message: `No route ${method} ${url.split('?')[0]}` });
+}
+
+// Long enough for a client to read the answer it was sent before the connection is reset.
+const LINGER_MS = 2000;
+
+/**
+ * Ends a connection whose request body was refused unread: stop reading, send FIN after the answer, close the
+ * socket for good a little later. Closing at once would make the kernel answer the unread bytes with a reset,
+ * which can reach the client before it has read the answer (the problem nginx's lingering close solves; this
+ * variant does not read the rest of the body at all). Node would otherwise read and discard it to reuse the
+ * connection.
+ */
+function closeUnread(socket: Socket): void {
+    socket.pause();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * node:http settings that make `requestTimeout` hold: Node checks timeouts on an interval (30 s by default), so a
+ * short timeout needs a short check; and when headersTimeout (60 s by default) is the longer of the two, Node
+ * swaps them, which would give a trickling body the 60 s instead.
+ */
+function timeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
+    return {
+        connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+        headersTimeout: Math.min(60_000, requestTimeoutMs)
+    };
 }
