@@ -24,6 +24,9 @@ interface Upload {
     sentAtAnswer: number;
     /** True when the server closed the connection before the client had sent the whole body. */
     cutOff: boolean;
+    sent: number;
+    /** Socket events with their time, for failure messages. */
+    events: string[];
 }
 
 /**
@@ -52,10 +55,13 @@ function upload(server: TestServer, path: string, headers: Record<string, string
             if (sentAtAnswer < 0) sentAtAnswer = sent;
             answer += d.toString('latin1');
         });
-        socket.on('error', () => undefined);
+        const t0 = Date.now();
+        const events: string[] = [];
+        socket.on('error', (e) => events.push(`${e.message}@${Date.now() - t0}`));
+        socket.on('end', () => events.push(`end@${Date.now() - t0}`));
         socket.on('close', () => {
             onStarted();
-            resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0), sentAtAnswer, cutOff: sent < total });
+            resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0), sentAtAnswer, cutOff: sent < total, sent, events });
         });
     });
     const pump = (): void => {

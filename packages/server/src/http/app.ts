@@ -131,6 +131,9 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         const apiError = toApiError(error);
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
         if (apiError.headers) reply.headers(apiError.headers);
+        // Fastify asks node:http to close after a body it refused (size), and node:http closes at once, which resets
+        // the answer away while the client is still sending; closeUnread (onResponse) closes it gently instead.
+        if (bodyPending(req.raw)) reply.removeHeader('connection');
         return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     });
     app.setNotFoundHandler(async (req, reply) => {
