@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
 import { api } from './support/webhooks.ts';
+import { jsonDeeperThan } from '../src/http/json-depth.ts';
 
 const BODY = 74 * 1024 * 1024;
 const CHUNK = Buffer.alloc(1024 * 1024, 'a');
@@ -230,3 +231,15 @@ for (const backend of ['pglite', 'postgres'] as const) {
         });
     });
 }
+
+describe('jsonDeeperThan', () => {
+    const deeper = (text: string, max: number) => jsonDeeperThan(Buffer.from(text), max);
+    it('counts objects and arrays, not brackets inside strings, escaped quotes included', () => {
+        assert.equal(deeper('[[[1]]]', 3), false);
+        assert.equal(deeper('[[[[1]]]]', 3), true);
+        assert.equal(deeper('{"a":{"b":[{}]}}', 4), false);
+        assert.equal(deeper('{"a":{"b":[{}]}}', 3), true);
+        assert.equal(deeper('["[[[[", "\\\\", "\\"[[[[", "é[[[["]', 1), false);
+        assert.equal(deeper('["\\\\"' + ',[[[]]]]', 3), true);
+    });
+});
