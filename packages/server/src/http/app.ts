@@ -131,9 +131,13 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         const apiError = toApiError(error);
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
         if (apiError.headers) reply.headers(apiError.headers);
-        // Fastify asks node:http to close after a body it refused (size), and node:http closes at once, which resets
-        // the answer away while the client is still sending; closeUnread (onResponse) closes it gently instead.
-        if (bodyPending(req.raw)) reply.removeHeader('connection');
+        if (bodyPending(req.raw)) {
+            // Stop receiving now (a chunked body over the limit is otherwise read and dropped until the answer is
+            // out). Fastify asks node:http to close after a body it refused, and node:http closes at once, which
+            // resets the answer away while the client is still sending; closeUnread (onResponse) closes gently.
+            req.raw.socket.pause();
+            reply.removeHeader('connection');
+        }
         return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     });
     app.setNotFoundHandler(async (req, reply) => {
