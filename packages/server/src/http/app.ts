@@ -2,8 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogge
 import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
 import { ApiError, fail } from './errors.ts';
 import { toApiError } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
@@ -115,7 +114,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
 
     // Refused before its body was read (key, content type, size, no route): close rather than receive the rest.
     app.addHook('onResponse', (req, _reply, done) => {
-        if (bodyPending(req.raw)) closeUnread(req.raw.socket);
+        if (bodyPending(req.raw)) closeUnread(req.raw);
         done();
     });
 
@@ -135,7 +134,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
             // Stop receiving now (a chunked body over the limit is otherwise read and dropped until the answer is
             // out). Fastify asks node:http to close after a body it refused, and node:http closes at once, which
             // resets the answer away while the client is still sending; closeUnread (onResponse) closes gently.
-            req.raw.socket.pause();
+            stopReading(req.raw);
             reply.removeHeader('connection');
         }
         return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
@@ -163,12 +162,23 @@ const LINGER_MS = 2000;
  * variant does not read the rest of the body at all). Node would otherwise read and discard it to reuse the
  * connection.
  */
-function closeUnread(socket: Socket): void {
-    socket.pause();
+function closeUnread(req: IncomingMessage): void {
+    stopReading(req);
+    const socket = req.socket;
     socket.end();
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Pausing the socket alone does not hold: node:http resumes a request it answered (to drain it for the next
+ * one), and resuming the request resumes the socket. A paused request stops the socket again by backpressure
+ * after at most one buffer (16 KiB).
+ */
+function stopReading(req: IncomingMessage): void {
+    req.pause();
+    req.socket.pause();
 }
 
 /**
