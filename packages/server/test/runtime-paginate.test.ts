@@ -85,11 +85,12 @@ describe('nango.paginate', () => {
         assert.deepEqual(sent.map((c) => c.data), [{ query: 'q', page_size: 2 }, { query: 'q', page_size: 2, paging: { cursor: 2 } }, { query: 'q', page_size: 2, paging: { cursor: 4 } }]);
     });
 
-    it('link (header): follows rel="next", an absolute link replaces the base URL, empty pages are yielded', async () => {
+    it('link (header): follows rel="next", an absolute link is sent whole as the endpoint, empty pages are yielded', async () => {
         const pages = await all({ endpoint: '/link', params: { limit: 2 }, paginate: { type: 'link', link_rel_in_response_header: 'next' } });
         assert.deepEqual(pages, [['a1', 'b1'], [], ['a3', 'b3']]);
-        assert.equal(sent[1]?.baseUrlOverride, upstream.url);
-        assert.equal(sent[1]?.endpoint, '/link?page=2');
+        // Issue #10 item 3: the host checks the whole link against the allow-lists, so no origin-only override.
+        assert.equal(sent[1]?.baseUrlOverride, undefined);
+        assert.equal(sent[1]?.endpoint, `${upstream.url}/link?page=2`);
         assert.deepEqual(sent[1]?.params, {}, 'the next link carries its own query');
     });
 

@@ -25,6 +25,8 @@ const envSchema = z.object({
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(75 * 1024 * 1024),
+    SWITCHBOARD_PUBLIC_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+    SWITCHBOARD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
     SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60),
     SWITCHBOARD_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     SWITCHBOARD_WEBHOOK_SECRET: z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 key bytes').optional(),
@@ -59,6 +61,10 @@ export interface Config {
     allowPrivateEgress: boolean;
     logLevel: string;
     bodyLimit: number;
+    /** Body limit of the routes anyone can call (no secret key): Connect session, OAuth, inbound webhooks. */
+    publicBodyLimit: number;
+    /** Time a client has to send a whole request, headers and body; a trickling body is cut off after it. */
+    requestTimeoutMs: number;
     /** 0 disables the background refresher. */
     backgroundRefreshSeconds: number;
     functions: {
@@ -136,6 +142,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
         logLevel: e.SWITCHBOARD_LOG_LEVEL,
         bodyLimit: e.SWITCHBOARD_BODY_LIMIT_BYTES,
+        publicBodyLimit: e.SWITCHBOARD_PUBLIC_BODY_LIMIT_BYTES,
+        requestTimeoutMs: e.SWITCHBOARD_REQUEST_TIMEOUT_MS,
         backgroundRefreshSeconds: e.SWITCHBOARD_BACKGROUND_REFRESH_SECONDS,
         webhooks: {
             url: e.SWITCHBOARD_WEBHOOK_URL,

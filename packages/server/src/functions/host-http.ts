@@ -1,17 +1,15 @@
 import type { Connection } from '../connections/store.ts';
 import type { IntegrationStore } from '../integrations/store.ts';
-import type { Catalogue } from '../providers/catalogue.ts';
 import type { Refresher } from '../refresh/refresher.ts';
 import type { HostProxyRequest, HostProxyResponse } from './runtime/types.ts';
 import { fail } from '../http/errors.ts';
-import { providerBaseUrl } from '../proxy/target.ts';
+import { resolveTarget, type ResolveDeps } from '../proxy/resolve.ts';
 import { forward, type ForwardDeps } from '../proxy/forward.ts';
 import { readBody } from '../egress/egress.ts';
 
 /** What a script's HTTP call uses, by name. */
-export interface ScriptProxyDeps extends ForwardDeps {
+export interface ScriptProxyDeps extends ForwardDeps, ResolveDeps {
     integrations: IntegrationStore;
-    catalogue: Catalogue;
     refresher: Refresher;
 }
 
@@ -35,16 +33,20 @@ function bodyOf(req: HostProxyRequest, headers: Record<string, string>): Buffer 
     return Buffer.from(JSON.stringify(d), 'utf8');
 }
 
-/** Where the request goes: the catalogue's base URL (or the script's override), and the endpoint relative to it. */
-function target(base: string | undefined, req: HostProxyRequest): { base: string; path: string } {
-    const endpoint = req.endpoint;
-    if (/^https?:\/\//i.test(endpoint)) {
-        if (base && endpoint.startsWith(base)) return { base, path: endpoint.slice(base.length) };
-        const u = new URL(endpoint);
-        return { base: u.origin, path: `${u.pathname}${u.search}` };
+/**
+ * Where the request goes. An absolute endpoint (or an absolute next-page link of nango.paginate) is a target of
+ * its own: the resolver checks it as it checks any override, then it is sent as written. A relative endpoint goes
+ * under the script's `baseUrlOverride` (checked the same way) or the provider's base URL.
+ */
+function destination(req: HostProxyRequest): { override: string | undefined; absolute: URL | undefined } {
+    if (!/^https?:\/\//i.test(req.endpoint)) return { override: req.baseUrlOverride || undefined, absolute: undefined };
+    let url: URL;
+    try {
+        url = new URL(req.endpoint);
+    } catch {
+        throw fail('invalid_query_params', { message: 'The endpoint is not a valid URL' });
     }
-    if (!base) throw fail('unsupported_provider', { message: 'The provider has no proxy base URL; pass baseUrlOverride' });
-    return { base, path: endpoint.startsWith('/') ? endpoint : `/${endpoint}` };
+    return { override: `${url.origin}${url.pathname}`, absolute: url };
 }
 
 function parse(body: Buffer, contentType: string, responseType: HostProxyRequest['responseType']): unknown {
@@ -62,24 +64,21 @@ function parse(body: Buffer, contentType: string, responseType: HostProxyRequest
 }
 
 /**
- * A script's HTTP call: the same auth, refresh, retry and egress policy as `/proxy`, with the whole response
+ * A script's HTTP call: the same target, auth, refresh, retry and egress policy as `/proxy`, with the whole response
  * read and parsed the way axios would (scripts expect `{data, status, headers}`).
  */
 export async function scriptProxy(s: ScriptProxyDeps, connection: Connection, req: HostProxyRequest, signal: AbortSignal): Promise<HostProxyResponse> {
-    const integration = await s.integrations.get(connection.environmentId, connection.providerConfigKey);
-    if (!integration) throw fail('unknown_provider_config');
-    const def = s.catalogue.get(integration.provider);
-    if (!def) throw fail('unknown_provider', { message: `Provider "${integration.provider}" is not in the catalogue` });
-    const fresh = await s.refresher.fresh(connection);
+    const where = destination(req);
+    const { integration, def, connection: fresh, base } = await resolveTarget(s, { connection }, where.override);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = String(v);
     const body = bodyOf(req, headers);
-    const where = target(req.baseUrlOverride ?? providerBaseUrl(def, integration, fresh.connectionConfig), req);
+    const path = where.absolute ? `${where.absolute.pathname}${where.absolute.search}` : req.endpoint.startsWith('/') ? req.endpoint : `/${req.endpoint}`;
     const query = queryOf(req.params);
-    const pathAndQuery = query ? `${where.path}${where.path.includes('?') ? '&' : '?'}${query}` : where.path;
+    const pathAndQuery = query ? `${path}${path.includes('?') ? '&' : '?'}${query}` : path;
     const res = await forward(s, fresh, {
         method: req.method.toUpperCase(),
-        base: where.base,
+        base: where.absolute ? where.absolute.origin : base,
         pathAndQuery,
         appHeaders: headers,
         body,

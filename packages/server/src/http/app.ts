@@ -2,11 +2,12 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogge
 import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { ApiError, fail } from './errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
-import { registerRoute, type RouteDef } from './route.ts';
+import { bodyPending, registerRoute, type RouteDef } from './route.ts';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import { proxyFastPath } from '../proxy/fast-path.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
@@ -45,7 +46,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         // the same relay (proxy/relay.ts).
         serverFactory: (handler, opts) => {
             const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
-            const server = createServer((req, res) => {
+            const server = createServer(timeoutOptions(services.config.requestTimeoutMs), (req, res) => {
                 if (!fast(req, res)) handler(req, res);
             });
             // What Fastify applies to the server it creates itself.
@@ -58,6 +59,9 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         },
         loggerInstance: services.log as FastifyBaseLogger,
         bodyLimit: services.config.bodyLimit,
+        // Headers and body must arrive within this time, on every route and the proxy fast path alike (it is the
+        // node:http server's requestTimeout): a client trickling its body is answered 408 and disconnected.
+        requestTimeout: services.config.requestTimeoutMs,
         routerOptions: {
             querystringParser: (s) => qs.parse(s, { arrayLimit: 100, depth: 5, parameterLimit: 1000 }),
             // Nango's path names and ids run to 255 characters (connection ids, sync and variant names), three times
@@ -83,8 +87,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.addHttpMethod('REPORT', { hasBody: true });
     await app.register(cors, corsOptions);
 
+    app.decorateRequest('caller', null);
+
     // Callback style: an async hook costs a promise on every request, and this one almost never fails.
     app.addHook('onRequest', (req, _reply, done) => {
+        // No route: answered before the body is read (the not-found handler would read it first).
+        if (req.is404) return done(notFound(req.method, req.url));
         const type = req.headers['content-type'];
         if (type && jsonOnly.test(req.url) && !/^application\/json\b/i.test(type)) return done(fail('invalid_content_type'));
         done();
@@ -94,6 +102,8 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
         if (req.routeOptions.config.rawBody) return done(null, body);
         if (body.length === 0) return done(null, undefined);
+        // Issue #10 item 6: one cheap pass over the bytes before building the value.
+        if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return done(fail('invalid_body', { message: `The JSON body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` }), undefined);
         try {
             done(null, JSON.parse(body.toString('utf8')));
         } catch {
@@ -102,6 +112,12 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     });
     // Everything else arrives as bytes: the proxy forwards them, JSON routes reject them with 415 above.
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    // Refused before its body was read (key, content type, size, no route): close rather than receive the rest.
+    app.addHook('onResponse', (req, _reply, done) => {
+        if (bodyPending(req.raw)) closeUnread(req.raw);
+        done();
+    });
 
     // The level is fixed at boot; below info the hook would do nothing on every request, so it is not added.
     if (services.log.isLevelEnabled('info')) {
@@ -114,11 +130,18 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
     app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {
         const { apiError, answer } = errorAnswer(error);
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
+        if (bodyPending(req.raw)) {
+            // Stop receiving now (a chunked body over the limit is otherwise read and dropped until the answer is
+            // out). node:http closes at once after a refused body, which resets the answer away while the client is
+            // still sending; closeUnread (onResponse) closes gently instead.
+            stopReading(req.raw);
+            delete answer.headers['connection'];
+            reply.removeHeader('connection');
+        }
         return reply.code(answer.status).headers(answer.headers).send(answer.body);
     });
     app.setNotFoundHandler(async (req, reply) => {
-        const err = fail('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}` });
-        return reply.code(404).send(err.toJSON());
+        return reply.code(404).send(notFound(req.method, req.url).toJSON());
     });
 
     for (const plugin of plugins) await plugin(app);
@@ -130,4 +153,49 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         for (const route of routes) if (route.streamBody) registerRoute(scope, services, route);
     });
     return app;
+}
+
+function notFound(method: string, url: string): ApiError {
+    return fail('route_not_found', { message: `No route ${method} ${url.split('?')[0]}` });
+}
+
+// Long enough for a client to read the answer it was sent before the connection is reset.
+const LINGER_MS = 2000;
+
+/**
+ * Ends a connection whose request body was refused unread: stop reading, send FIN after the answer, close the
+ * socket for good a little later. Closing at once would make the kernel answer the unread bytes with a reset,
+ * which can reach the client before it has read the answer (the problem nginx's lingering close solves; this
+ * variant does not read the rest of the body at all). Node would otherwise read and discard it to reuse the
+ * connection.
+ */
+function closeUnread(req: IncomingMessage): void {
+    stopReading(req);
+    const socket = req.socket;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Pausing the socket alone does not hold: node:http resumes a request it answered (to drain it for the next
+ * one), and resuming the request resumes the socket. A paused request stops the socket again by backpressure
+ * after at most one buffer (16 KiB).
+ */
+function stopReading(req: IncomingMessage): void {
+    req.pause();
+    req.socket.pause();
+}
+
+/**
+ * node:http settings that make `requestTimeout` hold: Node checks timeouts on an interval (30 s by default), so a
+ * short timeout needs a short check; and when headersTimeout (60 s by default) is the longer of the two, Node
+ * swaps them, which would give a trickling body the 60 s instead.
+ */
+function timeoutOptions(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
+    return {
+        connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+        headersTimeout: Math.min(60_000, requestTimeoutMs)
+    };
 }

@@ -32,6 +32,7 @@ export const errorCodes = {
     invalid_connection_config: { status: 400, message: 'A connection_config value is not allowed by the provider definition' },
     unsupported_provider: { status: 400, message: 'The provider has no proxy base URL; send Base-Url-Override' },
     base_url_override_not_allowed: { status: 400, message: 'Base-Url-Override does not match the integration allowlist' },
+    proxy_path_not_allowed: { status: 400, message: 'The proxied path leaves the path of the base URL (a .. segment, possibly encoded)' },
     egress_forbidden: { status: 400, message: 'Outbound requests to private or loopback addresses are not allowed' },
     connection_refresh_backoff: { status: 424, message: 'The last refresh failed less than 30 seconds ago; retry later' },
     refresh_token_external_error: { status: 400, message: 'The provider refused to refresh the token' },

@@ -43,6 +43,11 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
     rawBody?: boolean;
     /** Leave the request body unread: the handler streams it from `req.raw` (proxy). Fastify's body limit does not apply. */
     streamBody?: boolean;
+    /**
+     * Largest body this route reads. Routes anyone can call (auth `public` or `session`) default to
+     * SWITCHBOARD_PUBLIC_BODY_LIMIT_BYTES, the others to SWITCHBOARD_BODY_LIMIT_BYTES; never above the latter.
+     */
+    bodyLimit?: number;
     handler: (input: RouteInput<Out<P>, Out<Q>, Out<B>, Out<H>>, services: Services) => Promise<unknown>;
 }
 
@@ -92,8 +97,8 @@ export async function authenticateSession(token: string, services: Services): Pr
     return { env, session };
 }
 
-async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<{ env: Environment; session: ConnectSession | undefined }> {
-    if (mode === 'public') return { env: noEnvironment, session: undefined };
+async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<Caller> {
+    if (mode === 'public') return publicCaller;
     if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined };
     const bearer = bearerToken(req.headers.authorization);
     const looksLikeSession = bearer?.startsWith(SESSION_PREFIX) ?? false;
@@ -108,15 +113,49 @@ async function authenticate(mode: AuthMode, req: FastifyRequest, services: Servi
 // Routes without auth still need an environment for shared code paths; public routes resolve theirs explicitly.
 const noEnvironment: Environment = { id: 0, uuid: '00000000-0000-0000-0000-000000000000', name: '' };
 
+/** Who called: set by the route's onRequest hook, before a byte of the body is read. */
+export interface Caller {
+    env: Environment;
+    session: ConnectSession | undefined;
+}
+
+declare module 'fastify' {
+    interface FastifyRequest {
+        caller: Caller | null;
+    }
+}
+
+/** True while the client may still be sending a body the server has not read. */
+export function bodyPending(req: FastifyRequest['raw']): boolean {
+    if (req.complete) return false;
+    return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+const publicCaller: Caller = { env: noEnvironment, session: undefined };
+
 export function registerRoute(app: FastifyInstance, services: Services, def: RouteDef<Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>): void {
     const urls = Array.isArray(def.url) ? def.url : [def.url];
+    const limits = services.config;
+    const open = def.auth === 'public' || def.auth === 'session';
+    const bodyLimit = Math.min(def.bodyLimit ?? (open ? limits.publicBodyLimit : limits.bodyLimit), limits.bodyLimit);
+    // Issue #10 item 5: the key is checked in onRequest, before content-type parsing reads the body, so a
+    // caller without a valid key cannot make the server buffer (or even receive) a large body; the connection
+    // is then closed unread (closeUnread in app.ts).
+    const onRequest =
+        def.auth === 'public'
+            ? undefined
+            : async (req: FastifyRequest): Promise<void> => {
+                  req.caller = await authenticate(def.auth, req, services);
+              };
     for (const url of urls) {
         app.route({
             method: def.method,
             url,
+            bodyLimit,
             config: { rawBody: def.rawBody ?? false },
+            ...(onRequest ? { onRequest } : {}),
             handler: async (req, reply) => {
-                const { env, session } = await authenticate(def.auth, req, services);
+                const { env, session } = req.caller ?? publicCaller;
                 const input = {
                     params: parse(def.params, req.params, 'invalid_uri_params'),
                     query: parse(def.query, req.query, 'invalid_query_params'),

@@ -11,6 +11,8 @@ export interface TestServer {
     url: string;
     secretKey: string;
     dataDir: string;
+    /** The server process's pid (to read its memory from /proc/<pid>/status). */
+    pid: number;
     /** Everything the process printed (stdout + stderr), for log assertions. */
     output(): string;
     stop(signal?: NodeJS.Signals): Promise<void>;
@@ -61,6 +63,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
         url,
         secretKey,
         dataDir,
+        pid: child.pid!,
         output: () => out,
         stop: (signal = 'SIGTERM') =>
             new Promise<void>((resolve) => {

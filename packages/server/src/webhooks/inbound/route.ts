@@ -40,6 +40,9 @@ export const inboundWebhookRoutes = [
         auth: 'public',
         params,
         rawBody: true,
+        // Public, so more than the 1 MiB of other public routes only because providers send large events: GitHub
+        // caps its payloads at 25 MB (https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap).
+        bodyLimit: 25 * 1024 * 1024,
         handler: async ({ params: p, req, reply }, s) => {
             const env = await s.environments.byUuid(p.environmentUuid);
             if (!env) throw fail('unknown_environment');

@@ -108,7 +108,6 @@ class RequestState {
     private readonly base: ProxyConfig;
     private readonly inBody: boolean;
     private endpoint: string;
-    private baseUrlOverride: string | undefined;
     private params: Record<string, string | number | string[] | number[]>;
     private body: Record<string, unknown> | undefined;
 
@@ -116,7 +115,6 @@ class RequestState {
         this.base = config;
         this.inBody = inBody;
         this.endpoint = config.endpoint;
-        this.baseUrlOverride = config.baseUrlOverride;
         this.params = typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : { ...(config.params ?? {}) };
         const data = config.data;
         this.body = isPlainObject(data) ? structuredCloneish(data) : inBody ? {} : undefined;
@@ -127,22 +125,19 @@ class RequestState {
         else this.params[name] = value as string | number;
     }
 
-    /** A next link carries its own query string; an absolute one also replaces the base URL. */
+    /**
+     * A next link carries its own query string. An absolute one is sent as the endpoint, whole: the host checks
+     * that URL against the provider's base URL and allow-lists as it checks any script target, path included
+     * (an origin alone would not match a base URL with a path, and would hide the path from the check).
+     */
     followLink(link: string): void {
         this.params = {};
-        if (/^https?:\/\//i.test(link)) {
-            const url = new URL(link);
-            this.baseUrlOverride = url.origin;
-            this.endpoint = url.pathname + url.search;
-        } else {
-            this.endpoint = link;
-        }
+        this.endpoint = link;
     }
 
     config(): ProxyConfig {
         const { paginate: _ignored, ...rest } = this.base;
         const out: ProxyConfig = { ...rest, endpoint: this.endpoint, params: { ...this.params } };
-        if (this.baseUrlOverride) out.baseUrlOverride = this.baseUrlOverride;
         if (this.body !== undefined) out.data = structuredCloneish(this.body);
         return out;
     }
