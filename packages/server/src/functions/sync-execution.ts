@@ -71,7 +71,7 @@ export async function executeSyncJob(s: Services, jobId: number): Promise<void> 
         if (result.ok && fn.config.trackDeletes) {
             // Deprecated `track_deletes: true`: whatever this run did not see is gone upstream.
             for (const model of sync.models) {
-                const deleted = await s.records.deleteNotSeenSince({ connectionId: connection.id, model: recordModelKey(model, sync.variant) }, jobId);
+                const deleted = await s.records.deleteNotSeenSince({ connectionId: connection.id, model: recordModelKey(model, sync.variant) }, jobId, tx);
                 const t = (counts[model] ??= { added: 0, updated: 0, deleted: 0 });
                 t.deleted += deleted.length;
             }
