@@ -1,11 +1,17 @@
 /**
  * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of nango-functions.md §4.2.
- * The context is not a security boundary (same heap and event loop); the runner process is (see pool.ts).
+ * The context is not a security boundary (same heap and event loop); the runner process is, and it only ever
+ * serves one environment (see pool.ts). Within it, nothing mutable of the runner's realm is left in reach, so one
+ * run cannot plant something for the next (issue #10 item 2): the runner starts with --frozen-intrinsics
+ * (Object/Map/Promise/Function… prototypes, see runner.ts), the Node globals handed over are frozen
+ * (hardenRunnerRealm), each run gets its own copy of zod, and other modules come as frozen copies.
  */
+import { dirname, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 
 const nodeRequire = createRequire(import.meta.url);
+const ZOD_DIR = dirname(nodeRequire.resolve('zod/package.json')) + sep;
 
 /** Bare names a bundle may require; the optional ones only when installed next to the server. */
 const ALLOWED: Readonly<Record<string, string>> = { zod: 'zod', crypto: 'node:crypto', 'node:crypto': 'node:crypto', url: 'node:url', 'node:url': 'node:url' };
@@ -21,6 +27,8 @@ export interface Sandbox {
 /** Evaluates `code` and returns its exports. Throws what the bundle's top level throws. */
 export function loadBundle(code: string, filename: string): Sandbox {
     const timers = new Set<ReturnType<typeof setTimeout>>();
+    const modules = new Map<string, unknown>();
+    const scriptRequire = (name: unknown): unknown => requireFor(modules, name);
     const scriptSetTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
         const t = setTimeout(
             (...a: unknown[]) => {
@@ -31,10 +39,9 @@ export function loadBundle(code: string, filename: string): Sandbox {
             ...args
         );
         timers.add(t);
-        return t;
+        // A number, not the runner's Timeout object (whose prototype belongs to the runner).
+        return Number(t);
     };
-    // The host `Error` is shared with the runner process: undo a script's changes to its knobs after the run.
-    const { prepareStackTrace, stackTraceLimit } = Error;
     const mod: { exports: Record<string, unknown> } = { exports: {} };
     const globals: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     Object.assign(globals, {
@@ -56,35 +63,73 @@ export function loadBundle(code: string, filename: string): Sandbox {
         dispose() {
             for (const t of timers) clearTimeout(t);
             timers.clear();
-            Error.prepareStackTrace = prepareStackTrace;
-            Error.stackTraceLimit = stackTraceLimit;
         }
     };
 }
 
-/** The `require` scripts see: an allowlist, and a shallow frozen copy so one run cannot swap functions of a shared module for the next. */
-function scriptRequire(name: unknown): unknown {
+/**
+ * The `require` scripts see: an allowlist. zod is loaded afresh for each run (its registry and config live on the
+ * runner's globalThis and its classes are mutable), other modules are frozen copies shared by the runs.
+ */
+function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     if (typeof name !== 'string') throw new Error('require expects a module name');
     const target = ALLOWED[name] ?? (OPTIONAL.has(name) ? name : undefined);
     if (!target) throw new Error(`Module '${name}' is not allowed`);
-    let real: unknown;
+    if (modules.has(target)) return modules.get(target);
+    let mod: unknown;
     try {
-        real = nodeRequire(target);
+        mod = target === 'zod' ? freshZod() : frozenCopy(nodeRequire(target));
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);
     }
-    return frozenCopy(real);
+    modules.set(target, mod);
+    return mod;
+}
+
+/** Zod keeps its registry and config on globalThis (shared by every copy): a new copy with new ones for this run. */
+function freshZod(): unknown {
+    const shared = globalThis as { __zod_globalRegistry?: unknown; __zod_globalConfig?: unknown };
+    const forget = () => {
+        for (const key of Object.keys(nodeRequire.cache)) if (key.startsWith(ZOD_DIR)) delete nodeRequire.cache[key];
+        delete shared.__zod_globalRegistry;
+        delete shared.__zod_globalConfig;
+    };
+    forget();
+    try {
+        return nodeRequire('zod');
+    } finally {
+        forget();
+    }
 }
 
 const copies = new Map<unknown, unknown>();
+/** A frozen copy of a module whose classes, their prototypes and nested objects are frozen too (one level down). */
 function frozenCopy(mod: unknown): unknown {
     if (typeof mod !== 'object' || mod === null) return mod;
     let copy = copies.get(mod);
     if (!copy) {
+        for (const value of Object.values(mod)) freezeMember(value);
         copy = Object.freeze({ ...(mod as Record<string, unknown>) });
         copies.set(mod, copy);
     }
     return copy;
+}
+
+function freezeMember(value: unknown): void {
+    if (typeof value === 'function') {
+        Object.freeze(value);
+        if (typeof value.prototype === 'object' && value.prototype !== null) Object.freeze(value.prototype);
+    } else if (typeof value === 'object' && value !== null) {
+        Object.freeze(value);
+    }
+}
+
+/**
+ * Freezes what of the runner's realm a script can reach beyond the JS intrinsics (which --frozen-intrinsics
+ * freezes): the Node globals handed to scripts and the classes of the `nango` object. Called once at boot.
+ */
+export function hardenRunnerRealm(extra: unknown[]): void {
+    for (const value of [Buffer, URL, URLSearchParams, ...extra]) freezeMember(value);
 }
 
 /** Every console method is a no-op, as in the Nango runner (the CLI warns scripts that their console output is discarded). */
