@@ -1,7 +1,9 @@
 // Scripts of one environment never see another environment's data (issue #10 item 2), at the runner pool:
 // a run of environment B never gets a process that served environment A, and what a script plants on anything
 // of the runner's realm it can reach (zod's registry → Map.prototype, Buffer, Function/Object prototypes, the
-// SDK's classes, node:crypto's classes) is refused, so not even a later run of the same environment sees it.
+// SDK's classes, node:crypto's classes, zod's registry and config) is refused or reset, so not even a later run
+// of the same environment sees it. zod's own classes are the exception: writable, and shared only within one
+// environment's process.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RunnerPool } from '../src/functions/runtime/pool.ts';
@@ -106,8 +108,16 @@ describe('runner isolation between environments', () => {
         assert.notEqual(b.pid, a1.pid, 'environment B ran in another process');
 
         const a2 = await run(1, OBSERVE);
-        assert.deepEqual(a2.output, CLEAN);
+        assert.deepEqual(a2.output, { ...CLEAN, zodClass: 'A' });
         assert.equal(a2.pid, a1.pid, 'environment A reuses its own process');
+    });
+
+    it('a run that makes zod impossible to reset retires its process', async () => {
+        const poison = `module.exports.default = { type: 'action', exec: async () => { const { z } = require('zod'); Object.freeze(z.config()); return true; } };`;
+        const first = await run(4, poison);
+        const next = await run(4, OBSERVE);
+        assert.notEqual(next.pid, first.pid);
+        assert.deepEqual(next.output, CLEAN);
     });
 
     it('with every process busy or idle for another environment, a run retires an idle one rather than borrow it', async () => {

@@ -49,7 +49,7 @@ async function run(msg: StartMessage): Promise<void> {
         retire = mapped.retire;
     }
     state.finished = true;
-    sandbox?.dispose();
+    if (sandbox && !sandbox.dispose()) retire = true;
     current = undefined;
     send({ t: 'done', runId: msg.runId, result, retire });
 }

@@ -4,14 +4,14 @@
  * serves one environment (see pool.ts). Within it, nothing mutable of the runner's realm is left in reach, so one
  * run cannot plant something for the next (issue #10 item 2): the runner starts with --frozen-intrinsics
  * (Object/Map/Promise/Function… prototypes, see runner.ts), the Node globals handed over are frozen
- * (hardenRunnerRealm), each run gets its own copy of zod, and other modules come as frozen copies.
+ * (hardenRunnerRealm), modules come as frozen copies, and zod's registry and config are reset for each run.
+ * zod's own classes stay writable (zod defines members on its prototypes lazily, so they cannot be frozen, and
+ * loading a fresh zod per run costs ~20 ms): they are shared only by the runs of one environment's process.
  */
-import { dirname, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 
 const nodeRequire = createRequire(import.meta.url);
-const ZOD_DIR = dirname(nodeRequire.resolve('zod/package.json')) + sep;
 
 /** Bare names a bundle may require; the optional ones only when installed next to the server. */
 const ALLOWED: Readonly<Record<string, string>> = { zod: 'zod', crypto: 'node:crypto', 'node:crypto': 'node:crypto', url: 'node:url', 'node:url': 'node:url' };
@@ -20,8 +20,11 @@ const OPTIONAL = new Set(['soap', 'unzipper', 'botbuilder']);
 export interface Sandbox {
     /** `module.exports` after evaluation. */
     exports: Record<string, unknown>;
-    /** Cancels every timer the script left behind, so nothing of this run executes during the next one. */
-    dispose(): void;
+    /**
+     * Cancels every timer the script left behind, so nothing of this run executes during the next one, and resets
+     * zod's shared state. Returns false when the process cannot be made clean again and must be retired.
+     */
+    dispose(): boolean;
 }
 
 /** Evaluates `code` and returns its exports. Throws what the bundle's top level throws. */
@@ -63,14 +66,12 @@ export function loadBundle(code: string, filename: string): Sandbox {
         dispose() {
             for (const t of timers) clearTimeout(t);
             timers.clear();
+            return modules.has('zod') ? resetZod() : true;
         }
     };
 }
 
-/**
- * The `require` scripts see: an allowlist. zod is loaded afresh for each run (its registry and config live on the
- * runner's globalThis and its classes are mutable), other modules are frozen copies shared by the runs.
- */
+/** The `require` scripts see: an allowlist of frozen copies; zod's shared state is reset at each run's first require. */
 function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     if (typeof name !== 'string') throw new Error('require expects a module name');
     const target = ALLOWED[name] ?? (OPTIONAL.has(name) ? name : undefined);
@@ -78,7 +79,7 @@ function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     if (modules.has(target)) return modules.get(target);
     let mod: unknown;
     try {
-        mod = target === 'zod' ? freshZod() : frozenCopy(nodeRequire(target));
+        mod = target === 'zod' ? zodForRun() : frozenCopy(nodeRequire(target));
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);
     }
@@ -86,19 +87,40 @@ function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     return mod;
 }
 
-/** Zod keeps its registry and config on globalThis (shared by every copy): a new copy with new ones for this run. */
-function freshZod(): unknown {
-    const shared = globalThis as { __zod_globalRegistry?: unknown; __zod_globalConfig?: unknown };
-    const forget = () => {
-        for (const key of Object.keys(nodeRequire.cache)) if (key.startsWith(ZOD_DIR)) delete nodeRequire.cache[key];
-        delete shared.__zod_globalRegistry;
-        delete shared.__zod_globalConfig;
-    };
-    forget();
+interface ZodState {
+    copy: unknown;
+    registry: object;
+    clear: (this: object) => unknown;
+    config: Record<string, unknown>;
+    defaults: Record<string, unknown>;
+}
+let zod: ZodState | undefined;
+
+/** zod for the scripts: one copy per runner process (so per environment), reset after each run that used it. */
+function zodForRun(): unknown {
+    if (!zod) {
+        const real = nodeRequire('zod') as { globalRegistry: { clear(): unknown }; config: () => Record<string, unknown> };
+        const config = real.config();
+        // `clear` is taken now: a script could replace the registry's own method.
+        zod = { copy: Object.freeze({ ...real }), registry: real.globalRegistry, clear: real.globalRegistry.clear, config, defaults: { ...config } };
+    }
+    return zod.copy;
+}
+
+/**
+ * Empties zod's global registry (`.meta({ id })`) and puts its global config (`z.config(...)`, e.g. an error map)
+ * back as it was at load, so what one run registered or configured never reaches the next. False when a script
+ * made that impossible (e.g. a non-configurable config key): the process must then be retired.
+ */
+function resetZod(): boolean {
+    if (!zod) return true;
     try {
-        return nodeRequire('zod');
-    } finally {
-        forget();
+        zod.clear.call(zod.registry);
+        for (const key of Object.keys(zod.config)) delete zod.config[key];
+        Object.assign(zod.config, zod.defaults);
+        return Object.isExtensible(zod.config);
+    } catch {
+        return false;
     }
 }
 
