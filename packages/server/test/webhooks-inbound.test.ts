@@ -164,20 +164,40 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         const body = JSON.stringify({ type: 'event_callback', team_id: 'T1' });
         const res = await post('slack-nosecret', body, slackHeaders(body));
         assert.equal(res.status, 401);
-        assert.equal(await codeOf(res), 'webhook_secret_not_configured');
+        assert.equal(await codeOf(res), 'invalid_webhook_signature');
         const quiet = await post('slack-quiet', body, slackHeaders(body));
         assert.equal(quiet.status, 200);
         assert.equal(await count(), before);
     });
 
-    it('a provider without webhook handling answers 204 and forwards nothing', async () => {
+    it('a provider without webhook handling is refused like a bad signature, and forwards nothing', async () => {
         const before = await count();
         const res = await post('linear', '{"a":1}', {});
-        assert.equal(res.status, 204);
+        assert.equal(res.status, 401);
+        assert.equal(await codeOf(res), 'invalid_webhook_signature');
         assert.equal(await count(), before);
     });
 
-    it('bad environment UUID 400, unknown environment 404, unknown integration 404', async () => {
+    // issue #10 item 12: the answer told a stranger which integration keys exist (404 unknown_provider_config
+    // against 401 or 204 for a known one). Every refusal now reads the same, whatever the key.
+    it('an unknown integration key answers exactly as a known one with a bad signature, no secret or no webhook handling', async () => {
+        const body = JSON.stringify({ type: 'event_callback', team_id: 'T1' });
+        const answers = [];
+        for (const [key, headers] of [
+            ['nope', slackHeaders(body)],
+            ['slack-app', { ...slackHeaders(body), 'x-slack-signature': 'v0=' + '0'.repeat(64) }],
+            ['slack-nosecret', slackHeaders(body)],
+            ['linear', slackHeaders(body)]
+        ] as const) {
+            const res = await post(key, body, headers);
+            answers.push({ key, status: res.status, body: await res.text() });
+        }
+        const [unknown, ...known] = answers;
+        assert.equal(unknown!.status, 401);
+        for (const a of known) assert.deepEqual({ status: a.status, body: a.body }, { status: unknown!.status, body: unknown!.body }, a.key);
+    });
+
+    it('bad environment UUID 400, unknown environment 404', async () => {
         const body = '{}';
         const bad = await post('slack-app', body, {}, 'not-a-uuid');
         assert.equal(bad.status, 400);
@@ -185,9 +205,6 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         const unknownEnv = await post('slack-app', body, {}, randomUUID());
         assert.equal(unknownEnv.status, 404);
         assert.equal(await codeOf(unknownEnv), 'unknown_environment');
-        const unknownKey = await post('nope', body, {});
-        assert.equal(unknownKey.status, 404);
-        assert.equal(await codeOf(unknownKey), 'unknown_provider_config');
     });
 
     it('never logs the webhook secrets', () => {

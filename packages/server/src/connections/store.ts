@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
-import type { ReadCache } from '../storage/read-cache.ts';
+import { cacheKey, type ReadCache } from '../storage/read-cache.ts';
 import { reencryptRows } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import { expiresAtOf, type StoredCredentials } from './credentials.ts';
@@ -69,6 +69,9 @@ const fullColumns = `${summaryColumns}, c.credentials`;
 const from = 'connections c JOIN integrations i ON i.id = c.integration_id';
 
 const ownerOf = (uuid: string) => `connection:${uuid}`;
+/** Read-cache tags: one connection, and every connection with this id in an environment. */
+const connTag = (uuid: string) => cacheKey('conn', uuid);
+const cidTag = (environmentId: number, connectionId: string) => cacheKey('cid', environmentId, connectionId);
 
 export interface ListFilters {
     connectionId?: string | undefined;
@@ -139,9 +142,10 @@ export class ConnectionStore {
     }
 
     async get(environmentId: number, providerConfigKey: string, connectionId: string): Promise<Connection | undefined> {
-        const key = `conn:${environmentId}:${providerConfigKey}:${connectionId}`;
+        const key = cacheKey('conn', environmentId, providerConfigKey, connectionId);
         const hit = this.cache?.get(key) as Connection | undefined;
-        if (hit) return hit;
+        // The key is unambiguous; checking the row against the question as well means no key bug can hand out another connection.
+        if (hit && hit.environmentId === environmentId && hit.providerConfigKey === providerConfigKey && hit.connectionId === connectionId) return hit;
         const generation = this.cache?.generation ?? 0;
         const [row] = await this.db.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = $3`, [
             environmentId,
@@ -149,7 +153,7 @@ export class ConnectionStore {
             connectionId
         ]);
         const conn = row && this.full(row);
-        if (conn) this.cache?.set(key, conn, [`conn:${conn.uuid}`, `int:${conn.integrationId}`, `cid:${environmentId}:${connectionId}`], generation);
+        if (conn) this.cache?.set(key, conn, [connTag(conn.uuid), cacheKey('int', conn.integrationId), cidTag(environmentId, connectionId)], generation);
         return conn;
     }
 
@@ -254,7 +258,7 @@ export class ConnectionStore {
             if (inTx) await inTx(tx, result);
             return result;
         }).then(async (out) => {
-            await this.changed(`conn:${out.connection.uuid}`);
+            await this.changed(connTag(out.connection.uuid));
             return out;
         });
     }
@@ -284,7 +288,7 @@ export class ConnectionStore {
             await inTx?.(tx, connection);
             return connection;
         });
-        if (swapped) await this.changed(`conn:${uuid}`);
+        if (swapped) await this.changed(connTag(uuid));
         return swapped;
     }
 
@@ -304,7 +308,7 @@ export class ConnectionStore {
             if (connection) await inTx?.(tx, connection);
             return connection;
         });
-        await this.changed(`conn:${uuid}`);
+        await this.changed(connTag(uuid));
         return after;
     }
 
@@ -320,7 +324,7 @@ export class ConnectionStore {
              WHERE uuid = $1`,
             [uuid, p.endUser ? JSON.stringify(p.endUser) : null, p.tags ? JSON.stringify(p.tags) : null, p.webhookUrlOverride ?? null]
         );
-        await this.changed(`conn:${uuid}`);
+        await this.changed(connTag(uuid));
     }
 
     /** Sets (or shallow-merges) metadata on every listed connection, or on none if one is missing. */
@@ -340,7 +344,7 @@ export class ConnectionStore {
             );
             return [];
         }).then(async (missing) => {
-            if (!missing.length) await this.changed(...connectionIds.map((id) => `cid:${environmentId}:${id}`));
+            if (!missing.length) await this.changed(...connectionIds.map((id) => cidTag(environmentId, id)));
             return missing;
         });
     }
@@ -351,7 +355,7 @@ export class ConnectionStore {
             await tx.query('DELETE FROM connections WHERE uuid = $1', [uuid]);
             if (inTx) await inTx(tx);
         });
-        await this.changed(`conn:${uuid}`);
+        await this.changed(connTag(uuid));
     }
 
     /** OAuth connections that expire before `before` and are not in refresh backoff, oldest expiry first. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
-import type { ReadCache } from '../storage/read-cache.ts';
+import { cacheKey, type ReadCache } from '../storage/read-cache.ts';
 
 export interface Environment {
     id: number;
@@ -57,7 +57,7 @@ export class Environments {
                 );
             } else if (secretKey && env.secret_key_hash !== hashKey(secretKey)) {
                 await this.db.query('UPDATE environments SET secret_key_hash = $1 WHERE id = $2', [hashKey(secretKey), env.id]);
-                await this.cache?.invalidate(`env:${env.id}`);
+                await this.cache?.invalidate(cacheKey('env', env.id));
             }
             const environment = { id: env!.id, uuid: env!.uuid, name: env!.name };
             return { environment, generatedKey };
@@ -78,13 +78,14 @@ export class Environments {
     /** Resolves a secret key to its environment, or undefined. */
     async authenticate(secretKey: string): Promise<Environment | undefined> {
         const hash = hashKeyMemo(secretKey);
-        const cached = this.cache?.get(`key:${hash}`) as Environment | undefined;
+        const key = cacheKey('key', hash);
+        const cached = this.cache?.get(key) as Environment | undefined;
         if (cached) return cached;
         const generation = this.cache?.generation ?? 0;
         const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE secret_key_hash = $1', [hash]);
         if (!row) return undefined;
         const env = { id: row.id, uuid: row.uuid, name: row.name };
-        this.cache?.set(`key:${hash}`, env, [`env:${env.id}`], generation);
+        this.cache?.set(key, env, [cacheKey('env', env.id)], generation);
         return env;
     }
 }

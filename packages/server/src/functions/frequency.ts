@@ -1,19 +1,19 @@
 /**
- * Sync frequencies in Nango's grammar (nango-functions.md §6.1): `every 5 minutes`, `every hour`, `1h`,
- * `every half day`, … Minimum 30 seconds, maximum 31 days.
+ * Sync frequencies in Nango's grammar (docs: `runs` / `frequency`): `every 5 minutes`, `every hour`, `1h`,
+ * `every 2 weeks`, `every 1.5 hours`, `every half day`, … Minimum 30 seconds, maximum 31 days.
+ *
+ * Durations are read by `ms`, the parser Nango's own server uses, so every spelling a Nango script carries
+ * (decimals, weeks, `1w`) means here what it means there; this module only maps the named forms and enforces
+ * the bounds.
  */
-const UNIT_SECONDS: Record<string, number> = {
-    s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
-    m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-    h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
-    d: 86_400, day: 86_400, days: 86_400
-};
-const NAMED_SECONDS: Record<string, number> = {
-    'half day': 43_200,
-    'half hour': 1800,
-    'quarter hour': 900,
-    week: 604_800,
-    month: 2_592_000
+import ms from 'ms';
+
+/** Named forms Nango maps before handing the rest to `ms`. */
+const NAMED: Record<string, string> = {
+    'half day': '12h',
+    'half hour': '30m',
+    'quarter hour': '15m',
+    month: '30d'
 };
 export const MIN_FREQUENCY_SECONDS = 30;
 export const MAX_FREQUENCY_SECONDS = 31 * 86_400;
@@ -22,14 +22,14 @@ export type FrequencyResult = { ok: true; seconds: number } | { ok: false; reaso
 
 export function parseFrequency(input: string): FrequencyResult {
     const text = input.trim().toLowerCase().replace(/\s+/g, ' ');
-    const body = text.startsWith('every ') ? text.slice(6) : text;
-    let seconds: number | undefined = NAMED_SECONDS[body];
-    if (seconds === undefined) {
-        const m = /^(\d+)? ?([a-z]+)$/.exec(body);
-        const unit = m ? UNIT_SECONDS[m[2]!] : undefined;
-        if (m && unit !== undefined) seconds = (m[1] ? Number(m[1]) : 1) * unit;
-    }
-    if (seconds === undefined) return { ok: false, reason: `"${input}" is not a frequency (examples: "every 5 minutes", "every hour", "every day")` };
+    let body = text.startsWith('every ') ? text.slice(6) : text;
+    body = NAMED[body] ?? body;
+    // `every hour`, `every week`: a unit alone means one of it.
+    if (/^[a-z]+$/.test(body)) body = `1 ${body}`;
+    // A bare number would be milliseconds to `ms`; a frequency always names its unit.
+    const millis = /[a-z]$/.test(body) ? ms(body as ms.StringValue) : undefined;
+    if (millis === undefined || !Number.isFinite(millis)) return { ok: false, reason: `"${input}" is not a frequency (examples: "every 5 minutes", "every hour", "every day")` };
+    const seconds = millis / 1000;
     if (seconds < MIN_FREQUENCY_SECONDS) return { ok: false, reason: `"${input}" is shorter than the 30 second minimum` };
     if (seconds > MAX_FREQUENCY_SECONDS) return { ok: false, reason: `"${input}" is longer than the 31 day maximum` };
     return { ok: true, seconds };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
-import type { ReadCache } from '../storage/read-cache.ts';
+import { ALL, cacheKey, type ReadCache } from '../storage/read-cache.ts';
 import { reencryptRows } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { IntegrationCredentials } from './schemas.ts';
@@ -86,13 +86,13 @@ export class IntegrationStore {
     }
 
     async get(environmentId: number, uniqueKey: string, q: Queryable = this.db): Promise<Integration | undefined> {
-        const key = `int:${environmentId}:${uniqueKey}`;
+        const key = cacheKey('int', environmentId, uniqueKey);
         const cached = q === this.db ? (this.cache?.get(key) as Integration | undefined) : undefined;
-        if (cached) return cached;
+        if (cached && cached.environmentId === environmentId && cached.uniqueKey === uniqueKey) return cached;
         const generation = this.cache?.generation ?? 0;
         const [row] = await q.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND unique_key = $2`, [environmentId, uniqueKey]);
         const integration = row && toIntegration(row);
-        if (integration && q === this.db) this.cache?.set(key, integration, [`int:${integration.id}`], generation);
+        if (integration && q === this.db) this.cache?.set(key, integration, [cacheKey('int', integration.id)], generation);
         return integration;
     }
 
@@ -139,7 +139,7 @@ export class IntegrationStore {
                     JSON.stringify(patch.custom ?? existing.custom)
                 ]
             );
-            await this.cache?.invalidate(`int:${existing.id}`);
+            await this.cache?.invalidate(cacheKey('int', existing.id));
             return toIntegration(row!);
         } catch (err) {
             if ((err as { code?: string }).code === '23505') return 'conflict';
@@ -149,7 +149,7 @@ export class IntegrationStore {
 
     async delete(id: number): Promise<void> {
         await this.db.query('DELETE FROM integrations WHERE id = $1', [id]);
-        await this.cache?.invalidate(`int:${id}`);
+        await this.cache?.invalidate(cacheKey('int', id));
     }
 
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
@@ -158,7 +158,7 @@ export class IntegrationStore {
         const n = await reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
             await this.db.query('UPDATE integrations SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
         }, failed);
-        await this.cache?.invalidate('*');
+        await this.cache?.invalidate(ALL);
         return n;
     }
 }

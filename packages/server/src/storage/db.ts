@@ -5,7 +5,10 @@ export interface Queryable {
 
 export interface Db extends Queryable {
     readonly kind: 'pglite' | 'postgres';
-    /** Runs fn in one transaction; rolls back when it throws. */
+    /**
+     * Runs fn in one transaction; rolls back when it throws. Inside fn, query only through `tx`: on PGlite (one
+     * connection) a call on the Db itself would wait for this transaction forever, so it throws OwnTransactionWaitError.
+     */
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
     /**
      * Runs fn while holding a lock named `key` that is exclusive across every instance sharing the database.
@@ -25,6 +28,11 @@ export interface Db extends Queryable {
     /** Runs parameterless, possibly multi-statement SQL and returns every statement's rows, in order (the queue engine's locked blocks). */
     script<T = Record<string, unknown>>(sql: string): Promise<T[]>;
     close(): Promise<void>;
+}
+
+/** A call on the Db (not on the transaction's Queryable) from inside that transaction: it would wait on itself. */
+export class OwnTransactionWaitError extends Error {
+    override name = 'OwnTransactionWaitError';
 }
 
 /** A keyed in-process mutex: callers with the same key run one at a time, in arrival order. */

@@ -1,44 +1,67 @@
 import { PGlite } from '@electric-sql/pglite';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { KeyedMutex, LocalBus, type Db, type Queryable } from './db.ts';
+import { KeyedMutex, LocalBus, OwnTransactionWaitError, type Db, type Queryable } from './db.ts';
 
 /** Another live process (or this one) already has the data folder open. */
 export class DataDirLockedError extends Error {
     override name = 'DataDirLockedError';
 }
 
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
+/** The lock calls of fs-native-extensions (it ships no types): an open-file-description lock on Linux, flock on macOS. */
+interface FileLocks {
+    tryLock(fd: number, opts?: { shared?: boolean }): boolean;
 }
+const fileLocks = createRequire(import.meta.url)('fs-native-extensions') as FileLocks;
 
 /**
  * PGlite has no cross-process locking, and two processes on one folder would corrupt it and break the
- * one-refresh-per-connection guarantee; a pid lock file makes the second one refuse to start.
+ * one-refresh-per-connection guarantee; the second one must refuse to start.
+ *
+ * The lock is a kernel file lock on `switchboard.lock`, held through a descriptor open for the life of the
+ * process: the kernel drops it when the process ends however it ends (kill -9, OOM, a crash), so nothing a
+ * dead process leaves behind can block the next start. A pid file could not tell a dead owner from a live one
+ * when pids are reused, e.g. as pid 1 in a container restarted after kill -9 (issue #10 item 8). The file is
+ * never deleted: unlinking a locked path would let a third process lock a new file beside the held one. The
+ * pid written into it is for people only.
  */
 function lockFolder(dir: string): () => void {
     const file = join(dir, 'switchboard.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            const fd = openSync(file, 'wx', 0o600);
-            writeSync(fd, String(process.pid));
-            closeSync(fd);
-            return () => rmSync(file, { force: true });
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-            const pid = Number(readFileSync(file, 'utf8').trim());
-            if (pid === process.pid || (pid > 0 && isAlive(pid))) {
-                throw new DataDirLockedError(`SWITCHBOARD_DATA_DIR ${dir} is in use by process ${pid}; run one process per data folder, or use SWITCHBOARD_DATABASE_URL for several instances`);
-            }
-            rmSync(file, { force: true }); // left behind by a process that died
-        }
+    const fd = openSync(file, 'a+', 0o600);
+    let locked: boolean;
+    try {
+        locked = fileLocks.tryLock(fd);
+    } catch (err) {
+        closeSync(fd);
+        throw err;
     }
-    throw new DataDirLockedError(`SWITCHBOARD_DATA_DIR ${dir}: could not take the lock file`);
+    if (!locked) {
+        const holder = readFileSync(file, 'utf8').trim();
+        closeSync(fd);
+        throw new DataDirLockedError(
+            `SWITCHBOARD_DATA_DIR ${dir} is in use by another running process${/^\d+$/.test(holder) ? ` (pid ${holder})` : ''}; run one process per data folder, or use SWITCHBOARD_DATABASE_URL for several instances`
+        );
+    }
+    ftruncateSync(fd);
+    writeSync(fd, `${process.pid}\n`);
+    // Closing the descriptor releases the lock.
+    return () => closeSync(fd);
+}
+
+/**
+ * The transaction whose callback runs in this async context. PGlite has one connection: a query or a transaction
+ * sent to the Db (not to the transaction's Queryable) while that callback is running queues behind the
+ * transaction, which in turn waits for it, and the whole database stops for good (issue #10 item 7). Such a call
+ * fails at once instead, naming the mistake.
+ */
+const openTransaction = new AsyncLocalStorage<{ open: boolean }>();
+
+function refuseOwnWait(what: string): void {
+    if (openTransaction.getStore()?.open) {
+        throw new OwnTransactionWaitError(`${what} was sent to the database from inside an open transaction; it would wait for that transaction forever on PGlite's single connection. Pass the transaction's Queryable instead.`);
+    }
 }
 
 /** Embedded PostgreSQL (WebAssembly) in `dataDir/pgdata`; `memory://` keeps it in memory (tests). */
@@ -68,19 +91,38 @@ export async function openPglite(dataDir: string | 'memory://'): Promise<Db> {
     const bus = new LocalBus();
     return {
         kind: 'pglite',
-        query: base.query,
-        transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
+        query: async <T>(sql: string, params?: unknown[]) => {
+            refuseOwnWait('A query');
+            return base.query<T>(sql, params);
+        },
+        transaction: async (fn) => {
+            refuseOwnWait('A transaction');
+            return pg.transaction(async (tx) => {
+                const state = { open: true };
+                try {
+                    return await openTransaction.run(state, () => fn(asQueryable(tx)));
+                } finally {
+                    state.open = false;
+                }
+            });
+        },
         withLock: (key, fn) => mutex.run(key, fn),
         notify: async (channel, payload) => bus.emit(channel, payload),
         listen: async (channel, fn) => {
-            bus.on(channel, fn);
+            // A listener is another party: what it starts is not part of the transaction that notified it.
+            const deliver = (payload: string) => openTransaction.exit(() => fn(payload));
+            bus.on(channel, deliver);
             // SQL pg_notify (sent inside a transaction, delivered at commit) reaches listeners too, as on PostgreSQL.
-            await pg.listen(channel, fn);
+            await pg.listen(channel, deliver);
         },
         exec: async (sql) => {
+            refuseOwnWait('A statement');
             await pg.exec(sql);
         },
-        script: async <T>(sql: string) => (await pg.exec(sql)).flatMap((r) => r.rows as T[]),
+        script: async <T>(sql: string) => {
+            refuseOwnWait('A script');
+            return (await pg.exec(sql)).flatMap((r) => r.rows as T[]);
+        },
         close: async () => {
             await pg.close();
             unlock();

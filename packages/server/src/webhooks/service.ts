@@ -53,7 +53,7 @@ export class Webhooks {
 
     constructor(deps: WebhooksDeps) {
         this.deps = deps;
-        this.settings = new WebhookSettingsStore(deps.db, deps.vault);
+        this.settings = new WebhookSettingsStore(deps.db, deps.vault, { allowPrivateEgress: deps.egress.allowPrivate });
         this.outbox = new Outbox(deps.db);
         this.worker = new DeliveryWorker({
             db: deps.db,

@@ -3,6 +3,11 @@ import type { Vault } from '../vault/vault.ts';
 import type { Environment } from '../environments/environments.ts';
 import { generateSecret } from './signing.ts';
 import { reencryptRows } from '../vault/rotate.ts';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { assertHostAllowed, EgressForbiddenError, isPublicAddress } from '../egress/address-policy.ts';
+import { ConfigError } from '../config/config.ts';
+import { fail } from '../http/errors.ts';
 
 export interface WebhookSettings {
     url: string | null;
@@ -25,14 +30,40 @@ interface Row {
 
 const ownerOf = (envUuid: string) => `webhook-settings:${envUuid}`;
 
+/**
+ * Why outbound webhooks to `url` would be refused when delivered, or undefined when they can go: the egress
+ * address policy, applied when the URL is configured, so a URL the worker can never reach (`http://localhost.:8080`,
+ * a name of a private address) is refused then and there instead of failing every delivery later (issue #10 item 12).
+ * A name that does not resolve now is accepted: the delivery-time check still guards the address it resolves to.
+ */
+export async function webhookUrlRefusal(url: string, allowPrivate: boolean): Promise<string | undefined> {
+    if (allowPrivate) return undefined;
+    // The trailing dot of a fully qualified name (`localhost.`) names the same host.
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '').toLowerCase();
+    try {
+        assertHostAllowed(host, false);
+    } catch (err) {
+        if (err instanceof EgressForbiddenError) return `${url} is a private or local address, and private egress is off (SWITCHBOARD_ALLOW_PRIVATE_EGRESS)`;
+        throw err;
+    }
+    if (isIP(host)) return undefined;
+    const addresses = await lookup(host, { all: true }).catch(() => []);
+    if (addresses.length > 0 && !addresses.some((a) => isPublicAddress(a.address))) {
+        return `${url} resolves to a private or local address, and private egress is off (SWITCHBOARD_ALLOW_PRIVATE_EGRESS)`;
+    }
+    return undefined;
+}
+
 /** Per-environment webhook URLs and signing secret; the secret is a vault ciphertext bound to the environment. */
 export class WebhookSettingsStore {
     private readonly db: Db;
     private readonly vault: Vault;
+    private readonly allowPrivateEgress: boolean;
 
-    constructor(db: Db, vault: Vault) {
+    constructor(db: Db, vault: Vault, opts: { allowPrivateEgress: boolean }) {
         this.db = db;
         this.vault = vault;
+        this.allowPrivateEgress = opts.allowPrivateEgress;
     }
 
     /**
@@ -40,6 +71,8 @@ export class WebhookSettingsStore {
      * generated the first time an environment has none. Returns whether one was generated.
      */
     async bootstrap(env: Environment, seed: { url: string | undefined; secret: string | undefined }): Promise<{ generated: boolean }> {
+        const refused = seed.url === undefined ? undefined : await webhookUrlRefusal(seed.url, this.allowPrivateEgress);
+        if (refused) throw new ConfigError(`SWITCHBOARD_WEBHOOK_URL: ${refused}`);
         return this.db.withLock(`switchboard:webhook-settings:${env.id}`, async () => {
             const [row] = await this.db.query<Row>('SELECT url, secondary_url, signing_secret FROM webhook_settings WHERE environment_id = $1', [env.id]);
             if (!row) {
@@ -91,7 +124,12 @@ export class WebhookSettingsStore {
         return { url: row?.url ?? null, secondaryUrl: row?.secondary_url ?? null };
     }
 
+    /** Changes the settings; a URL that deliveries could never reach is refused with `invalid_body`. */
     async update(env: Environment, patch: SettingsPatch): Promise<WebhookSettings> {
+        for (const [field, url] of [['url', patch.url], ['secondary_url', patch.secondaryUrl]] as const) {
+            const refused = url ? await webhookUrlRefusal(url, this.allowPrivateEgress) : undefined;
+            if (refused) throw fail('invalid_body', { message: `${field}: ${refused}`, errors: [{ code: 'custom', message: refused, path: [field] }] });
+        }
         await this.get(env).catch(() => undefined); // creates the row when missing
         const secret = patch.secret === 'generate' ? generateSecret() : patch.secret;
         const [row] = await this.db.query<Row>(

@@ -2,6 +2,10 @@
  * RunnerPool: runs scripts in at most `size` runner child processes, one run per process at a time, reusing
  * healthy processes and replacing any that died, timed out, were killed after an abort or ran out of memory.
  * Runs beyond `size` wait in FIFO order. The server's own event loop is never blocked by a script.
+ *
+ * A process only ever serves one environment (`props.environmentId` of its first run): the process is the
+ * boundary between environments, so whatever a script leaves behind in it can only meet later scripts of the
+ * same environment (issue #10 item 2). An idle process of another environment is retired to make room.
  */
 import { RunnerProcess, type RuntimeLogger } from './runner.ts';
 import type { RunRequest, RunResult, ScriptHost } from './types.ts';
@@ -23,7 +27,8 @@ export interface RunnerPoolOptions {
 export class RunnerPool {
     private readonly size: number;
     private readonly runnerOpts: ConstructorParameters<typeof RunnerProcess>[0];
-    private readonly idle: RunnerProcess[] = [];
+    /** Idle processes with the environment they served, least recently used first. */
+    private readonly idle: Array<{ proc: RunnerProcess; environmentId: number }> = [];
     private readonly busy = new Set<RunnerProcess>();
     private readonly waiting: Array<() => void> = [];
     private inUse = 0;
@@ -47,11 +52,13 @@ export class RunnerPool {
         }
         let proc: RunnerProcess | undefined;
         try {
-            proc = this.takeProcess();
+            const environmentId = req.props.environmentId;
+            proc = this.takeProcess(environmentId);
             this.busy.add(proc);
+            this.runnerOpts.logger('debug', { runId: req.runId, environmentId, runnerPid: proc.pid }, 'script run started');
             const { result, reusable } = await proc.run(req, host, signal);
             this.busy.delete(proc);
-            if (reusable && proc.alive && !this.closed) this.idle.push(proc);
+            if (reusable && proc.alive && !this.closed) this.idle.push({ proc, environmentId });
             else proc.kill();
             return result;
         } finally {
@@ -64,14 +71,22 @@ export class RunnerPool {
     async close(): Promise<void> {
         this.closed = true;
         for (const wake of this.waiting.splice(0)) wake();
-        for (const p of [...this.idle.splice(0), ...this.busy]) p.shutdown();
+        for (const p of [...this.idle.splice(0).map((i) => i.proc), ...this.busy]) p.shutdown();
     }
 
-    private takeProcess(): RunnerProcess {
-        while (this.idle.length > 0) {
-            const p = this.idle.pop() as RunnerProcess;
-            if (p.alive) return p;
+    /** An idle process that served this environment, or a new one; never one that served another environment. */
+    private takeProcess(environmentId: number): RunnerProcess {
+        for (let i = this.idle.length - 1; i >= 0; i--) {
+            const { proc, environmentId: served } = this.idle[i]!;
+            if (!proc.alive) {
+                this.idle.splice(i, 1);
+            } else if (served === environmentId) {
+                this.idle.splice(i, 1);
+                return proc;
+            }
         }
+        // Keep at most `size` processes: the caller holds a slot, so busy + idle + this one may exceed it by one.
+        while (this.idle.length > 0 && this.idle.length + this.busy.size >= this.size) this.idle.shift()!.proc.kill();
         return new RunnerProcess(this.runnerOpts);
     }
 

@@ -7,7 +7,8 @@ import { dispatch } from './dispatch.ts';
 import { toScriptError } from './error-mapping.ts';
 import type { ChildMessage, ParentMessage, StartMessage } from './protocol.ts';
 import { createIpcHost, type IpcHost } from './rpc-client.ts';
-import { loadBundle, type Sandbox } from './sandbox.ts';
+import { hardenRunnerRealm, loadBundle, type Sandbox } from './sandbox.ts';
+import { ActionError, HostCallError, SdkError } from './sdk/errors.ts';
 import type { RunState } from './sdk/context.ts';
 import { createNango } from './sdk/nango.ts';
 import type { RunResult } from './types.ts';
@@ -48,7 +49,7 @@ async function run(msg: StartMessage): Promise<void> {
         retire = mapped.retire;
     }
     state.finished = true;
-    sandbox?.dispose();
+    if (sandbox && !sandbox.dispose()) retire = true;
     current = undefined;
     send({ t: 'done', runId: msg.runId, result, retire });
 }
@@ -91,4 +92,5 @@ process.on('unhandledRejection', () => undefined);
 // The parent is gone: nothing can receive our result.
 process.on('disconnect', () => process.exit(0));
 
+hardenRunnerRealm([ActionError, SdkError, HostCallError]);
 send({ t: 'ready' });

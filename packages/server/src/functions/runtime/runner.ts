@@ -51,9 +51,11 @@ export class RunnerProcess {
     constructor(opts: RunnerOptions) {
         this.opts = opts;
         const dataKb = (opts.memoryMb + DATA_HEADROOM_MB) * 1024;
+        // --frozen-intrinsics: a script reaches the runner's realm through any object the runner hands it (zod, nango,
+        // Buffer), so its prototypes must not be writable, or one run could hook what the next one does (sandbox.ts).
         // `ulimit -d` makes the kernel refuse the data segment (incl. anonymous mmap) beyond the cap, so a giant
         // Buffer fails to allocate instead of swapping the host; `exec` keeps the child's pid equal to node's.
-        this.child = spawn('/bin/sh', ['-c', `ulimit -d ${dataKb} && exec "$0" "$@"`, process.execPath, `--max-old-space-size=${opts.memoryMb}`, '--disallow-code-generation-from-strings', ENTRY], {
+        this.child = spawn('/bin/sh', ['-c', `ulimit -d ${dataKb} && exec "$0" "$@"`, process.execPath, `--max-old-space-size=${opts.memoryMb}`, '--disallow-code-generation-from-strings', '--frozen-intrinsics', '--disable-warning=ExperimentalWarning', ENTRY], {
             stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
             serialization: 'advanced',
             // No server secrets (vault keys, database URLs) reach the process that runs third-party code.
@@ -78,6 +80,11 @@ export class RunnerProcess {
         this.child.on('message', (m: ChildMessage) => this.onMessage(m));
         this.child.on('error', (err) => this.opts.logger('error', { err: err.message }, 'runner process error'));
         this.child.on('close', (code, signal) => this.onClose(code, signal));
+    }
+
+    /** The child's pid (logs and tests). */
+    get pid(): number | undefined {
+        return this.child.pid;
     }
 
     get alive(): boolean {

@@ -1,6 +1,12 @@
 /**
  * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of nango-functions.md §4.2.
- * The context is not a security boundary (same heap and event loop); the runner process is (see pool.ts).
+ * The context is not a security boundary (same heap and event loop); the runner process is, and it only ever
+ * serves one environment (see pool.ts). Within it, nothing mutable of the runner's realm is left in reach, so one
+ * run cannot plant something for the next (issue #10 item 2): the runner starts with --frozen-intrinsics
+ * (Object/Map/Promise/Function… prototypes, see runner.ts), the Node globals handed over are frozen
+ * (hardenRunnerRealm), modules come as frozen copies, and zod's registry and config are reset for each run.
+ * zod's own classes stay writable (zod defines members on its prototypes lazily, so they cannot be frozen, and
+ * loading a fresh zod per run costs ~20 ms): they are shared only by the runs of one environment's process.
  */
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
@@ -26,13 +32,18 @@ const OPTIONAL = new Set(['botbuilder']);
 export interface Sandbox {
     /** `module.exports` after evaluation. */
     exports: Record<string, unknown>;
-    /** Cancels every timer the script left behind, so nothing of this run executes during the next one. */
-    dispose(): void;
+    /**
+     * Cancels every timer the script left behind, so nothing of this run executes during the next one, and resets
+     * zod's shared state. Returns false when the process cannot be made clean again and must be retired.
+     */
+    dispose(): boolean;
 }
 
 /** Evaluates `code` and returns its exports. Throws what the bundle's top level throws. */
 export function loadBundle(code: string, filename: string): Sandbox {
     const timers = new Set<ReturnType<typeof setTimeout>>();
+    const modules = new Map<string, unknown>();
+    const scriptRequire = (name: unknown): unknown => requireFor(modules, name);
     const scriptSetTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
         const t = setTimeout(
             (...a: unknown[]) => {
@@ -43,10 +54,9 @@ export function loadBundle(code: string, filename: string): Sandbox {
             ...args
         );
         timers.add(t);
-        return t;
+        // A number, not the runner's Timeout object (whose prototype belongs to the runner).
+        return Number(t);
     };
-    // The host `Error` is shared with the runner process: undo a script's changes to its knobs after the run.
-    const { prepareStackTrace, stackTraceLimit } = Error;
     const mod: { exports: Record<string, unknown> } = { exports: {} };
     const globals: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     Object.assign(globals, {
@@ -68,35 +78,92 @@ export function loadBundle(code: string, filename: string): Sandbox {
         dispose() {
             for (const t of timers) clearTimeout(t);
             timers.clear();
-            Error.prepareStackTrace = prepareStackTrace;
-            Error.stackTraceLimit = stackTraceLimit;
+            return modules.has('zod') ? resetZod() : true;
         }
     };
 }
 
-/** The `require` scripts see: an allowlist, and a shallow frozen copy so one run cannot swap functions of a shared module for the next. */
-function scriptRequire(name: unknown): unknown {
+/** The `require` scripts see: an allowlist of frozen copies; zod's shared state is reset at each run's first require. */
+function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     if (typeof name !== 'string') throw new Error('require expects a module name');
     const target = ALLOWED[name] ?? (OPTIONAL.has(name) ? name : undefined);
     if (!target) throw new Error(`Module '${name}' is not allowed`);
-    let real: unknown;
+    if (modules.has(target)) return modules.get(target);
+    let mod: unknown;
     try {
-        real = nodeRequire(target);
+        mod = target === 'zod' ? zodForRun() : frozenCopy(scriptModule(name, nodeRequire(target)));
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);
     }
-    return frozenCopy(scriptModule(name, real));
+    modules.set(target, mod);
+    return mod;
+}
+
+interface ZodState {
+    copy: unknown;
+    registry: object;
+    clear: (this: object) => unknown;
+    config: Record<string, unknown>;
+    defaults: Record<string, unknown>;
+}
+let zod: ZodState | undefined;
+
+/** zod for the scripts: one copy per runner process (so per environment), reset after each run that used it. */
+function zodForRun(): unknown {
+    if (!zod) {
+        const real = nodeRequire('zod') as { globalRegistry: { clear(): unknown }; config: () => Record<string, unknown> };
+        const config = real.config();
+        // `clear` is taken now: a script could replace the registry's own method.
+        zod = { copy: Object.freeze({ ...real }), registry: real.globalRegistry, clear: real.globalRegistry.clear, config, defaults: { ...config } };
+    }
+    return zod.copy;
+}
+
+/**
+ * Empties zod's global registry (`.meta({ id })`) and puts its global config (`z.config(...)`, e.g. an error map)
+ * back as it was at load, so what one run registered or configured never reaches the next. False when a script
+ * made that impossible (e.g. a non-configurable config key): the process must then be retired.
+ */
+function resetZod(): boolean {
+    if (!zod) return true;
+    try {
+        zod.clear.call(zod.registry);
+        for (const key of Object.keys(zod.config)) delete zod.config[key];
+        Object.assign(zod.config, zod.defaults);
+        return Object.isExtensible(zod.config);
+    } catch {
+        return false;
+    }
 }
 
 const copies = new Map<unknown, unknown>();
+/** A frozen copy of a module whose classes, their prototypes and nested objects are frozen too (one level down). */
 function frozenCopy(mod: unknown): unknown {
     if (typeof mod !== 'object' || mod === null) return mod;
     let copy = copies.get(mod);
     if (!copy) {
+        for (const value of Object.values(mod)) freezeMember(value);
         copy = Object.freeze({ ...(mod as Record<string, unknown>) });
         copies.set(mod, copy);
     }
     return copy;
+}
+
+function freezeMember(value: unknown): void {
+    if (typeof value === 'function') {
+        Object.freeze(value);
+        if (typeof value.prototype === 'object' && value.prototype !== null) Object.freeze(value.prototype);
+    } else if (typeof value === 'object' && value !== null) {
+        Object.freeze(value);
+    }
+}
+
+/**
+ * Freezes what of the runner's realm a script can reach beyond the JS intrinsics (which --frozen-intrinsics
+ * freezes): the Node globals handed to scripts and the classes of the `nango` object. Called once at boot.
+ */
+export function hardenRunnerRealm(extra: unknown[]): void {
+    for (const value of [Buffer, URL, URLSearchParams, ...extra]) freezeMember(value);
 }
 
 /** Every console method is a no-op, as in the Nango runner (the CLI warns scripts that their console output is discarded). */

@@ -29,7 +29,10 @@ function webhookSecretOf(s: Services, integration: Integration): string | undefi
 
 /**
  * Provider webhooks (nango-api.md §8.4). Public, so nothing is trusted before the provider's signature checks
- * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere. A valid
+ * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere. Every
+ * refusal below the environment is the same answer (unknown integration, a provider without webhook handling,
+ * no webhook secret, a bad signature), so the route does not tell a stranger which integration names exist
+ * (issue #10 item 12); the log says which it was. A valid
  * event is routed to its connections, queues the onWebhook runs of the syncs subscribed to it and its forwards
  * in one transaction, and is answered without waiting for either.
  */
@@ -46,20 +49,25 @@ export const inboundWebhookRoutes = [
         handler: async ({ params: p, req, reply }, s) => {
             const env = await s.environments.byUuid(p.environmentUuid);
             if (!env) throw fail('unknown_environment');
+            const refuse = (reason: string) => {
+                req.log.info({ integration: p.providerConfigKey, reason }, 'inbound webhook refused');
+                return fail('invalid_webhook_signature');
+            };
             const integration = await s.integrations.get(env.id, p.providerConfigKey);
-            if (!integration) throw fail('unknown_provider_config');
+            if (!integration) throw refuse('no integration with this key');
             const script = s.catalogue.get(integration.provider)?.webhook_routing_script;
             const handler = script ? inboundHandlers[script] : undefined;
             const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-            if (!handler || raw.length === 0) return reply.code(204).send();
+            if (!handler) throw refuse('the provider has no webhook handling');
+            if (raw.length === 0) throw refuse('empty body');
 
             const secret = webhookSecretOf(s, integration);
             if (!secret) {
                 req.log.warn({ integration: integration.uniqueKey }, 'inbound webhook refused: the integration has no webhook_secret to verify it with');
-                throw fail('webhook_secret_not_configured');
+                throw fail('invalid_webhook_signature');
             }
             const inbound: InboundRequest = { rawBody: raw, headers: req.headers, payload: parseBody(raw, req.headers['content-type']), now: Date.now() };
-            if (!handler.verify(inbound, secret)) throw fail('invalid_webhook_signature');
+            if (!handler.verify(inbound, secret)) throw refuse('bad signature');
 
             const direct = handler.respond?.(inbound);
             if (direct) return reply.code(direct.status).send(direct.body);
