@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
-import { scriptModule } from './script-modules.ts';
+import { scriptModule, shimBluebirdForUnzipper } from './script-modules.ts';
 
 const nodeRequire = createRequire(import.meta.url);
 
@@ -91,6 +91,7 @@ function requireFor(modules: Map<string, unknown>, name: unknown): unknown {
     if (modules.has(target)) return modules.get(target);
     let mod: unknown;
     try {
+        if (target === 'unzipper') shimBluebirdForUnzipper(nodeRequire);
         mod = target === 'zod' ? zodForRun() : frozenCopy(scriptModule(name, nodeRequire(target)));
     } catch {
         throw new Error(`Module '${name}' is not available on this Switchboard server`);

@@ -5,6 +5,7 @@
  * server's OS user, next to its data folder and key file.
  */
 
+import Module from 'node:module';
 import { Readable } from 'node:stream';
 import type { HostFetchRequest, HostFetchResponse } from './types.ts';
 
@@ -124,4 +125,37 @@ function bufferOnly(Base: new (...a: unknown[]) => unknown, count: number): unkn
             super(...args);
         }
     };
+}
+
+/**
+ * unzipper's `Open` loads bluebird, which defines a property on the global `Error` as it loads; the runner's
+ * intrinsics are frozen (--frozen-intrinsics), so that load throws. unzipper uses three bluebird helpers
+ * (`props`, `map`, `mapSeries`): before unzipper is first required, its `require('bluebird')` is given those on
+ * native promises. Concurrency options of `map` are not needed by unzipper's own calls.
+ */
+export function shimBluebirdForUnzipper(nodeRequire: NodeJS.Require): void {
+    const fromUnzipper = Module.createRequire(nodeRequire.resolve('unzipper'));
+    const path = fromUnzipper.resolve('bluebird');
+    if (fromUnzipper.cache[path]) return;
+    const shim = new Module(path);
+    shim.filename = path;
+    shim.loaded = true;
+    shim.exports = Object.freeze({
+        async props(obj: unknown): Promise<Record<string, unknown>> {
+            const entries = Object.entries((await obj) as Record<string, unknown>);
+            const values = await Promise.all(entries.map(([, v]) => v));
+            return Object.fromEntries(entries.map(([k], i) => [k, values[i]]));
+        },
+        async map(list: unknown, fn: (v: unknown, i: number) => unknown): Promise<unknown[]> {
+            const items = Array.from((await list) as ArrayLike<unknown>);
+            return Promise.all(items.map(async (v, i) => fn(await v, i)));
+        },
+        async mapSeries(list: unknown, fn: (v: unknown, i: number) => unknown): Promise<unknown[]> {
+            const items = Array.from((await list) as ArrayLike<unknown>);
+            const out: unknown[] = [];
+            for (let i = 0; i < items.length; i++) out.push(await fn(await items[i], i));
+            return out;
+        }
+    });
+    fromUnzipper.cache[path] = shim;
 }
