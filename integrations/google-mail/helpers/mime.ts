@@ -31,7 +31,6 @@ export class HeaderInjectionError extends Error {
 }
 
 const CRLF = '\r\n';
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x20-\x7e]*$/;
 
 function checkLine(header: string, value: string): void {

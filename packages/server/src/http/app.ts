@@ -33,7 +33,7 @@ const corsOptions = {
 // What @fastify/cors adds to every non-preflight answer with the options above; the proxy fast path sends the same.
 const corsHeaders = { 'access-control-allow-origin': '*', 'access-control-expose-headers': corsOptions.exposedHeaders.join(', ') };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes have heterogeneous schema types
+// biome-ignore lint/suspicious/noExplicitAny: routes have heterogeneous schema types
 type AnyRoute = RouteDef<any, any, any, any>;
 
 /** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
