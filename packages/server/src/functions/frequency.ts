@@ -1,5 +1,5 @@
 /**
- * Sync frequencies in Nango's grammar (nango-functions.md §6.1): `every 5 minutes`, `every hour`, `1h`,
+ * Sync frequencies in Nango's grammar (docs/scripts-compatibility.md, "Frequencies and scheduling"): `every 5 minutes`, `every hour`, `1h`,
  * `every half day`, … Minimum 30 seconds, maximum 31 days.
  */
 const UNIT_SECONDS: Record<string, number> = {

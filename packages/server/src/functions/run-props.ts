@@ -4,7 +4,7 @@ import type { Environment } from '../environments/environments.ts';
 import type { DeployedFunction } from './store.ts';
 import type { ScriptKind, ScriptProps } from './runtime/types.ts';
 
-/** The plain properties a script's `nango` object carries (nango-functions.md §2.2). */
+/** The plain properties a script's `nango` object carries (docs/scripts-compatibility.md, "The nango object"). */
 export function runProps(
     s: Services,
     r: { env: Environment; connection: Connection; fn: DeployedFunction; kind: ScriptKind; sync?: { id: string; jobId: number; variant: string; models: string[]; lastSyncDate: Date | null } }

@@ -17,7 +17,7 @@ declare module 'fastify' {
     }
 }
 
-// Nango's JSON-only prefixes (nango-api.md §0.4): a present, non-JSON Content-Type there is a 415.
+// Nango's JSON-only prefixes (docs/compatibility.md, "Conventions and errors"): a present, non-JSON Content-Type there is a 415.
 const jsonOnly = /^\/(oauth|api-auth|auth|providers|integrations|connections?|records|sync|action|connect|scripts|environment|config|admin)(\/|$|\?)/;
 
 const corsOptions = {
@@ -77,7 +77,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         done();
     });
 
-    // WebDAV verbs some provider APIs use through the proxy (nango-api.md §5.1).
+    // WebDAV verbs some provider APIs use through the proxy (docs/compatibility.md, "Proxy").
     app.addHttpMethod('PROPFIND', { hasBody: true });
     app.addHttpMethod('REPORT', { hasBody: true });
     await app.register(cors, corsOptions);

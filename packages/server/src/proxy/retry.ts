@@ -1,4 +1,4 @@
-/** Which upstream answers are retried (nango-api.md §5.2): network errors, 5xx, 429, 401, and the app's Retry-On codes. */
+/** Which upstream answers are retried (docs/compatibility.md, "Proxy"): network errors, 5xx, 429, 401, and the app's Retry-On codes. */
 export function isRetryableStatus(status: number, retryOn: number[] | undefined, providerCodes: number[] | undefined): boolean {
     if (retryOn?.includes(status)) return true;
     if (providerCodes) return providerCodes.includes(status);

@@ -5,7 +5,7 @@ import { fail, ApiError } from '../../http/errors.ts';
 import { actionBody, actionHeaders, actionIdParams } from './schemas.ts';
 import { actionRun, queueAction, runAction } from '../actions.ts';
 
-/** A script failure in Nango's envelope (nango-api.md §7.1): 424 with the upstream answer for HTTP errors, 500 otherwise. */
+/** A script failure in Nango's envelope (docs/compatibility.md, "Actions and syncs"): 424 with the upstream answer for HTTP errors, 500 otherwise. */
 function scriptFailure(e: ScriptError): ApiError {
     if (e.type === 'script_http_error') {
         return fail('script_http_error', { message: e.message, payload: e.payload, additional: { upstream: e.additional_properties?.['upstream_response'] ?? null } });
@@ -28,7 +28,7 @@ export const actionRoutes = [
             if (!connection) throw fail('unknown_connection', { status: 400 });
             const fn = await s.functions.find(env.id, key, 'action', body.action_name);
             if (!fn) throw fail('not_found', { message: `No action "${body.action_name}" is deployed for integration "${key}"` });
-            // The runner passes no input rather than an empty object (nango-functions.md §1.1).
+            // The runner passes no input rather than an empty object (docs/scripts-compatibility.md, "Entry points").
             const input = body.input === null || (typeof body.input === 'object' && !Array.isArray(body.input) && Object.keys(body.input as object).length === 0) ? undefined : body.input;
             if (headers['x-async'] === 'true') {
                 const id = await queueAction(s, env, connection, fn, input, headers['x-max-retries'] ?? 0);

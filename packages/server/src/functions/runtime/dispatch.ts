@@ -1,4 +1,4 @@
-/** Picks and calls the script entry point for a run kind (nango-functions.md §4.3). */
+/** Picks and calls the script entry point for a run kind (docs/scripts-compatibility.md, "Run kinds"). */
 import { SdkError } from './sdk/errors.ts';
 import type { ScriptKind } from './types.ts';
 
@@ -49,7 +49,7 @@ async function callLegacy(def: Entry, moduleExports: Record<string, unknown>, ki
     return def(nango);
 }
 
-/** The Nango runner passes `undefined` rather than an empty-object input (nango-functions.md §1.1). */
+/** The Nango runner passes `undefined` rather than an empty-object input (docs/scripts-compatibility.md, "Entry points"). */
 function actionInput(input: unknown): unknown {
     if (typeof input === 'object' && input !== null && !Array.isArray(input) && Object.keys(input).length === 0) return undefined;
     return input;

@@ -1,5 +1,5 @@
 /**
- * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of nango-functions.md §4.2.
+ * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of docs/scripts-compatibility.md, "Sandbox".
  * The context is not a security boundary (same heap and event loop); the runner process is (see pool.ts).
  */
 import { createRequire } from 'node:module';

@@ -29,7 +29,7 @@ function webhookSecretOf(s: Services, integration: Integration): string | undefi
 }
 
 /**
- * Provider webhooks (nango-api.md §8.4). Public, so nothing is trusted before the provider's signature checks
+ * Provider webhooks (docs/compatibility.md, "Webhooks"). Public, so nothing is trusted before the provider's signature checks
  * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere. A valid
  * event is routed to its connections, queues the onWebhook runs of the syncs subscribed to it and its forwards
  * in one transaction, and is answered without waiting for either.
