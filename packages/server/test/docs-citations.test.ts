@@ -67,7 +67,9 @@ it('no file names the fact sheets kept outside the repository', () => {
 });
 
 it('every (page, "Heading") and security checklist citation names something that exists', () => {
-    const checklist = readFileSync(join(root, 'docs/security.md'), 'utf8').split(/^## /m).find((s) => s.startsWith('Checklist'));
+    const checklist = readFileSync(join(root, 'docs/security.md'), 'utf8')
+        .split(/^## /m)
+        .find((s) => s.startsWith('Checklist'));
     assert.ok(checklist, 'docs/security.md has no "## Checklist" section');
     const items = new Set([...checklist.matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1])));
     const broken: string[] = [];
