@@ -1,4 +1,4 @@
-// The zero-YAML project entry point: one side-effect import per script (nango-functions.md §1.2).
+// The zero-YAML project entry point: one side-effect import per script (docs/scripts-compatibility.md, "Entry points").
 // The CLI reads these lines to find the scripts; the integration id is the first path segment.
 import './google-calendar/syncs/events.js';
 import './google-calendar/actions/create-event.js';

@@ -1,6 +1,6 @@
 /**
  * Local types for the `nango` import, so the scripts type-check without the nango package installed.
- * They describe the subset of the runner SDK these scripts use, as specified in nango-functions.md
+ * They describe the subset of the runner SDK these scripts use, as specified in docs/scripts-compatibility.md
  * §1.2 (createSync / createAction properties) and §2 (the `nango` object). At compile time the
  * Switchboard CLI resolves `nango` to a shim where createSync(cfg) returns { type: 'sync', ...cfg }.
  */

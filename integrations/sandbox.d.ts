@@ -1,5 +1,5 @@
 /**
- * The globals the Nango runner sandbox hands scripts beyond ECMAScript built-ins (nango-functions.md §4.2):
+ * The globals the Nango runner sandbox hands scripts beyond ECMAScript built-ins (docs/scripts-compatibility.md, "Sandbox"):
  * Buffer, setTimeout, URL, URLSearchParams. Declared narrowly on purpose: tsconfig.json loads no @types,
  * so using fetch, process, btoa or TextEncoder in a script is a type error instead of a runtime surprise.
  */

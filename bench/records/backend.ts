@@ -11,7 +11,7 @@ import { RecordsStore, type RecordScope } from '../../packages/server/src/record
 const backend = process.argv[2] === 'postgres' ? 'postgres' : 'pglite';
 const total = Number(process.argv[3] ?? 100_000);
 const adminUrl = process.env['BENCH_POSTGRES_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
-// The runner sends 1,000 records per persist call (nango-functions.md §2.4); the bench writes the same way.
+// The runner sends 1,000 records per persist call (docs/scripts-compatibility.md, "Records"); the bench writes the same way.
 const BATCH = 1000;
 const log = (msg: string) => process.stderr.write(`[${backend}] ${msg}\n`);
 

@@ -1,6 +1,6 @@
 /**
  * How actions report failures: always `nango.ActionError` with a stable `type`, so callers get the payload
- * (nango-functions.md §4.3: ActionError → action_script_runtime_error with the payload returned as is).
+ * (docs/scripts-compatibility.md, "Errors": ActionError → action_script_runtime_error with the payload returned as is).
  */
 import type { NangoAction } from 'nango';
 import type { z } from 'zod';

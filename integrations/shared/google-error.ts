@@ -1,6 +1,6 @@
 /**
  * Reading the errors `nango.get/post/…` throw for a Google API failure. The runner throws axios-shaped
- * errors (`response.status`, `response.data`; nango-functions.md §2.1), and Google's JSON APIs put the
+ * errors (`response.status`, `response.data`; docs/scripts-compatibility.md, "HTTP"), and Google's JSON APIs put the
  * detail in the envelope { error: { code, message, status, errors: [{ reason, domain, message }] } }
  * (https://cloud.google.com/apis/design/errors#http_mapping).
  */

@@ -1,7 +1,7 @@
 /**
  * Builds the RFC 2822 / MIME message users.messages.send takes as `raw` (base64url,
  * https://developers.google.com/workspace/gmail/api/guides/sending). Pure and sandbox-safe: only Buffer,
- * no TextEncoder/btoa (nango-functions.md §4.2).
+ * no TextEncoder/btoa (docs/scripts-compatibility.md, "Sandbox").
  *
  * - Non-ASCII header text becomes RFC 2047 encoded words (=?UTF-8?B?…?=, ≤ 75 chars each, never splitting a character).
  * - Bodies are UTF-8, Content-Transfer-Encoding base64 wrapped at 76 chars (RFC 2045 §6.8), so any text is 7-bit safe.
@@ -31,7 +31,6 @@ export class HeaderInjectionError extends Error {
 }
 
 const CRLF = '\r\n';
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x20-\x7e]*$/;
 
 function checkLine(header: string, value: string): void {

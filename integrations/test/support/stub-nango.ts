@@ -1,5 +1,5 @@
 /**
- * A minimal in-test stand-in for the runner's `nango` object (nango-functions.md §2), enough to run our
+ * A minimal in-test stand-in for the runner's `nango` object (docs/scripts-compatibility.md, "The nango object"), enough to run our
  * scripts against the loopback fakes: real HTTP with a Bearer token, axios-shaped errors, retries without
  * backoff, an in-memory records cache with trackDeletes, checkpoints and metadata. Not the real runtime:
  * the end-to-end test (packages/server/test/integrations-google.test.ts) covers that once it exists.
@@ -140,7 +140,7 @@ export function stubNango(opts: StubOptions): Stub {
     return stub;
 }
 
-/** Runs a sync or action default export the way the runner dispatches it (§4.3). */
+/** Runs a sync or action default export the way the runner dispatches it (docs/scripts-compatibility.md, "Run kinds"). */
 export async function run(script: { exec: (...args: never[]) => Promise<unknown> }, stub: Stub, input?: unknown): Promise<unknown> {
     return (script.exec as (nango: unknown, input?: unknown) => Promise<unknown>)(stub.nango, input);
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, relative } from 'node:path';
 import { CliError } from './errors.ts';
 
-/** Bare packages a script may import at runtime; the runner provides them (nango-functions.md §1.1, §1.2). */
+/** Bare packages a script may import at runtime; the runner provides them (docs/scripts-compatibility.md, "Entry points"). */
 export const EXTERNAL_PACKAGES = ['zod', 'crypto', 'node:crypto', 'url', 'node:url', 'soap', 'unzipper', 'botbuilder'];
 
 // The CLI replaces `createX({...})` with a plain object carrying `type`, so the bundle's default export is data plus

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { JsonSchema } from './types.ts';
 
 /**
- * zod → JSON schema as the official CLI deploys it (nango-functions.md §1.2): draft-07, dates as date-time strings,
+ * zod → JSON schema as the official CLI deploys it (docs/scripts-compatibility.md, "Entry points"): draft-07, dates as date-time strings,
  * void as null, anything unrepresentable as "any"; no top-level `$schema`.
  */
 export function toJsonSchema(schema: z.ZodType): JsonSchema {

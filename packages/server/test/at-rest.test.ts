@@ -1,4 +1,4 @@
-// No plaintext secret at rest (STYLE.md §7, §10): run the real server, store secrets through the API, stop it,
+// No plaintext secret at rest (docs/security.md, items 13 and 7): run the real server, store secrets through the API, stop it,
 // then grep every byte it left behind (PGlite data folder, PostgreSQL dump, its own logs) for them.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

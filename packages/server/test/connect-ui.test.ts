@@ -256,7 +256,7 @@ test-apikey:
         await page.close();
     });
 
-    it('ignores a session token posted by another origin, accepts the app’s (checklist item 19)', async () => {
+    it('ignores a session token posted by another origin, accepts the app’s (docs/security.md, item 19)', async () => {
         const token = await session(['tickets', 'stripe']);
         const { page, ui } = await open(undefined);
         await waitForEvent(page, 'ready');
@@ -298,7 +298,7 @@ test-apikey:
     });
 });
 
-describe('Connect UI framing allowlist (checklist item 20)', () => {
+describe('Connect UI framing allowlist (docs/security.md, item 20)', () => {
     let server: TestServer;
     let app: AppServer;
     let browser: TestBrowser;

@@ -1,4 +1,4 @@
-// Non-popup browser auth (API key, basic, client credentials; nango-api.md §2.5) and the OAuth 1.0a popup
+// Non-popup browser auth (API key, basic, client credentials; docs/compatibility.md, "Browser flows") and the OAuth 1.0a popup
 // flow, against loopback stand-ins for the providers.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,7 +82,7 @@ test-oauth1:
     });
 
     const session = async (allowed?: string[]) => (await nango.createConnectSession({ end_user: { id: 'eu-7' }, ...(allowed ? { allowed_integrations: allowed } : {}) })).data.token;
-    // What @nangohq/frontend's auth(key, { credentials }) sends (nango-api.md §2.5).
+    // What @nangohq/frontend's auth(key, { credentials }) sends (docs/compatibility.md, "Browser flows").
     const post = async (path: string, token: string | undefined, body: unknown) => {
         const res = await fetch(`${server.url}${path}${token ? `?connect_session_token=${token}` : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         return { status: res.status, body: (await res.json()) as { connectionId?: string; providerConfigKey?: string; error?: { code: string; message: string } } };

@@ -1,4 +1,4 @@
-// The transaction store on real PGlite: single use, expiry and browser binding (oauth-security.md item 1).
+// The transaction store on real PGlite: single use, expiry and browser binding (docs/security.md, item 1).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';

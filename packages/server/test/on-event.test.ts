@@ -58,7 +58,7 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
     const byScript = (rows: AuditRow[]) => Object.fromEntries(rows.map((r) => [r.detail.script, r]));
     const importConnection = (providerConfigKey: string, connectionId: string) =>
         api(server, 'POST', '/connections', { provider_config_key: providerConfigKey, connection_id: connectionId, credentials: { type: 'API_KEY', apiKey } });
-    // What @nangohq/frontend's auth(key, { credentials }) sends for an API key (nango-api.md §2.5).
+    // What @nangohq/frontend's auth(key, { credentials }) sends for an API key (docs/compatibility.md, "Browser flows").
     const connectApiKey = async (providerConfigKey: string, token: string, key: string) => {
         const res = await fetch(`${server.url}/api-auth/api-key/${providerConfigKey}?connect_session_token=${token}`, {
             method: 'POST',

@@ -144,7 +144,7 @@ test('invalid files are refused, naming file, provider and field', () => {
   refuses(`"bad name":\n  ${base}\n`, 'bad name', /invalid provider name/);
 });
 
-test('templates cannot select the implicit or password grant (checklist item 8)', () => {
+test('templates cannot select the implicit or password grant (docs/security.md, item 8)', () => {
   const oauth = 'display_name: Acme\n  auth_mode: OAUTH2\n  authorization_url: https://acme.example/authorize\n  token_url: https://acme.example/token';
   refuses(`acme:\n  ${oauth}\n  authorization_params:\n    response_type: token\n`, 'acme', /authorization_params\.response_type: only "code" is allowed/);
   refuses(`acme:\n  ${oauth}\n  authorization_params:\n    response_type: code token\n`, 'acme', /authorization_params\.response_type/);

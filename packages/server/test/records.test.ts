@@ -1,4 +1,4 @@
-// The records cache store: one suite, run unchanged against embedded PGlite and real PostgreSQL (STYLE.md §6).
+// The records cache store: one suite, run unchanged against embedded PGlite and real PostgreSQL (CONTRIBUTING.md, "Test rules").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordsStore, type RecordScope } from '../src/records/store.ts';

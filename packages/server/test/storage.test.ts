@@ -1,4 +1,4 @@
-// Storage integration tests: one suite, run unchanged against embedded PGlite and real PostgreSQL (STYLE.md §6, §11).
+// Storage integration tests: one suite, run unchanged against embedded PGlite and real PostgreSQL (CONTRIBUTING.md, "Test rules").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 // The sync state stores under variants, on both storage backends: which checkpoints a reset or a variant delete
-// forgets, and the write fence that keeps a stopped or deleted run from writing (STYLE.md §6, §11).
+// forgets, and the write fence that keeps a stopped or deleted run from writing (CONTRIBUTING.md, "Test rules").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -222,7 +222,7 @@ it('a subscription matches its event type exactly, or every event with *', () =>
     assert.equal(subscribes([], 'push'), false);
 });
 
-it('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: 1 hour by default (Nango, nango-functions.md §4.4), validated at boot', () => {
+it('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: 1 hour by default (Nango, docs/scripts-compatibility.md, "Limits and timeouts"), validated at boot', () => {
     assert.equal(loadConfig({}).functions.webhookRunTimeoutMs, 3_600_000);
     assert.equal(loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '5000' }).functions.webhookRunTimeoutMs, 5000);
     assert.throws(() => loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '10' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS:'));

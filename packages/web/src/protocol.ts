@@ -1,7 +1,7 @@
 // The Connect UI ↔ app protocol of @nangohq/frontend's openConnectUI (docs/connect-ui.md):
 //   UI → app: ready, connect {providerConfigKey, connectionId, isPending}, error {errorType, errorMessage}, close
 //   app → UI: session_token {sessionToken}
-// Messages to the app go to its exact origin, never '*' (OAuth security checklist item 19). The origin comes from
+// Messages to the app go to its exact origin, never '*' (docs/security.md, item 19). The origin comes from
 // location.ancestorOrigins, else from document.referrer; the framing itself is limited by the server's CSP
 // frame-ancestors, so the parent is an allowed origin. Only `ready` (which carries nothing) may be sent before the
 // origin is known; the app's `session_token` answer then tells it.

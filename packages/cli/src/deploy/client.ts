@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { CliError } from '../errors.ts';
 
 const nameList = z.array(z.unknown());
-/** The arrays the official CLI reads from `POST /sync/deploy/confirmation` (nango-functions.md §3.2). */
+/** The arrays the official CLI reads from `POST /sync/deploy/confirmation` (docs/scripts-compatibility.md, "Deploy"). */
 export const confirmationSchema = z.object({
     newSyncs: nameList,
     updatedSyncs: nameList,

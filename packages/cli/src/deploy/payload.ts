@@ -22,7 +22,7 @@ export function selectScripts(result: CompileResult, sel: DeploySelection): { sc
     return { scripts, mode: name ? 'single' : sel.integration ? 'integration' : 'all' };
 }
 
-/** One `flowConfigs[]` entry (nango-functions.md §3.2), field order as the official CLI sends it. */
+/** One `flowConfigs[]` entry (docs/scripts-compatibility.md, "Deploy"), field order as the official CLI sends it. */
 function flowConfig(s: CompiledScript, version: string | undefined): Record<string, unknown> {
     const fileBody = { js: readFileSync(s.bundlePath, 'utf8'), ts: readFileSync(s.entryPath, 'utf8') };
     const common = {

@@ -2,7 +2,7 @@ import { CliError } from '../errors.ts';
 import type { JsonSchema } from '../types.ts';
 
 /**
- * The nango.yaml model type language (nango-functions.md §1.1) → JSON schema (draft-07), written from the table of
+ * The nango.yaml model type language (docs/scripts-compatibility.md, "Entry points") → JSON schema (draft-07), written from the table of
  * forms: primitives and their aliases, literals, `T[]`, `A | B`, model references, nested mappings, YAML lists,
  * `key?` optional fields, `__extends` and `__string`.
  */

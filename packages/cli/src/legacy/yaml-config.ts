@@ -6,7 +6,7 @@ const stringOrList = z.union([z.string(), z.array(z.string())]);
 const endpointObject = z.object({ method: z.string().optional(), path: z.string(), group: z.string().optional() });
 const endpoint = z.union([z.string(), endpointObject, z.array(z.union([z.string(), endpointObject]))]);
 
-/** nango.yaml v2 (nango-functions.md §1.1 key tables). Unknown keys are ignored like the official parser does. */
+/** nango.yaml v2 (docs/scripts-compatibility.md, "Entry points"). Unknown keys are ignored like the official parser does. */
 const syncSchema = z.object({
     runs: z.string(),
     output: stringOrList,

@@ -36,7 +36,7 @@ const envSchema = z.object({
     SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
     SWITCHBOARD_ACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
     SWITCHBOARD_ON_EVENT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
-    // Nango bounds a webhook run at 1 h from start to end (nango-functions.md §4.4).
+    // Nango bounds a webhook run at 1 h from start to end (docs/scripts-compatibility.md, "Limits and timeouts").
     SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(3_600_000),
     SWITCHBOARD_RUNNER_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),
     SWITCHBOARD_RUNNER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),

@@ -1,4 +1,4 @@
-// Who may embed the Connect UI in an iframe (OAuth security checklist item 20, RFC 9700 §4.16).
+// Who may embed the Connect UI in an iframe (docs/security.md, item 20, RFC 9700 §4.16).
 // The value becomes the CSP `frame-ancestors` directive, so each entry must be a CSP host-source that
 // names an origin: scheme, host (optionally `*.` for subdomains) and optional port (or `:*`). Paths,
 // bare `*` and other keywords are refused: an operator who wants "anyone" must list the origins.
@@ -15,7 +15,7 @@ export class FrameAncestorsError extends Error {
 
 /**
  * Parses SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS (comma-separated origins). Throws FrameAncestorsError naming the
- * bad entry. Plain http is accepted for loopback hosts only (checklist item 9).
+ * bad entry. Plain http is accepted for loopback hosts only (docs/security.md, item 9).
  */
 export function parseFrameAncestors(value: string | undefined): string[] | undefined {
     if (value === undefined || value.trim() === '') return undefined;

@@ -6,7 +6,7 @@ import type { FlowContext } from './flow-context.ts';
 import { FlowError } from './flow-error.ts';
 import { saveConnection } from './save.ts';
 
-/** Where GitHub sends the browser after an install: the app's "Setup URL" must be set to this (nango-api.md §2.4). */
+/** Where GitHub sends the browser after an install: the app's "Setup URL" must be set to this (docs/compatibility.md, "Browser flows"). */
 export const appCallbackPath = '/app-auth/connect';
 
 // GitHub's install page for an app; catalogue entries may say otherwise with authorization_url.

@@ -10,8 +10,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
 /**
- * The page the popup lands on after an OAuth flow (nango-api.md §2.4). It tells the opener the outcome with an
- * exact target origin (our own Connect UI's; oauth-security.md item 19), loads nothing from anywhere, sends no
+ * The page the popup lands on after an OAuth flow (docs/compatibility.md, "Browser flows"). It tells the opener the outcome with an
+ * exact target origin (our own Connect UI's; docs/security.md, item 19), loads nothing from anywhere, sends no
  * referrer, and carries no token or code.
  */
 export function sendCallbackPage(reply: FastifyReply, result: PageResult, connectUiOrigin: string): FastifyReply {

@@ -64,7 +64,7 @@ const verified = (credentials: StoredCredentials) => async (s: Services, ctx: Fl
     return credentials;
 };
 
-/** Non-popup browser auth (nango-api.md §2.5): the frontend SDK POSTs the credentials the end user typed. */
+/** Non-popup browser auth (docs/compatibility.md, "Browser flows"): the frontend SDK POSTs the credentials the end user typed. */
 export const credentialRoutes = [
     credentialRoute('/api-auth/api-key/:providerConfigKey', 'API_KEY', z.object({ apiKey: z.string().min(1).max(8192) }).strict(), (s, ctx, body) =>
         verified({ type: 'API_KEY', apiKey: body.apiKey })(s, ctx)

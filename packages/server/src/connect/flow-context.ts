@@ -13,7 +13,7 @@ import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 const stringMap = z.record(z.string().max(255), z.string().max(4096));
 
 /**
- * The query every browser auth route takes (nango-api.md §2.2, §2.5), parsed from bracket notation. Strict:
+ * The query every browser auth route takes (docs/compatibility.md, "Browser flows"), parsed from bracket notation. Strict:
  * client-credential overrides (`credentials[...]`) are not accepted, so a browser can never swap the app's
  * OAuth client.
  */
@@ -33,7 +33,7 @@ export type FlowQuery = z.infer<typeof flowQuery>;
 
 export const providerConfigKeyParams = z.object({ providerConfigKey: z.string().min(1).max(255) }).strict();
 
-/** Per-integration defaults a connect session carries (nango-api.md §1.2). */
+/** Per-integration defaults a connect session carries (docs/compatibility.md, "Connect sessions"). */
 interface ConfigDefaults {
     user_scopes?: string;
     authorization_params?: Record<string, string>;
@@ -53,7 +53,7 @@ export interface FlowContext {
 }
 
 /**
- * Resolves the session and applies its constraints (nango-api.md §1.6): the token is required, a connection id
+ * Resolves the session and applies its constraints (docs/compatibility.md, "Connect sessions"): the token is required, a connection id
  * may not be chosen by the browser, only allowed integrations, and a reconnect targets its own connection.
  */
 export async function resolveFlow(s: Services, providerConfigKey: string, query: FlowQuery, bearer?: string): Promise<FlowContext> {

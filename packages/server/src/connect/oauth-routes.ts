@@ -17,7 +17,7 @@ import { appCallbackPath, appInstallUrl, finishAppInstall } from './app-flow.ts'
 
 export { FlowError };
 
-// Nango's WebSocket error types for the API error codes a flow can hit (nango-api.md §2.3); others pass through.
+// Nango's WebSocket error types for the API error codes a flow can hit (docs/compatibility.md, "Browser flows"); others pass through.
 const wsTypes: Partial<Record<string, string>> = {
     unknown_provider_config: 'unknown_config_key',
     unknown_provider: 'provider_config_err',
@@ -58,7 +58,7 @@ async function failFlow(s: Services, reply: FastifyReply, err: unknown, wsClient
     return sendCallbackPage(reply, { error: { type: e.type, message: e.message } }, connectUiOrigin(s));
 }
 
-/** Starts a popup flow: stores a transaction and redirects to the provider (nango-api.md §2.3). */
+/** Starts a popup flow: stores a transaction and redirects to the provider (docs/compatibility.md, "Browser flows"). */
 async function startFlow(s: Services, providerConfigKey: string, rawQuery: unknown, reply: FastifyReply) {
     const parsed = flowQuery.safeParse(rawQuery ?? {});
     if (!parsed.success) throw fail('invalid_query_params', { errors: issuesOf(parsed.error) });
@@ -119,7 +119,7 @@ const providerErrorKeys = ['error', 'error_description', 'error_reason', 'error_
 
 /**
  * Finishes a flow: single-use state bound to this browser, then one code exchange or installation token
- * (nango-api.md §2.4). `path` is the callback the browser came back on; a transaction only completes on its own.
+ * (docs/compatibility.md, "Browser flows"). `path` is the callback the browser came back on; a transaction only completes on its own.
  */
 async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader: string | undefined, reply: FastifyReply, path: string) {
     const state = str(q['state']);

@@ -36,7 +36,7 @@ export interface AuthorizationRequest {
     usesPkce: boolean;
 }
 
-/** Everything of the authorization URL that does not depend on the transaction (nango-api.md §2.3). */
+/** Everything of the authorization URL that does not depend on the transaction (docs/compatibility.md, "Browser flows"). */
 export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQuery, redirectUri: string): AuthorizationRequest {
     const def = ctx.provider;
     const client = clientOf(s, ctx);

@@ -27,7 +27,7 @@ function created(s: Services, token: string, expiresAt: Date) {
     return { data: { token, connect_link: `${s.config.serverUrl}/connect/?session_token=${token}`, expires_at: expiresAt.toISOString() } };
 }
 
-/** GET /connect/session data (nango-api.md §1.5). */
+/** GET /connect/session data (docs/compatibility.md, "Connect sessions"). */
 function describe(session: ConnectSession) {
     const u = session.endUser;
     const data: Record<string, unknown> = {

@@ -7,7 +7,7 @@ import { endUserOf, type FlowContext } from './flow-context.ts';
 
 /**
  * Stores the credentials a browser flow obtained, under the session's end user, tags and webhook override
- * (nango-api.md §1.6), once the integration's validate-connection scripts accepted them, and queues the `auth`
+ * (docs/compatibility.md, "Connect sessions"), once the integration's validate-connection scripts accepted them, and queues the `auth`
  * webhook and the post-connection-creation scripts in the same transaction, so the app (and the scripts) hear
  * of every connection that exists and of none that does not. A rejected connection is never written.
  */
@@ -75,7 +75,7 @@ function attempted(ctx: FlowContext): ConnectionSummary {
     };
 }
 
-/** Tells the app a flow failed after the end user started it (nango-api.md §8.3: `success: false`). */
+/** Tells the app a flow failed after the end user started it (docs/compatibility.md, "Webhooks": `success: false`). */
 export async function reportFailure(s: Services, ctx: FlowContext, error: { type: string; description: string }): Promise<void> {
     await s.webhooks
         .enqueueAuth(s.db, { environment: ctx.env, connection: attempted(ctx), operation: ctx.isReconnect ? 'override' : 'creation', success: false, error })

@@ -26,7 +26,7 @@ const common = {
     tags: z.record(z.string().max(64), z.string().max(255)).optional()
 };
 
-/** POST /connect/sessions (nango-api.md §1.2): strict; an end user is required unless tags are given. */
+/** POST /connect/sessions (docs/compatibility.md, "Connect sessions"): strict; an end user is required unless tags are given. */
 export const createSessionBody = z
     .object({ ...common, allowed_integrations: z.array(z.string().min(1).max(255)).optional() })
     .strict()

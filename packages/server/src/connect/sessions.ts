@@ -56,7 +56,7 @@ export function isSessionTokenFormat(token: string): boolean {
     return tokenFormat.test(token);
 }
 
-/** Tags derived from the end user and organization, merged under the app's own (nango-api.md §1.2). */
+/** Tags derived from the end user and organization, merged under the app's own (docs/compatibility.md, "Connect sessions"). */
 export function sessionTags(endUser: EndUserInput | undefined, org: OrganizationInput | undefined, tags: Record<string, string> | undefined): Record<string, string> {
     const derived: Record<string, string | undefined> = {
         end_user_id: endUser?.id,

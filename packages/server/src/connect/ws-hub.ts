@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.ts';
 
 const CHANNEL = 'switchboard_ws';
 
-/** The frames @nangohq/frontend reads (nango-api.md §2.2). */
+/** The frames @nangohq/frontend reads (docs/compatibility.md, "Browser flows"). */
 export type WsFrame =
     | { message_type: 'success'; provider_config_key: string; connection_id: string; is_pending: boolean }
     | { message_type: 'error'; provider_config_key?: string | undefined; connection_id?: string | undefined; error_type: string; error_desc: string };

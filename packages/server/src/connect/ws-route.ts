@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WsHub } from './ws-hub.ts';
 
 /**
- * The WebSocket @nangohq/frontend opens at `/` (nango-api.md §2.2). A plain GET there is the health of the
+ * The WebSocket @nangohq/frontend opens at `/` (docs/compatibility.md, "Browser flows"). A plain GET there is the health of the
  * public surface, so load balancers probing `/` get an answer.
  */
 export async function registerWebSocket(app: FastifyInstance, hub: WsHub): Promise<void> {

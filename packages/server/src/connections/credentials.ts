@@ -3,7 +3,7 @@ import { z } from 'zod';
 const raw = z.record(z.string(), z.unknown());
 const isoDate = z.union([z.iso.datetime({ offset: true }), z.date()]).transform((d) => new Date(d).toISOString());
 
-/** Credentials an app may import through POST /connections, per type (nango-api.md §4.3). */
+/** Credentials an app may import through POST /connections, per type (docs/compatibility.md, "Connections"). */
 export const importCredentialsSchema = z.discriminatedUnion('type', [
     z
         .object({
@@ -32,7 +32,7 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
     z.object({ type: z.literal('API_KEY'), apiKey: z.string().min(1) }).strict(),
     z.object({ type: z.literal('BASIC'), username: z.string(), password: z.string() }).strict(),
     // A GitHub App installation: the installation id comes in connection_config; a token may be given (it is
-    // renewed from the app's key when it expires) or is minted at once (nango-api.md §4.3).
+    // renewed from the app's key when it expires) or is minted at once (docs/compatibility.md, "Connections").
     z.object({ type: z.literal('APP'), access_token: z.string().min(1).optional(), expires_at: isoDate.optional(), raw: raw.optional() }).strict()
 ]);
 
@@ -64,7 +64,7 @@ export function expiresAtOf(c: StoredCredentials): Date | null {
     return 'expires_at' in c && c.expires_at ? new Date(c.expires_at) : null;
 }
 
-// Matches refresh_token, refreshToken, Refresh-Token…: Nango strips every such key unless asked (nango-api.md §4.3).
+// Matches refresh_token, refreshToken, Refresh-Token…: Nango strips every such key unless asked (docs/compatibility.md, "Connections").
 const isRefreshTokenKey = (k: string) => k.toLowerCase().replace(/[^a-z]/g, '') === 'refreshtoken';
 
 /** Removes every refresh-token-like key, recursively (including inside `raw`). */

@@ -1,7 +1,7 @@
 import type { Connection, ConnectionSummary } from './store.ts';
 import { withoutRefreshTokens, type StoredCredentials } from './credentials.ts';
 
-// Nango's GET-one serialises timestamps as Postgres does: `+00:00` instead of `Z` (nango-api.md §4.3).
+// Nango's GET-one serialises timestamps as Postgres does: `+00:00` instead of `Z` (docs/compatibility.md, "Connections").
 const pgIso = (d: Date | null) => (d ? d.toISOString().replace('Z', '+00:00') : null);
 
 function endUserOf(c: ConnectionSummary) {
@@ -20,7 +20,7 @@ function errorsOf(c: ConnectionSummary) {
     return c.refreshError ? [{ type: 'auth', log_id: c.uuid }] : [];
 }
 
-/** ApiPublicConnection (list item, §4.2). */
+/** ApiPublicConnection (list item; docs/compatibility.md, "Connections"). */
 export function formatConnectionSummary(c: ConnectionSummary) {
     return {
         id: c.id,
@@ -40,7 +40,7 @@ export function formatCredentials(creds: StoredCredentials): Record<string, unkn
     return { ...creds };
 }
 
-/** ApiPublicConnectionFull (GET one, §4.3). Refresh tokens are stripped unless asked for. */
+/** ApiPublicConnectionFull (GET one; docs/compatibility.md, "Connections"). Refresh tokens are stripped unless asked for. */
 export function formatConnectionFull(c: Connection, opts: { includeRefreshToken: boolean; zulu?: boolean }) {
     const iso = opts.zulu ? (d: Date | null) => d?.toISOString() ?? null : pgIso;
     const strip = <T>(v: T): T => (opts.includeRefreshToken ? v : withoutRefreshTokens(v));

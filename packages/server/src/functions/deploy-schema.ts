@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The body of `POST /sync/deploy` and `/sync/deploy/confirmation` as the official `nango` CLI and our own
- * `switchboard deploy` send it (nango-functions.md §3.2). Objects are loose where CLIs add fields over time:
+ * `switchboard deploy` send it (docs/scripts-compatibility.md, "Deploy"). Objects are loose where CLIs add fields over time:
  * an unknown field must not break a deploy, while every field we act on is checked.
  */
 const name = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').max(255);

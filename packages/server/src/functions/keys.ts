@@ -1,4 +1,4 @@
-/** Where a sync's data lives: its records' model key and its checkpoint keys, all variant-aware (nango-functions.md §2.4, §2.5). */
+/** Where a sync's data lives: its records' model key and its checkpoint keys, all variant-aware (docs/scripts-compatibility.md, "Records" and "Checkpoints"). */
 export const BASE_VARIANT = 'base';
 
 export function recordModelKey(model: string, variant: string): string {
@@ -10,7 +10,7 @@ export function syncCheckpointKey(name: string, variant: string): string {
 }
 
 /**
- * A sync's webhook runs keep their own checkpoint, `webhook:<name>[:variant]` (nango-functions.md §2.5), so an
+ * A sync's webhook runs keep their own checkpoint, `webhook:<name>[:variant]` (docs/scripts-compatibility.md, "Checkpoints"), so an
  * onWebhook handler never moves the scheduled run's cursor.
  */
 export function webhookCheckpointKey(name: string, variant: string): string {

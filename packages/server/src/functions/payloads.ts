@@ -27,7 +27,7 @@ function common(b: Base, model: string) {
 }
 
 /**
- * One `sync` webhook per model that changed (nango-api.md §8.3); `modifiedAfter` is the run's start, the value an
+ * One `sync` webhook per model that changed (docs/compatibility.md, "Webhooks"); `modifiedAfter` is the run's start, the value an
  * app passes as `modified_after` to read exactly what this run changed. Nothing is sent for a run that changed nothing.
  */
 export function syncSuccessPayloads(b: Base, counts: ModelCounts, models: string[]): object[] {

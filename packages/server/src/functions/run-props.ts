@@ -10,7 +10,7 @@ export interface PropsDeps {
     scriptLogLevel: string;
 }
 
-/** The plain properties a script's `nango` object carries (nango-functions.md §2.2). */
+/** The plain properties a script's `nango` object carries (docs/scripts-compatibility.md, "The nango object"). */
 export function runProps(
     s: PropsDeps,
     r: { env: Environment; connection: Connection; fn: DeployedFunction; kind: ScriptKind; sync?: { id: string; jobId: number; variant: string; models: string[]; lastSyncDate: Date | null } }

@@ -48,7 +48,7 @@ export class Scheduler {
             { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
             // Nango does not retry on-event runs; a job its instance lost expires and is not run again.
             { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
-            // Nango does not retry webhook runs either (§4.4); a lost one ends as worker_lost in its run row.
+            // Nango does not retry webhook runs either (docs/scripts-compatibility.md, "Limits and timeouts"); a lost one ends as worker_lost in its run row.
             { name: WEBHOOK_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.webhookRunTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
         const { runs, log } = this.d;

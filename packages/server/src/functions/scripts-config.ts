@@ -1,6 +1,6 @@
 import type { DeployedFunction } from './store.ts';
 
-/** `GET /scripts/config` (nango-api.md §7.3): deployed scripts per integration, or as OpenAI tool definitions. */
+/** `GET /scripts/config` (docs/compatibility.md, "Actions and syncs"): deployed scripts per integration, or as OpenAI tool definitions. */
 export function scriptsConfig(fns: DeployedFunction[], format: 'nango' | 'openai'): unknown {
     if (format === 'openai') {
         return {

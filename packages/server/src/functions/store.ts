@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 
 export type FunctionType = 'sync' | 'action' | 'on-event';
 
-/** The connection events an on-event script declares (`createOnEvent({ event })`, nango-functions.md §1.2). */
+/** The connection events an on-event script declares (`createOnEvent({ event })`, docs/scripts-compatibility.md, "Entry points"). */
 export type OnEventName = 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
 
 /** What a deployed script was declared with (the deploy payload, normalised). */

@@ -11,7 +11,7 @@ import { fail } from '../http/errors.ts';
 import { BASE_VARIANT, recordModelKey, syncCheckpointKey } from './keys.ts';
 
 /**
- * Sync variants (nango-api.md §7.2): parameterised copies of a sync on one connection, addressed `name::variant`.
+ * Sync variants (docs/compatibility.md, "Actions and syncs"): parameterised copies of a sync on one connection, addressed `name::variant`.
  * Each is its own schedule row; its run sees `nango.variant`, writes records under `<Model>::<variant>` and
  * checkpoints under `sync:<name>:<variant>`, so variants never see each other's data.
  */

@@ -18,7 +18,7 @@ declare module 'fastify' {
     }
 }
 
-// Nango's JSON-only prefixes (nango-api.md §0.4): a present, non-JSON Content-Type there is a 415.
+// Nango's JSON-only prefixes (docs/compatibility.md, "Conventions and errors"): a present, non-JSON Content-Type there is a 415.
 const jsonOnly = /^\/(oauth|api-auth|auth|providers|integrations|connections?|records|sync|action|connect|scripts|environment|config|admin)(\/|$|\?)/;
 
 const corsOptions = {
@@ -34,7 +34,7 @@ const corsOptions = {
 // What @fastify/cors adds to every non-preflight answer with the options above; the proxy fast path sends the same.
 const corsHeaders = { 'access-control-allow-origin': '*', 'access-control-expose-headers': corsOptions.exposedHeaders.join(', ') };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes have heterogeneous schema types
+// biome-ignore lint/suspicious/noExplicitAny: routes have heterogeneous schema types
 type AnyRoute = RouteDef<any, any, any, any>;
 
 /** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
@@ -82,7 +82,7 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         done();
     });
 
-    // WebDAV verbs some provider APIs use through the proxy (nango-api.md §5.1).
+    // WebDAV verbs some provider APIs use through the proxy (docs/compatibility.md, "Proxy").
     app.addHttpMethod('PROPFIND', { hasBody: true });
     app.addHttpMethod('REPORT', { hasBody: true });
     await app.register(cors, corsOptions);

@@ -86,7 +86,7 @@ export async function authenticateSecret(req: Pick<FastifyRequest, 'headers'>, s
 
 /**
  * Resolves a connect session token (Bearer). A token with the session prefix is never retried as a secret key
- * (nango-api.md §0.2).
+ * (docs/compatibility.md, "Conventions and errors").
  */
 export async function authenticateSession(token: string, services: Services): Promise<{ env: Environment; session: ConnectSession }> {
     if (!isSessionTokenFormat(token)) throw fail('invalid_connect_session_token_format');

@@ -1,7 +1,7 @@
 import type { Integration, IntegrationStore } from './store.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
 
-/** ApiPublicIntegration (nango-api.md §3.4). */
+/** ApiPublicIntegration (docs/compatibility.md, "Integrations"). */
 export function formatIntegration(
     i: Integration,
     opts: { catalogue: Catalogue; serverUrl: string; environmentUuid: string; include?: Set<string>; store?: IntegrationStore }

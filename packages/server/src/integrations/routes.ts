@@ -6,7 +6,7 @@ import { createIntegrationBody, emptyQuery, getIntegrationQuery, patchIntegratio
 import type { Services } from '../services.ts';
 import type { Integration } from './store.ts';
 
-// Which integration credential types each provider auth mode takes (nango-api.md §3.3).
+// Which integration credential types each provider auth mode takes (docs/compatibility.md, "Integrations").
 const credentialTypesFor: Record<string, Array<IntegrationCredentials['type']>> = {
     OAUTH1: ['OAUTH1'],
     OAUTH2: ['OAUTH2'],

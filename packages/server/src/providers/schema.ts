@@ -17,7 +17,7 @@ const isAuthMode = (s: string): boolean => (AUTH_MODES as readonly string[]).inc
 /** Provider names and other identifiers that end up in URLs and hook lookups. */
 export const providerNameSchema = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'expected letters, digits, "_" or "-"');
 
-// TLS everywhere (OAuth security checklist item 9); plain http only for loopback,
+// TLS everywhere (docs/security.md, item 9); plain http only for loopback,
 // which tests and local mock servers need.
 const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|\?|$)/;
 const isSecureUrl = (s: string) => (s.startsWith('https://') || LOOPBACK_HTTP.test(s)) && URL.canParse(s);
@@ -57,7 +57,7 @@ function reserved(keys: string[]) {
   };
 }
 
-// Authorization code grant only (checklist item 8; RFC 9700 §2.1.2, §2.4): no implicit
+// Authorization code grant only (docs/security.md, item 8; RFC 9700 §2.1.2, §2.4): no implicit
 // or hybrid response types, no resource-owner password grant.
 const authorizationParams = templateMap.superRefine(reserved(RESERVED_AUTHORIZATION_PARAMS)).superRefine((p, ctx) => {
   if (p.response_type !== undefined && p.response_type !== 'code') {

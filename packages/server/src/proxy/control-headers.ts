@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-/** The proxy's control headers (nango-api.md §5.2); everything else the app sends is dropped unless prefixed. */
+/** The proxy's control headers (docs/compatibility.md, "Proxy"); everything else the app sends is dropped unless prefixed. */
 export const proxyHeaders = z
     .object({
         'provider-config-key': z.string().min(1).max(255),

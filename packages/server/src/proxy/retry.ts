@@ -1,7 +1,7 @@
 import type { ProviderDefinition } from '../providers/schema.ts';
 import { backoffMs, retryAfterMs, type HeaderBag } from '../egress/retry.ts';
 
-/** Which upstream answers are retried (nango-api.md §5.2): network errors, 5xx, 429, 401, and the app's Retry-On codes. */
+/** Which upstream answers are retried (docs/compatibility.md, "Proxy"): network errors, 5xx, 429, 401, and the app's Retry-On codes. */
 export function isRetryableStatus(status: number, retryOn: number[] | undefined, providerCodes: number[] | undefined): boolean {
     if (retryOn?.includes(status)) return true;
     if (providerCodes) return providerCodes.includes(status);

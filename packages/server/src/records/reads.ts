@@ -37,7 +37,7 @@ interface Row {
     x: string | null;
 }
 
-/** The stored payload, `id` forced to the external id, and Nango's `_nango_metadata` (nango-api.md §6). */
+/** The stored payload, `id` forced to the external id, and Nango's `_nango_metadata` (docs/compatibility.md, "Records"). */
 function toRecord(row: Row): Record<string, unknown> {
     const record = JSON.parse(row.p) as Record<string, unknown>;
     record['id'] = row.e;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseCursor } from './cursor.ts';
 import { MAX_LIMIT } from './reads.ts';
 
-// Nango's model name rule (nango-api.md §6): an uppercase first letter, at least two characters.
+// Nango's model name rule (docs/compatibility.md, "Records"): an uppercase first letter, at least two characters.
 const model = z.string().regex(/^[A-Z][a-zA-Z0-9_-]+$/, 'must start with an uppercase letter and contain only letters, digits, "_" or "-"').max(255);
 const variant = z.string().min(1).max(255).optional();
 // pipe: the cursor is only decoded once its length is valid, so one bad value gives one issue.

@@ -80,7 +80,7 @@ export class RecordsStore {
         });
     }
 
-    /** batchSave: upserts records and classifies each as added, updated or unchanged (nango-functions.md §5.2). */
+    /** batchSave: upserts records and classifies each as added, updated or unchanged (docs/scripts-compatibility.md, "Records"). */
     async save(scope: RecordScope, records: Array<Record<string, unknown>>, jobId: number, syncId?: string, tx?: Queryable): Promise<WriteCounts & { duplicates: string[] }> {
         const { items, duplicates } = prepareBatch(records);
         const counts = await this.write(scope, items, tx, (c) => chunkJson(c), (q, json, ts) => saveChunk(q, scope, json, ts, jobId, syncId ?? null));

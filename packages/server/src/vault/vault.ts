@@ -1,5 +1,5 @@
 // The vault: every credential and client secret is encrypted here before it reaches storage.
-// There is deliberately no plaintext mode (STYLE.md §7, oauth-security.md item 13).
+// There is deliberately no plaintext mode (docs/security.md, item 13).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KEY_BYTES } from './keys.ts';
 import type { Keyring, VaultKey } from './keys.ts';

@@ -2,7 +2,7 @@ import type { ConnectionSummary } from '../connections/store.ts';
 
 export type AuthOperation = 'creation' | 'override' | 'refresh' | 'deletion';
 
-/** Nango's `auth` webhook body (nango-api.md §8.3), plus `revocation` on our `deletion` operation. */
+/** Nango's `auth` webhook body (docs/compatibility.md, "Webhooks"), plus `revocation` on our `deletion` operation. */
 export interface AuthPayload {
     from: 'nango';
     type: 'auth';
@@ -54,7 +54,7 @@ export function authPayload(input: {
     return p;
 }
 
-/** Provider request headers that are forwarded with a `forward` webhook (nango-api.md §8.4 lists what is dropped). */
+/** Provider request headers that are forwarded with a `forward` webhook (docs/compatibility.md, "Webhooks" lists what is dropped). */
 export function forwardableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
     const dropped = new Set([
         'host', 'authorization', 'connection', 'keep-alive', 'content-length', 'content-type', 'content-encoding', 'cookie', 'set-cookie',

@@ -28,7 +28,7 @@ export interface ForwardInput {
     environmentId: number;
     provider: string;
     providerConfigKey: string;
-    /** Connections the provider event belongs to; empty sends the raw payload once, unwrapped (nango-api.md §8.3). */
+    /** Connections the provider event belongs to; empty sends the raw payload once, unwrapped (docs/compatibility.md, "Webhooks"). */
     connections: ConnectionSummary[];
     payload: unknown;
     headers: Record<string, string>;
@@ -82,7 +82,7 @@ export class Webhooks {
         this.worker.wake();
     }
 
-    /** A per-connection override replaces the primary URL and drops the secondary (nango-api.md §8.1). */
+    /** A per-connection override replaces the primary URL and drops the secondary (docs/compatibility.md, "Webhooks"). */
     private async targets(q: Queryable, environmentId: number, override: string | null): Promise<string[]> {
         if (override) return [override];
         const { url, secondaryUrl } = await this.settings.targets(q, environmentId);

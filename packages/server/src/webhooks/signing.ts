@@ -25,7 +25,7 @@ export function isValidSecret(secret: string): boolean {
 }
 
 /**
- * JSON with object keys sorted recursively and no whitespace (nango-api.md §8.1): the SDK's deprecated
+ * JSON with object keys sorted recursively and no whitespace (docs/compatibility.md, "Webhooks"): the SDK's deprecated
  * verifyWebhookSignature re-stringifies the parsed body, which reproduces these bytes only if keys are sorted.
  */
 export function stableJson(value: unknown): string {

@@ -16,7 +16,7 @@ export interface FixtureScript {
     webhookSubscriptions?: string[];
 }
 
-/** The deploy body the official CLI sends (nango-functions.md §3.2), built around a hand-written bundle. */
+/** The deploy body the official CLI sends (docs/scripts-compatibility.md, "Deploy"), built around a hand-written bundle. */
 export function deployBody(scripts: FixtureScript[], extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
         flowConfigs: scripts.map((f) => ({
@@ -57,7 +57,7 @@ export interface OnEventFixture {
     event: 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
 }
 
-/** `onEventScriptsByProvider` as the CLIs send it (nango-functions.md §3.2): each integration's on-event scripts. */
+/** `onEventScriptsByProvider` as the CLIs send it (docs/scripts-compatibility.md, "Deploy"): each integration's on-event scripts. */
 export function onEventGroups(scripts: OnEventFixture[]): Array<{ providerConfigKey: string; scripts: unknown[] }> {
     const groups = new Map<string, unknown[]>();
     for (const f of scripts) {

@@ -1,4 +1,4 @@
-// The two storage backends every storage test runs against (STYLE.md §6), plus small async helpers.
+// The two storage backends every storage test runs against (CONTRIBUTING.md, "Test rules"), plus small async helpers.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -47,7 +47,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test JSON
+// Test JSON: assertions index it freely (`any` is allowed in tests, biome.jsonc).
 export type Json = any;
 
 /** A JSON call with the server's secret key. */

@@ -4,7 +4,7 @@ import { defineRoute } from '../../http/route.ts';
 import { fail, ApiError } from '../../http/errors.ts';
 import { actionBody, actionHeaders, actionIdParams } from './schemas.ts';
 
-/** A script failure in Nango's envelope (nango-api.md §7.1): 424 with the upstream answer for HTTP errors, 500 otherwise. */
+/** A script failure in Nango's envelope (docs/compatibility.md, "Actions and syncs"): 424 with the upstream answer for HTTP errors, 500 otherwise. */
 function scriptFailure(e: ScriptError): ApiError {
     if (e.type === 'script_http_error') {
         return fail('script_http_error', { message: e.message, payload: e.payload, additional: { upstream: e.additional_properties?.['upstream_response'] ?? null } });

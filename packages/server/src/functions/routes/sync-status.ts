@@ -4,7 +4,7 @@ import type { SyncView } from '../syncs.ts';
 import { recordModelKey, syncCheckpointKey } from '../keys.ts';
 
 
-/** One entry of `GET /sync/status` (nango-api.md §7.2). */
+/** One entry of `GET /sync/status` (docs/compatibility.md, "Actions and syncs"). */
 export async function syncStatusItem(s: { records: RecordsStore; checkpoints: CheckpointStore }, v: SyncView): Promise<Record<string, unknown>> {
     const keys = v.models.map((m) => recordModelKey(m, v.variant));
     const counts = await s.records.counts(v.connectionDbId, keys);

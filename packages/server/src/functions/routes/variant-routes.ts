@@ -2,7 +2,7 @@ import { defineRoute } from '../../http/route.ts';
 import { createSyncVariant, deleteSyncVariant } from '../variants.ts';
 import { emptyQuery, syncVariantBody, syncVariantParams } from './schemas.ts';
 
-/** `POST` and `DELETE /sync/:name/variant/:variant` (SDK createSyncVariant / deleteSyncVariant; nango-api.md §7.2). */
+/** `POST` and `DELETE /sync/:name/variant/:variant` (SDK createSyncVariant / deleteSyncVariant; docs/compatibility.md, "Actions and syncs"). */
 export const syncVariantRoutes = [
     defineRoute({
         method: 'POST',

@@ -1,4 +1,4 @@
-/** Picks and calls the script entry point for a run kind (nango-functions.md §4.3). */
+/** Picks and calls the script entry point for a run kind (docs/scripts-compatibility.md, "Run kinds"). */
 import { SdkError } from './sdk/errors.ts';
 import type { ScriptKind } from './types.ts';
 

@@ -1,4 +1,4 @@
-/** Maps whatever a script threw to the run error of nango-functions.md §4.3. */
+/** Maps whatever a script threw to the run error of docs/scripts-compatibility.md, "Errors". */
 import { ERROR_BRAND } from './sdk/errors.ts';
 import type { ScriptError } from './types.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of nango-functions.md §4.2.
+ * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of docs/scripts-compatibility.md, "Sandbox".
  * The context is not a security boundary (same heap and event loop); the runner process is, and it only ever
  * serves one environment (see pool.ts). Within it, nothing mutable of the runner's realm is left in reach, so one
  * run cannot plant something for the next (issue #10 item 2): the runner starts with --frozen-intrinsics

@@ -9,7 +9,7 @@
 
 export type ScriptKind = 'sync' | 'action' | 'on-event' | 'webhook';
 
-/** What the script sees as plain properties of `nango` (nango-functions.md §2.2). */
+/** What the script sees as plain properties of `nango` (docs/scripts-compatibility.md, "The nango object"). */
 export interface ScriptProps {
     scriptType: ScriptKind;
     connectionId: string;
@@ -48,7 +48,7 @@ export interface RunRequest {
     timeoutMs: number;
 }
 
-/** nango-functions.md §4.3: the error types a run reports. */
+/** docs/scripts-compatibility.md, "Errors": the error types a run reports. */
 export interface ScriptError {
     type: string;
     message: string;

@@ -8,7 +8,7 @@ import type { ActionRunView, StartedRun } from '../store.ts';
 import { ACTION_QUEUE } from '../../functions/queue.ts';
 import { runScript, type RunPolicy } from '../run.ts';
 
-/** The `async_action` webhook (nango-api.md §8.3): the app reads the outcome from its status URL. */
+/** The `async_action` webhook (docs/compatibility.md, "Webhooks"): the app reads the outcome from its status URL. */
 export function asyncActionPayload(connection: Pick<Connection, 'connectionId' | 'providerConfigKey'>, uuid: string): object {
     return { from: 'nango', type: 'async_action', connectionId: connection.connectionId, providerConfigKey: connection.providerConfigKey, payload: { id: uuid, statusUrl: `/action/${uuid}` } };
 }

@@ -1,8 +1,8 @@
 /**
- * On-event scripts (`createOnEvent`, nango-functions.md §1.2): run at a connection's lifecycle points (before a
+ * On-event scripts (`createOnEvent`, docs/scripts-compatibility.md, "Entry points"): run at a connection's lifecycle points (before a
  * Connect flow stores it, after it is created, before it is deleted) with the connection's own `nango` object
  * (proxy with its credentials, metadata, checkpoints under `on-event:<name>`).
- * Every run is bounded by SWITCHBOARD_ON_EVENT_TIMEOUT_MS (Nango: 5 min, §4.4), never retried, and leaves a
+ * Every run is bounded by SWITCHBOARD_ON_EVENT_TIMEOUT_MS (Nango: 5 min; docs/scripts-compatibility.md, "Limits and timeouts"), never retried, and leaves a
  * run row, a log line and an `on-event` row in the audit trail (GET /admin/audit), which outlives a deleted connection.
  */
 import type { KindDeps } from '../deps.ts';
@@ -97,7 +97,7 @@ function onEventPolicy(fn: DeployedFunction, event: OnEventName, limitMs: number
 
 /**
  * One run, stopped at `deadline` whether it is running or still waiting for a free runner process (Nango also
- * bounds the wait, §4.4), then recorded. Never throws.
+ * bounds the wait; docs/scripts-compatibility.md, "Limits and timeouts"), then recorded. Never throws.
  */
 async function runOnEvent(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, event: OnEventName, deadline: number, pending?: PendingConnection): Promise<RunResult> {
     const log = d.log.child({ onEvent: fn.name, event, connection: connection.uuid || null, providerConfigKey: connection.providerConfigKey, connectionId: connection.connectionId });

@@ -1,5 +1,5 @@
 /**
- * onWebhook runs (nango-functions.md §1.1, §4.3): a provider webhook that routes to a connection runs the
+ * onWebhook runs (docs/scripts-compatibility.md, "Entry points" and "Run kinds"): a provider webhook that routes to a connection runs the
  * `onWebhook` handler of every deployed sync of that integration whose `webhookSubscriptions` name the event,
  * with the sync's `nango` object on the base sync: records into its models, checkpoints under `webhook:<name>`.
  *

@@ -28,7 +28,7 @@ function webhookSecretOf(s: Services, integration: Integration): string | undefi
 }
 
 /**
- * Provider webhooks (nango-api.md §8.4). Public, so nothing is trusted before the provider's signature checks
+ * Provider webhooks (docs/compatibility.md, "Webhooks"). Public, so nothing is trusted before the provider's signature checks
  * out against the integration's webhook secret; a request that fails is answered 401 and goes nowhere. Every
  * refusal below the environment is the same answer (unknown integration, a provider without webhook handling,
  * no webhook secret, a bad signature), so the route does not tell a stranger which integration names exist

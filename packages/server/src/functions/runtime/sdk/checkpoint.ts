@@ -1,4 +1,4 @@
-/** `getCheckpoint` / `saveCheckpoint` / `clearCheckpoint` with Nango's shape rules (nango-functions.md §2.5). */
+/** `getCheckpoint` / `saveCheckpoint` / `clearCheckpoint` with Nango's shape rules (docs/scripts-compatibility.md, "Checkpoints"). */
 import { guard, type SdkContext } from './context.ts';
 import { SdkError } from './errors.ts';
 

@@ -1,4 +1,4 @@
-/** Connection, token, metadata, integration and environment accessors (nango-functions.md §2.2). */
+/** Connection, token, metadata, integration and environment accessors (docs/scripts-compatibility.md, "The nango object"). */
 import { guard, type SdkContext } from './context.ts';
 
 const CONNECTION_TTL_MS = 60_000;

@@ -18,7 +18,7 @@ export interface SdkContext {
     now: () => number;
 }
 
-/** Every `nango` method calls this first (nango-functions.md §4.4: abort is observed at the next SDK call). */
+/** Every `nango` method calls this first (docs/scripts-compatibility.md, "Limits and timeouts": abort is observed at the next SDK call). */
 export function guard(ctx: SdkContext): void {
     if (ctx.state.aborted) throw new SdkError('script_aborted', 'The script was aborted');
     if (ctx.state.finished) throw new SdkError('script_finished', 'The run has already ended; nango calls are no longer accepted');

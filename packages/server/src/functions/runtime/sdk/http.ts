@@ -1,4 +1,4 @@
-/** `nango.proxy/get/post/put/patch/delete`: one host call per request, axios-shaped results and errors (nango-functions.md §2.1). */
+/** `nango.proxy/get/post/put/patch/delete`: one host call per request, axios-shaped results and errors (docs/scripts-compatibility.md, "HTTP"). */
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import type { HostProxyRequest, HostProxyResponse } from '../types.ts';

@@ -1,4 +1,4 @@
-/** `nango.log` / `nango.setLogger` with the environment threshold (nango-functions.md §2.3). */
+/** `nango.log` / `nango.setLogger` with the environment threshold (docs/scripts-compatibility.md, "Logging"). */
 import type { ScriptLogEntry } from '../types.ts';
 import { guard, type SdkContext } from './context.ts';
 

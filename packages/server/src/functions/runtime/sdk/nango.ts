@@ -1,7 +1,7 @@
 /**
  * Builds the `nango` object a script receives. It is a frozen, prototype-less facade of bound closures:
  * the per-run context (host, abort state, memo caches) is captured, never reachable as a property
- * (nango-functions.md §2 intro: the runner's facade hides internals and binds every method).
+ * (docs/scripts-compatibility.md, "The nango object": the runner's facade hides internals and binds every method).
  */
 import type { ScriptProps } from '../types.ts';
 import { CheckpointApi } from './checkpoint.ts';

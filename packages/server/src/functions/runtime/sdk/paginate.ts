@@ -1,6 +1,6 @@
 /**
  * `nango.paginate` as a pure module: given a proxy config, the provider's default pagination and a request
- * function, yields pages. Semantics per nango-functions.md §2.1 (cursor, link, offset).
+ * function, yields pages. Semantics per docs/scripts-compatibility.md, "HTTP" (cursor, link, offset).
  */
 import get from 'lodash-es/get.js';
 import type { ProxyConfig, ProxyResponse } from './http.ts';

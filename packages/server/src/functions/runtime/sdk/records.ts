@@ -1,4 +1,4 @@
-/** Record writes and reads for syncs and webhook runs (nango-functions.md §2.4). */
+/** Record writes and reads for syncs and webhook runs (docs/scripts-compatibility.md, "Records"). */
 import { guard, type SdkContext } from './context.ts';
 import { SdkError } from './errors.ts';
 
