@@ -61,7 +61,7 @@ function area(url: string, name: string): string {
     if (name === '(program)') return '(program: native, not attributed)';
     if (name === '(root)') return '(root)';
     if (!url) return '(native / builtin)';
-    if (url.startsWith('wasm://')) return 'wasm (PGlite\'s Postgres, the only wasm loaded)';
+    if (url.startsWith('wasm://')) return "wasm (PGlite's Postgres, the only wasm loaded)";
     if (url.startsWith('node:')) return 'node internals';
     const nm = url.lastIndexOf('/node_modules/');
     if (nm !== -1) {

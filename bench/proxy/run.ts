@@ -77,7 +77,12 @@ function jsonBody(bytes: number): Buffer {
     const items: Array<{ id: string; name: string; email: string; note: string }> = [];
     let size = 12;
     for (let i = 0; size < bytes - 120; i++) {
-        const item = { id: `rec_${String(i).padStart(6, '0')}`, name: `Record number ${i}`, email: `person${i}@example.com`, note: 'lorem ipsum dolor sit amet' };
+        const item = {
+            id: `rec_${String(i).padStart(6, '0')}`,
+            name: `Record number ${i}`,
+            email: `person${i}@example.com`,
+            note: 'lorem ipsum dolor sit amet'
+        };
         items.push(item);
         size += JSON.stringify(item).length + 1;
     }
@@ -386,7 +391,11 @@ interface Nginx {
 
 async function startNginx(upstreamPort: number): Promise<Nginx | { unavailable: string }> {
     const bin = process.env['BENCH_NGINX'] || findOnPath('nginx', ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']);
-    if (!bin) return { unavailable: 'nginx is not installed (no nginx on PATH or in /usr/sbin); install it with `apt-get install -y nginx-light` (or nginx) to get the nginx baseline' };
+    if (!bin)
+        return {
+            unavailable:
+                'nginx is not installed (no nginx on PATH or in /usr/sbin); install it with `apt-get install -y nginx-light` (or nginx) to get the nginx baseline'
+        };
     const v = spawnSync(bin, ['-v'], { encoding: 'utf8' });
     const version = `${v.stderr ?? ''}${v.stdout ?? ''}`.trim().replace(/^nginx version:\s*/, '');
     if (v.status !== 0) return { unavailable: `${bin} -v failed: ${version || v.error?.message}` };
@@ -622,7 +631,16 @@ const runAutocannon = autocannon as unknown as (opts: Record<string, unknown>) =
 async function load(t: Target, sc: Scenario, connections: number, seconds: number, record: boolean): Promise<{ result: AcResult; latencies: Float64Array }> {
     let buf = new Float64Array(record ? 1 << 16 : 0);
     let n = 0;
-    const instance = runAutocannon({ url: t.url, method: sc.method, headers: { ...t.headers, ...sc.headers }, body: sc.body, connections, pipelining: 1, duration: seconds, timeout: 10 });
+    const instance = runAutocannon({
+        url: t.url,
+        method: sc.method,
+        headers: { ...t.headers, ...sc.headers },
+        body: sc.body,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10
+    });
     if (record) {
         // autocannon's own histogram has 1 ms resolution; the raw per-response times (hrtime, ms) are exact.
         instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -686,7 +704,8 @@ async function measure(t: Target, sc: Scenario, connections: number, upstreamPid
             loadgen: round((100 * (lg.user + lg.system)) / 1e6 / wall, 1)
         },
         proxy_cpu_us_per_request: pids.length && result['2xx'] > 0 ? round((proxyCpu * 1e6) / result['2xx'], 1) : null,
-        proxy_cpu_us_per_request_net: pids.length && result['2xx'] > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / result['2xx'], 1) : null
+        proxy_cpu_us_per_request_net:
+            pids.length && result['2xx'] > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / result['2xx'], 1) : null
     };
     log(
         `${label}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
@@ -724,7 +743,12 @@ async function main(): Promise<void> {
     let sb: Switchboard | undefined;
 
     if (TARGETS.includes('direct')) {
-        targets.push({ name: 'direct', url: `http://127.0.0.1:${upstream.port}/items`, headers: { authorization: `Bearer ${UPSTREAM_TOKEN}` }, proxyPids: () => [] });
+        targets.push({
+            name: 'direct',
+            url: `http://127.0.0.1:${upstream.port}/items`,
+            headers: { authorization: `Bearer ${UPSTREAM_TOKEN}` },
+            proxyPids: () => []
+        });
     }
     if (TARGETS.includes('nginx')) {
         const ng = await startNginx(upstream.port);
@@ -735,7 +759,12 @@ async function main(): Promise<void> {
         } else {
             log(`nginx ${ng.version} on 127.0.0.1:${ng.port} (master ${ng.masterPid}, workers ${ng.workerPids().join(',')})`);
             nginxInfo = { available: true, version: ng.version, worker_processes: NGINX_WORKERS, reason: null };
-            targets.push({ name: 'nginx', url: `http://127.0.0.1:${ng.port}/items`, headers: { authorization: `Bearer ${UPSTREAM_TOKEN}` }, proxyPids: ng.workerPids });
+            targets.push({
+                name: 'nginx',
+                url: `http://127.0.0.1:${ng.port}/items`,
+                headers: { authorization: `Bearer ${UPSTREAM_TOKEN}` },
+                proxyPids: ng.workerPids
+            });
         }
     }
     if (TARGETS.includes('switchboard')) {
@@ -746,13 +775,22 @@ async function main(): Promise<void> {
             name: 'switchboard',
             url: `http://127.0.0.1:${sb.port}/proxy/items`,
             // What @nangohq/node sends on every proxied call, the two empty headers included.
-            headers: { authorization: `Bearer ${sb.secretKey}`, 'provider-config-key': 'bench', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': '' },
+            headers: {
+                authorization: `Bearer ${sb.secretKey}`,
+                'provider-config-key': 'bench',
+                'connection-id': 'c1',
+                'base-url-override': '',
+                'nango-activity-log-id': ''
+            },
             proxyPids: () => [pid]
         });
     }
 
     if (TARGETS.includes('node-floor')) {
-        const nf = await startScriptChild('node-floor', 'node-floor.ts', { BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstream.port}`, BENCH_UPSTREAM_TOKEN: UPSTREAM_TOKEN });
+        const nf = await startScriptChild('node-floor', 'node-floor.ts', {
+            BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstream.port}`,
+            BENCH_UPSTREAM_TOKEN: UPSTREAM_TOKEN
+        });
         log(`node-floor (node:http + undici, no DB) on 127.0.0.1:${nf.port} (pid ${nf.pid})`);
         targets.push({
             name: 'node-floor',
@@ -774,9 +812,15 @@ async function main(): Promise<void> {
     // And each body scenario once: the upstream drains the body and answers the same 200.
     for (const sc of scenarios.filter((x) => x.body)) {
         for (const t of targets) {
-            const res = await fetch(t.url, { method: sc.method, headers: { ...t.headers, ...sc.headers, connection: 'close' }, body: sc.body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) });
+            const res = await fetch(t.url, {
+                method: sc.method,
+                headers: { ...t.headers, ...sc.headers, connection: 'close' },
+                body: sc.body as Uint8Array<ArrayBuffer> | undefined,
+                signal: AbortSignal.timeout(15_000)
+            });
             const text = await res.text();
-            if (res.status !== 200 || text !== upstream.body) throw new Error(`sanity check failed for ${sc.name} ${t.name}: status ${res.status}, body ${JSON.stringify(text.slice(0, 300))}`);
+            if (res.status !== 200 || text !== upstream.body)
+                throw new Error(`sanity check failed for ${sc.name} ${t.name}: status ${res.status}, body ${JSON.stringify(text.slice(0, 300))}`);
         }
     }
 
@@ -834,7 +878,9 @@ async function main(): Promise<void> {
                     profile.file = kept;
                     log(`cpu profile kept at ${kept}`);
                 } else profile.file = '(deleted with the temp dir; set BENCH_CPU_PROF=<dir> to keep it)';
-                notes.push('BENCH_CPU_PROF: Switchboard ran under the V8 profiler, so its numbers in this run are slowed down and are not the benchmark result');
+                notes.push(
+                    'BENCH_CPU_PROF: Switchboard ran under the V8 profiler, so its numbers in this run are slowed down and are not the benchmark result'
+                );
             }
         }
     }
@@ -905,7 +951,9 @@ async function main(): Promise<void> {
             seconds: SECONDS,
             warmup_seconds: WARMUP_SECONDS,
             connections: CONNECTIONS,
-            scenarios: Object.fromEntries(scenarios.map((sc) => [sc.name, { method: sc.method, body_bytes: sc.body?.length ?? 0, content_type: sc.headers['content-type'] ?? null }])),
+            scenarios: Object.fromEntries(
+                scenarios.map((sc) => [sc.name, { method: sc.method, body_bytes: sc.body?.length ?? 0, content_type: sc.headers['content-type'] ?? null }])
+            ),
             pipelining: 1,
             upstream_body_bytes: upstream.bodyBytes,
             nginx: nginxInfo,

@@ -94,7 +94,10 @@ try {
     const db = await open();
     const store = new RecordsStore(db);
     const [env] = await db.query<{ id: number }>(`INSERT INTO environments (uuid, name) VALUES (gen_random_uuid(), 'bench') RETURNING id`);
-    const [integration] = await db.query<{ id: number }>(`INSERT INTO integrations (uuid, environment_id, unique_key, provider) VALUES (gen_random_uuid(), $1, 'k', 'p') RETURNING id`, [env!.id]);
+    const [integration] = await db.query<{ id: number }>(
+        `INSERT INTO integrations (uuid, environment_id, unique_key, provider) VALUES (gen_random_uuid(), $1, 'k', 'p') RETURNING id`,
+        [env!.id]
+    );
     const [connection] = await db.query<{ id: number }>(
         `INSERT INTO connections (uuid, environment_id, integration_id, connection_id, auth_type, credentials) VALUES (gen_random_uuid(), $1, $2, 'bench', 'API_KEY', 'x') RETURNING id`,
         [env!.id, integration!.id]
@@ -130,7 +133,10 @@ try {
             live_records: counted[scope.model],
             rss_mb_end: rssMb(),
             peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
-            note: backend === 'pglite' ? 'PGlite runs inside this process, so its RSS includes the database' : 'PostgreSQL runs in its own processes; RSS is Switchboard\'s side only'
+            note:
+                backend === 'pglite'
+                    ? 'PGlite runs inside this process, so its RSS includes the database'
+                    : "PostgreSQL runs in its own processes; RSS is Switchboard's side only"
         })
     );
 } finally {

@@ -9,7 +9,9 @@ const deadlineSeconds = Number(process.env['BENCH_DEADLINE_SECONDS'] ?? 900);
 
 function runChild(backend: 'pglite' | 'postgres', records: number, deadline: number): Promise<unknown> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [new URL('./backend.ts', import.meta.url).pathname, backend, String(records)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [new URL('./backend.ts', import.meta.url).pathname, backend, String(records)], {
+            stdio: ['ignore', 'pipe', 'inherit']
+        });
         let out = '';
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         // The child cleans up its database on SIGTERM; the deadline keeps the whole run bounded.

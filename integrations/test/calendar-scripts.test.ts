@@ -59,8 +59,13 @@ describe('google-calendar scripts against the fake API', () => {
         fake.calendar.expireSyncTokens();
         const before = fake.requests.length;
         await run(events, stub);
-        const statuses = fake.requests.slice(before).map((r) => [r.path.includes('/primary/') ? 'primary' : 'team', r.status, r.query['syncToken'] ? 'inc' : 'full']);
-        assert.deepEqual(statuses.slice(0, 2), [['primary', 410, 'inc'], ['primary', 200, 'full']]);
+        const statuses = fake.requests
+            .slice(before)
+            .map((r) => [r.path.includes('/primary/') ? 'primary' : 'team', r.status, r.query['syncToken'] ? 'inc' : 'full']);
+        assert.deepEqual(statuses.slice(0, 2), [
+            ['primary', 410, 'inc'],
+            ['primary', 200, 'full']
+        ]);
         assert.ok(stub.logs.some((l) => l.level === 'warn' && /410/.test(String(l.message))));
         assert.equal(stub.records.size, 5000 - 1 + 11);
         // The next run is incremental again.
@@ -88,11 +93,20 @@ describe('google-calendar scripts against the fake API', () => {
         const before = fake.requests.length;
         await run(events, resumed);
         assert.ok(fake.requests[before]!.query['pageToken'], 'the resumed run starts at the saved page');
-        assert.equal(resumed.records.size, fake.calendar.liveCount(), 'page 1 came from the failed run, the rest from the resumed one (primary only: no metadata)');
+        assert.equal(
+            resumed.records.size,
+            fake.calendar.liveCount(),
+            'page 1 came from the failed run, the rest from the resumed one (primary only: no metadata)'
+        );
     });
 
     it('create, update, delete events and check availability', async () => {
-        const created = (await run(createEvent, stub, { summary: 'Lunch', start: { dateTime: '2026-06-01T12:00:00Z' }, end: { dateTime: '2026-06-01T13:00:00Z' }, attendees: [{ email: 'a@example.com' }] })) as { id: string; calendarId: string };
+        const created = (await run(createEvent, stub, {
+            summary: 'Lunch',
+            start: { dateTime: '2026-06-01T12:00:00Z' },
+            end: { dateTime: '2026-06-01T13:00:00Z' },
+            attendees: [{ email: 'a@example.com' }]
+        })) as { id: string; calendarId: string };
         assert.equal(created.calendarId, 'primary');
         assert.equal(fake.calendar.get(created.id)!.summary, 'Lunch');
         const updated = (await run(updateEvent, stub, { eventId: created.id, location: 'Cafe', sendUpdates: 'none' })) as { location: string; summary: string };
@@ -100,20 +114,32 @@ describe('google-calendar scripts against the fake API', () => {
         assert.equal(fake.requests.at(-1)!.query['sendUpdates'], 'none');
         assert.deepEqual(await run(deleteEvent, stub, { eventId: created.id }), { eventId: created.id, deleted: true, alreadyDeleted: false });
         assert.deepEqual(await run(deleteEvent, stub, { eventId: created.id }), { eventId: created.id, deleted: true, alreadyDeleted: true });
-        const free = (await run(checkAvailability, stub, { timeMin: '2026-01-01T00:40:00Z', timeMax: '2026-01-01T00:50:00Z', calendarIds: ['primary', 'ghost@example.com'] })) as { available: boolean; calendars: Array<{ busy: unknown[]; errors?: unknown[] }> };
+        const free = (await run(checkAvailability, stub, {
+            timeMin: '2026-01-01T00:40:00Z',
+            timeMax: '2026-01-01T00:50:00Z',
+            calendarIds: ['primary', 'ghost@example.com']
+        })) as { available: boolean; calendars: Array<{ busy: unknown[]; errors?: unknown[] }> };
         assert.equal(free.available, false);
         assert.deepEqual(free.calendars[0]!.busy, []);
         assert.ok(free.calendars[1]!.errors);
     });
 
     it('actions fail with ActionError payloads', async () => {
-        const invalid = await run(createEvent, stub, { summary: 'x', start: { date: '2026-01-01' }, end: { dateTime: '2026-01-01T10:00:00Z' } }).catch((e: unknown) => e);
+        const invalid = await run(createEvent, stub, { summary: 'x', start: { date: '2026-01-01' }, end: { dateTime: '2026-01-01T10:00:00Z' } }).catch(
+            (e: unknown) => e
+        );
         assert.ok(invalid instanceof ActionError);
         assert.equal(invalid.payload['type'], 'invalid_input');
         const missing = await run(updateEvent, stub, { eventId: 'nope', summary: 'x' }).catch((e: unknown) => e);
         assert.equal((missing as ActionError).payload['type'], 'not_found');
         const denied = stubNango({ baseUrl: fake.url, accessToken: 'revoked' });
         const err = await run(checkAvailability, denied, { timeMin: '2026-01-01T00:00:00Z', timeMax: '2026-01-02T00:00:00Z' }).catch((e: unknown) => e);
-        assert.deepEqual((err as ActionError).payload, { type: 'provider_error', operation: 'freeBusy.query', status: 401, reason: 'authError', message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.' });
+        assert.deepEqual((err as ActionError).payload, {
+            type: 'provider_error',
+            operation: 'freeBusy.query',
+            status: 401,
+            reason: 'authError',
+            message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'
+        });
     });
 });

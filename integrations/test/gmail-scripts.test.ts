@@ -2,7 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeGmail, type FakeGmail } from '../../packages/server/test/support/fake-gmail.ts';
-import { stubNango, run, ActionError, type Stub } from './support/stub-nango.ts';
+import { stubNango, run, type ActionError, type Stub } from './support/stub-nango.ts';
 import threads from '../google-mail/syncs/threads.ts';
 import sendEmail from '../google-mail/actions/send-email.ts';
 import reply from '../google-mail/actions/reply.ts';
@@ -64,7 +64,11 @@ describe('google-mail scripts against the fake API', () => {
     });
 
     it('send-email builds a base64url RFC 2822 message', async () => {
-        const out = (await run(sendEmail, stub, { to: 'bob@example.com', cc: ['c@example.com'], subject: 'Héllo', body: 'Plain', html: '<b>Rich</b>' })) as { id: string; threadId: string; labelIds: string[] };
+        const out = (await run(sendEmail, stub, { to: 'bob@example.com', cc: ['c@example.com'], subject: 'Héllo', body: 'Plain', html: '<b>Rich</b>' })) as {
+            id: string;
+            threadId: string;
+            labelIds: string[];
+        };
         assert.deepEqual(out.labelIds, ['SENT']);
         const sent = fake.sent.at(-1)!;
         assert.equal(sent.headers['to'], 'bob@example.com');
@@ -79,7 +83,9 @@ describe('google-mail scripts against the fake API', () => {
 
     it('reply threads the answer: threadId, In-Reply-To, References and Re: subject', async () => {
         const threadId = fake.gmail.addThread({ subject: 'Budget', from: 'Carol <carol@example.com>' });
-        const firstMessage = (await fetch(`${fake.url}/gmail/v1/users/me/threads/${threadId}?format=minimal`, { headers: { authorization: `Bearer ${fake.accessToken}` } }).then((r) => r.json())) as { messages: Array<{ id: string }> };
+        const firstMessage = (await fetch(`${fake.url}/gmail/v1/users/me/threads/${threadId}?format=minimal`, {
+            headers: { authorization: `Bearer ${fake.accessToken}` }
+        }).then((r) => r.json())) as { messages: Array<{ id: string }> };
         const id = firstMessage.messages[0]!.id;
         const out = (await run(reply, stub, { threadId, messageId: id, body: 'Looks good' })) as { threadId: string };
         assert.equal(out.threadId, threadId, 'Gmail kept the reply in the thread');

@@ -9,20 +9,36 @@ import { isHidden, toGmailThread } from '../google-mail/helpers/map-thread.ts';
 describe('calendar helpers', () => {
     it('a full pass sends the window, singleEvents and orderBy; an incremental one only the sync token', () => {
         const meta = { timeMin: '2026-01-01T00:00:00Z', timeMax: '2026-02-01T00:00:00Z', singleEvents: true };
-        assert.deepEqual(listParams(meta, '', ''), { maxResults: 1000, showDeleted: 'true', singleEvents: 'true', timeMin: meta.timeMin, timeMax: meta.timeMax, orderBy: 'startTime' });
+        assert.deepEqual(listParams(meta, '', ''), {
+            maxResults: 1000,
+            showDeleted: 'true',
+            singleEvents: 'true',
+            timeMin: meta.timeMin,
+            timeMax: meta.timeMax,
+            orderBy: 'startTime'
+        });
         assert.deepEqual(listParams(meta, 'tok', 'page'), { maxResults: 1000, showDeleted: 'true', singleEvents: 'true', syncToken: 'tok', pageToken: 'page' });
         assert.equal(listParams({}, '', '')['orderBy'], undefined, 'orderBy=startTime needs singleEvents=true');
     });
 
     it('cancelled events become deletes, others records with calendarId and without kind', () => {
-        const { save, remove } = splitPage([{ id: 'a', kind: 'calendar#event', status: 'confirmed', summary: 'A' }, { id: 'b', status: 'cancelled' }], 'team');
+        const { save, remove } = splitPage(
+            [
+                { id: 'a', kind: 'calendar#event', status: 'confirmed', summary: 'A' },
+                { id: 'b', status: 'cancelled' }
+            ],
+            'team'
+        );
         assert.deepEqual(save, [{ id: 'a', status: 'confirmed', summary: 'A', calendarId: 'team' }]);
         assert.deepEqual(remove, [{ id: 'b' }]);
         assert.equal(toCalendarEvent({ id: 'x' }, 'primary').status, 'confirmed');
     });
 
     it('sync tokens round-trip through the checkpoint string and refuse to outgrow it', () => {
-        const tokens = new Map([['primary', 't1'], ['team', 't2']]);
+        const tokens = new Map([
+            ['primary', 't1'],
+            ['team', 't2']
+        ]);
         assert.deepEqual(readSyncTokens(writeSyncTokens(tokens)), tokens);
         assert.equal(readSyncTokens('not json').size, 0);
         const many = new Map(Array.from({ length: 200 }, (_, i) => [`calendar-${i}@group.calendar.google.com`, 'CPDAlvWDx70CEPDAlvWDx70CGAU=']));
@@ -56,8 +72,22 @@ describe('gmail helpers', () => {
             id: 't1',
             historyId: '42',
             messages: [
-                { id: 'm1', threadId: 't1', labelIds: ['INBOX'], snippet: 'first', internalDate: '1767225600000', payload: { headers: hdr('Plans', 'alice@x') } },
-                { id: 'm2', threadId: 't1', labelIds: ['INBOX', 'UNREAD'], snippet: 'second', internalDate: '1767229200000', payload: { headers: hdr('Re: Plans', 'bob@x') } }
+                {
+                    id: 'm1',
+                    threadId: 't1',
+                    labelIds: ['INBOX'],
+                    snippet: 'first',
+                    internalDate: '1767225600000',
+                    payload: { headers: hdr('Plans', 'alice@x') }
+                },
+                {
+                    id: 'm2',
+                    threadId: 't1',
+                    labelIds: ['INBOX', 'UNREAD'],
+                    snippet: 'second',
+                    internalDate: '1767229200000',
+                    payload: { headers: hdr('Re: Plans', 'bob@x') }
+                }
             ]
         });
         assert.equal(t.subject, 'Plans');

@@ -5,8 +5,7 @@ import { buildMessage, encodeAddress, encodeWords, toBase64Url, HeaderInjectionE
 import { replyHeaders, replySubject, splitAddresses } from '../google-mail/helpers/reply-headers.ts';
 import { parseRfc2822 } from '../../packages/server/test/support/fake-gmail.ts';
 
-const decodeWords = (v: string) =>
-    v.replace(/\r\n /g, '').replace(/=\?UTF-8\?B\?([^?]+)\?=/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+const decodeWords = (v: string) => v.replace(/\r\n /g, '').replace(/=\?UTF-8\?B\?([^?]+)\?=/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
 
 describe('RFC 2822 builder', () => {
     it('builds a plain-text message with CRLF lines and a base64 UTF-8 body', () => {
@@ -75,7 +74,9 @@ describe('reply headers', () => {
     });
 
     it('prefers Reply-To, extends References, keeps an existing Re:', () => {
-        const r = replyHeaders(h({ From: 'b@x', 'Reply-To': '"Doe, Jane" <j@x>, k@x', Subject: 'RE: Numbers', 'Message-ID': '<m2@x>', References: '<m0@x> <m1@x>' }))!;
+        const r = replyHeaders(
+            h({ From: 'b@x', 'Reply-To': '"Doe, Jane" <j@x>, k@x', Subject: 'RE: Numbers', 'Message-ID': '<m2@x>', References: '<m0@x> <m1@x>' })
+        )!;
         assert.deepEqual(r.to, ['"Doe, Jane" <j@x>', 'k@x']);
         assert.equal(r.subject, 'RE: Numbers');
         assert.equal(r.references, '<m0@x> <m1@x> <m2@x>');

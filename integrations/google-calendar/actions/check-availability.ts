@@ -50,7 +50,12 @@ export default createAction({
         try {
             const res = await nango.post<FreeBusyResponse>({
                 endpoint: '/calendar/v3/freeBusy',
-                data: { timeMin: input.timeMin, timeMax: input.timeMax, items: input.calendarIds.map((id) => ({ id })), ...(input.timeZone ? { timeZone: input.timeZone } : {}) },
+                data: {
+                    timeMin: input.timeMin,
+                    timeMax: input.timeMax,
+                    items: input.calendarIds.map((id) => ({ id })),
+                    ...(input.timeZone ? { timeZone: input.timeZone } : {})
+                },
                 // A query: safe to retry.
                 retries: 3
             });

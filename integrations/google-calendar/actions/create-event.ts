@@ -15,7 +15,10 @@ const CreateEventInput = z
         end: EventTimeInput,
         sendUpdates: SendUpdates.optional()
     })
-    .refine((e) => (e.start.date === undefined) === (e.end.date === undefined), { message: 'start and end must both be all-day (date) or both timed (dateTime)', path: ['end'] });
+    .refine((e) => (e.start.date === undefined) === (e.end.date === undefined), {
+        message: 'start and end must both be all-day (date) or both timed (dateTime)',
+        path: ['end']
+    });
 
 export default createAction({
     description: 'Creates a Google Calendar event',

@@ -75,6 +75,7 @@ export function readSyncTokens(json: string): Map<string, string> {
 
 export function writeSyncTokens(tokens: Map<string, string>): string {
     const json = JSON.stringify(Object.fromEntries(tokens));
-    if (json.length > MAX_TOKENS_JSON) throw new Error(`Too many calendars to keep their sync tokens in one checkpoint (${json.length} > ${MAX_TOKENS_JSON} chars)`);
+    if (json.length > MAX_TOKENS_JSON)
+        throw new Error(`Too many calendars to keep their sync tokens in one checkpoint (${json.length} > ${MAX_TOKENS_JSON} chars)`);
     return json;
 }

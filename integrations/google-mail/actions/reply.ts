@@ -33,14 +33,21 @@ export default createAction({
         const input = parseInput(nango, ReplyInput, rawInput);
         let original: GmailMessage;
         try {
-            const res = await nango.get<GmailMessage>({ endpoint: `${USER}/messages/${encodeURIComponent(input.messageId)}`, params: { format: 'metadata' }, retries: 3 });
+            const res = await nango.get<GmailMessage>({
+                endpoint: `${USER}/messages/${encodeURIComponent(input.messageId)}`,
+                params: { format: 'metadata' },
+                retries: 3
+            });
             original = res.data;
         } catch (err) {
             if (httpStatus(err) === 404) throw new nango.ActionError({ type: 'not_found', message: `Message ${input.messageId} not found` });
             throw providerError(nango, err, 'messages.get');
         }
         if (original.threadId !== input.threadId) {
-            throw new nango.ActionError({ type: 'thread_mismatch', message: `Message ${input.messageId} belongs to thread ${original.threadId}, not ${input.threadId}` });
+            throw new nango.ActionError({
+                type: 'thread_mismatch',
+                message: `Message ${input.messageId} belongs to thread ${original.threadId}, not ${input.threadId}`
+            });
         }
         const headers = replyHeaders(original.payload?.headers);
         if (!headers) throw new nango.ActionError({ type: 'not_repliable', message: `Message ${input.messageId} has no Message-ID header to reply to` });

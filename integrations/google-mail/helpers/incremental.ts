@@ -33,7 +33,11 @@ export async function syncHistory(nango: NangoSync, startHistoryId: string): Pro
         const visible = found.filter((t) => !isHidden(t));
         const gone = [...missing, ...found.filter(isHidden).map((t) => t.id)];
         if (visible.length) await nango.batchSave(visible.map(toGmailThread), 'GmailThread');
-        if (gone.length) await nango.batchDelete(gone.map((id) => ({ id })), 'GmailThread');
+        if (gone.length)
+            await nango.batchDelete(
+                gone.map((id) => ({ id })),
+                'GmailThread'
+            );
 
         pageToken = page.nextPageToken ?? '';
         // Mid-listing, resume after the last record handled; at the end, from the mailbox's current id.

@@ -38,7 +38,7 @@ export function toGmailThread(t: GmailThreadResource): GmailThread {
         from: first?.from ?? '',
         to: first?.to ?? '',
         date: first?.date ?? '',
-        lastMessageAt: messages.reduce((max, m) => (m.receivedAt > max ? m.receivedAt : max), ''),
+        lastMessageAt: messages.reduce((max, m) => Math.max(m.receivedAt, max), ''),
         messageCount: messages.length,
         labelIds: [...new Set(messages.flatMap((m) => m.labelIds))],
         messages

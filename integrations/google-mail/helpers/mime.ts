@@ -65,7 +65,9 @@ export function encodeAddress(address: string): string {
 }
 
 function base64Body(text: string): string {
-    return Buffer.from(text, 'utf8').toString('base64').replace(/.{76}(?=.)/g, `$&${CRLF}`);
+    return Buffer.from(text, 'utf8')
+        .toString('base64')
+        .replace(/.{76}(?=.)/g, `$&${CRLF}`);
 }
 
 function textPart(mime: 'text/plain' | 'text/html', text: string): string[] {

@@ -68,7 +68,11 @@ export function stubNango(opts: StubOptions): Stub {
         for (let attempt = 0; ; attempt++) {
             const res = await fetch(url, {
                 method,
-                headers: { authorization: `Bearer ${opts.accessToken}`, ...(cfg.data === undefined ? {} : { 'content-type': 'application/json' }), ...cfg.headers },
+                headers: {
+                    authorization: `Bearer ${opts.accessToken}`,
+                    ...(cfg.data === undefined ? {} : { 'content-type': 'application/json' }),
+                    ...cfg.headers
+                },
                 ...(cfg.data === undefined ? {} : { body: JSON.stringify(cfg.data) })
             });
             const text = await res.text();

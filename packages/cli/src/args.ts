@@ -42,8 +42,32 @@ const envSchema = z.object({
 export type Command =
     | { command: 'help' }
     | { command: 'compile'; dir: string }
-    | { command: 'deploy'; dir: string; env: string; integration?: string | undefined; sync?: string | undefined; action?: string | undefined; version?: string | undefined; allowDestructive: boolean; debug: boolean; host: string; secretKey: string }
-    | { command: 'dryrun'; dir: string; env: string; name: string; connectionId: string; integration?: string | undefined; input?: string | undefined; metadata?: string | undefined; checkpoint?: string | undefined; host: string; secretKey: string };
+    | {
+          command: 'deploy';
+          dir: string;
+          env: string;
+          integration?: string | undefined;
+          sync?: string | undefined;
+          action?: string | undefined;
+          version?: string | undefined;
+          allowDestructive: boolean;
+          debug: boolean;
+          host: string;
+          secretKey: string;
+      }
+    | {
+          command: 'dryrun';
+          dir: string;
+          env: string;
+          name: string;
+          connectionId: string;
+          integration?: string | undefined;
+          input?: string | undefined;
+          metadata?: string | undefined;
+          checkpoint?: string | undefined;
+          host: string;
+          secretKey: string;
+      };
 
 /** Parses argv (without node and script) and the environment into one validated command. */
 export function parseCommand(argv: string[], env: Record<string, string | undefined>): Command {
@@ -61,7 +85,11 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     const host = v.host ?? e.data.SWITCHBOARD_HOST ?? e.data.NANGO_HOSTPORT ?? 'http://localhost:3003';
     const secretFor = (envName: string): string => {
         const key = e.data.SWITCHBOARD_SECRET_KEY ?? env[`NANGO_SECRET_KEY_${envName.toUpperCase()}`] ?? e.data.NANGO_SECRET_KEY;
-        if (!key) throw new CliError('MISSING_SECRET_KEY', `no secret key: set SWITCHBOARD_SECRET_KEY, NANGO_SECRET_KEY_${envName.toUpperCase()} or NANGO_SECRET_KEY`);
+        if (!key)
+            throw new CliError(
+                'MISSING_SECRET_KEY',
+                `no secret key: set SWITCHBOARD_SECRET_KEY, NANGO_SECRET_KEY_${envName.toUpperCase()} or NANGO_SECRET_KEY`
+            );
         return key;
     };
     if (command === 'compile') {
@@ -73,13 +101,37 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
         if (v.sync && v.action) throw new CliError('BAD_ARGS', '--sync and --action cannot be combined');
         const envName = rest[0] ?? v.environment ?? 'dev';
         const allowDestructive = v['allow-destructive'] || e.data.NANGO_DEPLOY_AUTO_CONFIRM === 'true';
-        return { command, dir: v.dir, env: envName, integration: v.integration, sync: v.sync, action: v.action, version: v.version, allowDestructive, debug: v.debug, host, secretKey: secretFor(envName) };
+        return {
+            command,
+            dir: v.dir,
+            env: envName,
+            integration: v.integration,
+            sync: v.sync,
+            action: v.action,
+            version: v.version,
+            allowDestructive,
+            debug: v.debug,
+            host,
+            secretKey: secretFor(envName)
+        };
     }
     if (command === 'dryrun') {
         const [name, connectionId] = rest;
         if (!name || !connectionId || rest.length > 2) throw new CliError('BAD_ARGS', `dryrun needs <name> <connection_id>\n${USAGE}`);
         const envName = v.environment ?? 'dev';
-        return { command, dir: v.dir, env: envName, name, connectionId, integration: v.integration, input: v.input, metadata: v.metadata, checkpoint: v.checkpoint, host, secretKey: secretFor(envName) };
+        return {
+            command,
+            dir: v.dir,
+            env: envName,
+            name,
+            connectionId,
+            integration: v.integration,
+            input: v.input,
+            metadata: v.metadata,
+            checkpoint: v.checkpoint,
+            host,
+            secretKey: secretFor(envName)
+        };
     }
     throw new CliError('BAD_ARGS', `unknown command "${command}"\n${USAGE}`);
 }

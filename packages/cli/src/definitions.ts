@@ -81,7 +81,8 @@ export function readDefinition(exports: Record<string, unknown>, src: Definition
     };
     if (def.type === 'sync') {
         parseFrequency(def.frequency, src.file);
-        if (def.syncType === 'incremental' && def.trackDeletes) throw new CliError('INVALID_DEFINITION', `${src.file}: syncType "incremental" cannot be combined with trackDeletes`);
+        if (def.syncType === 'incremental' && def.trackDeletes)
+            throw new CliError('INVALID_DEFINITION', `${src.file}: syncType "incremental" cannot be combined with trackDeletes`);
         const names = Object.keys(def.models);
         if (names.length === 0) throw new CliError('INVALID_MODEL', `${src.file}: a sync needs at least one model`);
         for (const [modelName, schema] of Object.entries(def.models)) {
@@ -90,7 +91,8 @@ export function readDefinition(exports: Record<string, unknown>, src: Definition
             if (!hasIdProperty(json)) throw new CliError('INVALID_MODEL', `${src.file}: model "${modelName}" must have an "id" field`);
             definitions[modelName] = json;
         }
-        if (def.endpoints && def.endpoints.length !== names.length) throw new CliError('INVALID_DEFINITION', `${src.file}: endpoints must list one endpoint per model`);
+        if (def.endpoints && def.endpoints.length !== names.length)
+            throw new CliError('INVALID_DEFINITION', `${src.file}: endpoints must list one endpoint per model`);
         let input: string | null = null;
         if (def.metadata) {
             input = `SyncMetadata_${integrationPart}_${namePart}`;

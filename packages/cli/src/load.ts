@@ -14,7 +14,17 @@ export function loadBundle(code: string, file: string): Record<string, unknown> 
         if (!EXTERNAL_PACKAGES.includes(id)) throw new Error(`require("${id}") is not allowed in scripts`);
         return ownRequire(id);
     };
-    const context = vm.createContext({ module, exports: module.exports, require: sandboxRequire, console, Buffer, URL, URLSearchParams, setTimeout, clearTimeout });
+    const context = vm.createContext({
+        module,
+        exports: module.exports,
+        require: sandboxRequire,
+        console,
+        Buffer,
+        URL,
+        URLSearchParams,
+        setTimeout,
+        clearTimeout
+    });
     try {
         vm.runInContext(code, context, { filename: file });
     } catch (err) {

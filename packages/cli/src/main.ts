@@ -30,5 +30,10 @@ export async function run(argv: string[], env: Record<string, string | undefined
 }
 
 if (import.meta.main) {
-    process.exitCode = await run(process.argv.slice(2), process.env, (s) => console.log(s), (s) => console.error(s));
+    process.exitCode = await run(
+        process.argv.slice(2),
+        process.env,
+        (s) => console.log(s),
+        (s) => console.error(s)
+    );
 }

@@ -11,37 +11,41 @@ export function writeNangoJson(projectDir: string, scripts: CompiledScript[]): s
     for (const s of scripts) byKey.set(s.providerConfigKey, [...(byKey.get(s.providerConfigKey) ?? []), s]);
     const out = [...byKey].map(([providerConfigKey, list]) => ({
         providerConfigKey,
-        actions: list.filter((s) => s.type === 'action').map((s) => ({
-            type: 'action',
-            description: s.description,
-            endpoint: s.endpoints[0] ?? null,
-            input: s.input,
-            name: s.name,
-            output: s.output,
-            scopes: s.scopes,
-            usedModels: Object.keys(s.jsonSchema.definitions),
-            version: s.version,
-            json_schema: s.jsonSchema,
-            features: s.features
-        })),
-        syncs: list.filter((s) => s.type === 'sync').map((s) => ({
-            type: 'sync',
-            description: s.description,
-            auto_start: s.autoStart,
-            endpoints: s.endpoints,
-            input: s.input,
-            name: s.name,
-            output: s.output,
-            runs: s.runs,
-            scopes: s.scopes,
-            sync_type: s.syncType,
-            track_deletes: s.trackDeletes,
-            usedModels: Object.keys(s.jsonSchema.definitions),
-            version: s.version,
-            webhookSubscriptions: s.webhookSubscriptions,
-            json_schema: s.jsonSchema,
-            features: s.features
-        })),
+        actions: list
+            .filter((s) => s.type === 'action')
+            .map((s) => ({
+                type: 'action',
+                description: s.description,
+                endpoint: s.endpoints[0] ?? null,
+                input: s.input,
+                name: s.name,
+                output: s.output,
+                scopes: s.scopes,
+                usedModels: Object.keys(s.jsonSchema.definitions),
+                version: s.version,
+                json_schema: s.jsonSchema,
+                features: s.features
+            })),
+        syncs: list
+            .filter((s) => s.type === 'sync')
+            .map((s) => ({
+                type: 'sync',
+                description: s.description,
+                auto_start: s.autoStart,
+                endpoints: s.endpoints,
+                input: s.input,
+                name: s.name,
+                output: s.output,
+                runs: s.runs,
+                scopes: s.scopes,
+                sync_type: s.syncType,
+                track_deletes: s.trackDeletes,
+                usedModels: Object.keys(s.jsonSchema.definitions),
+                version: s.version,
+                webhookSubscriptions: s.webhookSubscriptions,
+                json_schema: s.jsonSchema,
+                features: s.features
+            })),
         onEventScripts: {
             'post-connection-creation': names(list, 'post-connection-creation'),
             'pre-connection-deletion': names(list, 'pre-connection-deletion'),
@@ -51,7 +55,7 @@ export function writeNangoJson(projectDir: string, scripts: CompiledScript[]): s
     const dir = join(projectDir, '.nango');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'nango.json');
-    writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+    writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     return file;
 }
 

@@ -26,15 +26,19 @@ const SIDE_EFFECT_IMPORT = /^\s*import\s+['"](\.\/[^'"]+)['"]\s*;?\s*$/;
 /** Reads the scripts listed by side-effect imports in the root index.ts. */
 export function readIndexEntries(projectDir: string): ZeroYamlEntry[] {
     const indexFile = join(projectDir, 'index.ts');
-    if (!existsSync(indexFile)) throw new CliError('INDEX_MISSING', `${indexFile}: not found; a zero-YAML project lists its scripts in index.ts (e.g. import './github/syncs/issues.js';)`);
+    if (!existsSync(indexFile))
+        throw new CliError(
+            'INDEX_MISSING',
+            `${indexFile}: not found; a zero-YAML project lists its scripts in index.ts (e.g. import './github/syncs/issues.js';)`
+        );
     const entries: ZeroYamlEntry[] = [];
     for (const line of readFileSync(indexFile, 'utf8').split('\n')) {
         const m = SIDE_EFFECT_IMPORT.exec(line);
         if (!m) continue;
         let importPath = m[1]!;
-        if (importPath.endsWith('.ts')) importPath = importPath.slice(0, -3) + '.js';
+        if (importPath.endsWith('.ts')) importPath = `${importPath.slice(0, -3)}.js`;
         if (!importPath.endsWith('.js')) importPath += '.js';
-        const file = resolve(projectDir, importPath.slice(0, -3) + '.ts');
+        const file = resolve(projectDir, `${importPath.slice(0, -3)}.ts`);
         if (!existsSync(file)) throw new CliError('SCRIPT_NOT_FOUND', `index.ts imports ${m[1]} but ${file} does not exist`);
         const parts = importPath.slice(2, -3).split('/');
         entries.push({

@@ -39,7 +39,12 @@ test('zero-YAML compile: .nango/nango.json definitions and JSON schemas', async 
     assert.deepEqual(sync.features, ['checkpoints']);
     assert.deepEqual(sync.json_schema.definitions.CalendarEvent, {
         type: 'object',
-        properties: { id: { type: 'string' }, title: { type: 'string' }, startsAt: { type: ['string', 'null'] }, updated: { type: 'string', format: 'date-time' } },
+        properties: {
+            id: { type: 'string' },
+            title: { type: 'string' },
+            startsAt: { type: ['string', 'null'] },
+            updated: { type: 'string', format: 'date-time' }
+        },
         required: ['id', 'title', 'startsAt'],
         additionalProperties: false
     });
@@ -55,7 +60,9 @@ test('zero-YAML compile: .nango/nango.json definitions and JSON schemas', async 
 test('autoStart is deployed true only when explicitly true', async () => {
     const dir = project({
         'index.ts': "import './x/syncs/s.js';\n",
-        'x/syncs/s.ts': SYNC("export default createSync({ description: 'd', frequency: 'every hour', models: { Item: z.object({ id: z.string() }) }, exec: async () => {} });")
+        'x/syncs/s.ts': SYNC(
+            "export default createSync({ description: 'd', frequency: 'every hour', models: { Item: z.object({ id: z.string() }) }, exec: async () => {} });"
+        )
     });
     assert.equal((await cli(['compile', '--dir', dir])).code, 0);
     const [entry] = JSON.parse(readFileSync(join(dir, '.nango/nango.json'), 'utf8')) as Array<Record<string, any>>;
@@ -69,14 +76,48 @@ const badSync = (fields: string): Record<string, string> => ({
 });
 
 const errorCases: Array<[string, Record<string, string>, string, RegExp]> = [
-    ['forbidden import', { 'index.ts': "import './x/actions/a.js';\n", 'x/actions/a.ts': "import axios from 'axios';\nimport { createAction } from 'nango';\nimport * as z from 'zod';\nexport default createAction({ description: 'd', input: z.object({}), output: z.object({}), exec: async () => { await axios.get('x'); return {}; } });" }, 'FORBIDDEN_IMPORT', /x\/actions\/a\.ts: package "axios" cannot be imported/],
-    ['bad frequency', badSync("frequency: 'every fortnight', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /x\/syncs\/s\.ts: "every fortnight" is not a frequency/],
-    ['frequency under 30 s', badSync("frequency: 'every 10 seconds', models: { Item: z.object({ id: z.string() }) }"), 'INVALID_FREQUENCY', /shorter than the 30 second minimum/],
-    ['model without id', badSync("frequency: 'every hour', models: { Item: z.object({ name: z.string() }) }"), 'INVALID_MODEL', /model "Item" must have an "id" field/],
+    [
+        'forbidden import',
+        {
+            'index.ts': "import './x/actions/a.js';\n",
+            'x/actions/a.ts':
+                "import axios from 'axios';\nimport { createAction } from 'nango';\nimport * as z from 'zod';\nexport default createAction({ description: 'd', input: z.object({}), output: z.object({}), exec: async () => { await axios.get('x'); return {}; } });"
+        },
+        'FORBIDDEN_IMPORT',
+        /x\/actions\/a\.ts: package "axios" cannot be imported/
+    ],
+    [
+        'bad frequency',
+        badSync("frequency: 'every fortnight', models: { Item: z.object({ id: z.string() }) }"),
+        'INVALID_FREQUENCY',
+        /x\/syncs\/s\.ts: "every fortnight" is not a frequency/
+    ],
+    [
+        'frequency under 30 s',
+        badSync("frequency: 'every 10 seconds', models: { Item: z.object({ id: z.string() }) }"),
+        'INVALID_FREQUENCY',
+        /shorter than the 30 second minimum/
+    ],
+    [
+        'model without id',
+        badSync("frequency: 'every hour', models: { Item: z.object({ name: z.string() }) }"),
+        'INVALID_MODEL',
+        /model "Item" must have an "id" field/
+    ],
     ['bad model name', badSync("frequency: 'every hour', models: { item: z.object({ id: z.string() }) }"), 'INVALID_MODEL', /model name "item" must match/],
-    ['named value export', { 'index.ts': "import './x/syncs/s.js';\n", 'x/syncs/s.ts': SYNC("export const helper = 1;\nexport type T = string;\nexport default createSync({ description: 'd', frequency: 'every hour', models: { Item: z.object({ id: z.string() }) }, exec: async () => {} });") }, 'NAMED_EXPORT', /x\/syncs\/s\.ts: only a default export is allowed \(found named export helper\)/],
+    [
+        'named value export',
+        {
+            'index.ts': "import './x/syncs/s.js';\n",
+            'x/syncs/s.ts': SYNC(
+                "export const helper = 1;\nexport type T = string;\nexport default createSync({ description: 'd', frequency: 'every hour', models: { Item: z.object({ id: z.string() }) }, exec: async () => {} });"
+            )
+        },
+        'NAMED_EXPORT',
+        /x\/syncs\/s\.ts: only a default export is allowed \(found named export helper\)/
+    ],
     ['missing index.ts', { 'x/syncs/s.ts': '' }, 'INDEX_MISSING', /index\.ts: not found/],
-    ['missing required property', badSync("models: { Item: z.object({ id: z.string() }) }"), 'INVALID_DEFINITION', /frequency/]
+    ['missing required property', badSync('models: { Item: z.object({ id: z.string() }) }'), 'INVALID_DEFINITION', /frequency/]
 ];
 
 for (const [name, files, code, message] of errorCases) {
@@ -89,7 +130,11 @@ for (const [name, files, code, message] of errorCases) {
 }
 
 test('all failing scripts are reported in one run', async () => {
-    const files = { ...badSync("frequency: 'every 1s', models: { Item: z.object({ id: z.string() }) }"), 'index.ts': "import './x/syncs/s.js';\nimport './x/syncs/t.js';\n", 'x/syncs/t.ts': "import _ from 'lodash';\nexport default _;" };
+    const files = {
+        ...badSync("frequency: 'every 1s', models: { Item: z.object({ id: z.string() }) }"),
+        'index.ts': "import './x/syncs/s.js';\nimport './x/syncs/t.js';\n",
+        'x/syncs/t.ts': "import _ from 'lodash';\nexport default _;"
+    };
     const res = await cli(['compile', '--dir', project(files)]);
     assert.equal(res.code, 1);
     assert.match(res.err, /INVALID_FREQUENCY/);

@@ -26,7 +26,12 @@ export function project(files: Record<string, string>): string {
 export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await run(argv, env, (s) => out.push(s), (s) => err.push(s));
+    const code = await run(
+        argv,
+        env,
+        (s) => out.push(s),
+        (s) => err.push(s)
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

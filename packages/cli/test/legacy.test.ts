@@ -9,7 +9,17 @@ import { cli, copyFixture, project } from './helpers.ts';
 test('YAML model type language → JSON schema', () => {
     const c = new ModelConverter({
         Base: { createdAt: 'date' },
-        Item: { __extends: 'Base', id: 'integer', tags: 'string[]', state: "open | 'in progress' | null", n: 3, child: { name: 'varchar', 'note?': 'string' }, refs: 'Base[]', list: ['string', 'number'], 'extra?': { __string: 'bool' } }
+        Item: {
+            __extends: 'Base',
+            id: 'integer',
+            tags: 'string[]',
+            state: "open | 'in progress' | null",
+            n: 3,
+            child: { name: 'varchar', 'note?': 'string' },
+            refs: 'Base[]',
+            list: ['string', 'number'],
+            'extra?': { __string: 'bool' }
+        }
     });
     assert.deepEqual(c.model('Item'), {
         type: 'object',

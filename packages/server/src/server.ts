@@ -62,19 +62,30 @@ export interface Running {
 function openVault(config: Config, log: Logger): Vault {
     try {
         if (config.encryptionKey) {
-            return new Vault(makeKeyring(parseKey(config.encryptionKey), config.previousEncryptionKeys.map((k) => parseKey(k))));
+            return new Vault(
+                makeKeyring(
+                    parseKey(config.encryptionKey),
+                    config.previousEncryptionKeys.map((k) => parseKey(k))
+                )
+            );
         }
         // A data folder whose key file is gone holds secrets no new key can read: refuse rather than start
         // writing under a key the old data (and its backups) do not have.
         const hasData = existsSync(join(config.dataDir, 'pgdata'));
         if (hasData && !existsSync(config.keyFile!)) {
-            throw new ConfigError(`encryption key file ${config.keyFile} is missing but ${config.dataDir} holds encrypted data: restore the key file, or set SWITCHBOARD_ENCRYPTION_KEY`);
+            throw new ConfigError(
+                `encryption key file ${config.keyFile} is missing but ${config.dataDir} holds encrypted data: restore the key file, or set SWITCHBOARD_ENCRYPTION_KEY`
+            );
         }
         const { keyring, created } = loadOrCreateKeyFile(config.keyFile!);
-        if (created) log.warn({ keyFile: config.keyFile }, 'generated an encryption key in the data folder (mode 0600); back it up, or set SWITCHBOARD_ENCRYPTION_KEY');
+        if (created)
+            log.warn({ keyFile: config.keyFile }, 'generated an encryption key in the data folder (mode 0600); back it up, or set SWITCHBOARD_ENCRYPTION_KEY');
         return new Vault(keyring);
     } catch (err) {
-        if (err instanceof KeyError) throw new ConfigError(`${config.encryptionKey ? 'SWITCHBOARD_ENCRYPTION_KEY / SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS' : 'encryption key file'}: ${err.message}`);
+        if (err instanceof KeyError)
+            throw new ConfigError(
+                `${config.encryptionKey ? 'SWITCHBOARD_ENCRYPTION_KEY / SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS' : 'encryption key file'}: ${err.message}`
+            );
         throw err;
     }
 }
@@ -136,8 +147,31 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     // Every kind of script run, with what it uses named: the run's host (records, checkpoints, the connection and
     // its refresh, the proxy), its props, its audit trail and its webhooks.
     const runs = new Runs({
-        db, log, runner, runs: runStore, functions, webhooks, queue, syncs, connections, environments, records, checkpoints,
-        host: { db, runs: runStore, records, checkpoints, connections, refresher, integrations, catalogue, environmentVariables, egress, serverUrl: () => config.serverUrl ?? '' },
+        db,
+        log,
+        runner,
+        runs: runStore,
+        functions,
+        webhooks,
+        queue,
+        syncs,
+        connections,
+        environments,
+        records,
+        checkpoints,
+        host: {
+            db,
+            runs: runStore,
+            records,
+            checkpoints,
+            connections,
+            refresher,
+            integrations,
+            catalogue,
+            environmentVariables,
+            egress,
+            serverUrl: () => config.serverUrl ?? ''
+        },
         props: { catalogue, scriptLogLevel: fx.scriptLogLevel },
         audit: { connections },
         lostAfterMs: fx.lostAfterMs,
@@ -152,18 +186,55 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         deleting: (env, connection) => runs.preConnectionDeletion(env, connection)
     };
     const services: Services = {
-        config, db, log, vault, catalogue, environments, environmentVariables, integrations, connections, refresher, egress, connectSessions, oauthTransactions, ws, webhooks,
-        records, functions, syncs, checkpoints, scheduler, runs, connectionHooks
+        config,
+        db,
+        log,
+        vault,
+        catalogue,
+        environments,
+        environmentVariables,
+        integrations,
+        connections,
+        refresher,
+        egress,
+        connectSessions,
+        oauthTransactions,
+        ws,
+        webhooks,
+        records,
+        functions,
+        syncs,
+        checkpoints,
+        scheduler,
+        runs,
+        connectionHooks
     };
 
     const app = await buildApp(
         services,
         [
-            ...healthRoutes, ...providerRoutes, ...integrationRoutes, ...connectionRoutes, ...connectRoutes, ...oauthRoutes, ...credentialRoutes,
-            ...proxyRoutes, ...adminRoutes, ...webhookAdminRoutes, ...inboundWebhookRoutes, ...recordsRoutes, ...deployRoutes, ...syncRoutes, ...syncVariantRoutes, ...actionRoutes,
+            ...healthRoutes,
+            ...providerRoutes,
+            ...integrationRoutes,
+            ...connectionRoutes,
+            ...connectRoutes,
+            ...oauthRoutes,
+            ...credentialRoutes,
+            ...proxyRoutes,
+            ...adminRoutes,
+            ...webhookAdminRoutes,
+            ...inboundWebhookRoutes,
+            ...recordsRoutes,
+            ...deployRoutes,
+            ...syncRoutes,
+            ...syncVariantRoutes,
+            ...actionRoutes,
             ...environmentVariableRoutes
         ],
-        [(a) => registerWebSocket(a, ws), (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })]
+        [
+            (a) => registerWebSocket(a, ws),
+            (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
+        ]
     );
     await webhooks.start(environment);
     await scheduler.start();

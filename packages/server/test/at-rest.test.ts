@@ -53,7 +53,11 @@ async function storeSecrets(server: TestServer, v: ReturnType<typeof newValues>)
     assert.equal(res.status, 201, JSON.stringify(res.body));
     res = await api('POST', '/integrations', { provider: 'stripe', unique_key: 'stripe' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    res = await api('POST', '/connections', { provider_config_key: 'stripe', connection_id: 'stripe-conn', credentials: { type: 'API_KEY', apiKey: s.apiKey } });
+    res = await api('POST', '/connections', {
+        provider_config_key: 'stripe',
+        connection_id: 'stripe-conn',
+        credentials: { type: 'API_KEY', apiKey: s.apiKey }
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
 
     // Read paths too: a secret that leaks into logs usually does so on the way out.
@@ -89,7 +93,10 @@ describe('no plaintext secret at rest', () => {
     test('embedded PGlite: no file in the data folder holds a secret; neither do the logs', async () => {
         const v = newValues();
         const server = await startServer();
-        cleanups.push(() => server.stop(), () => removeDir(server.dataDir));
+        cleanups.push(
+            () => server.stop(),
+            () => removeDir(server.dataDir)
+        );
         await storeSecrets(server, v);
         await server.stop();
 
@@ -111,11 +118,17 @@ describe('no plaintext secret at rest', () => {
         cleanups.push(() => database.drop());
         const encryptionKey = testEncryptionKey();
         const server = await startServer({ SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: encryptionKey });
-        cleanups.push(() => server.stop(), () => removeDir(server.dataDir));
+        cleanups.push(
+            () => server.stop(),
+            () => removeDir(server.dataDir)
+        );
         await storeSecrets(server, v);
         await server.stop();
 
-        const { stdout: dump } = await run('pg_dump', ['-h', '127.0.0.1', '-U', 'postgres', new URL(database.url).pathname.slice(1)], { maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' });
+        const { stdout: dump } = await run('pg_dump', ['-h', '127.0.0.1', '-U', 'postgres', new URL(database.url).pathname.slice(1)], {
+            maxBuffer: 64 * 1024 * 1024,
+            encoding: 'buffer'
+        });
         const secrets = { ...v.secrets, environmentSecretKey: server.secretKey, encryptionKey };
         assertNoMarkers('the pg_dump', dump, secrets);
         assert.ok(dump.includes(Buffer.from(v.plain.connectionId)), 'the dump lacks the connection id: the check above proves nothing');

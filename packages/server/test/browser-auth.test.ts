@@ -74,7 +74,11 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
             SWITCHBOARD_PROVIDERS: writeProvidersFile(providerYaml(as, 'test-oidc', ['openid', 'email', 'offline_access']))
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'oidc',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
         app = await startAppPage();
         chromium = await launchChromium();
     });
@@ -99,14 +103,15 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
             const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#connect')]);
             await drive(popup, () => authorize!);
             await page.waitForFunction(() => (globalThis as unknown as { authResult?: unknown }).authResult !== undefined, undefined, { timeout: 30_000 });
-            return (await page.evaluate(() => (globalThis as unknown as { authResult: Record<string, unknown> }).authResult));
+            return await page.evaluate(() => (globalThis as unknown as { authResult: Record<string, unknown> }).authResult);
         } finally {
             await context.close();
         }
     }
 
     it('auth() resolves with the new connection, recorded under the session end user, and a signed auth webhook the SDK verifies', async () => {
-        const token = (await nango.createConnectSession({ end_user: { id: 'browser-user', email: 'dana@example.com' }, allowed_integrations: ['oidc'] })).data.token;
+        const token = (await nango.createConnectSession({ end_user: { id: 'browser-user', email: 'dana@example.com' }, allowed_integrations: ['oidc'] })).data
+            .token;
         const result = await run(token, 'oidc', async (popup) => {
             await completeLogin(popup, 'popup');
             await popup.waitForURL(/\/oauth\/callback/);
@@ -154,7 +159,11 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
     });
 
     it('auth() rejects at once for an integration the session does not allow (no hanging SDK)', async () => {
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'other', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'other',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
         const token = (await nango.createConnectSession({ end_user: { id: 'browser-user' }, allowed_integrations: ['oidc'] })).data.token;
         const result = await run(token, 'other', async (popup) => {
             await popup.waitForLoadState();
@@ -163,4 +172,3 @@ describe('popup flow in Chromium with @nangohq/frontend', () => {
         assert.equal(result['type'], 'integration_not_allowed');
     });
 });
-

@@ -42,7 +42,11 @@ describe('switchboard deploy → server', () => {
     const deploy = (dir: string, extra: string[] = [], env: Record<string, string> = {}) =>
         runCli(['deploy', 'dev', '--dir', dir, '--host', server.url, ...extra], { SWITCHBOARD_SECRET_KEY: server.secretKey, ...env });
     const scriptNames = async () => {
-        const config = (await nango.getScriptsConfig()) as Array<{ providerConfigKey: string; syncs: Array<{ name: string }>; actions: Array<{ name: string }> }>;
+        const config = (await nango.getScriptsConfig()) as Array<{
+            providerConfigKey: string;
+            syncs: Array<{ name: string }>;
+            actions: Array<{ name: string }>;
+        }>;
         const mine = config.find((c) => c.providerConfigKey === KEY);
         return { syncs: mine?.syncs.map((s) => s.name) ?? [], actions: mine?.actions.map((a) => a.name) ?? [] };
     };
@@ -70,7 +74,10 @@ describe('switchboard deploy → server', () => {
         const s = await waitForRun(server, KEY, CONN, 'numbers', since);
         assert.deepEqual(s.latestResult, { Num: { added: 25, updated: 0, deleted: 0 } });
         const records = await nango.listRecords<{ id: string; n: number }>({ providerConfigKey: KEY, connectionId: CONN, model: 'Num', limit: 100 });
-        assert.deepEqual(records.records.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 25 }, (_, i) => i));
+        assert.deepEqual(
+            records.records.map((r) => r.n).sort((a, b) => a - b),
+            Array.from({ length: 25 }, (_, i) => i)
+        );
 
         assert.deepEqual(await nango.triggerAction(KEY, CONN, 'echo', { word: 'hi' }), { echoed: 'HI' });
         const boom = await sdkFailure(nango.triggerAction(KEY, CONN, 'echo', { word: 'boom' }));
@@ -104,13 +111,20 @@ describe('switchboard deploy → server', () => {
         const unknown = await deploy(project({ 'ghost/actions/echo.ts': ECHO }));
         assert.equal(unknown.code, 1);
         assert.equal(unknown.stdout, '', 'nothing is deployed, no plan is printed');
-        assert.match(unknown.stderr, /^error \[SERVER_ERROR\] POST \/sync\/deploy\/confirmation answered 400: \[unknown_provider_config\] Integration "ghost" does not exist/);
+        assert.match(
+            unknown.stderr,
+            /^error \[SERVER_ERROR\] POST \/sync\/deploy\/confirmation answered 400: \[unknown_provider_config\] Integration "ghost" does not exist/
+        );
 
-        const badKey = await runCli(['deploy', '--dir', project({ 'numbers/actions/echo.ts': ECHO }), '--host', server.url], { SWITCHBOARD_SECRET_KEY: 'not-the-key' });
+        const badKey = await runCli(['deploy', '--dir', project({ 'numbers/actions/echo.ts': ECHO }), '--host', server.url], {
+            SWITCHBOARD_SECRET_KEY: 'not-the-key'
+        });
         assert.equal(badKey.code, 1);
         assert.match(badKey.stderr, /^error \[SERVER_ERROR\] POST \/sync\/deploy\/confirmation answered 401: \[unknown_account\] Authentication failed/);
 
-        const down = await runCli(['deploy', '--dir', project({ 'numbers/actions/echo.ts': ECHO }), '--host', 'http://127.0.0.1:9'], { SWITCHBOARD_SECRET_KEY: server.secretKey });
+        const down = await runCli(['deploy', '--dir', project({ 'numbers/actions/echo.ts': ECHO }), '--host', 'http://127.0.0.1:9'], {
+            SWITCHBOARD_SECRET_KEY: server.secretKey
+        });
         assert.equal(down.code, 1);
         assert.match(down.stderr, /error \[SERVER_UNREACHABLE\]/);
         assert.deepEqual(await scriptNames(), { syncs: ['numbers'], actions: [] }, 'refused deploys changed nothing');

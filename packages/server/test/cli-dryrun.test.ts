@@ -108,7 +108,9 @@ describe('switchboard dryrun → server', () => {
     before(async () => {
         items = await startItemsApi(apiKey);
         items.setCount(5);
-        const providers = writeProvidersFile(`items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`);
+        const providers = writeProvidersFile(
+            `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+        );
         server = await startServer({ SWITCHBOARD_PROVIDERS: providers });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'items-api', unique_key: KEY });
@@ -118,7 +120,12 @@ describe('switchboard dryrun → server', () => {
             body: JSON.stringify({ provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })
         });
         assert.equal(imported.status, 201);
-        dir = makeProject({ 'items/syncs/items.ts': SYNC, 'items/actions/get-item.ts': GET_ITEM, 'items/actions/explode.ts': EXPLODE, 'items/actions/fetch-url.ts': FETCH_URL });
+        dir = makeProject({
+            'items/syncs/items.ts': SYNC,
+            'items/actions/get-item.ts': GET_ITEM,
+            'items/actions/explode.ts': EXPLODE,
+            'items/actions/fetch-url.ts': FETCH_URL
+        });
     });
     after(async () => {
         await server?.stop();
@@ -130,14 +137,20 @@ describe('switchboard dryrun → server', () => {
     it('runs a sync through the server proxy, prints its records and checkpoint, writes nothing', async () => {
         const res = await dryrun(['items', CONN]);
         assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-        assert.deepEqual(printed(res.stdout, 'Item').map((r) => r['id']), ['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
+        assert.deepEqual(
+            printed(res.stdout, 'Item').map((r) => r['id']),
+            ['item-0', 'item-1', 'item-2', 'item-3', 'item-4']
+        );
         assert.deepEqual(printed(res.stdout, 'Item')[0], { id: 'item-0', title: 'Item 0', version: 1 });
         assert.match(res.stdout, /^\[info\] page \{"cursor":"","count":2\}$/m, 'script logs are printed');
         assert.match(res.stdout, /^checkpoint: \{"cursor":"4"\}$/m, 'the last checkpoint saved');
         assert.equal(res.stderr, '');
 
         // Each page went through /proxy: the upstream saw the connection's key, never the server's secret key.
-        assert.deepEqual(itemPages().map((r) => new URL(r.url, 'http://x').searchParams.get('cursor')), ['', '2', '4']);
+        assert.deepEqual(
+            itemPages().map((r) => new URL(r.url, 'http://x').searchParams.get('cursor')),
+            ['', '2', '4']
+        );
         for (const r of itemPages()) assert.equal(r.headers.authorization, `Bearer ${apiKey}`);
 
         const cached = await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item' });
@@ -148,8 +161,16 @@ describe('switchboard dryrun → server', () => {
         const before = itemPages().length;
         const res = await dryrun(['items', CONN, '--checkpoint', '{"cursor":"3"}']);
         assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-        assert.deepEqual(printed(res.stdout, 'Item').map((r) => r['id']), ['item-3', 'item-4']);
-        assert.deepEqual(itemPages().slice(before).map((r) => new URL(r.url, 'http://x').searchParams.get('cursor')), ['3']);
+        assert.deepEqual(
+            printed(res.stdout, 'Item').map((r) => r['id']),
+            ['item-3', 'item-4']
+        );
+        assert.deepEqual(
+            itemPages()
+                .slice(before)
+                .map((r) => new URL(r.url, 'http://x').searchParams.get('cursor')),
+            ['3']
+        );
         assert.match(res.stdout, /^checkpoint: \{"cursor":"3"\}$/m, 'a one-page run leaves the seeded checkpoint');
 
         const notJson = await dryrun(['items', CONN, '--checkpoint', '{"cursor":']);
@@ -210,7 +231,10 @@ describe('switchboard dryrun → server', () => {
             const res = await dryrun([name, 'no-such-connection']);
             assert.equal(res.code, 1, `${name}: ${res.stdout}\n${res.stderr}`);
             assert.equal(res.stdout, '');
-            assert.match(res.stderr, /^error \[CONNECTION_NOT_FOUND\] no connection "no-such-connection" for integration "items" on http:\/\/127\.0\.0\.1:\d+$/m);
+            assert.match(
+                res.stderr,
+                /^error \[CONNECTION_NOT_FOUND\] no connection "no-such-connection" for integration "items" on http:\/\/127\.0\.0\.1:\d+$/m
+            );
         }
         assert.equal(items.requests.length, before);
 
@@ -226,6 +250,9 @@ describe('switchboard dryrun → server', () => {
         const res = await dryrun(['explode', CONN]);
         assert.equal(res.code, 1);
         assert.equal(res.stdout, '');
-        assert.match(res.stderr, /^error \[DRYRUN_FAILED\] explode failed: \[script_internal_error\] Error: kaboom: the script gave up \{"name":"Error","message":"kaboom: the script gave up","stack":\["at Object\.exec \(explode\.cjs:\d+:\d+\)"\]\}$/m);
+        assert.match(
+            res.stderr,
+            /^error \[DRYRUN_FAILED\] explode failed: \[script_internal_error\] Error: kaboom: the script gave up \{"name":"Error","message":"kaboom: the script gave up","stack":\["at Object\.exec \(explode\.cjs:\d+:\d+\)"\]\}$/m
+        );
     });
 });

@@ -92,7 +92,9 @@ describe('Connect UI without a build', () => {
     it('answers 503 connect_ui_not_built instead of crashing', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'sb-no-ui-'));
         const app = Fastify();
-        app.setErrorHandler(async (err, _req, reply) => (err instanceof ApiError ? reply.code(err.status).send(err.toJSON()) : reply.code(500).send({ error: { code: 'unexpected' } })));
+        app.setErrorHandler(async (err, _req, reply) =>
+            err instanceof ApiError ? reply.code(err.status).send(err.toJSON()) : reply.code(500).send({ error: { code: 'unexpected' } })
+        );
         await registerConnectUi(app, { dir, serverUrl: () => 'http://localhost:3003', frameAncestors: undefined });
         try {
             const res = await app.inject({ method: 'GET', url: '/connect/' });
@@ -111,13 +113,20 @@ describe('SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS', () => {
         const ok = loadConfig({ SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: 'https://app.example.com, https://*.example.org:8443,http://localhost:5173' });
         assert.deepEqual(ok.connectUiFrameAncestors, ['https://app.example.com', 'https://*.example.org:8443', 'http://localhost:5173']);
         for (const bad of ['*', 'https://app.example.com/path', 'http://app.example.com', "'unsafe-inline'", 'app.example.com', 'https://a.com;script-src *']) {
-            assert.throws(() => loadConfig({ SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: bad }), (e: unknown) => e instanceof ConfigError && /SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS/.test(e.message), bad);
+            assert.throws(
+                () => loadConfig({ SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: bad }),
+                (e: unknown) => e instanceof ConfigError && /SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS/.test(e.message),
+                bad
+            );
         }
     });
 
     it('defaults to the server itself only when the server URL is not loopback', () => {
         assert.match(connectUiCsp('https://switchboard.example.com', undefined), /frame-ancestors 'self'$/);
         assert.match(connectUiCsp('https://switchboard.example.com', ['https://app.example.com']), /frame-ancestors 'self' https:\/\/app\.example\.com$/);
-        assert.match(connectUiCsp('https://switchboard.example.com', undefined), /connect-src 'self' https:\/\/switchboard\.example\.com wss:\/\/switchboard\.example\.com/);
+        assert.match(
+            connectUiCsp('https://switchboard.example.com', undefined),
+            /connect-src 'self' https:\/\/switchboard\.example\.com wss:\/\/switchboard\.example\.com/
+        );
     });
 });

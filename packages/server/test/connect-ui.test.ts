@@ -56,7 +56,9 @@ describe('Connect UI in Chromium', () => {
         publicUrl = `http://127.0.0.1:${port}`;
         [as, upstream, app, browser] = await Promise.all([
             startAuthServer({ redirectUri: `${publicUrl}/oauth/callback` }),
-            startUpstream((req, res) => (req.headers['authorization'] === 'Bearer tk_good' ? json(res, 200, { ok: true }) : json(res, 401, { error: 'bad key' }))),
+            startUpstream((req, res) =>
+                req.headers['authorization'] === 'Bearer tk_good' ? json(res, 200, { ok: true }) : json(res, 401, { error: 'bad key' })
+            ),
             startAppServer(),
             launchBrowser()
         ]);
@@ -89,7 +91,12 @@ test-apikey:
 `)
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', display_name: 'Acme Calendar', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email' } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'oidc',
+            display_name: 'Acme Calendar',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email' }
+        });
         await nango.createIntegration({ provider: 'test-apikey', unique_key: 'tickets' });
         await nango.createIntegration({ provider: 'stripe', unique_key: 'stripe' });
         await nango.createIntegration({ provider: 'twilio', unique_key: 'twilio' });
@@ -113,7 +120,12 @@ test-apikey:
         });
         await page.goto(app.url);
         await page.waitForFunction(() => window.sdkLoaded === true);
-        await page.evaluate((o) => window.openUI(o), { baseURL: `${publicUrl}/connect`, apiURL: publicUrl, ...(sessionToken ? { sessionToken } : {}), ...opts });
+        await page.evaluate((o) => window.openUI(o), {
+            baseURL: `${publicUrl}/connect`,
+            apiURL: publicUrl,
+            ...(sessionToken ? { sessionToken } : {}),
+            ...opts
+        });
         return { page, ui: page.frameLocator('#connect-ui') };
     }
 
@@ -126,7 +138,10 @@ test-apikey:
         assert.equal(await ui.locator('[data-integration="oidc"]').innerText(), 'Acme Calendar');
         const logo = ui.locator('[data-integration="stripe"] img');
         await logo.waitFor();
-        assert.ok(await logo.evaluate((img) => (img as unknown as ImageLike).complete && (img as unknown as ImageLike).naturalWidth > 0), 'logo loaded under the CSP');
+        assert.ok(
+            await logo.evaluate((img) => (img as unknown as ImageLike).complete && (img as unknown as ImageLike).naturalWidth > 0),
+            'logo loaded under the CSP'
+        );
         assert.deepEqual((await events(page))[0], { type: 'ready' });
         assert.equal(await ui.locator('html').getAttribute('lang'), 'en');
         await page.screenshot({ path: `${shots}list-light-en.png` });
@@ -216,11 +231,17 @@ test-apikey:
         const stored = await nango.getConnection('oidc', String(connect?.payload?.['connectionId']));
         assert.equal(stored.end_user?.id, 'user-7');
         const [hit] = await waitFor('the creation webhook', () => {
-            const h = received(receiver, (b: { type?: string; connectionId?: string }) => b.type === 'auth' && b.connectionId === connect?.payload?.['connectionId']);
+            const h = received(
+                receiver,
+                (b: { type?: string; connectionId?: string }) => b.type === 'auth' && b.connectionId === connect?.payload?.['connectionId']
+            );
             return h.length ? h : undefined;
         });
         const headers = Object.fromEntries(Object.entries(hit!.headers).map(([k, v]) => [k, String(v)]));
-        assert.equal(new Nango({ host: server.url, secretKey: server.secretKey, webhookSigningKey: webhookSecret }).verifyIncomingWebhookRequest(hit!.body, headers), true);
+        assert.equal(
+            new Nango({ host: server.url, secretKey: server.secretKey, webhookSigningKey: webhookSecret }).verifyIncomingWebhookRequest(hit!.body, headers),
+            true
+        );
         assert.equal((JSON.parse(hit!.body) as { endUser: { endUserId: string } }).endUser.endUserId, 'user-7');
         await page.close();
     });
@@ -273,7 +294,9 @@ test-apikey:
     });
 
     it('a validate-connection script that rejects the account: the form says so with the script’s message, nothing is stored', async () => {
-        const deployed = await deploy(server, [], { onEventScriptsByProvider: onEventGroups([{ name: 'no-plan', file: 'no-plan.cjs', providerConfigKey: 'tickets', event: 'validate-connection' }]) });
+        const deployed = await deploy(server, [], {
+            onEventScriptsByProvider: onEventGroups([{ name: 'no-plan', file: 'no-plan.cjs', providerConfigKey: 'tickets', event: 'validate-connection' }])
+        });
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
         const before = (await nango.listConnections()).connections.length;
         const { page, ui } = await open(await session(['tickets']));
@@ -321,10 +344,12 @@ describe('Connect UI framing allowlist (docs/security.md, item 20)', () => {
             await page.goto(appUrl);
             await page.waitForFunction(() => window.sdkLoaded === true);
             await page.evaluate((o) => window.openUI(o), { baseURL: `${server.url}/connect`, apiURL: server.url });
-            return await page.waitForFunction(() => window.events.some((e) => e.type === 'ready'), undefined, { timeout: 4000 }).then(
-                () => true,
-                () => false
-            );
+            return await page
+                .waitForFunction(() => window.events.some((e) => e.type === 'ready'), undefined, { timeout: 4000 })
+                .then(
+                    () => true,
+                    () => false
+                );
         } finally {
             await page.close();
         }

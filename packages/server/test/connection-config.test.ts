@@ -101,7 +101,11 @@ for (const backend of backends) {
             attacker = await startAttacker();
             as = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback` });
             api = await startUpstream((_req, res) => json(res, 200, { ok: true }));
-            const env: Record<string, string> = { PORT: String(port), SWITCHBOARD_SERVER_URL: publicUrl, SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(as, api.url)) };
+            const env: Record<string, string> = {
+                PORT: String(port),
+                SWITCHBOARD_SERVER_URL: publicUrl,
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(as, api.url))
+            };
             if (backend.postgres) {
                 const db = await createTestDatabase();
                 drop = db.drop;
@@ -110,7 +114,11 @@ for (const backend of backends) {
             server = await startServer(env);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             const credentials = { type: 'OAUTH2' as const, client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email' };
-            for (const [provider, key] of [['tenant-oidc', 'tenant'], ['movable', 'movable'], ['token-movable', 'token-movable']] as const) {
+            for (const [provider, key] of [
+                ['tenant-oidc', 'tenant'],
+                ['movable', 'movable'],
+                ['token-movable', 'token-movable']
+            ] as const) {
                 await nango.createIntegration({ provider, unique_key: key, credentials });
             }
         });
@@ -130,13 +138,23 @@ for (const backend of backends) {
                 headers: { authorization: `Bearer ${server.secretKey}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
                 ...(body ? { body: JSON.stringify(body) } : {})
             });
-        const evil = () => [`127.0.0.1:${attacker.port}/x?`, `attacker.example/x?`, `a@127.0.0.1:${attacker.port}`, `127.0.0.1:${attacker.port}`, `a\\b`, 'a#b', 'a%2fb'];
+        const evil = () => [
+            `127.0.0.1:${attacker.port}/x?`,
+            `attacker.example/x?`,
+            `a@127.0.0.1:${attacker.port}`,
+            `127.0.0.1:${attacker.port}`,
+            `a\\b`,
+            'a#b',
+            'a%2fb'
+        ];
 
         /** Starts a popup flow with the browser's params; returns the response and the SDK socket's frame. */
         async function connect(key: string, params: Record<string, string>) {
             const socket = await openSdkSocket(publicUrl);
             const jar = new CookieJar();
-            const query = Object.entries(params).map(([k, v]) => `&params[${encodeURIComponent(k)}]=${encodeURIComponent(v)}`).join('');
+            const query = Object.entries(params)
+                .map(([k, v]) => `&params[${encodeURIComponent(k)}]=${encodeURIComponent(v)}`)
+                .join('');
             const res = await hop(jar, `${publicUrl}/oauth/connect/${key}?connect_session_token=${await session()}&ws_client_id=${socket.clientId}${query}`);
             const text = await res.text();
             return { res, text, jar, socket };
@@ -178,7 +196,10 @@ for (const backend of backends) {
             assert.equal(res.status, 400);
             assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_connection_config');
             // The app's session defaults obey the declared patterns too, refused when the session is created.
-            const badSession = await api_('POST', '/connect/sessions', { end_user: { id: 'u' }, integrations_config_defaults: { tenant: { connection_config: { tenant: 'attacker.example/x?' } } } });
+            const badSession = await api_('POST', '/connect/sessions', {
+                end_user: { id: 'u' },
+                integrations_config_defaults: { tenant: { connection_config: { tenant: 'attacker.example/x?' } } }
+            });
             assert.equal(badSession.status, 400);
             assert.equal(((await badSession.json()) as { error: { code: string } }).error.code, 'invalid_connection_config');
             assert.equal(attacker.connections, 0);
@@ -251,7 +272,9 @@ for (const backend of backends) {
             assert.equal(as.counts.authorizationCode, codes + 1);
             const connectionId = String(frame['connection_id']);
 
-            const conn = (await (await api_('GET', `/connections/${connectionId}?provider_config_key=tenant`)).json()) as { connection_config: Record<string, unknown> };
+            const conn = (await (await api_('GET', `/connections/${connectionId}?provider_config_key=tenant`)).json()) as {
+                connection_config: Record<string, unknown>;
+            };
             assert.equal(conn.connection_config['tenant'], 'acme');
 
             const proxied = await api_('GET', '/proxy/items?x=1', undefined, { 'connection-id': connectionId, 'provider-config-key': 'tenant' });

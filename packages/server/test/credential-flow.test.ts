@@ -71,7 +71,11 @@ test-oauth1:
         await nango.createIntegration({ provider: 'test-apikey', unique_key: 'apikey' });
         await nango.createIntegration({ provider: 'test-basic', unique_key: 'basic' });
         await nango.createIntegration({ provider: 'test-cc', unique_key: 'cc' });
-        await nango.createIntegration({ provider: 'test-oauth1', unique_key: 'o1', credentials: { type: 'OAUTH1', client_id: 'ckey', client_secret: 'csecret' } });
+        await nango.createIntegration({
+            provider: 'test-oauth1',
+            unique_key: 'o1',
+            credentials: { type: 'OAUTH1', client_id: 'ckey', client_secret: 'csecret' }
+        });
     });
     after(async () => {
         await server?.stop();
@@ -81,11 +85,19 @@ test-oauth1:
         if (server) removeDir(server.dataDir);
     });
 
-    const session = async (allowed?: string[]) => (await nango.createConnectSession({ end_user: { id: 'eu-7' }, ...(allowed ? { allowed_integrations: allowed } : {}) })).data.token;
+    const session = async (allowed?: string[]) =>
+        (await nango.createConnectSession({ end_user: { id: 'eu-7' }, ...(allowed ? { allowed_integrations: allowed } : {}) })).data.token;
     // What @nangohq/frontend's auth(key, { credentials }) sends (docs/compatibility.md, "Browser flows").
     const post = async (path: string, token: string | undefined, body: unknown) => {
-        const res = await fetch(`${server.url}${path}${token ? `?connect_session_token=${token}` : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        return { status: res.status, body: (await res.json()) as { connectionId?: string; providerConfigKey?: string; error?: { code: string; message: string } } };
+        const res = await fetch(`${server.url}${path}${token ? `?connect_session_token=${token}` : ''}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body)
+        });
+        return {
+            status: res.status,
+            body: (await res.json()) as { connectionId?: string; providerConfigKey?: string; error?: { code: string; message: string } }
+        };
     };
 
     it('API key: checked with the provider, stored under the end user, usable through the proxy', async () => {
@@ -108,11 +120,22 @@ test-oauth1:
         assert.equal((await nango.listConnections()).connections.length, before);
         // The app hears of the refusal, and of the earlier success.
         const [fail] = await waitFor('the failure webhook', () => {
-            const h = received(receiver, (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'connection_test_failed');
+            const h = received(
+                receiver,
+                (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'connection_test_failed'
+            );
             return h.length ? h : undefined;
         });
         assert.equal((JSON.parse(fail!.body) as { providerConfigKey: string }).providerConfigKey, 'apikey');
-        await waitFor('the creation webhook', () => received(receiver, (b: { operation?: string; success?: boolean; providerConfigKey?: string }) => b.operation === 'creation' && b.success === true && b.providerConfigKey === 'apikey').length > 0);
+        await waitFor(
+            'the creation webhook',
+            () =>
+                received(
+                    receiver,
+                    (b: { operation?: string; success?: boolean; providerConfigKey?: string }) =>
+                        b.operation === 'creation' && b.success === true && b.providerConfigKey === 'apikey'
+                ).length > 0
+        );
     });
 
     it('basic and client credentials', async () => {

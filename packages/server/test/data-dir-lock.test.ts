@@ -15,7 +15,14 @@ const serverDir = new URL('../', import.meta.url).pathname;
 async function startAsPid1(dataDir: string, secretKey: string): Promise<{ url: string; outer: ChildProcess }> {
     const outer = spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, 'src/main.ts'], {
         cwd: serverDir,
-        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', PORT: '0', HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_SECRET_KEY: secretKey },
+        env: {
+            PATH: process.env['PATH'] ?? '',
+            HOME: process.env['HOME'] ?? '',
+            PORT: '0',
+            HOST: '127.0.0.1',
+            SWITCHBOARD_DATA_DIR: dataDir,
+            SWITCHBOARD_SECRET_KEY: secretKey
+        },
         stdio: ['ignore', 'pipe', 'pipe']
     });
     let out = '';

@@ -34,10 +34,21 @@ interface Upload {
  * Sends `total` body bytes (valid JSON, so only authentication can refuse it) as fast as the server takes them,
  * and stops at the first byte of the answer. `started` resolves once the first megabyte is out.
  */
-function upload(server: TestServer, path: string, headers: Record<string, string>, total: number, opts: { chunked?: boolean; delayMs?: number; chunk?: Buffer; method?: string } = {}): { started: Promise<void>; done: Promise<Upload> } {
+function upload(
+    server: TestServer,
+    path: string,
+    headers: Record<string, string>,
+    total: number,
+    opts: { chunked?: boolean; delayMs?: number; chunk?: Buffer; method?: string } = {}
+): { started: Promise<void>; done: Promise<Upload> } {
     const { hostname, port } = new URL(server.url);
     const socket = connect(Number(port), hostname);
-    const head = [`${opts.method ?? 'POST'} ${path} HTTP/1.1`, `host: ${hostname}`, 'content-type: application/json', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    const head = [
+        `${opts.method ?? 'POST'} ${path} HTTP/1.1`,
+        `host: ${hostname}`,
+        'content-type: application/json',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)
+    ];
     head.push(opts.chunked ? 'transfer-encoding: chunked' : `content-length: ${total}`);
     let sent = 0;
     let answer = '';
@@ -113,7 +124,12 @@ for (const backend of ['pglite', 'postgres'] as const) {
             }
             server = await startServer(env);
             assert.equal((await api(server, 'POST', '/integrations', { unique_key: 'items', provider: 'items-api' })).status, 200);
-            const created = await api(server, 'POST', '/connections', { provider_config_key: 'items', connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' }, metadata: { kept: true } });
+            const created = await api(server, 'POST', '/connections', {
+                provider_config_key: 'items',
+                connection_id: 'c1',
+                credentials: { type: 'API_KEY', apiKey: 'k' },
+                metadata: { kept: true }
+            });
             assert.equal(created.status, 201, JSON.stringify(created.body));
             const session = await api(server, 'POST', '/connect/sessions', { end_user: { id: 'u1' } });
             assert.equal(session.status, 201, JSON.stringify(session.body));
@@ -154,8 +170,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
         it('routes without a secret key take at most 1 MiB (413), also when the body is chunked, and /health still answers', async () => {
             const peakBefore = memory(server.pid, 'VmHWM');
             const uploads = [
-                upload(server, '/api-auth/api-key/items?connect_session_token=' + sessionToken, {}, BODY),
-                upload(server, '/api-auth/basic/items?connect_session_token=' + sessionToken, {}, BODY, { chunked: true }),
+                upload(server, `/api-auth/api-key/items?connect_session_token=${sessionToken}`, {}, BODY),
+                upload(server, `/api-auth/basic/items?connect_session_token=${sessionToken}`, {}, BODY, { chunked: true }),
                 upload(server, '/connect/session', { authorization: `Bearer ${sessionToken}` }, BODY, { chunked: true, method: 'DELETE' }),
                 upload(server, '/webhook/00000000-0000-0000-0000-000000000000/items', {}, BODY),
                 upload(server, '/no-such-route', {}, BODY),
@@ -165,12 +181,20 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const health = await fetch(`${server.url}/health`);
             assert.equal(health.status, 200);
             const results = await Promise.all(uploads.map((u) => u.done));
-            assert.deepEqual(results.map((r) => r.status), [413, 413, 413, 413, 404, 404], JSON.stringify(results));
+            assert.deepEqual(
+                results.map((r) => r.status),
+                [413, 413, 413, 413, 404, 404],
+                JSON.stringify(results)
+            );
             for (const r of results) assert.ok(r.cutOff && r.sentAtAnswer < BODY / 2, JSON.stringify(r));
             const growth = memory(server.pid, 'VmHWM') - peakBefore;
             assert.ok(growth < BODY, `peak RSS grew by ${Math.round(growth / 1048576)} MB`);
             // Below the limit, the same public route reads the body as before.
-            const small = await fetch(`${server.url}/api-auth/api-key/items?connect_session_token=${sessionToken}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: 'x'.repeat(100) }) });
+            const small = await fetch(`${server.url}/api-auth/api-key/items?connect_session_token=${sessionToken}`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ apiKey: 'x'.repeat(100) })
+            });
             assert.notEqual(small.status, 413);
         });
 
@@ -187,7 +211,14 @@ for (const backend of ['pglite', 'postgres'] as const) {
             // Headers one line at a time to /proxy (what the fast path serves): the same timeout applies.
             const { hostname, port } = new URL(server.url);
             const socket = connect(Number(port), hostname);
-            const lines = ['GET /proxy/items HTTP/1.1', `host: ${hostname}`, `authorization: Bearer ${server.secretKey}`, 'provider-config-key: items', 'connection-id: c1', ...Array.from({ length: 200 }, (_, i) => `x-pad-${i}: ${i}`)];
+            const lines = [
+                'GET /proxy/items HTTP/1.1',
+                `host: ${hostname}`,
+                `authorization: Bearer ${server.secretKey}`,
+                'provider-config-key: items',
+                'connection-id: c1',
+                ...Array.from({ length: 200 }, (_, i) => `x-pad-${i}: ${i}`)
+            ];
             let answer = '';
             let sentLines = 0;
             const closed = new Promise<void>((r) => socket.on('close', () => r()));
@@ -203,30 +234,46 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.ok(sentLines < lines.length, 'cut off before the headers were complete');
         });
 
-        const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+        const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
         const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
         const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
-            const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json', ...headers }, body });
+            const res = await fetch(`${server.url}${path}`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json', ...headers },
+                body
+            });
             return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
         };
 
         it('JSON nested deeper than 100 levels is a 400 invalid_body on metadata, connect session and action bodies, and nothing changes', async () => {
             for (const depth of [101, 5000]) {
-                const metadata = await post('/connections/metadata', `{"provider_config_key":"items","connection_id":"c1","metadata":{"x":${deepObject(depth)}}}`);
+                const metadata = await post(
+                    '/connections/metadata',
+                    `{"provider_config_key":"items","connection_id":"c1","metadata":{"x":${deepObject(depth)}}}`
+                );
                 assert.equal(metadata.status, 400, JSON.stringify(metadata.body));
                 assert.equal(metadata.body.error?.code, 'invalid_body');
                 assert.match(metadata.body.error?.message ?? '', /100 levels/);
-                const session = await post('/connect/sessions', `{"end_user":{"id":"deep"},"integrations_config_defaults":{"items":{"connection_config":{"x":${deepObject(depth)}}}}}`);
+                const session = await post(
+                    '/connect/sessions',
+                    `{"end_user":{"id":"deep"},"integrations_config_defaults":{"items":{"connection_config":{"x":${deepObject(depth)}}}}}`
+                );
                 assert.equal(session.status, 400, JSON.stringify(session.body));
                 assert.equal(session.body.error?.code, 'invalid_body');
-                const action = await post('/action/trigger', `{"action_name":"anything","input":${deepArray(depth)}}`, { 'provider-config-key': 'items', 'connection-id': 'c1' });
+                const action = await post('/action/trigger', `{"action_name":"anything","input":${deepArray(depth)}}`, {
+                    'provider-config-key': 'items',
+                    'connection-id': 'c1'
+                });
                 assert.equal(action.status, 400, JSON.stringify(action.body));
                 assert.equal(action.body.error?.code, 'invalid_body');
             }
             const conn = await api(server, 'GET', '/connections/c1?provider_config_key=items');
             assert.deepEqual(conn.body.metadata, { kept: true }, 'metadata unchanged');
             // At the limit, and with brackets inside strings (which do not nest), bodies pass.
-            const atLimit = await post('/connections/metadata', `{"provider_config_key":"items","connection_id":"c1","metadata":{"x":${deepObject(98)},"s":"${'['.repeat(500)}"}}`);
+            const atLimit = await post(
+                '/connections/metadata',
+                `{"provider_config_key":"items","connection_id":"c1","metadata":{"x":${deepObject(98)},"s":"${'['.repeat(500)}"}}`
+            );
             assert.equal(atLimit.status, 201, JSON.stringify(atLimit.body));
         });
     });

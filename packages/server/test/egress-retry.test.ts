@@ -36,7 +36,10 @@ describe('retryAfterMs', () => {
 
 describe('backoffMs', () => {
     it('doubles from the base and stops at the cap', () => {
-        assert.deepEqual([0, 1, 2, 3].map((a) => backoffMs(a, { baseMs: 500 })), [500, 1000, 2000, 4000]);
+        assert.deepEqual(
+            [0, 1, 2, 3].map((a) => backoffMs(a, { baseMs: 500 })),
+            [500, 1000, 2000, 4000]
+        );
         assert.equal(backoffMs(10, { baseMs: 1000, maxMs: 30_000 }), 30_000);
     });
 
@@ -69,7 +72,13 @@ describe('the callers use the one parser with their own caps', () => {
 describe('retry', () => {
     it('retries what delayMs asks for, returns the last value when the retries run out', async () => {
         const seen: number[] = [];
-        const out = await retry(async (attempt) => (seen.push(attempt), 503), { retries: 2, delayMs: () => 0 });
+        const out = await retry(
+            async (attempt) => {
+                seen.push(attempt);
+                return 503;
+            },
+            { retries: 2, delayMs: () => 0 }
+        );
         assert.equal(out, 503);
         assert.deepEqual(seen, [0, 1, 2]);
     });
@@ -77,19 +86,58 @@ describe('retry', () => {
     it('stops at the first outcome delayMs does not want retried, and rethrows errors it does not retry', async () => {
         let n = 0;
         assert.equal(await retry(async () => ++n, { retries: 5, delayMs: (o) => (o.ok && o.value < 3 ? 0 : undefined) }), 3);
-        await assert.rejects(retry(async () => { throw new Error('boom'); }, { retries: 5, delayMs: () => undefined }), /boom/);
+        await assert.rejects(
+            retry(
+                async () => {
+                    throw new Error('boom');
+                },
+                { retries: 5, delayMs: () => undefined }
+            ),
+            /boom/
+        );
         let m = 0;
-        assert.equal(await retry(async () => { if (++m < 3) throw new Error('flaky'); return 'ok'; }, { retries: 5, delayMs: (o) => (o.ok ? undefined : 0) }), 'ok');
+        assert.equal(
+            await retry(
+                async () => {
+                    if (++m < 3) throw new Error('flaky');
+                    return 'ok';
+                },
+                { retries: 5, delayMs: (o) => (o.ok ? undefined : 0) }
+            ),
+            'ok'
+        );
     });
 
     it('runs beforeRetry between attempts, and an abort while waiting throws the reason', async () => {
         const calls: string[] = [];
-        await retry(async (a) => (calls.push(`try ${a}`), a), { retries: 1, delayMs: () => 0, beforeRetry: () => void calls.push('renew') });
+        await retry(
+            async (a) => {
+                calls.push(`try ${a}`);
+                return a;
+            },
+            { retries: 1, delayMs: () => 0, beforeRetry: () => void calls.push('renew') }
+        );
         assert.deepEqual(calls, ['try 0', 'renew', 'try 1']);
         const stop = new AbortController();
-        const waiting = retry(async () => 1, { retries: 3, delayMs: () => (setImmediate(() => stop.abort(new Error('client gone'))), 600_000), signal: stop.signal });
+        const waiting = retry(async () => 1, {
+            retries: 3,
+            delayMs: () => {
+                setImmediate(() => stop.abort(new Error('client gone')));
+                return 600_000;
+            },
+            signal: stop.signal
+        });
         await assert.rejects(waiting, /client gone/);
         // Aborted before a retry is due: no further attempt, the last value as it is.
-        assert.equal(await retry(async () => (stop.abort(), 7), { retries: 3, delayMs: () => 0, signal: stop.signal }), 7);
+        assert.equal(
+            await retry(
+                async () => {
+                    stop.abort();
+                    return 7;
+                },
+                { retries: 3, delayMs: () => 0, signal: stop.signal }
+            ),
+            7
+        );
     });
 });

@@ -7,7 +7,19 @@ import { startUpstream, json } from './support/upstream.ts';
 
 describe('egress SSRF policy', () => {
     it('classifies addresses', () => {
-        for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fc00::1', 'fe80::1', '::ffff:127.0.0.1']) {
+        for (const a of [
+            '127.0.0.1',
+            '10.1.2.3',
+            '172.16.0.1',
+            '192.168.1.1',
+            '169.254.169.254',
+            '100.64.0.1',
+            '0.0.0.0',
+            '::1',
+            'fc00::1',
+            'fe80::1',
+            '::ffff:127.0.0.1'
+        ]) {
             assert.equal(isPublicAddress(a), false, a);
         }
         for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) assert.equal(isPublicAddress(a), true, a);
@@ -19,9 +31,16 @@ describe('egress SSRF policy', () => {
         const open = new Egress({ allowPrivate: true });
         try {
             for (const url of [upstream.url, upstream.url.replace('127.0.0.1', 'localhost'), 'http://[::1]:1/', 'http://169.254.169.254/latest/meta-data']) {
-                await assert.rejects(strict.fetch({ method: 'GET', url: new URL(url), headers: {} }), (err: unknown) => err instanceof ApiError && err.code === 'egress_forbidden', url);
+                await assert.rejects(
+                    strict.fetch({ method: 'GET', url: new URL(url), headers: {} }),
+                    (err: unknown) => err instanceof ApiError && err.code === 'egress_forbidden',
+                    url
+                );
             }
-            await assert.rejects(strict.fetch({ method: 'GET', url: new URL('file:///etc/passwd'), headers: {} }), (err: unknown) => err instanceof ApiError && err.code === 'egress_forbidden');
+            await assert.rejects(
+                strict.fetch({ method: 'GET', url: new URL('file:///etc/passwd'), headers: {} }),
+                (err: unknown) => err instanceof ApiError && err.code === 'egress_forbidden'
+            );
             assert.equal(upstream.requests.length, 0);
             const res = await open.fetch({ method: 'GET', url: new URL(upstream.url), headers: {} });
             assert.equal(res.status, 200);
@@ -41,7 +60,10 @@ describe('egress SSRF policy', () => {
     it('maps unreachable upstreams to upstream_unreachable', async () => {
         const open = new Egress({ allowPrivate: true });
         try {
-            await assert.rejects(open.fetch({ method: 'GET', url: new URL('http://127.0.0.1:1/'), headers: {} }), (err: unknown) => err instanceof ApiError && err.code === 'upstream_unreachable');
+            await assert.rejects(
+                open.fetch({ method: 'GET', url: new URL('http://127.0.0.1:1/'), headers: {} }),
+                (err: unknown) => err instanceof ApiError && err.code === 'upstream_unreachable'
+            );
         } finally {
             await open.close();
         }

@@ -17,8 +17,19 @@ const scripts: FixtureScript[] = [
     { type: 'action', name: 'observe', file: 'observe.cjs', providerConfigKey: KEY }
 ];
 const CLEAN = {
-    mapProto: null, mapSet: null, registry: false, zodConfig: 'undefined', zodClass: null, bufferProto: null, bufferFrom: null,
-    urlProto: null, fnProto: null, objProto: null, errorProto: null, actionError: null, hashProto: null
+    mapProto: null,
+    mapSet: null,
+    registry: false,
+    zodConfig: 'undefined',
+    zodClass: null,
+    bufferProto: null,
+    bufferFrom: null,
+    urlProto: null,
+    fnProto: null,
+    objProto: null,
+    errorProto: null,
+    actionError: null,
+    hashProto: null
 };
 const INSERT_ENV = 'INSERT INTO environments (uuid, name, secret_key_hash) VALUES ($1, $2, $3) RETURNING id';
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -33,7 +44,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         const as = (key: string) => ({ authorization: `Bearer ${key}` });
         const trigger = async (key: string, action: string) => {
-            const res = await api(server, 'POST', '/action/trigger', { action_name: action, input: {} }, { ...as(key), 'connection-id': CONN, 'provider-config-key': KEY });
+            const res = await api(
+                server,
+                'POST',
+                '/action/trigger',
+                { action_name: action, input: {} },
+                { ...as(key), 'connection-id': CONN, 'provider-config-key': KEY }
+            );
             assert.equal(res.status, 200, JSON.stringify(res.body));
             return res.body as Json;
         };
@@ -72,9 +89,23 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 await db.close();
                 server = await startServer({ ...env, SWITCHBOARD_DATA_DIR: first.dataDir, SWITCHBOARD_SECRET_KEY: first.secretKey });
             }
-            for (const [key, apiKey] of [[server.secretKey, 'sk-of-A'], [keyB, 'sk-of-B']] as const) {
+            for (const [key, apiKey] of [
+                [server.secretKey, 'sk-of-A'],
+                [keyB, 'sk-of-B']
+            ] as const) {
                 assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'openai' }, as(key))).status, 200);
-                assert.equal((await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } }, as(key))).status, 201);
+                assert.equal(
+                    (
+                        await api(
+                            server,
+                            'POST',
+                            '/connections',
+                            { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } },
+                            as(key)
+                        )
+                    ).status,
+                    201
+                );
                 const deployed = await api(server, 'POST', '/sync/deploy', deployBody(scripts), as(key));
                 assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
             }
@@ -95,7 +126,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const pids = runnerPids();
             const [a, b] = [pids.get(envA), pids.get(envB)];
             assert.ok(a?.size && b?.size, JSON.stringify([...pids]));
-            assert.deepEqual([...a].filter((pid) => b.has(pid)), [], 'no runner process served both environments');
+            assert.deepEqual(
+                [...a].filter((pid) => b.has(pid)),
+                [],
+                'no runner process served both environments'
+            );
         });
     });
 }

@@ -22,7 +22,11 @@ describe('environment variables', () => {
         server = await startServer({ SWITCHBOARD_PROVIDERS: providers });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'vars-api', unique_key: 'vars' });
-        assert.equal((await api(server, 'POST', '/connections', { provider_config_key: 'vars', connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } })).status, 201);
+        assert.equal(
+            (await api(server, 'POST', '/connections', { provider_config_key: 'vars', connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } }))
+                .status,
+            201
+        );
         assert.equal((await deploy(server, [{ type: 'action', name: 'env-vars', file: 'env-vars.cjs', providerConfigKey: 'vars' }])).status, 200);
     });
     after(async () => {
@@ -36,10 +40,18 @@ describe('environment variables', () => {
     });
 
     it('set as a whole; the SDK and scripts read names and values; a new set replaces the old one', async () => {
-        const set = await api(server, 'PUT', '/admin/environment-variables', { variables: [{ name: 'STRIPE_KEY', value: secret }, { name: 'API_BASE', value: 'https://api.example.com' }] });
+        const set = await api(server, 'PUT', '/admin/environment-variables', {
+            variables: [
+                { name: 'STRIPE_KEY', value: secret },
+                { name: 'API_BASE', value: 'https://api.example.com' }
+            ]
+        });
         assert.equal(set.status, 200, JSON.stringify(set.body));
         assert.deepEqual(set.body, { data: { names: ['API_BASE', 'STRIPE_KEY'] } });
-        const expected = [{ name: 'API_BASE', value: 'https://api.example.com' }, { name: 'STRIPE_KEY', value: secret }];
+        const expected = [
+            { name: 'API_BASE', value: 'https://api.example.com' },
+            { name: 'STRIPE_KEY', value: secret }
+        ];
         assert.deepEqual(await nango.getEnvironmentVariables(), expected);
         assert.deepEqual(await nango.triggerAction('vars', 'c1', 'env-vars'), { variables: expected });
 
@@ -50,7 +62,12 @@ describe('environment variables', () => {
     it('bad input is a 400 invalid_body and changes nothing', async () => {
         const before = await nango.getEnvironmentVariables();
         const bad: unknown[] = [
-            { variables: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] },
+            {
+                variables: [
+                    { name: 'A', value: '1' },
+                    { name: 'A', value: '2' }
+                ]
+            },
             { variables: [{ name: '1ABC', value: 'x' }] },
             { variables: [{ name: 'HAS SPACE', value: 'x' }] },
             { variables: [{ name: 'A', value: 'x'.repeat(64 * 1024 + 1) }] },
@@ -71,7 +88,11 @@ describe('environment variables', () => {
         assert.equal((await api(server, 'GET', '/environment-variables?x=1')).status, 400);
         const wrong = new Nango({ host: server.url, secretKey: 'not-the-key' });
         assert.equal((await sdkFailure(wrong.getEnvironmentVariables())).status, 401);
-        const res = await fetch(`${server.url}/admin/environment-variables`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ variables: [] }) });
+        const res = await fetch(`${server.url}/admin/environment-variables`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ variables: [] })
+        });
         assert.equal(res.status, 401);
     });
 

@@ -12,7 +12,13 @@ interface ThreadBody {
     messages: Array<{ id: string; threadId: string; payload?: { headers: Array<{ name: string; value: string }>; body?: { data: string } } }>;
 }
 interface HistoryBody {
-    history?: Array<{ id: string | number; messagesAdded?: unknown[]; messagesDeleted?: unknown[]; labelsAdded?: unknown[]; messages: Array<{ threadId: string }> }>;
+    history?: Array<{
+        id: string | number;
+        messagesAdded?: unknown[];
+        messagesDeleted?: unknown[];
+        labelsAdded?: unknown[];
+        messages: Array<{ threadId: string }>;
+    }>;
     nextPageToken?: string;
     historyId: string;
 }
@@ -33,7 +39,7 @@ describe('fake Gmail API', () => {
     });
     after(() => fake.close());
 
-    it('401 with Google\'s envelope for a bad token', async () => {
+    it("401 with Google's envelope for a bad token", async () => {
         const res = await call<GoogleErrorBody>('/profile', { token: 'nope' });
         assert.equal(res.status, 401);
         assert.equal(res.data.error.status, 'UNAUTHENTICATED');
@@ -50,7 +56,9 @@ describe('fake Gmail API', () => {
         let pageToken: string | undefined;
         let pages = 0;
         do {
-            const res = await call<{ threads: Array<{ id: string; historyId: string; snippet: string }>; nextPageToken?: string; resultSizeEstimate: number }>(`/threads${pageToken ? `?pageToken=${pageToken}` : ''}`);
+            const res = await call<{ threads: Array<{ id: string; historyId: string; snippet: string }>; nextPageToken?: string; resultSizeEstimate: number }>(
+                `/threads${pageToken ? `?pageToken=${pageToken}` : ''}`
+            );
             ids.push(...res.data.threads.map((t) => t.id));
             pageToken = res.data.nextPageToken;
             pages++;
@@ -65,7 +73,10 @@ describe('fake Gmail API', () => {
         const id = fake.gmail.threadIds()[0]!;
         const meta = await call<ThreadBody>(`/threads/${id}?format=metadata&metadataHeaders=Subject&metadataHeaders=From`);
         assert.equal(meta.status, 200);
-        assert.deepEqual(meta.data.messages[0]!.payload!.headers.map((h) => h.name), ['From', 'Subject']);
+        assert.deepEqual(
+            meta.data.messages[0]!.payload!.headers.map((h) => h.name),
+            ['From', 'Subject']
+        );
         assert.equal(meta.data.messages[0]!.payload!.body, undefined);
         const full = await call<ThreadBody>(`/threads/${id}`);
         assert.ok(full.data.messages[0]!.payload!.body!.data);
@@ -87,7 +98,10 @@ describe('fake Gmail API', () => {
         assert.equal(h.length, 4);
         assert.equal(h.filter((r) => r.messagesAdded).length, 2);
         assert.equal(h.filter((r) => r.labelsAdded).length, 1);
-        assert.deepEqual(h.filter((r) => r.messagesDeleted).map((r) => r.messages[0]!.threadId), [doomed]);
+        assert.deepEqual(
+            h.filter((r) => r.messagesDeleted).map((r) => r.messages[0]!.threadId),
+            [doomed]
+        );
         assert.equal(all.data.historyId, String(fake.gmail.historyId));
         const onlyDeleted = await call<HistoryBody>(`/history?startHistoryId=${start}&historyTypes=messageDeleted`);
         assert.equal(onlyDeleted.data.history!.length, 1);
@@ -116,13 +130,19 @@ describe('fake Gmail API', () => {
         const raw = (text: string) => Buffer.from(text).toString('base64url');
         const reply = await call<{ id: string; threadId: string; labelIds: string[] }>('/messages/send', {
             method: 'POST',
-            body: { threadId, raw: raw(`To: bob@example.com\r\nSubject: Re: Quarterly numbers\r\nIn-Reply-To: ${messageId}\r\nReferences: ${messageId}\r\n\r\nThanks!`) }
+            body: {
+                threadId,
+                raw: raw(`To: bob@example.com\r\nSubject: Re: Quarterly numbers\r\nIn-Reply-To: ${messageId}\r\nReferences: ${messageId}\r\n\r\nThanks!`)
+            }
         });
         assert.equal(reply.status, 200);
         assert.equal(reply.data.threadId, threadId);
         assert.deepEqual(reply.data.labelIds, ['SENT']);
         assert.equal(fake.sent.at(-1)!.body, 'Thanks!');
-        const unrelated = await call<{ threadId: string }>('/messages/send', { method: 'POST', body: { threadId, raw: raw('To: bob@example.com\r\nSubject: Other\r\n\r\nhi') } });
+        const unrelated = await call<{ threadId: string }>('/messages/send', {
+            method: 'POST',
+            body: { threadId, raw: raw('To: bob@example.com\r\nSubject: Other\r\n\r\nhi') }
+        });
         assert.notEqual(unrelated.data.threadId, threadId, 'no References and another subject: Gmail starts a new thread');
         assert.equal((await call('/messages/send', { method: 'POST', body: { raw: raw('Subject: nobody\r\n\r\nx') } })).status, 400);
         assert.equal((await call('/messages/send', { method: 'POST', body: {} })).status, 400);

@@ -18,7 +18,11 @@ describe('fake Google Calendar API', () => {
     const call = async <T>(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (init.token !== null) headers['authorization'] = `Bearer ${init.token ?? FAKE_CALENDAR_TOKEN}`;
-        const res = await fetch(`${fake.url}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
+        const res = await fetch(`${fake.url}${path}`, {
+            method: init.method ?? 'GET',
+            headers,
+            ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
+        });
         const text = await res.text();
         return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T };
     };
@@ -29,7 +33,7 @@ describe('fake Google Calendar API', () => {
     });
     after(() => fake.close());
 
-    it('refuses a missing or wrong Bearer token with Google\'s 401 envelope', async () => {
+    it("refuses a missing or wrong Bearer token with Google's 401 envelope", async () => {
         for (const token of [null, 'wrong']) {
             const res = await call<GoogleErrorBody>('/calendar/v3/calendars/primary/events', { token });
             assert.equal(res.status, 401);
@@ -69,7 +73,10 @@ describe('fake Google Calendar API', () => {
 
     it('filters by timeMin (end) and timeMax (start), exclusive', async () => {
         const res = await list({ timeMin: '2026-01-01T10:00:00Z', timeMax: '2026-01-01T13:00:00Z' });
-        assert.deepEqual(res.data.items.map((e) => e.summary), ['Event 10', 'Event 11', 'Event 12']);
+        assert.deepEqual(
+            res.data.items.map((e) => e.summary),
+            ['Event 10', 'Event 11', 'Event 12']
+        );
     });
 
     it('orderBy=startTime needs singleEvents=true', async () => {
@@ -83,7 +90,9 @@ describe('fake Google Calendar API', () => {
         fake.calendar.update(fake.calendar.generatedId(1, 'team@group.calendar.google.com'), { summary: 'Moved' }, 'team@group.calendar.google.com');
         fake.calendar.cancel(fake.calendar.generatedId(2, 'team@group.calendar.google.com'), 'team@group.calendar.google.com');
         const added = fake.calendar.add({ summary: 'New one' }, 'team@group.calendar.google.com');
-        const inc = await call<EventsPage>(`/calendar/v3/calendars/team%40group.calendar.google.com/events?syncToken=${encodeURIComponent(token)}&showDeleted=true`);
+        const inc = await call<EventsPage>(
+            `/calendar/v3/calendars/team%40group.calendar.google.com/events?syncToken=${encodeURIComponent(token)}&showDeleted=true`
+        );
         assert.equal(inc.status, 200);
         assert.deepEqual(
             inc.data.items.map((e) => [e.id, e.status, e.summary]),
@@ -93,7 +102,9 @@ describe('fake Google Calendar API', () => {
                 [added.id, 'confirmed', 'New one']
             ]
         );
-        const again = await call<EventsPage>(`/calendar/v3/calendars/team%40group.calendar.google.com/events?syncToken=${encodeURIComponent(inc.data.nextSyncToken!)}`);
+        const again = await call<EventsPage>(
+            `/calendar/v3/calendars/team%40group.calendar.google.com/events?syncToken=${encodeURIComponent(inc.data.nextSyncToken!)}`
+        );
         assert.deepEqual(again.data.items, []);
         assert.ok(again.data.nextSyncToken);
         // A full listing hides the cancelled event unless showDeleted=true.
@@ -147,7 +158,10 @@ describe('fake Google Calendar API', () => {
         assert.equal(created.data.status, 'confirmed');
         assert.match(created.data.htmlLink, /^https:\/\/www\.google\.com\/calendar\/event\?eid=/);
         assert.equal((await call('/calendar/v3/calendars/primary/events', { method: 'POST', body: { summary: 'x' } })).status, 400);
-        const patched = await call<{ summary: string; location: string }>(`/calendar/v3/calendars/primary/events/${created.data.id}`, { method: 'PATCH', body: { location: 'Cafe' } });
+        const patched = await call<{ summary: string; location: string }>(`/calendar/v3/calendars/primary/events/${created.data.id}`, {
+            method: 'PATCH',
+            body: { location: 'Cafe' }
+        });
         assert.deepEqual([patched.data.summary, patched.data.location], ['Lunch', 'Cafe']);
         const del = await call(`/calendar/v3/calendars/primary/events/${created.data.id}`, { method: 'DELETE' });
         assert.equal(del.status, 204);
@@ -158,7 +172,10 @@ describe('fake Google Calendar API', () => {
     });
 
     it('freeBusy.query reports busy intervals clipped to the window, and notFound calendars', async () => {
-        const res = await call<{ kind: string; calendars: Record<string, { busy: Array<{ start: string; end: string }>; errors?: Array<{ reason: string }> }> }>('/calendar/v3/freeBusy', {
+        const res = await call<{
+            kind: string;
+            calendars: Record<string, { busy: Array<{ start: string; end: string }>; errors?: Array<{ reason: string }> }>;
+        }>('/calendar/v3/freeBusy', {
             method: 'POST',
             body: { timeMin: '2026-01-01T02:15:00Z', timeMax: '2026-01-01T04:00:00Z', items: [{ id: 'primary' }, { id: 'nobody@example.com' }] }
         });

@@ -13,9 +13,20 @@ describe('sync frequency grammar', () => {
 
     it('keeps the named forms and the common spellings', () => {
         const cases: Array<[string, number]> = [
-            ['every hour', 3_600], ['every 5 minutes', 300], ['every day', 86_400], ['every 6 hours', 21_600], ['every 1h', 3_600],
-            ['1h', 3_600], ['every half day', 43_200], ['every half hour', 1_800], ['every quarter hour', 900], ['every week', 604_800],
-            ['every month', 2_592_000], ['Every  30 Secs', 30], ['every minute', 60], ['every 2 hrs', 7_200]
+            ['every hour', 3_600],
+            ['every 5 minutes', 300],
+            ['every day', 86_400],
+            ['every 6 hours', 21_600],
+            ['every 1h', 3_600],
+            ['1h', 3_600],
+            ['every half day', 43_200],
+            ['every half hour', 1_800],
+            ['every quarter hour', 900],
+            ['every week', 604_800],
+            ['every month', 2_592_000],
+            ['Every  30 Secs', 30],
+            ['every minute', 60],
+            ['every 2 hrs', 7_200]
         ];
         for (const [text, seconds] of cases) assert.deepEqual(parseFrequency(text), { ok: true, seconds }, text);
     });

@@ -10,7 +10,7 @@ import { waitFor, api } from './support/webhooks.ts';
 import { deploy } from './support/functions.ts';
 
 const KEY = 'pinger';
-const CONNECTIONS = Number(process.env["SB_CLUSTER_CONNECTIONS"] ?? 1000);
+const CONNECTIONS = Number(process.env['SB_CLUSTER_CONNECTIONS'] ?? 1000);
 
 describe('functions: two instances, 1,000 scheduled syncs', () => {
     let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -34,7 +34,9 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
             SWITCHBOARD_DATABASE_URL: db.url,
             SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
             SWITCHBOARD_SECRET_KEY: randomUUID(),
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`ping-api:\n  display_name: Ping\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`),
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                `ping-api:\n  display_name: Ping\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+            ),
             SWITCHBOARD_SCHEDULER_TICK_MS: '250',
             SWITCHBOARD_LOG_LEVEL: 'info'
         };
@@ -56,20 +58,36 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
         for (let i = 0; i < CONNECTIONS; i += 50) {
             await Promise.all(
                 Array.from({ length: Math.min(50, CONNECTIONS - i) }, (_, j) =>
-                    api(i % 100 === 0 ? a : b, 'POST', '/connections', { provider_config_key: KEY, connection_id: `c-${i + j}`, credentials: { type: 'API_KEY', apiKey } }).then((r) => assert.equal(r.status, 201))
+                    api(i % 100 === 0 ? a : b, 'POST', '/connections', {
+                        provider_config_key: KEY,
+                        connection_id: `c-${i + j}`,
+                        credentials: { type: 'API_KEY', apiKey }
+                    }).then((r) => assert.equal(r.status, 201))
                 )
             );
         }
-        const deployed = await deploy(a, [{ type: 'sync', name: 'ping', file: 'ping-sync.cjs', providerConfigKey: KEY, models: ['Ping'], runs: 'every 30 seconds', autoStart: true }]);
+        const deployed = await deploy(a, [
+            { type: 'sync', name: 'ping', file: 'ping-sync.cjs', providerConfigKey: KEY, models: ['Ping'], runs: 'every 30 seconds', autoStart: true }
+        ]);
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
 
         const succeeded = async () => Number((await sql.query("SELECT count(*) AS n FROM runs WHERE status = 'SUCCESS'")).rows[0].n);
         await waitFor('the first slot of every schedule', async () => (await succeeded()) >= CONNECTIONS, 120_000).catch(async (err: unknown) => {
             const jobs = (await sql.query('SELECT status, count(*) AS n FROM runs GROUP BY status')).rows;
-            throw new Error(`${String(err)}; jobs ${JSON.stringify(jobs)}; pings ${pings.size}\n${servers[0]!.output().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(0, 10).join('\n')}`);
+            throw new Error(
+                `${String(err)}; jobs ${JSON.stringify(jobs)}; pings ${pings.size}\n${servers[0]!
+                    .output()
+                    .split('\n')
+                    .filter((l) => /"level":(40|50)/.test(l))
+                    .slice(0, 10)
+                    .join('\n')}`
+            );
         });
         assert.equal(pings.size, CONNECTIONS);
-        assert.ok([...pings.values()].every((n) => n === 1), 'no schedule ran twice in its first slot');
+        assert.ok(
+            [...pings.values()].every((n) => n === 1),
+            'no schedule ran twice in its first slot'
+        );
 
         await waitFor('the second slot of every schedule', async () => (await succeeded()) >= 2 * CONNECTIONS, 120_000);
         // Let any stray extra run show itself before counting.
@@ -80,6 +98,9 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
         assert.equal(failed, 0);
         const perInstance = servers.map((s) => (s.output().match(/"msg":"sync run finished"/g) ?? []).length);
         assert.equal(perInstance[0]! + perInstance[1]!, 2 * CONNECTIONS);
-        assert.ok(perInstance.every((n) => n > 0), `both instances ran syncs: ${perInstance.join(' / ')}`);
+        assert.ok(
+            perInstance.every((n) => n > 0),
+            `both instances ran syncs: ${perInstance.join(' / ')}`
+        );
     });
 });

@@ -37,7 +37,9 @@ describe('functions: a large sync survives kill -9', () => {
             SWITCHBOARD_DATABASE_URL: db.url,
             SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
             SWITCHBOARD_SECRET_KEY: secretKey,
-            SWITCHBOARD_PROVIDERS: writeProvidersFile(`items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`),
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+            ),
             SWITCHBOARD_SCHEDULER_TICK_MS: '200',
             SWITCHBOARD_SYNC_LOST_AFTER_MS: '3000'
         };
@@ -54,9 +56,14 @@ describe('functions: a large sync survives kill -9', () => {
 
     it('keeps what was saved before the kill and resumes from the checkpoint', async () => {
         assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'items-api' })).status, 200);
-        assert.equal((await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })).status, 201);
+        assert.equal(
+            (await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })).status,
+            201
+        );
         items.slow(40);
-        const deployed = await deploy(server, [{ type: 'sync', name: 'items', file: 'items-sync.cjs', providerConfigKey: KEY, models: ['Item'], autoStart: true }]);
+        const deployed = await deploy(server, [
+            { type: 'sync', name: 'items', file: 'items-sync.cjs', providerConfigKey: KEY, models: ['Item'], autoStart: true }
+        ]);
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
 
         await waitFor('a third of the pages', () => items.pages() >= 35 && checkpoint(), 120_000);
@@ -72,17 +79,25 @@ describe('functions: a large sync survives kill -9', () => {
         const requestsBefore = items.requests.length;
         server = await startServer({ ...env, SWITCHBOARD_DATA_DIR: server.dataDir });
         const nango = new Nango({ host: server.url, secretKey });
-        const lost = await waitFor('the killed run given up', async () => {
-            const s = await status(nango);
-            return s.latestExecutionStatus === 'ERROR' ? s : undefined;
-        }, 30_000);
+        const lost = await waitFor(
+            'the killed run given up',
+            async () => {
+                const s = await status(nango);
+                return s.latestExecutionStatus === 'ERROR' ? s : undefined;
+            },
+            30_000
+        );
         assert.equal(lost.status, 'ERROR');
 
         await nango.triggerSync(KEY, ['items'], CONN);
-        const done = await waitFor('the resumed run', async () => {
-            const s = await status(nango);
-            return s.latestExecutionStatus === 'SUCCESS' ? s : undefined;
-        }, 120_000);
+        const done = await waitFor(
+            'the resumed run',
+            async () => {
+                const s = await status(nango);
+                return s.latestExecutionStatus === 'SUCCESS' ? s : undefined;
+            },
+            120_000
+        );
         const resumed = items.requests.slice(requestsBefore).find((r) => r.url.startsWith('/items?'));
         assert.equal(new URL(resumed!.url, 'http://x').searchParams.get('cursor'), cp.cursor, 'the next run starts at the checkpoint');
         assert.deepEqual(done.latestResult, { Item: { added: TOTAL - savedBeforeKill, updated: 0, deleted: 0 } });
@@ -97,22 +112,34 @@ describe('functions: a large sync survives kill -9', () => {
         const finished = (await status(nango)).finishedAt;
         const maxUpdatedBefore = (await sql.query("SELECT max(updated_at) AS t FROM records WHERE model = 'Item'")).rows[0].t;
         await nango.triggerSync(KEY, ['items'], CONN);
-        const same = await waitFor('unchanged run', async () => {
-            const s = await status(nango);
-            return s.latestExecutionStatus === 'SUCCESS' && s.finishedAt !== finished ? s : undefined;
-        }, 120_000);
+        const same = await waitFor(
+            'unchanged run',
+            async () => {
+                const s = await status(nango);
+                return s.latestExecutionStatus === 'SUCCESS' && s.finishedAt !== finished ? s : undefined;
+            },
+            120_000
+        );
         assert.deepEqual(same.latestResult, { Item: { added: 0, updated: 0, deleted: 0 } });
-        assert.deepEqual((await sql.query("SELECT max(updated_at) AS t FROM records WHERE model = 'Item'")).rows[0].t, maxUpdatedBefore, 'nothing was rewritten');
+        assert.deepEqual(
+            (await sql.query("SELECT max(updated_at) AS t FROM records WHERE model = 'Item'")).rows[0].t,
+            maxUpdatedBefore,
+            'nothing was rewritten'
+        );
 
         for (let n = 500; n < 510; n++) items.remove(n);
         await nango.triggerSync(KEY, ['items'], CONN);
-        const pruned = await waitFor('run after upstream deletes', async () => {
-            const s = await status(nango);
-            return s.latestExecutionStatus === 'SUCCESS' && s.latestResult.Item.deleted > 0 ? s : undefined;
-        }, 120_000);
+        const pruned = await waitFor(
+            'run after upstream deletes',
+            async () => {
+                const s = await status(nango);
+                return s.latestExecutionStatus === 'SUCCESS' && s.latestResult.Item.deleted > 0 ? s : undefined;
+            },
+            120_000
+        );
         assert.deepEqual(pruned.latestResult, { Item: { added: 0, updated: 0, deleted: 10 } });
         assert.equal(await liveCount(), TOTAL - 10);
-        const gone = (await sql.query("SELECT external_id FROM records WHERE deleted_at IS NOT NULL ORDER BY external_id")).rows.map((r) => r.external_id);
+        const gone = (await sql.query('SELECT external_id FROM records WHERE deleted_at IS NOT NULL ORDER BY external_id')).rows.map((r) => r.external_id);
         assert.deepEqual(gone, Array.from({ length: 10 }, (_, i) => `item-${500 + i}`).sort());
     });
 });

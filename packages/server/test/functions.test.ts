@@ -15,7 +15,14 @@ const KEY = 'items';
 const CONN = 'tenant-1:items';
 const scripts: FixtureScript[] = [
     { type: 'sync', name: 'items', file: 'items-sync.cjs', providerConfigKey: KEY, models: ['Item'], runs: 'every hour', autoStart: true },
-    { type: 'action', name: 'create-item', file: 'create-item.cjs', providerConfigKey: KEY, models: ['ActionOutput_items_createitem'], input: 'ActionInput_items_createitem' },
+    {
+        type: 'action',
+        name: 'create-item',
+        file: 'create-item.cjs',
+        providerConfigKey: KEY,
+        models: ['ActionOutput_items_createitem'],
+        input: 'ActionInput_items_createitem'
+    },
     { type: 'action', name: 'get-item', file: 'get-item.cjs', providerConfigKey: KEY },
     { type: 'action', name: 'spin', file: 'spin.cjs', providerConfigKey: KEY },
     { type: 'action', name: 'hog', file: 'hog.cjs', providerConfigKey: KEY }
@@ -33,16 +40,22 @@ describe('functions: deploy, syncs, records, actions', () => {
     const syncWebhooks = () => receiver.requests.map((r) => JSON.parse(r.body) as Json).filter((b: Json) => b.type === 'sync');
     const status = async () => (await nango.syncStatus(KEY, ['items'], CONN)).syncs[0] as Json;
     const firstRun = async () =>
-        waitFor('first sync run', async () => {
-            const rows = await api(server, 'GET', `/sync/status?syncs=items&provider_config_key=${KEY}&connection_id=${encodeURIComponent(CONN)}`);
-            const s = rows.body.syncs?.[0];
-            return s && s.latestExecutionStatus && s.latestExecutionStatus !== 'RUNNING' ? s : undefined;
-        }, 60_000);
+        waitFor(
+            'first sync run',
+            async () => {
+                const rows = await api(server, 'GET', `/sync/status?syncs=items&provider_config_key=${KEY}&connection_id=${encodeURIComponent(CONN)}`);
+                const s = rows.body.syncs?.[0];
+                return s?.latestExecutionStatus && s.latestExecutionStatus !== 'RUNNING' ? s : undefined;
+            },
+            60_000
+        );
 
     before(async () => {
         items = await startItemsApi(apiKey);
         receiver = await startReceiver();
-        const providers = writeProvidersFile(`items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`);
+        const providers = writeProvidersFile(
+            `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+        );
         server = await startServer({
             SWITCHBOARD_PROVIDERS: providers,
             SWITCHBOARD_WEBHOOK_URL: receiver.url,
@@ -69,10 +82,24 @@ describe('functions: deploy, syncs, records, actions', () => {
     it('confirms a deploy with the arrays the official CLI reads, then deploys', async () => {
         const confirm = await api(server, 'POST', '/sync/deploy/confirmation', deployBody(scripts));
         assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
-        for (const k of ['newSyncs', 'updatedSyncs', 'deletedSyncs', 'newActions', 'updatedActions', 'deletedActions', 'newOnEventScripts', 'updatedOnEventScripts', 'deletedOnEventScripts', 'deletedModels']) {
+        for (const k of [
+            'newSyncs',
+            'updatedSyncs',
+            'deletedSyncs',
+            'newActions',
+            'updatedActions',
+            'deletedActions',
+            'newOnEventScripts',
+            'updatedOnEventScripts',
+            'deletedOnEventScripts',
+            'deletedModels'
+        ]) {
             assert.ok(Array.isArray(confirm.body[k]), k);
         }
-        assert.deepEqual(confirm.body.newSyncs.map((x: Json) => x.name), ['items']);
+        assert.deepEqual(
+            confirm.body.newSyncs.map((x: Json) => x.name),
+            ['items']
+        );
         assert.equal(confirm.body.newActions.length, 4);
 
         const deployed = await deploy(server, scripts);
@@ -80,7 +107,10 @@ describe('functions: deploy, syncs, records, actions', () => {
         assert.equal(deployed.body.length, 5);
         const config = (await nango.getScriptsConfig()) as Json[];
         assert.equal(config[0].providerConfigKey, KEY);
-        assert.deepEqual(config[0].syncs.map((x: Json) => x.name), ['items']);
+        assert.deepEqual(
+            config[0].syncs.map((x: Json) => x.name),
+            ['items']
+        );
         assert.equal(config[0].actions.length, 4);
     });
 
@@ -144,10 +174,14 @@ describe('functions: deploy, syncs, records, actions', () => {
         items.remove(7);
         const before = syncWebhooks().length;
         await nango.triggerSync(KEY, ['items'], CONN);
-        const s = await waitFor('second run', async () => {
-            const x = await status();
-            return x.latestExecutionStatus === 'SUCCESS' && x.latestResult.Item.updated === 1 ? x : undefined;
-        }, 60_000);
+        const s = await waitFor(
+            'second run',
+            async () => {
+                const x = await status();
+                return x.latestExecutionStatus === 'SUCCESS' && x.latestResult.Item.updated === 1 ? x : undefined;
+            },
+            60_000
+        );
         assert.deepEqual(s.latestResult, { Item: { added: 0, updated: 1, deleted: 2 } });
         assert.equal(s.type, 'INCREMENTAL');
         assert.deepEqual(s.recordCount, { Item: 2498 });
@@ -157,7 +191,10 @@ describe('functions: deploy, syncs, records, actions', () => {
         const changed = await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item', modifiedAfter: hook.modifiedAfter });
         assert.deepEqual(changed.records.map((r) => r.id).sort(), ['item-5', 'item-6', 'item-7']);
         const updated = await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item', filter: 'updated' });
-        assert.deepEqual(updated.records.map((r) => r.id), ['item-5']);
+        assert.deepEqual(
+            updated.records.map((r) => r.id),
+            ['item-5']
+        );
         assert.equal(updated.records[0]!['version'], 2);
         const deleted = await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item', filter: 'deleted' });
         assert.deepEqual(deleted.records.map((r) => r.id).sort(), ['item-6', 'item-7']);
@@ -170,10 +207,14 @@ describe('functions: deploy, syncs, records, actions', () => {
         const before = syncWebhooks().length;
         const last = (await status()).finishedAt;
         await nango.triggerSync(KEY, ['items'], CONN);
-        const s = await waitFor('third run', async () => {
-            const x = await status();
-            return x.latestExecutionStatus === 'SUCCESS' && x.finishedAt !== last ? x : undefined;
-        }, 60_000);
+        const s = await waitFor(
+            'third run',
+            async () => {
+                const x = await status();
+                return x.latestExecutionStatus === 'SUCCESS' && x.finishedAt !== last ? x : undefined;
+            },
+            60_000
+        );
         assert.deepEqual(s.latestResult, { Item: { added: 0, updated: 0, deleted: 0 } });
         await new Promise((r) => setTimeout(r, 500));
         assert.equal(syncWebhooks().length, before);
@@ -196,16 +237,25 @@ describe('functions: deploy, syncs, records, actions', () => {
         const noConn = await sdkFailure(nango.syncStatus(KEY, '*', 'nobody'));
         assert.equal(noConn.status, 400);
         assert.equal(noConn.data.error.code, 'unknown_connection');
-        const both = await api(server, 'POST', '/sync/trigger', { syncs: ['items'], provider_config_key: KEY, opts: { reset: true }, sync_mode: 'full_refresh' });
+        const both = await api(server, 'POST', '/sync/trigger', {
+            syncs: ['items'],
+            provider_config_key: KEY,
+            opts: { reset: true },
+            sync_mode: 'full_refresh'
+        });
         assert.equal(both.status, 400);
     });
 
     it('a full resync with empty cache starts over and re-adds every record', async () => {
         await nango.triggerSync(KEY, ['items'], CONN, { reset: true, emptyCache: true });
-        const s = await waitFor('reset run', async () => {
-            const x = await status();
-            return x.latestExecutionStatus === 'SUCCESS' && x.latestResult.Item.added > 0 ? x : undefined;
-        }, 60_000);
+        const s = await waitFor(
+            'reset run',
+            async () => {
+                const x = await status();
+                return x.latestExecutionStatus === 'SUCCESS' && x.latestResult.Item.added > 0 ? x : undefined;
+            },
+            60_000
+        );
         // item-7 is gone upstream and item-6 comes back cancelled: a delete of an id the emptied cache does not know is not counted.
         assert.deepEqual(s.latestResult, { Item: { added: 2498, updated: 0, deleted: 0 } });
         assert.deepEqual(s.recordCount, { Item: 2498 });

@@ -15,7 +15,8 @@ import { checkAppJwt } from './support/github-app.ts';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 type AppCreds = { type: string; access_token: string; expires_at?: string; raw: Record<string, unknown> };
-const repos = (nango: Nango, id: string, key = 'gh') => nango.get<{ repositories: Array<{ full_name: string }> }>({ endpoint: '/installation/repositories', providerConfigKey: key, connectionId: id });
+const repos = (nango: Nango, id: string, key = 'gh') =>
+    nango.get<{ repositories: Array<{ full_name: string }> }>({ endpoint: '/installation/repositories', providerConfigKey: key, connectionId: id });
 
 async function importApp(server: TestServer, key: string, id: string, config: Record<string, unknown>, credentials: Record<string, unknown> = { type: 'APP' }) {
     return api(server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials, connection_config: config });
@@ -27,13 +28,20 @@ it('the app JWT: RS256 over the app key, iss = app id, iat 60 s back, exp 9 minu
     assert.ok(parsed.ok);
     const now = 1_700_000_000_000;
     const jwt = await appJwt('424242', parsed.key, now);
-    const [header, claims] = jwt.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
+    const [header, claims] = jwt
+        .split('.')
+        .slice(0, 2)
+        .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
     assert.deepEqual(header, { alg: 'RS256', typ: 'JWT' });
     assert.deepEqual(claims, { iat: now / 1000 - 60, exp: now / 1000 + 540, iss: '424242' });
     assert.deepEqual(checkAppJwt(jwt, createPublicKey(privateKey), '424242', now), { ok: true });
     assert.equal(checkAppJwt(jwt, createPublicKey(privateKey), '424242', now + 10 * 60 * 1000).ok, false, 'expired after 9 minutes');
     assert.equal(checkAppJwt(jwt, createPublicKey(rsaKeyPair().privateKey), '424242', now).ok, false, 'another key');
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const ec = generateKeyPairSync('ec', {
+        namedCurve: 'P-256',
+        privateKeyEncoding: { type: 'sec1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' }
+    });
     assert.equal(parseRsaPrivateKey(ec.privateKey).ok, false);
     assert.deepEqual(parseRsaPrivateKey('garbage'), { ok: false, reason: 'not a PEM-encoded private key' });
 });
@@ -51,12 +59,21 @@ describe('GitHub App connections', () => {
         gh = await startGitHubStandIn();
         gh.setup.url = `${publicUrl}/app-auth/connect`;
         receiver = await startReceiver();
-        server = await startServer({ PORT: String(port), SWITCHBOARD_SERVER_URL: publicUrl, SWITCHBOARD_WEBHOOK_URL: receiver.url, SWITCHBOARD_PROVIDERS: writeProvidersFile(githubAppProviderYaml(gh)) });
+        server = await startServer({
+            PORT: String(port),
+            SWITCHBOARD_SERVER_URL: publicUrl,
+            SWITCHBOARD_WEBHOOK_URL: receiver.url,
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(githubAppProviderYaml(gh))
+        });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         const app = { type: 'APP' as const, app_id: gh.appId, app_link: `${gh.url}/apps/test-app`, private_key: gh.privateKey };
         await nango.createIntegration({ provider: 'test-github-app', unique_key: 'gh', credentials: app } as never);
         // The same app id with a key that is not the app's: GitHub refuses every JWT it signs.
-        await nango.createIntegration({ provider: 'test-github-app', unique_key: 'gh-wrong-key', credentials: { ...app, private_key: rsaKeyPair().privateKey } } as never);
+        await nango.createIntegration({
+            provider: 'test-github-app',
+            unique_key: 'gh-wrong-key',
+            credentials: { ...app, private_key: rsaKeyPair().privateKey }
+        } as never);
     });
     after(async () => {
         await server?.stop();
@@ -109,13 +126,25 @@ describe('GitHub App connections', () => {
         const res = await repos(nango, id);
         assert.equal(res.data.repositories[0]?.full_name, 'installation-1001/repo');
         assert.equal(gh.mints, mints + 1, 'a fresh token is not renewed');
-        await waitFor('the auth creation webhook', () =>
-            received(receiver, (b: { type?: string; operation?: string; success?: boolean; connectionId?: string }) => b.type === 'auth' && b.operation === 'creation' && b.success === true && b.connectionId === id).length > 0
+        await waitFor(
+            'the auth creation webhook',
+            () =>
+                received(
+                    receiver,
+                    (b: { type?: string; operation?: string; success?: boolean; connectionId?: string }) =>
+                        b.type === 'auth' && b.operation === 'creation' && b.success === true && b.connectionId === id
+                ).length > 0
         );
     });
 
     it('an expired installation token is renewed exactly once under 30 concurrent proxy calls; force_refresh mints a new one', async () => {
-        const expired = await importApp(server, 'gh', 'burst', { installation_id: 1001 }, { type: 'APP', access_token: 'ghs_stale', expires_at: new Date(Date.now() - 1000).toISOString() });
+        const expired = await importApp(
+            server,
+            'gh',
+            'burst',
+            { installation_id: 1001 },
+            { type: 'APP', access_token: 'ghs_stale', expires_at: new Date(Date.now() - 1000).toISOString() }
+        );
         assert.equal(expired.status, 201, JSON.stringify(expired.body));
         const mints = gh.mints;
         const results = await Promise.all(Array.from({ length: 30 }, () => repos(nango, 'burst')));
@@ -158,7 +187,11 @@ describe('GitHub App connections', () => {
         const revoke = gh.requests.filter((r) => r.method === 'DELETE' && r.url === '/installation/token');
         assert.equal(revoke.length, 1);
         const audit = await api(server, 'GET', '/admin/audit?connection_id=to-delete');
-        const kinds = (audit.body.data as Array<{ kind: string; outcome: string; detail: { status?: number } }>).map((e) => [e.kind, e.outcome, e.detail.status]);
+        const kinds = (audit.body.data as Array<{ kind: string; outcome: string; detail: { status?: number } }>).map((e) => [
+            e.kind,
+            e.outcome,
+            e.detail.status
+        ]);
         assert.deepEqual(kinds, [['revocation', 'revoked', 204]]);
         assert.ok(gh.installations.has('1001'), 'the installation itself is untouched');
     });
@@ -169,7 +202,13 @@ describe('GitHub App connections', () => {
         assert.equal(imported.body.error.code, 'connection_test_failed');
         assert.match(imported.body.error.message, /app_authentication_failed/);
 
-        const withToken = await importApp(server, 'gh-wrong-key', 'wrong-later', { installation_id: '1001' }, { type: 'APP', access_token: 'ghs_given', expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+        const withToken = await importApp(
+            server,
+            'gh-wrong-key',
+            'wrong-later',
+            { installation_id: '1001' },
+            { type: 'APP', access_token: 'ghs_given', expires_at: new Date(Date.now() + 3_600_000).toISOString() }
+        );
         assert.equal(withToken.status, 201);
         const mints = gh.mints;
         const first = await sdkFailure(nango.getConnection('gh-wrong-key', 'wrong-later', true));
@@ -179,7 +218,10 @@ describe('GitHub App connections', () => {
         const second = await sdkFailure(nango.getConnection('gh-wrong-key', 'wrong-later', true));
         assert.equal(second.status, 424);
         assert.equal(second.data.error.code, 'connection_refresh_backoff');
-        const conn = (await nango.getConnection('gh-wrong-key', 'wrong-later')) as unknown as { refresh_error: { type: string; description: string }; status: string };
+        const conn = (await nango.getConnection('gh-wrong-key', 'wrong-later')) as unknown as {
+            refresh_error: { type: string; description: string };
+            status: string;
+        };
         assert.equal(conn.refresh_error.type, 'app_authentication_failed');
         assert.equal(conn.status, 'active', 'an app misconfiguration does not expire the installation');
         assert.equal(gh.mints, mints);
@@ -209,7 +251,12 @@ describe('GitHub App connections', () => {
             socket.close();
             assert.equal(frame['error_type'], 'callback_err');
             assert.equal(gh.mints, mints);
-            await waitFor('the auth failure webhook', () => received(receiver, (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'callback_err').length > 0);
+            await waitFor(
+                'the auth failure webhook',
+                () =>
+                    received(receiver, (b: { success?: boolean; error?: { type: string } }) => b.success === false && b.error?.type === 'callback_err').length >
+                    0
+            );
         } finally {
             gh.setup.query = (state) => ({ installation_id: '1001', setup_action: 'install', state });
         }
@@ -251,7 +298,12 @@ describe('GitHub App connections', () => {
         const res = await api(server, 'POST', '/integrations', {
             provider: 'test-github-app',
             unique_key: 'gh-broken',
-            credentials: { type: 'APP', app_id: '1', app_link: `${gh.url}/apps/test-app`, private_key: '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n' }
+            credentials: {
+                type: 'APP',
+                app_id: '1',
+                app_link: `${gh.url}/apps/test-app`,
+                private_key: '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n'
+            }
         });
         assert.equal(res.status, 400);
         assert.equal(res.body.error.code, 'invalid_body');
@@ -274,7 +326,11 @@ describe('GitHub App connections on PostgreSQL, two instances', () => {
         const publicUrl = `http://127.0.0.1:${port}`;
         const gh = await startGitHubStandIn();
         gh.setup.url = `${publicUrl}/app-auth/connect`;
-        const shared = { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(), SWITCHBOARD_PROVIDERS: writeProvidersFile(githubAppProviderYaml(gh)) };
+        const shared = {
+            SWITCHBOARD_DATABASE_URL: db.url,
+            SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
+            SWITCHBOARD_PROVIDERS: writeProvidersFile(githubAppProviderYaml(gh))
+        };
         const a = await startServer({ ...shared, PORT: String(port), SWITCHBOARD_SERVER_URL: publicUrl });
         const b = await startServer({ ...shared, SWITCHBOARD_SERVER_URL: publicUrl, SWITCHBOARD_SECRET_KEY: a.secretKey });
         const sql = new pg.Client({ connectionString: db.url });
@@ -290,7 +346,11 @@ describe('GitHub App connections on PostgreSQL, two instances', () => {
         });
         const nangoA = new Nango({ host: a.url, secretKey: a.secretKey });
         const nangoB = new Nango({ host: b.url, secretKey: a.secretKey });
-        await nangoA.createIntegration({ provider: 'test-github-app', unique_key: 'gh', credentials: { type: 'APP', app_id: gh.appId, app_link: `${gh.url}/apps/test-app`, private_key: gh.privateKey } } as never);
+        await nangoA.createIntegration({
+            provider: 'test-github-app',
+            unique_key: 'gh',
+            credentials: { type: 'APP', app_id: gh.appId, app_link: `${gh.url}/apps/test-app`, private_key: gh.privateKey }
+        } as never);
 
         const token = (await nangoA.createConnectSession({ end_user: { id: 'late-user' } })).data.token;
         const socket = await openSdkSocket(publicUrl);
@@ -306,7 +366,13 @@ describe('GitHub App connections on PostgreSQL, two instances', () => {
         socket.close();
         assert.equal(gh.mints, 0);
 
-        const imported = await importApp(a, 'gh', 'shared', { installation_id: '1001' }, { type: 'APP', access_token: 'ghs_stale', expires_at: new Date(Date.now() - 1000).toISOString() });
+        const imported = await importApp(
+            a,
+            'gh',
+            'shared',
+            { installation_id: '1001' },
+            { type: 'APP', access_token: 'ghs_stale', expires_at: new Date(Date.now() - 1000).toISOString() }
+        );
         assert.equal(imported.status, 201);
         const calls = Array.from({ length: 20 }, (_, i) => repos(i % 2 ? nangoA : nangoB, 'shared'));
         for (const r of await Promise.all(calls)) assert.equal(r.status, 200);

@@ -61,7 +61,13 @@ describe('Google integrations end to end', () => {
         const out: T[] = [];
         let cursor: string | null | undefined;
         do {
-            const page = await nango.listRecords<T & { id: string }>({ providerConfigKey: key, connectionId, model, limit: 10_000, ...(cursor ? { cursor } : {}) });
+            const page = await nango.listRecords<T & { id: string }>({
+                providerConfigKey: key,
+                connectionId,
+                model,
+                limit: 10_000,
+                ...(cursor ? { cursor } : {})
+            });
             out.push(...(page.records.filter((r) => !r._nango_metadata.deleted_at) as T[]));
             cursor = page.next_cursor;
         } while (cursor);
@@ -76,8 +82,16 @@ describe('Google integrations end to end', () => {
         gmail = await startFakeGmail({ threads: GMAIL_THREADS });
         server = await startServer({ SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(calendar.url, gmail.url)), SWITCHBOARD_SCHEDULER_TICK_MS: '200' });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'google-calendar-test', unique_key: 'google-calendar', credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' } });
-        await nango.createIntegration({ provider: 'gmail-test', unique_key: 'google-mail', credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' } });
+        await nango.createIntegration({
+            provider: 'google-calendar-test',
+            unique_key: 'google-calendar',
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' }
+        });
+        await nango.createIntegration({
+            provider: 'gmail-test',
+            unique_key: 'google-mail',
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' }
+        });
         // The CLI compiles into <project>/build and <project>/.nango: a copy keeps the repository clean.
         project = copyProject(integrationsDir);
         const res = await runCli(['deploy', 'dev', '--dir', project, '--host', server.url], { SWITCHBOARD_SECRET_KEY: server.secretKey });
@@ -110,8 +124,15 @@ describe('Google integrations end to end', () => {
         assert.ok(JSON.parse(cp['syncTokens']!)['primary']);
         const lists = calendar.requests.filter((r) => r.path === '/calendar/v3/calendars/primary/events' && r.method === 'GET');
         assert.equal(lists.length, CALENDAR_EVENTS / 1000, 'pages of 1,000');
-        assert.ok(lists.every((r) => r.query['maxResults'] === '1000' && r.query['showDeleted'] === 'true' && r.headers.authorization === `Bearer ${calendar.accessToken}`));
-        assert.ok(lists.slice(1).every((r) => r.query['pageToken']), 'every later page follows nextPageToken');
+        assert.ok(
+            lists.every(
+                (r) => r.query['maxResults'] === '1000' && r.query['showDeleted'] === 'true' && r.headers.authorization === `Bearer ${calendar.accessToken}`
+            )
+        );
+        assert.ok(
+            lists.slice(1).every((r) => r.query['pageToken']),
+            'every later page follows nextPageToken'
+        );
 
         const records = await allRecords<{ id: string; calendarId: string; summary: string }>('google-calendar', 'cal-1', 'CalendarEvent');
         assert.equal(records.length, CALENDAR_EVENTS);
@@ -135,7 +156,12 @@ describe('Google integrations end to end', () => {
         assert.deepEqual(s.latestResult, { CalendarEvent: { added: 1, updated: 1, deleted: 1 } });
         assert.deepEqual(s.recordCount, { CalendarEvent: CALENDAR_EVENTS });
 
-        const changed = await nango.listRecords<{ id: string; summary: string }>({ providerConfigKey: 'google-calendar', connectionId: 'cal-1', model: 'CalendarEvent', ids: [calendar.calendar.generatedId(1), added.id] });
+        const changed = await nango.listRecords<{ id: string; summary: string }>({
+            providerConfigKey: 'google-calendar',
+            connectionId: 'cal-1',
+            model: 'CalendarEvent',
+            ids: [calendar.calendar.generatedId(1), added.id]
+        });
         assert.deepEqual(changed.records.map((r) => r.summary).sort(), ['Added', 'Changed']);
         assert.deepEqual(await deletedIds('google-calendar', 'cal-1', 'CalendarEvent'), [calendar.calendar.generatedId(2)]);
     });
@@ -179,14 +205,25 @@ describe('Google integrations end to end', () => {
         const res = await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: 'google-calendar', connection_id: 'cal-2', credentials: { type: 'OAUTH2', access_token: calendar.accessToken }, metadata: { calendarsToSync: ['team'] } })
+            body: JSON.stringify({
+                provider_config_key: 'google-calendar',
+                connection_id: 'cal-2',
+                credentials: { type: 'OAUTH2', access_token: calendar.accessToken },
+                metadata: { calendarsToSync: ['team'] }
+            })
         });
         assert.equal(res.status, 201);
         const failed = await waitForRun(server, 'google-calendar', 'cal-2', 'events', since, 60_000, true);
         assert.equal(failed.latestExecutionStatus, 'ERROR');
         const firstRun = calendar.requests.slice(mark);
-        assert.deepEqual(firstRun.map((r) => r.status), [200, 200, 200, 400]);
-        assert.ok(firstRun.every((r) => teamEvents.test(r.path)), 'cal-2 lists only its metadata calendar');
+        assert.deepEqual(
+            firstRun.map((r) => r.status),
+            [200, 200, 200, 400]
+        );
+        assert.ok(
+            firstRun.every((r) => teamEvents.test(r.path)),
+            'cal-2 lists only its metadata calendar'
+        );
         const cp = failed.checkpoint as Record<string, string>;
         assert.equal(cp['calendarId'], 'team');
         assert.equal(cp['pageToken'], firstRun[3]!.query['pageToken'], 'the checkpoint names the page that failed');
@@ -195,10 +232,13 @@ describe('Google integrations end to end', () => {
         const mark2 = calendar.requests.length;
         const resumed = await syncNow('google-calendar', 'cal-2', 'events');
         const second = calendar.requests.slice(mark2);
-        assert.deepEqual(second.map((r) => [r.status, r.query['pageToken']]), [
-            [200, cp['pageToken']],
-            [200, second[1]!.query['pageToken']]
-        ]);
+        assert.deepEqual(
+            second.map((r) => [r.status, r.query['pageToken']]),
+            [
+                [200, cp['pageToken']],
+                [200, second[1]!.query['pageToken']]
+            ]
+        );
         assert.ok(second[1]!.query['pageToken']);
         assert.deepEqual(resumed.recordCount, { CalendarEvent: 5_000 });
         assert.ok(JSON.parse((resumed.checkpoint as Record<string, string>)['syncTokens']!)['team']);
@@ -218,24 +258,43 @@ describe('Google integrations end to end', () => {
         assert.equal(created.calendarId, 'primary');
         assert.equal(calendar.calendar.get(created.id)!.summary, 'E2E');
 
-        const updated = await nango.triggerAction<unknown, { location: string; summary: string }>('google-calendar', 'cal-1', 'update-event', { eventId: created.id, location: 'Room 1' });
+        const updated = await nango.triggerAction<unknown, { location: string; summary: string }>('google-calendar', 'cal-1', 'update-event', {
+            eventId: created.id,
+            location: 'Room 1'
+        });
         assert.equal(updated.location, 'Room 1');
         assert.equal(updated.summary, 'E2E');
         const patch = calendar.requests.filter((r) => r.method === 'PATCH').at(-1)!;
         assert.deepEqual(patch.body, { location: 'Room 1' }, 'a patch carries only the changed field');
 
-        assert.deepEqual(await nango.triggerAction('google-calendar', 'cal-1', 'delete-event', { eventId: created.id }), { eventId: created.id, deleted: true, alreadyDeleted: false });
+        assert.deepEqual(await nango.triggerAction('google-calendar', 'cal-1', 'delete-event', { eventId: created.id }), {
+            eventId: created.id,
+            deleted: true,
+            alreadyDeleted: false
+        });
         assert.equal(calendar.calendar.get(created.id)!.status, 'cancelled');
-        assert.deepEqual(await nango.triggerAction('google-calendar', 'cal-1', 'delete-event', { eventId: created.id }), { eventId: created.id, deleted: true, alreadyDeleted: true });
+        assert.deepEqual(await nango.triggerAction('google-calendar', 'cal-1', 'delete-event', { eventId: created.id }), {
+            eventId: created.id,
+            deleted: true,
+            alreadyDeleted: true
+        });
 
         // Event 0 runs 00:00–00:30 on 2026-01-01 (one generated event per hour).
-        const busy = await nango.triggerAction<unknown, { available: boolean; calendars: Array<{ calendarId: string; busy: unknown[] }> }>('google-calendar', 'cal-1', 'check-availability', {
-            timeMin: '2026-01-01T00:00:00Z',
-            timeMax: '2026-01-01T01:00:00Z'
-        });
+        const busy = await nango.triggerAction<unknown, { available: boolean; calendars: Array<{ calendarId: string; busy: unknown[] }> }>(
+            'google-calendar',
+            'cal-1',
+            'check-availability',
+            {
+                timeMin: '2026-01-01T00:00:00Z',
+                timeMax: '2026-01-01T01:00:00Z'
+            }
+        );
         assert.equal(busy.available, false);
         assert.deepEqual(busy.calendars, [{ calendarId: 'primary', busy: [{ start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:30:00.000Z' }] }]);
-        const free = await nango.triggerAction<unknown, { available: boolean }>('google-calendar', 'cal-1', 'check-availability', { timeMin: '2026-01-01T00:40:00Z', timeMax: '2026-01-01T00:50:00Z' });
+        const free = await nango.triggerAction<unknown, { available: boolean }>('google-calendar', 'cal-1', 'check-availability', {
+            timeMin: '2026-01-01T00:40:00Z',
+            timeMax: '2026-01-01T00:50:00Z'
+        });
         assert.equal(free.available, true);
 
         const missing = await sdkFailure(nango.triggerAction('google-calendar', 'cal-1', 'update-event', { eventId: 'nope', summary: 'x' }));
@@ -286,22 +345,36 @@ describe('Google integrations end to end', () => {
         const again = gmail.requests.slice(mark2);
         assert.equal(again[0]!.status, 404);
         assert.ok(again[0]!.path.endsWith('/history'));
-        assert.ok(again.some((r) => r.path.endsWith('/threads') && r.status === 200), 'a new backfill lists threads');
+        assert.ok(
+            again.some((r) => r.path.endsWith('/threads') && r.status === 200),
+            'a new backfill lists threads'
+        );
         assert.equal(restarted.latestExecutionStatus, 'SUCCESS');
         assert.deepEqual(restarted.recordCount, { GmailThread: GMAIL_THREADS + 1 });
-        assert.equal((await allRecords<{ id: string; subject: string }>('google-mail', 'mail-1', 'GmailThread')).find((t) => t.id === whileAway)?.subject, 'While away');
+        assert.equal(
+            (await allRecords<{ id: string; subject: string }>('google-mail', 'mail-1', 'GmailThread')).find((t) => t.id === whileAway)?.subject,
+            'While away'
+        );
         assert.equal((restarted.checkpoint as Record<string, string>)['historyId'], String(gmail.gmail.historyId));
     });
 
     it('gmail actions: send-email and reply in the same thread, and a not_found reply', async () => {
-        const sent = await nango.triggerAction<unknown, { id: string; threadId: string }>('google-mail', 'mail-1', 'send-email', { to: 'bob@example.com', subject: 'Hi', body: 'Hello' });
+        const sent = await nango.triggerAction<unknown, { id: string; threadId: string }>('google-mail', 'mail-1', 'send-email', {
+            to: 'bob@example.com',
+            subject: 'Hi',
+            body: 'Hello'
+        });
         const msg = gmail.sent.at(-1)!;
         assert.equal(msg.id, sent.id);
         assert.equal(msg.headers['subject'], 'Hi');
         assert.equal(msg.headers['to'], 'bob@example.com');
         assert.equal(Buffer.from(msg.body.replace(/\s+/g, ''), 'base64').toString('utf8'), 'Hello');
 
-        const replied = await nango.triggerAction<unknown, { threadId: string }>('google-mail', 'mail-1', 'reply', { threadId: sent.threadId, messageId: sent.id, body: 'Again' });
+        const replied = await nango.triggerAction<unknown, { threadId: string }>('google-mail', 'mail-1', 'reply', {
+            threadId: sent.threadId,
+            messageId: sent.id,
+            body: 'Again'
+        });
         assert.equal(replied.threadId, sent.threadId);
         const reply = gmail.sent.at(-1)!;
         assert.equal(reply.headers['subject'], 'Re: Hi');

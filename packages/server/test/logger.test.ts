@@ -21,7 +21,10 @@ describe('lazyChild', () => {
         const parent = createLogger('info', stream);
         let created = 0;
         const child = parent.child.bind(parent);
-        parent.child = ((...args: Parameters<typeof child>) => (created++, child(...args))) as typeof parent.child;
+        parent.child = ((...args: Parameters<typeof child>) => {
+            created++;
+            return child(...args);
+        }) as typeof parent.child;
         const log = lazyChild(parent, { reqId: 'r1' }, {});
         for (const m of ['info', 'error', 'debug', 'fatal', 'warn', 'trace', 'child'] as const) assert.equal(typeof log[m], 'function');
         assert.equal(created, 0);

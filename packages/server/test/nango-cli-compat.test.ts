@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { startServer, removeDir, type TestServer } from './support/server.ts';
 import { api, type Json } from './support/webhooks.ts';
 
-const recording = JSON.parse(readFileSync(new URL('../../cli/test/fixtures/nango-cli-deploy-body.json', import.meta.url), 'utf8')) as { requests: Array<{ method: string; path: string; body: Json }> };
+const recording = JSON.parse(readFileSync(new URL('../../cli/test/fixtures/nango-cli-deploy-body.json', import.meta.url), 'utf8')) as {
+    requests: Array<{ method: string; path: string; body: Json }>;
+};
 
 describe('official nango CLI deploy, replayed', () => {
     let server: TestServer;
@@ -17,7 +19,11 @@ describe('official nango CLI deploy, replayed', () => {
         for (const r of recording.requests) for (const f of r.body?.flowConfigs ?? []) keys.add(f.providerConfigKey);
         for (const key of keys) {
             assert.equal((await api(server, 'POST', '/integrations', { unique_key: key, provider: 'openai' })).status, 200);
-            const conn = await api(server, 'POST', '/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'sk' } });
+            const conn = await api(server, 'POST', '/connections', {
+                provider_config_key: key,
+                connection_id: 'c1',
+                credentials: { type: 'API_KEY', apiKey: 'sk' }
+            });
             assert.equal(conn.status, 201, JSON.stringify(conn.body));
         }
     });
@@ -31,12 +37,27 @@ describe('official nango CLI deploy, replayed', () => {
         const [telemetry, confirmation, deploy] = recording.requests;
         assert.equal(telemetry!.path, '/cli/telemetry');
         // The CLI ignores the telemetry answer; we have no such route.
-        const t = await fetch(`${server.url}/cli/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(telemetry!.body) });
+        const t = await fetch(`${server.url}/cli/telemetry`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(telemetry!.body)
+        });
         assert.equal(t.status, 404);
 
         const c = await api(server, 'POST', confirmation!.path, confirmation!.body, { 'user-agent': 'nango-cli/0.71.10' });
         assert.equal(c.status, 200, JSON.stringify(c.body));
-        for (const k of ['newSyncs', 'updatedSyncs', 'deletedSyncs', 'newActions', 'updatedActions', 'deletedActions', 'newOnEventScripts', 'updatedOnEventScripts', 'deletedOnEventScripts', 'deletedModels']) {
+        for (const k of [
+            'newSyncs',
+            'updatedSyncs',
+            'deletedSyncs',
+            'newActions',
+            'updatedActions',
+            'deletedActions',
+            'newOnEventScripts',
+            'updatedOnEventScripts',
+            'deletedOnEventScripts',
+            'deletedModels'
+        ]) {
             assert.ok(Array.isArray(c.body[k]), `${k} is an array`);
         }
         const names = (confirmation!.body.flowConfigs as Json[]).map((f) => f.syncName).sort();

@@ -59,7 +59,11 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         let out = '';
         let code = 0;
         try {
-            execFileSync(process.execPath, ['--import', new URL('./support/loopback-only.ts', import.meta.url).pathname, '-e', probe], { encoding: 'utf8', stdio: 'pipe', timeout: 10_000 });
+            execFileSync(process.execPath, ['--import', new URL('./support/loopback-only.ts', import.meta.url).pathname, '-e', probe], {
+                encoding: 'utf8',
+                stdio: 'pipe',
+                timeout: 10_000
+            });
         } catch (err) {
             const e = err as { status: number; stderr: string };
             code = e.status;
@@ -69,7 +73,7 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         assert.match(out, new RegExp(`${LOOPBACK_ONLY_MARK} registry\\.npmjs\\.org:443`));
     });
 
-    it('a wrong secret key: exit 11 (DeployError), the server\'s 401 printed, nothing deployed', async () => {
+    it("a wrong secret key: exit 11 (DeployError), the server's 401 printed, nothing deployed", async () => {
         const res = await deploy('not-the-key');
         assert.equal(res.code, 11, `${res.stdout}\n${res.stderr}`);
         assert.match(res.stdout, /^Authentication failed: the secret key is unknown \(unknown_account\)$/m);
@@ -87,9 +91,18 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         assert.equal(res.stderr, '', 'no refused connection, no warning');
 
         const config = await scriptsConfig();
-        assert.deepEqual(config.map((c) => c.providerConfigKey), [KEY]);
-        assert.deepEqual(config[0]!.syncs.map((s) => [s.name, s.runs, s.auto_start]), [['numbers', 'every hour', true]]);
-        assert.deepEqual(config[0]!.actions.map((a) => a.name), ['echo']);
+        assert.deepEqual(
+            config.map((c) => c.providerConfigKey),
+            [KEY]
+        );
+        assert.deepEqual(
+            config[0]!.syncs.map((s) => [s.name, s.runs, s.auto_start]),
+            [['numbers', 'every hour', true]]
+        );
+        assert.deepEqual(
+            config[0]!.actions.map((a) => a.name),
+            ['echo']
+        );
 
         const s = await waitForRun(server, KEY, CONN, 'numbers', since);
         assert.deepEqual(s.latestResult, { Num: { added: 25, updated: 0, deleted: 0 } });
@@ -99,7 +112,11 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
     it('a second identical deploy exits 0 and changes nothing', async () => {
         // last_deployed moves (as on Nango); everything else must be what the first deploy stored.
         const withoutDeployTime = (config: Awaited<ReturnType<typeof scriptsConfig>>) =>
-            config.map((c) => ({ ...c, syncs: c.syncs.map(({ last_deployed: _, ...rest }) => rest), actions: c.actions.map(({ last_deployed: _, ...rest }) => rest) }));
+            config.map((c) => ({
+                ...c,
+                syncs: c.syncs.map(({ last_deployed: _, ...rest }) => rest),
+                actions: c.actions.map(({ last_deployed: _, ...rest }) => rest)
+            }));
         const before = withoutDeployTime(await scriptsConfig());
         const res = await deploy(server.secretKey);
         assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
@@ -117,14 +134,22 @@ describe('official nango CLI deploy, live', { skip: 'missing' in found ? found.m
         // connections" and deleted without asking. Under CI=true it refuses instead of asking.
         const replaced = makeNangoProject(cli, { 'numbers/syncs/numbers-v2.ts': SYNC, 'numbers/actions/echo.ts': ECHO });
         const run = (extra: string[]) =>
-            runNangoCli(cli, replaced, ['deploy', 'dev', ...extra], { NANGO_HOSTPORT: server.url, NANGO_SECRET_KEY_DEV: server.secretKey, NANGO_DEPLOY_AUTO_CONFIRM: 'true' });
+            runNangoCli(cli, replaced, ['deploy', 'dev', ...extra], {
+                NANGO_HOSTPORT: server.url,
+                NANGO_SECRET_KEY_DEV: server.secretKey,
+                NANGO_DEPLOY_AUTO_CONFIRM: 'true'
+            });
         try {
             const refused = await run([]);
             assert.equal(refused.code, 11, `${refused.stdout}\n${refused.stderr}`);
             assert.match(refused.stdout, / - numbers → numbers +\(1 impacted connections\)$/m);
             assert.doesNotMatch(refused.stdout, /models have been removed/);
             assert.match(refused.stdout, /were not deployed/);
-            assert.deepEqual((await scriptsConfig())[0]!.syncs.map((s) => s.name), ['numbers'], 'nothing deleted');
+            assert.deepEqual(
+                (await scriptsConfig())[0]!.syncs.map((s) => s.name),
+                ['numbers'],
+                'nothing deleted'
+            );
 
             const allowed = await run(['--allow-destructive']);
             assert.equal(allowed.code, 0, `${allowed.stdout}\n${allowed.stderr}`);

@@ -205,7 +205,9 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
             if (url.pathname === '/signed') return void res.end('signed content');
             return json(res, 404, { error: 'no route' });
         });
-        const providers = writeProvidersFile(`graph-api:\n  display_name: Graph\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`);
+        const providers = writeProvidersFile(
+            `graph-api:\n  display_name: Graph\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+        );
         server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_SCHEDULER_TICK_MS: '200' });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'graph-api', unique_key: KEY });
@@ -224,7 +226,11 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
             'graph/actions/create-contact.ts': CREATE_CONTACT,
             'graph/actions/fetch-signed.ts': FETCH_SIGNED
         });
-        const res = await runNangoCli(cli, project, ['deploy', 'dev'], { NANGO_HOSTPORT: server.url, NANGO_SECRET_KEY_DEV: server.secretKey, NANGO_DEPLOY_AUTO_CONFIRM: 'true' });
+        const res = await runNangoCli(cli, project, ['deploy', 'dev'], {
+            NANGO_HOSTPORT: server.url,
+            NANGO_SECRET_KEY_DEV: server.secretKey,
+            NANGO_DEPLOY_AUTO_CONFIRM: 'true'
+        });
         assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     });
     after(async () => {
@@ -234,7 +240,8 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
         if (project) rmSync(project, { recursive: true, force: true });
     });
 
-    const ids = async (model: string) => (await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model, limit: 100 })).records.map((r) => (r as { id: string }).id).sort();
+    const ids = async (model: string) =>
+        (await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model, limit: 100 })).records.map((r) => (r as { id: string }).id).sort();
 
     it('item 3: a Graph-style sync follows "@odata.nextLink" through every page', async () => {
         const s = await waitForRun(server, KEY, CONN, 'graph-users', since);
@@ -252,14 +259,17 @@ describe('template-shaped scripts compiled by the official nango CLI (issue #11)
         assert.deepEqual(s.latestResult, { TeamContact: { added: 5, updated: 0, deleted: 0 } });
         assert.deepEqual(s.checkpoint, { page: 1 });
         const records = await nango.listRecords<{ id: string; team: string }>({ providerConfigKey: KEY, connectionId: CONN, model: 'TeamContact', limit: 100 });
-        assert.deepEqual(records.records.map((r) => r.team), ['none', 'none', 'none', 'none', 'none']);
+        assert.deepEqual(
+            records.records.map((r) => r.team),
+            ['none', 'none', 'none', 'none', 'none']
+        );
 
         dropLast = true;
         const again = Date.now();
         await nango.triggerSync(KEY, ['team-contacts'], CONN);
         const second = await waitForRun(server, KEY, CONN, 'team-contacts', again);
         assert.deepEqual(second.latestResult, { TeamContact: { added: 0, updated: 0, deleted: 1 } });
-        assert.deepEqual(second.checkpoint, { page: 2 }, 'the second run resumed from the first one\'s checkpoint');
+        assert.deepEqual(second.checkpoint, { page: 2 }, "the second run resumed from the first one's checkpoint");
         const after = await nango.listRecords<{ id: string }>({ providerConfigKey: KEY, connectionId: CONN, model: 'TeamContact', limit: 100 });
         const deleted = after.records.filter((r) => r._nango_metadata.last_action === 'DELETED').map((r) => r.id);
         assert.deepEqual(deleted, ['u5'], 'the record the API no longer lists is marked deleted');

@@ -29,7 +29,11 @@ describe('popup OAuth2 flow', () => {
         const credentials = { type: 'OAUTH2' as const, client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid,email,offline_access' };
         await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials });
         await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc-other', credentials });
-        await nango.createIntegration({ provider: 'test-oidc-b', unique_key: 'oidc-b', credentials: { type: 'OAUTH2', client_id: asB.clientId, client_secret: asB.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc-b',
+            unique_key: 'oidc-b',
+            credentials: { type: 'OAUTH2', client_id: asB.clientId, client_secret: asB.clientSecret }
+        });
     });
     after(async () => {
         await server?.stop();
@@ -39,7 +43,15 @@ describe('popup OAuth2 flow', () => {
     });
 
     const session = async (body: Record<string, unknown> = {}) =>
-        (await nango.createConnectSession({ end_user: { id: 'user-1', email: 'user1@example.com' }, organization: { id: 'org-1' }, allowed_integrations: ['oidc'], tags: { plan: 'pro' }, ...body })).data.token;
+        (
+            await nango.createConnectSession({
+                end_user: { id: 'user-1', email: 'user1@example.com' },
+                organization: { id: 'org-1' },
+                allowed_integrations: ['oidc'],
+                tags: { plan: 'pro' },
+                ...body
+            })
+        ).data.token;
 
     /** Starts a flow like the popup does; returns the provider URL, the browser's cookies and the socket. */
     async function start(token: string, extra = '', key = 'oidc') {
@@ -76,7 +88,7 @@ describe('popup OAuth2 flow', () => {
         assert.equal(page.status, 200, html);
         assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
         assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-        assert.match(html, new RegExp(`postMessage\\(message, origin\\)`));
+        assert.match(html, /postMessage\(message, origin\)/);
         assert.ok(html.includes(JSON.stringify(publicUrl)), 'posts to our own origin, never "*"');
         assert.ok(!html.includes(callback.searchParams.get('code')!), 'the code does not reach the page');
 
@@ -210,8 +222,16 @@ describe('popup OAuth2 flow', () => {
             ['no session token', '/oauth/connect/oidc', 'missing_connect_session_token'],
             ['unknown session token', `/oauth/connect/oidc?connect_session_token=nango_connect_session_${'0'.repeat(64)}`, 'unknown_connect_session_token'],
             ['unknown integration', `/oauth/connect/nope?connect_session_token=${await session({ allowed_integrations: [] })}`, 'unknown_config_key'],
-            ['client override from the browser', `/oauth/connect/oidc?connect_session_token=${await session()}&credentials[oauth_client_id_override]=x`, 'invalid_query_params'],
-            ['reserved authorization param', `/oauth/connect/oidc?connect_session_token=${await session()}&authorization_params[redirect_uri]=https://evil.example`, 'invalid_query_params']
+            [
+                'client override from the browser',
+                `/oauth/connect/oidc?connect_session_token=${await session()}&credentials[oauth_client_id_override]=x`,
+                'invalid_query_params'
+            ],
+            [
+                'reserved authorization param',
+                `/oauth/connect/oidc?connect_session_token=${await session()}&authorization_params[redirect_uri]=https://evil.example`,
+                'invalid_query_params'
+            ]
         ];
         for (const [name, path, type] of cases) {
             const socket = await openSdkSocket(publicUrl);
@@ -277,7 +297,11 @@ describe('popup OAuth2 flow on PostgreSQL', () => {
             removeDir(server.dataDir);
         });
         const nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'oidc',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
         const token = (await nango.createConnectSession({ end_user: { id: 'late-user' } })).data.token;
         const socket = await openSdkSocket(publicUrl);
         const jar = new CookieJar();

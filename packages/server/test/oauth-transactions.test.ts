@@ -21,8 +21,19 @@ it('a state is consumed once, expires, and only its own browser can use it; secr
     });
     const vault = new Vault(makeKeyring(parseKey(testEncryptionKey()), []));
     const [env] = await db.query<{ id: number }>("INSERT INTO environments (uuid, name) VALUES ($1, 'dev') RETURNING id", [randomUUID()]);
-    const [integration] = await db.query<{ id: number }>("INSERT INTO integrations (uuid, environment_id, unique_key, provider) VALUES ($1, $2, 'k', 'github') RETURNING id", [randomUUID(), env!.id]);
-    await new ConnectSessionStore(db).create(env!.id, { endUser: { id: 'u' }, organization: null, tags: {}, allowedIntegrations: null, integrationsConfigDefaults: null, webhookUrlOverride: null, reconnectConnectionUuid: null });
+    const [integration] = await db.query<{ id: number }>(
+        "INSERT INTO integrations (uuid, environment_id, unique_key, provider) VALUES ($1, $2, 'k', 'github') RETURNING id",
+        [randomUUID(), env!.id]
+    );
+    await new ConnectSessionStore(db).create(env!.id, {
+        endUser: { id: 'u' },
+        organization: null,
+        tags: {},
+        allowedIntegrations: null,
+        integrationsConfigDefaults: null,
+        webhookUrlOverride: null,
+        reconnectConnectionUuid: null
+    });
     const [session] = await db.query<{ id: number }>('SELECT id FROM connect_sessions');
     const store = new OAuthTransactionStore(db, vault);
     const input = {

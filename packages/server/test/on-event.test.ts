@@ -67,13 +67,16 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         });
         return { status: res.status, body: (await res.json()) as Json };
     };
-    const session = async (providerConfigKey: string) => (await nango.createConnectSession({ end_user: { id: 'eu-1' }, allowed_integrations: [providerConfigKey] })).data.token;
+    const session = async (providerConfigKey: string) =>
+        (await nango.createConnectSession({ end_user: { id: 'eu-1' }, allowed_integrations: [providerConfigKey] })).data.token;
     const goodbyes = (connectionId: string) => items.created.filter((c) => c.title.startsWith(`goodbye ${connectionId} `));
 
     before(async () => {
         items = await startItemsApi(apiKey);
         items.setCount(3);
-        const providers = writeProvidersFile(`items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`);
+        const providers = writeProvidersFile(
+            `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+        );
         receiver = await startReceiver();
         server = await startServer({
             SWITCHBOARD_PROVIDERS: providers,
@@ -98,7 +101,12 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
         assert.deepEqual(
             confirm.body.newOnEventScripts.filter((x: Json) => x.providerConfigKey === KEY).map((x: Json) => `${x.name}:${x.event}`),
-            ['welcome:post-connection-creation', 'welcome-fails:post-connection-creation', 'goodbye:pre-connection-deletion', 'goodbye-fails:pre-connection-deletion']
+            [
+                'welcome:post-connection-creation',
+                'welcome-fails:post-connection-creation',
+                'goodbye:pre-connection-deletion',
+                'goodbye-fails:pre-connection-deletion'
+            ]
         );
         const deployed = await deploy(server, [], { onEventScriptsByProvider: onEventGroups(scripts) });
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
@@ -150,7 +158,10 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         assert.equal((await importConnection(OTHER, 'other-conn')).status, 201);
         const rows = await runsOf('other-conn', 1);
         await new Promise((r) => setTimeout(r, 500));
-        assert.deepEqual((await runs('other-conn')).map((r) => r.detail.script), ['other-welcome']);
+        assert.deepEqual(
+            (await runs('other-conn')).map((r) => r.detail.script),
+            ['other-welcome']
+        );
         assert.equal(rows[0]!.outcome, 'success');
         assert.deepEqual(await nango.getMetadata(OTHER, 'other-conn'), { welcomed: { connectionId: 'other-conn', firstItem: 'item-0' } });
     });
@@ -161,7 +172,11 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         await nango.deleteConnection(KEY, 'imported');
         // Awaited by the DELETE: the provider heard from the script, with the connection's key, before the answer.
         const said = goodbyes('imported');
-        assert.deepEqual(said.map((c) => c.title), ['goodbye imported (welcomed)'], 'the other integration’s goodbye did not run');
+        assert.deepEqual(
+            said.map((c) => c.title),
+            ['goodbye imported (welcomed)'],
+            'the other integration’s goodbye did not run'
+        );
         const post = items.requests.find((r) => r.method === 'POST' && r.body.includes('goodbye imported'));
         assert.equal(post?.headers.authorization, `Bearer ${apiKey}`);
         assert.equal((await sdkFailure(nango.getConnection(KEY, 'imported'))).status, 404);
@@ -208,7 +223,9 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         assert.equal(res.body.error.code, 'connection_validation_failed');
         assert.equal(res.body.error.message, 'Trial accounts cannot connect');
         assert.equal(await count(), before);
-        const rejected = (await api(server, 'GET', '/admin/audit?limit=1000')).body.data.find((r: AuditRow & { connection_uuid: string | null }) => r.detail?.script === 'no-trials' && r.outcome === 'failure');
+        const rejected = (await api(server, 'GET', '/admin/audit?limit=1000')).body.data.find(
+            (r: AuditRow & { connection_uuid: string | null }) => r.detail?.script === 'no-trials' && r.outcome === 'failure'
+        );
         assert.equal(rejected?.connection_uuid, null);
         assert.equal(rejected?.detail.error.type, 'action_script_runtime_error');
         const hook = await waitFor('the auth failure webhook', () => {
@@ -227,7 +244,11 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
         assert.equal(refused.body.error?.code, 'connection_validation_failed');
         assert.deepEqual((await nango.getConnection(CHECKED, connectionId)).credentials, { type: 'API_KEY', apiKey });
 
-        const imported = await api(server, 'POST', '/connections', { provider_config_key: CHECKED, connection_id: 'imported-trial', credentials: { type: 'API_KEY', apiKey: 'trial-789' } });
+        const imported = await api(server, 'POST', '/connections', {
+            provider_config_key: CHECKED,
+            connection_id: 'imported-trial',
+            credentials: { type: 'API_KEY', apiKey: 'trial-789' }
+        });
         assert.equal(imported.status, 201, JSON.stringify(imported.body));
         assert.deepEqual(await runs('imported-trial'), []);
     });
@@ -241,6 +262,9 @@ describe('on-event scripts: post-connection-creation, pre-connection-deletion, v
 
     it('SWITCHBOARD_ON_EVENT_TIMEOUT_MS: 5 minutes by default, validated at boot', () => {
         assert.equal(loadConfig({}).functions.onEventTimeoutMs, 300_000);
-        assert.throws(() => loadConfig({ SWITCHBOARD_ON_EVENT_TIMEOUT_MS: '10' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_ON_EVENT_TIMEOUT_MS:'));
+        assert.throws(
+            () => loadConfig({ SWITCHBOARD_ON_EVENT_TIMEOUT_MS: '10' }),
+            (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_ON_EVENT_TIMEOUT_MS:')
+        );
     });
 });

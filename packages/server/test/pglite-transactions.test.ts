@@ -22,7 +22,10 @@ describe('PGlite transactions', () => {
             }),
             OwnTransactionWaitError
         );
-        await assert.rejects(db.transaction(async () => db.transaction(async (tx) => tx.query('SELECT 1'))), /inside an open transaction/);
+        await assert.rejects(
+            db.transaction(async () => db.transaction(async (tx) => tx.query('SELECT 1'))),
+            /inside an open transaction/
+        );
         // Both rolled back, and the database still answers.
         assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM t'), [{ n: 0 }]);
     });

@@ -56,10 +56,23 @@ code-api:
     });
 
     const importConn = (body: unknown) =>
-        fetch(`${server.url}/connections`, { method: 'POST', headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(`${server.url}/connections`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body)
+        });
 
     it('obtains a client-credentials token on first use and reuses it', async () => {
-        assert.equal((await importConn({ provider_config_key: 'cc', connection_id: 'm2m', credentials: { type: 'OAUTH2_CC', client_id: 'cc-id', client_secret: 'cc-secret' } })).status, 201);
+        assert.equal(
+            (
+                await importConn({
+                    provider_config_key: 'cc',
+                    connection_id: 'm2m',
+                    credentials: { type: 'OAUTH2_CC', client_id: 'cc-id', client_secret: 'cc-secret' }
+                })
+            ).status,
+            201
+        );
         const first = await nango.get<{ auth: string }>({ endpoint: '/v1/things', providerConfigKey: 'cc', connectionId: 'm2m' });
         assert.equal(first.data.auth, 'Bearer cc-token-1');
         const second = await nango.get<{ auth: string }>({ endpoint: '/v1/things', providerConfigKey: 'cc', connectionId: 'm2m' });
@@ -68,8 +81,14 @@ code-api:
     });
 
     it('a wrong client-credentials secret is a clear error', async () => {
-        await importConn({ provider_config_key: 'cc', connection_id: 'm2m-bad', credentials: { type: 'OAUTH2_CC', client_id: 'cc-id', client_secret: 'wrong' } });
-        const res = await fetch(`${server.url}/proxy/v1/things`, { headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'cc', 'connection-id': 'm2m-bad' } });
+        await importConn({
+            provider_config_key: 'cc',
+            connection_id: 'm2m-bad',
+            credentials: { type: 'OAUTH2_CC', client_id: 'cc-id', client_secret: 'wrong' }
+        });
+        const res = await fetch(`${server.url}/proxy/v1/things`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'cc', 'connection-id': 'm2m-bad' }
+        });
         assert.equal(res.status, 400);
         const body = (await res.json()) as { error: { code: string; message: string } };
         assert.equal(body.error.code, 'refresh_token_external_error');
@@ -77,8 +96,14 @@ code-api:
     });
 
     it('a 401 from the provider forces a refresh before the retry', async () => {
-        await importConn({ provider_config_key: 'code', connection_id: 'u1', credentials: { type: 'OAUTH2', access_token: 'at-old', refresh_token: 'rt', expires_at: new Date(Date.now() + 3_600_000).toISOString() } });
-        const without = await fetch(`${server.url}/proxy/me`, { headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'code', 'connection-id': 'u1' } });
+        await importConn({
+            provider_config_key: 'code',
+            connection_id: 'u1',
+            credentials: { type: 'OAUTH2', access_token: 'at-old', refresh_token: 'rt', expires_at: new Date(Date.now() + 3_600_000).toISOString() }
+        });
+        const without = await fetch(`${server.url}/proxy/me`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'code', 'connection-id': 'u1' }
+        });
         assert.equal(without.status, 401, 'no Retries header: the 401 is passed through');
         const res = await nango.get<{ auth: string }>({ endpoint: '/me', providerConfigKey: 'code', connectionId: 'u1', retries: 1 });
         assert.equal(res.data.auth, 'Bearer at-new');

@@ -66,10 +66,17 @@ parity-api:
 `)
         });
         const admin = (path: string, body: unknown) =>
-            fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+            fetch(`${server.url}${path}`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+                body: JSON.stringify(body)
+            });
         for (const [provider, key] of [['parity-api', 'parity']] as const) {
             assert.equal((await admin('/integrations', { provider, unique_key: key })).status, 200);
-            assert.equal((await admin('/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k-123' } })).status, 201);
+            assert.equal(
+                (await admin('/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k-123' } })).status,
+                201
+            );
         }
     });
     after(async () => {
@@ -78,12 +85,21 @@ parity-api:
         if (server) removeDir(server.dataDir);
     });
 
-    const fastLines = () => server.output().split('\n').filter((l) => l.includes('"fastPath":true')).length;
+    const fastLines = () =>
+        server
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"fastPath":true')).length;
     const auth = () => ({ authorization: `Bearer ${server.secretKey}` });
     const base = () => ({ ...auth(), 'provider-config-key': 'parity', 'connection-id': 'c1' });
 
     /** Sends the case both ways; returns the fast answer after checking it equals the general one. */
-    async function both(method: string, path: string, headers: Record<string, string>, opts: { fast?: boolean; body?: string | string[] | undefined } = {}): Promise<Answer> {
+    async function both(
+        method: string,
+        path: string,
+        headers: Record<string, string>,
+        opts: { fast?: boolean; body?: string | string[] | undefined } = {}
+    ): Promise<Answer> {
         const before = fastLines();
         const fast = await send(`${server.url}${path}`, method, headers, opts.body);
         await waitFor('the request log line', () => fastLines() >= before + (opts.fast === false ? 0 : 1) || undefined, 2000).catch(() => undefined);
@@ -128,7 +144,7 @@ parity-api:
         assert.equal(echo(untyped).headers['content-type'], undefined);
     });
 
-    it("what the official SDK sends takes the fast door too (it always adds an empty Base-Url-Override and a Nango-Activity-Log-Id)", async () => {
+    it('what the official SDK sends takes the fast door too (it always adds an empty Base-Url-Override and a Nango-Activity-Log-Id)', async () => {
         const sdkHeaders = { ...base(), 'base-url-override': '', 'nango-activity-log-id': '' };
         const a = await both('GET', '/proxy/json?from=sdk-headers', sdkHeaders);
         assert.equal(a.status, 200);
@@ -140,7 +156,13 @@ parity-api:
     });
 
     it('forwards Nango-Proxy-* headers and the content type, and nothing else of the app', async () => {
-        const a = await both('GET', '/proxy/echo', { ...base(), 'nango-proxy-x-custom': 'v', 'content-type': 'text/plain', cookie: 'session=secret', 'x-app': 'private' });
+        const a = await both('GET', '/proxy/echo', {
+            ...base(),
+            'nango-proxy-x-custom': 'v',
+            'content-type': 'text/plain',
+            cookie: 'session=secret',
+            'x-app': 'private'
+        });
         const seen = echo(a);
         assert.equal(seen.headers['x-api-key'], 'k-123');
         assert.equal(seen.headers['x-custom'], 'v');

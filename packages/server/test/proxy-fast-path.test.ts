@@ -24,11 +24,30 @@ const corpus: Record<string, unknown>[] = [
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': '' },
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': 'x', retries: '2' },
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'nango-activity-log-id': ['a', 'b'] },
-    ...['retries', 'base-url-override', 'decompress', 'retry-on', 'forward-headers-on-redirect', 'nango-is-sync', 'nango-is-dry-run', 'nango-activity-log-id'].flatMap((name) =>
-        ['', '0', '3', '11', 'x', 'true', 'https://api.example.com', '500, 502'].map((value) => ({ ...base, 'provider-config-key': 'github', 'connection-id': 'c1', [name]: value }))
+    ...[
+        'retries',
+        'base-url-override',
+        'decompress',
+        'retry-on',
+        'forward-headers-on-redirect',
+        'nango-is-sync',
+        'nango-is-dry-run',
+        'nango-activity-log-id'
+    ].flatMap((name) =>
+        ['', '0', '3', '11', 'x', 'true', 'https://api.example.com', '500, 502'].map((value) => ({
+            ...base,
+            'provider-config-key': 'github',
+            'connection-id': 'c1',
+            [name]: value
+        }))
     ),
     { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', retries: undefined },
-    Object.defineProperty({ ...base, 'provider-config-key': 'github', 'connection-id': 'c1' }, '__proto__', { value: 'x', enumerable: true, configurable: true, writable: true }),
+    Object.defineProperty({ ...base, 'provider-config-key': 'github', 'connection-id': 'c1' }, '__proto__', {
+        value: 'x',
+        enumerable: true,
+        configurable: true,
+        writable: true
+    }),
     Object.assign(Object.create(null) as Record<string, unknown>, base, { 'provider-config-key': 'github', 'connection-id': 'c1' })
 ];
 
@@ -55,7 +74,7 @@ describe('proxyHeadersFastPath', () => {
         });
     });
 
-    it("answers what the official SDK sends on every call: an empty Base-Url-Override and a Nango-Activity-Log-Id", () => {
+    it('answers what the official SDK sends on every call: an empty Base-Url-Override and a Nango-Activity-Log-Id', () => {
         for (const logId of ['', 'log-123']) {
             const headers = { ...base, 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': '', 'nango-activity-log-id': logId };
             const fast = proxyHeadersFastPath(headers);
@@ -66,7 +85,10 @@ describe('proxyHeadersFastPath', () => {
 
     it('leaves every other control header, and every invalid value, to the schema', () => {
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', retries: '2' }), undefined);
-        assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': 'https://api.github.com' }), undefined);
+        assert.equal(
+            proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': 'https://api.github.com' }),
+            undefined
+        );
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github', 'connection-id': 'c1', 'base-url-override': ' ' }), undefined);
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': '', 'connection-id': 'c1' }), undefined);
         assert.equal(proxyHeadersFastPath({ 'provider-config-key': 'github' }), undefined);

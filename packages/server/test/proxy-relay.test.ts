@@ -40,7 +40,16 @@ async function startHashingUpstream(): Promise<{ url: string; seen: Seen[]; serv
     let flaky = 0;
     const server = createServer((req, res) => {
         const hash = createHash('sha256');
-        const rec: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bytes: 0, sha256: '', aborted: false, complete: false, answerClosed: false };
+        const rec: Seen = {
+            method: req.method ?? '',
+            url: req.url ?? '',
+            headers: req.headers,
+            bytes: 0,
+            sha256: '',
+            aborted: false,
+            complete: false,
+            answerClosed: false
+        };
         res.once('close', () => (rec.answerClosed = true));
         seen.push(rec);
         if (rec.url.startsWith('/early')) {
@@ -148,10 +157,20 @@ dead-api:
 `)
         });
         const admin = (path: string, body: unknown) =>
-            fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        for (const [provider, key] of [['relay-api', 'relay'], ['dead-api', 'dead']] as const) {
+            fetch(`${server.url}${path}`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+                body: JSON.stringify(body)
+            });
+        for (const [provider, key] of [
+            ['relay-api', 'relay'],
+            ['dead-api', 'dead']
+        ] as const) {
             assert.equal((await admin('/integrations', { provider, unique_key: key })).status, 200);
-            assert.equal((await admin('/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k-123' } })).status, 201);
+            assert.equal(
+                (await admin('/connections', { provider_config_key: key, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k-123' } })).status,
+                201
+            );
         }
     });
     after(async () => {
@@ -165,7 +184,10 @@ dead-api:
     // The log shows the path and redacts the query, so markers that must be told apart go in the path.
     const fastLines = (path: string) => {
         const p = path.split('?')[0];
-        return server.output().split('\n').filter((l) => l.includes('"fastPath":true') && (l.includes(`"path":"${p}"`) || l.includes(`"path":"${p}?`))).length;
+        return server
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"fastPath":true') && (l.includes(`"path":"${p}"`) || l.includes(`"path":"${p}?`))).length;
     };
     const base = () => ({ authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'relay', 'connection-id': 'c1' });
     // `Retries: 0` changes nothing about the request but sends it through the Fastify door.
@@ -176,7 +198,13 @@ dead-api:
     const upstreamCall = (marker: string) => upstream.seen.find((r) => r.url.endsWith(marker));
 
     /** Sends through one door and checks (by the request log line) that it was that door; each path is sent once. */
-    async function through(door: (typeof doors)[number], method: string, path: string, headers: Record<string, string>, body?: Buffer | Buffer[]): Promise<Answer> {
+    async function through(
+        door: (typeof doors)[number],
+        method: string,
+        path: string,
+        headers: Record<string, string>,
+        body?: Buffer | Buffer[]
+    ): Promise<Answer> {
         const answer = await send(`${server.url}${path}`, method, { ...headers, ...door.extra }, body);
         if (door.fast) await waitFor('the fast door log line', () => fastLines(path) > 0 || undefined, 5000);
         else assert.equal(fastLines(path), 0, `${method} ${path} went through the fast door`);
@@ -214,7 +242,10 @@ dead-api:
 
         it(`${door.name}: an app that aborts mid-upload aborts the upstream request`, async () => {
             const marker = `?abort-upload-${door.fast ? 'fast' : 'fastify'}`;
-            const req = request(`${server.url}/proxy/never${marker}`, { method: 'POST', headers: { ...base(), ...door.extra, 'content-length': String(4 * 1024 * 1024) } });
+            const req = request(`${server.url}/proxy/never${marker}`, {
+                method: 'POST',
+                headers: { ...base(), ...door.extra, 'content-length': String(4 * 1024 * 1024) }
+            });
             req.on('error', () => undefined);
             req.write(randomBytes(1024 * 1024));
             // The body streams: the provider holds part of it while the app is still sending.
@@ -256,7 +287,12 @@ dead-api:
 
     it('a provider that refuses a streamed body before reading it: its answer reaches the app, and the next request works', async () => {
         for (const door of doors) {
-            const a = await send(`${server.url}/proxy/early?${door.fast ? 'fast' : 'fastify'}`, 'POST', { ...base(), ...door.extra, 'content-type': 'application/octet-stream' }, randomBytes(5 * 1024 * 1024)).catch((err: Error) => err);
+            const a = await send(
+                `${server.url}/proxy/early?${door.fast ? 'fast' : 'fastify'}`,
+                'POST',
+                { ...base(), ...door.extra, 'content-type': 'application/octet-stream' },
+                randomBytes(5 * 1024 * 1024)
+            ).catch((err: Error) => err);
             // Either the provider's 413 is relayed, or (if the upload was still under way when it closed) a 502.
             if (!(a instanceof Error)) assert.ok(a.status === 413 || a.status === 502, String(a.status));
             const next = await through(door, 'POST', `/proxy/after-early-${door.fast ? 'fast' : 'fastify'}`, base(), Buffer.from('ok'));
@@ -296,7 +332,9 @@ dead-api:
         for (const door of doors) {
             const marker = `?hangup-${door.fast ? 'fast' : 'fastify'}`;
             const controller = new AbortController();
-            const pending = fetch(`${server.url}/proxy/never${marker}`, { headers: { ...base(), ...door.extra }, signal: controller.signal }).catch(() => 'aborted');
+            const pending = fetch(`${server.url}/proxy/never${marker}`, { headers: { ...base(), ...door.extra }, signal: controller.signal }).catch(
+                () => 'aborted'
+            );
             await waitFor('the upstream request', () => upstreamCall(marker)?.complete || undefined, 5000);
             controller.abort();
             assert.equal(await pending, 'aborted');

@@ -21,14 +21,23 @@ const CONN = 'tenant-1';
 function rawRequest(server: TestServer, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: Json }> {
     return new Promise((resolve, reject) => {
         const { hostname, port } = new URL(server.url);
-        const req = request({ host: hostname, port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-                const text = Buffer.concat(chunks).toString('utf8');
-                resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Json) : undefined });
-            });
-        });
+        const req = request(
+            {
+                host: hostname,
+                port,
+                method,
+                path,
+                headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) }
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on('data', (c: Buffer) => chunks.push(c));
+                res.on('end', () => {
+                    const text = Buffer.concat(chunks).toString('utf8');
+                    resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Json) : undefined });
+                });
+            }
+        );
         req.on('error', reject);
         req.end(body);
     });
@@ -44,7 +53,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
         const apiKey = `key-${randomBytes(8).toString('hex')}`;
         const seen = (up: Upstream, pathPrefix = '') => up.requests.filter((r: RecordedRequest) => r.url.startsWith(pathPrefix));
         const trigger = async (input: Record<string, unknown>): Promise<Json> => {
-            const res = await api(server, 'POST', '/action/trigger', { action_name: 'proxy-target', input }, { 'provider-config-key': KEY, 'connection-id': CONN });
+            const res = await api(
+                server,
+                'POST',
+                '/action/trigger',
+                { action_name: 'proxy-target', input },
+                { 'provider-config-key': KEY, 'connection-id': CONN }
+            );
             assert.equal(res.status, 200, JSON.stringify(res.body));
             return res.body;
         };
@@ -64,7 +79,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 return json(res, 200, { path: url.pathname, auth: req.headers.authorization ?? null });
             });
             attacker = await startUpstream((_req, res) => json(res, 200, { items: ['stolen'], next: null }));
-            const providers = writeProvidersFile(`target-api:\n  display_name: Target\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${provider.url}/api\n    headers:\n      authorization: Bearer \${apiKey}\n`);
+            const providers = writeProvidersFile(
+                `target-api:\n  display_name: Target\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${provider.url}/api\n    headers:\n      authorization: Bearer \${apiKey}\n`
+            );
             const env: Record<string, string> = { SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_ACTION_TIMEOUT_MS: '20000' };
             if (backend === 'postgres') {
                 database = await createTestDatabase();
@@ -72,9 +89,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
             }
             server = await startServer(env);
-            const integration = await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'target-api', integration_config: { base_url_allowlist: `${allowed.url}/v1` } });
+            const integration = await api(server, 'POST', '/integrations', {
+                unique_key: KEY,
+                provider: 'target-api',
+                integration_config: { base_url_allowlist: `${allowed.url}/v1` }
+            });
             assert.equal(integration.status, 200, JSON.stringify(integration.body));
-            const created = await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } });
+            const created = await api(server, 'POST', '/connections', {
+                provider_config_key: KEY,
+                connection_id: CONN,
+                credentials: { type: 'API_KEY', apiKey }
+            });
             assert.equal(created.status, 201, JSON.stringify(created.body));
             const deployed = await deploy(server, [{ type: 'action', name: 'proxy-target', file: 'proxy-target.cjs', providerConfigKey: KEY }]);
             assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
@@ -124,7 +149,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.deepEqual(absolute.data, { path: '/v1/other', auth: `Bearer ${apiKey}` });
             const onBase = await trigger({ endpoint: `${provider.url}/api/items` });
             assert.deepEqual(onBase.data, { path: '/api/items', auth: `Bearer ${apiKey}` });
-            const pages = await trigger({ mode: 'paginate', endpoint: `/pages?page=1&next=${encodeURIComponent(`${provider.url}/api/pages?page=2&next=${encodeURIComponent(`${allowed.url}/v1/pages`)}`)}` });
+            const pages = await trigger({
+                mode: 'paginate',
+                endpoint: `/pages?page=1&next=${encodeURIComponent(`${provider.url}/api/pages?page=2&next=${encodeURIComponent(`${allowed.url}/v1/pages`)}`)}`
+            });
             assert.equal(pages.ok, true, JSON.stringify(pages));
             assert.deepEqual(pages.pages, [['1'], ['2'], ['allowed']]);
             // Under the allowed prefix as written, but a step out of it once %2f is decoded.
@@ -134,7 +162,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(attacker.requests.length, 0);
         });
 
-        const traversals = ['/../secret', '/%2e%2e/secret', '/.%2E/secret', '/%2E./secret', '/..\\secret', '/..%5csecret', '/..%5Csecret', '/..%2fsecret', '/items/../../secret'];
+        const traversals = [
+            '/../secret',
+            '/%2e%2e/secret',
+            '/.%2E/secret',
+            '/%2E./secret',
+            '/..\\secret',
+            '/..%5csecret',
+            '/..%5Csecret',
+            '/..%2fsecret',
+            '/items/../../secret'
+        ];
 
         it('/proxy refuses every form of a path that leaves the base path, on the fast path and through Fastify', async () => {
             const h = { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': KEY, 'connection-id': CONN };

@@ -18,7 +18,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
         before(async () => {
             upstream = await startUpstream((req, res) => json(res, 200, { auth: req.headers.authorization ?? null }));
             const env: Record<string, string> = {
-                SWITCHBOARD_PROVIDERS: writeProvidersFile(`keyed-api:\n  display_name: Keyed\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`)
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                    `keyed-api:\n  display_name: Keyed\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+                )
             };
             if (backend === 'postgres') {
                 const database = await createTestDatabase();
@@ -30,7 +32,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             await nango.createIntegration({ provider: 'keyed-api', unique_key: 'col' });
             await nango.createIntegration({ provider: 'keyed-api', unique_key: 'col:one' });
-            for (const [key, id, apiKey] of [['col', 'one:two', 'key-of-col'], ['col:one', 'two', 'key-of-col-one']] as const) {
+            for (const [key, id, apiKey] of [
+                ['col', 'one:two', 'key-of-col'],
+                ['col:one', 'two', 'key-of-col-one']
+            ] as const) {
                 const res = await fetch(`${server.url}/connections`, {
                     method: 'POST',
                     headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },

@@ -29,7 +29,11 @@ acme-key:
   proxy:
     base_url: http://127.0.0.1:1
 `);
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers, SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() });
+        server = await startServer({
+            SWITCHBOARD_PROVIDERS: providers,
+            SWITCHBOARD_DATABASE_URL: database.url,
+            SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey()
+        });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'acme-key', unique_key: 'acme' });
         const created = await fetch(`${server.url}/connections`, {
@@ -42,7 +46,11 @@ acme-key:
         store = new RecordsStore(db);
         const [row] = await db.query<{ id: number }>(`SELECT id FROM connections WHERE connection_id = 'conn-1'`);
         connectionId = row!.id;
-        await store.save({ connectionId, model: 'Ticket' }, Array.from({ length: 25 }, (_, i) => ({ id: `t${i}`, title: `Ticket ${i}`, nested: { n: i } })), 1);
+        await store.save(
+            { connectionId, model: 'Ticket' },
+            Array.from({ length: 25 }, (_, i) => ({ id: `t${i}`, title: `Ticket ${i}`, nested: { n: i } })),
+            1
+        );
         await store.save({ connectionId, model: 'Ticket' }, [{ id: 't3', title: 'changed', nested: { n: 3 } }], 2);
         await store.delete({ connectionId, model: 'Ticket' }, [{ id: 't4' }], 2);
         await store.save({ connectionId, model: 'Ticket::eu' }, [{ id: 'eu1' }], 1);
@@ -77,23 +85,38 @@ acme-key:
 
     it('filters, ids, modified_after and variants', async () => {
         const deleted = (await nango.listRecords({ ...target, model: 'Ticket', filter: 'deleted' })) as unknown as Page;
-        assert.deepEqual(deleted.records.map((r) => r['id']), ['t4']);
+        assert.deepEqual(
+            deleted.records.map((r) => r['id']),
+            ['t4']
+        );
         const mixed = (await nango.listRecords({ ...target, model: 'Ticket', filter: 'UPDATED,Deleted' as 'updated' })) as unknown as Page;
         assert.deepEqual(mixed.records.map((r) => r['id']).sort(), ['t3', 't4']);
         const byIds = (await nango.listRecords({ ...target, model: 'Ticket', ids: ['t1', 't2', 'nope'] })) as unknown as Page;
         assert.deepEqual(byIds.records.map((r) => r['id']).sort(), ['t1', 't2']);
         const one = (await nango.listRecords({ ...target, model: 'Ticket', ids: ['t7'] })) as unknown as Page;
-        assert.deepEqual(one.records.map((r) => r['id']), ['t7']);
-        const future = (await nango.listRecords({ ...target, model: 'Ticket', modifiedAfter: new Date(Date.now() + 3_600_000).toISOString() })) as unknown as Page;
+        assert.deepEqual(
+            one.records.map((r) => r['id']),
+            ['t7']
+        );
+        const future = (await nango.listRecords({
+            ...target,
+            model: 'Ticket',
+            modifiedAfter: new Date(Date.now() + 3_600_000).toISOString()
+        })) as unknown as Page;
         assert.deepEqual(future.records, []);
         const past = (await nango.listRecords({ ...target, model: 'Ticket', modifiedAfter: '2020-01-01T00:00:00Z' })) as unknown as Page;
         assert.equal(past.records.length, 25);
         const eu = (await nango.listRecords({ ...target, model: 'Ticket', variant: 'eu' })) as unknown as Page;
-        assert.deepEqual(eu.records.map((r) => r['id']), ['eu1']);
+        assert.deepEqual(
+            eu.records.map((r) => r['id']),
+            ['eu1']
+        );
         const base = (await nango.listRecords({ ...target, model: 'Ticket', variant: 'base', limit: 1 })) as unknown as Page;
         assert.equal(base.records.length, 1);
         // The path without the trailing slash is served too.
-        const plain = await fetch(`${server.url}/records?model=Ticket&limit=1`, { headers: { authorization: `Bearer ${server.secretKey}`, 'connection-id': 'conn-1', 'provider-config-key': 'acme' } });
+        const plain = await fetch(`${server.url}/records?model=Ticket&limit=1`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'connection-id': 'conn-1', 'provider-config-key': 'acme' }
+        });
         assert.equal(plain.status, 200);
     });
 
@@ -117,7 +140,11 @@ acme-key:
             const body = (await r.json()) as { error: { code: string; errors?: Array<{ path: string[] }> } };
             assert.equal(r.status, status, JSON.stringify(body));
             assert.equal(body.error.code, code);
-            if (path) assert.deepEqual(body.error.errors?.map((e) => e.path.join('.')), [path]);
+            if (path)
+                assert.deepEqual(
+                    body.error.errors?.map((e) => e.path.join('.')),
+                    [path]
+                );
         };
         await expect(get('model=Ticket', {}), 400, 'invalid_headers');
         await expect(get('model=Ticket', { 'connection-id': 'conn-1' }), 400, 'invalid_headers');

@@ -29,7 +29,17 @@ for (const backend of backends) {
 
         test('save classifies added, unchanged, updated and undeleted records', async () => {
             const scope = fresh();
-            assert.deepEqual(await store.save(scope, [{ id: 1, a: 1 }, { id: 'two', a: 2 }], 1), { added: 2, updated: 0, deleted: 0, unchanged: 0, duplicates: [] });
+            assert.deepEqual(
+                await store.save(
+                    scope,
+                    [
+                        { id: 1, a: 1 },
+                        { id: 'two', a: 2 }
+                    ],
+                    1
+                ),
+                { added: 2, updated: 0, deleted: 0, unchanged: 0, duplicates: [] }
+            );
             const first = byId((await store.list(scope, {})).records);
             assert.equal(meta(first.get('1')).last_action, 'ADDED');
 
@@ -72,7 +82,10 @@ for (const backend of backends) {
         test('invalid ids reject the whole call and write nothing', async () => {
             const scope = fresh();
             for (const bad of [{}, { id: '' }, { id: 'x'.repeat(256) }, { id: null }, { id: { a: 1 } }, { id: Number.NaN }, { id: '\0\0' }]) {
-                await assert.rejects(store.save(scope, [{ id: 'ok' }, bad], 1), (err: unknown) => err instanceof ApiError && err.code === 'invalid_record' && /record 1/.test(err.message));
+                await assert.rejects(
+                    store.save(scope, [{ id: 'ok' }, bad], 1),
+                    (err: unknown) => err instanceof ApiError && err.code === 'invalid_record' && /record 1/.test(err.message)
+                );
             }
             assert.deepEqual(await store.counts(connectionId, [scope.model]), { [scope.model]: 0 });
             // NUL bytes are removed from ids and payload strings; 255 characters is allowed; numbers become strings.
@@ -86,10 +99,21 @@ for (const backend of backends) {
             const scope = fresh();
             await store.save(scope, [{ id: 'u', name: 'n', nested: { a: 1, b: { c: 1 } }, list: [1, 2, 3] }, { id: 'gone' }], 1);
             await store.delete(scope, [{ id: 'gone' }], 2);
-            const res = await store.update(scope, [{ id: 'u', nested: { b: { d: 2 } }, list: [9] }, { id: 'unknown', x: 1 }, { id: 'gone', x: 1 }], 3);
+            const res = await store.update(
+                scope,
+                [
+                    { id: 'u', nested: { b: { d: 2 } }, list: [9] },
+                    { id: 'unknown', x: 1 },
+                    { id: 'gone', x: 1 }
+                ],
+                3
+            );
             assert.deepEqual(res, { added: 0, updated: 1, deleted: 0, unchanged: 0 });
             const [u] = await store.getByIds(scope, ['u']);
-            assert.deepEqual({ ...u, _nango_metadata: undefined }, { id: 'u', name: 'n', nested: { a: 1, b: { c: 1, d: 2 } }, list: [9], _nango_metadata: undefined });
+            assert.deepEqual(
+                { ...u, _nango_metadata: undefined },
+                { id: 'u', name: 'n', nested: { a: 1, b: { c: 1, d: 2 } }, list: [9], _nango_metadata: undefined }
+            );
             assert.equal(meta(u).last_action, 'UPDATED');
             assert.deepEqual(await store.getByIds(scope, ['unknown']), []);
             const [gone] = await store.getByIds(scope, ['gone']);
@@ -101,7 +125,11 @@ for (const backend of backends) {
         test('delete: live → deleted with deletedAt, unknown → uncounted tombstone, deleted → nothing', async () => {
             const scope = fresh();
             await store.save(scope, [{ id: 'a', keep: 'me' }, { id: 'b' }], 1);
-            const res = await store.delete(scope, [{ id: 'a', deletedAt: '2024-01-02T03:04:05.000Z' }, { id: 'b', deletedAt: 'not a date' }, { id: 'ghost' }], 2);
+            const res = await store.delete(
+                scope,
+                [{ id: 'a', deletedAt: '2024-01-02T03:04:05.000Z' }, { id: 'b', deletedAt: 'not a date' }, { id: 'ghost' }],
+                2
+            );
             assert.deepEqual(res, { added: 0, updated: 0, deleted: 2, unchanged: 0 });
             const all = byId((await store.list(scope, {})).records);
             assert.equal(meta(all.get('a')).deleted_at, '2024-01-02T03:04:05.000000+00:00');
@@ -152,7 +180,11 @@ for (const backend of backends) {
         test('paging walks every record once, in order, with no gaps while records keep changing', async () => {
             const scope = fresh();
             const n = 2500;
-            await store.save(scope, Array.from({ length: n }, (_, i) => ({ id: `r${i}`, v: 0 })), 1);
+            await store.save(
+                scope,
+                Array.from({ length: n }, (_, i) => ({ id: `r${i}`, v: 0 })),
+                1
+            );
             const seen: Array<Record<string, unknown>> = [];
             let cursor: string | undefined;
             let round = 0;
@@ -161,7 +193,14 @@ for (const backend of backends) {
                 seen.push(...page.records);
                 // Change records behind and ahead of the reader between pages.
                 round++;
-                await store.save(scope, [{ id: `r${(round * 37) % n}`, v: round }, { id: `new${round}`, v: round }], 1 + round);
+                await store.save(
+                    scope,
+                    [
+                        { id: `r${(round * 37) % n}`, v: round },
+                        { id: `new${round}`, v: round }
+                    ],
+                    1 + round
+                );
                 if (!page.next_cursor) break;
                 assert.equal(page.next_cursor, meta(page.records.at(-1)).cursor);
                 cursor = page.next_cursor;
@@ -203,20 +242,32 @@ for (const backend of backends) {
             assert.deepEqual(await ids({ ids: ['added', 'deleted'], filter: ['deleted'] }), ['deleted']);
             const all = byId((await store.list(scope, {})).records);
             const t = meta(all.get('updated')).last_modified_at;
-            assert.deepEqual(await ids({ modifiedAfter: new Date(t) }), ['deleted', 'updated'].filter((id) => meta(all.get(id)).last_modified_at >= t.slice(0, 23)).sort());
+            assert.deepEqual(
+                await ids({ modifiedAfter: new Date(t) }),
+                ['deleted', 'updated'].filter((id) => meta(all.get(id)).last_modified_at >= t.slice(0, 23)).sort()
+            );
             assert.deepEqual(await ids({ modifiedAfter: new Date(Date.now() + 60_000) }), []);
         });
 
         test('limit bounds the page; invalid cursors are errors', async () => {
             const scope = fresh();
-            await store.save(scope, Array.from({ length: 5 }, (_, i) => ({ id: i })), 1);
+            await store.save(
+                scope,
+                Array.from({ length: 5 }, (_, i) => ({ id: i })),
+                1
+            );
             const page = await store.list(scope, { limit: 2 });
             assert.equal(page.records.length, 2);
             const last = await store.list(scope, { limit: 3, cursor: page.next_cursor! });
             assert.equal(last.records.length, 3);
             assert.equal(last.next_cursor, null);
             assert.equal((await store.list(scope, {})).next_cursor, null);
-            for (const bad of ['nope', Buffer.from('2024-01-01||1').toString('base64'), Buffer.from('2024-01-01T00:00:00.000000+00:00||x').toString('base64'), '%%%']) {
+            for (const bad of [
+                'nope',
+                Buffer.from('2024-01-01||1').toString('base64'),
+                Buffer.from('2024-01-01T00:00:00.000000+00:00||x').toString('base64'),
+                '%%%'
+            ]) {
                 await assert.rejects(store.list(scope, { cursor: bad }), (err: unknown) => err instanceof ApiError && err.code === 'invalid_cursor');
             }
             // A well-formed cursor from the future reads nothing.
@@ -225,7 +276,11 @@ for (const backend of backends) {
 
         test('prune clears payloads up to and including the cursor, in limited steps', async () => {
             const scope = fresh();
-            await store.save(scope, Array.from({ length: 10 }, (_, i) => ({ id: `p${i}`, big: 'x'.repeat(100) })), 1);
+            await store.save(
+                scope,
+                Array.from({ length: 10 }, (_, i) => ({ id: `p${i}`, big: 'x'.repeat(100) })),
+                1
+            );
             await store.save(scope, [{ id: 'p0', big: 'changed' }], 2); // moves p0 to the end of the feed
             const { records } = await store.list(scope, {});
             const until = meta(records[4]).cursor; // the 5th record in feed order
@@ -233,7 +288,11 @@ for (const backend of backends) {
             assert.deepEqual(await store.prune(scope, until, 3), { count: 2, has_more: false });
             assert.deepEqual(await store.prune(scope, until, 3), { count: 0, has_more: false });
             const after = (await store.list(scope, {})).records;
-            assert.deepEqual(after.map((r) => r['id']), records.map((r) => r['id']), 'pruning does not move records');
+            assert.deepEqual(
+                after.map((r) => r['id']),
+                records.map((r) => r['id']),
+                'pruning does not move records'
+            );
             for (const [i, r] of after.entries()) {
                 if (i <= 4) {
                     assert.equal(r['big'], undefined);
@@ -254,8 +313,14 @@ for (const backend of backends) {
             const scope = fresh();
             const batch = (tag: string) => Array.from({ length: 2500 }, (_, i) => ({ id: `k${i}`, tag }));
             const results = await Promise.all([store.save(scope, batch('a'), 1), store.save(scope, batch('b'), 2), store.save(scope, batch('c'), 3)]);
-            assert.equal(results.reduce((n, r) => n + r.added, 0), 2500);
-            assert.equal(results.reduce((n, r) => n + r.updated, 0), 5000);
+            assert.equal(
+                results.reduce((n, r) => n + r.added, 0),
+                2500
+            );
+            assert.equal(
+                results.reduce((n, r) => n + r.updated, 0),
+                5000
+            );
             const tags = new Set((await readAll(store, scope, { limit: 10000 })).records.map((r) => r['tag']));
             assert.equal(tags.size, 1, 'one writer won as a whole');
             await assert.rejects(store.save(scope, [...batch('d'), { id: '' }], 4));

@@ -28,19 +28,29 @@ test-oidc-basic:
 ${extra}`);
 }
 
-async function importConnection(server: TestServer, key: string, id: string, grant: { accessToken: string; refreshToken: string }, expiresInMs: number): Promise<void> {
+async function importConnection(
+    server: TestServer,
+    key: string,
+    id: string,
+    grant: { accessToken: string; refreshToken: string },
+    expiresInMs: number
+): Promise<void> {
     const res = await fetch(`${server.url}/connections`, {
         method: 'POST',
         headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({
             provider_config_key: key,
             connection_id: id,
-            credentials: { type: 'OAUTH2', access_token: grant.accessToken, refresh_token: grant.refreshToken, expires_at: new Date(Date.now() + expiresInMs).toISOString() }
+            credentials: {
+                type: 'OAUTH2',
+                access_token: grant.accessToken,
+                refresh_token: grant.refreshToken,
+                expires_at: new Date(Date.now() + expiresInMs).toISOString()
+            }
         })
     });
     assert.equal(res.status, 201, await res.text());
 }
-
 
 const me = (nango: Nango, id: string, key = 'oidc') => nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: key, connectionId: id });
 
@@ -53,8 +63,16 @@ describe('refresh on one instance (embedded PGlite)', () => {
         as = await startAuthServer();
         server = await startServer({ SWITCHBOARD_PROVIDERS: providersFor(as) });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
-        await nango.createIntegration({ provider: 'test-oidc-basic', unique_key: 'oidc-basic', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'oidc',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
+        await nango.createIntegration({
+            provider: 'test-oidc-basic',
+            unique_key: 'oidc-basic',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
     });
     after(async () => {
         await server?.stop();
@@ -148,8 +166,13 @@ describe('refresh on one instance (embedded PGlite)', () => {
         await nango.deleteConnection('oidc', 'bye');
         assert.equal(as.counts.revocation - before, 1);
         assert.equal(await as.isRefreshTokenActive(grant.refreshToken), false);
-        const audit = (await (await fetch(`${server.url}/admin/audit?connection_id=bye`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as { data: Array<{ kind: string; outcome: string }> };
-        assert.deepEqual(audit.data.map((e) => [e.kind, e.outcome]), [['revocation', 'revoked']]);
+        const audit = (await (
+            await fetch(`${server.url}/admin/audit?connection_id=bye`, { headers: { authorization: `Bearer ${server.secretKey}` } })
+        ).json()) as { data: Array<{ kind: string; outcome: string }> };
+        assert.deepEqual(
+            audit.data.map((e) => [e.kind, e.outcome]),
+            [['revocation', 'revoked']]
+        );
     });
 
     it('never logs tokens or secrets', () => {
@@ -208,10 +231,19 @@ describe('refresh across three instances sharing one PostgreSQL', () => {
     before(async () => {
         as = await startAuthServer();
         db = await createTestDatabase();
-        const env = { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(), SWITCHBOARD_SECRET_KEY: crypto.randomUUID(), SWITCHBOARD_PROVIDERS: providersFor(as) };
+        const env = {
+            SWITCHBOARD_DATABASE_URL: db.url,
+            SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
+            SWITCHBOARD_SECRET_KEY: crypto.randomUUID(),
+            SWITCHBOARD_PROVIDERS: providersFor(as)
+        };
         servers = await Promise.all([0, 1, 2].map(() => startServer(env)));
         const nango = new Nango({ host: servers[0]!.url, secretKey: env.SWITCHBOARD_SECRET_KEY });
-        await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+        await nango.createIntegration({
+            provider: 'test-oidc',
+            unique_key: 'oidc',
+            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+        });
     });
     after(async () => {
         await Promise.all(servers.map((s) => s.stop()));
@@ -260,7 +292,11 @@ describe('background refresher', () => {
         const server = await startServer({ SWITCHBOARD_PROVIDERS: providersFor(as), SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: '1' });
         try {
             const nango = new Nango({ host: server.url, secretKey: server.secretKey });
-            await nango.createIntegration({ provider: 'test-oidc', unique_key: 'oidc', credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
+            await nango.createIntegration({
+                provider: 'test-oidc',
+                unique_key: 'oidc',
+                credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret }
+            });
             const idle = await as.mintGrant();
             const later = await as.mintGrant();
             await importConnection(server, 'oidc', 'idle', idle, 5 * 60 * 1000);

@@ -35,13 +35,29 @@ async function start(env: Record<string, string>): Promise<TestServer> {
 
 async function createData(server: TestServer): Promise<Stored> {
     const api = apiOf(server);
-    const v: Stored = { clientSecret: marker('cs'), accessToken: marker('at'), refreshToken: marker('rt'), apiKey: marker('ak'), connectionId: `conn-${randomUUID()}` };
-    let res = await api('POST', '/integrations', { provider: 'google-calendar', unique_key: 'gcal', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: v.clientSecret } });
+    const v: Stored = {
+        clientSecret: marker('cs'),
+        accessToken: marker('at'),
+        refreshToken: marker('rt'),
+        apiKey: marker('ak'),
+        connectionId: `conn-${randomUUID()}`
+    };
+    let res = await api('POST', '/integrations', {
+        provider: 'google-calendar',
+        unique_key: 'gcal',
+        credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: v.clientSecret }
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     res = await api('POST', '/connections', {
         provider_config_key: 'gcal',
         connection_id: v.connectionId,
-        credentials: { type: 'OAUTH2', access_token: v.accessToken, refresh_token: v.refreshToken, expires_at: new Date(Date.now() + 24 * 3600_000).toISOString(), raw: { scope: 'calendar' } }
+        credentials: {
+            type: 'OAUTH2',
+            access_token: v.accessToken,
+            refresh_token: v.refreshToken,
+            expires_at: new Date(Date.now() + 24 * 3600_000).toISOString(),
+            raw: { scope: 'calendar' }
+        }
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     res = await api('POST', '/connections/metadata', { provider_config_key: 'gcal', connection_id: v.connectionId, metadata: { plan: 'pro', seats: 3 } });
@@ -98,7 +114,11 @@ async function bootFailure(env: Record<string, string>): Promise<string> {
 }
 
 /** A rotation answer: the current key id, how many secrets moved to it, and no failure listed. */
-function assertRotated(body: any, keyId: string, reencrypted: { integrations: number; connections: number; webhook_settings: number; environment_variables?: number }): void {
+function assertRotated(
+    body: any,
+    keyId: string,
+    reencrypted: { integrations: number; connections: number; webhook_settings: number; environment_variables?: number }
+): void {
     assert.equal(body?.data?.key_id, keyId, JSON.stringify(body));
     assert.deepEqual(body.data.reencrypted, { environment_variables: 0, ...reencrypted }, JSON.stringify(body));
     assert.deepEqual(body.data.failed, { integrations: [], connections: [], webhook_settings: [], environment_variables: [] }, JSON.stringify(body));
@@ -163,7 +183,11 @@ describe('embedded (PGlite, key file)', () => {
     test('after a crash (SIGKILL) the next start recovers the data and is not blocked by the stale lock', async () => {
         const crashing = await start(env);
         const api = apiOf(crashing);
-        const late = await api('POST', '/connections', { provider_config_key: 'stripe', connection_id: 'written-before-crash', credentials: { type: 'API_KEY', apiKey: 'k-crash' } });
+        const late = await api('POST', '/connections', {
+            provider_config_key: 'stripe',
+            connection_id: 'written-before-crash',
+            credentials: { type: 'API_KEY', apiKey: 'k-crash' }
+        });
         assert.equal(late.status, 201, JSON.stringify(late.body));
         await crashing.stop('SIGKILL');
         const restarted = await start(env);

@@ -10,7 +10,16 @@ import { startServer, writeProvidersFile, removeDir, type TestServer } from './s
 import { startUpstream, json } from './support/upstream.ts';
 
 const HOSTS: Record<string, string> = { github: 'https://api.github.com', hubspot: 'https://api.hubapi.com', notion: 'https://api.notion.com' };
-const REVOCATION_FIELDS = ['revocation_url', 'revocation_method', 'revocation_auth_method', 'revocation_body_format', 'revocation_token_param', 'revocation_token', 'revocation_headers', 'revocation_params'];
+const REVOCATION_FIELDS = [
+    'revocation_url',
+    'revocation_method',
+    'revocation_auth_method',
+    'revocation_body_format',
+    'revocation_token_param',
+    'revocation_token',
+    'revocation_headers',
+    'revocation_params'
+];
 
 describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
     let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -29,7 +38,12 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         const local: Record<string, Record<string, unknown>> = {};
         for (const [name, host] of Object.entries(HOSTS)) {
             const def = builtin.get(name) as unknown as Record<string, unknown>;
-            const entry: Record<string, unknown> = { display_name: `${name} (loopback)`, auth_mode: 'OAUTH2', authorization_url: `${upstream.url}/authorize`, token_url: `${upstream.url}/token` };
+            const entry: Record<string, unknown> = {
+                display_name: `${name} (loopback)`,
+                auth_mode: 'OAUTH2',
+                authorization_url: `${upstream.url}/authorize`,
+                token_url: `${upstream.url}/token`
+            };
             for (const field of REVOCATION_FIELDS) if (def[field] !== undefined) entry[field] = def[field];
             assert.ok(typeof entry['revocation_url'] === 'string', `${name} has a revocation_url in the catalogue`);
             entry['revocation_url'] = (entry['revocation_url'] as string).replace(host, upstream.url);
@@ -38,7 +52,11 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         server = await startServer({ SWITCHBOARD_PROVIDERS: writeProvidersFile(stringify(local)) });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         for (const name of Object.keys(HOSTS)) {
-            await nango.createIntegration({ provider: `${name}-local`, unique_key: name, credentials: { type: 'OAUTH2', client_id: `${name}-id`, client_secret: `${name}-secret` } });
+            await nango.createIntegration({
+                provider: `${name}-local`,
+                unique_key: name,
+                credentials: { type: 'OAUTH2', client_id: `${name}-id`, client_secret: `${name}-secret` }
+            });
         }
     });
     after(async () => {
@@ -51,12 +69,18 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         const res = await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: key, connection_id: id, credentials: { type: 'OAUTH2', access_token: accessToken, ...(refreshToken ? { refresh_token: refreshToken } : {}) } })
+            body: JSON.stringify({
+                provider_config_key: key,
+                connection_id: id,
+                credentials: { type: 'OAUTH2', access_token: accessToken, ...(refreshToken ? { refresh_token: refreshToken } : {}) }
+            })
         });
         assert.equal(res.status, 201, await res.text());
         const seen = upstream.requests.length;
         await nango.deleteConnection(key, id);
-        const audit = (await (await fetch(`${server.url}/admin/audit?connection_id=${id}`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as {
+        const audit = (await (
+            await fetch(`${server.url}/admin/audit?connection_id=${id}`, { headers: { authorization: `Bearer ${server.secretKey}` } })
+        ).json()) as {
             data: Array<{ kind: string; outcome: string; detail: { status?: number } }>;
         };
         const listed = await nango.listConnections({ connectionId: id });
@@ -76,7 +100,10 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         assert.equal(call!.headers['content-type'], 'application/json');
         assert.equal(call!.headers.accept, 'application/vnd.github+json');
         assert.deepEqual(JSON.parse(call!.body), { access_token: 'gho_abc' });
-        assert.deepEqual(audit.map((e) => [e.kind, e.outcome, e.detail.status]), [['revocation', 'revoked', 204]]);
+        assert.deepEqual(
+            audit.map((e) => [e.kind, e.outcome, e.detail.status]),
+            [['revocation', 'revoked', 204]]
+        );
     });
 
     it('HubSpot: DELETE /oauth/v1/refresh-tokens/{token}, the token URL-encoded, nothing else sent', async () => {
@@ -87,7 +114,10 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         assert.equal(call!.url, `/oauth/v1/refresh-tokens/${encodeURIComponent('rt/with?odd&chars')}`);
         assert.equal(call!.headers.authorization, undefined);
         assert.equal(call!.body, '');
-        assert.deepEqual(audit.map((e) => [e.kind, e.outcome]), [['revocation', 'revoked']]);
+        assert.deepEqual(
+            audit.map((e) => [e.kind, e.outcome]),
+            [['revocation', 'revoked']]
+        );
     });
 
     it('Notion: POST JSON {token} with Basic and the Notion-Version header', async () => {
@@ -98,17 +128,24 @@ describe('revocation at non-RFC 7009 providers (built-in definitions)', () => {
         assert.equal(call!.headers.authorization, basic('notion-id', 'notion-secret'));
         assert.equal(call!.headers['notion-version'], '2022-06-28');
         assert.deepEqual(JSON.parse(call!.body), { token: 'notion-refresh' });
-        assert.deepEqual(audit.map((e) => [e.kind, e.outcome]), [['revocation', 'revoked']]);
+        assert.deepEqual(
+            audit.map((e) => [e.kind, e.outcome]),
+            [['revocation', 'revoked']]
+        );
     });
 
     it('a refused revocation is recorded with the provider status, and the connection is still deleted', async () => {
         const { calls, audit } = await connectAndDelete('github', 'gh-2', 'refused-token');
         assert.equal(calls.length, 1, 'a 401 is not retried');
-        assert.deepEqual(audit.map((e) => [e.kind, e.outcome, e.detail.status]), [['revocation', 'failed', 401]]);
+        assert.deepEqual(
+            audit.map((e) => [e.kind, e.outcome, e.detail.status]),
+            [['revocation', 'failed', 401]]
+        );
     });
 
     it('never logs the tokens or the client secrets', () => {
         const out = server.output();
-        for (const secret of ['gho_abc', 'ghr_refresh', 'secret_notion', 'notion-refresh', 'github-secret', 'notion-secret']) assert.ok(!out.includes(secret), secret);
+        for (const secret of ['gho_abc', 'ghr_refresh', 'secret_notion', 'notion-refresh', 'github-secret', 'notion-secret'])
+            assert.ok(!out.includes(secret), secret);
     });
 });

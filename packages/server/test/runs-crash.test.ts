@@ -23,7 +23,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
             receiver = await startReceiver();
             database = backend === 'postgres' ? await createTestDatabase() : undefined;
             env = {
-                SWITCHBOARD_PROVIDERS: writeProvidersFile(`probe-api:\n  display_name: Probe\n  auth_mode: API_KEY\n  proxy:\n    base_url: https://probe.invalid\n`),
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                    `probe-api:\n  display_name: Probe\n  auth_mode: API_KEY\n  proxy:\n    base_url: https://probe.invalid\n`
+                ),
                 SWITCHBOARD_ACTION_TIMEOUT_MS: '900000',
                 SWITCHBOARD_ON_EVENT_TIMEOUT_MS: '900000',
                 // The three scripts run side by side until the kill.
@@ -46,20 +48,34 @@ for (const backend of ['pglite', 'postgres'] as const) {
         it('each ends ERROR worker_lost after a restart, and the app gets the webhook or audit row of a failed run', async () => {
             let s = server!;
             assert.equal((await api(s, 'POST', '/integrations', { unique_key: KEY, provider: 'probe-api' })).status, 200);
-            assert.equal((await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } })).status, 201);
+            assert.equal(
+                (await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c1', credentials: { type: 'API_KEY', apiKey: 'k' } })).status,
+                201
+            );
             const scripts = [
                 { type: 'action' as const, name: 'slow', file: 'slow-action.cjs', providerConfigKey: KEY },
                 { type: 'sync' as const, name: 'slow-sync', file: 'slow-sync.cjs', providerConfigKey: KEY, models: ['Item'], autoStart: true }
             ];
             const onEvent = onEventGroups([{ name: 'slow-goodbye', file: 'slow-on-delete.cjs', providerConfigKey: KEY, event: 'pre-connection-deletion' }]);
             assert.equal((await deploy(s, scripts, { onEventScriptsByProvider: onEvent })).status, 200);
-            assert.equal((await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c2', credentials: { type: 'API_KEY', apiKey: 'k' } })).status, 201);
+            assert.equal(
+                (await api(s, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'c2', credentials: { type: 'API_KEY', apiKey: 'k' } })).status,
+                201
+            );
             // The DELETE waits for its pre-connection-deletion script, which never ends: the server dies under it.
             const deletion = api(s, 'DELETE', `/connections/c2?provider_config_key=${KEY}`).catch(() => undefined);
-            const trigger = await api(s, 'POST', '/action/trigger', { action_name: 'slow', input: {} }, { 'connection-id': 'c1', 'provider-config-key': KEY, 'x-async': 'true' });
+            const trigger = await api(
+                s,
+                'POST',
+                '/action/trigger',
+                { action_name: 'slow', input: {} },
+                { 'connection-id': 'c1', 'provider-config-key': KEY, 'x-async': 'true' }
+            );
             assert.equal(trigger.status, 202, JSON.stringify(trigger.body));
             const id = trigger.body.id as string;
-            await waitFor('the action, the sync and the on-event script to start', () => ['slow-action-started', 'slow-sync-started', 'slow-on-delete-started'].every((m) => s.output().includes(m)));
+            await waitFor('the action, the sync and the on-event script to start', () =>
+                ['slow-action-started', 'slow-sync-started', 'slow-on-delete-started'].every((m) => s.output().includes(m))
+            );
             const running = await api(s, 'GET', `/action/${id}`);
             assert.equal(running.status, 404);
             assert.equal(running.body.error.message, 'The action is still running');
@@ -82,7 +98,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 const got = received(receiver, (b) => b.type === 'async_action');
                 return got.length ? got : undefined;
             });
-            assert.deepEqual(JSON.parse(hook!.body), { from: 'nango', type: 'async_action', connectionId: 'c1', providerConfigKey: KEY, payload: { id, statusUrl: `/action/${id}` } });
+            assert.deepEqual(JSON.parse(hook!.body), {
+                from: 'nango',
+                type: 'async_action',
+                connectionId: 'c1',
+                providerConfigKey: KEY,
+                payload: { id, statusUrl: `/action/${id}` }
+            });
             assert.equal(received(receiver, (b) => b.type === 'async_action').length, 1, 'one webhook, with the final outcome');
 
             // The sync run lost with it: its app gets the failure webhook a failed run sends, and its status says ERROR.

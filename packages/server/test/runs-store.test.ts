@@ -33,12 +33,36 @@ for (const backend of backends) {
             runs = new RunStore(db);
             syncs = new SyncStore(db);
             envId = (await new Environments(db).bootstrap(randomUUID())).environment.id;
-            const integration = await new IntegrationStore(db, vault).create(envId, { uniqueKey: 'items', provider: 'github', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs' } });
+            const integration = await new IntegrationStore(db, vault).create(envId, {
+                uniqueKey: 'items',
+                provider: 'github',
+                credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs' }
+            });
             assert.ok(integration);
-            connectionDbId = (await new ConnectionStore(db, vault).upsert(integration.id, envId, { connectionId: 'c-1', credentials: { type: 'API_KEY', apiKey: 'k' } })).connection.id;
+            connectionDbId = (
+                await new ConnectionStore(db, vault).upsert(integration.id, envId, { connectionId: 'c-1', credentials: { type: 'API_KEY', apiKey: 'k' } })
+            ).connection.id;
             const functions = new FunctionStore(db);
-            actionId = await functions.upsert(db, { integrationId: integration.id, type: 'action', name: 'act', version: null, js: '//', ts: '', config: {}, sdkVersion: null });
-            syncFunctionId = await functions.upsert(db, { integrationId: integration.id, type: 'sync', name: 'items', version: null, js: '//', ts: '', config: { runs: 'every hour', autoStart: false, models: ['Item'] }, sdkVersion: null });
+            actionId = await functions.upsert(db, {
+                integrationId: integration.id,
+                type: 'action',
+                name: 'act',
+                version: null,
+                js: '//',
+                ts: '',
+                config: {},
+                sdkVersion: null
+            });
+            syncFunctionId = await functions.upsert(db, {
+                integrationId: integration.id,
+                type: 'sync',
+                name: 'items',
+                version: null,
+                js: '//',
+                ts: '',
+                config: { runs: 'every hour', autoStart: false, models: ['Item'] },
+                sdkVersion: null
+            });
         });
         after(async () => {
             await opened?.cleanup();
@@ -51,7 +75,9 @@ for (const backend of backends) {
             const [claimed] = await db.transaction((tx) => syncs.claimDue(tx, 10));
             assert.ok(claimed && (await runs.start(claimed.jobId)));
             const uuid = randomUUID();
-            await db.transaction((tx) => runs.queueAction(tx, { uuid, environmentId: envId, connectionDbId, functionId: actionId, input: { a: 1 }, maxRetries: 0 }));
+            await db.transaction((tx) =>
+                runs.queueAction(tx, { uuid, environmentId: envId, connectionDbId, functionId: actionId, input: { a: 1 }, maxRetries: 0 })
+            );
             const asyncAction = await runs.start({ uuid });
             assert.ok(asyncAction);
             assert.equal(asyncAction.uuid, uuid);
@@ -63,11 +89,18 @@ for (const backend of backends) {
             await db.query("UPDATE runs SET heartbeat_at = now() - interval '1 minute' WHERE id <> $1", [live.id]);
 
             const lost = await db.transaction((tx) => runs.reapLost(tx, 30_000));
-            assert.deepEqual(lost.map((r) => [r.id, r.kind]).sort(), [[claimed.jobId, 'sync'], [asyncAction.id, 'action'], [inline.id, 'on-event']].sort());
+            assert.deepEqual(
+                lost.map((r) => [r.id, r.kind]).sort(),
+                [
+                    [claimed.jobId, 'sync'],
+                    [asyncAction.id, 'action'],
+                    [inline.id, 'on-event']
+                ].sort()
+            );
             assert.equal(lost.find((r) => r.kind === 'action')?.uuid, uuid);
             const view = await runs.action(envId, uuid);
             assert.equal(view?.status, 'ERROR');
-            assert.equal((view?.error as { type: string }).type, 'worker_lost');
+            assert.equal((view!.error as { type: string }).type, 'worker_lost');
             assert.equal((await syncs.byId(syncId))?.runningJobId, null, 'the schedule is free for its next slot');
             assert.equal(await runs.status(live.id), 'RUNNING');
             assert.equal(await runs.status(ended.id), 'SUCCESS');
@@ -77,7 +110,9 @@ for (const backend of backends) {
         test('answered runs (synchronous actions, on-event scripts) are purged a day after they end; async actions stay', async () => {
             const sync = await runs.startInline({ kind: 'action', environmentId: envId, connectionDbId, functionId: actionId });
             const uuid = randomUUID();
-            await db.transaction((tx) => runs.queueAction(tx, { uuid, environmentId: envId, connectionDbId, functionId: actionId, input: null, maxRetries: 0 }));
+            await db.transaction((tx) =>
+                runs.queueAction(tx, { uuid, environmentId: envId, connectionDbId, functionId: actionId, input: null, maxRetries: 0 })
+            );
             const queued = await runs.start({ uuid });
             assert.ok(queued);
             for (const id of [sync.id, queued.id]) await db.transaction((tx) => runs.finish(tx, id, { status: 'SUCCESS', output: null }));

@@ -69,8 +69,19 @@ const OBSERVE = `module.exports.default = { type: 'action', exec: async (nango) 
 
 /** What a run reads when nothing was planted (undefined reads come back as null through JSON). */
 const CLEAN = {
-    mapProto: null, mapSet: null, registry: false, zodConfig: 'undefined', zodClass: null, bufferProto: null, bufferFrom: null,
-    urlProto: null, fnProto: null, objProto: null, errorProto: null, actionError: null, hashProto: null
+    mapProto: null,
+    mapSet: null,
+    registry: false,
+    zodConfig: 'undefined',
+    zodClass: null,
+    bufferProto: null,
+    bufferFrom: null,
+    urlProto: null,
+    fnProto: null,
+    objProto: null,
+    errorProto: null,
+    actionError: null,
+    hashProto: null
 };
 
 describe('runner isolation between environments', () => {

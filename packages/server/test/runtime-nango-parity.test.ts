@@ -111,12 +111,19 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             if (url.pathname === '/search') {
                 // A cursor under an array index, and a list under a key with a dot in it.
                 const start = Number(q.get('after') ?? 0);
-                return json(res, 200, { 'results.v2': USERS.slice(start, start + 2).map((id) => ({ id })), paging: [{ next: start + 2 < USERS.length ? String(start + 2) : ' ' }] });
+                return json(res, 200, {
+                    'results.v2': USERS.slice(start, start + 2).map((id) => ({ id })),
+                    paging: [{ next: start + 2 < USERS.length ? String(start + 2) : ' ' }]
+                });
             }
             if (url.pathname === '/tickets') {
                 // An offset API that omits the list once past the end.
                 const offset = Number(q.get('offset'));
-                return json(res, 200, offset >= USERS.length ? { total: USERS.length } : { total: USERS.length, tickets: USERS.slice(offset, offset + 2).map((id) => ({ id })) });
+                return json(
+                    res,
+                    200,
+                    offset >= USERS.length ? { total: USERS.length } : { total: USERS.length, tickets: USERS.slice(offset, offset + 2).map((id) => ({ id })) }
+                );
             }
             if (url.pathname === '/file.pdf') {
                 res.writeHead(200, { 'content-type': 'application/pdf' });
@@ -143,7 +150,9 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             if (url.pathname === '/echo' && req.method === 'POST') {
                 const text = /<text>([^<]*)<\/text>/.exec(req.body)?.[1] ?? '';
                 res.writeHead(200, { 'content-type': 'text/xml' });
-                return void res.end(`<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><tns:EchoResponse xmlns:tns="urn:echo"><text>${text.toUpperCase()}</text></tns:EchoResponse></soap:Body></soap:Envelope>`);
+                return void res.end(
+                    `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><tns:EchoResponse xmlns:tns="urn:echo"><text>${text.toUpperCase()}</text></tns:EchoResponse></soap:Body></soap:Envelope>`
+                );
             }
             if (url.pathname === '/download') {
                 res.writeHead(302, { location: `${other.url}/signed?sig=1` });
@@ -218,9 +227,19 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         };
         const pages: unknown[] = [];
         const last: unknown[] = [];
-        for await (const page of paginate({ endpoint: '/tickets', params: { offset: 4 }, paginate: { type: 'link', link_path_in_response_body: 'next', response_path: 'tickets' } }, null, request)) pages.push(page);
+        for await (const page of paginate(
+            { endpoint: '/tickets', params: { offset: 4 }, paginate: { type: 'link', link_path_in_response_body: 'next', response_path: 'tickets' } },
+            null,
+            request
+        ))
+            pages.push(page);
         assert.deepEqual(pages, [[{ id: 'u5' }]]);
-        for await (const page of paginate({ endpoint: '/tickets', params: { offset: 9 }, paginate: { type: 'link', link_path_in_response_body: 'next', response_path: 'tickets' } }, null, request)) last.push(page);
+        for await (const page of paginate(
+            { endpoint: '/tickets', params: { offset: 9 }, paginate: { type: 'link', link_path_in_response_body: 'next', response_path: 'tickets' } },
+            null,
+            request
+        ))
+            last.push(page);
         assert.deepEqual(last, [undefined]);
     });
 
@@ -275,7 +294,7 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         assert.deepEqual(text.payload, { message: '<h1>Bad request</h1>' });
         const wrapped = errorOf(await run('action', zeroYaml('action', `async (nango) => { await nango.get({ endpoint: "/wrapped-error" }); }`), {}));
         assert.deepEqual(wrapped.payload, { reason: 'invalid email' });
-        assert.deepEqual((wrapped.additional_properties?.['upstream_response'] as { body: unknown }).body, { reason: 'invalid email' });
+        assert.deepEqual((wrapped.additional_properties!['upstream_response'] as { body: unknown }).body, { reason: 'invalid email' });
     });
 
     it('item 7: uncontrolledFetch returns a fetch Response, follows redirects, drops credentials across origins, never sends the connection token', async () => {
@@ -296,7 +315,10 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         assert.equal(first?.headers.authorization, 'Bearer presigned', 'the script header reached the first origin');
         assert.equal(other.requests.length, before + 1);
         assert.ok(!JSON.stringify([...upstream.requests, ...other.requests].map((r) => r.headers)).includes('tok'), 'the connection token was never sent');
-        assert.equal(h.calls.some((c) => c.method === 'getConnection'), false);
+        assert.equal(
+            h.calls.some((c) => c.method === 'getConnection'),
+            false
+        );
     });
 
     it('item 7: uncontrolledFetch goes through the egress policy: a private target is refused before any byte is sent', async () => {
@@ -312,10 +334,20 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         const host = recordingHost(upstream.url, { egress: strict });
         for (const url of [`${upstream.url}/me`, `${upstream.url.replace('127.0.0.1', 'localhost')}/me`, 'http://169.254.169.254/latest/meta-data']) {
             const out = outputOf(await run('action', zeroYaml('action', exec), { url }, {}, host));
-            assert.deepEqual(out, { fetched: false, type: 'action_script_runtime_error', payload: { code: 'url_not_allowed', message: 'This URL is not allowed by server configuration.' } }, url);
+            assert.deepEqual(
+                out,
+                {
+                    fetched: false,
+                    type: 'action_script_runtime_error',
+                    payload: { code: 'url_not_allowed', message: 'This URL is not allowed by server configuration.' }
+                },
+                url
+            );
         }
         assert.equal(upstream.requests.length + other.requests.length, count, 'no request reached the loopback servers');
-        const uncaught = errorOf(await run('action', zeroYaml('action', `async (nango) => { await nango.uncontrolledFetch({ url: new URL("file:///etc/passwd") }); }`), {}, {}, host));
+        const uncaught = errorOf(
+            await run('action', zeroYaml('action', `async (nango) => { await nango.uncontrolledFetch({ url: new URL("file:///etc/passwd") }); }`), {}, {}, host)
+        );
         assert.equal(uncaught.type, 'action_script_runtime_error');
         assert.deepEqual(uncaught.payload, { code: 'url_not_allowed', message: 'This URL is not allowed by server configuration.' });
     });
@@ -369,10 +401,18 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
                 return { failed: error.message };
             }
         }`;
-        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` })), { services: ['EchoService'], result: { text: 'HI' } });
-        assert.deepEqual(h.calls.filter((c) => c.method === 'uncontrolledFetch').map((c) => (c.args[0] as { url: string; method: string }).method), ['GET', 'POST']);
+        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` })), {
+            services: ['EchoService'],
+            result: { text: 'HI' }
+        });
+        assert.deepEqual(
+            h.calls.filter((c) => c.method === 'uncontrolledFetch').map((c) => (c.args[0] as { url: string; method: string }).method),
+            ['GET', 'POST']
+        );
         const count = upstream.requests.length;
-        const refused = outputOf(await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` }, {}, recordingHost(upstream.url, { egress: strict }))) as { failed: string };
+        const refused = outputOf(
+            await run('action', zeroYaml('action', exec), { wsdl: `${upstream.url}/service.wsdl` }, {}, recordingHost(upstream.url, { egress: strict }))
+        ) as { failed: string };
         assert.match(refused.failed, /not allowed/);
         assert.equal(upstream.requests.length, count, 'no request reached the loopback server');
     });

@@ -24,7 +24,8 @@ describe('nango.paginate', () => {
             }
             if (url.pathname === '/link') {
                 const page = Number(q.get('page') ?? 1);
-                const headers: Record<string, string> = page < 3 ? { link: `<${upstream.url}/link?page=${page + 1}>; rel="next", <${upstream.url}/link?page=3>; rel="last"` } : {};
+                const headers: Record<string, string> =
+                    page < 3 ? { link: `<${upstream.url}/link?page=${page + 1}>; rel="next", <${upstream.url}/link?page=3>; rel="last"` } : {};
                 return json(res, 200, page === 2 ? [] : ITEMS.slice(0, 2).map((x) => x + page), headers);
             }
             if (url.pathname === '/link-body') {
@@ -67,10 +68,21 @@ describe('nango.paginate', () => {
         const onPage: unknown[] = [];
         const pages = await all({
             endpoint: '/cursor',
-            paginate: { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next', response_path: 'data.items', limit: 2, limit_name_in_request: 'limit', on_page: ({ nextPageParam }: { nextPageParam: unknown }) => void onPage.push(nextPageParam) }
+            paginate: {
+                type: 'cursor',
+                cursor_name_in_request: 'cursor',
+                cursor_path_in_response: 'meta.next',
+                response_path: 'data.items',
+                limit: 2,
+                limit_name_in_request: 'limit',
+                on_page: ({ nextPageParam }: { nextPageParam: unknown }) => void onPage.push(nextPageParam)
+            }
         });
         assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
-        assert.deepEqual(sent.map((c) => c.params), [{ limit: 2 }, { limit: 2, cursor: '2' }, { limit: 2, cursor: '4' }]);
+        assert.deepEqual(
+            sent.map((c) => c.params),
+            [{ limit: 2 }, { limit: 2, cursor: '2' }, { limit: 2, cursor: '4' }]
+        );
         assert.deepEqual(onPage, ['2', '4', undefined], 'a blank cursor is no cursor');
     });
 
@@ -79,10 +91,24 @@ describe('nango.paginate', () => {
             endpoint: '/search',
             method: 'POST',
             data: { query: 'q' },
-            paginate: { type: 'cursor', cursor_name_in_request: 'paging.cursor', cursor_path_in_response: 'next', response_path: 'hits', limit: 2, limit_name_in_request: 'page_size' }
+            paginate: {
+                type: 'cursor',
+                cursor_name_in_request: 'paging.cursor',
+                cursor_path_in_response: 'next',
+                response_path: 'hits',
+                limit: 2,
+                limit_name_in_request: 'page_size'
+            }
         });
         assert.deepEqual(pages, [['q:a', 'q:b'], ['q:c', 'q:d'], ['q:e']]);
-        assert.deepEqual(sent.map((c) => c.data), [{ query: 'q', page_size: 2 }, { query: 'q', page_size: 2, paging: { cursor: 2 } }, { query: 'q', page_size: 2, paging: { cursor: 4 } }]);
+        assert.deepEqual(
+            sent.map((c) => c.data),
+            [
+                { query: 'q', page_size: 2 },
+                { query: 'q', page_size: 2, paging: { cursor: 2 } },
+                { query: 'q', page_size: 2, paging: { cursor: 4 } }
+            ]
+        );
     });
 
     it('link (header): follows rel="next", an absolute link is sent whole as the endpoint, empty pages are yielded', async () => {
@@ -100,13 +126,22 @@ describe('nango.paginate', () => {
     });
 
     it('offset by response size: offset sent as a string, stops on a short page', async () => {
-        const pages = await all({ endpoint: '/offset', paginate: { type: 'offset', offset_name_in_request: 'offset', response_path: 'rows', limit: 2, limit_name_in_request: 'limit' } });
+        const pages = await all({
+            endpoint: '/offset',
+            paginate: { type: 'offset', offset_name_in_request: 'offset', response_path: 'rows', limit: 2, limit_name_in_request: 'limit' }
+        });
         assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
-        assert.deepEqual(sent.map((c) => (c.params as Record<string, unknown>)['offset']), ['0', '2', '4']);
+        assert.deepEqual(
+            sent.map((c) => (c.params as Record<string, unknown>)['offset']),
+            ['0', '2', '4']
+        );
     });
 
     it('offset per page, starting from offset_start_value; stops on an empty page', async () => {
-        const pages = await all({ endpoint: '/pages', paginate: { type: 'offset', offset_name_in_request: 'page', offset_start_value: 1, offset_calculation_method: 'per-page', response_path: 'rows' } });
+        const pages = await all({
+            endpoint: '/pages',
+            paginate: { type: 'offset', offset_name_in_request: 'page', offset_start_value: 1, offset_calculation_method: 'per-page', response_path: 'rows' }
+        });
         assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
         assert.equal(sent.length, 4);
     });
@@ -114,12 +149,21 @@ describe('nango.paginate', () => {
     it('merges the provider default under the script config; no config at all is an error', async () => {
         const provider = { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next', limit_name_in_request: 'limit', limit: 100 };
         const pages = await all({ endpoint: '/cursor', paginate: { response_path: 'data.items', limit: 3 } }, provider);
-        assert.deepEqual(pages, [['a', 'b', 'c'], ['d', 'e']]);
+        assert.deepEqual(pages, [
+            ['a', 'b', 'c'],
+            ['d', 'e']
+        ]);
         await assert.rejects(all({ endpoint: '/cursor' }), /no pagination config/);
         // No list at the path ends the pages, as on Nango's runner (issue #11 item 4).
-        assert.deepEqual(await all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next' } }), []);
+        assert.deepEqual(
+            await all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next' } }),
+            []
+        );
         await assert.rejects(all({ endpoint: '/cursor', paginate: { type: 'pages' } }), /unknown pagination type 'pages'/);
-        await assert.rejects(all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'c', cursor_path_in_response: 'n', limit: 2 } }), /limit_name_in_request/);
+        await assert.rejects(
+            all({ endpoint: '/cursor', paginate: { type: 'cursor', cursor_name_in_request: 'c', cursor_path_in_response: 'n', limit: 2 } }),
+            /limit_name_in_request/
+        );
     });
 
     it('helpers: Link header parsing and dotted body names', () => {
@@ -140,10 +184,19 @@ describe('nango.paginate', () => {
                     await nango.batchSave(page.map((id) => ({ id })), 'Contact');
                 }
             } };`;
-            const providerPaginate = { type: 'cursor', cursor_name_in_request: 'cursor', cursor_path_in_response: 'meta.next', limit_name_in_request: 'limit', limit: 2 };
+            const providerPaginate = {
+                type: 'cursor',
+                cursor_name_in_request: 'cursor',
+                cursor_path_in_response: 'meta.next',
+                limit_name_in_request: 'limit',
+                limit: 2
+            };
             const r = await pool.run({ runId: 'p1', kind: 'sync', code, props: scriptProps('sync', { providerPaginate }), timeoutMs: 10_000 }, h.host);
             assert.deepEqual(r, { ok: true, output: true });
-            assert.deepEqual(h.calls.filter((c) => c.method === 'batchSave').map((c) => (c.args[1] as Array<{ id: string }>).map((x) => x.id)), [['a', 'b'], ['c', 'd'], ['e']]);
+            assert.deepEqual(
+                h.calls.filter((c) => c.method === 'batchSave').map((c) => (c.args[1] as Array<{ id: string }>).map((x) => x.id)),
+                [['a', 'b'], ['c', 'd'], ['e']]
+            );
         } finally {
             await pool.close();
         }

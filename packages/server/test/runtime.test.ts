@@ -54,10 +54,16 @@ describe('functions runtime (runner pool)', () => {
         const r = await pool.run(request('sync', fixture('sync-contacts.cjs')), host());
         assert.equal(outputOf(r), true);
         const saves = h.calls.filter((c) => c.method === 'batchSave');
-        assert.deepEqual(saves.map((c) => (c.args[1] as unknown[]).length), [1000, 1000, 500]);
+        assert.deepEqual(
+            saves.map((c) => (c.args[1] as unknown[]).length),
+            [1000, 1000, 500]
+        );
         assert.ok(saves.every((c) => c.args[0] === 'Contact'));
-        assert.equal('_nango_metadata' in (saves[0]?.args[1] as Array<Record<string, unknown>>)[0]!, false);
-        assert.deepEqual(h.calls.filter((c) => c.method === 'batchDelete').map((c) => (c.args[1] as unknown[]).length), [1000, 1]);
+        assert.equal('_nango_metadata' in (saves[0]!.args[1] as Array<Record<string, unknown>>)[0]!, false);
+        assert.deepEqual(
+            h.calls.filter((c) => c.method === 'batchDelete').map((c) => (c.args[1] as unknown[]).length),
+            [1000, 1]
+        );
         assert.deepEqual(h.checkpoint, { last: '2500', runs: 1, full: true });
         const order = h.calls.map((c) => c.method).filter((m) => m.startsWith('track'));
         assert.deepEqual(order, ['trackDeletesStart', 'trackDeletesEnd']);
@@ -109,8 +115,15 @@ describe('functions runtime (runner pool)', () => {
     });
 
     it('gives scripts an axios-shaped error they can catch, and maps host failures to script_network_error', async () => {
-        const caught = action(`try { await nango.get({ endpoint: '/users/missing' }); } catch (e) { return { axios: e.isAxiosError, status: e.response.status, data: e.response.data, top: e.status }; }`);
-        assert.deepEqual(outputOf(await pool.run(request('action', caught), host())), { axios: true, status: 404, data: { error: 'user not found' }, top: 404 });
+        const caught = action(
+            `try { await nango.get({ endpoint: '/users/missing' }); } catch (e) { return { axios: e.isAxiosError, status: e.response.status, data: e.response.data, top: e.status }; }`
+        );
+        assert.deepEqual(outputOf(await pool.run(request('action', caught), host())), {
+            axios: true,
+            status: 404,
+            data: { error: 'user not found' },
+            top: 404
+        });
         const refused = recordingHost('http://127.0.0.1:1');
         const e = errorOf(await pool.run(request('action', action(`await nango.get({ endpoint: '/x' });`)), refused.host));
         assert.equal(e.type, 'script_network_error');
@@ -174,7 +187,10 @@ describe('functions runtime (runner pool)', () => {
         const payload = e.payload as { name: string; message: string; stack: string[] };
         assert.equal(payload.name, 'TypeError');
         assert.ok(payload.stack.length >= 1 && payload.stack.length <= 10);
-        assert.ok(payload.stack.every((l) => l.includes('boom.cjs')), JSON.stringify(payload.stack));
+        assert.ok(
+            payload.stack.every((l) => l.includes('boom.cjs')),
+            JSON.stringify(payload.stack)
+        );
     });
 
     it('stops an infinite loop at the timeout while the server keeps answering, then runs the next script', async () => {
@@ -258,8 +274,14 @@ describe('functions runtime (runner pool)', () => {
             { level: 'warn', message: 'warn line', meta: { a: [1, 2] } },
             { level: 'debug', message: 'debug line' }
         ]);
-        await pool.run(request('action', action(`await nango.log('w', { level: 'warn' }); await nango.log('e', { level: 'error' });`), {}, { logLevel: 'error' }), host());
-        assert.deepEqual(h.logs.map((l) => l.message), ['e']);
+        await pool.run(
+            request('action', action(`await nango.log('w', { level: 'warn' }); await nango.log('e', { level: 'error' });`), {}, { logLevel: 'error' }),
+            host()
+        );
+        assert.deepEqual(
+            h.logs.map((l) => l.message),
+            ['e']
+        );
     });
 
     it('connection helpers: memoised getConnection, getToken, getMetadata, metadata writes, integration and unsupported stubs', async () => {
@@ -271,7 +293,15 @@ describe('functions runtime (runner pool)', () => {
             let unsupported; try { await nango.triggerAction('a', 'b', 'c'); } catch (e) { unsupported = e.message; }
             return { id: c1.connection_id, token, meta, hook, unsupported, hidden: typeof nango.host, vars: await nango.getEnvironmentVariables() };`;
         const out = outputOf(await pool.run(request('action', action(body)), host())) as Record<string, unknown>;
-        assert.deepEqual(out, { id: 'conn-1', token: 'tok', meta: { a: 1 }, hook: 'https://example.test/hook', unsupported: 'nango.triggerAction is not supported by Switchboard', hidden: 'undefined', vars: [{ name: 'A', value: 'b' }] });
+        assert.deepEqual(out, {
+            id: 'conn-1',
+            token: 'tok',
+            meta: { a: 1 },
+            hook: 'https://example.test/hook',
+            unsupported: 'nango.triggerAction is not supported by Switchboard',
+            hidden: 'undefined',
+            vars: [{ name: 'A', value: 'b' }]
+        });
         assert.equal(h.calls.filter((c) => c.method === 'getConnection').length, 2, 'memoised, and dropped after updateMetadata');
     });
 
@@ -289,7 +319,9 @@ describe('functions runtime (runner pool)', () => {
     });
 
     it('queues runs beyond the pool size and runs them all', async () => {
-        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => pool.run(request('action', action(`await new Promise((r) => setTimeout(r, 50)); return ${i};`)), host())));
+        const results = await Promise.all(
+            Array.from({ length: 5 }, (_, i) => pool.run(request('action', action(`await new Promise((r) => setTimeout(r, 50)); return ${i};`)), host()))
+        );
         assert.deepEqual(results.map(outputOf), [0, 1, 2, 3, 4]);
     });
 

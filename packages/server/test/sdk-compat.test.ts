@@ -9,7 +9,6 @@ import { startUpstream, json } from './support/upstream.ts';
 
 type Upstream = Awaited<ReturnType<typeof startUpstream>>;
 
-
 describe('@nangohq/node against Switchboard', () => {
     let server: TestServer;
     let upstream: Upstream;
@@ -85,17 +84,26 @@ acme-oauth1:
     });
 
     it('creates, reads, updates and deletes integrations', async () => {
-        const created = await nango.createIntegration({ provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret', scopes: 'repo,user' } });
+        const created = await nango.createIntegration({
+            provider: 'github',
+            unique_key: 'gh',
+            credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret', scopes: 'repo,user' }
+        });
         assert.equal(created.data.unique_key, 'gh');
         assert.equal(created.data.display_name, 'GitHub');
         const { configs } = await nango.listIntegrations();
-        assert.deepEqual(configs.map((c) => c.unique_key), ['gh']);
+        assert.deepEqual(
+            configs.map((c) => c.unique_key),
+            ['gh']
+        );
         const withCreds = await nango.getIntegration({ uniqueKey: 'gh' }, { include: ['credentials'] });
         assert.deepEqual(withCreds.data.credentials, { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret', scopes: 'repo,user', webhook_secret: null });
         const updated = await nango.updateIntegration({ uniqueKey: 'gh' }, { display_name: 'GitHub (prod)', unique_key: 'github-prod' });
         assert.equal(updated.data.unique_key, 'github-prod');
         assert.equal(updated.data.display_name, 'GitHub (prod)');
-        const legacy = (await (await fetch(`${server.url}/config/github-prod?include_creds=true`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as { config: Record<string, unknown> };
+        const legacy = (await (
+            await fetch(`${server.url}/config/github-prod?include_creds=true`, { headers: { authorization: `Bearer ${server.secretKey}` } })
+        ).json()) as { config: Record<string, unknown> };
         assert.equal(legacy.config['unique_key'], 'github-prod');
         assert.equal(legacy.config['client_secret'], 'csecret');
         assert.deepEqual(legacy.config['syncs'], []);
@@ -110,7 +118,9 @@ acme-oauth1:
         assert.equal(unknownProvider.data.error?.code, 'invalid_body');
         const unknownField = await sdkFailure(nango.createIntegration({ provider: 'stripe', unique_key: 'x', bogus: 1 } as never));
         assert.equal(unknownField.data.error?.code, 'invalid_body');
-        const wrongType = await sdkFailure(nango.createIntegration({ provider: 'github', unique_key: 'x', credentials: { type: 'OAUTH1', client_id: 'a', client_secret: 'b' } }));
+        const wrongType = await sdkFailure(
+            nango.createIntegration({ provider: 'github', unique_key: 'x', credentials: { type: 'OAUTH1', client_id: 'a', client_secret: 'b' } })
+        );
         assert.equal(wrongType.data.error?.code, 'invalid_body');
         await nango.createIntegration({ provider: 'stripe', unique_key: 'dup' });
         const dup = await sdkFailure(nango.createIntegration({ provider: 'stripe', unique_key: 'dup' }));
@@ -128,7 +138,14 @@ acme-oauth1:
         const created = await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: 'acme', connection_id: 'tenant-1:acme', credentials: { type: 'API_KEY', apiKey: 'key-1' }, connection_config: { tenant: 't1' }, end_user: { id: 'u1', email: 'u1@example.com' }, tags: { plan: 'pro' } })
+            body: JSON.stringify({
+                provider_config_key: 'acme',
+                connection_id: 'tenant-1:acme',
+                credentials: { type: 'API_KEY', apiKey: 'key-1' },
+                connection_config: { tenant: 't1' },
+                end_user: { id: 'u1', email: 'u1@example.com' },
+                tags: { plan: 'pro' }
+            })
         });
         assert.equal(created.status, 201);
         const body = (await created.json()) as { connection_id: string; created_at: string };
@@ -173,7 +190,11 @@ acme-oauth1:
     });
 
     it('strips refresh tokens everywhere unless asked', async () => {
-        await nango.createIntegration({ provider: 'acme-oauth2', unique_key: 'acme2', credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' } });
+        await nango.createIntegration({
+            provider: 'acme-oauth2',
+            unique_key: 'acme2',
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' }
+        });
         const res = await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
@@ -181,7 +202,13 @@ acme-oauth1:
                 provider_config_key: 'acme2',
                 connection_id: 'o1',
                 connection_config: { subdomain: 'eu' },
-                credentials: { type: 'OAUTH2', access_token: 'at-1', refresh_token: 'rt-1', expires_at: new Date(Date.now() + 3_600_000).toISOString(), raw: { access_token: 'at-1', refresh_token: 'rt-1', nested: { refreshToken: 'rt-1' } } }
+                credentials: {
+                    type: 'OAUTH2',
+                    access_token: 'at-1',
+                    refresh_token: 'rt-1',
+                    expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+                    raw: { access_token: 'at-1', refresh_token: 'rt-1', nested: { refreshToken: 'rt-1' } }
+                }
             })
         });
         assert.equal(res.status, 201);
@@ -194,7 +221,11 @@ acme-oauth1:
         assert.equal(await nango.getToken('acme2', 'o1'), 'at-1');
         assert.deepEqual(await nango.getRawTokenResponse('acme2', 'o1'), { access_token: 'at-1', nested: {} });
 
-        const proxied = await nango.get<{ url: string; headers: Record<string, string> }>({ endpoint: '/v1/me', providerConfigKey: 'acme2', connectionId: 'o1' });
+        const proxied = await nango.get<{ url: string; headers: Record<string, string> }>({
+            endpoint: '/v1/me',
+            providerConfigKey: 'acme2',
+            connectionId: 'o1'
+        });
         assert.equal(proxied.data.url, '/eu/v1/me');
         assert.equal(proxied.data.headers['authorization'], 'Bearer at-1');
     });
@@ -227,13 +258,26 @@ acme-oauth1:
         const basic = await nango.get<{ headers: Record<string, string> }>({ endpoint: '/x', providerConfigKey: 'basic', connectionId: 'b1' });
         assert.equal(basic.data.headers['authorization'], `Basic ${Buffer.from('ann:pw').toString('base64')}`);
 
-        await nango.createIntegration({ provider: 'acme-oauth1', unique_key: 'o1', credentials: { type: 'OAUTH1', client_id: 'ckey', client_secret: 'csecret' } });
+        await nango.createIntegration({
+            provider: 'acme-oauth1',
+            unique_key: 'o1',
+            credentials: { type: 'OAUTH1', client_id: 'ckey', client_secret: 'csecret' }
+        });
         await fetch(`${server.url}/connections`, {
             method: 'POST',
             headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ provider_config_key: 'o1', connection_id: 'c1', credentials: { type: 'OAUTH1', oauth_token: 'tok', oauth_token_secret: 'toksecret' } })
+            body: JSON.stringify({
+                provider_config_key: 'o1',
+                connection_id: 'c1',
+                credentials: { type: 'OAUTH1', oauth_token: 'tok', oauth_token_secret: 'toksecret' }
+            })
         });
-        const signed = await nango.get<{ url: string; headers: Record<string, string> }>({ endpoint: '/1/members/me', params: { fields: 'id' }, providerConfigKey: 'o1', connectionId: 'c1' });
+        const signed = await nango.get<{ url: string; headers: Record<string, string> }>({
+            endpoint: '/1/members/me',
+            params: { fields: 'id' },
+            providerConfigKey: 'o1',
+            connectionId: 'c1'
+        });
         const header = signed.data.headers['authorization']!;
         assert.match(header, /^OAuth /);
         // Verify the HMAC-SHA1 signature independently (RFC 5849 §3.4).
@@ -243,9 +287,14 @@ acme-oauth1:
         const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
         const all = { ...params, fields: 'id' } as Record<string, string>;
         delete all['oauth_signature'];
-        const normalized = Object.keys(all).sort().map((k) => `${enc(k)}=${enc(all[k]!)}`).join('&');
+        const normalized = Object.keys(all)
+            .sort()
+            .map((k) => `${enc(k)}=${enc(all[k]!)}`)
+            .join('&');
         const base = ['GET', enc(`${upstream.url}/1/members/me`), enc(normalized)].join('&');
-        const expected = createHmac('sha1', `${enc('csecret')}&${enc('toksecret')}`).update(base).digest('base64');
+        const expected = createHmac('sha1', `${enc('csecret')}&${enc('toksecret')}`)
+            .update(base)
+            .digest('base64');
         assert.equal(params['oauth_signature'], expected);
     });
 
@@ -257,14 +306,18 @@ acme-oauth1:
         flaky = 0;
         const noRetry = await sdkFailure(nango.get({ endpoint: '/flaky', providerConfigKey: 'acme', connectionId: 'tenant-1:acme' }));
         assert.equal(noRetry.status, 503);
-        const failed = await fetch(`${server.url}/proxy/fail`, { headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'acme', 'connection-id': 'tenant-1:acme' } });
+        const failed = await fetch(`${server.url}/proxy/fail`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'acme', 'connection-id': 'tenant-1:acme' }
+        });
         assert.equal(failed.status, 422);
         assert.equal(failed.headers.get('x-upstream'), 'yes');
         assert.deepEqual(await failed.json(), { message: 'unprocessable', detail: 'upstream says no' });
     });
 
     it('streams large responses', async () => {
-        const res = await fetch(`${server.url}/proxy/big`, { headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'acme', 'connection-id': 'tenant-1:acme' } });
+        const res = await fetch(`${server.url}/proxy/big`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'acme', 'connection-id': 'tenant-1:acme' }
+        });
         assert.equal(res.status, 200);
         assert.equal((await res.arrayBuffer()).byteLength, 160 * 64 * 1024);
     });
@@ -280,8 +333,14 @@ acme-oauth1:
         assert.deepEqual(await call({ ...h, 'provider-config-key': 'nope' }), { status: 404, code: 'unknown_provider_config' });
         assert.deepEqual(await call({ ...h, 'connection-id': 'nope' }), { status: 400, code: 'unknown_connection' });
         assert.deepEqual(await call({ ...h, 'base-url-override': 'https://evil.example.com' }), { status: 400, code: 'base_url_override_not_allowed' });
-        assert.deepEqual(await call({ authorization: 'Bearer wrong', 'provider-config-key': 'acme', 'connection-id': 'x' }), { status: 401, code: 'unknown_account' });
-        assert.deepEqual(await call({ ...h, 'content-type': 'application/octet-stream' }, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024) }), { status: 413, code: 'payload_too_large' });
+        assert.deepEqual(await call({ authorization: 'Bearer wrong', 'provider-config-key': 'acme', 'connection-id': 'x' }), {
+            status: 401,
+            code: 'unknown_account'
+        });
+        assert.deepEqual(await call({ ...h, 'content-type': 'application/octet-stream' }, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024) }), {
+            status: 413,
+            code: 'payload_too_large'
+        });
         // An allow-listed override is honoured (and the connection-config template still applies).
         const allowed = await fetch(`${server.url}/proxy/x`, { headers: { ...h, 'base-url-override': `${upstream.url}/api` } });
         assert.equal(allowed.status, 200);
@@ -305,7 +364,14 @@ acme-oauth1:
     });
 
     it('answers CORS preflights for browser callers', async () => {
-        const res = await fetch(`${server.url}/connections`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+        const res = await fetch(`${server.url}/connections`, {
+            method: 'OPTIONS',
+            headers: {
+                origin: 'https://app.example.com',
+                'access-control-request-method': 'POST',
+                'access-control-request-headers': 'authorization,content-type'
+            }
+        });
         assert.equal(res.status, 204);
         assert.equal(res.headers.get('access-control-allow-origin'), '*');
         assert.equal(res.headers.get('access-control-max-age'), '600');
@@ -317,8 +383,13 @@ acme-oauth1:
         const again = await sdkFailure(nango.deleteConnection('acme', 'tenant-1:acme'));
         assert.equal(again.status, 400);
         assert.equal(again.data.error?.code, 'unknown_connection');
-        const audit = (await (await fetch(`${server.url}/admin/audit?connection_id=tenant-1:acme`, { headers: { authorization: `Bearer ${server.secretKey}` } })).json()) as { data: Array<{ kind: string; outcome: string }> };
-        assert.deepEqual(audit.data.map((e) => [e.kind, e.outcome]), [['revocation', 'skipped']]);
+        const audit = (await (
+            await fetch(`${server.url}/admin/audit?connection_id=tenant-1:acme`, { headers: { authorization: `Bearer ${server.secretKey}` } })
+        ).json()) as { data: Array<{ kind: string; outcome: string }> };
+        assert.deepEqual(
+            audit.data.map((e) => [e.kind, e.outcome]),
+            [['revocation', 'skipped']]
+        );
     });
 
     it('never logs secrets', () => {

@@ -118,12 +118,19 @@ for (const backend of backends) {
 
         /** A second environment row, so scoping by environment is checked, not assumed. */
         async function newEnvironment(): Promise<number> {
-            const [row] = await db.query<{ id: number }>('INSERT INTO environments (uuid, name) VALUES ($1, $2) RETURNING id', [randomUUID(), `env-${randomUUID()}`]);
+            const [row] = await db.query<{ id: number }>('INSERT INTO environments (uuid, name) VALUES ($1, $2) RETURNING id', [
+                randomUUID(),
+                `env-${randomUUID()}`
+            ]);
             return row!.id;
         }
 
         async function newIntegration(environmentId: number, uniqueKey = `int-${randomUUID()}`): Promise<Integration> {
-            const created = await integrations.create(environmentId, { uniqueKey, provider: 'github', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: `cs-${randomUUID()}` } });
+            const created = await integrations.create(environmentId, {
+                uniqueKey,
+                provider: 'github',
+                credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: `cs-${randomUUID()}` }
+            });
             assert.ok(created, `integration ${uniqueKey} was not created`);
             return created;
         }
@@ -386,7 +393,12 @@ for (const backend of backends) {
                 assert.ok(!stored!.credentials.includes(plain.refresh_token!), 'refresh token stored in plaintext');
 
                 const second = oauth2(`at-${randomUUID()}`);
-                const overridden = await connections.upsert(integration.id, envId, { connectionId: 'conn-1', credentials: second, connectionConfig: { region: 'eu' }, tags: { tier: 'gold' } });
+                const overridden = await connections.upsert(integration.id, envId, {
+                    connectionId: 'conn-1',
+                    credentials: second,
+                    connectionConfig: { region: 'eu' },
+                    tags: { tier: 'gold' }
+                });
                 assert.equal(overridden.created, false);
                 const c2 = overridden.connection;
                 assert.equal(c2.uuid, c1.uuid);
@@ -498,7 +510,11 @@ for (const backend of backends) {
 
             test('swapCredentials is a compare-and-swap: a stale version changes nothing', async () => {
                 const integration = await newIntegration(envId);
-                const { connection } = await connections.upsert(integration.id, envId, { connectionId: 'cas', credentials: oauth2('at-0', new Date(Date.now() + 60_000)), connectionConfig: { a: 1 } });
+                const { connection } = await connections.upsert(integration.id, envId, {
+                    connectionId: 'cas',
+                    credentials: oauth2('at-0', new Date(Date.now() + 60_000)),
+                    connectionConfig: { a: 1 }
+                });
                 const next = oauth2('at-1', new Date(Date.now() + 3600_000));
                 const swapped = await connections.swapCredentials(connection.uuid, 1, next, { instance_url: 'https://x.example.com' });
                 assert.ok(swapped);
@@ -572,11 +588,19 @@ for (const backend of backends) {
             test('listExpiring returns active OAuth connections expiring soon and not in backoff, soonest first', async () => {
                 const integration = await newIntegration(envId);
                 const inMin = (m: number) => new Date(Date.now() + m * 60_000);
-                const add = async (connectionId: string, credentials: StoredCredentials) => (await connections.upsert(integration.id, envId, { connectionId, credentials })).connection.uuid;
+                const add = async (connectionId: string, credentials: StoredCredentials) =>
+                    (await connections.upsert(integration.id, envId, { connectionId, credentials })).connection.uuid;
                 const overdue = await add('overdue', oauth2('at', inMin(-5)));
                 const soon = await add('soon', oauth2('at', inMin(1)));
                 const failedLongAgo = await add('failed-long-ago', oauth2('at', inMin(2)));
-                const clientCredentials = await add('cc', { type: 'OAUTH2_CC', token: 't', expires_at: inMin(3).toISOString(), client_id: 'c', client_secret: 's', raw: {} });
+                const clientCredentials = await add('cc', {
+                    type: 'OAUTH2_CC',
+                    token: 't',
+                    expires_at: inMin(3).toISOString(),
+                    client_id: 'c',
+                    client_secret: 's',
+                    raw: {}
+                });
                 const later = await add('later', oauth2('at', inMin(120)));
                 const apiKey = await add('api-key', { type: 'API_KEY', apiKey: 'k' });
                 const revoked = await add('revoked', oauth2('at', inMin(1)));
@@ -621,7 +645,14 @@ for (const backend of backends) {
                     }),
                     /boom/
                 );
-                assert.equal(await withTimeout(db.withLock(key, async () => 'again'), 5000, 'lock not released after a throw'), 'again');
+                assert.equal(
+                    await withTimeout(
+                        db.withLock(key, async () => 'again'),
+                        5000,
+                        'lock not released after a throw'
+                    ),
+                    'again'
+                );
             });
 
             if (backend.name === 'postgres') {
@@ -795,7 +826,10 @@ for (const backend of backends) {
                     cleanups.push(fresh.drop);
                     const a = await openPostgres(fresh.url);
                     const b = await openPostgres(fresh.url);
-                    cleanups.push(() => a.close(), () => b.close());
+                    cleanups.push(
+                        () => a.close(),
+                        () => b.close()
+                    );
                     const got: string[] = [];
                     await a.listen('sb_test_resume', (p) => got.push(p));
                     await terminate(fresh.url, 'switchboard-listen');
@@ -851,7 +885,9 @@ for (const backend of backends) {
                 const newKey = randomBytes(32);
                 const rotating = new Vault(makeKeyring(newKey, [masterKey]));
                 const [{ n: connectionCount } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM connections');
-                const [{ n: integrationCount } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM integrations WHERE credentials IS NOT NULL');
+                const [{ n: integrationCount } = { n: 0 }] = await db.query<{ n: number }>(
+                    'SELECT count(*)::int AS n FROM integrations WHERE credentials IS NOT NULL'
+                );
                 assert.equal(await new IntegrationStore(db, rotating).reencryptAll(), integrationCount);
                 assert.equal(await new ConnectionStore(db, rotating).reencryptAll(), connectionCount);
                 assert.equal(await new ConnectionStore(db, rotating).reencryptAll(), 0, 'a second pass re-encrypted again');
@@ -862,7 +898,9 @@ for (const backend of backends) {
                 assert.equal(got?.credentialsVersion, connection.credentialsVersion, 're-encryption must not look like a refresh');
                 const rows = await db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections');
                 for (const r of rows) assert.equal(onlyNew.keyIdOf(r.credentials), onlyNew.currentKeyId);
-                for (const i of await db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM integrations WHERE credentials IS NOT NULL')) {
+                for (const i of await db.query<{ uuid: string; credentials: string }>(
+                    'SELECT uuid, credentials FROM integrations WHERE credentials IS NOT NULL'
+                )) {
                     assert.doesNotThrow(() => onlyNew.decryptJson(i.credentials, `integration:${i.uuid}`));
                 }
                 await assert.rejects(connections.getByUuid(connection.uuid), (err: unknown) => err instanceof VaultError && err.code === 'VAULT_UNKNOWN_KEY');
@@ -877,12 +915,18 @@ for (const backend of backends) {
                 const store = new ConnectionStore(own.db, vault);
                 const integration = (await new IntegrationStore(own.db, vault).create(environment.id, { uniqueKey: 'k', provider: 'github' }))!;
                 const uuids: string[] = [];
-                for (const id of ['c1', 'c2', 'c3', 'c4']) uuids.push((await store.upsert(integration.id, environment.id, { connectionId: id, credentials: oauth2('at') })).connection.uuid);
+                for (const id of ['c1', 'c2', 'c3', 'c4'])
+                    uuids.push((await store.upsert(integration.id, environment.id, { connectionId: id, credentials: oauth2('at') })).connection.uuid);
                 // c2 holds c1's ciphertext: bound to another owner, it can never decrypt.
-                await own.db.query('UPDATE connections SET credentials = (SELECT credentials FROM connections WHERE uuid = $1) WHERE uuid = $2', [uuids[0], uuids[1]]);
+                await own.db.query('UPDATE connections SET credentials = (SELECT credentials FROM connections WHERE uuid = $1) WHERE uuid = $2', [
+                    uuids[0],
+                    uuids[1]
+                ]);
                 const rotating = new Vault(makeKeyring(randomBytes(32), [masterKey]));
                 await new ConnectionStore(own.db, rotating).reencryptAll();
-                const rows = await own.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections WHERE uuid <> $1', [uuids[1]]);
+                const rows = await own.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections WHERE uuid <> $1', [
+                    uuids[1]
+                ]);
                 for (const r of rows) assert.equal(rotating.keyIdOf(r.credentials), rotating.currentKeyId, `row ${r.uuid} was left on the old key`);
             });
         });
@@ -893,7 +937,10 @@ for (const backend of backends) {
 async function terminate(url: string, applicationName: string): Promise<void> {
     const admin = await openPostgres('postgresql://postgres@127.0.0.1:5432/test', 1);
     try {
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [new URL(url).pathname.slice(1), applicationName]);
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [
+            new URL(url).pathname.slice(1),
+            applicationName
+        ]);
     } finally {
         await admin.close();
     }

@@ -35,11 +35,27 @@ for (const backend of backends) {
             syncs = new SyncStore(db);
             runs = new RunStore(db);
             const env = (await new Environments(db).bootstrap(randomUUID())).environment;
-            const integration = await new IntegrationStore(db, vault).create(env.id, { uniqueKey: 'items', provider: 'github', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs' } });
+            const integration = await new IntegrationStore(db, vault).create(env.id, {
+                uniqueKey: 'items',
+                provider: 'github',
+                credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs' }
+            });
             assert.ok(integration);
-            const connection = await new ConnectionStore(db, vault).upsert(integration.id, env.id, { connectionId: 'c-1', credentials: { type: 'API_KEY', apiKey: 'k' } });
+            const connection = await new ConnectionStore(db, vault).upsert(integration.id, env.id, {
+                connectionId: 'c-1',
+                credentials: { type: 'API_KEY', apiKey: 'k' }
+            });
             connectionDbId = connection.connection.id;
-            functionId = await new FunctionStore(db).upsert(db, { integrationId: integration.id, type: 'sync', name: 'items', version: null, js: '//', ts: '', config: { runs: 'every hour', autoStart: false, models: ['Item'] }, sdkVersion: null });
+            functionId = await new FunctionStore(db).upsert(db, {
+                integrationId: integration.id,
+                type: 'sync',
+                name: 'items',
+                version: null,
+                js: '//',
+                ts: '',
+                config: { runs: 'every hour', autoStart: false, models: ['Item'] },
+                sdkVersion: null
+            });
         });
         after(async () => {
             await opened?.cleanup();
@@ -59,7 +75,8 @@ for (const backend of backends) {
             const reset = async () => {
                 for (const key of Object.values(keys).flat()) await checkpoints.put(connectionDbId, key, { k: key });
             };
-            const left = async () => (await db.query<{ key: string }>('SELECT key FROM checkpoints WHERE connection_id = $1 ORDER BY key', [connectionDbId])).map((r) => r.key);
+            const left = async () =>
+                (await db.query<{ key: string }>('SELECT key FROM checkpoints WHERE connection_id = $1 ORDER BY key', [connectionDbId])).map((r) => r.key);
             const all = (...groups: Array<keyof typeof keys>) => groups.flatMap((g) => keys[g]).sort();
             assert.deepEqual(keys.base, ['sync:items', 'sync:items:trackDeletes:Item', 'sync:items:trackDeletes:Gone']);
             assert.deepEqual(keys.odd, ['sync:items:trackDeletes', 'sync:items:trackDeletes:trackDeletes:Item']);
@@ -111,7 +128,11 @@ for (const backend of backends) {
         test('a stopped run is refused too (a full resync replaces it)', async () => {
             const id = await syncs.createVariant({ functionId, connectionDbId, variant: `v${randomUUID().slice(0, 8)}`, started: false });
             assert.ok(id);
-            assert.equal(await syncs.createVariant({ functionId, connectionDbId, variant: (await syncs.byId(id))!.variant, started: true }), undefined, 'one schedule per variant');
+            assert.equal(
+                await syncs.createVariant({ functionId, connectionDbId, variant: (await syncs.byId(id))!.variant, started: true }),
+                undefined,
+                'one schedule per variant'
+            );
             await syncs.requestRun([id], { reset: false, emptyCache: false });
             const [claimed] = await db.transaction((tx) => syncs.claimDue(tx, 10));
             assert.ok(claimed && (await runs.start(claimed.jobId)));

@@ -33,11 +33,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
         const statusOf = async (variant: string): Promise<Json> => (await nango.syncStatus(KEY, [{ name: SYNC, variant }], CONN)).syncs[0];
         /** The variant's status once a run that finished after `previous` (a finishedAt) is done. */
         const nextRun = (variant: string, previous: string | null = null) =>
-            waitFor(`a run of ${variant}`, async () => {
-                const s = await statusOf(variant);
-                return s && s.finishedAt !== previous && s.latestExecutionStatus !== 'RUNNING' ? s : undefined;
-            }, 60_000);
-        const records = async (variant?: string) => (await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item', limit: 1000, ...(variant ? { variant } : {}) })).records as Json[];
+            waitFor(
+                `a run of ${variant}`,
+                async () => {
+                    const s = await statusOf(variant);
+                    return s && s.finishedAt !== previous && s.latestExecutionStatus !== 'RUNNING' ? s : undefined;
+                },
+                60_000
+            );
+        const records = async (variant?: string) =>
+            (await nango.listRecords({ providerConfigKey: KEY, connectionId: CONN, model: 'Item', limit: 1000, ...(variant ? { variant } : {}) }))
+                .records as Json[];
         const syncWebhooks = () => receiver.requests.filter((r) => r.body.includes('"type":"sync"'));
 
         before(async () => {
@@ -47,18 +53,28 @@ for (const backend of ['pglite', 'postgres'] as const) {
             receiver = await startReceiver();
             database = backend === 'postgres' ? await createTestDatabase() : undefined;
             server = await startServer({
-                SWITCHBOARD_PROVIDERS: writeProvidersFile(`regional-api:\n  display_name: Regional\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`),
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                    `regional-api:\n  display_name: Regional\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+                ),
                 SWITCHBOARD_WEBHOOK_URL: receiver.url,
                 SWITCHBOARD_WEBHOOK_SECRET: webhookSecret,
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200',
-                ...(database ? { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(), SWITCHBOARD_SECRET_KEY: randomUUID() } : {})
+                ...(database
+                    ? { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(), SWITCHBOARD_SECRET_KEY: randomUUID() }
+                    : {})
             });
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             verifier = new Nango({ host: server.url, secretKey: server.secretKey, webhookSigningKey: webhookSecret });
             assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'regional-api' })).status, 200);
-            const created = await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } });
+            const created = await api(server, 'POST', '/connections', {
+                provider_config_key: KEY,
+                connection_id: CONN,
+                credentials: { type: 'API_KEY', apiKey }
+            });
             assert.equal(created.status, 201, JSON.stringify(created.body));
-            const deployed = await deploy(server, [{ type: 'sync', name: SYNC, file: 'regions-sync.cjs', providerConfigKey: KEY, models: ['Item'], runs: 'every hour', autoStart: true }]);
+            const deployed = await deploy(server, [
+                { type: 'sync', name: SYNC, file: 'regions-sync.cjs', providerConfigKey: KEY, models: ['Item'], runs: 'every hour', autoStart: true }
+            ]);
             assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
             const base = await nextRun('base');
             assert.equal(base.latestExecutionStatus, 'SUCCESS', JSON.stringify(base));
@@ -86,11 +102,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.deepEqual(eu.latestResult, { Item: { added: EU_ITEMS, updated: 0, deleted: 0 } });
             assert.deepEqual(eu.recordCount, { Item: EU_ITEMS });
             assert.deepEqual(eu.checkpoint, { variant: 'eu', runs: 1 });
-            assert.ok(items.requests.some((r) => r.url.includes('region=eu')), 'the variant asked the API for its region');
+            assert.ok(
+                items.requests.some((r) => r.url.includes('region=eu')),
+                'the variant asked the API for its region'
+            );
 
             const euRecords = await records('eu');
             assert.equal(euRecords.length, EU_ITEMS);
-            assert.ok(euRecords.every((r) => String(r.id).startsWith('eu-item-') && r.variant === 'eu'), JSON.stringify(euRecords[0]));
+            assert.ok(
+                euRecords.every((r) => String(r.id).startsWith('eu-item-') && r.variant === 'eu'),
+                JSON.stringify(euRecords[0])
+            );
             for (const baseRecords of [await records(), await records('base')]) {
                 assert.equal(baseRecords.length, BASE_ITEMS);
                 assert.ok(baseRecords.every((r) => String(r.id).startsWith('item-') && r.variant === 'base'));
@@ -105,15 +127,23 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(body.syncName, SYNC);
             assert.equal(body.model, 'Item');
             assert.deepEqual(body.responseResults, { added: EU_ITEMS, updated: 0, deleted: 0 });
-            const baseHook = syncWebhooks().map((r) => JSON.parse(r.body) as Json).find((b) => b.syncVariant === 'base');
+            const baseHook = syncWebhooks()
+                .map((r) => JSON.parse(r.body) as Json)
+                .find((b) => b.syncVariant === 'base');
             assert.deepEqual(baseHook?.responseResults, { added: BASE_ITEMS, updated: 0, deleted: 0 });
         });
 
         it('lists both in status; triggers, pauses and re-times the variant alone', async () => {
             const all = (await nango.syncStatus(KEY, '*', CONN)).syncs as Json[];
-            assert.deepEqual(all.map((s) => `${s.name}::${s.variant}`), [`${SYNC}::base`, `${SYNC}::eu`]);
+            assert.deepEqual(
+                all.map((s) => `${s.name}::${s.variant}`),
+                [`${SYNC}::base`, `${SYNC}::eu`]
+            );
             const byName = await api(server, 'GET', `/sync/status?syncs=${SYNC}::eu&provider_config_key=${KEY}&connection_id=${CONN}`);
-            assert.deepEqual(byName.body.syncs.map((s: Json) => s.variant), ['eu']);
+            assert.deepEqual(
+                byName.body.syncs.map((s: Json) => s.variant),
+                ['eu']
+            );
 
             items.change(1);
             const baseBefore = await statusOf('base');
@@ -131,7 +161,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal((await statusOf('base')).status, 'SUCCESS');
             await nango.startSync(KEY, [{ name: SYNC, variant: 'eu' }], CONN);
             assert.equal((await statusOf('eu')).status, 'SUCCESS');
-            assert.deepEqual(await nango.updateSyncConnectionFrequency(KEY, { name: SYNC, variant: 'eu' }, CONN, 'every 2 hours'), { frequency: 'every 2 hours' });
+            assert.deepEqual(await nango.updateSyncConnectionFrequency(KEY, { name: SYNC, variant: 'eu' }, CONN, 'every 2 hours'), {
+                frequency: 'every 2 hours'
+            });
             assert.equal((await statusOf('eu')).frequency, 'every 2 hours');
             assert.equal((await statusOf('base')).frequency, 'every hour');
         });
@@ -195,10 +227,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(extraField.body.error.code, 'invalid_body');
             const query = await api(server, 'POST', `/sync/${SYNC}/variant/us?x=1`, { provider_config_key: KEY, connection_id: CONN });
             assert.equal(query.body.error.code, 'invalid_query_params');
-            const noAuth = await fetch(`${server.url}/sync/${SYNC}/variant/us`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+            const noAuth = await fetch(`${server.url}/sync/${SYNC}/variant/us`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: '{}'
+            });
             assert.equal(noAuth.status, 401);
             // Nothing above created or removed anything.
-            assert.deepEqual(((await nango.syncStatus(KEY, '*', CONN)).syncs as Json[]).map((s) => s.variant), ['base', 'eu']);
+            assert.deepEqual(
+                ((await nango.syncStatus(KEY, '*', CONN)).syncs as Json[]).map((s) => s.variant),
+                ['base', 'eu']
+            );
             // The longest name Nango allows is a name like any other.
             const longest = `${'e'.repeat(250)}_-9Zz`;
             assert.equal((await nango.createSyncVariant(ref(longest))).variant, longest);
@@ -218,19 +257,26 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
                 // The run in flight ends without writing again: wait until the API sees no new page for a while.
                 let pages = items.pages();
-                await waitFor('the stopped run to go quiet', async () => {
-                    await new Promise((r) => setTimeout(r, 1200));
-                    const now = items.pages();
-                    const quiet = now === pages;
-                    pages = now;
-                    return quiet;
-                }, 30_000);
+                await waitFor(
+                    'the stopped run to go quiet',
+                    async () => {
+                        await new Promise((r) => setTimeout(r, 1200));
+                        const now = items.pages();
+                        const quiet = now === pages;
+                        pages = now;
+                        return quiet;
+                    },
+                    30_000
+                );
             } finally {
                 items.slow(0);
             }
             assert.deepEqual(await records('eu'), []);
             assert.deepEqual((await nango.syncStatus(KEY, [{ name: SYNC, variant: 'eu' }], CONN)).syncs, []);
-            assert.deepEqual(((await nango.syncStatus(KEY, '*', CONN)).syncs as Json[]).map((s) => s.variant), ['base']);
+            assert.deepEqual(
+                ((await nango.syncStatus(KEY, '*', CONN)).syncs as Json[]).map((s) => s.variant),
+                ['base']
+            );
             const base = await statusOf('base');
             assert.equal(base.id, baseBefore.id);
             assert.deepEqual(base.recordCount, { Item: BASE_ITEMS });

@@ -42,13 +42,27 @@ describe('token client', () => {
         const tokens = await tokenGrant(egress, def({ token_params: { audience: 'api' } }), {}, grant, client);
         assert.equal(tokens.access_token, 'at');
         assert.equal(last().url, '/token');
-        assert.deepEqual(form(), { grant_type: 'authorization_code', code: 'c-1', redirect_uri: 'https://app.example/cb', audience: 'api', code_verifier: 'v'.repeat(43), client_id: 'id 1', client_secret: 's%+2' });
+        assert.deepEqual(form(), {
+            grant_type: 'authorization_code',
+            code: 'c-1',
+            redirect_uri: 'https://app.example/cb',
+            audience: 'api',
+            code_verifier: 'v'.repeat(43),
+            client_id: 'id 1',
+            client_secret: 's%+2'
+        });
         assert.equal(last().headers['authorization'], undefined);
     });
 
     it('refresh: the refresh endpoint, no scope (RFC 6749 §6), Basic client authentication when the catalogue says so', async () => {
         answer = ok;
-        await tokenGrant(egress, def({ token_request_auth_method: 'basic', refresh_params: { extra: '1' } }), {}, { type: 'refresh_token', refreshToken: 'rt-0' }, client);
+        await tokenGrant(
+            egress,
+            def({ token_request_auth_method: 'basic', refresh_params: { extra: '1' } }),
+            {},
+            { type: 'refresh_token', refreshToken: 'rt-0' },
+            client
+        );
         assert.equal(last().url, '/refresh');
         assert.deepEqual(form(), { grant_type: 'refresh_token', refresh_token: 'rt-0', extra: '1' });
         // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
@@ -67,9 +81,15 @@ describe('token client', () => {
         answer = () => ({ status: 200, body: 'access_token=gh-at&token_type=bearer&scope=repo', type: 'application/x-www-form-urlencoded' });
         assert.equal((await tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client)).access_token, 'gh-at');
         answer = () => ({ status: 200, body: 'error=bad_verification_code&error_description=The+code+is+wrong', type: 'application/x-www-form-urlencoded' });
-        await assert.rejects(tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client), (e: unknown) => e instanceof TokenError && e.error === 'bad_verification_code' && e.status === 200);
+        await assert.rejects(
+            tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client),
+            (e: unknown) => e instanceof TokenError && e.error === 'bad_verification_code' && e.status === 200
+        );
         answer = () => ({ status: 503, body: '<html>down</html>', type: 'text/html' });
-        await assert.rejects(tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client), (e: unknown) => e instanceof TokenError && e.error === 'server_error');
+        await assert.rejects(
+            tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client),
+            (e: unknown) => e instanceof TokenError && e.error === 'server_error'
+        );
     });
 
     it('one translation of a refusal into an API error', () => {

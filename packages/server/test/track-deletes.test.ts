@@ -26,22 +26,31 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         /** Waits until `sync` has finished a run after `after` (an ISO date), and returns its status row. */
         const finishedRun = (sync: string, since: string) =>
-            waitFor(`${sync} run`, async () => {
-                const res = await api(server, 'GET', `/sync/status?syncs=${sync}&provider_config_key=${KEY}&connection_id=${CONN}`);
-                const s = res.body.syncs?.[0] as Json | undefined;
-                return s && s.latestExecutionStatus && s.latestExecutionStatus !== 'RUNNING' && s.finishedAt > since ? s : undefined;
-            }, 60_000);
+            waitFor(
+                `${sync} run`,
+                async () => {
+                    const res = await api(server, 'GET', `/sync/status?syncs=${sync}&provider_config_key=${KEY}&connection_id=${CONN}`);
+                    const s = res.body.syncs?.[0] as Json | undefined;
+                    return s?.latestExecutionStatus && s.latestExecutionStatus !== 'RUNNING' && s.finishedAt > since ? s : undefined;
+                },
+                60_000
+            );
         const ids = async (model: string) => {
             const res = await api(server, 'GET', `/records?model=${model}&limit=100`, undefined, { 'provider-config-key': KEY, 'connection-id': CONN });
             assert.equal(res.status, 200, JSON.stringify(res.body));
-            return (res.body.records as Json[]).filter((r: Json) => r._nango_metadata.deleted_at === null).map((r: Json) => r.id as string).sort();
+            return (res.body.records as Json[])
+                .filter((r: Json) => r._nango_metadata.deleted_at === null)
+                .map((r: Json) => r.id as string)
+                .sort();
         };
 
         before(async () => {
             items = await startItemsApi(apiKey);
             items.setCount(3);
             const env: Record<string, string> = {
-                SWITCHBOARD_PROVIDERS: writeProvidersFile(`crm-api:\n  display_name: CRM\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`),
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(
+                    `crm-api:\n  display_name: CRM\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+                ),
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200'
             };
             if (backend === 'postgres') {
@@ -52,7 +61,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
             }
             server = await startServer(env);
             assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'crm-api' })).status, 200);
-            assert.equal((await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })).status, 201);
+            assert.equal(
+                (await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: CONN, credentials: { type: 'API_KEY', apiKey } })).status,
+                201
+            );
         });
         after(async () => {
             await server?.stop();

@@ -13,7 +13,8 @@ const SLACK_SECRET = 'slack-signing-secret';
 const GITHUB_SECRET = 'github-webhook-secret';
 
 function signed(provider: 'slack' | 'github', body: string, event: string): Record<string, string> {
-    if (provider === 'github') return { 'x-github-event': event, 'x-hub-signature-256': `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}` };
+    if (provider === 'github')
+        return { 'x-github-event': event, 'x-hub-signature-256': `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}` };
     // https://api.slack.com/authentication/verifying-requests-from-slack
     const ts = String(Math.floor(Date.now() / 1000));
     return { 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}` };
@@ -37,10 +38,19 @@ function harness(env: () => Record<string, string> = () => ({})) {
             if (h.server) removeDir(h.server.dataDir);
         },
         async integration(provider: 'slack' | 'github', key: string, connections: Record<string, Record<string, unknown>>) {
-            const res = await api(h.server, 'POST', '/integrations', { provider, unique_key: key, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: provider === 'slack' ? SLACK_SECRET : GITHUB_SECRET } });
+            const res = await api(h.server, 'POST', '/integrations', {
+                provider,
+                unique_key: key,
+                credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: provider === 'slack' ? SLACK_SECRET : GITHUB_SECRET }
+            });
             assert.equal(res.status, 200, JSON.stringify(res.body));
             for (const [id, config] of Object.entries(connections)) {
-                await api(h.server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials: { type: 'OAUTH2', access_token: 'x' }, connection_config: config });
+                await api(h.server, 'POST', '/connections', {
+                    provider_config_key: key,
+                    connection_id: id,
+                    credentials: { type: 'OAUTH2', access_token: 'x' },
+                    connection_config: config
+                });
             }
             const info = await api(h.server, 'GET', `/integrations/${key}?include=webhook`);
             h.envUuid = /\/webhook\/([0-9a-f-]{36})\//.exec(info.body.data.webhook_url)![1]!;
@@ -51,7 +61,11 @@ function harness(env: () => Record<string, string> = () => ({})) {
         },
         async send(provider: 'slack' | 'github', key: string, payload: unknown, event = 'issues') {
             const body = JSON.stringify(payload);
-            const res = await fetch(`${h.server.url}/webhook/${h.envUuid}/${key}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed(provider, body, event) }, body });
+            const res = await fetch(`${h.server.url}/webhook/${h.envUuid}/${key}`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', ...signed(provider, body, event) },
+                body
+            });
             assert.equal(res.status, 200, await res.text());
         },
         async records(key: string, connectionId: string, model: string): Promise<Json[]> {
@@ -76,13 +90,29 @@ function harness(env: () => Record<string, string> = () => ({})) {
     return h;
 }
 
-const hookSync = (name: string, key: string, webhookSubscriptions: string[], file = 'hook-log.cjs'): FixtureScript => ({ type: 'sync', name, file, providerConfigKey: key, models: ['Hook'], autoStart: false, webhookSubscriptions });
+const hookSync = (name: string, key: string, webhookSubscriptions: string[], file = 'hook-log.cjs'): FixtureScript => ({
+    type: 'sync',
+    name,
+    file,
+    providerConfigKey: key,
+    models: ['Hook'],
+    autoStart: false,
+    webhookSubscriptions
+});
 
 describe('onWebhook runs (embedded PGlite)', () => {
     const h = harness();
     const scripts = [
         hookSync('slack-log', 'slack-runs', ['event_callback']),
-        { type: 'sync', name: 'issue-hooks', file: 'issue-hooks.cjs', providerConfigKey: 'gh-star', models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] } satisfies FixtureScript,
+        {
+            type: 'sync',
+            name: 'issue-hooks',
+            file: 'issue-hooks.cjs',
+            providerConfigKey: 'gh-star',
+            models: ['Issue'],
+            autoStart: false,
+            webhookSubscriptions: ['issues']
+        } satisfies FixtureScript,
         hookSync('any-log', 'gh-star', ['*']),
         hookSync('legacy-log', 'gh-legacy', ['issues'], 'legacy-hooks.cjs'),
         hookSync('slow-log', 'gh-slow', ['issues'])
@@ -107,7 +137,10 @@ describe('onWebhook runs (embedded PGlite)', () => {
             const x = h.syncHooks('team-nine');
             return x.length ? x : undefined;
         });
-        assert.deepEqual([hook.syncType, hook.success, hook.syncName, hook.model, hook.providerConfigKey], ['WEBHOOK', true, 'slack-log', 'Hook', 'slack-runs']);
+        assert.deepEqual(
+            [hook.syncType, hook.success, hook.syncName, hook.model, hook.providerConfigKey],
+            ['WEBHOOK', true, 'slack-log', 'Hook', 'slack-runs']
+        );
         assert.deepEqual(await h.runs('team-eight'), []);
         assert.deepEqual(await h.records('slack-runs', 'team-eight', 'Hook'), []);
     });
@@ -141,7 +174,10 @@ describe('onWebhook runs (embedded PGlite)', () => {
         // wide margin even on a loaded CI machine.
         await h.send('github', 'gh-slow', { action: 'opened', installation: { id: 42 }, hook_id: 'slow-1', wait_ms: 4000 });
         await waitFor('the first save of the slow run', async () => (await h.records('gh-slow', 'slow-acme', 'Hook')).length > 0);
-        await h.deploy(scripts.filter((s) => s.name !== 'slow-log'), { reconcile: true });
+        await h.deploy(
+            scripts.filter((s) => s.name !== 'slow-log'),
+            { reconcile: true }
+        );
         const [row] = await h.runsOf('slow-acme', 1);
         assert.equal(row.outcome, 'stopped', JSON.stringify(row.detail));
         assert.equal(row.detail.sync, 'slow-log');
@@ -161,7 +197,17 @@ describe('onWebhook runs on PostgreSQL', () => {
         database = await createTestDatabase();
         await h.start();
         await h.integration('github', KEY, { 'pg-acme': { installation_id: '42' }, 'pg-globex': { installation_id: '43' } });
-        await h.deploy([{ type: 'sync', name: 'issue-hooks', file: 'issue-hooks.cjs', providerConfigKey: KEY, models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] }]);
+        await h.deploy([
+            {
+                type: 'sync',
+                name: 'issue-hooks',
+                file: 'issue-hooks.cjs',
+                providerConfigKey: KEY,
+                models: ['Issue'],
+                autoStart: false,
+                webhookSubscriptions: ['issues']
+            }
+        ]);
     });
     after(async () => {
         await h.stop();

@@ -23,7 +23,15 @@ describe('webhook URL policy with private egress off', () => {
     it('refuses local and private URLs with invalid_body, naming the field, and changes nothing', async () => {
         const port = new URL(receiver.url).port;
         assert.equal((await api(server, 'PATCH', '/admin/webhooks/settings', { url: 'https://hooks.example.com/in' })).status, 200);
-        const refused = [`http://localhost.:${port}/`, `http://LOCALHOST..:${port}/`, `http://127.0.0.1:${port}/`, `http://[::1]:${port}/`, 'http://10.1.2.3/', 'http://app.localhost/', 'http://169.254.169.254/'];
+        const refused = [
+            `http://localhost.:${port}/`,
+            `http://LOCALHOST..:${port}/`,
+            `http://127.0.0.1:${port}/`,
+            `http://[::1]:${port}/`,
+            'http://10.1.2.3/',
+            'http://app.localhost/',
+            'http://169.254.169.254/'
+        ];
         for (const url of refused) {
             for (const field of ['url', 'secondary_url'] as const) {
                 const res = await api(server, 'PATCH', '/admin/webhooks/settings', { [field]: url });
@@ -40,10 +48,13 @@ describe('webhook URL policy with private egress off', () => {
     });
 
     it('SWITCHBOARD_WEBHOOK_URL on a local address refuses to start, naming the variable', async () => {
-        await assert.rejects(startServer({ SWITCHBOARD_ALLOW_PRIVATE_EGRESS: 'false', SWITCHBOARD_WEBHOOK_URL: 'http://localhost.:8080/hook' }), (err: Error) => {
-            assert.match(err.message, /server exited with 78/);
-            assert.match(err.message, /SWITCHBOARD_WEBHOOK_URL: http:\/\/localhost\.:8080\/hook is a private or local address/);
-            return true;
-        });
+        await assert.rejects(
+            startServer({ SWITCHBOARD_ALLOW_PRIVATE_EGRESS: 'false', SWITCHBOARD_WEBHOOK_URL: 'http://localhost.:8080/hook' }),
+            (err: Error) => {
+                assert.match(err.message, /server exited with 78/);
+                assert.match(err.message, /SWITCHBOARD_WEBHOOK_URL: http:\/\/localhost\.:8080\/hook is a private or local address/);
+                return true;
+            }
+        );
     });
 });

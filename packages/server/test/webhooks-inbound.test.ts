@@ -17,7 +17,9 @@ const GITHUB_SECRET = 'github-webhook-secret';
 
 function slackHeaders(body: string, opts: { secret?: string; ageSeconds?: number } = {}): Record<string, string> {
     const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
-    const sig = createHmac('sha256', opts.secret ?? SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex');
+    const sig = createHmac('sha256', opts.secret ?? SLACK_SECRET)
+        .update(`v0:${ts}:${body}`)
+        .digest('hex');
     return { 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${sig}` };
 }
 
@@ -50,14 +52,24 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         r = await startReceiver();
         server = await startServer({ SWITCHBOARD_WEBHOOK_URL: r.url });
         const integration = (provider: string, key: string, extra: Record<string, unknown> = {}, creds: Record<string, unknown> = {}) =>
-            api(server, 'POST', '/integrations', { provider, unique_key: key, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', ...creds }, ...extra });
+            api(server, 'POST', '/integrations', {
+                provider,
+                unique_key: key,
+                credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', ...creds },
+                ...extra
+            });
         await integration('slack', 'slack-app', {}, { webhook_secret: SLACK_SECRET });
         await integration('slack', 'slack-quiet', { forward_webhooks: false }, { webhook_secret: SLACK_SECRET });
         await integration('slack', 'slack-nosecret');
         await integration('github', 'gh', {}, { webhook_secret: GITHUB_SECRET });
         await integration('linear', 'linear');
         const conn = (key: string, id: string, config: Record<string, unknown>) =>
-            api(server, 'POST', '/connections', { provider_config_key: key, connection_id: id, credentials: { type: 'OAUTH2', access_token: 'x' }, connection_config: config });
+            api(server, 'POST', '/connections', {
+                provider_config_key: key,
+                connection_id: id,
+                credentials: { type: 'OAUTH2', access_token: 'x' },
+                connection_config: config
+            });
         // Slack's token metadata is stored under the dotted key; a nested object is matched too.
         await conn('slack-app', 'team-one', { 'team.id': 'T1' });
         await conn('slack-app', 'team-one-again', { team: { id: 'T1' } });
@@ -185,7 +197,7 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         const answers = [];
         for (const [key, headers] of [
             ['nope', slackHeaders(body)],
-            ['slack-app', { ...slackHeaders(body), 'x-slack-signature': 'v0=' + '0'.repeat(64) }],
+            ['slack-app', { ...slackHeaders(body), 'x-slack-signature': `v0=${'0'.repeat(64)}` }],
             ['slack-nosecret', slackHeaders(body)],
             ['linear', slackHeaders(body)]
         ] as const) {
@@ -225,7 +237,10 @@ it('a subscription matches its event type exactly, or every event with *', () =>
 it('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: 1 hour by default (Nango, docs/scripts-compatibility.md, "Limits and timeouts"), validated at boot', () => {
     assert.equal(loadConfig({}).functions.webhookRunTimeoutMs, 3_600_000);
     assert.equal(loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '5000' }).functions.webhookRunTimeoutMs, 5000);
-    assert.throws(() => loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '10' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS:'));
+    assert.throws(
+        () => loadConfig({ SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: '10' }),
+        (e: unknown) => e instanceof ConfigError && e.message.startsWith('SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS:')
+    );
 });
 
 describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () => {
@@ -237,9 +252,17 @@ describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () =
     let nango: Nango;
     const send = (payload: unknown, opts: { event?: string; secret?: string } = {}) => {
         const body = JSON.stringify(payload);
-        return fetch(`${server.url}/webhook/${envUuid}/${KEY}`, { method: 'POST', headers: { 'content-type': 'application/json', ...githubHeaders(body, opts.secret, opts.event ?? 'issues') }, body });
+        return fetch(`${server.url}/webhook/${envUuid}/${KEY}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...githubHeaders(body, opts.secret, opts.event ?? 'issues') },
+            body
+        });
     };
-    const issue = (installation: number, number: number, title: string, action = 'opened') => ({ action, installation: { id: installation }, issue: { number, title } });
+    const issue = (installation: number, number: number, title: string, action = 'opened') => ({
+        action,
+        installation: { id: installation },
+        issue: { number, title }
+    });
     const syncHooks = (pred: (b: Json) => boolean = () => true) => received(r, (b) => b.type === 'sync' && pred(b)).map((h) => JSON.parse(h.body) as Json);
     const records = async (connectionId: string) => (await nango.listRecords<Json>({ providerConfigKey: KEY, connectionId, model: 'Issue' })).records;
     const runs = async (connectionId: string): Promise<Json[]> => {
@@ -257,11 +280,25 @@ describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () =
         r = await startReceiver();
         server = await startServer({ SWITCHBOARD_WEBHOOK_URL: r.url });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await api(server, 'POST', '/integrations', { provider: 'github', unique_key: KEY, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: GITHUB_SECRET } });
-        for (const [id, installation] of [['acme', '42'], ['globex', '43']] as const) {
-            await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: id, credentials: { type: 'OAUTH2', access_token: 'x' }, connection_config: { installation_id: installation } });
+        await api(server, 'POST', '/integrations', {
+            provider: 'github',
+            unique_key: KEY,
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: GITHUB_SECRET }
+        });
+        for (const [id, installation] of [
+            ['acme', '42'],
+            ['globex', '43']
+        ] as const) {
+            await api(server, 'POST', '/connections', {
+                provider_config_key: KEY,
+                connection_id: id,
+                credentials: { type: 'OAUTH2', access_token: 'x' },
+                connection_config: { installation_id: installation }
+            });
         }
-        const deployed = await deploy(server, [{ type: 'sync', name: SYNC, file: 'issue-hooks.cjs', providerConfigKey: KEY, models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] }]);
+        const deployed = await deploy(server, [
+            { type: 'sync', name: SYNC, file: 'issue-hooks.cjs', providerConfigKey: KEY, models: ['Issue'], autoStart: false, webhookSubscriptions: ['issues'] }
+        ]);
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
         const info = await api(server, 'GET', `/integrations/${KEY}?include=webhook`);
         envUuid = /\/webhook\/([0-9a-f-]{36})\//.exec(info.body.data.webhook_url)![1]!;
@@ -318,10 +355,13 @@ describe('onWebhook runs from inbound provider webhooks (embedded PGlite)', () =
         assert.equal(st.latestExecutionStatus, null);
         assert.deepEqual(st.latestResult, {});
         const rows = await runsOf('acme', 2);
-        assert.deepEqual(rows.map((row) => [row.outcome, row.detail.sync, row.detail.event]), [
-            ['success', SYNC, 'issues'],
-            ['success', SYNC, 'issues']
-        ]);
+        assert.deepEqual(
+            rows.map((row) => [row.outcome, row.detail.sync, row.detail.event]),
+            [
+                ['success', SYNC, 'issues'],
+                ['success', SYNC, 'issues']
+            ]
+        );
     });
 
     it('an event the sync does not subscribe to is forwarded and runs nothing', async () => {

@@ -49,19 +49,31 @@ describe('webhook delivery with two instances on PostgreSQL', () => {
     });
 
     it('each of 40 events is delivered exactly once', async () => {
-        const created = await api(a, 'POST', '/integrations', { provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'x', client_secret: 'y' } });
+        const created = await api(a, 'POST', '/integrations', {
+            provider: 'github',
+            unique_key: 'gh',
+            credentials: { type: 'OAUTH2', client_id: 'x', client_secret: 'y' }
+        });
         assert.equal(created.status, 200, JSON.stringify(created.body));
         const N = 40;
         const results = await Promise.all(
             Array.from({ length: N }, (_, i) =>
-                api(i % 2 ? a : b, 'POST', '/connections', { provider_config_key: 'gh', connection_id: `c${i}`, credentials: { type: 'OAUTH2', access_token: `t${i}` } })
+                api(i % 2 ? a : b, 'POST', '/connections', {
+                    provider_config_key: 'gh',
+                    connection_id: `c${i}`,
+                    credentials: { type: 'OAUTH2', access_token: `t${i}` }
+                })
             )
         );
         for (const res of results) assert.equal(res.status, 201, JSON.stringify(res.body));
-        const done = await waitFor('every event delivered', async () => {
-            const rows = await deliveries(a, '&status=delivered');
-            return rows.length === N ? rows : undefined;
-        }, 60_000);
+        const done = await waitFor(
+            'every event delivered',
+            async () => {
+                const rows = await deliveries(a, '&status=delivered');
+                return rows.length === N ? rows : undefined;
+            },
+            60_000
+        );
         assert.equal(new Set(done.map((d) => d.event_id)).size, N);
         for (const d of done) assert.equal(d.attempts, 2, `delivery ${d.id} took ${d.attempts} attempts`);
         // The receiver saw each message exactly twice: the refused first attempt and one successful retry.

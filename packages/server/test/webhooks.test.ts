@@ -32,7 +32,15 @@ function headersOf(r: RecordedRequest): Record<string, string> {
 // Independent of the server's implementation: sort keys recursively, then stringify.
 function sortedJson(v: unknown): string {
     const sort = (x: unknown): unknown =>
-        Array.isArray(x) ? x.map(sort) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, y]) => [k, sort(y)])) : x;
+        Array.isArray(x)
+            ? x.map(sort)
+            : x && typeof x === 'object'
+              ? Object.fromEntries(
+                    Object.entries(x)
+                        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+                        .map(([k, y]) => [k, sort(y)])
+                )
+              : x;
     return JSON.stringify(sort(v));
 }
 
@@ -73,9 +81,17 @@ describe('outbound webhooks (embedded PGlite)', () => {
             n++;
             json(res, 200, { access_token: `fresh-${n}`, refresh_token: `rt2-${n}`, expires_in: 3600, token_type: 'bearer' });
         });
-        server = await startServer({ SWITCHBOARD_PROVIDERS: providers(token.url), SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '4', SWITCHBOARD_WEBHOOK_BACKOFF_MS: '20' });
+        server = await startServer({
+            SWITCHBOARD_PROVIDERS: providers(token.url),
+            SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '4',
+            SWITCHBOARD_WEBHOOK_BACKOFF_MS: '20'
+        });
         const nango = new Nango({ host: server.url, secretKey: server.secretKey });
-        await nango.createIntegration({ provider: 'test-oauth', unique_key: 'oauth', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret' } });
+        await nango.createIntegration({
+            provider: 'test-oauth',
+            unique_key: 'oauth',
+            credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'csecret' }
+        });
         const settings = await api(server, 'GET', '/admin/webhooks/settings');
         secret = settings.body.data.secret;
     });
@@ -202,13 +218,22 @@ describe('outbound webhooks (embedded PGlite)', () => {
             const del = await api(server, 'DELETE', '/connections/ordered?provider_config_key=oauth');
             assert.equal(del.status, 200);
             const ops = await waitFor('three events delivered', () => {
-                const bodies = flaky.requests.map((r) => { try { return JSON.parse(r.body) as { connectionId: string; operation: string }; } catch { return undefined; } });
+                const bodies = flaky.requests.map((r) => {
+                    try {
+                        return JSON.parse(r.body) as { connectionId: string; operation: string };
+                    } catch {
+                        return undefined;
+                    }
+                });
                 return bodies.length >= 6 ? bodies.map((b) => b?.operation) : undefined;
             });
             // The first event is retried until the receiver recovers; the later ones wait behind it.
             assert.deepEqual(ops, ['creation', 'creation', 'creation', 'creation', 'override', 'deletion']);
             const mine = (await deliveries(server)).filter((d) => d.url === flaky.url);
-            assert.deepEqual(mine.map((d) => d.status), ['delivered', 'delivered', 'delivered']);
+            assert.deepEqual(
+                mine.map((d) => d.status),
+                ['delivered', 'delivered', 'delivered']
+            );
         } finally {
             await flaky.close();
         }
@@ -223,7 +248,9 @@ describe('outbound webhooks (embedded PGlite)', () => {
             r.respond([{ status: 429, headers: { 'retry-after': retryAfter } }]);
             await pointAt(server, r.url);
             await importConnection(server, `retry-after-${name}`);
-            const d = await waitFor('the 429 recorded', async () => (await deliveries(server, '&status=pending')).find((x) => x.url === r.url && x.attempts === 1 && x.last_status === 429));
+            const d = await waitFor('the 429 recorded', async () =>
+                (await deliveries(server, '&status=pending')).find((x) => x.url === r.url && x.attempts === 1 && x.last_status === 429)
+            );
             const scheduledIn = (Date.parse(d.next_attempt_at!) - Date.parse(d.updated_at)) / 1000;
             assert.ok(Math.abs(scheduledIn - expectedSeconds) <= 2, `${name}: next attempt in ${scheduledIn}s, expected about ${expectedSeconds}s`);
             assert.equal(r.requests.length, 1);
@@ -268,7 +295,10 @@ describe('outbound webhooks (embedded PGlite)', () => {
         const done = await waitFor('the replay delivered', async () => (await deliveries(server, '&status=delivered')).find((x) => x.id === d.id));
         assert.equal(done.attempts, 1);
         assert.equal(r.requests.length, 5);
-        assert.equal(new Nango({ secretKey: server.secretKey, webhookSigningKey: secret }).verifyIncomingWebhookRequest(r.requests[4]!.body, headersOf(r.requests[4]!)), true);
+        assert.equal(
+            new Nango({ secretKey: server.secretKey, webhookSigningKey: secret }).verifyIncomingWebhookRequest(r.requests[4]!.body, headersOf(r.requests[4]!)),
+            true
+        );
     });
 
     it('replay refuses unknown ids (404) and pending deliveries (409)', async () => {
@@ -293,7 +323,10 @@ describe('outbound webhooks (embedded PGlite)', () => {
         await importConnection(server, 'overridden', { webhook_url_override: override.url });
         await importConnection(server, 'plain');
         await waitFor('override delivery', () => received(override, forConnection('overridden')).length === 1);
-        await waitFor('primary and secondary deliveries', () => received(primary, forConnection('plain')).length === 1 && received(secondary, forConnection('plain')).length === 1);
+        await waitFor(
+            'primary and secondary deliveries',
+            () => received(primary, forConnection('plain')).length === 1 && received(secondary, forConnection('plain')).length === 1
+        );
         assert.equal(received(primary, forConnection('overridden')).length, 0);
         assert.equal(received(secondary, forConnection('overridden')).length, 0);
         assert.equal(received(override, forConnection('plain')).length, 0);
@@ -329,7 +362,13 @@ describe('outbound webhooks (embedded PGlite)', () => {
         assert.equal(new Nango({ secretKey: server.secretKey, webhookSigningKey: mine }).verifyIncomingWebhookRequest(hit!.body, headersOf(hit!)), true);
         assert.doesNotThrow(() => new Webhook(mine).verify(hit!.body, headersOf(hit!)));
 
-        for (const body of [{ secret: 'whsec_c2hvcnQ=' }, { secret: 'not-a-secret' }, { secret: mine, rotate_secret: true }, { url: 'ftp://example.com' }, { unknown: 1 }]) {
+        for (const body of [
+            { secret: 'whsec_c2hvcnQ=' },
+            { secret: 'not-a-secret' },
+            { secret: mine, rotate_secret: true },
+            { url: 'ftp://example.com' },
+            { unknown: 1 }
+        ]) {
             const res = await api(server, 'PATCH', '/admin/webhooks/settings', body);
             assert.equal(res.status, 400, JSON.stringify(body));
             assert.equal(res.body.error.code, 'invalid_body');
@@ -349,10 +388,19 @@ describe('webhook settings from the environment, and a restart with a pending de
 
     before(async () => {
         r = await startReceiver();
-        env = { SWITCHBOARD_WEBHOOK_URL: r.url, SWITCHBOARD_WEBHOOK_SECRET: secret, SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '50', SWITCHBOARD_WEBHOOK_BACKOFF_MS: '2000' };
+        env = {
+            SWITCHBOARD_WEBHOOK_URL: r.url,
+            SWITCHBOARD_WEBHOOK_SECRET: secret,
+            SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: '50',
+            SWITCHBOARD_WEBHOOK_BACKOFF_MS: '2000'
+        };
         server = await startServer(env);
         env = { ...env, SWITCHBOARD_DATA_DIR: server.dataDir, SWITCHBOARD_SECRET_KEY: server.secretKey };
-        await api(server, 'POST', '/integrations', { provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'a', client_secret: 'b' } });
+        await api(server, 'POST', '/integrations', {
+            provider: 'github',
+            unique_key: 'gh',
+            credentials: { type: 'OAUTH2', client_id: 'a', client_secret: 'b' }
+        });
     });
     after(async () => {
         await server?.stop();
@@ -373,7 +421,11 @@ describe('webhook settings from the environment, and a restart with a pending de
 
     it('a server killed with a pending delivery delivers it after the restart', async () => {
         r.respond(() => 503);
-        const res = await api(server!, 'POST', '/connections', { provider_config_key: 'gh', connection_id: 'survivor', credentials: { type: 'OAUTH2', access_token: 'x' } });
+        const res = await api(server!, 'POST', '/connections', {
+            provider_config_key: 'gh',
+            connection_id: 'survivor',
+            credentials: { type: 'OAUTH2', access_token: 'x' }
+        });
         assert.equal(res.status, 201);
         await waitFor('a failed first attempt', async () => (await deliveries(server!, '&status=pending')).find((d) => d.last_status === 503));
         await server!.stop('SIGKILL');

@@ -55,7 +55,10 @@ export function App({ page, channel }: { page: PageConfig; channel: ParentChanne
         document.title = t('title');
     }, [lang, t]);
 
-    const reportError = useCallback((error: UiError) => channel.send({ type: 'error', payload: { errorType: error.code, errorMessage: error.message } }), [channel]);
+    const reportError = useCallback(
+        (error: UiError) => channel.send({ type: 'error', payload: { errorType: error.code, errorMessage: error.message } }),
+        [channel]
+    );
 
     const close = useCallback(() => {
         channel.send({ type: 'close' });
@@ -142,7 +145,10 @@ export function App({ page, channel }: { page: PageConfig; channel: ParentChanne
                 if (current.name !== 'popup') return current;
                 attempt.current++;
                 setBusy(false);
-                const error = { code: typeof data.payload?.errorType === 'string' ? data.payload.errorType : 'callback_err', message: typeof data.payload?.message === 'string' ? data.payload.message : '' };
+                const error = {
+                    code: typeof data.payload?.errorType === 'string' ? data.payload.errorType : 'callback_err',
+                    message: typeof data.payload?.message === 'string' ? data.payload.message : ''
+                };
                 reportError(error);
                 return { name: 'error', error, item: current.item };
             });
@@ -161,11 +167,13 @@ export function App({ page, channel }: { page: PageConfig; channel: ParentChanne
 
     const single = items.length === 1;
     const reconnecting = session?.isReconnecting === true;
-    const toList = single ? undefined : () => {
-        attempt.current++;
-        setBusy(false);
-        setScreen({ name: 'list' });
-    };
+    const toList = single
+        ? undefined
+        : () => {
+              attempt.current++;
+              setBusy(false);
+              setScreen({ name: 'list' });
+          };
 
     let body;
     let onBack: (() => void) | undefined;
@@ -185,7 +193,18 @@ export function App({ page, channel }: { page: PageConfig; channel: ParentChanne
             break;
         case 'integration':
             onBack = toList;
-            body = <IntegrationScreen key={screen.item.integration.unique_key} t={t} item={screen.item} session={session} reconnecting={reconnecting} error={screen.error} busy={busy} onSubmit={(s) => run(screen.item, s)} />;
+            body = (
+                <IntegrationScreen
+                    key={screen.item.integration.unique_key}
+                    t={t}
+                    item={screen.item}
+                    session={session}
+                    reconnecting={reconnecting}
+                    error={screen.error}
+                    busy={busy}
+                    onSubmit={(s) => run(screen.item, s)}
+                />
+            );
             break;
         case 'popup': {
             const item = screen.item;

@@ -23,7 +23,10 @@ const sessionSchema = z.object({
     endUser: z.object({ id: z.string(), display_name: z.string().nullable().optional(), email: z.string().nullable().optional() }).nullable().optional(),
     connectUISettings: z
         .object({
-            theme: z.object({ light: z.object({ primary: z.string() }).partial(), dark: z.object({ primary: z.string() }).partial() }).partial().optional(),
+            theme: z
+                .object({ light: z.object({ primary: z.string() }).partial(), dark: z.object({ primary: z.string() }).partial() })
+                .partial()
+                .optional(),
             defaultTheme: z.enum(['light', 'dark', 'system']).optional()
         })
         .optional(),
@@ -76,14 +79,20 @@ export class Api {
     async #get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
         let res: Response;
         try {
-            res = await fetch(`${this.#base}${path}`, { headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', 'accept-language': this.#lang }, referrerPolicy: 'no-referrer', credentials: 'omit' });
+            res = await fetch(`${this.#base}${path}`, {
+                headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', 'accept-language': this.#lang },
+                referrerPolicy: 'no-referrer',
+                credentials: 'omit'
+            });
         } catch (err) {
             throw new ApiFailure('network_error', err instanceof Error ? err.message : String(err), 0);
         }
         const body: unknown = await res.json().catch(() => undefined);
         if (res.status !== 200) {
             const e = envelope.safeParse(body);
-            throw e.success ? new ApiFailure(e.data.error.code, e.data.error.message ?? e.data.error.code, res.status) : new ApiFailure('invalid_response', `HTTP ${res.status}`, res.status);
+            throw e.success
+                ? new ApiFailure(e.data.error.code, e.data.error.message ?? e.data.error.code, res.status)
+                : new ApiFailure('invalid_response', `HTTP ${res.status}`, res.status);
         }
         const data: unknown = typeof body === 'object' && body !== null ? (body as { data?: unknown }).data : undefined;
         const parsed = schema.safeParse(data);

@@ -67,9 +67,18 @@ function oauth(req: ConnectRequest): Promise<ConnectResult> {
                 return;
             }
             if (frame['message_type'] === 'connection_ack' && typeof frame['ws_client_id'] === 'string') {
-                popup.location.href = apiUrl(req, `/oauth/connect/${encodeURIComponent(req.integrationKey)}?${query(req, { ws_client_id: frame['ws_client_id'] })}`);
+                popup.location.href = apiUrl(
+                    req,
+                    `/oauth/connect/${encodeURIComponent(req.integrationKey)}?${query(req, { ws_client_id: frame['ws_client_id'] })}`
+                );
             } else if (frame['message_type'] === 'success') {
-                finish(() => resolve({ providerConfigKey: String(frame['provider_config_key']), connectionId: String(frame['connection_id']), isPending: frame['is_pending'] === true }));
+                finish(() =>
+                    resolve({
+                        providerConfigKey: String(frame['provider_config_key']),
+                        connectionId: String(frame['connection_id']),
+                        isPending: frame['is_pending'] === true
+                    })
+                );
             } else if (frame['message_type'] === 'error') {
                 finish(() => reject(new ConnectError(String(frame['error_type'] ?? 'unknown_error'), String(frame['error_desc'] ?? ''))));
             }
@@ -77,7 +86,8 @@ function oauth(req: ConnectRequest): Promise<ConnectResult> {
         // Unlike the SDK, a lost socket is an error the person sees, not a wait that never ends.
         socket.addEventListener('close', () => finish(() => reject(new ConnectError('websocket_closed', 'The connection to the server was lost'))));
         watcher = window.setInterval(() => {
-            if (popup.closed && req.detectClosedAuthWindow) finish(() => reject(new ConnectError('window_closed', 'The sign-in window was closed before the connection was made')));
+            if (popup.closed && req.detectClosedAuthWindow)
+                finish(() => reject(new ConnectError('window_closed', 'The sign-in window was closed before the connection was made')));
         }, 500);
     });
 }

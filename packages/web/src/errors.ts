@@ -38,7 +38,13 @@ export function isFatal(code: string): boolean {
 
 /** Errors shown inside the form, next to the values the person can correct. */
 export function isFormError(code: string): boolean {
-    return code === 'connection_test_failed' || code === 'connection_validation_failed' || code === 'invalid_body' || code === 'invalid_query_params' || code === 'invalid_connection_config';
+    return (
+        code === 'connection_test_failed' ||
+        code === 'connection_validation_failed' ||
+        code === 'invalid_body' ||
+        code === 'invalid_query_params' ||
+        code === 'invalid_connection_config'
+    );
 }
 
 export interface UiError {

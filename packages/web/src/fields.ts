@@ -42,7 +42,13 @@ function compile(pattern: string | undefined): RegExp | undefined {
     }
 }
 
-function field(kind: FormField['kind'], name: string, def: ProviderField | undefined, fallback: { label: StringKey; secret: boolean; required: boolean }, t: Translate): FormField {
+function field(
+    kind: FormField['kind'],
+    name: string,
+    def: ProviderField | undefined,
+    fallback: { label: StringKey; secret: boolean; required: boolean },
+    t: Translate
+): FormField {
     return {
         id: `${kind}.${name}`,
         name,

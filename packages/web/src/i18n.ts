@@ -93,7 +93,8 @@ const fr: Strings = {
     fieldClientSecret: 'Secret client',
     showSecret: 'Afficher',
     hideSecret: 'Masquer',
-    unsupported: '{name} utilise une méthode d’authentification que cette fenêtre ne gère pas encore ({mode}). Demandez à l’application de la connecter pour vous.',
+    unsupported:
+        '{name} utilise une méthode d’authentification que cette fenêtre ne gère pas encore ({mode}). Demandez à l’application de la connecter pour vous.',
     errorDetails: 'Détails : {detail}',
     errSessionExpired: 'Ce lien de connexion a expiré ou n’est plus valide. Revenez à l’application et recommencez.',
     errNotAllowed: 'Cette application ne permet pas de connecter ce service ici.',

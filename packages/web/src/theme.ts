@@ -15,8 +15,26 @@ export interface Theme {
 export const defaultSettings: ThemeSettings = { mode: 'system', primary: { light: '#2563eb', dark: '#60a5fa' } };
 
 const palettes = {
-    light: { bg: '#ffffff', surface: '#f6f7f9', text: '#111827', muted: '#4b5563', border: '#d1d5db', danger: '#b91c1c', success: '#15803d', backdrop: 'rgba(17, 24, 39, 0.45)' },
-    dark: { bg: '#111827', surface: '#1f2937', text: '#f9fafb', muted: '#9ca3af', border: '#374151', danger: '#f87171', success: '#4ade80', backdrop: 'rgba(0, 0, 0, 0.6)' }
+    light: {
+        bg: '#ffffff',
+        surface: '#f6f7f9',
+        text: '#111827',
+        muted: '#4b5563',
+        border: '#d1d5db',
+        danger: '#b91c1c',
+        success: '#15803d',
+        backdrop: 'rgba(17, 24, 39, 0.45)'
+    },
+    dark: {
+        bg: '#111827',
+        surface: '#1f2937',
+        text: '#f9fafb',
+        muted: '#9ca3af',
+        border: '#374151',
+        danger: '#f87171',
+        success: '#4ade80',
+        backdrop: 'rgba(0, 0, 0, 0.6)'
+    }
 };
 
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
@@ -42,7 +60,7 @@ function luminance(hex: string): number {
 /** Text colour on the primary colour: whichever of black/white contrasts more (WCAG relative luminance). */
 export function onColour(hex: string): string {
     const l = luminance(hex);
-    return (1.05) / (l + 0.05) >= (l + 0.05) / 0.05 ? '#ffffff' : '#111827';
+    return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? '#ffffff' : '#111827';
 }
 
 export function resolveTheme(settings: ThemeSettings, prefersDark: boolean): Theme {

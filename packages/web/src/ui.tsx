@@ -26,7 +26,19 @@ export function Logo({ src, name, size = 40 }: { src: string | undefined; name: 
     return <img className={cls} src={src} alt="" width={size} height={size} onError={() => setFailed(true)} />;
 }
 
-export function Frame({ t, onBack, onClose, labelledBy, children }: { t: Translate; onBack?: (() => void) | undefined; onClose: () => void; labelledBy: string; children: ReactNode }) {
+export function Frame({
+    t,
+    onBack,
+    onClose,
+    labelledBy,
+    children
+}: {
+    t: Translate;
+    onBack?: (() => void) | undefined;
+    onClose: () => void;
+    labelledBy: string;
+    children: ReactNode;
+}) {
     return (
         <div className="sb-backdrop">
             <div className="sb-dialog" role="dialog" aria-modal="true" aria-labelledby={labelledBy}>
@@ -34,7 +46,14 @@ export function Frame({ t, onBack, onClose, labelledBy, children }: { t: Transla
                     {onBack ? (
                         <button type="button" className="sb-icon-button" onClick={onBack} aria-label={t('back')}>
                             <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true">
-                                <path d="M12.5 4.5 7 10l5.5 5.5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+                                <path
+                                    d="M12.5 4.5 7 10l5.5 5.5"
+                                    fill="none"
+                                    stroke="currentColor"
+                                    strokeWidth="1.8"
+                                    strokeLinecap="round"
+                                    strokeLinejoin="round"
+                                />
                             </svg>
                         </button>
                     ) : (

@@ -31,7 +31,10 @@ it('derives the form from the provider and validates values', () => {
         }
     };
     const fields = formFields(provider, 'acme', { integrations_config_defaults: { acme: { connection_config: { preset: 'x' } } } }, t);
-    assert.deepEqual(fields.map((f) => f.id), ['credential.apiKey', 'param.subdomain', 'param.region']);
+    assert.deepEqual(
+        fields.map((f) => f.id),
+        ['credential.apiKey', 'param.subdomain', 'param.region']
+    );
     const [key, subdomain, region] = fields as [(typeof fields)[0], (typeof fields)[0], (typeof fields)[0]];
     assert.equal(key.label, 'Token');
     assert.equal(validate(key, ''), 'required');
@@ -43,7 +46,13 @@ it('derives the form from the provider and validates values', () => {
     assert.equal(flowOf('BASIC'), 'basic');
     assert.equal(flowOf('TBA'), 'unsupported');
     const basic = formFields({ name: 'b', display_name: 'B', auth_mode: 'BASIC' }, 'b', undefined, t);
-    assert.deepEqual(basic.map((f) => [f.name, f.secret, f.label]), [['username', false, 'Username'], ['password', true, 'Password']]);
+    assert.deepEqual(
+        basic.map((f) => [f.name, f.secret, f.label]),
+        [
+            ['username', false, 'Username'],
+            ['password', true, 'Password']
+        ]
+    );
 });
 
 it('words errors for people and knows which are final', () => {

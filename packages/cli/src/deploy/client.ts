@@ -35,7 +35,11 @@ export async function postJson(target: ServerTarget, path: string, body: unknown
             body: JSON.stringify(body)
         });
     } catch (err) {
-        throw new CliError('SERVER_UNREACHABLE', `POST ${url.href} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`, { cause: err });
+        throw new CliError(
+            'SERVER_UNREACHABLE',
+            `POST ${url.href} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+            { cause: err }
+        );
     }
     const text = await res.text();
     let data: unknown = text;
@@ -62,7 +66,11 @@ export function describeError(data: unknown): string {
 /** Parses the confirmation answer strictly: a server that omits an array is a server bug we name. */
 export function parseConfirmation(data: unknown): Confirmation {
     const parsed = confirmationSchema.safeParse(data);
-    if (!parsed.success) throw new CliError('SERVER_ERROR', `unexpected /sync/deploy/confirmation answer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+        throw new CliError(
+            'SERVER_ERROR',
+            `unexpected /sync/deploy/confirmation answer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+        );
     return parsed.data;
 }
 

@@ -20,7 +20,10 @@ export async function deploy(opts: DeployOptions): Promise<unknown> {
     const confirmation = parseConfirmation(await postJson(opts.target, '/sync/deploy/confirmation', bodies.confirmation));
     opts.out(formatConfirmation(confirmation));
     if (isDestructive(confirmation) && !opts.allowDestructive) {
-        throw new CliError('DESTRUCTIVE_REFUSED', 'this deploy deletes scripts or models (listed above); re-run with --allow-destructive or NANGO_DEPLOY_AUTO_CONFIRM=true');
+        throw new CliError(
+            'DESTRUCTIVE_REFUSED',
+            'this deploy deletes scripts or models (listed above); re-run with --allow-destructive or NANGO_DEPLOY_AUTO_CONFIRM=true'
+        );
     }
     const deployed = await postJson(opts.target, '/sync/deploy', bodies.deploy);
     opts.out(`Deployed ${flows.length} script(s)${onEvents.length > 0 ? ' and on-event scripts' : ''} to ${opts.target.host}`);

@@ -42,7 +42,8 @@ function jsonArg<T>(flag: string, value: string | undefined, schema: z.ZodType<T
         throw new CliError('BAD_ARGS', `--${flag} is not valid JSON`);
     }
     const checked = schema.safeParse(parsed);
-    if (!checked.success) throw new CliError('BAD_ARGS', `--${flag}: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    if (!checked.success)
+        throw new CliError('BAD_ARGS', `--${flag}: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     return checked.data;
 }
 
@@ -51,7 +52,10 @@ export async function dryrun(opts: DryrunOptions): Promise<void> {
     const result = await compileProject(opts.dir);
     const matches = result.scripts.filter((s) => s.name === opts.name && (!opts.integration || s.providerConfigKey === opts.integration));
     if (matches.length !== 1) {
-        throw new CliError('SCRIPT_NOT_FOUND', matches.length === 0 ? `no script named "${opts.name}"` : `"${opts.name}" exists in several integrations; pass --integration`);
+        throw new CliError(
+            'SCRIPT_NOT_FOUND',
+            matches.length === 0 ? `no script named "${opts.name}"` : `"${opts.name}" exists in several integrations; pass --integration`
+        );
     }
     const script = matches[0]!;
     const metadata = jsonArg('metadata', opts.metadata, metadataSchema);
@@ -88,7 +92,16 @@ export async function dryrun(opts: DryrunOptions): Promise<void> {
                     activityLogId: 'dryrun',
                     scriptName: script.name,
                     logLevel: 'debug',
-                    ...(kind === 'sync' ? { syncName: script.name, syncId: 'dryrun', syncJobId: 0, models: script.output, track_deletes: script.trackDeletes, lastSyncDate: null } : {})
+                    ...(kind === 'sync'
+                        ? {
+                              syncName: script.name,
+                              syncId: 'dryrun',
+                              syncJobId: 0,
+                              models: script.output,
+                              track_deletes: script.trackDeletes,
+                              lastSyncDate: null
+                          }
+                        : {})
                 }
             },
             host
@@ -97,7 +110,11 @@ export async function dryrun(opts: DryrunOptions): Promise<void> {
         for (const [model, recs] of collected.updated) opts.out(`${model} updates:\n${JSON.stringify(recs, null, 2)}`);
         for (const [model, recs] of collected.deleted) opts.out(`${model} deletes:\n${JSON.stringify(recs, null, 2)}`);
         if (collected.checkpoint) opts.out(`checkpoint: ${JSON.stringify(collected.checkpoint)}`);
-        if (!res.ok) throw new CliError('DRYRUN_FAILED', `${script.name} failed: [${res.error.type}] ${res.error.message}${res.error.payload === undefined ? '' : ` ${JSON.stringify(res.error.payload)}`}`);
+        if (!res.ok)
+            throw new CliError(
+                'DRYRUN_FAILED',
+                `${script.name} failed: [${res.error.type}] ${res.error.message}${res.error.payload === undefined ? '' : ` ${JSON.stringify(res.error.payload)}`}`
+            );
         if (kind === 'action') opts.out(`output:\n${JSON.stringify(res.output, null, 2)}`);
     } finally {
         await pool.close();

@@ -59,27 +59,29 @@ export function createDryrunHost(opts: DryrunHostOptions): { host: ScriptHost; c
     const conn = (o: { connectionId?: string | undefined }): string => o.connectionId ?? opts.connectionId;
     const host: ScriptHost = {
         async proxy(req: HostProxyRequest): Promise<HostProxyResponse> {
-            const res = await nango.proxy({
-                method: req.method.toUpperCase() as 'GET',
-                endpoint: req.endpoint,
-                providerConfigKey: key(req),
-                connectionId: conn(req),
-                ...(req.headers ? { headers: req.headers } : {}),
-                ...(req.params !== undefined ? { params: req.params as Record<string, string> } : {}),
-                ...(req.data !== undefined ? { data: req.data } : {}),
-                ...(req.retries !== undefined ? { retries: req.retries } : {}),
-                ...(req.retryOn ? { retryOn: req.retryOn } : {}),
-                ...(req.baseUrlOverride ? { baseUrlOverride: req.baseUrlOverride } : {}),
-                ...(req.responseType ? { responseType: req.responseType } : {}),
-                ...(req.decompress !== undefined ? { decompress: req.decompress } : {})
-            }).catch((err: unknown) => {
-                // The SDK throws on non-2xx, but a ScriptHost answers with the response: the runner's SDK turns a
-                // status >= 400 into the axios error with `response` that scripts inspect (err.response.status),
-                // and keeps throwing for "no answer at all" (a network error, without `response`).
-                const r = (err as { response?: { status: number; headers: Record<string, unknown>; data: unknown } }).response;
-                if (!r) throw err;
-                return r;
-            });
+            const res = await nango
+                .proxy({
+                    method: req.method.toUpperCase() as 'GET',
+                    endpoint: req.endpoint,
+                    providerConfigKey: key(req),
+                    connectionId: conn(req),
+                    ...(req.headers ? { headers: req.headers } : {}),
+                    ...(req.params !== undefined ? { params: req.params as Record<string, string> } : {}),
+                    ...(req.data !== undefined ? { data: req.data } : {}),
+                    ...(req.retries !== undefined ? { retries: req.retries } : {}),
+                    ...(req.retryOn ? { retryOn: req.retryOn } : {}),
+                    ...(req.baseUrlOverride ? { baseUrlOverride: req.baseUrlOverride } : {}),
+                    ...(req.responseType ? { responseType: req.responseType } : {}),
+                    ...(req.decompress !== undefined ? { decompress: req.decompress } : {})
+                })
+                .catch((err: unknown) => {
+                    // The SDK throws on non-2xx, but a ScriptHost answers with the response: the runner's SDK turns a
+                    // status >= 400 into the axios error with `response` that scripts inspect (err.response.status),
+                    // and keeps throwing for "no answer at all" (a network error, without `response`).
+                    const r = (err as { response?: { status: number; headers: Record<string, unknown>; data: unknown } }).response;
+                    if (!r) throw err;
+                    return r;
+                });
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
             return { status: res.status, headers, data: res.data };
@@ -87,7 +89,11 @@ export function createDryrunHost(opts: DryrunHostOptions): { host: ScriptHost; c
         async uncontrolledFetch(req: HostFetchRequest): Promise<HostFetchResponse> {
             // From the developer's machine, as the official dryrun does: a plain fetch without the connection's
             // credentials (fetch follows redirects and drops credentials on a change of origin itself).
-            const res = await fetch(req.url, { method: req.method ?? 'GET', ...(req.headers ? { headers: req.headers } : {}), ...(req.body ? { body: req.body } : {}) });
+            const res = await fetch(req.url, {
+                method: req.method ?? 'GET',
+                ...(req.headers ? { headers: req.headers } : {}),
+                ...(req.body ? { body: req.body } : {})
+            });
             const headers: Array<[string, string]> = [];
             res.headers.forEach((v, k) => headers.push([k, v]));
             return { status: res.status, statusText: res.statusText, url: res.url, headers, body: new Uint8Array(await res.arrayBuffer()) };

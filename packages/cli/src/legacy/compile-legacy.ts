@@ -35,9 +35,14 @@ export async function compileLegacy(projectDir: string, yamlText: string): Promi
             const bundlePath = join(projectDir, 'build', `${base.providerConfigKey}_${FOLDERS[base.type]}_${base.name}.cjs`);
             const code = await bundleScript(projectDir, entryPath, bundlePath);
             const exports = loadBundle(code, entryPath);
-            if (typeof exports['default'] !== 'function') throw new CliError('INVALID_DEFINITION', `${entryPath}: a nango.yaml script must default-export a function`);
+            if (typeof exports['default'] !== 'function')
+                throw new CliError('INVALID_DEFINITION', `${entryPath}: a nango.yaml script must default-export a function`);
             const named = Object.keys(exports).filter((k) => !['default', '__esModule', 'onWebhookPayloadReceived'].includes(k));
-            if (named.length > 0) throw new CliError('NAMED_EXPORT', `${entryPath}: only the default export and onWebhookPayloadReceived are allowed (found ${named.join(', ')})`);
+            if (named.length > 0)
+                throw new CliError(
+                    'NAMED_EXPORT',
+                    `${entryPath}: only the default export and onWebhookPayloadReceived are allowed (found ${named.join(', ')})`
+                );
             scripts.push({ ...base, bundlePath, entryPath, features: CHECKPOINT_CALL.test(code) ? ['checkpoints'] : [] });
         } catch (err) {
             if (err instanceof CliError) errors.push(err);
@@ -51,13 +56,26 @@ export async function compileLegacy(projectDir: string, yamlText: string): Promi
 function planJobs(yaml: ReturnType<typeof parseNangoYaml>, converter: ModelConverter): Job[] {
     const jobs: Job[] = [];
     for (const [key, integration] of Object.entries(yaml.integrations)) {
-        const common = { providerConfigKey: key, autoStart: false, trackDeletes: false, syncType: 'full' as const, runs: null, webhookSubscriptions: [], event: null };
+        const common = {
+            providerConfigKey: key,
+            autoStart: false,
+            trackDeletes: false,
+            syncType: 'full' as const,
+            runs: null,
+            webhookSubscriptions: [],
+            event: null
+        };
         for (const [name, s] of Object.entries(integration.syncs ?? {})) {
             parseFrequency(s.runs, `nango.yaml integrations.${key}.syncs.${name}.runs`);
-            if (s.sync_type === 'incremental' && s.track_deletes) throw new CliError('INVALID_DEFINITION', `nango.yaml integrations.${key}.syncs.${name}: incremental sync_type cannot be combined with track_deletes`);
+            if (s.sync_type === 'incremental' && s.track_deletes)
+                throw new CliError(
+                    'INVALID_DEFINITION',
+                    `nango.yaml integrations.${key}.syncs.${name}: incremental sync_type cannot be combined with track_deletes`
+                );
             const output = toList(s.output);
             for (const m of output) {
-                if (!hasIdProperty(converter.model(m))) throw new CliError('INVALID_MODEL', `nango.yaml integrations.${key}.syncs.${name}: output model "${m}" must have an "id" field`);
+                if (!hasIdProperty(converter.model(m)))
+                    throw new CliError('INVALID_MODEL', `nango.yaml integrations.${key}.syncs.${name}: output model "${m}" must have an "id" field`);
             }
             jobs.push({
                 base: {
@@ -98,13 +116,30 @@ function planJobs(yaml: ReturnType<typeof parseNangoYaml>, converter: ModelConve
             });
         }
         const events: Array<[OnEventName, string[]]> = [
-            ['post-connection-creation', [...(integration['on-events']?.['post-connection-creation'] ?? []), ...(integration['post-connection-scripts'] ?? [])]],
+            [
+                'post-connection-creation',
+                [...(integration['on-events']?.['post-connection-creation'] ?? []), ...(integration['post-connection-scripts'] ?? [])]
+            ],
             ['pre-connection-deletion', integration['on-events']?.['pre-connection-deletion'] ?? []],
             ['validate-connection', integration['on-events']?.['validate-connection'] ?? []]
         ];
         for (const [event, names] of events) {
             for (const name of names) {
-                jobs.push({ base: { ...common, type: 'on-event', name, description: '', output: [], input: null, endpoints: [], scopes: [], version: '', event, jsonSchema: { definitions: {} } } });
+                jobs.push({
+                    base: {
+                        ...common,
+                        type: 'on-event',
+                        name,
+                        description: '',
+                        output: [],
+                        input: null,
+                        endpoints: [],
+                        scopes: [],
+                        version: '',
+                        event,
+                        jsonSchema: { definitions: {} }
+                    }
+                });
             }
         }
     }
@@ -136,7 +171,10 @@ function endpoints(value: YamlEndpoint | undefined, defaultMethod: string): Endp
     if (value === undefined) return [];
     const list = Array.isArray(value) ? value : [value];
     return list.map((e) => {
-        if (typeof e !== 'string') return e.group === undefined ? { method: e.method ?? defaultMethod, path: e.path } : { method: e.method ?? defaultMethod, path: e.path, group: e.group };
+        if (typeof e !== 'string')
+            return e.group === undefined
+                ? { method: e.method ?? defaultMethod, path: e.path }
+                : { method: e.method ?? defaultMethod, path: e.path, group: e.group };
         const parts = e.trim().split(/\s+/);
         return parts.length > 1 ? { method: parts[0]!.toUpperCase(), path: parts[1]! } : { method: defaultMethod, path: parts[0]! };
     });
@@ -144,7 +182,11 @@ function endpoints(value: YamlEndpoint | undefined, defaultMethod: string): Endp
 
 /** Nested layout `<key>/<folder>/<name>.ts` first, then the flat `<name>.ts` at the root (§1.1). */
 function findScript(projectDir: string, key: string, folder: string, name: string): string {
-    const candidates = [join(projectDir, key, folder, `${name}.ts`), ...(folder === 'on-events' ? [join(projectDir, key, 'post-connection-scripts', `${name}.ts`)] : []), join(projectDir, `${name}.ts`)];
+    const candidates = [
+        join(projectDir, key, folder, `${name}.ts`),
+        ...(folder === 'on-events' ? [join(projectDir, key, 'post-connection-scripts', `${name}.ts`)] : []),
+        join(projectDir, `${name}.ts`)
+    ];
     const found = candidates.find((c) => existsSync(c));
     if (!found) throw new CliError('SCRIPT_NOT_FOUND', `nango.yaml lists ${folder}/${name} of ${key} but none of ${candidates.join(', ')} exists`);
     return found;

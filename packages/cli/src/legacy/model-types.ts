@@ -9,13 +9,24 @@ import type { JsonSchema } from '../types.ts';
 export type YamlModels = Record<string, Record<string, unknown>>;
 
 const PRIMITIVES: Record<string, JsonSchema> = {
-    string: { type: 'string' }, char: { type: 'string' }, varchar: { type: 'string' },
-    number: { type: 'number' }, integer: { type: 'number' }, int: { type: 'number' }, float: { type: 'number' },
+    string: { type: 'string' },
+    char: { type: 'string' },
+    varchar: { type: 'string' },
+    number: { type: 'number' },
+    integer: { type: 'number' },
+    int: { type: 'number' },
+    float: { type: 'number' },
     bigint: { type: 'integer' },
-    boolean: { type: 'boolean' }, bool: { type: 'boolean' },
+    boolean: { type: 'boolean' },
+    bool: { type: 'boolean' },
     date: { type: 'string', format: 'date-time' },
-    any: {}, object: { type: 'object' }, array: { type: 'array', items: {} },
-    null: { type: 'null' }, undefined: { type: 'null' }, void: { type: 'null' }, never: { not: {} }
+    any: {},
+    object: { type: 'object' },
+    array: { type: 'array', items: {} },
+    null: { type: 'null' },
+    undefined: { type: 'null' },
+    void: { type: 'null' },
+    never: { not: {} }
 };
 
 export class ModelConverter {
@@ -76,7 +87,10 @@ export class ModelConverter {
         let additional: JsonSchema | false = false;
         for (const [rawKey, v] of Object.entries(fields)) {
             if (rawKey === '__extends') {
-                for (const parent of String(v).split(',').map((s) => s.trim()).filter(Boolean)) {
+                for (const parent of String(v)
+                    .split(',')
+                    .map((s) => s.trim())
+                    .filter(Boolean)) {
                     const base = this.model(parent);
                     Object.assign(properties, base['properties']);
                     for (const r of (base['required'] as string[] | undefined) ?? []) if (!required.includes(r)) required.push(r);

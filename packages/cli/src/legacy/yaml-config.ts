@@ -68,5 +68,10 @@ export function parseNangoYaml(text: string): NangoYaml {
 
 export function toList(v: string | string[] | undefined): string[] {
     if (v === undefined) return [];
-    return Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return Array.isArray(v)
+        ? v
+        : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
 }

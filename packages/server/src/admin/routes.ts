@@ -33,17 +33,35 @@ export const adminRoutes = [
         body: z.object({ generate: z.boolean().optional() }).strict().optional(),
         handler: async ({ body }, s) => {
             if (body?.generate) {
-                if (!s.config.keyFile) throw fail('invalid_body', { message: 'generate is only available when the key lives in the data folder key file; with SWITCHBOARD_ENCRYPTION_KEY, set the new key and move the old one to SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS' });
+                if (!s.config.keyFile)
+                    throw fail('invalid_body', {
+                        message:
+                            'generate is only available when the key lives in the data folder key file; with SWITCHBOARD_ENCRYPTION_KEY, set the new key and move the old one to SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS'
+                    });
                 s.vault.useKeyring(rotateKeyFile(s.config.keyFile));
             }
-            const failed = { integrations: [] as string[], connections: [] as string[], webhook_settings: [] as string[], environment_variables: [] as string[] };
+            const failed = {
+                integrations: [] as string[],
+                connections: [] as string[],
+                webhook_settings: [] as string[],
+                environment_variables: [] as string[]
+            };
             const integrations = await s.integrations.reencryptAll(failed.integrations);
             const connections = await s.connections.reencryptAll(failed.connections);
             const webhookSettings = await s.webhooks.settings.reencryptAll(failed.webhook_settings);
             const environmentVariables = await s.environmentVariables.reencryptAll(failed.environment_variables);
-            s.log.info({ keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, failed }, 'secrets re-encrypted under the current key');
+            s.log.info(
+                { keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, failed },
+                'secrets re-encrypted under the current key'
+            );
             // Rows that could not be decrypted are named (by uuid; environment uuid for webhook settings) so the operator can repair or delete them.
-            return { data: { key_id: s.vault.currentKeyId, reencrypted: { integrations, connections, webhook_settings: webhookSettings, environment_variables: environmentVariables }, failed } };
+            return {
+                data: {
+                    key_id: s.vault.currentKeyId,
+                    reencrypted: { integrations, connections, webhook_settings: webhookSettings, environment_variables: environmentVariables },
+                    failed
+                }
+            };
         }
     }),
     defineRoute({

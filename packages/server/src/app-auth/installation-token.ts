@@ -48,7 +48,8 @@ export async function mintInstallationToken(
     connectionConfig: Record<string, unknown>,
     nowMs: number
 ): Promise<AppCredentials> {
-    if (!app || (app.type !== 'APP' && app.type !== 'CUSTOM')) throw new TokenError('missing_app_credentials', 'The integration has no GitHub App id and private key', 0);
+    if (!app || (app.type !== 'APP' && app.type !== 'CUSTOM'))
+        throw new TokenError('missing_app_credentials', 'The integration has no GitHub App id and private key', 0);
     const installationId = String(connectionConfig['installation_id'] ?? '');
     if (!installationIdPattern.test(installationId)) throw new TokenError('invalid_installation_id', 'The connection has no valid installation_id', 0);
     const key = parseRsaPrivateKey(app.private_key);
@@ -71,6 +72,7 @@ export async function mintInstallationToken(
         const message = typeof body['message'] === 'string' ? body['message'] : `the token endpoint answered HTTP ${res.status}`;
         throw new TokenError(reasonFor(res.status), message, res.status);
     }
-    const expiresAt = typeof body['expires_at'] === 'string' && !Number.isNaN(Date.parse(body['expires_at'])) ? new Date(body['expires_at']).toISOString() : undefined;
+    const expiresAt =
+        typeof body['expires_at'] === 'string' && !Number.isNaN(Date.parse(body['expires_at'])) ? new Date(body['expires_at']).toISOString() : undefined;
     return { type: 'APP', access_token: token, expires_at: expiresAt, raw: body };
 }

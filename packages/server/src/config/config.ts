@@ -8,9 +8,7 @@ export class ConfigError extends Error {
     override name = 'ConfigError';
 }
 
-const bool = z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const envSchema = z.object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3003),
@@ -19,13 +17,24 @@ const envSchema = z.object({
     SWITCHBOARD_ENCRYPTION_KEY: z.string().min(1).optional(),
     SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS: z.string().optional(),
     SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
-    SWITCHBOARD_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    SWITCHBOARD_DATABASE_URL: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
     SWITCHBOARD_SERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
     SWITCHBOARD_PROVIDERS: z.string().optional(),
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(75 * 1024 * 1024),
-    SWITCHBOARD_PUBLIC_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+    SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(75 * 1024 * 1024),
+    SWITCHBOARD_PUBLIC_BODY_LIMIT_BYTES: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
     SWITCHBOARD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
     SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: z.coerce.number().int().min(0).default(60),
     SWITCHBOARD_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -33,9 +42,21 @@ const envSchema = z.object({
     SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
     SWITCHBOARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(15_000),
     SWITCHBOARD_CONNECT_UI_FRAME_ANCESTORS: z.string().optional(),
-    SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
-    SWITCHBOARD_ACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
-    SWITCHBOARD_ON_EVENT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
+    SWITCHBOARD_SYNC_TIMEOUT_MS: z.coerce
+        .number()
+        .int()
+        .min(1000)
+        .default(24 * 3_600_000),
+    SWITCHBOARD_ACTION_TIMEOUT_MS: z.coerce
+        .number()
+        .int()
+        .min(1000)
+        .default(15 * 60_000),
+    SWITCHBOARD_ON_EVENT_TIMEOUT_MS: z.coerce
+        .number()
+        .int()
+        .min(1000)
+        .default(5 * 60_000),
     // Nango bounds a webhook run at 1 h from start to end (docs/scripts-compatibility.md, "Limits and timeouts").
     SWITCHBOARD_WEBHOOK_RUN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(3_600_000),
     SWITCHBOARD_RUNNER_PROCESSES: z.coerce.number().int().min(1).max(64).default(2),

@@ -7,7 +7,14 @@ const ORIGIN = /^(https?):\/\/((?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** In development (a loopback server URL), any loopback page may embed the UI; nothing else is allowed by default. */
-export const LOOPBACK_ANCESTORS = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*', 'https://localhost:*', 'https://127.0.0.1:*', 'https://[::1]:*'];
+export const LOOPBACK_ANCESTORS = [
+    'http://localhost:*',
+    'http://127.0.0.1:*',
+    'http://[::1]:*',
+    'https://localhost:*',
+    'https://127.0.0.1:*',
+    'https://[::1]:*'
+];
 
 export class FrameAncestorsError extends Error {
     override name = 'FrameAncestorsError';
@@ -19,7 +26,10 @@ export class FrameAncestorsError extends Error {
  */
 export function parseFrameAncestors(value: string | undefined): string[] | undefined {
     if (value === undefined || value.trim() === '') return undefined;
-    const entries = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const entries = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
     for (const entry of entries) {
         const m = ORIGIN.exec(entry);
         if (!m) throw new FrameAncestorsError(`"${entry}" is not an origin such as https://app.example.com (scheme://host[:port], no path)`);

@@ -15,7 +15,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 function appOf(s: Services, ctx: FlowContext) {
     const app = s.integrations.credentials(ctx.integration);
-    if (!app || app.type !== 'APP') throw fail('missing_client_credentials', { message: `Integration "${ctx.integration.uniqueKey}" has no GitHub App credentials (app_id, app_link, private_key)` });
+    if (app?.type !== 'APP')
+        throw fail('missing_client_credentials', {
+            message: `Integration "${ctx.integration.uniqueKey}" has no GitHub App credentials (app_id, app_link, private_key)`
+        });
     return app;
 }
 
@@ -26,7 +29,12 @@ function appOf(s: Services, ctx: FlowContext) {
 export function appInstallUrl(s: Services, ctx: FlowContext, state: string): string {
     const app = appOf(s, ctx);
     const link = app.app_link.replace(/\/+$/, '');
-    const url = new URL(endpointUrl(ctx.provider, ctx.provider.authorization_url ?? DEFAULT_INSTALL_URL, { connectionConfig: ctx.connectionConfig, server: { appPublicLink: link, app_id: app.app_id } }));
+    const url = new URL(
+        endpointUrl(ctx.provider, ctx.provider.authorization_url ?? DEFAULT_INSTALL_URL, {
+            connectionConfig: ctx.connectionConfig,
+            server: { appPublicLink: link, app_id: app.app_id }
+        })
+    );
     // The browser goes there with our state: only https (plain http for loopback test stand-ins).
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
         throw fail('missing_client_credentials', { message: `The integration's app_link must be an https:// URL (https://github.com/apps/<slug>)` });
@@ -46,9 +54,10 @@ const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefin
 export async function finishAppInstall(s: Services, ctx: FlowContext, q: Record<string, unknown>) {
     const installationId = str(q['installation_id']);
     if (!installationId) {
-        const message = str(q['setup_action']) === 'request'
-            ? 'The installation was requested and waits for an organization owner to approve it; connect again once it is approved'
-            : 'GitHub redirected back without an installation_id';
+        const message =
+            str(q['setup_action']) === 'request'
+                ? 'The installation was requested and waits for an organization owner to approve it; connect again once it is approved'
+                : 'GitHub redirected back without an installation_id';
         throw new FlowError('callback_err', message);
     }
     if (!installationIdPattern.test(installationId)) throw new FlowError('callback_err', 'The installation_id is not a GitHub installation id');

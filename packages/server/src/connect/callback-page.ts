@@ -7,7 +7,11 @@ export interface PageResult {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 // JSON inside <script>: no "</script>", no HTML comment openers, no line separators that end JS strings.
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown) =>
+    JSON.stringify(v)
+        .replace(/</g, '\\u003c')
+        .replace(/\u2028/g, '\\u2028')
+        .replace(/\u2029/g, '\\u2029');
 
 /**
  * The page the popup lands on after an OAuth flow (docs/compatibility.md, "Browser flows"). It tells the opener the outcome with an

@@ -20,7 +20,8 @@ async function finish(s: Services, ctx: FlowContext, credentials: () => Promise<
     try {
         await saveConnection(s, ctx, await credentials());
     } catch (err) {
-        if (err instanceof ApiError && (err.code === 'connection_test_failed' || err.code === 'connection_validation_failed')) await reportFailure(s, ctx, { type: err.code, description: err.message });
+        if (err instanceof ApiError && (err.code === 'connection_test_failed' || err.code === 'connection_validation_failed'))
+            await reportFailure(s, ctx, { type: err.code, description: err.message });
         throw err;
     }
     return { connectionId: ctx.connectionId, providerConfigKey: ctx.integration.uniqueKey };
@@ -30,8 +31,21 @@ async function finish(s: Services, ctx: FlowContext, credentials: () => Promise<
 async function clientCredentials(s: Services, ctx: FlowContext, body: { client_id: string; client_secret: string }): Promise<StoredCredentials> {
     const def = ctx.provider;
     try {
-        const tokens = await tokenGrant(s.egress, def, ctx.connectionConfig, { type: 'client_credentials' }, { clientId: body.client_id, clientSecret: body.client_secret });
-        return { type: 'OAUTH2_CC', token: tokens.access_token, expires_at: expiryOf(tokens, new Date()), client_id: body.client_id, client_secret: body.client_secret, raw: tokens };
+        const tokens = await tokenGrant(
+            s.egress,
+            def,
+            ctx.connectionConfig,
+            { type: 'client_credentials' },
+            { clientId: body.client_id, clientSecret: body.client_secret }
+        );
+        return {
+            type: 'OAUTH2_CC',
+            token: tokens.access_token,
+            expires_at: expiryOf(tokens, new Date()),
+            client_id: body.client_id,
+            client_secret: body.client_secret,
+            raw: tokens
+        };
     } catch (err) {
         if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these client credentials' });
         throw err;
@@ -42,7 +56,12 @@ async function clientCredentials(s: Services, ctx: FlowContext, body: { client_i
  * One non-popup route: resolve the session and integration, require the provider's auth mode, obtain checked
  * credentials from the body, store them.
  */
-function credentialRoute<B extends z.ZodType>(url: string, mode: string, body: B, obtain: (s: Services, ctx: FlowContext, body: z.output<B>) => Promise<StoredCredentials>) {
+function credentialRoute<B extends z.ZodType>(
+    url: string,
+    mode: string,
+    body: B,
+    obtain: (s: Services, ctx: FlowContext, body: z.output<B>) => Promise<StoredCredentials>
+) {
     return defineRoute({
         method: 'POST',
         url,
@@ -82,10 +101,16 @@ export const credentialRoutes = [
         '/oauth2/auth/:providerConfigKey',
         'OAUTH2_CC',
         z
-            .object({ client_id: z.string().min(1).max(2048), client_secret: z.string().min(1).max(8192), client_certificate: z.string().optional(), client_private_key: z.string().optional() })
+            .object({
+                client_id: z.string().min(1).max(2048),
+                client_secret: z.string().min(1).max(8192),
+                client_certificate: z.string().optional(),
+                client_private_key: z.string().optional()
+            })
             .strict(),
         async (s, ctx, body) => {
-            if (body.client_certificate || body.client_private_key) throw fail('invalid_body', { message: 'Client certificates and private keys are not supported yet; use client_secret' });
+            if (body.client_certificate || body.client_private_key)
+                throw fail('invalid_body', { message: 'Client certificates and private keys are not supported yet; use client_secret' });
             return clientCredentials(s, ctx, body);
         }
     )

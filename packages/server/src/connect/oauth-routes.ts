@@ -29,7 +29,8 @@ const wsTypes: Partial<Record<string, string>> = {
 function toFlowError(err: unknown, s: Services): FlowError {
     if (err instanceof FlowError) return err;
     if (err instanceof ApiError) return new FlowError(wsTypes[err.code] ?? err.code, err.message);
-    if (err instanceof TokenError) return new FlowError('token_err', `The provider refused the authorization: ${err.error}${err.description ? ` (${err.description})` : ''}`);
+    if (err instanceof TokenError)
+        return new FlowError('token_err', `The provider refused the authorization: ${err.error}${err.description ? ` (${err.description})` : ''}`);
     s.log.error({ err }, 'browser auth flow failed');
     return new FlowError('unknown_err', 'Something went wrong while connecting; please try again');
 }
@@ -52,9 +53,22 @@ function bindingCookie(s: Services, state: string, value: string, maxAgeSeconds:
     });
 }
 
-async function failFlow(s: Services, reply: FastifyReply, err: unknown, wsClientId: string | null | undefined, providerConfigKey?: string, connectionId?: string) {
+async function failFlow(
+    s: Services,
+    reply: FastifyReply,
+    err: unknown,
+    wsClientId: string | null | undefined,
+    providerConfigKey?: string,
+    connectionId?: string
+) {
     const e = toFlowError(err, s);
-    await s.ws.send(wsClientId, { message_type: 'error', provider_config_key: providerConfigKey, connection_id: connectionId, error_type: e.type, error_desc: e.message });
+    await s.ws.send(wsClientId, {
+        message_type: 'error',
+        provider_config_key: providerConfigKey,
+        connection_id: connectionId,
+        error_type: e.type,
+        error_desc: e.message
+    });
     return sendCallbackPage(reply, { error: { type: e.type, message: e.message } }, connectUiOrigin(s));
 }
 
@@ -80,14 +94,22 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     if (ctx.provider.auth_mode === 'OAUTH2') {
         const request = authorizationRequest(s, ctx, query, redirectUri);
         const pkce = request.usesPkce ? pkcePair() : undefined;
-        await s.oauthTransactions.create({ ...base, authMode: 'OAUTH2', expectedIssuer: request.expectedIssuer, secrets: { codeVerifier: pkce?.verifier } }, keys);
+        await s.oauthTransactions.create(
+            { ...base, authMode: 'OAUTH2', expectedIssuer: request.expectedIssuer, secrets: { codeVerifier: pkce?.verifier } },
+            keys
+        );
         location = authorizationUrl(request, keys.state, pkce?.challenge);
     } else if (ctx.provider.auth_mode === 'OAUTH1') {
         const callback = new URL(redirectUri);
         callback.searchParams.set('state', keys.state);
         const started = await startOAuth1(s, ctx, callback.toString());
         await s.oauthTransactions.create(
-            { ...base, authMode: 'OAUTH1', expectedIssuer: null, secrets: { requestToken: started.requestToken, requestTokenSecret: started.requestTokenSecret } },
+            {
+                ...base,
+                authMode: 'OAUTH1',
+                expectedIssuer: null,
+                secrets: { requestToken: started.requestToken, requestTokenSecret: started.requestTokenSecret }
+            },
             keys
         );
         location = started.redirect;
@@ -95,7 +117,9 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
         location = appInstallUrl(s, ctx, keys.state);
         await s.oauthTransactions.create({ ...base, authMode: 'APP', expectedIssuer: null, secrets: {} }, keys);
     } else {
-        throw fail('invalid_auth_mode', { message: `Integration "${providerConfigKey}" uses ${ctx.provider.auth_mode}: send its credentials with nango.auth(key, { credentials }) instead of a popup` });
+        throw fail('invalid_auth_mode', {
+            message: `Integration "${providerConfigKey}" uses ${ctx.provider.auth_mode}: send its credentials with nango.auth(key, { credentials }) instead of a popup`
+        });
     }
     return reply
         .header('set-cookie', bindingCookie(s, keys.state, keys.browserBinding, TRANSACTION_TTL_MS / 1000, new URL(redirectUri).pathname))
@@ -106,12 +130,25 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
 
 /** Rebuilds the flow context a transaction was started with. */
 async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext> {
-    const [env, session, integration] = await Promise.all([s.environments.byId(tx.environmentId), s.connectSessions.byId(tx.connectSessionId), s.integrations.getById(tx.integrationId)]);
+    const [env, session, integration] = await Promise.all([
+        s.environments.byId(tx.environmentId),
+        s.connectSessions.byId(tx.connectSessionId),
+        s.integrations.getById(tx.integrationId)
+    ]);
     if (!env || !session || !integration) throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
     const provider = s.catalogue.get(integration.provider);
     if (!provider) throw fail('unknown_provider');
     const defaults = defaultsFor(session, integration.uniqueKey);
-    return { env, session, integration, provider, connectionId: tx.connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig: tx.connectionConfig, defaults };
+    return {
+        env,
+        session,
+        integration,
+        provider,
+        connectionId: tx.connectionId,
+        isReconnect: !!session.reconnectConnectionUuid,
+        connectionConfig: tx.connectionConfig,
+        defaults
+    };
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -126,17 +163,21 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
     if (!state) return failFlow(s, reply, new FlowError('state_err', 'The provider redirected back without a state parameter'), null);
     const result = await s.oauthTransactions.consume(state, parseCookies(cookieHeader ?? '')[cookieName(state)]);
     reply.header('set-cookie', bindingCookie(s, state, '', 0, path));
-    if (!result.transaction) return failFlow(s, reply, new FlowError('state_err', 'This authorization is unknown or was already used; start again from the app'), null);
+    if (!result.transaction)
+        return failFlow(s, reply, new FlowError('state_err', 'This authorization is unknown or was already used; start again from the app'), null);
     const tx = result.transaction;
     let ctx: FlowContext | undefined;
     try {
-        if (callbackPathFor(tx.authMode) !== path) throw new FlowError('state_err', 'This authorization was returned to the wrong callback; start again from the app');
-        if (!result.ok && result.reason === 'expired') throw new FlowError('state_err', 'This authorization took too long and expired; start again from the app');
+        if (callbackPathFor(tx.authMode) !== path)
+            throw new FlowError('state_err', 'This authorization was returned to the wrong callback; start again from the app');
+        if (!result.ok && result.reason === 'expired')
+            throw new FlowError('state_err', 'This authorization took too long and expired; start again from the app');
         if (!result.ok) throw new FlowError('state_cookie_err', 'This authorization was started in another browser; start again from the app');
         ctx = await contextOf(s, tx);
         const providerError = providerErrorKeys.map((k) => str(q[k])).filter(Boolean);
         if (providerError.length) throw new FlowError('callback_err', `The provider did not authorize the connection: ${providerError.join(' - ')}`);
-        if (!issuerMatches(str(q['iss']), tx.expectedIssuer)) throw new FlowError('issuer_mismatch', 'The authorization response came from another server than the one it was sent to');
+        if (!issuerMatches(str(q['iss']), tx.expectedIssuer))
+            throw new FlowError('issuer_mismatch', 'The authorization response came from another server than the one it was sent to');
         let saved;
         if (tx.authMode === 'OAUTH2') {
             const code = str(q['code']);
@@ -151,10 +192,16 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
         } else {
             const token = str(q['oauth_token']);
             const verifier = str(q['oauth_verifier']);
-            if (!token || !verifier || token !== tx.secrets.requestToken) throw new FlowError('callback_err', 'The provider redirected back without a matching oauth_token and oauth_verifier');
+            if (!token || !verifier || token !== tx.secrets.requestToken)
+                throw new FlowError('callback_err', 'The provider redirected back without a matching oauth_token and oauth_verifier');
             saved = await saveConnection(s, ctx, await finishOAuth1(s, ctx, token, tx.secrets.requestTokenSecret!, verifier));
         }
-        await s.ws.send(tx.wsClientId, { message_type: 'success', provider_config_key: ctx.integration.uniqueKey, connection_id: saved.connection.connectionId, is_pending: false });
+        await s.ws.send(tx.wsClientId, {
+            message_type: 'success',
+            provider_config_key: ctx.integration.uniqueKey,
+            connection_id: saved.connection.connectionId,
+            is_pending: false
+        });
         return sendCallbackPage(reply, {}, connectUiOrigin(s));
     } catch (err) {
         if (ctx) {

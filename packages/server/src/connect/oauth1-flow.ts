@@ -31,7 +31,11 @@ async function signedPost(s: Services, oauth: OAuth, url: string, data: Record<s
 }
 
 /** Step 1: a temporary credential whose callback carries our state; returns where to send the browser. */
-export async function startOAuth1(s: Services, ctx: FlowContext, callbackUrl: string): Promise<{ redirect: string; requestToken: string; requestTokenSecret: string }> {
+export async function startOAuth1(
+    s: Services,
+    ctx: FlowContext,
+    callbackUrl: string
+): Promise<{ redirect: string; requestToken: string; requestTokenSecret: string }> {
     const def = ctx.provider;
     const oauth = signer(s, ctx);
     const params: Record<string, string> = { oauth_callback: callbackUrl };
@@ -47,9 +51,21 @@ export async function startOAuth1(s: Services, ctx: FlowContext, callbackUrl: st
 }
 
 /** Step 3: trades the verified temporary credential for token credentials (RFC 5849 §2.3). */
-export async function finishOAuth1(s: Services, ctx: FlowContext, requestToken: string, requestTokenSecret: string, verifier: string): Promise<StoredCredentials> {
+export async function finishOAuth1(
+    s: Services,
+    ctx: FlowContext,
+    requestToken: string,
+    requestTokenSecret: string,
+    verifier: string
+): Promise<StoredCredentials> {
     const oauth = signer(s, ctx);
-    const answer = await signedPost(s, oauth, resolveTokenUrl(ctx.provider, 'OAUTH1', ctx.connectionConfig, 'code'), { oauth_verifier: verifier }, { key: requestToken, secret: requestTokenSecret });
+    const answer = await signedPost(
+        s,
+        oauth,
+        resolveTokenUrl(ctx.provider, 'OAUTH1', ctx.connectionConfig, 'code'),
+        { oauth_verifier: verifier },
+        { key: requestToken, secret: requestTokenSecret }
+    );
     const { oauth_token, oauth_token_secret, ...raw } = answer;
     if (!oauth_token || !oauth_token_secret) throw fail('connection_test_failed', { message: 'The provider answered without token credentials' });
     return { type: 'OAUTH1', oauth_token, oauth_token_secret, raw };

@@ -20,7 +20,10 @@ export function clientOf(s: Services, ctx: FlowContext): { clientId: string; cli
 /** The session's override, else the integration's scopes, else the catalogue's defaults (stored comma-separated). */
 export function requestedScopes(s: Services, ctx: FlowContext): string[] {
     const list = ctx.defaults.connection_config?.oauth_scopes_override ?? clientOf(s, ctx).scopes ?? ctx.provider.default_scopes?.join(',') ?? '';
-    return list.split(',').map((x) => x.trim()).filter(Boolean);
+    return list
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 }
 
 /** RFC 7636 §4.1–4.2: a 43-character verifier from 32 random bytes; only S256 is ever sent. */
@@ -52,7 +55,11 @@ export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQ
     for (const [k, v] of Object.entries(def.authorization_params ?? {})) params.set(k, fill(v, ctx.connectionConfig));
     // The app's session defaults win over what the browser asked for; "undefined" removes a template default.
     for (const [k, v] of Object.entries({ ...(query.authorization_params ?? {}), ...(ctx.defaults.authorization_params ?? {}) })) {
-        if (RESERVED.has(k)) throw fail('invalid_query_params', { message: `authorization_params[${k}] is set by the server`, errors: [{ code: 'custom', message: 'Reserved parameter', path: ['authorization_params', k] }] });
+        if (RESERVED.has(k))
+            throw fail('invalid_query_params', {
+                message: `authorization_params[${k}] is set by the server`,
+                errors: [{ code: 'custom', message: 'Reserved parameter', path: ['authorization_params', k] }]
+            });
         if (v === 'undefined') params.delete(k);
         else params.set(k, v);
     }

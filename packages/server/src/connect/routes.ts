@@ -14,7 +14,11 @@ async function checkIntegrationsExist(s: Services, env: Environment, keys: strin
 }
 
 /** Issue #10 item 1: the session's connection_config defaults must suit each integration's provider (declared patterns). */
-async function checkConfigDefaults(s: Services, env: Environment, defaults: Record<string, { connection_config?: Record<string, unknown> | undefined }> | undefined): Promise<void> {
+async function checkConfigDefaults(
+    s: Services,
+    env: Environment,
+    defaults: Record<string, { connection_config?: Record<string, unknown> | undefined }> | undefined
+): Promise<void> {
     for (const [key, d] of Object.entries(defaults ?? {})) {
         const { oauth_scopes_override: _scopes, ...config } = d.connection_config ?? {};
         const integration = await s.integrations.get(env.id, key);
@@ -78,7 +82,11 @@ export const connectRoutes = [
         body: reconnectSessionBody,
         handler: async ({ env, body, reply }, s) => {
             const connection = await s.connections.get(env.id, body.integration_id, body.connection_id);
-            if (!connection) throw fail('invalid_body', { message: 'ConnectionID or IntegrationId does not exists', errors: [{ code: 'custom', message: 'ConnectionID or IntegrationId does not exists', path: ['connection_id'] }] });
+            if (!connection)
+                throw fail('invalid_body', {
+                    message: 'ConnectionID or IntegrationId does not exists',
+                    errors: [{ code: 'custom', message: 'ConnectionID or IntegrationId does not exists', path: ['connection_id'] }]
+                });
             await checkIntegrationsExist(s, env, Object.keys(body.integrations_config_defaults ?? {}), (k) => ['integrations_config_defaults', k]);
             await checkConfigDefaults(s, env, body.integrations_config_defaults);
             const endUser = body.end_user ?? connection.endUser ?? undefined;

@@ -11,7 +11,12 @@ import { endUserOf, type FlowContext } from './flow-context.ts';
  * webhook and the post-connection-creation scripts in the same transaction, so the app (and the scripts) hear
  * of every connection that exists and of none that does not. A rejected connection is never written.
  */
-export async function saveConnection(s: Services, ctx: FlowContext, credentials: StoredCredentials, extraConfig: Record<string, unknown> = {}): Promise<{ connection: Connection; created: boolean }> {
+export async function saveConnection(
+    s: Services,
+    ctx: FlowContext,
+    credentials: StoredCredentials,
+    extraConfig: Record<string, unknown> = {}
+): Promise<{ connection: Connection; created: boolean }> {
     const connectionConfig = { ...ctx.connectionConfig, ...extraConfig };
     const validation = await s.runs.validateConnection(ctx.env, await candidate(s, ctx, credentials, connectionConfig));
     if (!validation.ok) throw fail('connection_validation_failed', { message: validation.message });
@@ -45,7 +50,13 @@ export async function saveConnection(s: Services, ctx: FlowContext, credentials:
 async function candidate(s: Services, ctx: FlowContext, credentials: StoredCredentials, connectionConfig: Record<string, unknown>): Promise<Connection> {
     const existing = await s.connections.get(ctx.env.id, ctx.integration.uniqueKey, ctx.connectionId);
     const base = existing ?? { ...attempted(ctx), credentialsVersion: 0 };
-    return { ...base, authType: credentials.type, credentials, expiresAt: expiresAtOf(credentials), connectionConfig: { ...base.connectionConfig, ...connectionConfig } };
+    return {
+        ...base,
+        authType: credentials.type,
+        credentials,
+        expiresAt: expiresAtOf(credentials),
+        connectionConfig: { ...base.connectionConfig, ...connectionConfig }
+    };
 }
 
 /** The connection a failed flow was creating (or reconnecting), as its `auth` failure webhook describes it. */

@@ -57,7 +57,11 @@ export function isSessionTokenFormat(token: string): boolean {
 }
 
 /** Tags derived from the end user and organization, merged under the app's own (docs/compatibility.md, "Connect sessions"). */
-export function sessionTags(endUser: EndUserInput | undefined, org: OrganizationInput | undefined, tags: Record<string, string> | undefined): Record<string, string> {
+export function sessionTags(
+    endUser: EndUserInput | undefined,
+    org: OrganizationInput | undefined,
+    tags: Record<string, string> | undefined
+): Record<string, string> {
     const derived: Record<string, string | undefined> = {
         end_user_id: endUser?.id,
         end_user_email: endUser?.email,

@@ -12,10 +12,18 @@ import { ApiError, fail } from '../http/errors.ts';
  * so an end user who pasted a wrong key learns it at once. Endpoints are tried in order; one 2xx is enough.
  * Providers without a verification call are accepted as given.
  */
-export async function verifyCredentials(s: Services, def: ProviderDefinition, integration: Integration, credentials: StoredCredentials, connectionConfig: Record<string, unknown>): Promise<void> {
+export async function verifyCredentials(
+    s: Services,
+    def: ProviderDefinition,
+    integration: Integration,
+    credentials: StoredCredentials,
+    connectionConfig: Record<string, unknown>
+): Promise<void> {
     const verification = def.proxy?.verification;
     if (!verification) return;
-    const base = verification.base_url_override ? endpointUrl(def, verification.base_url_override, { connectionConfig }) : providerBaseUrl(def, integration, connectionConfig);
+    const base = verification.base_url_override
+        ? endpointUrl(def, verification.base_url_override, { connectionConfig })
+        : providerBaseUrl(def, integration, connectionConfig);
     if (!base) return;
     const auth = applyAuth(def, credentials, connectionConfig);
     const headers: Record<string, string> = { accept: 'application/json', ...auth.headers };
@@ -23,16 +31,26 @@ export async function verifyCredentials(s: Services, def: ProviderDefinition, in
     let lastStatus = 0;
     for (const endpoint of verification.endpoints) {
         try {
-            const res = await s.egress.fetch({ method: verification.method, url: upstreamUrl(base, endpoint, auth.query), headers, maxBytes: 64 * 1024, timeoutMs: 15_000 });
+            const res = await s.egress.fetch({
+                method: verification.method,
+                url: upstreamUrl(base, endpoint, auth.query),
+                headers,
+                maxBytes: 64 * 1024,
+                timeoutMs: 15_000
+            });
             if (res.status >= 200 && res.status < 300) return;
             lastStatus = res.status;
         } catch (err) {
-            if (err instanceof ApiError) throw fail('connection_test_failed', { message: `The provider could not be reached to check the credentials (${err.code})` });
+            if (err instanceof ApiError)
+                throw fail('connection_test_failed', { message: `The provider could not be reached to check the credentials (${err.code})` });
             throw err;
         }
     }
     throw fail('connection_test_failed', {
-        message: lastStatus === 401 || lastStatus === 403 ? 'The provider rejected these credentials' : `The provider answered HTTP ${lastStatus} when the credentials were checked`,
+        message:
+            lastStatus === 401 || lastStatus === 403
+                ? 'The provider rejected these credentials'
+                : `The provider answered HTTP ${lastStatus} when the credentials were checked`,
         payload: { status: lastStatus }
     });
 }

@@ -39,9 +39,25 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
 export type ImportCredentials = z.infer<typeof importCredentialsSchema>;
 
 export type StoredCredentials =
-    | { type: 'OAUTH2'; access_token: string; refresh_token?: string | undefined; expires_at?: string | undefined; raw: Record<string, unknown>; config_override?: { client_id?: string | undefined; client_secret?: string | undefined } | undefined }
+    | {
+          type: 'OAUTH2';
+          access_token: string;
+          refresh_token?: string | undefined;
+          expires_at?: string | undefined;
+          raw: Record<string, unknown>;
+          config_override?: { client_id?: string | undefined; client_secret?: string | undefined } | undefined;
+      }
     | { type: 'OAUTH1'; oauth_token: string; oauth_token_secret: string; raw: Record<string, unknown> }
-    | { type: 'OAUTH2_CC'; token?: string | undefined; expires_at?: string | undefined; client_id: string; client_secret: string; client_certificate?: string | undefined; client_private_key?: string | undefined; raw: Record<string, unknown> }
+    | {
+          type: 'OAUTH2_CC';
+          token?: string | undefined;
+          expires_at?: string | undefined;
+          client_id: string;
+          client_secret: string;
+          client_certificate?: string | undefined;
+          client_private_key?: string | undefined;
+          raw: Record<string, unknown>;
+      }
     | { type: 'API_KEY'; apiKey: string }
     | { type: 'BASIC'; username: string; password: string }
     | { type: 'APP'; access_token: string; expires_at?: string | undefined; raw: Record<string, unknown> };
@@ -50,7 +66,14 @@ export type StoredCredentials =
 export function toStored(c: Exclude<ImportCredentials, { type: 'APP' }>): StoredCredentials {
     switch (c.type) {
         case 'OAUTH2':
-            return { type: 'OAUTH2', access_token: c.access_token, refresh_token: c.refresh_token, expires_at: c.no_expiration ? undefined : c.expires_at, raw: c.raw ?? {}, config_override: c.config_override };
+            return {
+                type: 'OAUTH2',
+                access_token: c.access_token,
+                refresh_token: c.refresh_token,
+                expires_at: c.no_expiration ? undefined : c.expires_at,
+                raw: c.raw ?? {},
+                config_override: c.config_override
+            };
         case 'OAUTH1':
             return { ...c, raw: c.raw ?? {} };
         case 'OAUTH2_CC':
@@ -71,7 +94,11 @@ const isRefreshTokenKey = (k: string) => k.toLowerCase().replace(/[^a-z]/g, '') 
 export function withoutRefreshTokens<T>(value: T): T {
     if (Array.isArray(value)) return value.map((v) => withoutRefreshTokens(v)) as T;
     if (value && typeof value === 'object' && !(value instanceof Date)) {
-        return Object.fromEntries(Object.entries(value).filter(([k]) => !isRefreshTokenKey(k)).map(([k, v]) => [k, withoutRefreshTokens(v)])) as T;
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([k]) => !isRefreshTokenKey(k))
+                .map(([k, v]) => [k, withoutRefreshTokens(v)])
+        ) as T;
     }
     return value;
 }

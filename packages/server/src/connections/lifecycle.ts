@@ -20,6 +20,11 @@ export interface ConnectionHooks {
  * What a stored connection sets off, queued in the transaction that stored it (every creation path calls this
  * from `connections.upsert`'s `inTx`). A rolled-back write queues nothing; a committed one loses nothing.
  */
-export function connectionSaved(s: { connectionHooks: ConnectionHooks }, tx: Queryable, env: Environment, r: { connection: Connection; created: boolean }): Promise<void> {
+export function connectionSaved(
+    s: { connectionHooks: ConnectionHooks },
+    tx: Queryable,
+    env: Environment,
+    r: { connection: Connection; created: boolean }
+): Promise<void> {
     return s.connectionHooks.saved(tx, env, r);
 }

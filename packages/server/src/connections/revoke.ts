@@ -27,7 +27,13 @@ interface RevocationRequest {
  * else the access token) and `token_type_hint`, client authentication in Basic or the body. The revocation_*
  * fields describe the providers that differ (docs/providers.md).
  */
-function revocationRequest(def: ProviderDefinition & { revocation_url: string }, c: Connection, creds: RevocableCredentials, clientId: string | undefined, clientSecret: string | undefined): RevocationRequest {
+function revocationRequest(
+    def: ProviderDefinition & { revocation_url: string },
+    c: Connection,
+    creds: RevocableCredentials,
+    clientId: string | undefined,
+    clientSecret: string | undefined
+): RevocationRequest {
     const refreshToken = creds.type === 'OAUTH2' ? creds.refresh_token : undefined;
     const which = def.revocation_token ?? (refreshToken ? 'refresh_token' : 'access_token');
     const token = (which === 'refresh_token' ? refreshToken : undefined) ?? creds.access_token;
@@ -75,7 +81,10 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
     const def = s.catalogue.get(c.provider);
     const creds = c.credentials;
     if (!def?.revocation_url || (creds.type !== 'OAUTH2' && creds.type !== 'APP')) return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
-    const { clientId, clientSecret } = clientCredentialsFor(s.integrations.credentials(integration), creds.type === 'OAUTH2' ? creds.config_override : undefined);
+    const { clientId, clientSecret } = clientCredentialsFor(
+        s.integrations.credentials(integration),
+        creds.type === 'OAUTH2' ? creds.config_override : undefined
+    );
     let req: RevocationRequest;
     try {
         req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);
@@ -95,7 +104,10 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
         },
         {
             retries: ATTEMPTS - 1,
-            delayMs: (o, attempt) => (o.ok && o.value.outcome === 'failed' && (o.value.status === undefined || o.value.status === 503) ? backoffMs(attempt, { baseMs: retryBaseMs }) : undefined)
+            delayMs: (o, attempt) =>
+                o.ok && o.value.outcome === 'failed' && (o.value.status === undefined || o.value.status === 503)
+                    ? backoffMs(attempt, { baseMs: retryBaseMs })
+                    : undefined
         }
     );
 }

@@ -16,7 +16,14 @@ import { revokeAtProvider } from './revoke.ts';
 import { connectionSaved } from './lifecycle.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
-const importTypesFor: Record<string, string[]> = { OAUTH2: ['OAUTH2'], OAUTH1: ['OAUTH1'], OAUTH2_CC: ['OAUTH2_CC'], API_KEY: ['API_KEY'], BASIC: ['BASIC'], APP: ['APP'] };
+const importTypesFor: Record<string, string[]> = {
+    OAUTH2: ['OAUTH2'],
+    OAUTH1: ['OAUTH1'],
+    OAUTH2_CC: ['OAUTH2_CC'],
+    API_KEY: ['API_KEY'],
+    BASIC: ['BASIC'],
+    APP: ['APP']
+};
 
 /**
  * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
@@ -32,12 +39,17 @@ async function imported(
     if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
     const id = config?.['installation_id'];
     if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
-        throw fail('missing_connection_config', { message: 'connection_config.installation_id (the GitHub App installation id, a positive integer) is required for APP connections' });
+        throw fail('missing_connection_config', {
+            message: 'connection_config.installation_id (the GitHub App installation id, a positive integer) is required for APP connections'
+        });
     }
     const connectionConfig = { ...config, installation_id: String(id) };
     if (c.access_token) return { credentials: { type: 'APP', access_token: c.access_token, expires_at: c.expires_at, raw: c.raw ?? {} }, connectionConfig };
     try {
-        return { credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()), connectionConfig };
+        return {
+            credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()),
+            connectionConfig
+        };
     } catch (err) {
         if (err instanceof TokenError) throw tokenFailure(err, { connect: 'an installation token' });
         throw err;
@@ -64,7 +76,10 @@ export const connectionRoutes = [
                 search: query.search,
                 endUserId: query.endUserId,
                 endUserOrganizationId: query.endUserOrganizationId,
-                integrationIds: query.integrationId?.split(',').map((k) => k.trim()).filter(Boolean),
+                integrationIds: query.integrationId
+                    ?.split(',')
+                    .map((k) => k.trim())
+                    .filter(Boolean),
                 tags: query.tags,
                 limit: query.limit ?? 10_000,
                 page: query.page ?? 0
@@ -95,7 +110,9 @@ export const connectionRoutes = [
             if (!integration) throw fail('unknown_provider_config');
             const def = s.catalogue.get(integration.provider);
             if (!def || !importTypesFor[def.auth_mode]?.includes(body.credentials.type)) {
-                throw fail('invalid_auth_mode', { message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply` });
+                throw fail('invalid_auth_mode', {
+                    message: `Integration "${integration.uniqueKey}" uses ${def?.auth_mode ?? 'an unknown auth mode'}; ${body.credentials.type} credentials do not apply`
+                });
             }
             // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
             assertConnectionConfig(def, body.connection_config ?? {}, 'app');

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { importCredentialsSchema } from './credentials.ts';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-export const connectionIdSchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9,.;:=+~[\]|@${}"'\\/_ -]+$/, 'contains characters that are not allowed in a connection id');
+export const connectionIdSchema = z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[a-zA-Z0-9,.;:=+~[\]|@${}"'\\/_ -]+$/, 'contains characters that are not allowed in a connection id');
 const providerConfigKey = z.string().min(1).max(255);
 
 const endUserSchema = z
@@ -11,7 +15,10 @@ const endUserSchema = z
         email: z.email().min(5).optional(),
         display_name: z.string().max(255).optional(),
         tags: z.record(z.string(), z.string()).optional(),
-        organization: z.object({ id: z.string().max(255), display_name: z.string().max(255).optional() }).strict().optional()
+        organization: z
+            .object({ id: z.string().max(255), display_name: z.string().max(255).optional() })
+            .strict()
+            .optional()
     })
     .strict();
 export type EndUser = z.infer<typeof endUserSchema>;
@@ -45,7 +52,9 @@ export const getConnectionQuery = z
 
 export const keyQuery = z.object({ provider_config_key: providerConfigKey }).strict();
 
-export const patchConnectionBody = z.object({ end_user: endUserSchema.optional(), tags: tags.optional(), webhook_url_override: webhookUrlOverride.optional() }).strict();
+export const patchConnectionBody = z
+    .object({ end_user: endUserSchema.optional(), tags: tags.optional(), webhook_url_override: webhookUrlOverride.optional() })
+    .strict();
 
 export const metadataBody = z
     .object({

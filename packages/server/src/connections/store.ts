@@ -147,11 +147,10 @@ export class ConnectionStore {
         // The key is unambiguous; checking the row against the question as well means no key bug can hand out another connection.
         if (hit && hit.environmentId === environmentId && hit.providerConfigKey === providerConfigKey && hit.connectionId === connectionId) return hit;
         const generation = this.cache?.generation ?? 0;
-        const [row] = await this.db.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = $3`, [
-            environmentId,
-            providerConfigKey,
-            connectionId
-        ]);
+        const [row] = await this.db.query<Row>(
+            `SELECT ${fullColumns} FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = $3`,
+            [environmentId, providerConfigKey, connectionId]
+        );
         const conn = row && this.full(row);
         if (conn) this.cache?.set(key, conn, [connTag(conn.uuid), cacheKey('int', conn.integrationId), cidTag(environmentId, connectionId)], generation);
         return conn;
@@ -222,45 +221,50 @@ export class ConnectionStore {
         input: NewConnection,
         inTx?: (tx: Queryable, result: { connection: Connection; created: boolean }) => Promise<void>
     ): Promise<{ connection: Connection; created: boolean }> {
-        return this.db.transaction(async (tx) => {
-            const [existing] = await tx.query<{ uuid: string }>('SELECT uuid FROM connections WHERE integration_id = $1 AND connection_id = $2 FOR UPDATE', [integrationId, input.connectionId]);
-            const uuid = existing?.uuid ?? randomUUID();
-            const ct = this.vault.encryptJson(input.credentials, ownerOf(uuid));
-            const values = [
-                input.credentials.type,
-                ct,
-                expiresAtOf(input.credentials),
-                JSON.stringify(input.connectionConfig ?? {}),
-                input.metadata === undefined ? null : JSON.stringify(input.metadata),
-                input.endUser?.id ?? null,
-                input.endUser ? JSON.stringify(input.endUser) : null,
-                JSON.stringify(input.tags ?? {}),
-                input.webhookUrlOverride || null
-            ];
-            if (existing) {
-                await tx.query(
-                    `UPDATE connections SET auth_type = $2, credentials = $3, expires_at = $4, connection_config = connection_config || $5::jsonb,
+        return this.db
+            .transaction(async (tx) => {
+                const [existing] = await tx.query<{ uuid: string }>(
+                    'SELECT uuid FROM connections WHERE integration_id = $1 AND connection_id = $2 FOR UPDATE',
+                    [integrationId, input.connectionId]
+                );
+                const uuid = existing?.uuid ?? randomUUID();
+                const ct = this.vault.encryptJson(input.credentials, ownerOf(uuid));
+                const values = [
+                    input.credentials.type,
+                    ct,
+                    expiresAtOf(input.credentials),
+                    JSON.stringify(input.connectionConfig ?? {}),
+                    input.metadata === undefined ? null : JSON.stringify(input.metadata),
+                    input.endUser?.id ?? null,
+                    input.endUser ? JSON.stringify(input.endUser) : null,
+                    JSON.stringify(input.tags ?? {}),
+                    input.webhookUrlOverride || null
+                ];
+                if (existing) {
+                    await tx.query(
+                        `UPDATE connections SET auth_type = $2, credentials = $3, expires_at = $4, connection_config = connection_config || $5::jsonb,
                         metadata = COALESCE($6::jsonb, metadata), end_user_id = COALESCE($7, end_user_id), end_user = COALESCE($8::jsonb, end_user),
                         tags = tags || $9::jsonb, webhook_url_override = COALESCE($10, webhook_url_override), credentials_version = credentials_version + 1,
                         status = 'active', refresh_failed_at = NULL, refresh_error = NULL, updated_at = now()
                      WHERE uuid = $1`,
-                    [uuid, ...values]
-                );
-            } else {
-                await tx.query(
-                    `INSERT INTO connections (uuid, environment_id, integration_id, connection_id, auth_type, credentials, expires_at, connection_config, metadata,
+                        [uuid, ...values]
+                    );
+                } else {
+                    await tx.query(
+                        `INSERT INTO connections (uuid, environment_id, integration_id, connection_id, auth_type, credentials, expires_at, connection_config, metadata,
                         end_user_id, end_user, tags, webhook_url_override)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb, $13)`,
-                    [uuid, environmentId, integrationId, input.connectionId, ...values]
-                );
-            }
-            const result = { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
-            if (inTx) await inTx(tx, result);
-            return result;
-        }).then(async (out) => {
-            await this.changed(connTag(out.connection.uuid));
-            return out;
-        });
+                        [uuid, environmentId, integrationId, input.connectionId, ...values]
+                    );
+                }
+                const result = { connection: (await this.getByUuid(uuid, tx))!, created: !existing };
+                if (inTx) await inTx(tx, result);
+                return result;
+            })
+            .then(async (out) => {
+                await this.changed(connTag(out.connection.uuid));
+                return out;
+            });
     }
 
     /**
@@ -316,7 +320,10 @@ export class ConnectionStore {
         await this.db.query('UPDATE connections SET last_fetched_at = now() WHERE uuid = $1', [uuid]);
     }
 
-    async patch(uuid: string, p: { endUser?: EndUser | undefined; tags?: Record<string, string> | undefined; webhookUrlOverride?: string | undefined }): Promise<void> {
+    async patch(
+        uuid: string,
+        p: { endUser?: EndUser | undefined; tags?: Record<string, string> | undefined; webhookUrlOverride?: string | undefined }
+    ): Promise<void> {
         await this.db.query(
             `UPDATE connections SET end_user_id = CASE WHEN $2::jsonb IS NULL THEN end_user_id ELSE $2::jsonb->>'id' END, end_user = COALESCE($2::jsonb, end_user),
                 tags = COALESCE($3::jsonb, tags), webhook_url_override = CASE WHEN $4::text IS NULL THEN webhook_url_override ELSE NULLIF($4::text, '') END,
@@ -328,25 +335,33 @@ export class ConnectionStore {
     }
 
     /** Sets (or shallow-merges) metadata on every listed connection, or on none if one is missing. */
-    async setMetadata(environmentId: number, providerConfigKey: string, connectionIds: string[], metadata: Record<string, unknown>, merge: boolean): Promise<string[]> {
-        return this.db.transaction(async (tx) => {
-            const rows = await tx.query<{ connection_id: string }>(
-                `SELECT c.connection_id FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = ANY($3::text[]) FOR UPDATE OF c`,
-                [environmentId, providerConfigKey, connectionIds]
-            );
-            const found = new Set(rows.map((r) => r.connection_id));
-            const missing = connectionIds.filter((id) => !found.has(id));
-            if (missing.length) return missing;
-            await tx.query(
-                `UPDATE connections c SET metadata = ${merge ? "COALESCE(c.metadata, '{}'::jsonb) || $4::jsonb" : '$4::jsonb'}, updated_at = now()
+    async setMetadata(
+        environmentId: number,
+        providerConfigKey: string,
+        connectionIds: string[],
+        metadata: Record<string, unknown>,
+        merge: boolean
+    ): Promise<string[]> {
+        return this.db
+            .transaction(async (tx) => {
+                const rows = await tx.query<{ connection_id: string }>(
+                    `SELECT c.connection_id FROM ${from} WHERE c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = ANY($3::text[]) FOR UPDATE OF c`,
+                    [environmentId, providerConfigKey, connectionIds]
+                );
+                const found = new Set(rows.map((r) => r.connection_id));
+                const missing = connectionIds.filter((id) => !found.has(id));
+                if (missing.length) return missing;
+                await tx.query(
+                    `UPDATE connections c SET metadata = ${merge ? "COALESCE(c.metadata, '{}'::jsonb) || $4::jsonb" : '$4::jsonb'}, updated_at = now()
                  FROM integrations i WHERE i.id = c.integration_id AND c.environment_id = $1 AND i.unique_key = $2 AND c.connection_id = ANY($3::text[])`,
-                [environmentId, providerConfigKey, connectionIds, JSON.stringify(metadata)]
-            );
-            return [];
-        }).then(async (missing) => {
-            if (!missing.length) await this.changed(...connectionIds.map((id) => cidTag(environmentId, id)));
-            return missing;
-        });
+                    [environmentId, providerConfigKey, connectionIds, JSON.stringify(metadata)]
+                );
+                return [];
+            })
+            .then(async (missing) => {
+                if (!missing.length) await this.changed(...connectionIds.map((id) => cidTag(environmentId, id)));
+                return missing;
+            });
     }
 
     /** Deletes the connection; `inTx` runs in the same transaction (the `deletion` webhook is queued there). */
@@ -372,18 +387,40 @@ export class ConnectionStore {
     /** Re-encrypts every credential under the vault's current key (key rotation); each row by compare-and-swap. */
     async reencryptAll(failed: string[] = []): Promise<number> {
         const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections');
-        const n = await reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
-            await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
-        }, failed);
+        const n = await reencryptRows(
+            this.vault,
+            rows,
+            ownerOf,
+            async (uuid, old, ct) => {
+                await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
+            },
+            failed
+        );
         await this.changed('*');
         return n;
     }
 
     /** One row of the audit trail (GET /admin/audit); `connectionUuid` is null for a connection that was never stored. */
-    async audit(e: { environmentId: number; connectionUuid: string | null; providerConfigKey: string; connectionId: string; kind: string; outcome: string; detail?: unknown }): Promise<void> {
+    async audit(e: {
+        environmentId: number;
+        connectionUuid: string | null;
+        providerConfigKey: string;
+        connectionId: string;
+        kind: string;
+        outcome: string;
+        detail?: unknown;
+    }): Promise<void> {
         await this.db.query(
             'INSERT INTO audit_events (environment_id, connection_uuid, provider_config_key, connection_id, kind, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)',
-            [e.environmentId, e.connectionUuid, e.providerConfigKey, e.connectionId, e.kind, e.outcome, e.detail === undefined ? null : JSON.stringify(e.detail)]
+            [
+                e.environmentId,
+                e.connectionUuid,
+                e.providerConfigKey,
+                e.connectionId,
+                e.kind,
+                e.outcome,
+                e.detail === undefined ? null : JSON.stringify(e.detail)
+            ]
         );
     }
 }

@@ -114,7 +114,9 @@ export function toNetworkError(err: unknown) {
     if (err instanceof ApiError) return err;
     const cause = err instanceof Error ? err : new Error(String(err));
     const e = cause as Error & { code?: string; cause?: unknown };
-    if (e instanceof EgressForbiddenError || (e.cause instanceof EgressForbiddenError)) return fail('egress_forbidden', { message: (e.cause as Error | undefined)?.message ?? e.message });
-    if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return fail('upstream_timeout', { cause: e });
+    if (e instanceof EgressForbiddenError || e.cause instanceof EgressForbiddenError)
+        return fail('egress_forbidden', { message: (e.cause as Error | undefined)?.message ?? e.message });
+    if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT')
+        return fail('upstream_timeout', { cause: e });
     return fail('upstream_unreachable', { message: `The provider could not be reached (${e.code ?? e.message})`, cause: e });
 }

@@ -43,7 +43,10 @@ export class EnvironmentVariables {
 
     /** The environment's variables by name, decrypted. */
     async list(environmentId: number): Promise<EnvironmentVariable[]> {
-        const rows = await this.db.query<{ name: string; uuid: string; value: string }>('SELECT name, uuid, value FROM environment_variables WHERE environment_id = $1 ORDER BY name', [environmentId]);
+        const rows = await this.db.query<{ name: string; uuid: string; value: string }>(
+            'SELECT name, uuid, value FROM environment_variables WHERE environment_id = $1 ORDER BY name',
+            [environmentId]
+        );
         return rows.map((r) => ({ name: r.name, value: this.vault.decrypt(r.value, ownerOf(r.uuid)) }));
     }
 
@@ -53,7 +56,12 @@ export class EnvironmentVariables {
             await tx.query('DELETE FROM environment_variables WHERE environment_id = $1', [environmentId]);
             for (const v of variables) {
                 const uuid = randomUUID();
-                await tx.query('INSERT INTO environment_variables (environment_id, name, uuid, value) VALUES ($1, $2, $3, $4)', [environmentId, v.name, uuid, this.vault.encrypt(v.value, ownerOf(uuid))]);
+                await tx.query('INSERT INTO environment_variables (environment_id, name, uuid, value) VALUES ($1, $2, $3, $4)', [
+                    environmentId,
+                    v.name,
+                    uuid,
+                    this.vault.encrypt(v.value, ownerOf(uuid))
+                ]);
             }
         });
     }
@@ -61,8 +69,14 @@ export class EnvironmentVariables {
     /** Key rotation: re-encrypts every value under the current key (see vault/rotate.ts). */
     async reencryptAll(failed: string[] = []): Promise<number> {
         const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, value AS credentials FROM environment_variables');
-        return reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
-            await this.db.query('UPDATE environment_variables SET value = $2 WHERE uuid = $1 AND value = $3', [uuid, ct, old]);
-        }, failed);
+        return reencryptRows(
+            this.vault,
+            rows,
+            ownerOf,
+            async (uuid, old, ct) => {
+                await this.db.query('UPDATE environment_variables SET value = $2 WHERE uuid = $1 AND value = $3', [uuid, ct, old]);
+            },
+            failed
+        );
     }
 }

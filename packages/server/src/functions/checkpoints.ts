@@ -29,7 +29,11 @@ export class CheckpointStore {
 
     /** Stores only when absent; true when this call stored it. */
     async putIfAbsent(connectionDbId: number, key: string, data: Checkpoint, q: Queryable = this.db): Promise<boolean> {
-        const rows = await q.query('INSERT INTO checkpoints (connection_id, key, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key', [connectionDbId, key, JSON.stringify(data)]);
+        const rows = await q.query('INSERT INTO checkpoints (connection_id, key, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key', [
+            connectionDbId,
+            key,
+            JSON.stringify(data)
+        ]);
         return rows.length > 0;
     }
 

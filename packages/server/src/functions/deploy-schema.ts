@@ -5,11 +5,11 @@ import { z } from 'zod';
  * `switchboard deploy` send it (docs/scripts-compatibility.md, "Deploy"). Objects are loose where CLIs add fields over time:
  * an unknown field must not break a deploy, while every field we act on is checked.
  */
-const name = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').max(255);
-const endpoint = z.union([
-    z.string(),
-    z.looseObject({ method: z.string().optional(), path: z.string(), group: z.string().optional() })
-]);
+const name = z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only')
+    .max(255);
+const endpoint = z.union([z.string(), z.looseObject({ method: z.string().optional(), path: z.string(), group: z.string().optional() })]);
 const fileBody = z.looseObject({ js: z.string().min(1), ts: z.string().optional().default('') });
 
 export const flowConfig = z.looseObject({

@@ -78,7 +78,8 @@ async function plan(s: DeployDeps, environmentId: number, body: DeployBody): Pro
     const out: Planned[] = [];
     const integrationId = async (key: string) => {
         const integration = await s.integrations.get(environmentId, key);
-        if (!integration) throw fail('unknown_provider_config', { status: 400, message: `Integration "${key}" does not exist: create it before deploying its scripts` });
+        if (!integration)
+            throw fail('unknown_provider_config', { status: 400, message: `Integration "${key}" does not exist: create it before deploying its scripts` });
         return integration.id;
     };
     const seen = new Set<string>();
@@ -87,7 +88,8 @@ async function plan(s: DeployDeps, environmentId: number, body: DeployBody): Pro
         if (f.type === 'sync') {
             const freq = parseFrequency(f.runs ?? '');
             if (!freq.ok) throw fail('invalid_body', { message: `${where}: ${freq.reason}` });
-            if (f.sync_type?.toLowerCase() === 'incremental' && f.track_deletes) throw fail('invalid_body', { message: `${where}: track_deletes cannot be used with an incremental sync` });
+            if (f.sync_type?.toLowerCase() === 'incremental' && f.track_deletes)
+                throw fail('invalid_body', { message: `${where}: track_deletes cannot be used with an incremental sync` });
         }
         const schema = f.models_json_schema?.definitions;
         for (const model of [...f.models, ...(f.input ? [f.input] : [])]) {
@@ -117,7 +119,16 @@ async function plan(s: DeployDeps, environmentId: number, body: DeployBody): Pro
             out.push({
                 providerConfigKey: group.providerConfigKey,
                 models: [],
-                input: { integrationId: id, type: 'on-event', name: script.name, version: script.version ?? null, js: script.fileBody.js, ts: script.fileBody.ts, config: { event: script.event }, sdkVersion: body.sdkVersion ?? null }
+                input: {
+                    integrationId: id,
+                    type: 'on-event',
+                    name: script.name,
+                    version: script.version ?? null,
+                    js: script.fileBody.js,
+                    ts: script.fileBody.ts,
+                    config: { event: script.event },
+                    sdkVersion: body.sdkVersion ?? null
+                }
             });
         }
     }
@@ -134,8 +145,23 @@ function removals(body: DeployBody, planned: Planned[], existing: DeployedFuncti
 
 function diffOf(body: DeployBody, planned: Planned[], existing: DeployedFunction[], connections: Map<number, number>): DeployDiff {
     const byKey = new Map(existing.map((f) => [keyOf(f.providerConfigKey, f.type, f.name), f]));
-    const d: DeployDiff = { newSyncs: [], updatedSyncs: [], deletedSyncs: [], newActions: [], updatedActions: [], deletedActions: [], newOnEventScripts: [], updatedOnEventScripts: [], deletedOnEventScripts: [], deletedModels: [] };
-    const lists = { sync: ['newSyncs', 'updatedSyncs', 'deletedSyncs'], action: ['newActions', 'updatedActions', 'deletedActions'], 'on-event': ['newOnEventScripts', 'updatedOnEventScripts', 'deletedOnEventScripts'] } as const;
+    const d: DeployDiff = {
+        newSyncs: [],
+        updatedSyncs: [],
+        deletedSyncs: [],
+        newActions: [],
+        updatedActions: [],
+        deletedActions: [],
+        newOnEventScripts: [],
+        updatedOnEventScripts: [],
+        deletedOnEventScripts: [],
+        deletedModels: []
+    };
+    const lists = {
+        sync: ['newSyncs', 'updatedSyncs', 'deletedSyncs'],
+        action: ['newActions', 'updatedActions', 'deletedActions'],
+        'on-event': ['newOnEventScripts', 'updatedOnEventScripts', 'deletedOnEventScripts']
+    } as const;
     for (const p of planned) {
         const [added, updated] = lists[p.input.type];
         const item = diffItem(p.input.type, p.input.name, p.providerConfigKey, p.input.config, connections.get(p.input.integrationId) ?? 0);
@@ -163,7 +189,10 @@ export async function deploy(s: DeployDeps, environmentId: number, body: DeployB
     const gone = removals(body, planned, existing);
     await s.db.transaction(async (tx: Queryable) => {
         for (const p of planned) await s.functions.upsert(tx, p.input);
-        await s.functions.remove(tx, gone.map((f) => f.id));
+        await s.functions.remove(
+            tx,
+            gone.map((f) => f.id)
+        );
         await s.syncs.ensureSchedules(tx, { environmentId });
     });
     const after = await s.functions.list(environmentId);

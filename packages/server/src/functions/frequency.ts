@@ -28,7 +28,8 @@ export function parseFrequency(input: string): FrequencyResult {
     if (/^[a-z]+$/.test(body)) body = `1 ${body}`;
     // A bare number would be milliseconds to `ms`; a frequency always names its unit.
     const millis = /[a-z]$/.test(body) ? ms(body as ms.StringValue) : undefined;
-    if (millis === undefined || !Number.isFinite(millis)) return { ok: false, reason: `"${input}" is not a frequency (examples: "every 5 minutes", "every hour", "every day")` };
+    if (millis === undefined || !Number.isFinite(millis))
+        return { ok: false, reason: `"${input}" is not a frequency (examples: "every 5 minutes", "every hour", "every day")` };
     const seconds = millis / 1000;
     if (seconds < MIN_FREQUENCY_SECONDS) return { ok: false, reason: `"${input}" is shorter than the 30 second minimum` };
     if (seconds > MAX_FREQUENCY_SECONDS) return { ok: false, reason: `"${input}" is longer than the 31 day maximum` };

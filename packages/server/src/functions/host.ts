@@ -62,7 +62,6 @@ export interface PendingConnection {
     touched: boolean;
 }
 
-
 /** The server side of one run: every `nango` call a script makes that needs the broker ends here. */
 export class RunHost implements ScriptHost {
     /** Records written by this run, per model (what the sync webhook and status report). */
@@ -78,7 +77,8 @@ export class RunHost implements ScriptHost {
     private scope(model: string) {
         const sync = this.ctx.sync;
         if (!sync) throw fail('invalid_body', { message: 'Records can only be written by syncs' });
-        if (!sync.models.includes(model)) throw fail('invalid_body', { message: `Model "${model}" is not declared by this sync (declared: ${sync.models.join(', ') || 'none'})` });
+        if (!sync.models.includes(model))
+            throw fail('invalid_body', { message: `Model "${model}" is not declared by this sync (declared: ${sync.models.join(', ') || 'none'})` });
         return { connectionId: this.ctx.connection.id, model: recordModelKey(model, sync.variant) };
     }
 
@@ -142,7 +142,12 @@ export class RunHost implements ScriptHost {
     async getIntegration(include?: string[]): Promise<unknown> {
         const integration = await this.s.integrations.get(this.ctx.env.id, this.ctx.connection.providerConfigKey);
         if (!integration) throw fail('unknown_provider_config');
-        return formatIntegration(integration, { catalogue: this.s.catalogue, serverUrl: this.s.serverUrl(), environmentUuid: this.ctx.env.uuid, include: new Set(include ?? []) });
+        return formatIntegration(integration, {
+            catalogue: this.s.catalogue,
+            serverUrl: this.s.serverUrl(),
+            environmentUuid: this.ctx.env.uuid,
+            include: new Set(include ?? [])
+        });
     }
 
     async getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null> {
@@ -157,7 +162,11 @@ export class RunHost implements ScriptHost {
     async batchSave(model: string, records: Array<Record<string, unknown>>): Promise<void> {
         const scope = this.scope(model);
         const r = await this.fenced((q) => this.s.records.save(scope, records, this.ctx.sync!.jobId, this.ctx.sync!.syncId, q));
-        if (r.duplicates.length) this.ctx.log.warn({ model, duplicates: r.duplicates.slice(0, 20), count: r.duplicates.length }, 'batchSave: duplicate ids in one call, kept the first');
+        if (r.duplicates.length)
+            this.ctx.log.warn(
+                { model, duplicates: r.duplicates.slice(0, 20), count: r.duplicates.length },
+                'batchSave: duplicate ids in one call, kept the first'
+            );
         this.tally(model, r);
     }
 
@@ -202,7 +211,8 @@ export class RunHost implements ScriptHost {
 
     /** Checkpoints belong to a stored connection; one still being validated has none to read and keeps none. */
     private stored(): number {
-        if (this.ctx.pending) throw fail('invalid_body', { message: 'Checkpoints are not available to validate-connection scripts: the connection is not stored yet' });
+        if (this.ctx.pending)
+            throw fail('invalid_body', { message: 'Checkpoints are not available to validate-connection scripts: the connection is not stored yet' });
         return this.ctx.connection.id;
     }
 

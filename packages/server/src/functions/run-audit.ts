@@ -20,7 +20,12 @@ export interface AuditDeps {
 }
 
 /** Adds the run to the connection's audit trail; a failure to record is logged, never thrown. */
-export async function auditRun(s: AuditDeps, log: Logger, connection: Connection, entry: { kind: string; outcome: string; detail: Record<string, unknown> }): Promise<void> {
+export async function auditRun(
+    s: AuditDeps,
+    log: Logger,
+    connection: Connection,
+    entry: { kind: string; outcome: string; detail: Record<string, unknown> }
+): Promise<void> {
     await s.connections
         .audit({
             environmentId: connection.environmentId,

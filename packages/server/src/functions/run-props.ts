@@ -13,7 +13,13 @@ export interface PropsDeps {
 /** The plain properties a script's `nango` object carries (docs/scripts-compatibility.md, "The nango object"). */
 export function runProps(
     s: PropsDeps,
-    r: { env: Environment; connection: Connection; fn: DeployedFunction; kind: ScriptKind; sync?: { id: string; jobId: number; variant: string; models: string[]; lastSyncDate: Date | null } }
+    r: {
+        env: Environment;
+        connection: Connection;
+        fn: DeployedFunction;
+        kind: ScriptKind;
+        sync?: { id: string; jobId: number; variant: string; models: string[]; lastSyncDate: Date | null };
+    }
 ): ScriptProps {
     const def = s.catalogue.get(r.connection.provider);
     return {

@@ -7,15 +7,22 @@ export function scriptsConfig(fns: DeployedFunction[], format: 'nango' | 'openai
             data: fns
                 .filter((f) => f.type === 'action')
                 .map((f) => {
-                    const input = f.config.input ? (f.config.jsonSchema?.['definitions'] as Record<string, { properties?: unknown; required?: unknown }> | undefined)?.[f.config.input] : undefined;
-                    return { name: f.name, description: f.config.description ?? '', parameters: { type: 'object', properties: input?.properties ?? {}, required: input?.required ?? [] } };
+                    const input = f.config.input
+                        ? (f.config.jsonSchema?.['definitions'] as Record<string, { properties?: unknown; required?: unknown }> | undefined)?.[f.config.input]
+                        : undefined;
+                    return {
+                        name: f.name,
+                        description: f.config.description ?? '',
+                        parameters: { type: 'object', properties: input?.properties ?? {}, required: input?.required ?? [] }
+                    };
                 })
         };
     }
     const byKey = new Map<string, { providerConfigKey: string; provider: string; syncs: unknown[]; actions: unknown[]; 'on-events': unknown[] }>();
     for (const f of fns) {
         let entry = byKey.get(f.providerConfigKey);
-        if (!entry) byKey.set(f.providerConfigKey, (entry = { providerConfigKey: f.providerConfigKey, provider: f.provider, syncs: [], actions: [], 'on-events': [] }));
+        if (!entry)
+            byKey.set(f.providerConfigKey, (entry = { providerConfigKey: f.providerConfigKey, provider: f.provider, syncs: [], actions: [], 'on-events': [] }));
         const item = {
             name: f.name,
             type: f.type,

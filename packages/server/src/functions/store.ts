@@ -93,7 +93,13 @@ export class FunctionStore {
         return rows.map(toFunction);
     }
 
-    async find(environmentId: number, providerConfigKey: string, type: FunctionType, name: string, q: Queryable = this.db): Promise<DeployedFunction | undefined> {
+    async find(
+        environmentId: number,
+        providerConfigKey: string,
+        type: FunctionType,
+        name: string,
+        q: Queryable = this.db
+    ): Promise<DeployedFunction | undefined> {
         const rows = await q.query<Row>(`SELECT ${columns} FROM ${from} WHERE f.environment_id = $1 AND i.unique_key = $2 AND f.type = $3 AND f.name = $4`, [
             environmentId,
             providerConfigKey,
@@ -105,10 +111,10 @@ export class FunctionStore {
 
     /** The on-event scripts an integration deployed for one event, by name (the order they run in). */
     async onEvent(integrationId: number, event: OnEventName, q: Queryable = this.db): Promise<DeployedFunction[]> {
-        const rows = await q.query<Row>(`SELECT ${columns} FROM ${from} WHERE f.integration_id = $1 AND f.type = 'on-event' AND f.config->>'event' = $2 ORDER BY f.name`, [
-            integrationId,
-            event
-        ]);
+        const rows = await q.query<Row>(
+            `SELECT ${columns} FROM ${from} WHERE f.integration_id = $1 AND f.type = 'on-event' AND f.config->>'event' = $2 ORDER BY f.name`,
+            [integrationId, event]
+        );
         return rows.map(toFunction);
     }
 

@@ -91,7 +91,18 @@ const toView = (r: ViewRow): SyncView => ({
     runningJobId: r.running_job_id === null ? null : Number(r.running_job_id),
     lastSyncDate: r.last_sync_date,
     models: r.config.models ?? [],
-    job: r.job_id === null ? null : { id: Number(r.job_id), type: r.job_type!, status: r.job_status!, startedAt: r.job_started_at, finishedAt: r.job_finished_at, result: r.job_result ?? {}, error: r.job_error }
+    job:
+        r.job_id === null
+            ? null
+            : {
+                  id: Number(r.job_id),
+                  type: r.job_type!,
+                  status: r.job_status!,
+                  startedAt: r.job_started_at,
+                  finishedAt: r.job_finished_at,
+                  result: r.job_result ?? {},
+                  error: r.job_error
+              }
 });
 
 /** Frequency in seconds of a schedule (its override wins); a bad stored value falls back to hourly rather than stopping the scheduler. */
@@ -130,7 +141,10 @@ export class SyncStore {
      * (as its base schedule). Undefined when the variant already exists (the unique key decides, so two concurrent
      * creations cannot both win).
      */
-    async createVariant(r: { functionId: number; connectionDbId: number; variant: string; started: boolean }, q: Queryable = this.db): Promise<string | undefined> {
+    async createVariant(
+        r: { functionId: number; connectionDbId: number; variant: string; started: boolean },
+        q: Queryable = this.db
+    ): Promise<string | undefined> {
         const rows = await q.query<{ id: string }>(
             `INSERT INTO syncs (id, function_id, connection_id, variant, status, next_run_at) VALUES (gen_random_uuid(), $1, $2, $3, $4, now())
              ON CONFLICT (function_id, connection_id, variant) DO NOTHING RETURNING id`,
@@ -149,7 +163,12 @@ export class SyncStore {
         return rows.length > 0;
     }
 
-    async find(environmentId: number, providerConfigKey: string, opts: { names?: string[]; connectionId?: string }, q: Queryable = this.db): Promise<SyncView[]> {
+    async find(
+        environmentId: number,
+        providerConfigKey: string,
+        opts: { names?: string[]; connectionId?: string },
+        q: Queryable = this.db
+    ): Promise<SyncView[]> {
         const rows = await q.query<ViewRow>(
             `${viewSql} WHERE f.environment_id = $1 AND i.unique_key = $2 AND ($3::text[] IS NULL OR f.name = ANY($3)) AND ($4::text IS NULL OR c.connection_id = $4)
              ORDER BY f.name, c.connection_id, s.variant`,
@@ -165,7 +184,15 @@ export class SyncStore {
 
     async setStatus(ids: string[], status: SyncStatus): Promise<void> {
         await this.db.transaction(async (tx) => {
-            const rows = await tx.query<{ id: string; status: SyncStatus; runs: string | null; frequency_override: string | null; starts_at: Date; next_run_at: Date | null; now: Date }>(
+            const rows = await tx.query<{
+                id: string;
+                status: SyncStatus;
+                runs: string | null;
+                frequency_override: string | null;
+                starts_at: Date;
+                next_run_at: Date | null;
+                now: Date;
+            }>(
                 `SELECT s.id, s.status, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.next_run_at, now() AS now
                  FROM syncs s JOIN functions f ON f.id = s.function_id WHERE s.id = ANY($1::uuid[]) FOR UPDATE OF s`,
                 [ids]
@@ -197,7 +224,17 @@ export class SyncStore {
      * claim at once without claiming the same schedule twice.
      */
     async claimDue(tx: Queryable, limit: number): Promise<ClaimedJob[]> {
-        const due = await tx.query<{ id: string; runs: string | null; frequency_override: string | null; starts_at: Date; last_sync_date: Date | null; trigger_requested: boolean; pending_reset: boolean; pending_empty_cache: boolean; now: Date }>(
+        const due = await tx.query<{
+            id: string;
+            runs: string | null;
+            frequency_override: string | null;
+            starts_at: Date;
+            last_sync_date: Date | null;
+            trigger_requested: boolean;
+            pending_reset: boolean;
+            pending_empty_cache: boolean;
+            now: Date;
+        }>(
             `SELECT s.id, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.last_sync_date, s.trigger_requested, s.pending_reset, s.pending_empty_cache, now() AS now
              FROM syncs s JOIN functions f ON f.id = s.function_id
              WHERE s.running_job_id IS NULL AND (s.trigger_requested OR (s.status = 'STARTED' AND s.next_run_at <= now()))
@@ -207,13 +244,10 @@ export class SyncStore {
         const claimed: ClaimedJob[] = [];
         for (const d of due) {
             const type = d.pending_reset ? 'FULL' : d.last_sync_date ? 'INCREMENTAL' : 'INITIAL';
-            const job = await tx.query<{ id: string }>(`INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache) VALUES ('sync', $1, $2, $3, $4, $5) RETURNING id`, [
-                d.id,
-                type,
-                'QUEUED',
-                d.pending_reset,
-                d.pending_empty_cache
-            ]);
+            const job = await tx.query<{ id: string }>(
+                `INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache) VALUES ('sync', $1, $2, $3, $4, $5) RETURNING id`,
+                [d.id, type, 'QUEUED', d.pending_reset, d.pending_empty_cache]
+            );
             const jobId = Number(job[0]!.id);
             const next = nextSlot(d.starts_at, frequencySeconds(d.runs ?? '', d.frequency_override), d.now);
             await tx.query(
@@ -245,7 +279,11 @@ export class SyncStore {
 
     /** Queues a webhook run of one schedule, in the caller's transaction; returns its job id. */
     async queueWebhookJob(tx: Queryable, syncId: string): Promise<number> {
-        const rows = await tx.query<{ id: string }>(`INSERT INTO runs (kind, sync_id, type, status) VALUES ('webhook', $1, $2, $3) RETURNING id`, [syncId, WEBHOOK_JOB, 'QUEUED']);
+        const rows = await tx.query<{ id: string }>(`INSERT INTO runs (kind, sync_id, type, status) VALUES ('webhook', $1, $2, $3) RETURNING id`, [
+            syncId,
+            WEBHOOK_JOB,
+            'QUEUED'
+        ]);
         return Number(rows[0]!.id);
     }
 }

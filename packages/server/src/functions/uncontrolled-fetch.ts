@@ -15,7 +15,16 @@ const MAX_REDIRECTS = 5;
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Request headers that describe a body: dropped with the body when a redirect turns the request into a GET. */
-const BODY_HEADERS = ['content-length', 'content-type', 'content-encoding', 'content-language', 'content-location', 'content-md5', 'content-range', 'transfer-encoding'];
+const BODY_HEADERS = [
+    'content-length',
+    'content-type',
+    'content-encoding',
+    'content-language',
+    'content-location',
+    'content-md5',
+    'content-range',
+    'transfer-encoding'
+];
 /** Credentials a redirect to another origin must not carry (what fetch itself strips). */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
@@ -52,7 +61,13 @@ async function answer(res: Dispatcher.ResponseData, url: URL): Promise<HostFetch
         if (v === undefined) continue;
         for (const one of Array.isArray(v) ? v : [v]) headers.push([k, one]);
     }
-    return { status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', url: url.href, headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+    return {
+        status: res.statusCode,
+        statusText: STATUS_CODES[res.statusCode] ?? '',
+        url: url.href,
+        headers,
+        body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+    };
 }
 
 /**

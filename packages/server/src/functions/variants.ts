@@ -36,7 +36,8 @@ export interface VariantDeps {
 
 /** Nango refuses `base` in any case, on create and delete alike (server controllers/sync/postSyncVariant.ts). */
 function refuseBase(variant: string): void {
-    if (variant.toLowerCase() === BASE_VARIANT) throw fail('invalid_variant', { message: `Variant name "${variant}" is reserved for the default schedule every connection has of each sync` });
+    if (variant.toLowerCase() === BASE_VARIANT)
+        throw fail('invalid_variant', { message: `Variant name "${variant}" is reserved for the default schedule every connection has of each sync` });
 }
 
 async function connectionOf(s: Pick<VariantDeps, 'connections'>, env: Environment, ref: VariantRef): Promise<Connection> {
@@ -53,7 +54,10 @@ export async function createSyncVariant(s: VariantDeps, env: Environment, ref: V
     if (!fn) throw fail('unknown_sync', { message: `No sync "${ref.name}" is deployed for integration "${ref.providerConfigKey}"` });
     const started = fn.config.autoStart === true;
     const id = await s.syncs.createVariant({ functionId: fn.id, connectionDbId: connection.id, variant: ref.variant, started });
-    if (!id) throw fail('sync_variant_already_exists', { message: `Variant "${ref.variant}" of sync "${ref.name}" already exists on connection "${ref.connectionId}"` });
+    if (!id)
+        throw fail('sync_variant_already_exists', {
+            message: `Variant "${ref.variant}" of sync "${ref.name}" already exists on connection "${ref.connectionId}"`
+        });
     if (started) s.scheduler.wake();
     s.log.info({ sync: ref.name, variant: ref.variant, connectionId: ref.connectionId, started }, 'sync variant created');
     return { id, name: ref.name, variant: ref.variant };
@@ -67,14 +71,23 @@ export async function createSyncVariant(s: VariantDeps, env: Environment, ref: V
 export async function deleteSyncVariant(s: VariantDeps, env: Environment, ref: VariantRef): Promise<void> {
     refuseBase(ref.variant);
     const connection = await connectionOf(s, env, ref);
-    const [sync] = (await s.syncs.find(env.id, ref.providerConfigKey, { names: [ref.name], connectionId: ref.connectionId })).filter((v) => v.variant === ref.variant);
+    const [sync] = (await s.syncs.find(env.id, ref.providerConfigKey, { names: [ref.name], connectionId: ref.connectionId })).filter(
+        (v) => v.variant === ref.variant
+    );
     const notFound = () => fail('not_found', { message: `Variant "${ref.variant}" of sync "${ref.name}" does not exist on connection "${ref.connectionId}"` });
     if (!sync) throw notFound();
     const records = await s.db.transaction(async (tx) => {
         // The schedule first: deleting its job rows waits for a fenced write in flight, before the data goes.
         if (!(await s.syncs.remove(sync.id, tx))) throw notFound();
         await s.checkpoints.deleteSyncState(connection.id, syncCheckpointKey(sync.name, sync.variant), tx);
-        return s.records.hardDelete(connection.id, sync.models.map((m) => recordModelKey(m, sync.variant)), tx);
+        return s.records.hardDelete(
+            connection.id,
+            sync.models.map((m) => recordModelKey(m, sync.variant)),
+            tx
+        );
     });
-    s.log.info({ sync: ref.name, variant: ref.variant, connectionId: ref.connectionId, records, stoppedRun: sync.runningJobId !== null }, 'sync variant deleted');
+    s.log.info(
+        { sync: ref.name, variant: ref.variant, connectionId: ref.connectionId, records, stoppedRun: sync.runningJobId !== null },
+        'sync variant deleted'
+    );
 }

@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { ApiError, fail } from './errors.ts';
+import { type ApiError, fail } from './errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
 import { bodyPending, registerRoute, type RouteDef } from './route.ts';
@@ -25,10 +25,29 @@ const corsOptions = {
     origin: '*',
     maxAge: 600,
     allowedHeaders: [
-        'Authorization', 'Content-Type', 'Accept', 'Origin', 'X-Requested-With', 'Nango-Activity-Log-Id', 'Nango-Is-Dry-Run',
-        'Nango-Is-Sync', 'Provider-Config-Key', 'Connection-Id', 'Sentry-Trace', 'Baggage'
+        'Authorization',
+        'Content-Type',
+        'Accept',
+        'Origin',
+        'X-Requested-With',
+        'Nango-Activity-Log-Id',
+        'Nango-Is-Dry-Run',
+        'Nango-Is-Sync',
+        'Provider-Config-Key',
+        'Connection-Id',
+        'Sentry-Trace',
+        'Baggage'
     ],
-    exposedHeaders: ['Authorization', 'Etag', 'Content-Type', 'Content-Length', 'X-Nango-Signature', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
+    exposedHeaders: [
+        'Authorization',
+        'Etag',
+        'Content-Type',
+        'Content-Length',
+        'X-Nango-Signature',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset'
+    ]
 };
 
 // What @fastify/cors adds to every non-preflight answer with the options above; the proxy fast path sends the same.
@@ -103,7 +122,8 @@ export async function buildApp(services: Services, routes: AnyRoute[], plugins: 
         if (req.routeOptions.config.rawBody) return done(null, body);
         if (body.length === 0) return done(null, undefined);
         // Issue #10 item 6: one cheap pass over the bytes before building the value.
-        if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return done(fail('invalid_body', { message: `The JSON body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` }), undefined);
+        if (jsonDeeperThan(body, MAX_JSON_DEPTH))
+            return done(fail('invalid_body', { message: `The JSON body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` }), undefined);
         try {
             done(null, JSON.parse(body.toString('utf8')));
         } catch {

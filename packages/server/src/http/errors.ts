@@ -16,7 +16,10 @@ export const errorCodes = {
     unknown_account: { status: 401, message: 'Authentication failed: the secret key is unknown' },
     invalid_connect_session_token_format: { status: 401, message: 'The connect session token is malformed' },
     unknown_connect_session_token: { status: 401, message: 'The connect session token is unknown or expired' },
-    missing_connect_session_token: { status: 401, message: 'A connect session token is required (connect_session_token query parameter); public keys are not supported' },
+    missing_connect_session_token: {
+        status: 401,
+        message: 'A connect session token is required (connect_session_token query parameter); public keys are not supported'
+    },
     integration_not_allowed: { status: 400, message: 'The connect session does not allow this integration' },
     invalid_connection: { status: 400, message: 'The connection this session reconnects no longer exists' },
     connection_test_failed: { status: 400, message: 'The provider rejected the credentials when they were checked' },
@@ -81,7 +84,15 @@ export class ApiError extends Error {
 
     constructor(
         code: ErrorCode,
-        opts: { message?: string; status?: number; errors?: ErrorIssue[]; payload?: unknown; cause?: unknown; headers?: Record<string, string>; additional?: Record<string, unknown> } = {}
+        opts: {
+            message?: string;
+            status?: number;
+            errors?: ErrorIssue[];
+            payload?: unknown;
+            cause?: unknown;
+            headers?: Record<string, string>;
+            additional?: Record<string, unknown>;
+        } = {}
     ) {
         super(opts.message ?? errorCodes[code].message, { cause: opts.cause });
         this.code = code;

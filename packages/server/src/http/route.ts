@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApiError, fail, type ErrorIssue } from './errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
@@ -51,9 +51,12 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
     handler: (input: RouteInput<Out<P>, Out<Q>, Out<B>, Out<H>>, services: Services) => Promise<unknown>;
 }
 
-export function defineRoute<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, H extends Schema | undefined = undefined>(
-    def: RouteDef<P, Q, B, H>
-): RouteDef<P, Q, B, H> {
+export function defineRoute<
+    P extends Schema | undefined = undefined,
+    Q extends Schema | undefined = undefined,
+    B extends Schema | undefined = undefined,
+    H extends Schema | undefined = undefined
+>(def: RouteDef<P, Q, B, H>): RouteDef<P, Q, B, H> {
     return def;
 }
 
@@ -61,7 +64,11 @@ export function issuesOf(error: z.ZodError): ErrorIssue[] {
     return error.issues.map((i) => ({ code: i.code, message: i.message, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) }));
 }
 
-function parse<S extends Schema | undefined>(schema: S, value: unknown, code: 'invalid_body' | 'invalid_query_params' | 'invalid_uri_params' | 'invalid_headers'): Out<S> {
+function parse<S extends Schema | undefined>(
+    schema: S,
+    value: unknown,
+    code: 'invalid_body' | 'invalid_query_params' | 'invalid_uri_params' | 'invalid_headers'
+): Out<S> {
     if (!schema) return undefined as Out<S>;
     const res = schema.safeParse(value ?? {});
     if (!res.success) throw fail(code, { errors: issuesOf(res.error) });
@@ -133,7 +140,11 @@ export function bodyPending(req: FastifyRequest['raw']): boolean {
 
 const publicCaller: Caller = { env: noEnvironment, session: undefined };
 
-export function registerRoute(app: FastifyInstance, services: Services, def: RouteDef<Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>): void {
+export function registerRoute(
+    app: FastifyInstance,
+    services: Services,
+    def: RouteDef<Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>
+): void {
     const urls = Array.isArray(def.url) ? def.url : [def.url];
     const limits = services.config;
     const open = def.auth === 'public' || def.auth === 'session';

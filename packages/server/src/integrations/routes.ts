@@ -19,11 +19,21 @@ function checkCredentials(services: Services, provider: string, credentials: Int
     const def = services.catalogue.get(provider);
     if (!def) throw fail('invalid_body', { errors: [{ code: 'invalid_string', message: `Unknown provider "${provider}"`, path: ['provider'] }] });
     const allowed = credentialTypesFor[def.auth_mode];
-    if (credentials && (!allowed || !allowed.includes(credentials.type))) {
-        throw fail('invalid_body', { errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}; credentials of type ${credentials.type} do not apply`, path: ['credentials', 'type'] }] });
+    if (credentials && !allowed?.includes(credentials.type)) {
+        throw fail('invalid_body', {
+            errors: [
+                {
+                    code: 'invalid_type',
+                    message: `Provider "${provider}" uses ${def.auth_mode}; credentials of type ${credentials.type} do not apply`,
+                    path: ['credentials', 'type']
+                }
+            ]
+        });
     }
     if (!credentials && allowed && required) {
-        throw fail('invalid_body', { errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}: credentials are required`, path: ['credentials'] }] });
+        throw fail('invalid_body', {
+            errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}: credentials are required`, path: ['credentials'] }]
+        });
     }
 }
 
@@ -34,7 +44,13 @@ async function mustGet(services: Services, envId: number, key: string): Promise<
 }
 
 const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
-    formatIntegration(i, { catalogue: services.catalogue, serverUrl: services.config.serverUrl, environmentUuid: envUuid, include, store: services.integrations });
+    formatIntegration(i, {
+        catalogue: services.catalogue,
+        serverUrl: services.config.serverUrl,
+        environmentUuid: envUuid,
+        include,
+        store: services.integrations
+    });
 
 export const integrationRoutes = [
     defineRoute({
@@ -94,7 +110,8 @@ export const integrationRoutes = [
                 custom: body.custom,
                 credentials: body.credentials
             });
-            if (updated === 'conflict') throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['unique_key'] }] });
+            if (updated === 'conflict')
+                throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['unique_key'] }] });
             return { data: fmt(s, env.uuid, updated) };
         }
     }),

@@ -1,8 +1,16 @@
 import { z } from 'zod';
 import { parseRsaPrivateKey } from '../app-auth/jwt.ts';
 
-export const uniqueKeySchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'only letters, digits and ~:.@ _- are allowed');
-export const providerNameSchema = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'only letters, digits, _ and - are allowed');
+export const uniqueKeySchema = z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'only letters, digits and ~:.@ _- are allowed');
+export const providerNameSchema = z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[a-zA-Z0-9_-]+$/, 'only letters, digits, _ and - are allowed');
 const scopes = z.string().regex(/^$|^[0-9a-zA-Z:/_.*-]+(,[0-9a-zA-Z:/_.*-]+)*$/, 'a comma-separated list of scopes');
 
 const oauthCredentials = z

@@ -36,7 +36,8 @@ interface Row {
     updated_at: Date;
 }
 
-export const integrationColumns = 'id, uuid, environment_id, unique_key, provider, display_name, credentials, forward_webhooks, integration_config, custom, created_at, updated_at';
+export const integrationColumns =
+    'id, uuid, environment_id, unique_key, provider, display_name, credentials, forward_webhooks, integration_config, custom, created_at, updated_at';
 
 export function toIntegration(r: Row): Integration {
     return {
@@ -90,7 +91,10 @@ export class IntegrationStore {
         const cached = q === this.db ? (this.cache?.get(key) as Integration | undefined) : undefined;
         if (cached && cached.environmentId === environmentId && cached.uniqueKey === uniqueKey) return cached;
         const generation = this.cache?.generation ?? 0;
-        const [row] = await q.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND unique_key = $2`, [environmentId, uniqueKey]);
+        const [row] = await q.query<Row>(`SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND unique_key = $2`, [
+            environmentId,
+            uniqueKey
+        ]);
         const integration = row && toIntegration(row);
         if (integration && q === this.db) this.cache?.set(key, integration, [cacheKey('int', integration.id)], generation);
         return integration;
@@ -116,7 +120,17 @@ export class IntegrationStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
              ON CONFLICT (environment_id, unique_key) DO NOTHING
              RETURNING ${integrationColumns}`,
-            [uuid, environmentId, input.uniqueKey, input.provider, input.displayName ?? null, ct, input.forwardWebhooks ?? true, JSON.stringify(input.integrationConfig ?? {}), input.custom ? JSON.stringify(input.custom) : null]
+            [
+                uuid,
+                environmentId,
+                input.uniqueKey,
+                input.provider,
+                input.displayName ?? null,
+                ct,
+                input.forwardWebhooks ?? true,
+                JSON.stringify(input.integrationConfig ?? {}),
+                input.custom ? JSON.stringify(input.custom) : null
+            ]
         );
         return row && toIntegration(row);
     }
@@ -155,9 +169,15 @@ export class IntegrationStore {
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
     async reencryptAll(failed: string[] = []): Promise<number> {
         const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
-        const n = await reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
-            await this.db.query('UPDATE integrations SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
-        }, failed);
+        const n = await reencryptRows(
+            this.vault,
+            rows,
+            ownerOf,
+            async (uuid, old, ct) => {
+                await this.db.query('UPDATE integrations SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
+            },
+            failed
+        );
         await this.cache?.invalidate(ALL);
         return n;
     }

@@ -28,7 +28,15 @@ const secretKeys = [
 ];
 
 // `code` (an OAuth authorization code) is only censored where a code can be: error objects keep their error code.
-const paths = [...secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]), 'code', 'query.code', 'params.code', 'body.code', 'req.headers.authorization', 'req.headers.cookie'];
+const paths = [
+    ...secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+    'code',
+    'query.code',
+    'params.code',
+    'body.code',
+    'req.headers.authorization',
+    'req.headers.cookie'
+];
 
 export type { Logger };
 
@@ -55,7 +63,12 @@ const materialise = Symbol('materialise');
 type Forwarder = (this: Record<symbol, () => Logger>, ...args: unknown[]) => unknown;
 // One shared function per method: a look-up allocates nothing and creates no child; a call creates it.
 const forwarders = new Map<string | symbol, Forwarder>(
-    forwardedMethods.map((m) => [m, function (this, ...args) { return (this[materialise]!() as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...args); }])
+    forwardedMethods.map((m) => [
+        m,
+        function (this, ...args) {
+            return (this[materialise]!() as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...args);
+        }
+    ])
 );
 
 /**

@@ -64,7 +64,13 @@ export function assertConnectionConfig(def: ProviderDefinition, config: Record<s
 }
 
 /** The token endpoint for a grant, taken from the catalogue (never from a response: RFC 9700 §4.4.2). */
-export function resolveTokenUrl(def: ProviderDefinition, authMode: string, connectionConfig: Record<string, unknown>, purpose: 'code' | 'refresh', server?: Record<string, string>): string {
+export function resolveTokenUrl(
+    def: ProviderDefinition,
+    authMode: string,
+    connectionConfig: Record<string, unknown>,
+    purpose: 'code' | 'refresh',
+    server?: Record<string, string>
+): string {
     const raw = purpose === 'refresh' && def.refresh_url ? def.refresh_url : def.token_url;
     const template = typeof raw === 'string' ? raw : raw ? (raw[authMode] ?? Object.values(raw)[0]) : undefined;
     if (!template) throw fail('invalid_auth_mode', { message: 'The provider has no token endpoint' });

@@ -42,7 +42,14 @@ export function clientCredentialsFor(
     };
 }
 
-function grantRequest(def: ProviderDefinition, connectionConfig: Record<string, unknown>, client: OAuthClient, authMode: string, purpose: 'code' | 'refresh', params: Record<string, string>): TokenRequest {
+function grantRequest(
+    def: ProviderDefinition,
+    connectionConfig: Record<string, unknown>,
+    client: OAuthClient,
+    authMode: string,
+    purpose: 'code' | 'refresh',
+    params: Record<string, string>
+): TokenRequest {
     return {
         // Always the catalogue's endpoint, never one a response named (RFC 9700 §4.4.2).
         url: resolveTokenUrl(def, authMode, connectionConfig, purpose),
@@ -53,14 +60,24 @@ function grantRequest(def: ProviderDefinition, connectionConfig: Record<string, 
 }
 
 /** RFC 6749 §4.1.3: redeems a code with the byte-identical redirect URI and, with PKCE, the verifier (RFC 7636 §4.5). */
-export function authorizationCodeGrantRequest(def: ProviderDefinition, connectionConfig: Record<string, unknown>, client: OAuthClient, grant: Extract<Grant, { type: 'authorization_code' }>): TokenRequest {
+export function authorizationCodeGrantRequest(
+    def: ProviderDefinition,
+    connectionConfig: Record<string, unknown>,
+    client: OAuthClient,
+    grant: Extract<Grant, { type: 'authorization_code' }>
+): TokenRequest {
     const params: Record<string, string> = { grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, ...(def.token_params ?? {}) };
     if (grant.codeVerifier) params['code_verifier'] = grant.codeVerifier;
     return grantRequest(def, connectionConfig, client, 'OAUTH2', 'code', params);
 }
 
 /** RFC 6749 §6: no scope parameter, so a refresh never widens the grant (RFC 9700 §4.14.2). */
-export function refreshTokenGrantRequest(def: ProviderDefinition, connectionConfig: Record<string, unknown>, client: OAuthClient, grant: Extract<Grant, { type: 'refresh_token' }>): TokenRequest {
+export function refreshTokenGrantRequest(
+    def: ProviderDefinition,
+    connectionConfig: Record<string, unknown>,
+    client: OAuthClient,
+    grant: Extract<Grant, { type: 'refresh_token' }>
+): TokenRequest {
     const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: grant.refreshToken, ...(def.refresh_params ?? {}) };
     return grantRequest(def, connectionConfig, client, 'OAUTH2', 'refresh', params);
 }
@@ -71,7 +88,13 @@ export function clientCredentialsGrantRequest(def: ProviderDefinition, connectio
 }
 
 /** Sends one grant to the provider's token endpoint; the success body, or a TokenError with the provider's reason. */
-export async function tokenGrant(egress: Egress, def: ProviderDefinition, connectionConfig: Record<string, unknown>, grant: Grant, client: OAuthClient): Promise<TokenResponse> {
+export async function tokenGrant(
+    egress: Egress,
+    def: ProviderDefinition,
+    connectionConfig: Record<string, unknown>,
+    grant: Grant,
+    client: OAuthClient
+): Promise<TokenResponse> {
     const req =
         grant.type === 'authorization_code'
             ? authorizationCodeGrantRequest(def, connectionConfig, client, grant)
@@ -90,7 +113,12 @@ export function tokenFailure(err: TokenError, purpose: { connect: string } | 're
     const reason = `${err.error}${err.description ? ` (${err.description})` : ''}`;
     const payload = { error: err.error, description: err.description };
     if (purpose === 'refresh') {
-        return fail('refresh_token_external_error', { status: err.status >= 500 ? 502 : 400, message: `The provider refused to refresh the token: ${reason}`, payload, cause: err });
+        return fail('refresh_token_external_error', {
+            status: err.status >= 500 ? 502 : 400,
+            message: `The provider refused to refresh the token: ${reason}`,
+            payload,
+            cause: err
+        });
     }
     return fail('connection_test_failed', { message: `The provider refused ${purpose.connect}: ${reason}`, payload, cause: err });
 }

@@ -42,7 +42,13 @@ export function basicAuthorization(id: string, secret: string): string {
  * POSTs a grant to a token endpoint and returns the parsed success body, or throws TokenError. Callers build
  * the grant with oauth/token-client.ts, which is the only one to call this.
  */
-export async function requestToken(egress: Egress, tokenUrl: string, params: Record<string, string>, auth: ClientAuth, format: 'form' | 'json' = 'form'): Promise<TokenResponse> {
+export async function requestToken(
+    egress: Egress,
+    tokenUrl: string,
+    params: Record<string, string>,
+    auth: ClientAuth,
+    format: 'form' | 'json' = 'form'
+): Promise<TokenResponse> {
     const body: Record<string, string> = { ...params };
     const headers: Record<string, string> = { accept: 'application/json' };
     if (auth.method === 'basic') headers['authorization'] = basicAuthorization(auth.clientId, auth.clientSecret);

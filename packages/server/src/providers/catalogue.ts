@@ -9,30 +9,30 @@ import { providerEntrySchema, providerNameSchema, providerSchema, type ProviderD
 
 /** Read-only view of the resolved provider definitions. */
 export interface Catalogue {
-  get(name: string): ProviderDefinition | undefined;
-  has(name: string): boolean;
-  /** All providers, sorted by name. */
-  list(): Array<[string, ProviderDefinition]>;
+    get(name: string): ProviderDefinition | undefined;
+    has(name: string): boolean;
+    /** All providers, sorted by name. */
+    list(): Array<[string, ProviderDefinition]>;
 }
 
 /** The catalogue refused to load; `file` and `provider` say where. */
 export class CatalogueError extends Error {
-  readonly code = 'INVALID_PROVIDER_CATALOGUE';
-  readonly file: string;
-  readonly provider: string | undefined;
-  constructor(file: string, provider: string | undefined, detail: string, options?: { cause?: unknown }) {
-    super(`providers file ${file}: ${provider === undefined ? '' : `provider "${provider}": `}${detail}`, options);
-    this.name = 'CatalogueError';
-    this.file = file;
-    this.provider = provider;
-  }
+    readonly code = 'INVALID_PROVIDER_CATALOGUE';
+    readonly file: string;
+    readonly provider: string | undefined;
+    constructor(file: string, provider: string | undefined, detail: string, options?: { cause?: unknown }) {
+        super(`providers file ${file}: ${provider === undefined ? '' : `provider "${provider}": `}${detail}`, options);
+        this.name = 'CatalogueError';
+        this.file = file;
+        this.provider = provider;
+    }
 }
 
 const BUILTIN_FILE = fileURLToPath(new URL('./builtin/providers.yaml', import.meta.url));
 
 interface Located {
-  entry: ProviderEntry;
-  file: string;
+    entry: ProviderEntry;
+    file: string;
 }
 
 /**
@@ -40,60 +40,59 @@ interface Located {
  * an earlier one of the same name (use `alias` to extend instead). Throws CatalogueError.
  */
 export function loadCatalogue(extraFiles: string[] = []): Catalogue {
-  const entries = new Map<string, Located>();
-  for (const file of [BUILTIN_FILE, ...extraFiles]) {
-    for (const [name, entry] of readProvidersFile(file)) entries.set(name, { entry, file });
-  }
-  const resolved = new Map<string, ProviderDefinition>();
-  for (const [name, { file }] of entries) {
-    // Aliases resolve after every file is read, so an operator's override of a base
-    // provider (say `google`) also reaches the providers that alias it.
-    const parsed = providerSchema.safeParse(resolveAlias(name, entries, []));
-    if (!parsed.success) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
-    resolved.set(name, deepFreeze(parsed.data));
-  }
-  const sorted = [...resolved].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    get: (name) => resolved.get(name),
-    has: (name) => resolved.has(name),
-    list: () => [...sorted],
-  };
+    const entries = new Map<string, Located>();
+    for (const file of [BUILTIN_FILE, ...extraFiles]) {
+        for (const [name, entry] of readProvidersFile(file)) entries.set(name, { entry, file });
+    }
+    const resolved = new Map<string, ProviderDefinition>();
+    for (const [name, { file }] of entries) {
+        // Aliases resolve after every file is read, so an operator's override of a base
+        // provider (say `google`) also reaches the providers that alias it.
+        const parsed = providerSchema.safeParse(resolveAlias(name, entries, []));
+        if (!parsed.success) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
+        resolved.set(name, deepFreeze(parsed.data));
+    }
+    const sorted = [...resolved].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return {
+        get: (name) => resolved.get(name),
+        has: (name) => resolved.has(name),
+        list: () => [...sorted]
+    };
 }
 
 function readProvidersFile(file: string): Array<[string, ProviderEntry]> {
-  let doc: unknown;
-  try {
-    // uniqueKeys: a provider defined twice in one file is a mistake, not an override.
-    doc = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
-  } catch (err) {
-    throw new CatalogueError(file, undefined, `cannot read: ${(err as Error).message}`, { cause: err });
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new CatalogueError(file, undefined, 'expected a map of provider name to definition');
-  }
-  return Object.entries(doc).map(([name, raw]) => {
-    if (!providerNameSchema.safeParse(name).success) {
-      throw new CatalogueError(file, name, 'invalid provider name: expected letters, digits, "_" or "-"');
+    let doc: unknown;
+    try {
+        // uniqueKeys: a provider defined twice in one file is a mistake, not an override.
+        doc = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
+    } catch (err) {
+        throw new CatalogueError(file, undefined, `cannot read: ${(err as Error).message}`, { cause: err });
     }
-    const parsed = providerEntrySchema.safeParse(raw);
-    if (!parsed.success) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
-    return [name, parsed.data];
-  });
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new CatalogueError(file, undefined, 'expected a map of provider name to definition');
+    }
+    return Object.entries(doc).map(([name, raw]) => {
+        if (!providerNameSchema.safeParse(name).success) {
+            throw new CatalogueError(file, name, 'invalid provider name: expected letters, digits, "_" or "-"');
+        }
+        const parsed = providerEntrySchema.safeParse(raw);
+        if (!parsed.success) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
+        return [name, parsed.data];
+    });
 }
 
 function resolveAlias(name: string, entries: Map<string, Located>, chain: string[]): Record<string, unknown> {
-  const { entry, file } = entries.get(name)!;
-  const alias = entry.alias;
-  if (alias === undefined) return entry;
-  if (alias === name || chain.includes(alias)) {
-    throw new CatalogueError(file, name, `alias: cycle ${[...chain, name, alias].join(' -> ')}`);
-  }
-  if (!entries.has(alias)) throw new CatalogueError(file, name, `alias: unknown provider "${alias}"`);
-  return deepMerge(resolveAlias(alias, entries, [...chain, name]), entry);
+    const { entry, file } = entries.get(name)!;
+    const alias = entry.alias;
+    if (alias === undefined) return entry;
+    if (alias === name || chain.includes(alias)) {
+        throw new CatalogueError(file, name, `alias: cycle ${[...chain, name, alias].join(' -> ')}`);
+    }
+    if (!entries.has(alias)) throw new CatalogueError(file, name, `alias: unknown provider "${alias}"`);
+    return deepMerge(resolveAlias(alias, entries, [...chain, name]), entry);
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 // The provider's own fields win; nested maps (proxy, authorization_params, …) merge
 // key by key so an alias can change proxy.base_url and keep the headers. Arrays,
@@ -101,47 +100,47 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 // field) are replaced whole, since mixing two variants' fields is never meant.
 // Built with defineProperty so a `__proto__` key stays data.
 function deepMerge(base: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  for (const [k, v] of Object.entries(base)) put(k, v);
-  for (const [k, v] of Object.entries(own)) {
-    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
-    const mergeable = isPlainObject(prev) && isPlainObject(v) && !Object.hasOwn(v, 'type');
-    put(k, mergeable ? deepMerge(prev as Record<string, unknown>, v) : v);
-  }
-  return out;
+    const out: Record<string, unknown> = {};
+    const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(base)) put(k, v);
+    for (const [k, v] of Object.entries(own)) {
+        const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+        const mergeable = isPlainObject(prev) && isPlainObject(v) && !Object.hasOwn(v, 'type');
+        put(k, mergeable ? deepMerge(prev as Record<string, unknown>, v) : v);
+    }
+    return out;
 }
 
 function formatIssues(issues: z.core.$ZodIssue[]): string {
-  return issues.map(formatIssue).join('; ');
+    return issues.map(formatIssue).join('; ');
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String);
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    // zod only says "Invalid input" for a union (token_url: string or map). Report the
-    // branch that got furthest, or every branch's complaint when none got anywhere.
-    const depth = (branch: z.core.$ZodIssue[]) => Math.max(0, ...branch.map((i) => i.path.length));
-    const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
-    const relocate = (i: z.core.$ZodIssue) => formatIssue({ ...i, path: [...issue.path, ...i.path] });
-    if (depth(best) > 0) return best.map(relocate).join('; ');
-    const why = issue.errors.flatMap((b) => b.map((i) => i.message.replace(/^Invalid input: /, '')));
-    return `${path.length > 0 ? path.join('.') : '(definition)'}: ${why.join(' or ')}`;
-  }
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => `${[...path, k].join('.')}: unknown key`).join('; ');
-  }
-  const where = path.length > 0 ? path.join('.') : '(definition)';
-  if (issue.code === 'invalid_key') return `${where}: invalid key, ${issue.issues.map((i) => i.message).join('; ')}`;
-  return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
+    const path = issue.path.map(String);
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+        // zod only says "Invalid input" for a union (token_url: string or map). Report the
+        // branch that got furthest, or every branch's complaint when none got anywhere.
+        const depth = (branch: z.core.$ZodIssue[]) => Math.max(0, ...branch.map((i) => i.path.length));
+        const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+        const relocate = (i: z.core.$ZodIssue) => formatIssue({ ...i, path: [...issue.path, ...i.path] });
+        if (depth(best) > 0) return best.map(relocate).join('; ');
+        const why = issue.errors.flatMap((b) => b.map((i) => i.message.replace(/^Invalid input: /, '')));
+        return `${path.length > 0 ? path.join('.') : '(definition)'}: ${why.join(' or ')}`;
+    }
+    if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => `${[...path, k].join('.')}: unknown key`).join('; ');
+    }
+    const where = path.length > 0 ? path.join('.') : '(definition)';
+    if (issue.code === 'invalid_key') return `${where}: invalid key, ${issue.issues.map((i) => i.message).join('; ')}`;
+    return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
+    if (value !== null && typeof value === 'object') {
+        for (const v of Object.values(value)) deepFreeze(v);
+        Object.freeze(value);
+    }
+    return value;
 }
 
 /** A definition as served by `GET /providers` and `GET /providers/:provider`. */
@@ -149,5 +148,5 @@ export type PublicProvider = ProviderDefinition & { name: string; logo_url: stri
 
 /** The provider object served to SDKs and the Connect UI: the definition plus `name` and `logo_url`. */
 export function publicProvider(name: string, def: ProviderDefinition, serverUrl: string): PublicProvider {
-  return { ...def, name, logo_url: `${serverUrl.replace(/\/+$/, '')}/images/template-logos/${name}.svg` };
+    return { ...def, name, logo_url: `${serverUrl.replace(/\/+$/, '')}/images/template-logos/${name}.svg` };
 }

@@ -9,7 +9,15 @@ export const providerRoutes = [
         method: 'GET',
         url: '/providers',
         auth: 'secret_or_session',
-        query: z.object({ search: z.string().max(255).regex(/^[a-zA-Z0-9_ -]*$/).optional() }).strict(),
+        query: z
+            .object({
+                search: z
+                    .string()
+                    .max(255)
+                    .regex(/^[a-zA-Z0-9_ -]*$/)
+                    .optional()
+            })
+            .strict(),
         handler: async ({ query }, s) => {
             const needle = query.search?.toLowerCase();
             const list = s.catalogue
@@ -41,7 +49,14 @@ export const providerRoutes = [
             const name = params.file.slice(0, -4);
             const def = s.catalogue.get(name);
             if (!def) throw fail('not_found');
-            const letters = def.display_name.replace(/[^A-Za-z0-9 ]/g, '').split(/\s+/).map((w) => w[0] ?? '').join('').slice(0, 2).toUpperCase() || '?';
+            const letters =
+                def.display_name
+                    .replace(/[^A-Za-z0-9 ]/g, '')
+                    .split(/\s+/)
+                    .map((w) => w[0] ?? '')
+                    .join('')
+                    .slice(0, 2)
+                    .toUpperCase() || '?';
             let hue = 0;
             for (const ch of name) hue = (hue * 31 + ch.charCodeAt(0)) % 360;
             reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');

@@ -20,8 +20,7 @@ export type UrlValueGuard = (alt: VarAlt, value: string) => void;
 const HOST_VALUE = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-const invalid = (alt: VarAlt, why: string) =>
-    new InterpolationError('invalid', `\${${varName(alt)}} ${why}`, varName(alt));
+const invalid = (alt: VarAlt, why: string) => new InterpolationError('invalid', `\${${varName(alt)}} ${why}`, varName(alt));
 
 /** Where the next `${…}` lands, given the template text before it (expressions stood in by a neutral character). */
 function placeAfter(shape: string): UrlPlace {

@@ -53,10 +53,21 @@ export function proxyFastPath(s: Services, opts: FastPathOptions): Handler {
         if (logRequests) {
             res.once('finish', () => {
                 // `fastPath` says which door served the request (operators comparing doors; the parity test).
-                s.log.info({ reqId: id(), req: { id: id(), method: req.method, url: req.url }, res: { statusCode: res.statusCode }, ms: Math.round(performance.now() - started), fastPath: true }, 'request');
+                s.log.info(
+                    {
+                        reqId: id(),
+                        req: { id: id(), method: req.method, url: req.url },
+                        res: { statusCode: res.statusCode },
+                        ms: Math.round(performance.now() - started),
+                        fastPath: true
+                    },
+                    'request'
+                );
             });
         }
-        serve(s, req, res, control, opts).catch((err: unknown) => writeError(res, err, opts.alwaysHeaders, { error: (obj, msg) => s.log.error({ reqId: id(), ...obj }, msg) }));
+        serve(s, req, res, control, opts).catch((err: unknown) =>
+            writeError(res, err, opts.alwaysHeaders, { error: (obj, msg) => s.log.error({ reqId: id(), ...obj }, msg) })
+        );
         return true;
     };
 }

@@ -46,7 +46,8 @@ export async function forward(s: ForwardDeps, connection: Connection, input: For
             retries: input.control.retries,
             signal: input.signal,
             delayMs: (outcome, attempt) => {
-                if (!outcome.ok) return outcome.error instanceof ApiError && isRetryableNetworkError(outcome.error.code) ? backoffMs(attempt, { baseMs: 1000 }) : undefined;
+                if (!outcome.ok)
+                    return outcome.error instanceof ApiError && isRetryableNetworkError(outcome.error.code) ? backoffMs(attempt, { baseMs: 1000 }) : undefined;
                 const res = outcome.value;
                 if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
                 const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
@@ -62,13 +63,24 @@ export async function forward(s: ForwardDeps, connection: Connection, input: For
 }
 
 /** URL and headers of one upstream attempt: the connection's auth on top of what the app sent. */
-export function buildRequest(s: Pick<ForwardDeps, 'integrations'>, conn: Connection, input: Omit<ForwardInput, 'control' | 'signal'>): { url: URL; headers: Record<string, string> } {
+export function buildRequest(
+    s: Pick<ForwardDeps, 'integrations'>,
+    conn: Connection,
+    input: Omit<ForwardInput, 'control' | 'signal'>
+): { url: URL; headers: Record<string, string> } {
     const auth = applyAuth(input.def, conn.credentials, conn.connectionConfig);
     const url = upstreamUrl(input.base, input.pathAndQuery, auth.query);
     const headers: Record<string, string> = { ...auth.headers, ...input.appHeaders };
     if (conn.credentials.type === 'OAUTH1' && !input.appHeaders['authorization']) {
-        const form = headers['content-type']?.startsWith('application/x-www-form-urlencoded') && input.body ? Object.fromEntries(new URLSearchParams(input.body.toString('utf8'))) : undefined;
-        headers['authorization'] = oauth1Header(input.def, s.integrations.credentials(input.integration), conn.credentials, { method: input.method, url, form });
+        const form =
+            headers['content-type']?.startsWith('application/x-www-form-urlencoded') && input.body
+                ? Object.fromEntries(new URLSearchParams(input.body.toString('utf8')))
+                : undefined;
+        headers['authorization'] = oauth1Header(input.def, s.integrations.credentials(input.integration), conn.credentials, {
+            method: input.method,
+            url,
+            form
+        });
     }
     if (input.body && input.body.length > 0) headers['content-length'] = String(input.body.length);
     return { url, headers };

@@ -53,7 +53,11 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
         new Promise<AttemptEnd>((resolve, reject) => {
             const { url, headers } = buildRequest(s, connection, { method, base, pathAndQuery, appHeaders, body: body.buffer, def, integration });
             if (body.length !== undefined && !body.buffer) headers['content-length'] = String(body.length);
-            const retryWait = n < retries ? (status: number, h: IncomingHttpHeaders) => (isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined) : undefined;
+            const retryWait =
+                n < retries
+                    ? (status: number, h: IncomingHttpHeaders) =>
+                          isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined
+                    : undefined;
             handler = new Relay(method, io, retryWait, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });
@@ -69,7 +73,8 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
         },
         beforeRetry: async (outcome) => {
             // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
-            if (outcome.ok && !outcome.value.relayed && outcome.value.status === 401) connection = await s.refresher.fresh(connection, { force: true }).catch(() => connection);
+            if (outcome.ok && !outcome.value.relayed && outcome.value.status === 401)
+                connection = await s.refresher.fresh(connection, { force: true }).catch(() => connection);
         }
     }).catch((err: unknown) => {
         throw gone?.aborted ? fail('client_closed_request', { cause: err }) : err;

@@ -56,7 +56,8 @@ export async function readRequestBody(req: IncomingMessage, res: ServerResponse,
             throw fail('payload_too_large');
         }
         head.push(next.value);
-        if (size > REPLAYABLE_BODY_BYTES && !whole) return { buffer: undefined, stream: Readable.from(counted(head, it, size, limit), { objectMode: false }), length: undefined, replayable: false };
+        if (size > REPLAYABLE_BODY_BYTES && !whole)
+            return { buffer: undefined, stream: Readable.from(counted(head, it, size, limit), { objectMode: false }), length: undefined, replayable: false };
     }
 }
 

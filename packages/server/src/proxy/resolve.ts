@@ -54,7 +54,9 @@ export async function resolveTarget(s: ResolveDeps, who: TargetConnection, overr
         const url = parseOverride(override);
         if (!isOverrideAllowed(url, def, integration, providerBase)) {
             // Origin and path only: a query string may carry a key.
-            throw fail('base_url_override_not_allowed', { message: `${url.origin}${url.pathname} is outside the provider's base URL and the allowlists of the integration` });
+            throw fail('base_url_override_not_allowed', {
+                message: `${url.origin}${url.pathname} is outside the provider's base URL and the allowlists of the integration`
+            });
         }
         return { integration, def, connection, base: override };
     }
@@ -63,7 +65,11 @@ export async function resolveTarget(s: ResolveDeps, who: TargetConnection, overr
 }
 
 /** Everything a proxied request needs before it goes upstream; each failure is the compatible error. */
-export function resolveProxyTarget(s: ResolveDeps, env: Environment, control: Pick<ProxyControl, 'provider-config-key' | 'connection-id' | 'base-url-override'>): Promise<ProxyTarget> {
+export function resolveProxyTarget(
+    s: ResolveDeps,
+    env: Environment,
+    control: Pick<ProxyControl, 'provider-config-key' | 'connection-id' | 'base-url-override'>
+): Promise<ProxyTarget> {
     const who = { environmentId: env.id, providerConfigKey: control['provider-config-key'], connectionId: control['connection-id'] };
     return resolveTarget(s, who, control['base-url-override'] || undefined);
 }
@@ -75,6 +81,7 @@ function parseOverride(override: string): URL {
     } catch {
         throw fail('base_url_override_not_allowed', { message: 'The base URL override is not a URL' });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fail('base_url_override_not_allowed', { message: 'The base URL override is not an http(s) URL' });
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw fail('base_url_override_not_allowed', { message: 'The base URL override is not an http(s) URL' });
     return url;
 }

@@ -1,5 +1,13 @@
 // Nango copies only these on success; error responses pass through with everything but hop-by-hop headers.
-const successHeaders = new Set(['content-type', 'content-encoding', 'content-disposition', 'content-length', 'mcp-session-id', 'x-request-id', 'x-correlation-id']);
+const successHeaders = new Set([
+    'content-type',
+    'content-encoding',
+    'content-disposition',
+    'content-length',
+    'mcp-session-id',
+    'x-request-id',
+    'x-correlation-id'
+]);
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer']);
 
 /** Whether the upstream's response header `name` (lower case) reaches the app, given the response status. */

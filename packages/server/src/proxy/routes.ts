@@ -26,7 +26,9 @@ export const proxyRoutes = [
             // What Fastify's hooks put on the reply so far (CORS) goes on the raw answer too.
             const alwaysHeaders = reply.getHeaders() as OutgoingHttpHeaders;
             reply.hijack();
-            await relay(s, { req: req.raw, res: reply.raw, alwaysHeaders }, target, headers).catch((err: unknown) => writeError(reply.raw, err, alwaysHeaders, req.log));
+            await relay(s, { req: req.raw, res: reply.raw, alwaysHeaders }, target, headers).catch((err: unknown) =>
+                writeError(reply.raw, err, alwaysHeaders, req.log)
+            );
         }
     })
 ];

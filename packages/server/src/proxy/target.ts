@@ -20,7 +20,10 @@ export function isOverrideAllowed(override: URL, def: ProviderDefinition, integr
     const entries = [
         ...(providerBase ? [providerBase] : []),
         ...(def.proxy?.base_url_allowlist ?? []),
-        ...(integration.integrationConfig['base_url_allowlist'] ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+        ...(integration.integrationConfig['base_url_allowlist'] ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
     ];
     return entries.some((entry) => matches(override, entry));
 }

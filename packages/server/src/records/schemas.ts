@@ -3,11 +3,21 @@ import { parseCursor } from './cursor.ts';
 import { MAX_LIMIT } from './reads.ts';
 
 // Nango's model name rule (docs/compatibility.md, "Records"): an uppercase first letter, at least two characters.
-const model = z.string().regex(/^[A-Z][a-zA-Z0-9_-]+$/, 'must start with an uppercase letter and contain only letters, digits, "_" or "-"').max(255);
+const model = z
+    .string()
+    .regex(/^[A-Z][a-zA-Z0-9_-]+$/, 'must start with an uppercase letter and contain only letters, digits, "_" or "-"')
+    .max(255);
 const variant = z.string().min(1).max(255).optional();
 // pipe: the cursor is only decoded once its length is valid, so one bad value gives one issue.
-const cursor = z.string().min(1).max(1000).pipe(z.string().refine((c) => parseCursor(c) !== undefined, 'is not a cursor returned by GET /records'));
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((v) => new Date(v));
+const cursor = z
+    .string()
+    .min(1)
+    .max(1000)
+    .pipe(z.string().refine((c) => parseCursor(c) !== undefined, 'is not a cursor returned by GET /records'));
+const isoDate = z.iso
+    .datetime({ offset: true })
+    .or(z.iso.date())
+    .transform((v) => new Date(v));
 const kinds = ['added', 'updated', 'deleted'] as const;
 
 export const recordsHeaders = z.object({
@@ -32,7 +42,10 @@ export const listRecordsQuery = z
             .string()
             .max(100)
             .transform((v, ctx) => {
-                const parts = v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+                const parts = v
+                    .split(',')
+                    .map((p) => p.trim().toLowerCase())
+                    .filter(Boolean);
                 const bad = parts.filter((p) => !(kinds as readonly string[]).includes(p));
                 if (parts.length === 0 || bad.length > 0) {
                     ctx.addIssue({ code: 'custom', message: `must be a comma list of ${kinds.join(', ')}` });

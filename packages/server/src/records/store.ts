@@ -70,7 +70,12 @@ export class RecordsStore {
     }
 
     /** Like write() for batchUpdate, whose chunks read before they write and so cannot be pre-serialised. */
-    private async writeEach(scope: RecordScope, items: IncomingRecord[], tx: Queryable | undefined, run: (q: Queryable, chunk: IncomingRecord[], ts: string) => Promise<WriteCounts>): Promise<WriteCounts> {
+    private async writeEach(
+        scope: RecordScope,
+        items: IncomingRecord[],
+        tx: Queryable | undefined,
+        run: (q: Queryable, chunk: IncomingRecord[], ts: string) => Promise<WriteCounts>
+    ): Promise<WriteCounts> {
         const total = zeroCounts();
         if (items.length === 0) return total;
         return this.inTx(tx, async (q) => {
@@ -81,9 +86,21 @@ export class RecordsStore {
     }
 
     /** batchSave: upserts records and classifies each as added, updated or unchanged (docs/scripts-compatibility.md, "Records"). */
-    async save(scope: RecordScope, records: Array<Record<string, unknown>>, jobId: number, syncId?: string, tx?: Queryable): Promise<WriteCounts & { duplicates: string[] }> {
+    async save(
+        scope: RecordScope,
+        records: Array<Record<string, unknown>>,
+        jobId: number,
+        syncId?: string,
+        tx?: Queryable
+    ): Promise<WriteCounts & { duplicates: string[] }> {
         const { items, duplicates } = prepareBatch(records);
-        const counts = await this.write(scope, items, tx, (c) => chunkJson(c), (q, json, ts) => saveChunk(q, scope, json, ts, jobId, syncId ?? null));
+        const counts = await this.write(
+            scope,
+            items,
+            tx,
+            (c) => chunkJson(c),
+            (q, json, ts) => saveChunk(q, scope, json, ts, jobId, syncId ?? null)
+        );
         return { ...counts, duplicates };
     }
 

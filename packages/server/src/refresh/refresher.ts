@@ -22,7 +22,9 @@ export interface RefreshDeps {
     now?: () => number;
 }
 
-export type RefreshOutcome = { kind: 'refreshed'; connection: Connection } | { kind: 'failed'; connection: Connection; error: { type: string; description: string } };
+export type RefreshOutcome =
+    | { kind: 'refreshed'; connection: Connection }
+    | { kind: 'failed'; connection: Connection; error: { type: string; description: string } };
 
 /**
  * Keeps OAuth credentials fresh with exactly one refresh in flight per connection across all instances:
@@ -77,7 +79,13 @@ export class Refresher {
             const integration = await this.integrationOf(current);
             try {
                 const { credentials, extra } = await this.renew(current, integration, def);
-                const swapped = await this.deps.connections.swapCredentials(current.uuid, current.credentialsVersion, credentials, extra, this.hook((c) => ({ kind: 'refreshed', connection: c })));
+                const swapped = await this.deps.connections.swapCredentials(
+                    current.uuid,
+                    current.credentialsVersion,
+                    credentials,
+                    extra,
+                    this.hook((c) => ({ kind: 'refreshed', connection: c }))
+                );
                 this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
                 return swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
             } catch (err) {
@@ -108,10 +116,20 @@ export class Refresher {
     }
 
     /** New credentials: an installation token minted with the app's key (APP), else an OAuth token request. */
-    private async renew(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<{ credentials: StoredCredentials; extra: Record<string, unknown> }> {
+    private async renew(
+        c: Connection,
+        integration: Integration,
+        def: ProviderDefinition | undefined
+    ): Promise<{ credentials: StoredCredentials; extra: Record<string, unknown> }> {
         if (c.credentials.type === 'APP') {
             if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
-            const credentials = await mintInstallationToken(this.deps.egress, def, this.deps.integrations.credentials(integration), c.connectionConfig, this.now());
+            const credentials = await mintInstallationToken(
+                this.deps.egress,
+                def,
+                this.deps.integrations.credentials(integration),
+                c.connectionConfig,
+                this.now()
+            );
             return { credentials, extra: {} };
         }
         const tokens = await this.exchange(c, integration, def);
@@ -122,7 +140,13 @@ export class Refresher {
         if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
         const creds = c.credentials;
         if (creds.type === 'OAUTH2_CC') {
-            return tokenGrant(this.deps.egress, def, c.connectionConfig, { type: 'client_credentials' }, { clientId: creds.client_id, clientSecret: creds.client_secret });
+            return tokenGrant(
+                this.deps.egress,
+                def,
+                c.connectionConfig,
+                { type: 'client_credentials' },
+                { clientId: creds.client_id, clientSecret: creds.client_secret }
+            );
         }
         if (creds.type !== 'OAUTH2' || !creds.refresh_token) throw new TokenError('refresh_unavailable', 'The connection has no refresh token', 0);
         const { clientId, clientSecret } = clientCredentialsFor(this.deps.integrations.credentials(integration), creds.config_override);
@@ -143,8 +167,21 @@ export class Refresher {
         const error = tokenError
             ? { type: tokenError.error, description: tokenError.description }
             : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
-        await this.deps.connections.recordRefreshFailure(current.uuid, error, gone ? 'expired' : undefined, this.hook((c) => ({ kind: 'failed', connection: c, error })));
-        await this.deps.connections.audit({ environmentId: current.environmentId, connectionUuid: current.uuid, providerConfigKey: current.providerConfigKey, connectionId: current.connectionId, kind: 'refresh', outcome: 'failure', detail: error });
+        await this.deps.connections.recordRefreshFailure(
+            current.uuid,
+            error,
+            gone ? 'expired' : undefined,
+            this.hook((c) => ({ kind: 'failed', connection: c, error }))
+        );
+        await this.deps.connections.audit({
+            environmentId: current.environmentId,
+            connectionUuid: current.uuid,
+            providerConfigKey: current.providerConfigKey,
+            connectionId: current.connectionId,
+            kind: 'refresh',
+            outcome: 'failure',
+            detail: error
+        });
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
         throw tokenFailure(tokenError ?? new TokenError(error.type, error.description, 0), 'refresh');
     }

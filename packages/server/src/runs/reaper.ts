@@ -52,7 +52,10 @@ export async function reapLostRuns(d: ReaperDeps, olderThanMs: number): Promise<
         return out;
     });
     if (!told.length) return [];
-    d.log.warn({ runs: told.map((t) => ({ id: t.run.id, kind: t.run.kind })) }, 'runs interrupted by a stop or crash were marked failed (worker_lost); syncs resume from their last checkpoint');
+    d.log.warn(
+        { runs: told.map((t) => ({ id: t.run.id, kind: t.run.kind })) },
+        'runs interrupted by a stop or crash were marked failed (worker_lost); syncs resume from their last checkpoint'
+    );
     for (const t of told) {
         if (!t.connection || (t.run.kind !== 'webhook' && t.run.kind !== 'on-event')) continue;
         await auditRun(d.audit, d.log, t.connection, {

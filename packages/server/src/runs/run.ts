@@ -102,12 +102,24 @@ function startHeartbeat(d: RunDeps, id: number, host: RunHost, abort: AbortContr
 /** Runs the script (with its retries) under one heartbeat; never throws. */
 async function execute(d: RunDeps, r: ScriptRun, host: RunHost, abort: AbortController): Promise<RunResult> {
     if (abort.signal.aborted) return { ok: false, error: { type: 'script_aborted', message: 'The script was aborted before it started' } };
-    const props = runProps(d.props, { env: r.env, connection: r.connection, fn: r.fn, kind: r.kind, ...(r.sync ? { sync: { id: r.sync.syncId, jobId: r.sync.jobId, variant: r.sync.variant, models: r.sync.models, lastSyncDate: r.sync.lastSyncDate } } : {}) });
+    const props = runProps(d.props, {
+        env: r.env,
+        connection: r.connection,
+        fn: r.fn,
+        kind: r.kind,
+        ...(r.sync
+            ? { sync: { id: r.sync.syncId, jobId: r.sync.jobId, variant: r.sync.variant, models: r.sync.models, lastSyncDate: r.sync.lastSyncDate } }
+            : {})
+    });
     let result: RunResult;
     for (let attempt = 0; ; attempt++) {
         try {
             const timeoutMs = r.deadline === undefined ? r.timeoutMs : Math.min(r.timeoutMs, r.deadline - Date.now());
-            result = await d.runner.run({ runId: `${r.kind}-${r.row.id}`, kind: r.kind, code: await d.functions.code(r.fn), input: r.input, props, timeoutMs }, host, abort.signal);
+            result = await d.runner.run(
+                { runId: `${r.kind}-${r.row.id}`, kind: r.kind, code: await d.functions.code(r.fn), input: r.input, props, timeoutMs },
+                host,
+                abort.signal
+            );
         } catch (err) {
             // The bundle could not be read, or the host failed outside a script call: the run ends, it is not lost.
             result = { ok: false, error: { type: 'script_internal_error', message: (err as Error).message } };
@@ -131,7 +143,15 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     };
     if (r.deadline !== undefined && r.deadline <= started) onDeadline();
     const deadlineTimer = r.deadline === undefined || deadlineHit ? undefined : setTimeout(onDeadline, r.deadline - started);
-    const host = new RunHost(d.host, { env: r.env, connection: r.connection, checkpointKey: r.checkpointKey, log: r.log, signal: abort.signal, ...(r.sync ? { sync: r.sync } : {}), ...(r.pending ? { pending: r.pending } : {}) });
+    const host = new RunHost(d.host, {
+        env: r.env,
+        connection: r.connection,
+        checkpointKey: r.checkpointKey,
+        log: r.log,
+        signal: abort.signal,
+        ...(r.sync ? { sync: r.sync } : {}),
+        ...(r.pending ? { pending: r.pending } : {})
+    });
     const beat = startHeartbeat(d, r.row.id, host, abort, r.log);
     let result: RunResult;
     try {
@@ -152,7 +172,8 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
             await r.policy.beforeFinish?.(tx, result, counts);
             const ended = await d.runs.finish(tx, r.row.id, { status, result: counts, output: result.ok ? (result.output ?? null) : undefined, error });
             if (!ended || status === 'STOPPED') return ended;
-            for (const payload of r.policy.webhooks?.(outcome(status)) ?? []) await d.webhooks.enqueueEvent(tx, { environmentId: r.env.id, connection: r.connection, payload });
+            for (const payload of r.policy.webhooks?.(outcome(status)) ?? [])
+                await d.webhooks.enqueueEvent(tx, { environmentId: r.env.id, connection: r.connection, payload });
             return true;
         })
         .catch((err: unknown) => {

@@ -6,7 +6,14 @@ import type { DeployedFunction } from '../functions/store.ts';
 import type { KindDeps } from './deps.ts';
 import type { ActionRunView } from './store.ts';
 import { actionRun, executeAsyncAction, queueAction, runAction, type ActionJob } from './kinds/action.ts';
-import { executePostConnectionCreation, queuePostConnectionCreation, runPreConnectionDeletion, runValidateConnection, type OnEventJob, type Validation } from './kinds/on-event.ts';
+import {
+    executePostConnectionCreation,
+    queuePostConnectionCreation,
+    runPreConnectionDeletion,
+    runValidateConnection,
+    type OnEventJob,
+    type Validation
+} from './kinds/on-event.ts';
 import { executeSyncRun } from './kinds/sync.ts';
 import { executeWebhookRun, queueWebhookRuns, type WebhookRunJob } from './kinds/webhook.ts';
 import { reapLostRuns } from './reaper.ts';
@@ -41,7 +48,10 @@ export class Runs {
         return this.d.runs.stop(id);
     }
 
-    queueWebhookRuns(tx: Queryable, r: { integrationId: number; connections: ConnectionSummary[]; event: string | undefined; payload: unknown }): Promise<number> {
+    queueWebhookRuns(
+        tx: Queryable,
+        r: { integrationId: number; connections: ConnectionSummary[]; event: string | undefined; payload: unknown }
+    ): Promise<number> {
         return queueWebhookRuns(this.d, tx, r);
     }
 

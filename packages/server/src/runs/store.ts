@@ -91,7 +91,10 @@ export class RunStore {
     }
 
     /** Queues an asynchronous action in the caller's transaction, under its public uuid. */
-    async queueAction(tx: Queryable, r: { uuid: string; environmentId: number; connectionDbId: number; functionId: number; input: unknown; maxRetries: number }): Promise<void> {
+    async queueAction(
+        tx: Queryable,
+        r: { uuid: string; environmentId: number; connectionDbId: number; functionId: number; input: unknown; maxRetries: number }
+    ): Promise<void> {
         await tx.query(
             `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input, max_retries) VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6)`,
             [r.uuid, r.environmentId, r.connectionDbId, r.functionId, JSON.stringify(r.input ?? null), r.maxRetries]
@@ -124,7 +127,10 @@ export class RunStore {
 
     /** Proves the run is alive; false once it was stopped, given up as lost, or deleted with its owner. */
     async heartbeat(id: number, result: ModelCounts): Promise<boolean> {
-        const rows = await this.db.query(`UPDATE runs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [id, JSON.stringify(result)]);
+        const rows = await this.db.query(`UPDATE runs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [
+            id,
+            JSON.stringify(result)
+        ]);
         return rows.length > 0;
     }
 
@@ -146,7 +152,13 @@ export class RunStore {
         const rows = await tx.query<{ sync_id: string | null; kind: RunKind; started_at: Date | null }>(
             `UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
              RETURNING sync_id, kind, started_at`,
-            [id, out.status, out.result === undefined ? null : JSON.stringify(out.result), out.output === undefined ? null : JSON.stringify(out.output), out.error === undefined ? null : JSON.stringify(out.error)]
+            [
+                id,
+                out.status,
+                out.result === undefined ? null : JSON.stringify(out.result),
+                out.output === undefined ? null : JSON.stringify(out.output),
+                out.error === undefined ? null : JSON.stringify(out.error)
+            ]
         );
         const row = rows[0];
         if (!row) return false;
@@ -162,7 +174,10 @@ export class RunStore {
     /** Asks a queued or running run to stop (a full reset replaces the sync run in flight); its worker notices at its next beat. */
     async stop(id: number): Promise<void> {
         await this.db.transaction(async (tx) => {
-            const rows = await tx.query<{ sync_id: string | null }>(`UPDATE runs SET status = 'STOPPED', finished_at = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`, [id]);
+            const rows = await tx.query<{ sync_id: string | null }>(
+                `UPDATE runs SET status = 'STOPPED', finished_at = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING sync_id`,
+                [id]
+            );
             if (rows[0]?.sync_id) await tx.query('UPDATE syncs SET running_job_id = NULL WHERE id = $1 AND running_job_id = $2', [rows[0].sync_id, id]);
         });
     }
@@ -174,7 +189,10 @@ export class RunStore {
 
     /** An asynchronous action as GET /action/:id reads it. */
     async action(environmentId: number, uuid: string): Promise<ActionRunView | undefined> {
-        const rows = await this.db.query<ActionRunView>(`SELECT status, output, error FROM runs WHERE uuid = $1 AND environment_id = $2 AND kind = 'action'`, [uuid, environmentId]);
+        const rows = await this.db.query<ActionRunView>(`SELECT status, output, error FROM runs WHERE uuid = $1 AND environment_id = $2 AND kind = 'action'`, [
+            uuid,
+            environmentId
+        ]);
         return rows[0];
     }
 
@@ -195,14 +213,25 @@ export class RunStore {
      * however long the backlog is; only one left queued for a day (its queue job gone) is given up.
      */
     async reapLost(tx: Queryable, olderThanMs: number): Promise<LostRun[]> {
-        const rows = await tx.query<{ id: string; kind: RunKind; uuid: string | null; sync_id: string | null; type: string | null; environment_id: number | null; connection_id: number | null; function_id: number | null; started_at: Date | null }>(
+        const rows = await tx.query<{
+            id: string;
+            kind: RunKind;
+            uuid: string | null;
+            sync_id: string | null;
+            type: string | null;
+            environment_id: number | null;
+            connection_id: number | null;
+            function_id: number | null;
+            started_at: Date | null;
+        }>(
             `UPDATE runs SET status = 'ERROR', finished_at = now(), error = $2
              WHERE (status = 'RUNNING' AND heartbeat_at < now() - ($1::int * interval '1 millisecond'))
                 OR (status = 'QUEUED' AND queued_at < now() - interval '24 hours')
              RETURNING id, kind, uuid, sync_id, type, environment_id, connection_id, function_id, started_at`,
             [olderThanMs, JSON.stringify(WORKER_LOST)]
         );
-        for (const r of rows) if (r.sync_id) await tx.query('UPDATE syncs SET running_job_id = NULL, last_job_id = $2 WHERE id = $1 AND running_job_id = $2', [r.sync_id, r.id]);
+        for (const r of rows)
+            if (r.sync_id) await tx.query('UPDATE syncs SET running_job_id = NULL, last_job_id = $2 WHERE id = $1 AND running_job_id = $2', [r.sync_id, r.id]);
         return rows.map((r) => ({
             id: Number(r.id),
             kind: r.kind,

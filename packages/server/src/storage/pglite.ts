@@ -60,7 +60,9 @@ const openTransaction = new AsyncLocalStorage<{ open: boolean }>();
 
 function refuseOwnWait(what: string): void {
     if (openTransaction.getStore()?.open) {
-        throw new OwnTransactionWaitError(`${what} was sent to the database from inside an open transaction; it would wait for that transaction forever on PGlite's single connection. Pass the transaction's Queryable instead.`);
+        throw new OwnTransactionWaitError(
+            `${what} was sent to the database from inside an open transaction; it would wait for that transaction forever on PGlite's single connection. Pass the transaction's Queryable instead.`
+        );
     }
 }
 

@@ -59,7 +59,12 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
                 await connectListener();
                 for (const c of channels) bus.emit(c, '*'); // notifications may have been missed while away
             },
-            { retries: Infinity, signal: stop.signal, unref: true, delayMs: (o, attempt) => (o.ok ? undefined : backoffMs(attempt + 1, { baseMs: 1000, maxMs: 30_000 })) }
+            {
+                retries: Infinity,
+                signal: stop.signal,
+                unref: true,
+                delayMs: (o, attempt) => (o.ok ? undefined : backoffMs(attempt + 1, { baseMs: 1000, maxMs: 30_000 }))
+            }
         ).catch(ignore);
     };
     return {

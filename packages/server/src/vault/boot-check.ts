@@ -34,5 +34,8 @@ export async function checkKeysMatchData(db: Queryable, vault: Vault, log: Logge
                 'set SWITCHBOARD_ENCRYPTION_KEY to the key the data was written with, adding newer ones through SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS'
         );
     }
-    log.warn({ unknownKeyIds: unknown }, 'some stored secrets use an encryption key that is not configured; they cannot be read until it is added to SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS');
+    log.warn(
+        { unknownKeyIds: unknown },
+        'some stored secrets use an encryption key that is not configured; they cannot be read until it is added to SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS'
+    );
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../http/errors.ts';
-import type { Services } from '../services.ts';
 import type { Delivery } from './outbox.ts';
 import type { WebhookSettings } from './settings.ts';
 import { isValidSecret } from './signing.ts';
@@ -24,11 +23,22 @@ const deliveriesQuery = z
     .object({
         status: z.enum(['pending', 'delivered', 'failed', 'dead']).optional(),
         limit: z.coerce.number().int().min(1).max(500).default(50),
-        cursor: z.string().regex(/^\d{1,18}$/, 'a cursor from next_cursor').transform(Number).optional()
+        cursor: z
+            .string()
+            .regex(/^\d{1,18}$/, 'a cursor from next_cursor')
+            .transform(Number)
+            .optional()
     })
     .strict();
 
-const deliveryParams = z.object({ id: z.string().regex(/^\d{1,18}$/, 'a delivery id').transform(Number) }).strict();
+const deliveryParams = z
+    .object({
+        id: z
+            .string()
+            .regex(/^\d{1,18}$/, 'a delivery id')
+            .transform(Number)
+    })
+    .strict();
 
 // The app needs the secret to verify what it receives, so the secret-key-authenticated API returns it.
 const formatSettings = (s: WebhookSettings) => ({ url: s.url, secondary_url: s.secondaryUrl, secret: s.secret });
@@ -66,7 +76,11 @@ export const webhookAdminRoutes = [
         body: settingsPatch,
         handler: async ({ env, body }, s) => {
             // The settings store refuses URLs the egress policy would never deliver to (one policy, one place).
-            const updated = await s.webhooks.settings.update(env, { url: body.url, secondaryUrl: body.secondary_url, secret: body.rotate_secret ? 'generate' : body.secret });
+            const updated = await s.webhooks.settings.update(env, {
+                url: body.url,
+                secondaryUrl: body.secondary_url,
+                secret: body.rotate_secret ? 'generate' : body.secret
+            });
             s.log.info({ environment: env.name, secretChanged: !!(body.secret || body.rotate_secret) }, 'webhook settings updated');
             return { data: formatSettings(updated) };
         }

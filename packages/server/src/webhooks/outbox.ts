@@ -36,7 +36,8 @@ interface Row {
     updated_at: Date;
 }
 
-const columns = 'id, environment_id, event_id, target_url, body, headers, attempts, next_attempt_at, status, last_status, last_error, delivered_at, created_at, updated_at';
+const columns =
+    'id, environment_id, event_id, target_url, body, headers, attempts, next_attempt_at, status, last_status, last_error, delivered_at, created_at, updated_at';
 
 function toDelivery(r: Row): Delivery {
     return {
@@ -90,14 +91,10 @@ export class Outbox {
      */
     async enqueue(q: Queryable, rows: NewDelivery[]): Promise<void> {
         for (const r of rows) {
-            await q.query('INSERT INTO webhook_deliveries (environment_id, event_id, target_url, body, headers, ordering_key) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-                r.environmentId,
-                r.eventId,
-                r.targetUrl,
-                r.body,
-                JSON.stringify(r.headers ?? {}),
-                r.orderingKey ?? null
-            ]);
+            await q.query(
+                'INSERT INTO webhook_deliveries (environment_id, event_id, target_url, body, headers, ordering_key) VALUES ($1, $2, $3, $4, $5::jsonb, $6)',
+                [r.environmentId, r.eventId, r.targetUrl, r.body, JSON.stringify(r.headers ?? {}), r.orderingKey ?? null]
+            );
         }
         if (rows.length) await q.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, 'enqueued']);
     }

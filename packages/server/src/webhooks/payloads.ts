@@ -57,8 +57,20 @@ export function authPayload(input: {
 /** Provider request headers that are forwarded with a `forward` webhook (docs/compatibility.md, "Webhooks" lists what is dropped). */
 export function forwardableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
     const dropped = new Set([
-        'host', 'authorization', 'connection', 'keep-alive', 'content-length', 'content-type', 'content-encoding', 'cookie', 'set-cookie',
-        'referer', 'user-agent', 'www-authenticate', 'server', 'transfer-encoding'
+        'host',
+        'authorization',
+        'connection',
+        'keep-alive',
+        'content-length',
+        'content-type',
+        'content-encoding',
+        'cookie',
+        'set-cookie',
+        'referer',
+        'user-agent',
+        'www-authenticate',
+        'server',
+        'transfer-encoding'
     ]);
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {

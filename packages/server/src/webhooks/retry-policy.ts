@@ -13,7 +13,9 @@ export interface RetryPolicy {
 }
 
 /** A network error or timeout: retryable like a 5xx. */
-export type Outcome = { kind: 'response'; status: number; retryAfter?: string | string[] | undefined; detail: string } | { kind: 'error'; retryable: boolean; detail: string };
+export type Outcome =
+    | { kind: 'response'; status: number; retryAfter?: string | string[] | undefined; detail: string }
+    | { kind: 'error'; retryable: boolean; detail: string };
 
 /**
  * What to do after attempt number `attempt`: 2xx is delivered; 5xx, 429 and network errors are retried until
@@ -29,6 +31,9 @@ export function decide(outcome: Outcome, attempt: number, p: RetryPolicy): Attem
     if (attempt >= p.maxAttempts) return { status: 'dead', httpStatus, error };
     const asked = outcome.kind === 'response' ? retryAfterMs({ 'retry-after': outcome.retryAfter }, { now }) : undefined;
     // Attempts count from 1 here; ±25 % jitter so receivers that failed together are not retried together.
-    const delay = asked !== undefined ? Math.min(asked, MAX_RETRY_AFTER_MS) : backoffMs(attempt - 1, { baseMs: p.baseMs, maxMs: MAX_DELAY_MS, jitter: 0.25, random: p.random });
+    const delay =
+        asked !== undefined
+            ? Math.min(asked, MAX_RETRY_AFTER_MS)
+            : backoffMs(attempt - 1, { baseMs: p.baseMs, maxMs: MAX_DELAY_MS, jitter: 0.25, random: p.random });
     return { status: 'pending', httpStatus, error, nextAttemptAt: new Date(now + delay) };
 }

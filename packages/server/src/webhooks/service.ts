@@ -69,7 +69,11 @@ export class Webhooks {
     /** Seeds the default environment's settings from config, then starts delivering (rows left by a previous run included). */
     async start(defaultEnv: Environment): Promise<void> {
         const { generated } = await this.settings.bootstrap(defaultEnv, { url: this.deps.config.url, secret: this.deps.config.secret });
-        if (generated) this.deps.log.warn({ environment: defaultEnv.name }, 'generated a webhook signing secret; read it with GET /admin/webhooks/settings, or set SWITCHBOARD_WEBHOOK_SECRET');
+        if (generated)
+            this.deps.log.warn(
+                { environment: defaultEnv.name },
+                'generated a webhook signing secret; read it with GET /admin/webhooks/settings, or set SWITCHBOARD_WEBHOOK_SECRET'
+            );
         await this.worker.start();
     }
 
@@ -106,11 +110,22 @@ export class Webhooks {
         if (!targets.length) return 0;
         const authMode = this.deps.catalogue.get(c.provider)?.auth_mode ?? ('authType' in c ? c.authType : 'unknown');
         const body = stableJson(
-            authPayload({ environmentName: input.environment.name, connection: c, authMode, operation: input.operation, success: input.success, error: input.error, revocation: input.revocation })
+            authPayload({
+                environmentName: input.environment.name,
+                connection: c,
+                authMode,
+                operation: input.operation,
+                success: input.success,
+                error: input.error,
+                revocation: input.revocation
+            })
         );
         const eventId = newMessageId();
         const orderingKey = orderingKeyOf(input.environment.id, c);
-        await this.outbox.enqueue(q, targets.map((targetUrl) => ({ environmentId: input.environment.id, eventId, targetUrl, body, orderingKey })));
+        await this.outbox.enqueue(
+            q,
+            targets.map((targetUrl) => ({ environmentId: input.environment.id, eventId, targetUrl, body, orderingKey }))
+        );
         return targets.length;
     }
 
@@ -118,13 +133,19 @@ export class Webhooks {
      * Queues an app event that is not an auth event (`sync`, `async_action`): the payload is built by its
      * capability and signed like every other webhook. Same transaction rule as enqueueAuth.
      */
-    async enqueueEvent(q: Queryable, input: { environmentId: number; connection: { providerConfigKey: string; connectionId: string; webhookUrlOverride: string | null }; payload: object }): Promise<number> {
+    async enqueueEvent(
+        q: Queryable,
+        input: { environmentId: number; connection: { providerConfigKey: string; connectionId: string; webhookUrlOverride: string | null }; payload: object }
+    ): Promise<number> {
         const targets = await this.targets(q, input.environmentId, input.connection.webhookUrlOverride);
         if (!targets.length) return 0;
         const body = stableJson(input.payload);
         const eventId = newMessageId();
         const orderingKey = orderingKeyOf(input.environmentId, input.connection);
-        await this.outbox.enqueue(q, targets.map((targetUrl) => ({ environmentId: input.environmentId, eventId, targetUrl, body, orderingKey })));
+        await this.outbox.enqueue(
+            q,
+            targets.map((targetUrl) => ({ environmentId: input.environmentId, eventId, targetUrl, body, orderingKey }))
+        );
         return targets.length;
     }
 
@@ -138,10 +159,23 @@ export class Webhooks {
             }
         }
         for (const c of input.connections) {
-            const body = stableJson({ from: input.provider, type: 'forward', providerConfigKey: input.providerConfigKey, connectionId: c.connectionId, payload: input.payload });
+            const body = stableJson({
+                from: input.provider,
+                type: 'forward',
+                providerConfigKey: input.providerConfigKey,
+                connectionId: c.connectionId,
+                payload: input.payload
+            });
             const eventId = newMessageId();
             for (const targetUrl of await this.targets(q, input.environmentId, c.webhookUrlOverride)) {
-                rows.push({ environmentId: input.environmentId, eventId, targetUrl, body, headers: input.headers, orderingKey: orderingKeyOf(input.environmentId, c) });
+                rows.push({
+                    environmentId: input.environmentId,
+                    eventId,
+                    targetUrl,
+                    body,
+                    headers: input.headers,
+                    orderingKey: orderingKeyOf(input.environmentId, c)
+                });
             }
         }
         await this.outbox.enqueue(q, rows);

@@ -39,7 +39,10 @@ const ownerOf = (envUuid: string) => `webhook-settings:${envUuid}`;
 export async function webhookUrlRefusal(url: string, allowPrivate: boolean): Promise<string | undefined> {
     if (allowPrivate) return undefined;
     // The trailing dot of a fully qualified name (`localhost.`) names the same host.
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '').toLowerCase();
+    const host = new URL(url).hostname
+        .replace(/^\[|\]$/g, '')
+        .replace(/\.+$/, '')
+        .toLowerCase();
     try {
         assertHostAllowed(host, false);
     } catch (err) {
@@ -88,10 +91,11 @@ export class WebhookSettingsStore {
     }
 
     private async insert(q: Queryable, env: Environment, url: string | null, secret: string): Promise<void> {
-        await q.query(
-            'INSERT INTO webhook_settings (environment_id, url, signing_secret) VALUES ($1, $2, $3) ON CONFLICT (environment_id) DO NOTHING',
-            [env.id, url, this.vault.encrypt(secret, ownerOf(env.uuid))]
-        );
+        await q.query('INSERT INTO webhook_settings (environment_id, url, signing_secret) VALUES ($1, $2, $3) ON CONFLICT (environment_id) DO NOTHING', [
+            env.id,
+            url,
+            this.vault.encrypt(secret, ownerOf(env.uuid))
+        ]);
     }
 
     private decrypt(env: Environment, row: Row): string {
@@ -126,7 +130,10 @@ export class WebhookSettingsStore {
 
     /** Changes the settings; a URL that deliveries could never reach is refused with `invalid_body`. */
     async update(env: Environment, patch: SettingsPatch): Promise<WebhookSettings> {
-        for (const [field, url] of [['url', patch.url], ['secondary_url', patch.secondaryUrl]] as const) {
+        for (const [field, url] of [
+            ['url', patch.url],
+            ['secondary_url', patch.secondaryUrl]
+        ] as const) {
             const refused = url ? await webhookUrlRefusal(url, this.allowPrivateEgress) : undefined;
             if (refused) throw fail('invalid_body', { message: `${field}: ${refused}`, errors: [{ code: 'custom', message: refused, path: [field] }] });
         }
@@ -136,7 +143,14 @@ export class WebhookSettingsStore {
             `UPDATE webhook_settings SET url = CASE WHEN $2 THEN $3 ELSE url END, secondary_url = CASE WHEN $4 THEN $5 ELSE secondary_url END,
                 signing_secret = COALESCE($6, signing_secret), updated_at = now()
              WHERE environment_id = $1 RETURNING url, secondary_url, signing_secret`,
-            [env.id, patch.url !== undefined, patch.url ?? null, patch.secondaryUrl !== undefined, patch.secondaryUrl ?? null, secret ? this.vault.encrypt(secret, ownerOf(env.uuid)) : null]
+            [
+                env.id,
+                patch.url !== undefined,
+                patch.url ?? null,
+                patch.secondaryUrl !== undefined,
+                patch.secondaryUrl ?? null,
+                secret ? this.vault.encrypt(secret, ownerOf(env.uuid)) : null
+            ]
         );
         return { url: row!.url, secondaryUrl: row!.secondary_url, secret: secret ?? this.decrypt(env, row!) };
     }
@@ -146,8 +160,17 @@ export class WebhookSettingsStore {
         const rows = await this.db.query<{ uuid: string; credentials: string }>(
             'SELECT e.uuid, s.signing_secret AS credentials FROM webhook_settings s JOIN environments e ON e.id = s.environment_id'
         );
-        return reencryptRows(this.vault, rows, ownerOf, async (uuid, old, ct) => {
-            await this.db.query('UPDATE webhook_settings s SET signing_secret = $2 FROM environments e WHERE e.id = s.environment_id AND e.uuid = $1 AND s.signing_secret = $3', [uuid, ct, old]);
-        }, failed);
+        return reencryptRows(
+            this.vault,
+            rows,
+            ownerOf,
+            async (uuid, old, ct) => {
+                await this.db.query(
+                    'UPDATE webhook_settings s SET signing_secret = $2 FROM environments e WHERE e.id = s.environment_id AND e.uuid = $1 AND s.signing_secret = $3',
+                    [uuid, ct, old]
+                );
+            },
+            failed
+        );
     }
 }

@@ -134,7 +134,14 @@ export class DeliveryWorker {
             ...signatureHeaders(secret, d.eventId, Math.floor(Date.now() / 1000), d.body)
         };
         try {
-            const res = await this.d.egress.stream({ method: 'POST', url, headers, body: d.body, timeoutMs: TIMEOUT_MS, signal: AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), this.shutdown.signal]) });
+            const res = await this.d.egress.stream({
+                method: 'POST',
+                url,
+                headers,
+                body: d.body,
+                timeoutMs: TIMEOUT_MS,
+                signal: AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), this.shutdown.signal])
+            });
             const detail = await readSome(res.body).catch(() => '');
             return { kind: 'response', status: res.statusCode, retryAfter: res.headers['retry-after'], detail };
         } catch (err) {

@@ -39,7 +39,11 @@ async function next(jar: CookieJar, url: string, init: RequestInit = {}): Promis
     return new URL(location, url).href;
 }
 
-const form = (body: Record<string, string>): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+const form = (body: Record<string, string>): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body)
+});
 
 /** Logs in and consents on oidc-provider's dev pages; returns the redirect back to the client (the callback URL). */
 export async function loginAndConsent(authorizeUrl: string, login = 'carol'): Promise<URL> {
@@ -62,7 +66,7 @@ export async function freePort(): Promise<number> {
 
 /** The SDK's WebSocket: resolves the ack's client id; `frame()` resolves the next result frame. */
 export async function openSdkSocket(serverUrl: string): Promise<{ clientId: string; frame(): Promise<Record<string, unknown>>; close(): void }> {
-    const ws = new WebSocket(serverUrl.replace(/^http/, 'ws') + '/');
+    const ws = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/`);
     const frames: Array<Record<string, unknown>> = [];
     const waiters: Array<(f: Record<string, unknown>) => void> = [];
     ws.addEventListener('message', (e) => {

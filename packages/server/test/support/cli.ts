@@ -37,7 +37,12 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 export function makeProject(scripts: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'sb-cli-project-'));
     mkdirSync(join(dir, '.nango'));
-    writeFileSync(join(dir, 'index.ts'), Object.keys(scripts).map((p) => `import './${p.replace(/\.ts$/, '.js')}';\n`).join(''));
+    writeFileSync(
+        join(dir, 'index.ts'),
+        Object.keys(scripts)
+            .map((p) => `import './${p.replace(/\.ts$/, '.js')}';\n`)
+            .join('')
+    );
     for (const [path, source] of Object.entries(scripts)) {
         mkdirSync(dirname(join(dir, path)), { recursive: true });
         writeFileSync(join(dir, path), source);
@@ -78,7 +83,15 @@ export interface SyncStatus {
  * Waits until the sync has a run that finished at or after `sinceMs` and returns its status; a failed run
  * fails the test with the status (which names the error) rather than timing out, unless `allowError`.
  */
-export async function waitForRun(server: TestServer, key: string, connectionId: string, sync: string, sinceMs: number, timeoutMs = 60_000, allowError = false): Promise<SyncStatus> {
+export async function waitForRun(
+    server: TestServer,
+    key: string,
+    connectionId: string,
+    sync: string,
+    sinceMs: number,
+    timeoutMs = 60_000,
+    allowError = false
+): Promise<SyncStatus> {
     const end = Date.now() + timeoutMs;
     const query = new URLSearchParams({ syncs: sync, provider_config_key: key, connection_id: connectionId });
     for (;;) {
@@ -86,7 +99,7 @@ export async function waitForRun(server: TestServer, key: string, connectionId: 
         const body = (await res.json()) as { syncs?: SyncStatus[] };
         if (!res.ok) throw new Error(`GET /sync/status answered ${res.status}: ${JSON.stringify(body)}`);
         const s = body.syncs?.[0];
-        const done = s && s.finishedAt && s.latestExecutionStatus !== 'RUNNING' && Date.parse(s.finishedAt) >= sinceMs;
+        const done = s?.finishedAt && s.latestExecutionStatus !== 'RUNNING' && Date.parse(s.finishedAt) >= sinceMs;
         if (done) {
             if (s.latestExecutionStatus !== 'SUCCESS' && !allowError) throw new Error(`${key}/${sync} run failed: ${JSON.stringify(s)}`);
             return s;

@@ -15,7 +15,11 @@ export interface TestBrowser {
 /** A fresh Chromium (fresh temporary profile) with one context. */
 export async function launchBrowser(opts: { locale?: string; colorScheme?: 'light' | 'dark' } = {}): Promise<TestBrowser> {
     const chromium = await launchChromium();
-    const context = await chromium.browser.newContext({ viewport: { width: 900, height: 720 }, locale: opts.locale ?? 'en-US', colorScheme: opts.colorScheme ?? 'light' });
+    const context = await chromium.browser.newContext({
+        viewport: { width: 900, height: 720 },
+        locale: opts.locale ?? 'en-US',
+        colorScheme: opts.colorScheme ?? 'light'
+    });
     return {
         context,
         async close() {

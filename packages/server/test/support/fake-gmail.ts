@@ -134,7 +134,11 @@ export function parseRfc2822(text: string): { headers: Record<string, string>; b
     return { headers, body };
 }
 
-const normaliseSubject = (s: string) => s.replace(/^\s*((re|fwd?)\s*:\s*)+/i, '').trim().toLowerCase();
+const normaliseSubject = (s: string) =>
+    s
+        .replace(/^\s*((re|fwd?)\s*:\s*)+/i, '')
+        .trim()
+        .toLowerCase();
 
 /** Starts the fake Gmail API on 127.0.0.1 with an ephemeral port. */
 export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeGmail> {
@@ -166,7 +170,15 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
             { name: 'Message-ID', value: `<${id}@fake-gmail.example>` },
             ...Object.entries(m.headers ?? {}).map(([name, value]) => ({ name, value }))
         ];
-        const message: FakeMessage = { id, threadId, labelIds: m.labelIds ?? ['INBOX', 'UNREAD'], historyId: 0, internalDate: at, headers, body: m.body ?? `Body of ${id}` };
+        const message: FakeMessage = {
+            id,
+            threadId,
+            labelIds: m.labelIds ?? ['INBOX', 'UNREAD'],
+            historyId: 0,
+            internalDate: at,
+            headers,
+            body: m.body ?? `Body of ${id}`
+        };
         messages.set(id, message);
         let thread = threads.get(threadId);
         if (!thread) threads.set(threadId, (thread = { id: threadId, messages: [] }));
@@ -201,7 +213,15 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
     }
 
     function wireMessage(m: FakeMessage, format: string, only: string[]): Record<string, unknown> {
-        const base = { id: m.id, threadId: m.threadId, labelIds: m.labelIds, snippet: m.body.slice(0, 100), historyId: String(m.historyId), internalDate: String(m.internalDate), sizeEstimate: 500 + m.body.length };
+        const base = {
+            id: m.id,
+            threadId: m.threadId,
+            labelIds: m.labelIds,
+            snippet: m.body.slice(0, 100),
+            historyId: String(m.historyId),
+            internalDate: String(m.internalDate),
+            sizeEstimate: 500 + m.body.length
+        };
         if (format === 'minimal') return base;
         const wanted = only.map((h) => h.toLowerCase());
         const headers = format === 'metadata' && wanted.length ? m.headers.filter((h) => wanted.includes(h.name.toLowerCase())) : m.headers;
@@ -230,7 +250,12 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
 
     function listThreads(q: URLSearchParams): RouteResult {
         const all = [...threads.values()]
-            .filter((t) => visible(t.messages.flatMap((id) => messages.get(id)!.labelIds), q))
+            .filter((t) =>
+                visible(
+                    t.messages.flatMap((id) => messages.get(id)!.labelIds),
+                    q
+                )
+            )
             .sort((a, b) => lastAt(b) - lastAt(a));
         const p = page(all, q, 500, 100);
         if ('status' in p) return p;
@@ -238,7 +263,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
             const last = messages.get(t.messages.at(-1)!)!;
             return { id: t.id, snippet: last.body.slice(0, 100), historyId: String(threadHistoryId(t)) };
         });
-        return { status: 200, body: { ...(items.length ? { threads: items } : {}), ...(p.next ? { nextPageToken: p.next } : {}), resultSizeEstimate: all.length } };
+        return {
+            status: 200,
+            body: { ...(items.length ? { threads: items } : {}), ...(p.next ? { nextPageToken: p.next } : {}), resultSizeEstimate: all.length }
+        };
     }
 
     function listMessages(q: URLSearchParams): RouteResult {
@@ -246,7 +274,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
         const p = page(all, q, 500, 100);
         if ('status' in p) return p;
         const items = p.slice.map((m) => ({ id: m.id, threadId: m.threadId }));
-        return { status: 200, body: { ...(items.length ? { messages: items } : {}), ...(p.next ? { nextPageToken: p.next } : {}), resultSizeEstimate: all.length } };
+        return {
+            status: 200,
+            body: { ...(items.length ? { messages: items } : {}), ...(p.next ? { nextPageToken: p.next } : {}), resultSizeEstimate: all.length }
+        };
     }
 
     function listHistory(q: URLSearchParams): RouteResult {
@@ -273,7 +304,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
             .filter((r) => !labelId || r.messages.some((m) => messages.get(m.id)?.labelIds.includes(labelId)));
         const p = page(records, q, 500, 100);
         if ('status' in p) return p;
-        return { status: 200, body: { ...(p.slice.length ? { history: p.slice } : {}), ...(p.next ? { nextPageToken: p.next } : {}), historyId: String(historyId) } };
+        return {
+            status: 200,
+            body: { ...(p.slice.length ? { history: p.slice } : {}), ...(p.next ? { nextPageToken: p.next } : {}), historyId: String(historyId) }
+        };
     }
 
     function send(body: unknown): RouteResult {
@@ -295,7 +329,19 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
         const extra: Record<string, string> = {};
         for (const h of ['in-reply-to', 'references', 'cc']) if (headers[h]) extra[h] = headers[h]!;
         // Gmail keeps the client's Subject as sent (RFC 2047 encoded words included).
-        const m = insertMessage(threadId, { from: headers['from'] ?? FAKE_GMAIL_ADDRESS, to: headers['to'] ?? '', subject: headers['subject'] ?? '', body: text, labelIds: ['SENT'], headers: extra }, Date.now(), true);
+        const m = insertMessage(
+            threadId,
+            {
+                from: headers['from'] ?? FAKE_GMAIL_ADDRESS,
+                to: headers['to'] ?? '',
+                subject: headers['subject'] ?? '',
+                body: text,
+                labelIds: ['SENT'],
+                headers: extra
+            },
+            Date.now(),
+            true
+        );
         sent.push({ id: m.id, threadId, ...(b.threadId ? { requestedThreadId: b.threadId } : {}), raw, headers, body: text });
         return { status: 200, body: { id: m.id, threadId, labelIds: ['SENT'] } };
     }
@@ -308,7 +354,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
         const format = search.get('format') ?? 'full';
         const only = search.getAll('metadataHeaders');
         if (method === 'GET' && rest === 'profile') {
-            return { status: 200, body: { emailAddress: FAKE_GMAIL_ADDRESS, messagesTotal: messages.size, threadsTotal: threads.size, historyId: String(historyId) } };
+            return {
+                status: 200,
+                body: { emailAddress: FAKE_GMAIL_ADDRESS, messagesTotal: messages.size, threadsTotal: threads.size, historyId: String(historyId) }
+            };
         }
         if (method === 'GET' && rest === 'threads') return listThreads(search);
         if (method === 'GET' && rest === 'messages') return listMessages(search);
@@ -323,7 +372,10 @@ export async function startFakeGmail(opts: FakeGmailOptions = {}): Promise<FakeG
             }
             const t = threads.get(id);
             if (!t) return googleError(404, 'Requested entity was not found.', 'notFound');
-            return { status: 200, body: { id: t.id, historyId: String(threadHistoryId(t)), messages: t.messages.map((mid) => wireMessage(messages.get(mid)!, format, only)) } };
+            return {
+                status: 200,
+                body: { id: t.id, historyId: String(threadHistoryId(t)), messages: t.messages.map((mid) => wireMessage(messages.get(mid)!, format, only)) }
+            };
         }
         return googleError(404, 'Not Found', 'notFound');
     }

@@ -256,8 +256,7 @@ export async function startFakeCalendar(opts: FakeCalendarOptions = {}): Promise
         if (timeMax < timeMin) return googleError(400, 'The specified time range is empty.', 'timeRangeEmpty');
         const showDeleted = q.get('showDeleted') === 'true';
         const state = page ?? { o: 0, s: seq };
-        const matches = (s: Stored) =>
-            (showDeleted || s.event.status !== 'cancelled') && timeOf(s.event.end) > timeMin && timeOf(s.event.start) < timeMax;
+        const matches = (s: Stored) => (showDeleted || s.event.status !== 'cancelled') && timeOf(s.event.end) > timeMin && timeOf(s.event.start) < timeMax;
         const items: Record<string, unknown>[] = [];
         let position = state.o;
         for (; position < c.size && items.length < maxResults; position++) {
@@ -350,7 +349,10 @@ export async function startFakeCalendar(opts: FakeCalendarOptions = {}): Promise
             }
             result[id] = { busy };
         }
-        return { status: 200, body: { kind: 'calendar#freeBusy', timeMin: new Date(min).toISOString(), timeMax: new Date(max).toISOString(), calendars: result } };
+        return {
+            status: 200,
+            body: { kind: 'calendar#freeBusy', timeMin: new Date(min).toISOString(), timeMax: new Date(max).toISOString(), calendars: result }
+        };
     }
 
     function route({ method, path, search, body }: RouteInput): RouteResult {

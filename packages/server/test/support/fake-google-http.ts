@@ -129,7 +129,11 @@ export async function startGoogleHttpFake(route: Route, accessToken: string): Pr
         const fault = faults.find((f) => f.times > 0 && (!f.path || f.path.test(url.pathname)));
         if (req.headers.authorization !== `Bearer ${fake.accessToken}`) {
             // What Google answers for a missing or invalid OAuth token.
-            result = googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError');
+            result = googleError(
+                401,
+                'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+                'authError'
+            );
             headers = { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' };
         } else if (fault) {
             fault.times -= 1;
@@ -140,7 +144,14 @@ export async function startGoogleHttpFake(route: Route, accessToken: string): Pr
         } else {
             result = route({ method: req.method ?? 'GET', path: url.pathname, search: url.searchParams, body });
         }
-        requests.push({ method: req.method ?? 'GET', path: url.pathname, query: queryObject(url.searchParams), headers: req.headers, body, status: result.status });
+        requests.push({
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query: queryObject(url.searchParams),
+            headers: req.headers,
+            body,
+            status: result.status
+        });
         send(res, result, headers);
     };
 

@@ -3,7 +3,11 @@ import { startUpstream, json, type RecordedRequest } from './upstream.ts';
 
 /** A PKCS#1 PEM RSA key pair, the format GitHub hands out for app private keys. */
 export function rsaKeyPair(): { privateKey: string; publicKey: KeyObject } {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' }
+    });
     return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
@@ -26,7 +30,8 @@ export function checkAppJwt(jwt: string, publicKey: KeyObject, appId: string, no
         return { ok: false, reason: 'A JSON web token could not be decoded' };
     }
     if (header.alg !== 'RS256') return { ok: false, reason: `unexpected alg ${header.alg}` };
-    if (!verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))) return { ok: false, reason: 'A JSON web token could not be decoded' };
+    if (!verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url')))
+        return { ok: false, reason: 'A JSON web token could not be decoded' };
     const now = Math.floor(nowMs / 1000);
     if (String(claims.iss) !== appId) return { ok: false, reason: 'Integration not found' };
     if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') return { ok: false, reason: "Missing 'iat' or 'exp' claim" };
@@ -92,7 +97,12 @@ export async function startGitHubStandIn(appId = '424242'): Promise<GitHubStandI
             const expiresAt = Date.now() + self.tokenTtlMs;
             issued.set(token, { installation: mint[1]!, expiresAt });
             self.tokens.push(token);
-            return json(res, 201, { token, expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'), permissions: { contents: 'read' }, repository_selection: 'all' });
+            return json(res, 201, {
+                token,
+                expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+                permissions: { contents: 'read' },
+                repository_selection: 'all'
+            });
         }
         if (req.method === 'GET' && url.pathname === '/installation/repositories') {
             const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');

@@ -37,7 +37,9 @@ export function findNangoCli(env: Record<string, string | undefined>): NangoCli 
  */
 export function makeNangoProject(cli: NangoCli, scripts: Record<string, string>): string {
     const dir = makeProject(scripts);
-    const example = JSON.parse(readFileSync(join(cli.prefix, 'node_modules', 'nango', 'example', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const example = JSON.parse(readFileSync(join(cli.prefix, 'node_modules', 'nango', 'example', 'package.json'), 'utf8')) as {
+        devDependencies: Record<string, string>;
+    };
     const pkg = { name: 'nango-integrations', private: true, type: 'module', devDependencies: { nango: cli.version, zod: example.devDependencies['zod'] } };
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
     symlinkSync(join(cli.prefix, 'node_modules'), join(dir, 'node_modules'), 'dir');

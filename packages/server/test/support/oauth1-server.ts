@@ -4,15 +4,27 @@ import { startUpstream, json } from './upstream.ts';
 const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Checks an OAuth 1.0a HMAC-SHA1 Authorization header independently of the server's library (RFC 5849 §3.4). */
-export function verifyOAuth1(method: string, url: string, header: string, form: Record<string, string>, consumerSecret: string, tokenSecret: string): Record<string, string> | undefined {
+export function verifyOAuth1(
+    method: string,
+    url: string,
+    header: string,
+    form: Record<string, string>,
+    consumerSecret: string,
+    tokenSecret: string
+): Record<string, string> | undefined {
     if (!header.startsWith('OAuth ')) return undefined;
     const params = Object.fromEntries([...header.slice(6).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, decodeURIComponent(m[2]!)]));
     const all: Record<string, string> = { ...params, ...form };
     const signature = all['oauth_signature'];
     delete all['oauth_signature'];
-    const normalized = Object.keys(all).sort().map((k) => `${enc(k)}=${enc(all[k]!)}`).join('&');
+    const normalized = Object.keys(all)
+        .sort()
+        .map((k) => `${enc(k)}=${enc(all[k]!)}`)
+        .join('&');
     const base = [method, enc(url), enc(normalized)].join('&');
-    const expected = createHmac('sha1', `${enc(consumerSecret)}&${enc(tokenSecret)}`).update(base).digest('base64');
+    const expected = createHmac('sha1', `${enc(consumerSecret)}&${enc(tokenSecret)}`)
+        .update(base)
+        .digest('base64');
     return signature === expected ? params : undefined;
 }
 

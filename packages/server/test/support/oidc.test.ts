@@ -21,12 +21,12 @@ interface TokenResponse {
 async function postForm(
     url: string,
     form: Record<string, string>,
-    headers: Record<string, string> = {},
+    headers: Record<string, string> = {}
 ): Promise<{ status: number; body: TokenResponse; headers: Headers }> {
     const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
-        body: new URLSearchParams(form),
+        body: new URLSearchParams(form)
     });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as TokenResponse) : {}, headers: res.headers };
@@ -43,7 +43,7 @@ function refreshPost(s: TestAuthServer, refreshToken: string, secret = s.clientS
         grant_type: 'refresh_token',
         refresh_token: refreshToken,
         client_id: s.clientId,
-        client_secret: secret,
+        client_secret: secret
     });
 }
 
@@ -51,7 +51,10 @@ function refreshBasic(s: TestAuthServer, refreshToken: string, secret = s.client
     return postForm(s.tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken }, basic(s.clientId, secret));
 }
 
-async function userinfo(s: TestAuthServer, accessToken: string): Promise<{ status: number; body: Record<string, unknown> | null; wwwAuthenticate: string | null }> {
+async function userinfo(
+    s: TestAuthServer,
+    accessToken: string
+): Promise<{ status: number; body: Record<string, unknown> | null; wwwAuthenticate: string | null }> {
     const res = await fetch(s.userinfoUrl, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
     const text = await res.text();
     let body: Record<string, unknown> | null = null;
@@ -163,14 +166,14 @@ test('refresh with client_secret_post and client_secret_basic works and rotates 
     const both = await postForm(
         s.tokenUrl,
         { grant_type: 'refresh_token', refresh_token: r2.body.refresh_token, client_id: s.clientId, client_secret: s.clientSecret },
-        basic(s.clientId, s.clientSecret),
+        basic(s.clientId, s.clientSecret)
     );
     assert.equal(both.status, 400);
     assert.equal(both.body.error, 'invalid_request');
 
     assert.deepEqual(
         s.events.filter((e) => e.kind === 'refresh').map((e) => e.clientAuth),
-        ['client_secret_post', 'client_secret_basic'],
+        ['client_secret_post', 'client_secret_basic']
     );
 });
 
@@ -205,7 +208,10 @@ test('reusing a rotated refresh token fails with invalid_grant and revokes the w
     const reuseEvent = s.events.find((e) => e.kind === 'refresh_failed');
     assert.equal(reuseEvent?.error, 'invalid_grant');
     assert.match(reuseEvent?.detail ?? '', /already used/);
-    assert.deepEqual(s.events.map((e) => e.kind), ['refresh', 'grant_revoked', 'refresh_failed', 'refresh_failed']);
+    assert.deepEqual(
+        s.events.map((e) => e.kind),
+        ['refresh', 'grant_revoked', 'refresh_failed', 'refresh_failed']
+    );
 });
 
 test('revocation (RFC 7009) of a refresh token makes it inactive', async (t) => {
@@ -214,10 +220,12 @@ test('revocation (RFC 7009) of a refresh token makes it inactive', async (t) => 
     const g = await s.mintGrant();
     const other = await s.mintGrant({ accountId: 'bob' });
 
-    const rev = await postForm(
-        s.revocationUrl,
-        { token: g.refreshToken, token_type_hint: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret },
-    );
+    const rev = await postForm(s.revocationUrl, {
+        token: g.refreshToken,
+        token_type_hint: 'refresh_token',
+        client_id: s.clientId,
+        client_secret: s.clientSecret
+    });
     assert.equal(rev.status, 200);
     assert.equal(await s.isRefreshTokenActive(g.refreshToken), false);
     // oidc-provider revokes the grant's other tokens too.
@@ -258,7 +266,10 @@ test('a wrong client secret gives invalid_client (post and basic) and does not c
     assert.match(viaBasic.headers.get('www-authenticate') ?? '', /^Basic /);
 
     const unknownClient = await postForm(s.tokenUrl, {
-        grant_type: 'refresh_token', refresh_token: g.refreshToken, client_id: 'nobody', client_secret: 'x',
+        grant_type: 'refresh_token',
+        refresh_token: g.refreshToken,
+        client_id: 'nobody',
+        client_secret: 'x'
     });
     assert.equal(unknownClient.status, 401);
     assert.equal(unknownClient.body.error, 'invalid_client');
@@ -300,37 +311,50 @@ test('counters and events match what happened, in order', async (t) => {
     const g = await s.mintGrant();
     assert.equal(s.events.length, 0);
 
-    const ok1 = await refreshPost(s, g.refreshToken);                      // refresh
+    const ok1 = await refreshPost(s, g.refreshToken); // refresh
     assert.equal(ok1.status, 200);
-    await refreshPost(s, ok1.body.refresh_token ?? '', 'wrong');            // refresh_failed (invalid_client)
-    const ok2 = await refreshBasic(s, ok1.body.refresh_token ?? '');        // refresh
+    await refreshPost(s, ok1.body.refresh_token ?? '', 'wrong'); // refresh_failed (invalid_client)
+    const ok2 = await refreshBasic(s, ok1.body.refresh_token ?? ''); // refresh
     assert.equal(ok2.status, 200);
-    await postForm(s.tokenUrl, {                                            // authorization_code_failed
-        grant_type: 'authorization_code', code: 'bogus', redirect_uri: s.redirectUris[0] ?? '', code_verifier: 'x'.repeat(43),
-        client_id: s.clientId, client_secret: s.clientSecret,
+    await postForm(s.tokenUrl, {
+        // authorization_code_failed
+        grant_type: 'authorization_code',
+        code: 'bogus',
+        redirect_uri: s.redirectUris[0] ?? '',
+        code_verifier: 'x'.repeat(43),
+        client_id: s.clientId,
+        client_secret: s.clientSecret
     });
     await postForm(s.revocationUrl, { token: ok2.body.refresh_token ?? '' }, basic(s.clientId, s.clientSecret)); // grant_revoked + revocation
-    await refreshPost(s, ok2.body.refresh_token ?? '');                     // refresh_failed (invalid_grant)
+    await refreshPost(s, ok2.body.refresh_token ?? ''); // refresh_failed (invalid_grant)
     await fetch(s.userinfoUrl, { headers: { authorization: `Bearer ${g.accessToken}` } }); // not counted
 
-    assert.deepEqual({ ...s.counts }, {
-        refresh: 2,
-        authorizationCode: 0,
-        revocation: 1,
-        failedRefresh: 2,
-        failedAuthorizationCode: 1,
-        failedRevocation: 0,
-        tokenRequests: 5,
-        grantRevoked: 1,
-    });
-    assert.deepEqual(s.events.map((e) => e.kind), [
-        'refresh', 'refresh_failed', 'refresh', 'authorization_code_failed', 'grant_revoked', 'revocation', 'refresh_failed',
-    ]);
-    assert.deepEqual(s.events.map((e) => e.error), [
-        undefined, 'invalid_client', undefined, 'invalid_grant', undefined, undefined, 'invalid_grant',
-    ]);
+    assert.deepEqual(
+        { ...s.counts },
+        {
+            refresh: 2,
+            authorizationCode: 0,
+            revocation: 1,
+            failedRefresh: 2,
+            failedAuthorizationCode: 1,
+            failedRevocation: 0,
+            tokenRequests: 5,
+            grantRevoked: 1
+        }
+    );
+    assert.deepEqual(
+        s.events.map((e) => e.kind),
+        ['refresh', 'refresh_failed', 'refresh', 'authorization_code_failed', 'grant_revoked', 'revocation', 'refresh_failed']
+    );
+    assert.deepEqual(
+        s.events.map((e) => e.error),
+        [undefined, 'invalid_client', undefined, 'invalid_grant', undefined, undefined, 'invalid_grant']
+    );
     const times = s.events.map((e) => e.at);
-    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.deepEqual(
+        times,
+        [...times].sort((a, b) => a - b)
+    );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -384,10 +408,9 @@ test('authorization-code flow with PKCE issues a refresh token; PKCE is required
     assert.match(noPkceLoc.searchParams.get('error_description') ?? '', /PKCE/);
 
     // plain is not accepted either.
-    const plain = await fetch(
-        `${s.authorizationUrl}?${new URLSearchParams({ ...base, code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' })}`,
-        { redirect: 'manual' },
-    );
+    const plain = await fetch(`${s.authorizationUrl}?${new URLSearchParams({ ...base, code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' })}`, {
+        redirect: 'manual'
+    });
     await plain.arrayBuffer();
     assert.equal(new URL(plain.headers.get('location') ?? '', s.issuer).searchParams.get('error'), 'invalid_request');
 
@@ -399,14 +422,14 @@ test('authorization-code flow with PKCE issues a refresh token; PKCE is required
     const afterLogin = await step(jar, loginPage, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ prompt: 'login', login: 'carol', password: 'anything' }),
+        body: new URLSearchParams({ prompt: 'login', login: 'carol', password: 'anything' })
     });
     const consentPage = await step(jar, afterLogin);
     assert.match(consentPage, /\/interaction\//);
     const afterConsent = await step(jar, consentPage, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ prompt: 'consent' }),
+        body: new URLSearchParams({ prompt: 'consent' })
     });
     const callback = new URL(await step(jar, afterConsent));
     assert.equal(`${callback.origin}${callback.pathname}`, redirectUri);
@@ -416,15 +439,26 @@ test('authorization-code flow with PKCE issues a refresh token; PKCE is required
     assert.ok(code);
 
     // Wrong verifier fails (and does not burn the code).
-    const wrong = await postForm(s.tokenUrl, {
-        grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: pkcePair().verifier,
-    }, basic(s.clientId, s.clientSecret));
+    const wrong = await postForm(
+        s.tokenUrl,
+        {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: redirectUri,
+            code_verifier: pkcePair().verifier
+        },
+        basic(s.clientId, s.clientSecret)
+    );
     assert.equal(wrong.status, 400);
     assert.equal(wrong.body.error, 'invalid_grant');
 
     const ok = await postForm(s.tokenUrl, {
-        grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier,
-        client_id: s.clientId, client_secret: s.clientSecret,
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+        client_id: s.clientId,
+        client_secret: s.clientSecret
     });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.ok(ok.body.access_token);
@@ -442,9 +476,16 @@ test('authorization-code flow with PKCE issues a refresh token; PKCE is required
     assert.equal(await s.isRefreshTokenActive(r.body.refresh_token ?? ''), true);
 
     // The code is single-use, and replaying it revokes everything issued from it (RFC 6749 §4.1.2).
-    const again = await postForm(s.tokenUrl, {
-        grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier,
-    }, basic(s.clientId, s.clientSecret));
+    const again = await postForm(
+        s.tokenUrl,
+        {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: redirectUri,
+            code_verifier: verifier
+        },
+        basic(s.clientId, s.clientSecret)
+    );
     assert.equal(again.status, 400);
     assert.equal(again.body.error, 'invalid_grant');
     assert.equal(await s.isRefreshTokenActive(r.body.refresh_token ?? ''), false);

@@ -277,7 +277,7 @@ function getSigningJwk(): Record<string, unknown> {
             ...privateKey.export({ format: 'jwk' }),
             kid: `test-${randomBytes(6).toString('hex')}`,
             alg: 'RS256',
-            use: 'sig',
+            use: 'sig'
         };
     }
     return signingJwk;
@@ -321,9 +321,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     if (!isPositiveInteger(accessTokenTtl)) {
         throw new TypeError('accessTokenTtlSeconds must be a positive integer');
     }
-    const redirectUris = opts.redirectUri === undefined
-        ? [DEFAULT_REDIRECT_URI]
-        : Array.isArray(opts.redirectUri) ? [...opts.redirectUri] : [opts.redirectUri];
+    const redirectUris = opts.redirectUri === undefined ? [DEFAULT_REDIRECT_URI] : Array.isArray(opts.redirectUri) ? [...opts.redirectUri] : [opts.redirectUri];
     const clientId = opts.clientId ?? 'switchboard-test-client';
     let clientSecret = opts.clientSecret ?? randomBytes(24).toString('base64url');
 
@@ -349,7 +347,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         redirect_uris: redirectUris,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: 'client_secret_basic'
     });
 
     // Clients come from this adapter (re-read on every lookup), everything else from
@@ -361,9 +359,13 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         async upsert(): Promise<void> {},
         async destroy(): Promise<void> {},
         async consume(): Promise<void> {},
-        async findByUid(): Promise<undefined> { return undefined; },
-        async findByUserCode(): Promise<undefined> { return undefined; },
-        async revokeByGrantId(): Promise<void> {},
+        async findByUid(): Promise<undefined> {
+            return undefined;
+        },
+        async findByUserCode(): Promise<undefined> {
+            return undefined;
+        },
+        async revokeByGrantId(): Promise<void> {}
     };
     const memory = memoryAdapterFactory();
     const adapter = (modelName: string): unknown => (modelName === 'Client' ? clientAdapter : memory(modelName));
@@ -382,7 +384,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         claims: {
             openid: ['sub'],
             email: ['email', 'email_verified'],
-            profile: ['name', 'preferred_username'],
+            profile: ['name', 'preferred_username']
         },
         findAccount: async (_ctx: unknown, sub: string) => ({
             accountId: sub,
@@ -392,9 +394,9 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
                     email: `${sub}@example.test`,
                     email_verified: true,
                     name: `Test User ${sub}`,
-                    preferred_username: sub,
+                    preferred_username: sub
                 };
-            },
+            }
         }),
         ttl: {
             AccessToken: () => accessTokenTtl,
@@ -403,27 +405,26 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
             RefreshToken: FOURTEEN_DAYS,
             Grant: FOURTEEN_DAYS,
             Session: FOURTEEN_DAYS,
-            Interaction: 3600,
+            Interaction: 3600
         },
         features: {
             devInteractions: { enabled: opts.devInteractions ?? true },
             introspection: { enabled: true, allowedPolicy: async () => true },
             revocation: {
                 enabled: true,
-                allowedPolicy: async (_ctx: unknown, client: ClientLike, token: StoredTokenLike) =>
-                    token.clientId === client.clientId,
+                allowedPolicy: async (_ctx: unknown, client: ClientLike, token: StoredTokenLike) => token.clientId === client.clientId
             },
             // Plain opaque tokens for the userinfo endpoint; no resource-server audiences.
             resourceIndicators: { enabled: false },
-            userinfo: { enabled: true },
+            userinfo: { enabled: true }
         },
         clientBasedCORS: () => true,
         renderError: async (ctx: KoaContextLike, out: Record<string, unknown>) => {
             ctx.type = 'html';
-            ctx.body = `<!DOCTYPE html><html><head><title>error</title></head><body>${
-                Object.entries(out).map(([k, v]) => `<pre><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</pre>`).join('')
-            }</body></html>`;
-        },
+            ctx.body = `<!DOCTYPE html><html><head><title>error</title></head><body>${Object.entries(out)
+                .map(([k, v]) => `<pre><strong>${escapeHtml(k)}</strong>: ${escapeHtml(v)}</pre>`)
+                .join('')}</body></html>`;
+        }
     };
 
     // The dev-interactions feature prints an unconditional warning while the provider is built;
@@ -452,7 +453,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         failedAuthorizationCode: 0,
         failedRevocation: 0,
         tokenRequests: 0,
-        grantRevoked: 0,
+        grantRevoked: 0
     };
     const events: TestAuthEvent[] = [];
     const errorDetails = new WeakMap<object, OidcErrorLike>();
@@ -504,9 +505,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         const err = errorDetails.get(ctx) ?? (thrown && typeof thrown === 'object' ? (thrown as OidcErrorLike) : undefined);
         const errorCode = ok ? undefined : (bodyError ?? err?.error ?? 'server_error');
         const clientAuth = clientAuthOf(ctx, params);
-        const detail = ok
-            ? clientAuth
-            : `${errorCode}: ${err?.error_detail ?? err?.error_description ?? err?.message ?? `HTTP ${status}`}`;
+        const detail = ok ? clientAuth : `${errorCode}: ${err?.error_detail ?? err?.error_description ?? err?.message ?? `HTTP ${status}`}`;
 
         const event: TestAuthEvent = { kind: 'token_other', at: Date.now(), status, clientAuth, detail };
         if (errorCode !== undefined) event.error = errorCode;
@@ -517,16 +516,19 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
             if (grantType !== undefined) event.grantType = grantType;
             if (grantType === 'refresh_token') {
                 event.kind = ok ? 'refresh' : 'refresh_failed';
-                if (ok) counts.refresh += 1; else counts.failedRefresh += 1;
+                if (ok) counts.refresh += 1;
+                else counts.failedRefresh += 1;
             } else if (grantType === 'authorization_code') {
                 event.kind = ok ? 'authorization_code' : 'authorization_code_failed';
-                if (ok) counts.authorizationCode += 1; else counts.failedAuthorizationCode += 1;
+                if (ok) counts.authorizationCode += 1;
+                else counts.failedAuthorizationCode += 1;
             } else {
                 event.kind = ok ? 'token_other' : 'token_other_failed';
             }
         } else {
             event.kind = ok ? 'revocation' : 'revocation_failed';
-            if (ok) counts.revocation += 1; else counts.failedRevocation += 1;
+            if (ok) counts.revocation += 1;
+            else counts.failedRevocation += 1;
         }
         events.push(event);
     };
@@ -558,7 +560,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
 
     const isActive = async (model: TokenModel, value: string): Promise<boolean> => {
         const token = await model.find(value);
-        if (!token || !token.isValid) return false;
+        if (!token?.isValid) return false;
         return grantAlive(token);
     };
 
@@ -596,11 +598,22 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
 
             const authTime = Math.floor(Date.now() / 1000);
             const at = new provider.AccessToken({
-                accountId, client, grantId, scope, gty: 'authorization_code', authTime, expiresIn: ttl,
+                accountId,
+                client,
+                grantId,
+                scope,
+                gty: 'authorization_code',
+                authTime,
+                expiresIn: ttl
             });
             const accessToken = await at.save();
             const rt = new provider.RefreshToken({
-                accountId, client, grantId, scope, gty: 'authorization_code', authTime,
+                accountId,
+                client,
+                grantId,
+                scope,
+                gty: 'authorization_code',
+                authTime
             });
             const refreshToken = await rt.save();
             return { accessToken, refreshToken, expiresIn: at.expiration, grantId, scope };
@@ -627,7 +640,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
                 server.closeAllConnections();
             });
             return closed;
-        },
+        }
     };
     return api;
 }

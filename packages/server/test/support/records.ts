@@ -17,7 +17,11 @@ export async function insertConnection(db: Db, name = `c-${Math.random().toStrin
 }
 
 /** Every page of a feed from `q.cursor` on; returns the records and how many pages it took. */
-export async function readAll(store: RecordsStore, scope: { connectionId: number; model: string }, q: ListQuery = {}): Promise<{ records: Array<Record<string, unknown>>; pages: number }> {
+export async function readAll(
+    store: RecordsStore,
+    scope: { connectionId: number; model: string },
+    q: ListQuery = {}
+): Promise<{ records: Array<Record<string, unknown>>; pages: number }> {
     const records: Array<Record<string, unknown>> = [];
     let cursor = q.cursor;
     let pages = 0;

@@ -112,7 +112,8 @@ export async function fetchProxy(baseUrl: string, req: HostProxyRequest): Promis
     const out: Record<string, string> = {};
     res.headers.forEach((v, k) => (out[k] = v));
     // Binary response types arrive as bytes, as the server's host sends them.
-    if (req.responseType === 'arraybuffer' || req.responseType === 'blob' || req.responseType === 'stream') return { status: res.status, headers: out, data: new Uint8Array(await res.arrayBuffer()) };
+    if (req.responseType === 'arraybuffer' || req.responseType === 'blob' || req.responseType === 'stream')
+        return { status: res.status, headers: out, data: new Uint8Array(await res.arrayBuffer()) };
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
     return { status: res.status, headers: out, data: type.includes('json') && text ? (JSON.parse(text) as unknown) : text };

@@ -19,7 +19,9 @@ export function encodedForms(value: string): Array<{ form: string; bytes: Buffer
     ];
     for (const encoding of ['base64', 'base64url'] as const) {
         for (let shift = 0; shift < 3; shift++) {
-            const encoded = Buffer.concat([Buffer.alloc(shift), raw]).toString(encoding).replace(/=+$/, '');
+            const encoded = Buffer.concat([Buffer.alloc(shift), raw])
+                .toString(encoding)
+                .replace(/=+$/, '');
             const core = encoded.slice(shift === 0 ? 0 : Math.ceil((shift * 4) / 3), encoded.length - 3);
             forms.push({ form: `${encoding}@${shift}`, bytes: Buffer.from(core) });
         }

@@ -51,7 +51,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export type Json = any;
 
 /** A JSON call with the server's secret key. */
-export async function api(server: TestServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+export async function api(
+    server: TestServer,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {}
+): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${server.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${server.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },

@@ -91,7 +91,9 @@ export function IntegrationScreen({ t, item, session, reconnecting, error, busy,
             return;
         }
         const pick = (kind: FormField['kind']) =>
-            Object.fromEntries(fields.filter((f) => f.kind === kind && (values[f.id] ?? '') !== '').map((f) => [f.name, f.secret ? values[f.id]! : values[f.id]!.trim()]));
+            Object.fromEntries(
+                fields.filter((f) => f.kind === kind && (values[f.id] ?? '') !== '').map((f) => [f.name, f.secret ? values[f.id]! : values[f.id]!.trim()])
+            );
         onSubmit({ credentials: pick('credential'), params: pick('param') });
     };
 
@@ -108,7 +110,14 @@ export function IntegrationScreen({ t, item, session, reconnecting, error, busy,
                 <form ref={formRef} onSubmit={submit} noValidate>
                     <p className="sb-muted">{t(intro, { name })}</p>
                     {fields.map((f) => (
-                        <FieldInput key={f.id} t={t} f={f} value={values[f.id] ?? ''} error={errors[f.id]} onChange={(v) => setValues({ ...values, [f.id]: v })} />
+                        <FieldInput
+                            key={f.id}
+                            t={t}
+                            f={f}
+                            value={values[f.id] ?? ''}
+                            error={errors[f.id]}
+                            onChange={(v) => setValues({ ...values, [f.id]: v })}
+                        />
                     ))}
                     {item.provider?.docs && fields.length > 0 && (
                         <p className="sb-hint">

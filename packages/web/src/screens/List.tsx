@@ -8,7 +8,9 @@ const SEARCH_FROM = 7;
 export function ListScreen({ t, items, onPick }: { t: Translate; items: Item[]; onPick: (item: Item) => void }) {
     const [query, setQuery] = useState('');
     const needle = query.trim().toLowerCase();
-    const shown = needle ? items.filter((i) => i.integration.display_name.toLowerCase().includes(needle) || i.integration.unique_key.toLowerCase().includes(needle)) : items;
+    const shown = needle
+        ? items.filter((i) => i.integration.display_name.toLowerCase().includes(needle) || i.integration.unique_key.toLowerCase().includes(needle))
+        : items;
     return (
         <>
             <Heading id="sb-heading">{t('title')}</Heading>
@@ -18,7 +20,14 @@ export function ListScreen({ t, items, onPick }: { t: Translate; items: Item[]; 
                     <label htmlFor="sb-search" className="sb-visually-hidden">
                         {t('search')}
                     </label>
-                    <input id="sb-search" className="sb-input" type="search" placeholder={t('search')} value={query} onChange={(e) => setQuery(e.target.value)} />
+                    <input
+                        id="sb-search"
+                        className="sb-input"
+                        type="search"
+                        placeholder={t('search')}
+                        value={query}
+                        onChange={(e) => setQuery(e.target.value)}
+                    />
                 </div>
             )}
             {items.length === 0 ? (
@@ -31,7 +40,14 @@ export function ListScreen({ t, items, onPick }: { t: Translate; items: Item[]; 
                                 <Logo src={item.integration.logo ?? item.provider?.logo_url} name={item.integration.display_name} />
                                 <span className="sb-item-name">{item.integration.display_name}</span>
                                 <svg className="sb-chevron" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
-                                    <path d="M6 3.5 10.5 8 6 12.5" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" />
+                                    <path
+                                        d="M6 3.5 10.5 8 6 12.5"
+                                        fill="none"
+                                        stroke="currentColor"
+                                        strokeWidth="1.6"
+                                        strokeLinecap="round"
+                                        strokeLinejoin="round"
+                                    />
                                 </svg>
                             </button>
                         </li>

@@ -37,7 +37,19 @@ export function SuccessScreen({ t, item, onDone }: { t: Translate; item: Item; o
     );
 }
 
-export function ErrorScreen({ t, error, name, onRetry, onClose }: { t: Translate; error: UiError; name: string; onRetry: (() => void) | undefined; onClose: () => void }) {
+export function ErrorScreen({
+    t,
+    error,
+    name,
+    onRetry,
+    onClose
+}: {
+    t: Translate;
+    error: UiError;
+    name: string;
+    onRetry: (() => void) | undefined;
+    onClose: () => void;
+}) {
     return (
         <div className="sb-center" data-testid="error" data-error-code={error.code}>
             <span className="sb-badge sb-badge-danger" aria-hidden="true">

@@ -1,13 +1,17 @@
 import type { FastifyReply } from 'fastify';
 import type { ScriptError } from '../runtime/types.ts';
 import { defineRoute } from '../../http/route.ts';
-import { fail, ApiError } from '../../http/errors.ts';
+import { fail, type ApiError } from '../../http/errors.ts';
 import { actionBody, actionHeaders, actionIdParams } from './schemas.ts';
 
 /** A script failure in Nango's envelope (docs/compatibility.md, "Actions and syncs"): 424 with the upstream answer for HTTP errors, 500 otherwise. */
 function scriptFailure(e: ScriptError): ApiError {
     if (e.type === 'script_http_error') {
-        return fail('script_http_error', { message: e.message, payload: e.payload, additional: { upstream: e.additional_properties?.['upstream_response'] ?? null } });
+        return fail('script_http_error', {
+            message: e.message,
+            payload: e.payload,
+            additional: { upstream: e.additional_properties?.['upstream_response'] ?? null }
+        });
     }
     return fail('action_script_failure', { message: e.message, payload: e.payload ?? { type: e.type, message: e.message }, additional: { type: e.type } });
 }
@@ -50,7 +54,8 @@ export const actionRoutes = [
         params: actionIdParams,
         handler: async ({ env, params }, s) => {
             const run = await s.runs.action(env.id, params.id);
-            if (!run || run.status === 'QUEUED' || run.status === 'RUNNING') throw fail('not_found', { message: run ? 'The action is still running' : 'No action run with this id' });
+            if (!run || run.status === 'QUEUED' || run.status === 'RUNNING')
+                throw fail('not_found', { message: run ? 'The action is still running' : 'No action run with this id' });
             if (run.status === 'ERROR') throw scriptFailure(run.error as ScriptError);
             return run.output;
         }

@@ -52,7 +52,10 @@ export function parseSyncRef(ref: string | { name: string; variant: string }): {
 
 // Nango's rule for sync and variant names in these paths (server helpers/validation.ts, syncNameSchema and
 // variantSchema): a name that fails it is a 400 `invalid_uri_params`, as there.
-const pathName = z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').max(255);
+const pathName = z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only')
+    .max(255);
 
 export const syncVariantParams = z.strictObject({ name: pathName, variant: pathName });
 

@@ -33,7 +33,8 @@ async function select(
     const rows = await s.syncs.find(env.id, key, { names: wanted.length ? wanted.map((w) => w.name) : undefined, connectionId });
     const picked = wanted.length ? rows.filter((r) => wanted.some((w) => w.name === r.name && w.variant === r.variant)) : rows;
     for (const w of wanted) {
-        if (!(await s.functions.find(env.id, key, 'sync', w.name))) throw fail('unknown_sync', { message: `No sync "${w.name}" is deployed for integration "${key}"` });
+        if (!(await s.functions.find(env.id, key, 'sync', w.name)))
+            throw fail('unknown_sync', { message: `No sync "${w.name}" is deployed for integration "${key}"` });
     }
     return picked;
 }
@@ -47,7 +48,10 @@ function statusRoute(url: string, status: SyncStatus) {
         body: syncCommandBody,
         handler: async ({ env, body }, s) => {
             const syncs = await select(s, env, body.provider_config_key, body.syncs, body.connection_id);
-            await s.syncs.setStatus(syncs.map((x) => x.id), status);
+            await s.syncs.setStatus(
+                syncs.map((x) => x.id),
+                status
+            );
             if (status === 'STARTED') s.scheduler.wake();
             return { success: true };
         }
@@ -69,7 +73,10 @@ export const syncRoutes = [
             const syncs = await select(s, env, body.provider_config_key ?? headers['provider-config-key'], body.syncs, body.connection_id);
             // A full reset replaces the run in flight: its job stops, and the new run starts from nothing.
             if (reset) for (const sync of syncs) if (sync.runningJobId) await s.runs.stop(sync.runningJobId);
-            await s.syncs.requestRun(syncs.map((x) => x.id), { reset, emptyCache });
+            await s.syncs.requestRun(
+                syncs.map((x) => x.id),
+                { reset, emptyCache }
+            );
             s.scheduler.wake();
             return { success: true };
         }
@@ -82,7 +89,13 @@ export const syncRoutes = [
         auth: 'secret',
         query: syncStatusQuery,
         handler: async ({ env, query }, s) => {
-            const refs = query.syncs === '*' ? '*' : query.syncs.split(',').map((x) => x.trim()).filter(Boolean);
+            const refs =
+                query.syncs === '*'
+                    ? '*'
+                    : query.syncs
+                          .split(',')
+                          .map((x) => x.trim())
+                          .filter(Boolean);
             const syncs = await select(s, env, query.provider_config_key, refs, query.connection_id);
             return { syncs: await Promise.all(syncs.map((x) => syncStatusItem(s, x))) };
         }

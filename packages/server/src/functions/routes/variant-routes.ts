@@ -12,7 +12,12 @@ export const syncVariantRoutes = [
         query: emptyQuery,
         body: syncVariantBody,
         handler: ({ env, params, body }, s) =>
-            createSyncVariant(s, env, { name: params.name, variant: params.variant, providerConfigKey: body.provider_config_key, connectionId: body.connection_id })
+            createSyncVariant(s, env, {
+                name: params.name,
+                variant: params.variant,
+                providerConfigKey: body.provider_config_key,
+                connectionId: body.connection_id
+            })
     }),
     defineRoute({
         method: 'DELETE',
@@ -23,7 +28,12 @@ export const syncVariantRoutes = [
         // The SDK sends this JSON body on the DELETE (axios `data`).
         body: syncVariantBody,
         handler: async ({ env, params, body }, s) => {
-            await deleteSyncVariant(s, env, { name: params.name, variant: params.variant, providerConfigKey: body.provider_config_key, connectionId: body.connection_id });
+            await deleteSyncVariant(s, env, {
+                name: params.name,
+                variant: params.variant,
+                providerConfigKey: body.provider_config_key,
+                connectionId: body.connection_id
+            });
             return { success: true };
         }
     })

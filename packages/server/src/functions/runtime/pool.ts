@@ -48,7 +48,9 @@ export class RunnerPool {
     async run(req: RunRequest, host: ScriptHost, signal?: AbortSignal): Promise<RunResult> {
         if (this.closed) return fail('runtime_closed', 'The script runtime is shutting down');
         if (!(await this.acquireSlot(signal))) {
-            return this.closed ? fail('runtime_closed', 'The script runtime is shutting down') : fail('script_aborted', 'The script was aborted before it started');
+            return this.closed
+                ? fail('runtime_closed', 'The script runtime is shutting down')
+                : fail('script_aborted', 'The script was aborted before it started');
         }
         let proc: RunnerProcess | undefined;
         try {

@@ -25,7 +25,12 @@ export function createIpcHost(runId: string, send: Send): IpcHost {
             } catch (err) {
                 // Typically a DataCloneError: the script passed a function or similar inside a record.
                 pending.delete(id);
-                reject(new HostCallError('DataCloneError', `nango call '${method}' has arguments that cannot be sent: ${err instanceof Error ? err.message : String(err)}`));
+                reject(
+                    new HostCallError(
+                        'DataCloneError',
+                        `nango call '${method}' has arguments that cannot be sent: ${err instanceof Error ? err.message : String(err)}`
+                    )
+                );
             }
         });
     const stub: Partial<Record<ScriptHostMethod, (...args: unknown[]) => Promise<unknown>>> = {};
@@ -37,7 +42,10 @@ export function createIpcHost(runId: string, send: Send): IpcHost {
             if (!p) return;
             pending.delete(msg.id);
             if (msg.ok) p.resolve(msg.value);
-            else p.reject(new HostCallError(msg.error?.name ?? 'Error', msg.error?.message ?? 'host call failed', (msg.error as { code?: string } | undefined)?.code));
+            else
+                p.reject(
+                    new HostCallError(msg.error?.name ?? 'Error', msg.error?.message ?? 'host call failed', (msg.error as { code?: string } | undefined)?.code)
+                );
         }
     };
 }

@@ -61,12 +61,18 @@ function serialiseOutput(output: unknown, maxBytes: number): RunResult {
     try {
         json = JSON.stringify(output);
     } catch (err) {
-        return { ok: false, error: { type: 'invalid_action_output', message: `The script output is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}` } };
+        return {
+            ok: false,
+            error: { type: 'invalid_action_output', message: `The script output is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}` }
+        };
     }
     if (json === undefined) return { ok: true, output: undefined };
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > maxBytes) {
-        return { ok: false, error: { type: 'action_output_too_large', message: `The script output is ${bytes} bytes of JSON; the limit is ${maxBytes} bytes` } };
+        return {
+            ok: false,
+            error: { type: 'action_output_too_large', message: `The script output is ${bytes} bytes of JSON; the limit is ${maxBytes} bytes` }
+        };
     }
     return { ok: true, output: JSON.parse(json) as unknown };
 }

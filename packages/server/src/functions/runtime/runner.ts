@@ -55,12 +55,25 @@ export class RunnerProcess {
         // Buffer), so its prototypes must not be writable, or one run could hook what the next one does (sandbox.ts).
         // `ulimit -d` makes the kernel refuse the data segment (incl. anonymous mmap) beyond the cap, so a giant
         // Buffer fails to allocate instead of swapping the host; `exec` keeps the child's pid equal to node's.
-        this.child = spawn('/bin/sh', ['-c', `ulimit -d ${dataKb} && exec "$0" "$@"`, process.execPath, `--max-old-space-size=${opts.memoryMb}`, '--disallow-code-generation-from-strings', '--frozen-intrinsics', '--disable-warning=ExperimentalWarning', ENTRY], {
-            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-            serialization: 'advanced',
-            // No server secrets (vault keys, database URLs) reach the process that runs third-party code.
-            env: {}
-        });
+        this.child = spawn(
+            '/bin/sh',
+            [
+                '-c',
+                `ulimit -d ${dataKb} && exec "$0" "$@"`,
+                process.execPath,
+                `--max-old-space-size=${opts.memoryMb}`,
+                '--disallow-code-generation-from-strings',
+                '--frozen-intrinsics',
+                '--disable-warning=ExperimentalWarning',
+                ENTRY
+            ],
+            {
+                stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+                serialization: 'advanced',
+                // No server secrets (vault keys, database URLs) reach the process that runs third-party code.
+                env: {}
+            }
+        );
         this.child.stdout?.resume();
         this.child.stderr?.setEncoding('utf8');
         this.child.stderr?.on('data', (chunk: string) => {
@@ -135,10 +148,13 @@ export class RunnerProcess {
             // A run the child never received would otherwise hold this process until the timeout (issue #10
             // item 6): an input V8 cannot serialise (5,000 levels deep), or a child gone since it was taken.
             // The process is not reused, as a failed send may have left part of a message in the channel.
-            this.post({ t: 'start', runId: req.runId, kind: req.kind, code: req.code, input: req.input, props: req.props, maxOutputBytes: this.opts.maxOutputBytes }, (reason) => {
-                this.opts.logger('warn', { runId: req.runId, reason }, 'could not start a run in its runner process');
-                finish({ result: fail('runner_send_failed', `The run could not be handed to its runner process (${reason})`), reusable: false });
-            });
+            this.post(
+                { t: 'start', runId: req.runId, kind: req.kind, code: req.code, input: req.input, props: req.props, maxOutputBytes: this.opts.maxOutputBytes },
+                (reason) => {
+                    this.opts.logger('warn', { runId: req.runId, reason }, 'could not start a run in its runner process');
+                    finish({ result: fail('runner_send_failed', `The run could not be handed to its runner process (${reason})`), reusable: false });
+                }
+            );
         });
     }
 
@@ -156,7 +172,10 @@ export class RunnerProcess {
     /** Sends to the child; `onFailure` hears why a message did not leave (synchronously or from the channel). */
     private post(msg: ParentMessage, onFailure?: (reason: string) => void): void {
         const failed = onFailure ?? ((reason: string) => this.opts.logger('warn', { err: reason }, 'could not send to runner process'));
-        if (this.exited || !this.child.connected) return failed('the runner process has exited');
+        if (this.exited || !this.child.connected) {
+            failed('the runner process has exited');
+            return;
+        }
         try {
             this.child.send(msg, (err) => {
                 if (err) failed(err.message);
@@ -207,7 +226,10 @@ export class RunnerProcess {
         this.opts.logger('warn', { runId: active.runId, code, signal, oom }, 'runner process died during a run');
         const error: ScriptError = oom
             ? { type: 'script_out_of_memory', message: 'The script ran out of memory and its runner process was stopped' }
-            : { type: 'script_internal_error', message: `The runner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${String(code)}`})` };
+            : {
+                  type: 'script_internal_error',
+                  message: `The runner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${String(code)}`})`
+              };
         active.finish({ result: { ok: false, error }, reusable: false });
     }
 }

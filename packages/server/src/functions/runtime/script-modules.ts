@@ -121,7 +121,8 @@ function bufferOnly(Base: new (...a: unknown[]) => unknown, count: number): unkn
     if (typeof Base !== 'function') return Base;
     return class extends (Base as new (...a: unknown[]) => object) {
         constructor(...args: unknown[]) {
-            if (args.slice(0, count).some((a) => typeof a === 'string')) throw new Error('soap: pass key material as Buffers; file paths are not available to scripts');
+            if (args.slice(0, count).some((a) => typeof a === 'string'))
+                throw new Error('soap: pass key material as Buffers; file paths are not available to scripts');
             super(...args);
         }
     };

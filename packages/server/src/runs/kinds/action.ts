@@ -10,7 +10,13 @@ import { runScript, type RunPolicy } from '../run.ts';
 
 /** The `async_action` webhook (docs/compatibility.md, "Webhooks"): the app reads the outcome from its status URL. */
 export function asyncActionPayload(connection: Pick<Connection, 'connectionId' | 'providerConfigKey'>, uuid: string): object {
-    return { from: 'nango', type: 'async_action', connectionId: connection.connectionId, providerConfigKey: connection.providerConfigKey, payload: { id: uuid, statusUrl: `/action/${uuid}` } };
+    return {
+        from: 'nango',
+        type: 'async_action',
+        connectionId: connection.connectionId,
+        providerConfigKey: connection.providerConfigKey,
+        payload: { id: uuid, statusUrl: `/action/${uuid}` }
+    };
 }
 
 function actionPolicy(connection: Connection, uuid: string | undefined): RunPolicy {
@@ -30,7 +36,11 @@ export interface ActionJob {
 }
 
 /** One action run, now (no uuid) or from the queue (its uuid, its retries): the same script run either way. */
-async function execute(d: KindDeps, row: StartedRun, r: { env: Environment; connection: Connection; fn: DeployedFunction; input: unknown; uuid?: string; signal?: AbortSignal }): Promise<RunResult> {
+async function execute(
+    d: KindDeps,
+    row: StartedRun,
+    r: { env: Environment; connection: Connection; fn: DeployedFunction; input: unknown; uuid?: string; signal?: AbortSignal }
+): Promise<RunResult> {
     const o = await runScript(d, {
         row,
         kind: 'action',
@@ -49,13 +59,27 @@ async function execute(d: KindDeps, row: StartedRun, r: { env: Environment; conn
 }
 
 /** Runs an action now and returns its result (POST /action/trigger without X-Async). */
-export async function runAction(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, input: unknown, signal?: AbortSignal): Promise<RunResult> {
+export async function runAction(
+    d: KindDeps,
+    env: Environment,
+    connection: Connection,
+    fn: DeployedFunction,
+    input: unknown,
+    signal?: AbortSignal
+): Promise<RunResult> {
     const row = await d.runs.startInline({ kind: 'action', environmentId: env.id, connectionDbId: connection.id, functionId: fn.id });
     return execute(d, row, { env, connection, fn, input, ...(signal ? { signal } : {}) });
 }
 
 /** Queues an asynchronous action (X-Async): a run to read the outcome from, and a job, in one transaction. */
-export async function queueAction(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, input: unknown, maxRetries: number): Promise<string> {
+export async function queueAction(
+    d: KindDeps,
+    env: Environment,
+    connection: Connection,
+    fn: DeployedFunction,
+    input: unknown,
+    maxRetries: number
+): Promise<string> {
     const uuid = randomUUID();
     await d.db.transaction(async (tx) => {
         await d.runs.queueAction(tx, { uuid, environmentId: env.id, connectionDbId: connection.id, functionId: fn.id, input, maxRetries });
@@ -75,12 +99,14 @@ export function actionRun(d: Pick<KindDeps, 'runs'>, environmentId: number, uuid
  */
 export async function executeAsyncAction(d: KindDeps, job: ActionJob): Promise<void> {
     const row = await d.runs.start({ uuid: job.id });
-    if (!row || row.kind !== 'action') return;
+    if (row?.kind !== 'action') return;
     const connection = row.connectionDbId === null ? undefined : await d.connections.getById(row.connectionDbId);
     const fn = row.functionId === null ? undefined : await d.functions.byId(row.functionId);
     const env = connection && (await d.environments.byId(connection.environmentId));
     if (!connection || !fn || !env) {
-        await d.db.transaction((tx) => d.runs.finish(tx, row.id, { status: 'ERROR', error: { type: 'action_not_found', message: 'The action or its connection was deleted' } }));
+        await d.db.transaction((tx) =>
+            d.runs.finish(tx, row.id, { status: 'ERROR', error: { type: 'action_not_found', message: 'The action or its connection was deleted' } })
+        );
         return;
     }
     await execute(d, row, { env, connection, fn, input: row.input ?? undefined, uuid: job.id });

@@ -37,7 +37,14 @@ export async function executePostConnectionCreation(d: KindDeps, job: OnEventJob
     const connection = await d.connections.getById(job.connectionId);
     const fn = await d.functions.byId(job.functionId);
     const env = connection && (await d.environments.byId(connection.environmentId));
-    if (!connection || !env || !fn || fn.type !== 'on-event' || fn.config.event !== 'post-connection-creation' || fn.integrationId !== connection.integrationId) {
+    if (
+        !connection ||
+        !env ||
+        !fn ||
+        fn.type !== 'on-event' ||
+        fn.config.event !== 'post-connection-creation' ||
+        fn.integrationId !== connection.integrationId
+    ) {
         d.log.info({ ...job, event: 'post-connection-creation' }, 'on-event script skipped: its connection or script no longer exists');
         return;
     }
@@ -86,7 +93,10 @@ function rejection(error: ScriptError): string {
 
 function onEventPolicy(fn: DeployedFunction, event: OnEventName, limitMs: number): RunPolicy {
     return {
-        deadlineError: { type: 'execution_timeout', message: `The script did not finish within ${limitMs} ms (SWITCHBOARD_ON_EVENT_TIMEOUT_MS) and was stopped` },
+        deadlineError: {
+            type: 'execution_timeout',
+            message: `The script did not finish within ${limitMs} ms (SWITCHBOARD_ON_EVENT_TIMEOUT_MS) and was stopped`
+        },
         logOutcome(log, o) {
             if (o.failure) log.warn({ durationMs: o.durationMs, error: o.failure }, 'on-event script failed');
             else log.info({ durationMs: o.durationMs }, 'on-event script succeeded');
@@ -99,8 +109,22 @@ function onEventPolicy(fn: DeployedFunction, event: OnEventName, limitMs: number
  * One run, stopped at `deadline` whether it is running or still waiting for a free runner process (Nango also
  * bounds the wait; docs/scripts-compatibility.md, "Limits and timeouts"), then recorded. Never throws.
  */
-async function runOnEvent(d: KindDeps, env: Environment, connection: Connection, fn: DeployedFunction, event: OnEventName, deadline: number, pending?: PendingConnection): Promise<RunResult> {
-    const log = d.log.child({ onEvent: fn.name, event, connection: connection.uuid || null, providerConfigKey: connection.providerConfigKey, connectionId: connection.connectionId });
+async function runOnEvent(
+    d: KindDeps,
+    env: Environment,
+    connection: Connection,
+    fn: DeployedFunction,
+    event: OnEventName,
+    deadline: number,
+    pending?: PendingConnection
+): Promise<RunResult> {
+    const log = d.log.child({
+        onEvent: fn.name,
+        event,
+        connection: connection.uuid || null,
+        providerConfigKey: connection.providerConfigKey,
+        connectionId: connection.connectionId
+    });
     // A connection being validated is not stored yet: its run has no connection row.
     const row = await d.runs.startInline({ kind: 'on-event', environmentId: env.id, connectionDbId: pending ? null : connection.id, functionId: fn.id });
     const o = await runScript(d, {

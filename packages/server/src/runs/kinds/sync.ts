@@ -25,12 +25,20 @@ export async function loadSyncRun(d: KindDeps, row: StartedRun): Promise<SyncRun
     const connection = fn && (await d.connections.getById(sync.connectionDbId));
     const env = connection && (await d.environments.byId(connection.environmentId));
     if (sync && fn && connection && env) return { sync, fn, connection, env };
-    await d.db.transaction((tx) => d.runs.finish(tx, row.id, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' } }));
+    await d.db.transaction((tx) =>
+        d.runs.finish(tx, row.id, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' } })
+    );
     return undefined;
 }
 
 /** Whatever a deprecated `track_deletes: true` run did not see is gone upstream. */
-async function trackDeletes(d: KindDeps, tx: Queryable, c: SyncRunContext, runId: number, counts: Record<string, { added: number; updated: number; deleted: number }>): Promise<void> {
+async function trackDeletes(
+    d: KindDeps,
+    tx: Queryable,
+    c: SyncRunContext,
+    runId: number,
+    counts: Record<string, { added: number; updated: number; deleted: number }>
+): Promise<void> {
     for (const model of c.sync.models) {
         const deleted = await d.records.deleteNotSeenSince({ connectionId: c.connection.id, model: recordModelKey(model, c.sync.variant) }, runId, tx);
         const t = (counts[model] ??= { added: 0, updated: 0, deleted: 0 });
@@ -60,14 +68,18 @@ function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy 
  */
 export async function executeSyncRun(d: KindDeps, id: number): Promise<void> {
     const row = await d.runs.start(id);
-    if (!row || row.kind !== 'sync') return;
+    if (row?.kind !== 'sync') return;
     const c = await loadSyncRun(d, row);
     if (!c) return;
     const { sync, connection } = c;
     const log = d.log.child({ sync: sync.name, syncJobId: id });
     const checkpointKey = syncCheckpointKey(sync.name, sync.variant);
     if (row.reset) await d.checkpoints.deleteSyncState(connection.id, checkpointKey);
-    if (row.emptyCache) await d.records.hardDelete(connection.id, sync.models.map((m) => recordModelKey(m, sync.variant)));
+    if (row.emptyCache)
+        await d.records.hardDelete(
+            connection.id,
+            sync.models.map((m) => recordModelKey(m, sync.variant))
+        );
     await runScript(d, {
         row,
         kind: 'sync',

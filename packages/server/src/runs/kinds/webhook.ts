@@ -16,7 +16,7 @@ import { webhookCheckpointKey } from '../../functions/keys.ts';
 import { syncFailurePayload, syncSuccessPayloads } from '../../functions/payloads.ts';
 import { WEBHOOK_QUEUE } from '../../functions/queue.ts';
 import { WEBHOOK_JOB } from '../../functions/syncs.ts';
-import { auditOutcome, runScript, type RunPolicy } from '../run.ts';
+import { runScript, type RunPolicy } from '../run.ts';
 import { loadSyncRun, type SyncRunContext } from './sync.ts';
 
 /** A queued webhook run: its run row, the event type it matched, and the provider's payload. */
@@ -74,7 +74,14 @@ function webhookPolicy(c: SyncRunContext, row: StartedRun, event: string): RunPo
         audit(o) {
             return {
                 kind: 'webhook-run',
-                detail: { sync: c.sync.name, event, sync_job_id: row.id, duration_ms: o.durationMs, result: o.counts, ...(o.failure ? { error: o.failure } : {}) }
+                detail: {
+                    sync: c.sync.name,
+                    event,
+                    sync_job_id: row.id,
+                    duration_ms: o.durationMs,
+                    result: o.counts,
+                    ...(o.failure ? { error: o.failure } : {})
+                }
             };
         }
     };
@@ -83,7 +90,7 @@ function webhookPolicy(c: SyncRunContext, row: StartedRun, event: string): RunPo
 /** Worker side: runs the handler, then records the outcome and queues the app's `sync` webhooks in one transaction. */
 export async function executeWebhookRun(d: KindDeps, data: WebhookRunJob): Promise<void> {
     const row = await d.runs.start(data.jobId);
-    if (!row || row.kind !== 'webhook') return;
+    if (row?.kind !== 'webhook') return;
     const c = await loadSyncRun(d, row);
     if (!c) return;
     const { sync } = c;

@@ -13,7 +13,11 @@ export class ActionError extends Error {
     readonly [ERROR_BRAND] = 'action';
 
     constructor(payload?: unknown) {
-        super(typeof payload === 'object' && payload !== null && typeof (payload as { message?: unknown }).message === 'string' ? (payload as { message: string }).message : 'Action error');
+        super(
+            typeof payload === 'object' && payload !== null && typeof (payload as { message?: unknown }).message === 'string'
+                ? (payload as { message: string }).message
+                : 'Action error'
+        );
         this.name = 'ActionError';
         this.payload = payload;
     }
@@ -56,7 +60,14 @@ export interface AxiosLikeError extends Error {
     config: unknown;
     /** axios sets the request it sent; scripts test `err.request` to tell "no response" from "not sent". */
     request: { method: string; path: string };
-    response?: { status: number; statusText: string; data: unknown; headers: Record<string, string>; config: unknown; request: { method: string; path: string } };
+    response?: {
+        status: number;
+        statusText: string;
+        data: unknown;
+        headers: Record<string, string>;
+        config: unknown;
+        request: { method: string; path: string };
+    };
     toJSON(): Record<string, unknown>;
 }
 

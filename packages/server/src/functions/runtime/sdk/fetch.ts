@@ -44,7 +44,10 @@ export async function uncontrolledFetch(ctx: SdkContext, options: UncontrolledFe
 }
 
 function toHostRequest(options: UncontrolledFetchOptions): HostFetchRequest {
-    if (!options || (typeof options.url !== 'string' && !(options.url instanceof URL) && typeof (options.url as { href?: unknown } | undefined)?.href !== 'string')) {
+    if (
+        !options ||
+        (typeof options.url !== 'string' && !(options.url instanceof URL) && typeof (options.url as { href?: unknown } | undefined)?.href !== 'string')
+    ) {
         throw new SdkError('invalid_argument', 'nango.uncontrolledFetch expects { url: URL, method?, headers?, body? }');
     }
     const url = typeof options.url === 'string' ? options.url : (options.url as URL).href;

@@ -21,7 +21,11 @@ interface Settings {
  * Async generator of pages. Cursor and offset pagination end on a missing or empty page list; link pagination
  * yields whatever sits at `response_path` (issue #11 item 4). Throws `invalid_pagination` on a bad config.
  */
-export async function* paginate(config: ProxyConfig, providerPaginate: Record<string, unknown> | null | undefined, request: PageRequest): AsyncGenerator<unknown[], void, undefined> {
+export async function* paginate(
+    config: ProxyConfig,
+    providerPaginate: Record<string, unknown> | null | undefined,
+    request: PageRequest
+): AsyncGenerator<unknown[], void, undefined> {
     const s = settings(config, providerPaginate);
     const state = new RequestState(config, s.inBody);
     if (s.limit !== undefined && s.limit !== null) {
@@ -52,7 +56,8 @@ async function* cursorPages(s: Settings, state: RequestState, request: PageReque
 async function* linkPages(s: Settings, state: RequestState, request: PageRequest): AsyncGenerator<unknown[], void, undefined> {
     const rel = s.cfg['link_rel_in_response_header'];
     const bodyPath = s.cfg['link_path_in_response_body'];
-    if (typeof rel !== 'string' && typeof bodyPath !== 'string') throw invalid('link pagination needs `link_rel_in_response_header` or `link_path_in_response_body`');
+    if (typeof rel !== 'string' && typeof bodyPath !== 'string')
+        throw invalid('link pagination needs `link_rel_in_response_header` or `link_path_in_response_body`');
     const seen = new Set<string>();
     for (;;) {
         const response = await request(state.config());

@@ -92,7 +92,10 @@ export class RecordsApi {
         }
         const models = this.ctx.props.models ?? [];
         if (typeof model !== 'string' || !models.includes(model)) {
-            throw new SdkError('invalid_model', `nango.${method}: model '${String(model)}' is not declared by this sync (declared: ${models.join(', ') || 'none'})`);
+            throw new SdkError(
+                'invalid_model',
+                `nango.${method}: model '${String(model)}' is not declared by this sync (declared: ${models.join(', ') || 'none'})`
+            );
         }
     }
 }
