@@ -10,7 +10,7 @@ import { startServer, removeDir, type TestServer } from './support/server.ts';
 import { registerConnectUi } from '../src/connect-ui/routes.ts';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
 import { connectUiCsp } from '../src/connect-ui/headers.ts';
-import { ApiError } from '../src/http/errors.ts';
+import { ApiError } from '../src/errors.ts';
 
 /** A raw GET, so paths like /connect/%2e%2e/ reach the server unnormalised. */
 function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {

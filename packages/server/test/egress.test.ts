@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Egress } from '../src/egress/egress.ts';
 import { guardedLookup, isPublicAddress } from '../src/egress/address-policy.ts';
-import { ApiError } from '../src/http/errors.ts';
+import { ApiError } from '../src/errors.ts';
 import { startUpstream, json } from './support/upstream.ts';
 
 describe('egress SSRF policy', () => {

@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { errorCodes } from '../src/http/errors.ts';
+import { errorCodes } from '../src/errors.ts';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -23,7 +23,7 @@ it('docs/errors.md lists only codes the registry has, each once', () => {
     const registry: Record<string, { status: number }> = errorCodes;
     const seen = new Set<string>();
     for (const { code, status } of rows) {
-        assert.ok(Object.hasOwn(registry, code), `docs/errors.md lists ${code}, which http/errors.ts does not have`);
+        assert.ok(Object.hasOwn(registry, code), `docs/errors.md lists ${code}, which src/errors.ts does not have`);
         assert.equal(status, registry[code]!.status, `docs/errors.md gives ${code} the status ${status}, the registry ${registry[code]!.status}`);
         assert.ok(!seen.has(code), `docs/errors.md lists ${code} twice`);
         seen.add(code);

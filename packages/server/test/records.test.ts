@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordsStore, type RecordScope } from '../src/records/store.ts';
-import { ApiError } from '../src/http/errors.ts';
+import { ApiError } from '../src/errors.ts';
 import { encodeCursor } from '../src/records/cursor.ts';
 import { backends, type OpenedBackend } from './support/storage-backends.ts';
 import { insertConnection, readAll } from './support/records.ts';

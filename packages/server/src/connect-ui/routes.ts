@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { connectUiHeaders } from './headers.ts';
 
 /** Where `npm run build -w @switchboard/web` writes the UI. */

@@ -1,5 +1,5 @@
 import type { Services } from '../services.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
 import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
 import type { FlowContext } from './flow-context.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bearerToken, defineRoute } from '../http/route.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { TokenError, expiryOf } from '../oauth/token-request.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { authenticateSession } from '../http/route.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';

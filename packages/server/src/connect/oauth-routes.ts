@@ -2,7 +2,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { defineRoute, issuesOf } from '../http/route.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import { TokenError } from '../oauth/token-request.ts';
 import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Services } from '../services.ts';

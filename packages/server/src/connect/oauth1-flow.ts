@@ -2,7 +2,7 @@ import type OAuth from 'oauth-1.0a';
 import { oauth1Signer } from '../oauth/oauth1.ts';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { endpointUrl, fill, resolveTokenUrl } from '../oauth/provider-endpoints.ts';
 import { TokenError } from '../oauth/token-request.ts';
 import { clientOf, requestedScopes } from './oauth2-flow.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
 import { expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { tokenGrant } from '../oauth/token-client.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';

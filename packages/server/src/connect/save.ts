@@ -2,7 +2,7 @@ import type { Services } from '../services.ts';
 import type { Connection, ConnectionSummary } from '../connections/store.ts';
 import { expiresAtOf, type StoredCredentials } from '../connections/credentials.ts';
 import { connectionSaved } from '../connections/lifecycle.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
 
 /**

@@ -5,7 +5,7 @@ import type { StoredCredentials } from '../connections/credentials.ts';
 import { applyAuth } from '../proxy/auth.ts';
 import { providerBaseUrl, upstreamUrl } from '../proxy/target.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 
 /**
  * Checks new API-key or basic credentials with the catalogue's `proxy.verification` call before they are stored,

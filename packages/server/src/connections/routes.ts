@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, listConnectionsQuery, metadataBody, patchConnectionBody } from './schemas.ts';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { assertHostAllowed, guardedLookup, EgressForbiddenError } from './address-policy.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 
 export interface EgressRequest {
     method: string;

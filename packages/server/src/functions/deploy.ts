@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import type { IntegrationStore } from '../integrations/store.ts';
 import type { ConnectionStore } from '../connections/store.ts';
 import type { SyncStore } from './syncs.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import type { DeployBody, FlowConfig } from './deploy-schema.ts';
 import type { DeployedFunction, FunctionConfig, FunctionInput, FunctionStore, FunctionType } from './store.ts';
 import { parseFrequency } from './frequency.ts';

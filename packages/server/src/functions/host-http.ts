@@ -2,7 +2,7 @@ import type { Connection } from '../connections/store.ts';
 import type { IntegrationStore } from '../integrations/store.ts';
 import type { Refresher } from '../refresh/refresher.ts';
 import type { HostProxyRequest, HostProxyResponse } from './runtime/types.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { resolveTarget, type ResolveDeps } from '../proxy/resolve.ts';
 import { forward, type ForwardDeps } from '../proxy/forward.ts';
 import { readBody } from '../egress/egress.ts';

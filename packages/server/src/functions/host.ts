@@ -11,7 +11,7 @@ import type { DeleteResult, HostFetchRequest, HostFetchResponse, HostProxyReques
 import type { ModelCounts } from './syncs.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoints.ts';
 import type { Db, Queryable } from '../storage/db.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { formatConnectionFull } from '../connections/format.ts';
 import { formatIntegration } from '../integrations/format.ts';
 import { scriptProxy, type ScriptProxyDeps } from './host-http.ts';

@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { Egress } from '../egress/egress.ts';
 import { readBody } from '../egress/egress.ts';
 import type { HostFetchRequest, HostFetchResponse } from './runtime/types.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 const MAX_REDIRECTS = 5;
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;

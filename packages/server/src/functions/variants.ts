@@ -7,7 +7,7 @@ import type { FunctionStore } from './store.ts';
 import type { SyncStore } from './syncs.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 import type { Scheduler } from './scheduler.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { BASE_VARIANT, recordModelKey, syncCheckpointKey } from './keys.ts';
 
 /**

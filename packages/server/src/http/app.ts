@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { type ApiError, fail } from './errors.ts';
+import { type ApiError, fail } from '../errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
 import { bodyPending, registerRoute, type RouteDef } from './route.ts';

@@ -1,7 +1,7 @@
 import type { FastifyError } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { ApiError, fail } from './errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import { VaultError } from '../vault/vault.ts';
 
 /** Any error a request can end with, as the ApiError it is answered with (the one mapping for every HTTP path). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { z } from 'zod';
-import { ApiError, fail, type ErrorIssue } from './errors.ts';
+import { ApiError, fail, type ErrorIssue } from '../errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import { isSessionTokenFormat, SESSION_PREFIX, type ConnectSession } from '../connect/sessions.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { formatIntegration } from './format.ts';
 import { createIntegrationBody, emptyQuery, getIntegrationQuery, patchIntegrationBody, uniqueKeyParams, type IntegrationCredentials } from './schemas.ts';
 import type { Services } from '../services.ts';

@@ -2,7 +2,7 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import { interpolate, InterpolationError } from '../providers/interpolate.ts';
 import { interpolateUrl, type UrlValueGuard } from '../providers/url-template.ts';
 import { connectionConfigIssues, declaredField, fieldRefuses, type ConfigSource } from '../providers/connection-config.ts';
-import { fail, type ApiError } from '../http/errors.ts';
+import { fail, type ApiError } from '../errors.ts';
 
 /** What a provider URL template may read. */
 export interface EndpointValues {

@@ -4,7 +4,7 @@
 import type { Egress } from '../egress/egress.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { IntegrationCredentials } from '../integrations/schemas.ts';
-import { fail, type ApiError } from '../http/errors.ts';
+import { fail, type ApiError } from '../errors.ts';
 import { clientAuthFor, resolveTokenUrl } from './provider-endpoints.ts';
 import { requestToken, TokenError, type ClientAuth, type TokenResponse } from './token-request.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { publicProvider } from './catalogue.ts';
 import { providerNameSchema } from '../integrations/schemas.ts';
 

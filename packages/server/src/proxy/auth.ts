@@ -3,7 +3,7 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import type { IntegrationCredentials } from '../integrations/schemas.ts';
 import { interpolate, InterpolationError, type InterpolationContext } from '../providers/interpolate.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 export interface AppliedAuth {
     headers: Record<string, string>;

@@ -6,7 +6,7 @@ import type { Connection } from '../connections/store.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { ProxyControl } from './control-headers.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../errors.ts';
 import { applyAuth, oauth1Header } from './auth.ts';
 import { upstreamUrl } from './target.ts';
 import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';

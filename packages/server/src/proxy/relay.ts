@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Services } from '../services.ts';
 import type { ProxyControl } from './control-headers.ts';
 import type { ProxyTarget } from './resolve.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import { toNetworkError } from '../egress/egress.ts';
 import { backoffMs, retry } from '../egress/retry.ts';
 import { appHeadersOf } from './control-headers.ts';

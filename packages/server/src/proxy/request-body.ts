@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 /**
  * The app's request body as the relay sends it upstream. Small bodies are read whole first, so a retry can send

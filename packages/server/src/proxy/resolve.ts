@@ -7,7 +7,7 @@ import type { Connection } from '../connections/store.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { ProxyControl } from './control-headers.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { providerBaseUrl, isOverrideAllowed } from './target.ts';
 
 /** What resolving a target uses, by name. */

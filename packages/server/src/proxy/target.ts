@@ -1,6 +1,6 @@
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { Integration } from '../integrations/store.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
 
 /** The provider base URL for a connection: the catalogue's `proxy.base_url` with connection config filled in. */

@@ -1,4 +1,4 @@
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 /** A position in a (connection, model) feed: the record's updated_at (microseconds, UTC text) and row id. */
 export interface CursorPosition {

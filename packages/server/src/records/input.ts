@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 /** One incoming record, validated: its external id and the payload to store (without `_nango_metadata`). */
 export interface IncomingRecord {

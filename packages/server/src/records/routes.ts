@@ -1,5 +1,5 @@
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import { listRecordsQuery, modelKey, pruneRecordsBody, recordsHeaders } from './schemas.ts';

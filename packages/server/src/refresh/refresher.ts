@@ -6,7 +6,7 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import type { Connection, ConnectionStore } from '../connections/store.ts';
 import type { IntegrationStore, Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
-import { ApiError, fail } from '../http/errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 import type { Delivery } from './outbox.ts';
 import type { WebhookSettings } from './settings.ts';
 import { isValidSecret } from './signing.ts';

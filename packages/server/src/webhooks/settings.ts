@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { assertHostAllowed, EgressForbiddenError, isPublicAddress } from '../egress/address-policy.ts';
 import { ConfigError } from '../config/config.ts';
-import { fail } from '../http/errors.ts';
+import { fail } from '../errors.ts';
 
 export interface WebhookSettings {
     url: string | null;

@@ -2,7 +2,7 @@ import type { Db } from '../storage/db.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Environment, Environments } from '../environments/environments.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../errors.ts';
 import { WAKE_CHANNEL, type Delivery, type Outbox } from './outbox.ts';
 import type { WebhookSettingsStore } from './settings.ts';
 import { decide, type Outcome, type RetryPolicy } from './retry-policy.ts';

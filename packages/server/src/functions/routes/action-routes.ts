@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ScriptError } from '../runtime/types.ts';
 import { defineRoute } from '../../http/route.ts';
-import { fail, type ApiError } from '../../http/errors.ts';
+import { fail, type ApiError } from '../../errors.ts';
 import { actionBody, actionHeaders, actionIdParams } from './schemas.ts';
 
 /** A script failure in Nango's envelope (docs/compatibility.md, "Actions and syncs"): 424 with the upstream answer for HTTP errors, 500 otherwise. */

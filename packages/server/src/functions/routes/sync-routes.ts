@@ -6,7 +6,7 @@ import type { FunctionStore } from '../store.ts';
 import type { Environment } from '../../environments/environments.ts';
 import type { SyncStatus, SyncView } from '../syncs.ts';
 import { defineRoute } from '../../http/route.ts';
-import { fail } from '../../http/errors.ts';
+import { fail } from '../../errors.ts';
 import { parseFrequency } from '../frequency.ts';
 import { frequencyBody, parseSyncRef, providerKeyHeader, syncCommandBody, syncStatusQuery, syncTriggerBody } from './schemas.ts';
 import { syncStatusItem } from './sync-status.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route.ts';
-import { fail } from '../../http/errors.ts';
+import { fail } from '../../errors.ts';
 import { uniqueKeySchema } from '../../integrations/schemas.ts';
 import type { Services } from '../../services.ts';
 import type { Integration } from '../../integrations/store.ts';

@@ -1,7 +1,8 @@
 /**
  * Every error the API returns, declared once: stable code → HTTP status and a message a person understands.
  * Codes are Nango's where Nango has one (the SDKs and apps match on them); docs/errors.md documents each,
- * and a test fails when one is undocumented.
+ * and a test fails either way when the two differ. This module sits below every capability: egress, refresh, the
+ * script host and the routes throw these; only http/error-envelope.ts turns one into an HTTP answer.
  */
 export const errorCodes = {
     invalid_json: { status: 400, message: 'The request body is not valid JSON' },
