@@ -116,3 +116,8 @@ export class ApiError extends Error {
 export function fail(code: ErrorCode, opts?: ConstructorParameters<typeof ApiError>[1]): ApiError {
     return new ApiError(code, opts);
 }
+
+/** A setting (environment variable, key file, data folder) that stops the process at start, with a message naming it. */
+export class ConfigError extends Error {
+    override name = 'ConfigError';
+}

@@ -19,6 +19,7 @@ import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
 import { Egress } from './egress/egress.ts';
 import { buildApp } from './http/app.ts';
+import { proxyFastPath } from './proxy/fast-path.ts';
 import { integrationRoutes } from './integrations/routes.ts';
 import { connectionRoutes } from './connections/routes.ts';
 import { proxyRoutes } from './proxy/routes.ts';
@@ -234,7 +235,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         [
             (a) => registerWebSocket(a, ws),
             (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
-        ]
+        ],
+        (door) => proxyFastPath(services, door)
     );
     await webhooks.start(environment);
     await scheduler.start();

@@ -1,12 +1,11 @@
+import { ConfigError } from '../errors.ts';
 import { z } from 'zod';
 import { join, resolve } from 'node:path';
-import { isValidSecret } from '../webhooks/signing.ts';
-import { parseFrameAncestors, FrameAncestorsError } from '../connect-ui/frame-ancestors.ts';
+import { isValidSecret } from './webhook-secret.ts';
+import { parseFrameAncestors, FrameAncestorsError } from './frame-ancestors.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
-export class ConfigError extends Error {
-    override name = 'ConfigError';
-}
+export { ConfigError };
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 

@@ -1,6 +1,6 @@
 // Security headers of every Connect UI response. The UI talks only to this server (its API and WebSocket) and
 // loads only its own bundle, so everything else is 'none'; no inline script or style is needed.
-import { frameAncestorSources } from './frame-ancestors.ts';
+import { frameAncestorSources } from '../config/frame-ancestors.ts';
 
 function serverSources(serverUrl: string): string[] {
     if (!URL.canParse(serverUrl)) return [];

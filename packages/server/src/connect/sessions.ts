@@ -76,6 +76,16 @@ export function sessionTags(
 export class ConnectSessionStore {
     private readonly db: Db;
 
+    /** True for a well-formed session token (the route builder checks before looking it up). */
+    isTokenFormat(token: string): boolean {
+        return isSessionTokenFormat(token);
+    }
+
+    /** True when a bearer value claims to be a session token (it is then never tried as a secret key). */
+    looksLikeToken(value: string | undefined): boolean {
+        return value?.startsWith(SESSION_PREFIX) ?? false;
+    }
+
     constructor(db: Db) {
         this.db = db;
     }

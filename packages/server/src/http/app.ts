@@ -2,13 +2,12 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogge
 import cors from '@fastify/cors';
 import qs from 'qs';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { type ApiError, fail } from '../errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
 import { bodyPending, registerRoute, type RouteDef } from './route.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
-import { proxyFastPath } from '../proxy/fast-path.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
 
@@ -56,15 +55,32 @@ const corsHeaders = { 'access-control-allow-origin': '*', 'access-control-expose
 // biome-ignore lint/suspicious/noExplicitAny: routes have heterogeneous schema types
 type AnyRoute = RouteDef<any, any, any, any>;
 
-/** Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. */
-export async function buildApp(services: Services, routes: AnyRoute[], plugins: Array<(app: FastifyInstance) => Promise<void>> = []): Promise<FastifyInstance> {
+/** What a door in front of Fastify is told: the headers every answer carries (CORS), and whether the server is closing. */
+export interface DoorOptions {
+    alwaysHeaders: Readonly<OutgoingHttpHeaders>;
+    closing: () => boolean;
+}
+
+/** A request listener's first step, before Fastify: true when it took the request (the proxy's fast door). */
+export type Door = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. `fastDoor` (the proxy's, given
+ * by the composition root) sees each request first; the HTTP layer knows no capability.
+ */
+export async function buildApp(
+    services: Services,
+    routes: AnyRoute[],
+    plugins: Array<(app: FastifyInstance) => Promise<void>> = [],
+    fastDoor?: (opts: DoorOptions) => Door
+): Promise<FastifyInstance> {
     let closing = false;
     const app: FastifyInstance = Fastify({
         // The common proxied request, bodies included, is served before Fastify sees it (proxy/fast-path.ts);
         // everything else, and every request the fast door is unsure of, goes through Fastify. Both doors lead to
         // the same relay (proxy/relay.ts).
         serverFactory: (handler, opts) => {
-            const fast = proxyFastPath(services, { alwaysHeaders: corsHeaders, closing: () => closing });
+            const fast = fastDoor?.({ alwaysHeaders: corsHeaders, closing: () => closing }) ?? (() => false);
             const server = createServer(timeoutOptions(services.config.requestTimeoutMs), (req, res) => {
                 if (!fast(req, res)) handler(req, res);
             });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ApiError, fail, type ErrorIssue } from '../errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
-import { isSessionTokenFormat, SESSION_PREFIX, type ConnectSession } from '../connect/sessions.ts';
+import type { ConnectSession } from '../connect/sessions.ts';
 
 export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'public';
 
@@ -96,7 +96,7 @@ export async function authenticateSecret(req: Pick<FastifyRequest, 'headers'>, s
  * (docs/compatibility.md, "Conventions and errors").
  */
 export async function authenticateSession(token: string, services: Services): Promise<{ env: Environment; session: ConnectSession }> {
-    if (!isSessionTokenFormat(token)) throw fail('invalid_connect_session_token_format');
+    if (!services.connectSessions.isTokenFormat(token)) throw fail('invalid_connect_session_token_format');
     const session = await services.connectSessions.find(token);
     if (!session) throw fail('unknown_connect_session_token');
     const env = await services.environments.byId(session.environmentId);
@@ -108,7 +108,7 @@ async function authenticate(mode: AuthMode, req: FastifyRequest, services: Servi
     if (mode === 'public') return publicCaller;
     if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined };
     const bearer = bearerToken(req.headers.authorization);
-    const looksLikeSession = bearer?.startsWith(SESSION_PREFIX) ?? false;
+    const looksLikeSession = services.connectSessions.looksLikeToken(bearer);
     if (mode === 'session' || (mode === 'secret_or_session' && looksLikeSession)) {
         if (!req.headers.authorization) throw fail('missing_auth_header');
         if (!bearer) throw fail('malformed_auth_header');

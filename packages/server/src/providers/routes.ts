@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import { publicProvider } from './catalogue.ts';
-import { providerNameSchema } from '../integrations/schemas.ts';
+import { providerNameSchema } from './schema.ts';
 
 export const providerRoutes = [
     defineRoute({

@@ -1,8 +1,9 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../services.ts';
 import { writeError } from '../http/error-envelope.ts';
 import { authenticateSecret } from '../http/route.ts';
+import type { Door, DoorOptions } from '../http/app.ts';
 import { proxyHeadersFastPath, type ProxyControl } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { relay } from './relay.ts';
@@ -17,14 +18,6 @@ import { relay } from './relay.ts';
  * the same way, and hand everything else to Fastify. Past parsing, both doors run the same relay (relay.ts)
  * and render errors with the same envelope; proxy-fast-path-parity.test.ts checks the parsing.
  */
-export interface FastPathOptions {
-    /** Headers the general path's hooks put on every answer (CORS), in lower case. */
-    alwaysHeaders: Readonly<OutgoingHttpHeaders>;
-    /** True once the server is closing: Fastify then answers 503, so the request goes there. */
-    closing: () => boolean;
-}
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const METHODS = new Set(['GET', 'HEAD', 'DELETE', 'POST', 'PUT', 'PATCH']);
 // find-my-way answers a malformed escape in the wildcard with 400; such a URL takes the general path.
@@ -41,7 +34,7 @@ function eligible(req: IncomingMessage): boolean {
 }
 
 /** Returns the request listener's first step: true when the fast door took the request. */
-export function proxyFastPath(s: Services, opts: FastPathOptions): Handler {
+export function proxyFastPath(s: Services, opts: DoorOptions): Door {
     const logRequests = s.log.isLevelEnabled('info');
     return (req, res) => {
         if (!eligible(req) || opts.closing()) return false;
@@ -72,7 +65,7 @@ export function proxyFastPath(s: Services, opts: FastPathOptions): Handler {
     };
 }
 
-async function serve(s: Services, req: IncomingMessage, res: ServerResponse, control: ProxyControl, opts: FastPathOptions): Promise<void> {
+async function serve(s: Services, req: IncomingMessage, res: ServerResponse, control: ProxyControl, opts: DoorOptions): Promise<void> {
     const env = await authenticateSecret(req, s);
     const target = await resolveProxyTarget(s, env, control);
     await relay(s, { req, res, alwaysHeaders: opts.alwaysHeaders }, target, control);

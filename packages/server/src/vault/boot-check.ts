@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db.ts';
 import type { Logger } from '../log/logger.ts';
-import { ConfigError } from '../config/config.ts';
+import { ConfigError } from '../errors.ts';
 import type { Vault } from './vault.ts';
 
 // The newest rows of every table holding ciphertexts: enough to tell a wrong key from a few stale rows.

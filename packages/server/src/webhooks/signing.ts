@@ -1,27 +1,11 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { SECRET_PREFIX, secretKeyBytes, isValidSecret } from '../config/webhook-secret.ts';
 
-export const SECRET_PREFIX = 'whsec_';
-const MIN_KEY_BYTES = 24;
-const MAX_KEY_BYTES = 64;
+export { SECRET_PREFIX, secretKeyBytes, isValidSecret };
 
 /** A new signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks format). */
 export function generateSecret(): string {
     return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
-}
-
-/** The key bytes behind a `whsec_` secret, or undefined when it is not one (bad prefix, base64, or length). */
-export function secretKeyBytes(secret: string): Buffer | undefined {
-    if (!secret.startsWith(SECRET_PREFIX)) return undefined;
-    const b64 = secret.slice(SECRET_PREFIX.length);
-    const bytes = Buffer.from(b64, 'base64');
-    // Node's decoder skips invalid characters; insisting on the canonical spelling rejects typos instead of signing with other bytes.
-    if (bytes.toString('base64') !== b64) return undefined;
-    if (bytes.length < MIN_KEY_BYTES || bytes.length > MAX_KEY_BYTES) return undefined;
-    return bytes;
-}
-
-export function isValidSecret(secret: string): boolean {
-    return secretKeyBytes(secret) !== undefined;
 }
 
 /**
