@@ -53,6 +53,11 @@ export interface RunPolicy {
     webhooks?(o: RunOutcome): object[];
     /** The error reported when the run's own deadline stopped it (instead of the runner's `script_aborted`). */
     deadlineError?: ScriptError;
+    /**
+     * Whether the run's row keeps the script's output (an async action's status URL serves it). Otherwise the output
+     * only goes back to the caller: it may hold what the provider returned, and rows are plaintext.
+     */
+    keepsOutput?: boolean;
     /** The log line of the outcome. */
     logOutcome(log: Logger, o: RunOutcome): void;
     /** The connection's audit-trail entry, if this kind keeps one (its outcome is added from the run's status). */
@@ -170,7 +175,12 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     const finished = await d.db
         .transaction(async (tx) => {
             await r.policy.beforeFinish?.(tx, result, counts);
-            const ended = await d.runs.finish(tx, r.row.id, { status, result: counts, output: result.ok ? (result.output ?? null) : undefined, error });
+            const ended = await d.runs.finish(tx, r.row.id, {
+                status,
+                result: counts,
+                output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined,
+                error
+            });
             if (!ended || status === 'STOPPED') return ended;
             for (const payload of r.policy.webhooks?.(outcome(status)) ?? [])
                 await d.webhooks.enqueueEvent(tx, { environmentId: r.env.id, connection: r.connection, payload });

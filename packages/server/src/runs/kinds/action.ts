@@ -23,6 +23,7 @@ function actionPolicy(connection: Connection, uuid: string | undefined): RunPoli
     return {
         // Sent once, with the final outcome (after the retries); a synchronous action answers its caller instead.
         webhooks: () => (uuid ? [asyncActionPayload(connection, uuid)] : []),
+        keepsOutput: uuid !== undefined,
         logOutcome(log, o) {
             if (o.failure) log.info({ durationMs: o.durationMs, status: o.status, error: o.failure }, 'action run failed');
             else log.debug({ durationMs: o.durationMs }, 'action run finished');
