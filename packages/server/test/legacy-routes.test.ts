@@ -9,6 +9,7 @@ import { sdkFailure } from './support/sdk.ts';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
 import { api, startReceiver, waitFor, type Json, type Receiver } from './support/webhooks.ts';
 import { deploy } from './support/functions.ts';
+import { rsaKeyPair } from './support/github-app.ts';
 
 const PROVIDERS = `
 acme-key:
@@ -170,6 +171,14 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.deepEqual([creds.client_id, creds.client_secret, creds.scopes], ['cid', 'sec', 'repo,user']);
             const none = await call('POST', '/config', { provider_config_key: 'hn-legacy', provider: 'hacker-news' });
             assert.equal(none.status, 200);
+            // A GitHub App in the legacy fields: the app id as the client id, the private key as the client secret.
+            const { privateKey } = rsaKeyPair();
+            const app = { provider_config_key: 'app-legacy', provider: 'github-app', oauth_client_id: '4242', app_link: 'https://github.com/apps/acme' };
+            assert.equal((await call('POST', '/config', app)).body.error.code, 'missing_app_secret');
+            assert.equal((await call('POST', '/config', { ...app, oauth_client_secret: privateKey })).status, 200);
+            const appCreds = (await nango.getIntegration({ uniqueKey: 'app-legacy' }, { include: ['credentials'] })).data.credentials as Json;
+            assert.deepEqual(appCreds, { type: 'APP', app_id: '4242', app_link: 'https://github.com/apps/acme', private_key: privateKey });
+            await nango.deleteIntegration('app-legacy');
             const listed = await call('GET', '/config');
             assert.deepEqual(
                 (listed.body.configs as Json[]).filter((c) => c.unique_key.endsWith('-legacy')),
