@@ -52,6 +52,11 @@ import { syncRoutes } from './functions/routes/sync-routes.ts';
 import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
 import { actionRoutes } from './functions/routes/action-routes.ts';
 import { recordsRoutes } from './records/routes.ts';
+import { legacyConnectionRoutes } from './connections/legacy-routes.ts';
+import { legacyIntegrationRoutes } from './integrations/legacy-routes.ts';
+import { functionRoutes } from './functions/routes/function-routes.ts';
+import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
+import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -230,7 +235,12 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             ...syncRoutes,
             ...syncVariantRoutes,
             ...actionRoutes,
-            ...environmentVariableRoutes
+            ...environmentVariableRoutes,
+            ...legacyConnectionRoutes,
+            ...legacyIntegrationRoutes,
+            ...functionRoutes,
+            ...signingKeyRoutes,
+            ...unauthenticatedRoutes
         ],
         [
             (a) => registerWebSocket(a, ws),

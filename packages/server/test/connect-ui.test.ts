@@ -100,6 +100,7 @@ test-apikey:
         await nango.createIntegration({ provider: 'test-apikey', unique_key: 'tickets' });
         await nango.createIntegration({ provider: 'stripe', unique_key: 'stripe' });
         await nango.createIntegration({ provider: 'twilio', unique_key: 'twilio' });
+        await nango.createIntegration({ provider: 'hacker-news', unique_key: 'hn' });
     });
     after(async () => {
         await browser?.close();
@@ -210,6 +211,21 @@ test-apikey:
         assert.equal((stored.credentials as { apiKey?: string }).apiKey, 'tk_good');
         assert.equal(stored.end_user?.id, 'user-7');
         await page.screenshot({ path: `${shots}success-light-en.png` });
+        await page.close();
+    });
+
+    it('connects a provider that needs no credentials (auth mode NONE) through POST /auth/unauthenticated (issue #12 item 1)', async () => {
+        const { page, ui } = await open(await session(['hn', 'stripe']));
+        await ui.locator('[data-integration="hn"]').click();
+        await ui.getByText('needs no credentials').waitFor();
+        await ui.getByRole('button', { name: 'Connect' }).click();
+        await ui.locator('[data-testid=success]').waitFor();
+        await waitForEvent(page, 'connect');
+        const connect = (await events(page)).find((e) => e.type === 'connect');
+        assert.equal(connect?.payload?.['providerConfigKey'], 'hn');
+        const stored = await nango.getConnection('hn', String(connect?.payload?.['connectionId']));
+        assert.deepEqual(stored.credentials, { type: 'NONE' });
+        assert.equal(stored.end_user?.id, 'user-7');
         await page.close();
     });
 

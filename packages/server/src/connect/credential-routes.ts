@@ -56,7 +56,7 @@ async function clientCredentials(s: Services, ctx: FlowContext, body: { client_i
  * One non-popup route: resolve the session and integration, require the provider's auth mode, obtain checked
  * credentials from the body, store them.
  */
-function credentialRoute<B extends z.ZodType>(
+export function credentialRoute<B extends z.ZodType>(
     url: string,
     mode: string,
     body: B,

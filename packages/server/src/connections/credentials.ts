@@ -33,7 +33,9 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
     z.object({ type: z.literal('BASIC'), username: z.string(), password: z.string() }).strict(),
     // A GitHub App installation: the installation id comes in connection_config; a token may be given (it is
     // renewed from the app's key when it expires) or is minted at once (docs/compatibility.md, "Connections").
-    z.object({ type: z.literal('APP'), access_token: z.string().min(1).optional(), expires_at: isoDate.optional(), raw: raw.optional() }).strict()
+    z.object({ type: z.literal('APP'), access_token: z.string().min(1).optional(), expires_at: isoDate.optional(), raw: raw.optional() }).strict(),
+    // A provider that needs no credentials (auth mode NONE): the connection only names the end user's account.
+    z.object({ type: z.literal('NONE') }).strict()
 ]);
 
 export type ImportCredentials = z.infer<typeof importCredentialsSchema>;
@@ -60,7 +62,8 @@ export type StoredCredentials =
       }
     | { type: 'API_KEY'; apiKey: string }
     | { type: 'BASIC'; username: string; password: string }
-    | { type: 'APP'; access_token: string; expires_at?: string | undefined; raw: Record<string, unknown> };
+    | { type: 'APP'; access_token: string; expires_at?: string | undefined; raw: Record<string, unknown> }
+    | { type: 'NONE' };
 
 /** Stored credentials for an import; an APP import without a token is minted by the caller first. */
 export function toStored(c: Exclude<ImportCredentials, { type: 'APP' }>): StoredCredentials {

@@ -22,7 +22,8 @@ const importTypesFor: Record<string, string[]> = {
     OAUTH2_CC: ['OAUTH2_CC'],
     API_KEY: ['API_KEY'],
     BASIC: ['BASIC'],
-    APP: ['APP']
+    APP: ['APP'],
+    NONE: ['NONE']
 };
 
 /**

@@ -133,6 +133,12 @@ export class FunctionStore {
         return js;
     }
 
+    /** The TypeScript source the deploy carried (empty when the CLI sent none). */
+    async source(fn: DeployedFunction): Promise<string> {
+        const rows = await this.db.query<{ ts: string | null }>('SELECT ts FROM functions WHERE id = $1', [fn.id]);
+        return rows[0]?.ts ?? '';
+    }
+
     async upsert(q: Queryable, f: FunctionInput): Promise<number> {
         const rows = await q.query<{ id: number }>(
             `INSERT INTO functions (environment_id, integration_id, type, name, version, js, ts, config, sdk_version)
