@@ -308,8 +308,22 @@ test-apikey:
             assert.equal((await postApiKey({ public_key: b.public_key, connection_id: 'y' })).body.error.code, 'invalid_public_key');
         });
 
-        it('switching it off again refuses the public key; connect sessions are unaffected', async () => {
+        it('switching it off again refuses the public key, also at the callback of a flow already started; connect sessions are unaffected', async () => {
+            const on = await settings();
+            assert.equal(on.enabled, true);
+            const start = await fetch(
+                `${server.url}/oauth/connect/oidc?${new URLSearchParams({ public_key: on.public_key, connection_id: 'tenant-5:hubspot' })}`,
+                {
+                    redirect: 'manual'
+                }
+            );
+            assert.equal(start.status, 302);
+            const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+            const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
             const s = await patch({ enabled: false });
+            const late = await fetch(`${server.url}/oauth/callback?state=${encodeURIComponent(state)}&code=any`, { headers: { cookie } });
+            assert.match(await late.text(), /public_key_auth_disabled/);
+            assert.ok(!(await connectionIds()).includes('oidc/tenant-5:hubspot'));
             const refused = await postApiKey({ public_key: s.public_key, connection_id: 'tenant-4:apikey' });
             assert.equal(refused.body.error.code, 'public_key_auth_disabled');
             const token = (await nango.createConnectSession({ end_user: { id: 'u4' } })).data.token;

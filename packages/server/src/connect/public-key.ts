@@ -26,7 +26,7 @@ interface Row {
 }
 
 const columns = 'id, uuid, name, public_key, public_key_auth, hmac_required, hmac_key';
-const ownerOf = (environmentUuid: string) => `environment_hmac_key:${environmentUuid}`;
+const ownerOf = (environmentUuid: string) => `environment-hmac-key:${environmentUuid}`;
 const newHmacKey = () => randomBytes(32).toString('hex');
 
 /** The connection id a public-key caller may choose: what the connection routes accept, without control characters. */
