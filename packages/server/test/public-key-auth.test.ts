@@ -332,5 +332,18 @@ test-apikey:
             const forbidden = await postApiKey({ connect_session_token: token, connection_id: 'tenant-4:apikey' });
             assert.equal(forbidden.body.error.code, 'invalid_query_params');
         });
+
+        it('the HMAC keys are re-encrypted by a vault key rotation and still verify', {
+            skip: backend === 'postgres' ? 'a generated key file exists only on the embedded default' : false
+        }, async () => {
+            const s = await patch({ enabled: true, hmac_required: true });
+            const rotated = await api(server, 'POST', '/admin/keys/rotate', { generate: true });
+            assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+            assert.equal(rotated.body.data.reencrypted.environment_hmac_keys, 2, 'both environments have one');
+            assert.deepEqual(rotated.body.data.failed.environment_hmac_keys, []);
+            assert.equal((await settings()).hmac_key, s.hmac_key);
+            const ok = await postApiKey({ public_key: s.public_key, connection_id: 'tenant-6:apikey', hmac: sign(s.hmac_key, 'apikey:tenant-6:apikey') });
+            assert.equal(ok.status, 200, JSON.stringify(ok.body));
+        });
     });
 }
