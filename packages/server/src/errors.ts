@@ -19,8 +19,16 @@ export const errorCodes = {
     unknown_connect_session_token: { status: 401, message: 'The connect session token is unknown or expired' },
     missing_connect_session_token: {
         status: 401,
-        message: 'A connect session token is required (connect_session_token query parameter); public keys are not supported'
+        message: 'A connect session token is required (connect_session_token query parameter), or a public key where the environment allows them'
     },
+    missing_public_key: { status: 401, message: 'The public_key query parameter is missing' },
+    invalid_public_key: { status: 401, message: 'The public key is malformed or belongs to no environment' },
+    public_key_auth_disabled: {
+        status: 401,
+        message: "Public-key auth is switched off for this key's environment: use a connect session token, or switch it on"
+    },
+    missing_hmac: { status: 400, message: 'The environment requires an hmac of the integration and connection id with public-key auth' },
+    invalid_hmac: { status: 400, message: 'The hmac does not match the integration and connection id' },
     integration_not_allowed: { status: 400, message: 'The connect session does not allow this integration' },
     invalid_connection: { status: 400, message: 'The connection this session reconnects no longer exists' },
     connection_test_failed: { status: 400, message: 'The provider rejected the credentials when they were checked' },

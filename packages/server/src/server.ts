@@ -34,6 +34,7 @@ import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
 import { oauthRoutes } from './connect/oauth-routes.ts';
 import { credentialRoutes } from './connect/credential-routes.ts';
+import { publicKeyRoutes } from './connect/public-key.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
@@ -226,6 +227,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             ...connectRoutes,
             ...oauthRoutes,
             ...credentialRoutes,
+            ...publicKeyRoutes,
             ...proxyRoutes,
             ...adminRoutes,
             ...webhookAdminRoutes,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import { rotateKeyFile } from '../vault/key-file.ts';
+import { reencryptHmacKeys } from '../connect/public-key.ts';
 import { checkReadiness } from './readiness.ts';
 
 /**
@@ -44,21 +45,29 @@ export const adminRoutes = [
                 integrations: [] as string[],
                 connections: [] as string[],
                 webhook_settings: [] as string[],
-                environment_variables: [] as string[]
+                environment_variables: [] as string[],
+                environment_hmac_keys: [] as string[]
             };
             const integrations = await s.integrations.reencryptAll(failed.integrations);
             const connections = await s.connections.reencryptAll(failed.connections);
             const webhookSettings = await s.webhooks.settings.reencryptAll(failed.webhook_settings);
             const environmentVariables = await s.environmentVariables.reencryptAll(failed.environment_variables);
+            const environmentHmacKeys = await reencryptHmacKeys(s, failed.environment_hmac_keys);
             s.log.info(
-                { keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, failed },
+                { keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, environmentHmacKeys, failed },
                 'secrets re-encrypted under the current key'
             );
             // Rows that could not be decrypted are named (by uuid; environment uuid for webhook settings) so the operator can repair or delete them.
             return {
                 data: {
                     key_id: s.vault.currentKeyId,
-                    reencrypted: { integrations, connections, webhook_settings: webhookSettings, environment_variables: environmentVariables },
+                    reencrypted: {
+                        integrations,
+                        connections,
+                        webhook_settings: webhookSettings,
+                        environment_variables: environmentVariables,
+                        environment_hmac_keys: environmentHmacKeys
+                    },
                     failed
                 }
             };

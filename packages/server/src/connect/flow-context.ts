@@ -9,6 +9,7 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import type { EndUser } from '../connections/schemas.ts';
 import type { ConnectSession } from './sessions.ts';
 import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
+import { authenticatePublicKey, publicKeySession } from './public-key.ts';
 
 const stringMap = z.record(z.string().max(255), z.string().max(4096));
 
@@ -50,15 +51,52 @@ export interface FlowContext {
     isReconnect: boolean;
     connectionConfig: Record<string, unknown>;
     defaults: ConfigDefaults;
+    /** How the browser was let in: a connect session, or the environment's public key (then `session` constrains nothing). */
+    via: 'connect_session' | 'public_key';
 }
 
 /**
- * Resolves the session and applies its constraints (docs/compatibility.md, "Connect sessions"): the token is required, a connection id
- * may not be chosen by the browser, only allowed integrations, and a reconnect targets its own connection.
+ * Resolves who may start this flow: a connect session token (preferred, and taken first when both are sent), else a
+ * public key where the environment allows them (docs/connect.md, "Public-key frontend auth").
  */
 export async function resolveFlow(s: Services, providerConfigKey: string, query: FlowQuery, bearer?: string): Promise<FlowContext> {
     const token = query.connect_session_token ?? bearer;
-    if (!token) throw fail('missing_connect_session_token');
+    if (token) return resolveSessionFlow(s, providerConfigKey, query, token);
+    if (query.public_key !== undefined) return resolvePublicKeyFlow(s, providerConfigKey, query);
+    throw fail('missing_connect_session_token');
+}
+
+/**
+ * A public-key flow: the app chose the connection id (checked against the HMAC when the environment requires one); a
+ * connection that exists under it is overridden. The browser's params obey the same declared-fields rule as with a session.
+ */
+async function resolvePublicKeyFlow(s: Services, providerConfigKey: string, query: FlowQuery): Promise<FlowContext> {
+    const { env, connectionId } = await authenticatePublicKey(s, providerConfigKey, query);
+    const integration = await s.integrations.get(env.id, providerConfigKey);
+    if (!integration) throw fail('unknown_provider_config');
+    const provider = s.catalogue.get(integration.provider);
+    if (!provider) throw fail('unknown_provider', { message: `The integration's provider "${integration.provider}" is not in the catalogue` });
+    // Issue #10 item 1 holds here too: only the provider's declared, non-automated fields, each matching its pattern.
+    assertConnectionConfig(provider, query.params ?? {}, 'browser');
+    const existing = await s.connections.get(env.id, providerConfigKey, connectionId);
+    return {
+        env,
+        session: publicKeySession(env),
+        integration,
+        provider,
+        connectionId,
+        isReconnect: !!existing,
+        connectionConfig: { ...(query.params ?? {}) },
+        defaults: {},
+        via: 'public_key'
+    };
+}
+
+/**
+ * Resolves the session and applies its constraints (docs/compatibility.md, "Connect sessions"): a connection id
+ * may not be chosen by the browser, only allowed integrations, and a reconnect targets its own connection.
+ */
+async function resolveSessionFlow(s: Services, providerConfigKey: string, query: FlowQuery, token: string): Promise<FlowContext> {
     const { env, session } = await authenticateSession(token, s);
     if (query.connection_id !== undefined) {
         throw fail('invalid_query_params', {
@@ -86,7 +124,17 @@ export async function resolveFlow(s: Services, providerConfigKey: string, query:
     assertConnectionConfig(provider, sessionConfig, 'app');
     // The session is the app's word; the browser's params cannot override it.
     const connectionConfig = { ...(query.params ?? {}), ...sessionConfig };
-    return { env, session, integration, provider, connectionId, isReconnect: !!session.reconnectConnectionUuid, connectionConfig, defaults };
+    return {
+        env,
+        session,
+        integration,
+        provider,
+        connectionId,
+        isReconnect: !!session.reconnectConnectionUuid,
+        connectionConfig,
+        defaults,
+        via: 'connect_session'
+    };
 }
 
 /** The session's defaults for one integration (validated when the session was created). */

@@ -14,6 +14,7 @@ import { sendCallbackPage } from './callback-page.ts';
 import { reportFailure, saveConnection } from './save.ts';
 import { FlowError } from './flow-error.ts';
 import { appCallbackPath, appInstallUrl, finishAppInstall } from './app-flow.ts';
+import { assertPublicKeyAuthEnabled, publicKeySession } from './public-key.ts';
 
 export { FlowError };
 
@@ -84,7 +85,7 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     const base = {
         environmentId: ctx.env.id,
         integrationId: ctx.integration.id,
-        connectSessionId: ctx.session.id,
+        connectSessionId: ctx.via === 'connect_session' ? ctx.session.id : null,
         connectionId: ctx.connectionId,
         connectionConfig: ctx.connectionConfig,
         wsClientId: query.ws_client_id ?? null,
@@ -128,26 +129,34 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
         .redirect(location, 302);
 }
 
-/** Rebuilds the flow context a transaction was started with. */
+/**
+ * Rebuilds the flow context a transaction was started with. A public-key transaction (no connect session) completes
+ * only while its environment still allows public keys.
+ */
 async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext> {
     const [env, session, integration] = await Promise.all([
         s.environments.byId(tx.environmentId),
-        s.connectSessions.byId(tx.connectSessionId),
+        tx.connectSessionId === null ? undefined : s.connectSessions.byId(tx.connectSessionId),
         s.integrations.getById(tx.integrationId)
     ]);
-    if (!env || !session || !integration) throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
+    const viaPublicKey = tx.connectSessionId === null;
+    if (!env || (!viaPublicKey && !session) || !integration)
+        throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
+    if (viaPublicKey) await assertPublicKeyAuthEnabled(s, env.id);
     const provider = s.catalogue.get(integration.provider);
     if (!provider) throw fail('unknown_provider');
-    const defaults = defaultsFor(session, integration.uniqueKey);
+    const flowSession = session ?? publicKeySession(env);
+    const existing = viaPublicKey ? await s.connections.get(env.id, integration.uniqueKey, tx.connectionId) : undefined;
     return {
         env,
-        session,
+        session: flowSession,
         integration,
         provider,
         connectionId: tx.connectionId,
-        isReconnect: !!session.reconnectConnectionUuid,
+        isReconnect: viaPublicKey ? !!existing : !!flowSession.reconnectConnectionUuid,
         connectionConfig: tx.connectionConfig,
-        defaults
+        defaults: viaPublicKey ? {} : defaultsFor(flowSession, integration.uniqueKey),
+        via: viaPublicKey ? 'public_key' : 'connect_session'
     };
 }
 

@@ -18,7 +18,8 @@ export interface OAuthTransaction {
     id: string;
     environmentId: number;
     integrationId: number;
-    connectSessionId: number;
+    /** Null for a flow started with the environment's public key. */
+    connectSessionId: number | null;
     authMode: 'OAUTH2' | 'OAUTH1' | 'APP';
     connectionId: string;
     connectionConfig: Record<string, unknown>;
@@ -34,7 +35,7 @@ interface Row {
     browser_hash: string;
     environment_id: number;
     integration_id: number;
-    connect_session_id: number;
+    connect_session_id: number | null;
     auth_mode: 'OAUTH2' | 'OAUTH1' | 'APP';
     connection_id: string;
     connection_config: Record<string, unknown>;
