@@ -34,6 +34,7 @@ import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
 import { oauthRoutes } from './connect/oauth-routes.ts';
 import { credentialRoutes } from './connect/credential-routes.ts';
+import { callbackUrlRoutes } from './connect/callback-url.ts';
 import { Webhooks } from './webhooks/service.ts';
 import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
 import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
@@ -55,8 +56,11 @@ import { recordsRoutes } from './records/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
+    /** The public listener's app (SWITCHBOARD_PUBLIC_PORT), when configured. */
+    publicApp: FastifyInstance | undefined;
     services: Services;
     url: string;
+    publicUrl: string | undefined;
     close(): Promise<void>;
 }
 
@@ -211,41 +215,50 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         connectionHooks
     };
 
-    const app = await buildApp(
-        services,
-        [
-            ...healthRoutes,
-            ...providerRoutes,
-            ...integrationRoutes,
-            ...connectionRoutes,
-            ...connectRoutes,
-            ...oauthRoutes,
-            ...credentialRoutes,
-            ...proxyRoutes,
-            ...adminRoutes,
-            ...webhookAdminRoutes,
-            ...inboundWebhookRoutes,
-            ...recordsRoutes,
-            ...deployRoutes,
-            ...syncRoutes,
-            ...syncVariantRoutes,
-            ...actionRoutes,
-            ...environmentVariableRoutes
-        ],
-        [
-            (a) => registerWebSocket(a, ws),
-            (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
-        ],
-        (door) => proxyFastPath(services, door)
-    );
+    const routes = [
+        ...healthRoutes,
+        ...providerRoutes,
+        ...integrationRoutes,
+        ...connectionRoutes,
+        ...connectRoutes,
+        ...oauthRoutes,
+        ...credentialRoutes,
+        ...proxyRoutes,
+        ...adminRoutes,
+        ...webhookAdminRoutes,
+        ...inboundWebhookRoutes,
+        ...recordsRoutes,
+        ...deployRoutes,
+        ...syncRoutes,
+        ...syncVariantRoutes,
+        ...actionRoutes,
+        ...environmentVariableRoutes,
+        ...callbackUrlRoutes
+    ];
+    // The WebSocket and the Connect UI are what browsers reach: both listeners serve them.
+    const plugins = [
+        (a: FastifyInstance) => registerWebSocket(a, ws),
+        (a: FastifyInstance) =>
+            registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
+    ];
+    const app = await buildApp(services, routes, plugins, (door) => proxyFastPath(services, door));
+    // Issue #12 item 5: the main port keeps serving everything; the public port serves only the routes browsers
+    // and providers reach, so exposing just that port keeps the admin API private (docs/operations.md).
+    const publicApp = config.publicListener ? await buildApp(services, routes, plugins, undefined, 'public') : undefined;
     await webhooks.start(environment);
     await scheduler.start();
     await app.listen({ port: config.port, host: config.host });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    if (publicApp && config.publicListener) await publicApp.listen({ port: config.publicListener.port, host: config.publicListener.host });
+    const portOf = (a: FastifyInstance) => {
+        const address = a.server.address();
+        return typeof address === 'object' && address ? address.port : 0;
+    };
+    const port = portOf(app);
+    const publicPort = publicApp ? portOf(publicApp) : undefined;
     const url = `http://127.0.0.1:${port}`;
-    if (!config.serverUrl) config.serverUrl = `http://localhost:${port}`;
-    log.info({ port, url, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+    const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
+    if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
+    log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
     let timer: NodeJS.Timeout | undefined;
@@ -262,12 +275,15 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
 
     return {
         app,
+        publicApp,
         services,
         url,
+        publicUrl,
         async close() {
             stopping = true;
             if (timer) clearTimeout(timer);
             ws.close();
+            await publicApp?.close();
             await app.close();
             await scheduler.stop();
             await runner.close();
