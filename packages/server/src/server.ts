@@ -13,31 +13,20 @@ import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
 import { EnvironmentVariables } from './environments/variables.ts';
-import { environmentVariableRoutes } from './environments/routes.ts';
 import { IntegrationStore } from './integrations/store.ts';
 import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
 import { Egress } from './egress/egress.ts';
 import { buildApp } from './http/app.ts';
+import { routeTable } from './routes.ts';
 import { proxyFastPath } from './proxy/fast-path.ts';
-import { integrationRoutes } from './integrations/routes.ts';
-import { connectionRoutes } from './connections/routes.ts';
-import { proxyRoutes } from './proxy/routes.ts';
-import { providerRoutes } from './providers/routes.ts';
-import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
-import { connectRoutes } from './connect/routes.ts';
 import { registerConnectUi, DEFAULT_CONNECT_UI_DIR } from './connect-ui/routes.ts';
 import { OAuthTransactionStore } from './connect/transactions.ts';
 import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
-import { oauthRoutes } from './connect/oauth-routes.ts';
-import { credentialRoutes } from './connect/credential-routes.ts';
-import { callbackUrlRoutes } from './connect/callback-url.ts';
 import { Webhooks } from './webhooks/service.ts';
-import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
-import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
 import { RecordsStore } from './records/store.ts';
 import { FunctionStore } from './functions/store.ts';
 import { SyncStore } from './functions/syncs.ts';
@@ -48,11 +37,6 @@ import { RunStore } from './runs/store.ts';
 import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
-import { deployRoutes } from './functions/routes/deploy-routes.ts';
-import { syncRoutes } from './functions/routes/sync-routes.ts';
-import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
-import { actionRoutes } from './functions/routes/action-routes.ts';
-import { recordsRoutes } from './records/routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -215,26 +199,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         connectionHooks
     };
 
-    const routes = [
-        ...healthRoutes,
-        ...providerRoutes,
-        ...integrationRoutes,
-        ...connectionRoutes,
-        ...connectRoutes,
-        ...oauthRoutes,
-        ...credentialRoutes,
-        ...proxyRoutes,
-        ...adminRoutes,
-        ...webhookAdminRoutes,
-        ...inboundWebhookRoutes,
-        ...recordsRoutes,
-        ...deployRoutes,
-        ...syncRoutes,
-        ...syncVariantRoutes,
-        ...actionRoutes,
-        ...environmentVariableRoutes,
-        ...callbackUrlRoutes
-    ];
+    const routes = routeTable;
     // The WebSocket and the Connect UI are what browsers reach: both listeners serve them.
     const plugins = [
         (a: FastifyInstance) => registerWebSocket(a, ws),
