@@ -126,6 +126,7 @@ for (const backend of backends) {
         let publicUrl: string;
         let callback: string;
         let drop: () => Promise<void>;
+        let serverEnv: Record<string, string>;
 
         before(async () => {
             const db = await backend.env();
@@ -135,13 +136,14 @@ for (const backend of backends) {
             app = await startApp(() => publicUrl, ['/oauth/callback', '/integrations/return']);
             callback = `${app.url}/oauth/callback`;
             as = await startAuthServer({ redirectUri: [callback, `${app.url}/integrations/return`] });
-            server = await startServer({
+            serverEnv = {
                 ...db.env,
                 SWITCHBOARD_PUBLIC_PORT: String(publicPort),
                 SWITCHBOARD_SERVER_URL: publicUrl,
                 SWITCHBOARD_CALLBACK_URL: callback,
                 SWITCHBOARD_PROVIDERS: writeProvidersFile(providerYaml(as, 'test-oidc', ['openid', 'email', 'offline_access']))
-            });
+            };
+            server = await startServer(serverEnv);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             await nango.createIntegration({
                 provider: 'test-oidc',
@@ -269,6 +271,20 @@ for (const backend of backends) {
                 await fetch(api, { method: 'PUT', headers, body: JSON.stringify({ callback_url: null }) });
             }
             assert.deepEqual(await (await fetch(api, { headers })).json(), { data: { callback_url: null, effective_callback_url: callback } });
+        });
+
+        it('a flow bounced before a kill -9 still binds its browser after the restart, once', async () => {
+            const start = await fetch(`${publicUrl}/oauth/connect/oidc?connect_session_token=${await session('crash-user')}`, { redirect: 'manual' });
+            const bounce = new URL(start.headers.get('location')!);
+            assert.ok(bounce.searchParams.has('switchboard_start'));
+            await server.stop('SIGKILL');
+            server = await startServer({ ...serverEnv, SWITCHBOARD_DATA_DIR: server.dataDir, SWITCHBOARD_SECRET_KEY: server.secretKey });
+            nango = new Nango({ host: server.url, secretKey: server.secretKey });
+            const viaProxy = await fetch(bounce, { redirect: 'manual' });
+            assert.equal(viaProxy.status, 302);
+            assert.match(viaProxy.headers.getSetCookie()[0]!, /^sb_oauth_[0-9a-f]{24}=/);
+            assert.equal(new URL(viaProxy.headers.get('location')!).searchParams.get('redirect_uri'), callback);
+            assert.equal((await fetch(bounce, { redirect: 'manual' })).status, 400);
         });
     });
 }

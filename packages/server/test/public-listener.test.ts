@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Nango } from '@nangohq/node';
 import { routeTable } from '../src/routes.ts';
 import { servedOnPublic } from '../src/http/route.ts';
+import { loadConfig } from '../src/config/config.ts';
 import { startServer, removeDir, createTestDatabase, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
 import { startAuthServer, providerYaml, type TestAuthServer } from './support/oidc.ts';
 import { openSdkSocket } from './support/browserless.ts';
@@ -40,6 +41,17 @@ async function call(base: string, p: Probe, auth?: string): Promise<{ status: nu
     }
     return { status: res.status, code };
 }
+
+it('config: the public port must differ from PORT, and the callback URL obeys the server URL rules (issue #12 items 4, 5)', () => {
+    assert.throws(() => loadConfig({ PORT: '3003', SWITCHBOARD_PUBLIC_PORT: '3003' }), /SWITCHBOARD_PUBLIC_PORT: must differ/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_CALLBACK_URL: 'http://app.example.com/cb' }), /SWITCHBOARD_CALLBACK_URL: must use https/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_CALLBACK_URL: 'https://app.example.com/cb?x=1' }), /SWITCHBOARD_CALLBACK_URL: must not contain a query/);
+    const c = loadConfig({ PORT: '3003', SWITCHBOARD_PUBLIC_PORT: '3004', SWITCHBOARD_CALLBACK_URL: 'https://app.example.com/oauth/callback' });
+    assert.deepEqual(c.publicListener, { port: 3004, host: '0.0.0.0' });
+    assert.equal(c.serverUrl, 'http://localhost:3004', 'browsers reach the public port');
+    assert.equal(c.callbackUrl, 'https://app.example.com/oauth/callback');
+    assert.equal(loadConfig({}).publicListener, undefined);
+});
 
 const backends = [
     { name: 'PGlite', env: async () => ({ env: {}, drop: async () => {} }) },
