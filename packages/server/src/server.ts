@@ -13,31 +13,20 @@ import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
 import { EnvironmentVariables } from './environments/variables.ts';
-import { environmentVariableRoutes } from './environments/routes.ts';
 import { IntegrationStore } from './integrations/store.ts';
 import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
 import { Egress } from './egress/egress.ts';
 import { buildApp } from './http/app.ts';
+import { routeTable } from './routes.ts';
 import { proxyFastPath } from './proxy/fast-path.ts';
-import { integrationRoutes } from './integrations/routes.ts';
-import { connectionRoutes } from './connections/routes.ts';
-import { proxyRoutes } from './proxy/routes.ts';
-import { providerRoutes } from './providers/routes.ts';
-import { adminRoutes, healthRoutes } from './admin/routes.ts';
 import { ConfigError } from './config/config.ts';
 import { ConnectSessionStore } from './connect/sessions.ts';
-import { connectRoutes } from './connect/routes.ts';
 import { registerConnectUi, DEFAULT_CONNECT_UI_DIR } from './connect-ui/routes.ts';
 import { OAuthTransactionStore } from './connect/transactions.ts';
 import { WsHub } from './connect/ws-hub.ts';
 import { registerWebSocket } from './connect/ws-route.ts';
-import { oauthRoutes } from './connect/oauth-routes.ts';
-import { credentialRoutes } from './connect/credential-routes.ts';
-import { publicKeyRoutes } from './connect/public-key.ts';
 import { Webhooks } from './webhooks/service.ts';
-import { webhookAdminRoutes } from './webhooks/admin-routes.ts';
-import { inboundWebhookRoutes } from './webhooks/inbound/route.ts';
 import { RecordsStore } from './records/store.ts';
 import { FunctionStore } from './functions/store.ts';
 import { SyncStore } from './functions/syncs.ts';
@@ -48,21 +37,14 @@ import { RunStore } from './runs/store.ts';
 import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
-import { deployRoutes } from './functions/routes/deploy-routes.ts';
-import { syncRoutes } from './functions/routes/sync-routes.ts';
-import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
-import { actionRoutes } from './functions/routes/action-routes.ts';
-import { recordsRoutes } from './records/routes.ts';
-import { legacyConnectionRoutes } from './connections/legacy-routes.ts';
-import { legacyIntegrationRoutes } from './integrations/legacy-routes.ts';
-import { functionRoutes } from './functions/routes/function-routes.ts';
-import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
-import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
 
 export interface Running {
     app: FastifyInstance;
+    /** The public listener's app (SWITCHBOARD_PUBLIC_PORT), when configured. */
+    publicApp: FastifyInstance | undefined;
     services: Services;
     url: string;
+    publicUrl: string | undefined;
     close(): Promise<void>;
 }
 
@@ -217,47 +199,31 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         connectionHooks
     };
 
-    const app = await buildApp(
-        services,
-        [
-            ...healthRoutes,
-            ...providerRoutes,
-            ...integrationRoutes,
-            ...connectionRoutes,
-            ...connectRoutes,
-            ...oauthRoutes,
-            ...credentialRoutes,
-            ...publicKeyRoutes,
-            ...proxyRoutes,
-            ...adminRoutes,
-            ...webhookAdminRoutes,
-            ...inboundWebhookRoutes,
-            ...recordsRoutes,
-            ...deployRoutes,
-            ...syncRoutes,
-            ...syncVariantRoutes,
-            ...actionRoutes,
-            ...environmentVariableRoutes,
-            ...legacyConnectionRoutes,
-            ...legacyIntegrationRoutes,
-            ...functionRoutes,
-            ...signingKeyRoutes,
-            ...unauthenticatedRoutes
-        ],
-        [
-            (a) => registerWebSocket(a, ws),
-            (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
-        ],
-        (door) => proxyFastPath(services, door)
-    );
+    const routes = routeTable;
+    // The WebSocket and the Connect UI are what browsers reach: both listeners serve them.
+    const plugins = [
+        (a: FastifyInstance) => registerWebSocket(a, ws),
+        (a: FastifyInstance) =>
+            registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
+    ];
+    const app = await buildApp(services, routes, plugins, (door) => proxyFastPath(services, door));
+    // Issue #12 item 5: the main port keeps serving everything; the public port serves only the routes browsers
+    // and providers reach, so exposing just that port keeps the admin API private (docs/operations.md).
+    const publicApp = config.publicListener ? await buildApp(services, routes, plugins, undefined, 'public') : undefined;
     await webhooks.start(environment);
     await scheduler.start();
     await app.listen({ port: config.port, host: config.host });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    if (publicApp && config.publicListener) await publicApp.listen({ port: config.publicListener.port, host: config.publicListener.host });
+    const portOf = (a: FastifyInstance) => {
+        const address = a.server.address();
+        return typeof address === 'object' && address ? address.port : 0;
+    };
+    const port = portOf(app);
+    const publicPort = publicApp ? portOf(publicApp) : undefined;
     const url = `http://127.0.0.1:${port}`;
-    if (!config.serverUrl) config.serverUrl = `http://localhost:${port}`;
-    log.info({ port, url, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+    const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
+    if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
+    log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
     let timer: NodeJS.Timeout | undefined;
@@ -274,12 +240,15 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
 
     return {
         app,
+        publicApp,
         services,
         url,
+        publicUrl,
         async close() {
             stopping = true;
             if (timer) clearTimeout(timer);
             ws.close();
+            await publicApp?.close();
             await app.close();
             await scheduler.stop();
             await runner.close();

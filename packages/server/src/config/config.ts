@@ -21,6 +21,9 @@ const envSchema = z.object({
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
         .optional(),
     SWITCHBOARD_SERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SWITCHBOARD_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SWITCHBOARD_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    SWITCHBOARD_PUBLIC_HOST: z.string().min(1).optional(),
     SWITCHBOARD_PROVIDERS: z.string().optional(),
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -77,6 +80,10 @@ export interface Config {
     databaseUrl: string | undefined;
     /** Public base URL without a trailing slash ('' until start() knows the port when PORT=0). */
     serverUrl: string;
+    /** OAuth callback advertised by environments without their own; undefined = serverUrl + /oauth/callback. */
+    callbackUrl: string | undefined;
+    /** Second listener serving only the routes browsers and providers reach (docs/operations.md); undefined = none. */
+    publicListener: { port: number; host: string } | undefined;
     providerFiles: string[];
     allowPrivateEgress: boolean;
     logLevel: string;
@@ -146,8 +153,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         throw new ConfigError('SWITCHBOARD_ENCRYPTION_KEY: required when SWITCHBOARD_DATABASE_URL is set (the key must not live beside a shared database)');
     }
     // With PORT=0 the real port is known only after listening; start() fills the default in then.
-    const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? (e.PORT === 0 ? '' : `http://localhost:${e.PORT}`)).replace(/\/+$/, '');
-    if (serverUrl) assertSafePublicUrl(serverUrl);
+    // Browsers reach the public listener when there is one.
+    const browserPort = e.SWITCHBOARD_PUBLIC_PORT ?? e.PORT;
+    const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? (browserPort === 0 ? '' : `http://localhost:${browserPort}`)).replace(/\/+$/, '');
+    if (serverUrl) assertSafePublicUrl(serverUrl, 'SWITCHBOARD_SERVER_URL');
+    if (e.SWITCHBOARD_CALLBACK_URL) assertSafePublicUrl(e.SWITCHBOARD_CALLBACK_URL, 'SWITCHBOARD_CALLBACK_URL');
+    if (e.SWITCHBOARD_PUBLIC_PORT !== undefined && e.SWITCHBOARD_PUBLIC_PORT !== 0 && e.SWITCHBOARD_PUBLIC_PORT === e.PORT)
+        throw new ConfigError('SWITCHBOARD_PUBLIC_PORT: must differ from PORT (the private port)');
     return {
         port: e.PORT,
         host: e.HOST,
@@ -158,6 +170,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         keyFile: e.SWITCHBOARD_ENCRYPTION_KEY ? undefined : join(resolve(e.SWITCHBOARD_DATA_DIR), 'encryption.key'),
         databaseUrl: e.SWITCHBOARD_DATABASE_URL,
         serverUrl,
+        callbackUrl: e.SWITCHBOARD_CALLBACK_URL,
+        publicListener: e.SWITCHBOARD_PUBLIC_PORT === undefined ? undefined : { port: e.SWITCHBOARD_PUBLIC_PORT, host: e.SWITCHBOARD_PUBLIC_HOST ?? e.HOST },
         providerFiles: list(e.SWITCHBOARD_PROVIDERS).map((p) => resolve(p)),
         allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
         logLevel: e.SWITCHBOARD_LOG_LEVEL,
@@ -187,14 +201,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     };
 }
 
-// RFC 9700 §2.6: the OAuth callback derives from this URL, so plain http is only acceptable on loopback.
-function assertSafePublicUrl(url: string): void {
+/** Why `url` cannot be an OAuth callback or the base it derives from, or undefined when it can. */
+export function publicUrlProblem(url: string): string | undefined {
     const u = new URL(url);
     const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
-    if (u.protocol === 'http:' && !loopback) {
-        throw new ConfigError('SWITCHBOARD_SERVER_URL: must use https:// unless it points at localhost');
-    }
-    if (u.search || u.hash) {
-        throw new ConfigError('SWITCHBOARD_SERVER_URL: must not contain a query or fragment');
-    }
+    // RFC 9700 §2.6: plain http is only acceptable on loopback.
+    if (u.protocol === 'http:' && !loopback) return 'must use https:// unless it points at localhost';
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
+    if (u.search || u.hash) return 'must not contain a query or fragment';
+    return undefined;
+}
+
+function assertSafePublicUrl(url: string, name: string): void {
+    const problem = publicUrlProblem(url);
+    if (problem) throw new ConfigError(`${name}: ${problem}`);
 }

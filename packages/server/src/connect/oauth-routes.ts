@@ -9,7 +9,8 @@ import type { Services } from '../services.ts';
 import { defaultsFor, flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { authorizationRequest, authorizationUrl, exchangeCode, issuerMatches, pkcePair } from './oauth2-flow.ts';
 import { finishOAuth1, startOAuth1 } from './oauth1-flow.ts';
-import { newKeys, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
+import { bindingCookieName, newKeys, randomToken, sha256, TRANSACTION_TTL_MS, type OAuthTransaction } from './transactions.ts';
+import { callbackUrlOf, defaultCallbackPath } from './callback-url.ts';
 import { sendCallbackPage } from './callback-page.ts';
 import { reportFailure, saveConnection } from './save.ts';
 import { FlowError } from './flow-error.ts';
@@ -36,20 +37,23 @@ function toFlowError(err: unknown, s: Services): FlowError {
     return new FlowError('unknown_err', 'Something went wrong while connecting; please try again');
 }
 
-const callbackPath = '/oauth/callback';
-const cookieName = (state: string) => `sb_oauth_${sha256(state).slice(0, 24)}`;
+const callbackPath = defaultCallbackPath;
+/** Query parameter of the bounce through a callback on another host (see startFlow). */
+const startParam = 'switchboard_start';
 const connectUiOrigin = (s: Services) => new URL(s.config.serverUrl).origin;
 
 // GitHub App installs come back on their own path (the app's Setup URL); the binding cookie goes only there.
 const callbackPathFor = (mode: OAuthTransaction['authMode']) => (mode === 'APP' ? appCallbackPath : callbackPath);
 
-function bindingCookie(s: Services, state: string, value: string, maxAgeSeconds: number, path: string): string {
-    // Lax: sent on the provider's top-level redirect back to us, never on cross-site subrequests.
-    return serializeCookie(cookieName(state), value, {
+/** The binding cookie, scoped to the host and path of the callback the provider redirects to (`redirectUri`). */
+function bindingCookie(stateHash: string, value: string, maxAgeSeconds: number, redirectUri: string): string {
+    const callback = new URL(redirectUri);
+    // Lax: sent on the provider's top-level redirect back to the callback, never on cross-site subrequests.
+    return serializeCookie(bindingCookieName(stateHash), value, {
         httpOnly: true,
         sameSite: 'lax',
-        secure: s.config.serverUrl.startsWith('https:'),
-        path,
+        secure: callback.protocol === 'https:',
+        path: callback.pathname,
         maxAge: maxAgeSeconds
     });
 }
@@ -80,8 +84,13 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     const query = parsed.data;
     const ctx = await resolveFlow(s, providerConfigKey, query);
     const authMode = ctx.provider.auth_mode;
-    const redirectUri = `${s.config.serverUrl}${authMode === 'APP' ? appCallbackPath : callbackPath}`;
-    const keys = newKeys();
+    // GitHub App installs return to the app's Setup URL, which is always ours.
+    const redirectUri = authMode === 'APP' ? `${s.config.serverUrl}${appCallbackPath}` : await callbackUrlOf(s, ctx.env.id);
+    // A callback on another host (a callback proxy on the app's domain) never sees a cookie set here: the browser
+    // first bounces through that callback, whose answer sets the binding cookie on the callback's own host
+    // (docs/security.md, item 1). Only that answer reveals the state.
+    const bounce = redirectUri !== `${s.config.serverUrl}${authMode === 'APP' ? appCallbackPath : callbackPath}`;
+    const keys = { ...newKeys(), startToken: bounce ? randomToken() : undefined };
     const base = {
         environmentId: ctx.env.id,
         integrationId: ctx.integration.id,
@@ -95,11 +104,16 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     if (ctx.provider.auth_mode === 'OAUTH2') {
         const request = authorizationRequest(s, ctx, query, redirectUri);
         const pkce = request.usesPkce ? pkcePair() : undefined;
+        location = authorizationUrl(request, keys.state, pkce?.challenge);
         await s.oauthTransactions.create(
-            { ...base, authMode: 'OAUTH2', expectedIssuer: request.expectedIssuer, secrets: { codeVerifier: pkce?.verifier } },
+            {
+                ...base,
+                authMode: 'OAUTH2',
+                expectedIssuer: request.expectedIssuer,
+                secrets: { codeVerifier: pkce?.verifier, authorizationUrl: bounce ? location : undefined }
+            },
             keys
         );
-        location = authorizationUrl(request, keys.state, pkce?.challenge);
     } else if (ctx.provider.auth_mode === 'OAUTH1') {
         const callback = new URL(redirectUri);
         callback.searchParams.set('state', keys.state);
@@ -109,7 +123,11 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
                 ...base,
                 authMode: 'OAUTH1',
                 expectedIssuer: null,
-                secrets: { requestToken: started.requestToken, requestTokenSecret: started.requestTokenSecret }
+                secrets: {
+                    requestToken: started.requestToken,
+                    requestTokenSecret: started.requestTokenSecret,
+                    authorizationUrl: bounce ? started.redirect : undefined
+                }
             },
             keys
         );
@@ -122,11 +140,31 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
             message: `Integration "${providerConfigKey}" uses ${ctx.provider.auth_mode}: send its credentials with nango.auth(key, { credentials }) instead of a popup`
         });
     }
+    if (keys.startToken) {
+        const start = new URL(redirectUri);
+        start.searchParams.set(startParam, keys.startToken);
+        return reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store').redirect(start.toString(), 302);
+    }
     return reply
-        .header('set-cookie', bindingCookie(s, keys.state, keys.browserBinding, TRANSACTION_TTL_MS / 1000, new URL(redirectUri).pathname))
+        .header('set-cookie', bindingCookie(sha256(keys.state), keys.browserBinding, TRANSACTION_TTL_MS / 1000, redirectUri))
         .header('referrer-policy', 'no-referrer')
         .header('cache-control', 'no-store')
         .redirect(location, 302);
+}
+
+/**
+ * The bounce through a callback on another host: binds the browser that brought the single-use start token by a
+ * cookie set on this answer, which the callback proxy relays from the callback's host, then sends it on to the
+ * provider. A used, unknown or expired start token ends the flow.
+ */
+async function bindBrowser(s: Services, startToken: string, reply: FastifyReply) {
+    const bound = await s.oauthTransactions.bindStart(startToken);
+    if (!bound) return failFlow(s, reply, new FlowError('state_err', 'This authorization link was already used or expired; start again from the app'), null);
+    return reply
+        .header('set-cookie', bindingCookie(bound.stateHash, bound.browserBinding, TRANSACTION_TTL_MS / 1000, bound.redirectUri))
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .redirect(bound.authorizationUrl, 302);
 }
 
 /**
@@ -169,9 +207,12 @@ const providerErrorKeys = ['error', 'error_description', 'error_reason', 'error_
  */
 async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader: string | undefined, reply: FastifyReply, path: string) {
     const state = str(q['state']);
+    const startToken = str(q[startParam]);
+    if (!state && startToken && path === callbackPath) return bindBrowser(s, startToken, reply);
     if (!state) return failFlow(s, reply, new FlowError('state_err', 'The provider redirected back without a state parameter'), null);
-    const result = await s.oauthTransactions.consume(state, parseCookies(cookieHeader ?? '')[cookieName(state)]);
-    reply.header('set-cookie', bindingCookie(s, state, '', 0, path));
+    const stateHash = sha256(state);
+    const result = await s.oauthTransactions.consume(state, parseCookies(cookieHeader ?? '')[bindingCookieName(stateHash)]);
+    reply.header('set-cookie', bindingCookie(stateHash, '', 0, result.transaction?.redirectUri ?? `${s.config.serverUrl}${path}`));
     if (!result.transaction)
         return failFlow(s, reply, new FlowError('state_err', 'This authorization is unknown or was already used; start again from the app'), null);
     const tx = result.transaction;

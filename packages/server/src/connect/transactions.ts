@@ -12,6 +12,8 @@ export interface TransactionSecrets {
     /** OAuth 1.0a request token and its secret (RFC 5849 §2.1). */
     requestToken?: string | undefined;
     requestTokenSecret?: string | undefined;
+    /** Where the bounce through a callback on another host sends the browser next (the provider's authorization URL; it carries the state). */
+    authorizationUrl?: string | undefined;
 }
 
 export interface OAuthTransaction {
@@ -51,7 +53,17 @@ export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex'
 export const randomToken = () => randomBytes(32).toString('base64url');
 /** A fresh state and browser binding for one transaction. */
 export const newKeys = () => ({ state: randomToken(), browserBinding: randomToken() });
+/** Cookie carrying a transaction's browser binding; named by the state's hash so parallel flows do not collide. */
+export const bindingCookieName = (stateHash: string) => `sb_oauth_${stateHash.slice(0, 24)}`;
 const ownerOf = (id: string) => `oauth_transaction:${id}`;
+
+/** What the bounce through a callback on another host needs: the cookie to set there and where to go next. */
+export interface BoundStart {
+    stateHash: string;
+    browserBinding: string;
+    redirectUri: string;
+    authorizationUrl: string;
+}
 
 export type ConsumeResult =
     | { ok: true; transaction: OAuthTransaction }
@@ -74,14 +86,18 @@ export class OAuthTransactionStore {
      * Stores a new transaction under `state` (from newKeys(): OAuth 1.0a needs the state before the request
      * token exists) and the browser binding the caller sets as a cookie.
      */
-    async create(t: Omit<OAuthTransaction, 'id' | 'expiresAt'>, keys: { state: string; browserBinding: string }, now = Date.now()): Promise<OAuthTransaction> {
+    async create(
+        t: Omit<OAuthTransaction, 'id' | 'expiresAt'>,
+        keys: { state: string; browserBinding: string; startToken?: string | undefined },
+        now = Date.now()
+    ): Promise<OAuthTransaction> {
         const id = randomUUID();
-        const { state, browserBinding } = keys;
+        const { state, browserBinding, startToken } = keys;
         const expiresAt = new Date(now + TRANSACTION_TTL_MS);
         await this.db.query(
             `INSERT INTO oauth_transactions (id, state_hash, browser_hash, environment_id, integration_id, connect_session_id, auth_mode, connection_id,
-                connection_config, ws_client_id, redirect_uri, expected_issuer, secrets, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)`,
+                connection_config, ws_client_id, redirect_uri, expected_issuer, secrets, expires_at, start_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15)`,
             [
                 id,
                 sha256(state),
@@ -96,10 +112,31 @@ export class OAuthTransactionStore {
                 t.redirectUri,
                 t.expectedIssuer,
                 this.vault.encryptJson(t.secrets, ownerOf(id)),
-                expiresAt
+                expiresAt,
+                startToken ? sha256(startToken) : null
             ]
         );
         return { ...t, id, expiresAt };
+    }
+
+    /**
+     * Binds a flow started with a start token to the browser that brings the token back to the callback's host
+     * (issue #12 item 4): single use, whatever the outcome, and only before the transaction expires. The binding
+     * is generated here, so the only browser holding it is the one this answer goes to; the state is revealed in
+     * the same answer (the authorization URL), never before.
+     */
+    async bindStart(startToken: string, now = new Date()): Promise<BoundStart | undefined> {
+        const browserBinding = randomToken();
+        const [row] = await this.db.query<{ id: string; state_hash: string; redirect_uri: string; secrets: string }>(
+            `UPDATE oauth_transactions SET start_hash = NULL, browser_hash = $2
+             WHERE start_hash = $1 AND expires_at > $3
+             RETURNING id, state_hash, redirect_uri, secrets`,
+            [sha256(startToken), sha256(browserBinding), now]
+        );
+        if (!row) return undefined;
+        const secrets = this.vault.decryptJson<TransactionSecrets>(row.secrets, ownerOf(row.id));
+        if (!secrets.authorizationUrl) return undefined;
+        return { stateHash: row.state_hash, browserBinding, redirectUri: row.redirect_uri, authorizationUrl: secrets.authorizationUrl };
     }
 
     /**

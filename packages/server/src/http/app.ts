@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { type ApiError, fail } from '../errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
-import { bodyPending, registerRoute, type RouteDef } from './route.ts';
+import { bodyPending, registerRoute, servedOnPublic, type RouteDef, type Surface } from './route.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
@@ -66,14 +66,17 @@ export type Door = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
  * Builds the HTTP app: body parsing, CORS, error envelope, then the declared routes. `fastDoor` (the proxy's, given
- * by the composition root) sees each request first; the HTTP layer knows no capability.
+ * by the composition root) sees each request first; the HTTP layer knows no capability. With `surface: 'public'`
+ * only the routes servedOnPublic() are registered: every other path is a 404 there (issue #12 item 5).
  */
 export async function buildApp(
     services: Services,
-    routes: AnyRoute[],
+    allRoutes: AnyRoute[],
     plugins: Array<(app: FastifyInstance) => Promise<void>> = [],
-    fastDoor?: (opts: DoorOptions) => Door
+    fastDoor?: (opts: DoorOptions) => Door,
+    surface: Surface = 'all'
 ): Promise<FastifyInstance> {
+    const routes = surface === 'public' ? allRoutes.filter((r) => servedOnPublic(r)) : allRoutes;
     let closing = false;
     const app: FastifyInstance = Fastify({
         // The common proxied request, bodies included, is served before Fastify sees it (proxy/fast-path.ts);
@@ -181,12 +184,12 @@ export async function buildApp(
     });
 
     for (const plugin of plugins) await plugin(app);
-    for (const route of routes) if (!route.streamBody) registerRoute(app, services, route);
+    for (const route of routes) if (!route.streamBody) registerRoute(app, services, route, surface);
     // Routes that stream the body themselves (the proxy) get a scope whose only parser hands over the unread stream.
     await app.register(async (scope) => {
         scope.removeAllContentTypeParsers();
         scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-        for (const route of routes) if (route.streamBody) registerRoute(scope, services, route);
+        for (const route of routes) if (route.streamBody) registerRoute(scope, services, route, surface);
     });
     return app;
 }

@@ -7,6 +7,17 @@ import type { ConnectSession } from '../connect/sessions.ts';
 
 export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'public';
 
+/**
+ * Which listener a route is served on (issue #12 item 5). `all`: only the main (private) port; the public port
+ * (SWITCHBOARD_PUBLIC_PORT) serves what browsers and providers must reach.
+ */
+export type Surface = 'all' | 'public';
+
+/**
+ * Whether routes of each auth mode are served on the public port, decided once per mode so a new route cannot be
+ * forgotten: a new auth mode does not compile until it is placed here. A route overrides it with `surface`.
+ */
+const publicByAuth: Record<AuthMode, boolean> = { public: true, session: true, secret_or_session: true, secret: false };
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -30,6 +41,8 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
     method: HTTPMethods | HTTPMethods[];
     url: string | string[];
     auth: AuthMode;
+    /** Exception to the auth mode's default listener (publicByAuth): `private` keeps a public route off the public port. */
+    surface?: 'public' | 'private';
     params?: P;
     query?: Q;
     body?: B;
@@ -58,6 +71,11 @@ export function defineRoute<
     H extends Schema | undefined = undefined
 >(def: RouteDef<P, Q, B, H>): RouteDef<P, Q, B, H> {
     return def;
+}
+
+/** True when the route is served on the public port (SWITCHBOARD_PUBLIC_PORT). */
+export function servedOnPublic(def: { auth: AuthMode; surface?: 'public' | 'private' | undefined }): boolean {
+    return def.surface ? def.surface === 'public' : publicByAuth[def.auth];
 }
 
 export function issuesOf(error: z.ZodError): ErrorIssue[] {
@@ -143,9 +161,12 @@ const publicCaller: Caller = { env: noEnvironment, session: undefined };
 export function registerRoute(
     app: FastifyInstance,
     services: Services,
-    def: RouteDef<Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>
+    def: RouteDef<Schema | undefined, Schema | undefined, Schema | undefined, Schema | undefined>,
+    surface: Surface = 'all'
 ): void {
     const urls = Array.isArray(def.url) ? def.url : [def.url];
+    // On the public port a secret key opens nothing: routes that take either credential take only a session there.
+    const auth: AuthMode = surface === 'public' && def.auth === 'secret_or_session' ? 'session' : def.auth;
     const limits = services.config;
     const open = def.auth === 'public' || def.auth === 'session';
     const bodyLimit = Math.min(def.bodyLimit ?? (open ? limits.publicBodyLimit : limits.bodyLimit), limits.bodyLimit);
@@ -153,10 +174,10 @@ export function registerRoute(
     // caller without a valid key cannot make the server buffer (or even receive) a large body; the connection
     // is then closed unread (closeUnread in app.ts).
     const onRequest =
-        def.auth === 'public'
+        auth === 'public'
             ? undefined
             : async (req: FastifyRequest): Promise<void> => {
-                  req.caller = await authenticate(def.auth, req, services);
+                  req.caller = await authenticate(auth, req, services);
               };
     for (const url of urls) {
         app.route({

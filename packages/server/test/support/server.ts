@@ -9,6 +9,8 @@ const serverDir = new URL('../../', import.meta.url).pathname;
 
 export interface TestServer {
     url: string;
+    /** The public listener's URL when SWITCHBOARD_PUBLIC_PORT is set. */
+    publicUrl: string | undefined;
     secretKey: string;
     dataDir: string;
     /** The server process's pid (to read its memory from /proc/<pid>/status). */
@@ -59,8 +61,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
         });
     });
     child.removeAllListeners('exit');
+    const publicUrl = /"publicUrl":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"listening"/.exec(out)?.[1];
     return {
         url,
+        publicUrl,
         secretKey,
         dataDir,
         pid: child.pid!,
