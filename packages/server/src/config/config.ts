@@ -20,6 +20,8 @@ const envSchema = z.object({
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
         .optional(),
+    /** The embedded database used when SWITCHBOARD_DATABASE_URL is unset; unset: the one the data folder holds, else postgres. */
+    SWITCHBOARD_EMBEDDED: z.enum(['postgres', 'pglite']).optional(),
     SWITCHBOARD_SERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
     SWITCHBOARD_PROVIDERS: z.string().optional(),
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
@@ -75,6 +77,7 @@ export interface Config {
     /** Set when the vault key lives in the data folder (embedded mode without SWITCHBOARD_ENCRYPTION_KEY). */
     keyFile: string | undefined;
     databaseUrl: string | undefined;
+    embedded: 'postgres' | 'pglite' | undefined;
     /** Public base URL without a trailing slash ('' until start() knows the port when PORT=0). */
     serverUrl: string;
     providerFiles: string[];
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         dataDir: resolve(e.SWITCHBOARD_DATA_DIR),
         keyFile: e.SWITCHBOARD_ENCRYPTION_KEY ? undefined : join(resolve(e.SWITCHBOARD_DATA_DIR), 'encryption.key'),
         databaseUrl: e.SWITCHBOARD_DATABASE_URL,
+        embedded: e.SWITCHBOARD_EMBEDDED,
         serverUrl,
         providerFiles: list(e.SWITCHBOARD_PROVIDERS).map((p) => resolve(p)),
         allowPrivateEgress: e.SWITCHBOARD_ALLOW_PRIVATE_EGRESS,
