@@ -67,6 +67,12 @@ async function binaries(): Promise<Binaries> {
     }
 }
 
+/** Appended to start failures as root, where a kernel that forbids user namespaces is the likely cause. */
+const rootHint = () =>
+    process.getuid?.() === 0
+        ? ' (as root, PostgreSQL runs in a user namespace; where they are not allowed, run Switchboard as an ordinary user or set SWITCHBOARD_EMBEDDED=pglite)'
+        : '';
+
 const onPath = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 
 /**
@@ -106,7 +112,7 @@ async function run(cmd: string[], what: string): Promise<void> {
     process.off('exit', kill);
     if (result.code !== 0) {
         const detail = `${result.error?.message ?? ''}${stderr}`.trim().split('\n').slice(-5).join('\n');
-        throw new EmbeddedPostgresError(`${what} failed${detail ? `: ${detail}` : ''}`);
+        throw new EmbeddedPostgresError(`${what} failed${detail ? `: ${detail}` : ''}${rootHint()}`);
     }
 }
 
@@ -179,7 +185,7 @@ async function waitReady(child: ChildProcess, url: string, log: () => string): P
     const deadline = Date.now() + 60_000;
     for (;;) {
         if (child.exitCode !== null || child.signalCode !== null) {
-            throw new EmbeddedPostgresError(`the embedded PostgreSQL exited at start (${child.exitCode ?? child.signalCode}): ${log()}`);
+            throw new EmbeddedPostgresError(`the embedded PostgreSQL exited at start (${child.exitCode ?? child.signalCode}): ${log()}${rootHint()}`);
         }
         const c = new pg.Client({ connectionString: url });
         c.on('error', () => undefined);
