@@ -47,8 +47,11 @@ const SERVER_SETTINGS: Record<string, string> = {
     logging_collector: 'off'
 };
 
-/** Connections Switchboard opens: queries and transactions, and lock holders (a pool each), plus the listener. */
-const POOL_SIZE = 4;
+/**
+ * Connections per pool (one pool for queries and transactions, one for lock holders, plus the listener): enough
+ * that work beside an open transaction never waits for it; idle ones close after 10 s, so an idle server keeps few.
+ */
+const POOL_SIZE = 6;
 
 interface Binaries {
     postgres: string;
