@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 
 const candidates = (process.env['BENCH_CANDIDATES'] ?? 'pglite,postgres').split(',');
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
-const settleMs = Number(process.env['BENCH_SETTLE_MS'] ?? 3000);
+// Past the pool's 10 s idle timeout, so idle means what a quiet server keeps.
+const settleMs = Number(process.env['BENCH_SETTLE_MS'] ?? 12_000);
 const serve = new URL('./serve.ts', import.meta.url).pathname;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -50,7 +51,9 @@ function memory(root: number) {
         rss_mb: mb(rss.reduce((a, b) => a + b, 0)),
         pss_mb: mb(pss.reduce((a, b) => a + b, 0)),
         parent_rss_mb: mb(rss[0] ?? 0),
-        children_rss_mb: mb(rss.slice(1).reduce((a, b) => a + b, 0))
+        parent_pss_mb: mb(pss[0] ?? 0),
+        children_rss_mb: mb(rss.slice(1).reduce((a, b) => a + b, 0)),
+        children_pss_mb: mb(pss.slice(1).reduce((a, b) => a + b, 0))
     };
 }
 
