@@ -20,7 +20,7 @@ export function chooseEmbedded(dataDir: string, asked: EmbeddedEngine | undefine
     const hasPostgres = existsSync(join(dataDir, EMBEDDED_PG_DIR, 'PG_VERSION'));
     if (asked === 'postgres' && hasPglite && !hasPostgres) {
         throw new EmbeddedPostgresError(
-            `${dataDir} holds PGlite data (${PGLITE_DIR}/), which the embedded PostgreSQL does not read: unset SWITCHBOARD_EMBEDDED (or set it to pglite) to keep using it (docs/operations.md, "Data folder")`
+            `${dataDir} holds PGlite data (${PGLITE_DIR}/), which the embedded PostgreSQL does not read: unset SWITCHBOARD_EMBEDDED (or set it to pglite) to keep using it (docs/operations.md, "The embedded database: what runs")`
         );
     }
     if (asked === 'pglite' && hasPostgres && !hasPglite) {
