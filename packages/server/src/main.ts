@@ -1,7 +1,8 @@
 import { loadConfig, ConfigError } from './config/config.ts';
 import { start } from './server.ts';
 import { CatalogueError } from './providers/catalogue.ts';
-import { DataDirLockedError } from './storage/pglite.ts';
+import { DataDirLockedError } from './storage/folder-lock.ts';
+import { EmbeddedPostgresError } from './storage/embedded-postgres.ts';
 
 // The only place that reads process.env.
 try {
@@ -17,7 +18,7 @@ try {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (err) {
-    if (err instanceof ConfigError || err instanceof CatalogueError || err instanceof DataDirLockedError) {
+    if (err instanceof ConfigError || err instanceof CatalogueError || err instanceof DataDirLockedError || err instanceof EmbeddedPostgresError) {
         process.stderr.write(`switchboard: configuration error: ${err.message}\n`);
         process.exit(78);
     }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import { openDatabase } from './storage/open.ts';
+import { openDatabase, PGLITE_DIR } from './storage/open.ts';
+import { EMBEDDED_PG_DIR } from './storage/embedded-postgres.ts';
 import { ReadCache } from './storage/read-cache.ts';
 import { Vault } from './vault/vault.ts';
 import { parseKey, makeKeyring, KeyError } from './vault/keys.ts';
@@ -60,7 +61,7 @@ function openVault(config: Config, log: Logger): Vault {
         }
         // A data folder whose key file is gone holds secrets no new key can read: refuse rather than start
         // writing under a key the old data (and its backups) do not have.
-        const hasData = existsSync(join(config.dataDir, 'pgdata'));
+        const hasData = existsSync(join(config.dataDir, PGLITE_DIR)) || existsSync(join(config.dataDir, EMBEDDED_PG_DIR));
         if (hasData && !existsSync(config.keyFile!)) {
             throw new ConfigError(
                 `encryption key file ${config.keyFile} is missing but ${config.dataDir} holds encrypted data: restore the key file, or set SWITCHBOARD_ENCRYPTION_KEY`
@@ -84,7 +85,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const log = opts.log ?? createLogger(config.logLevel);
     const catalogue = loadCatalogue(config.providerFiles);
     const vault = openVault(config, log);
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embedded: config.embedded });
     await checkKeysMatchData(db, vault, log).catch(async (err: unknown) => {
         await db.close();
         throw err;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { openPglite } from '../src/storage/pglite.ts';
+import { openDatabase } from '../src/storage/open.ts';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
 import { api, type Json } from './support/webhooks.ts';
 import { deployBody, type FixtureScript } from './support/functions.ts';
@@ -83,7 +83,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 // The server holds the data folder while it runs: stop it, add the environment, start it again.
                 const first = await startServer(env);
                 await first.stop();
-                const db = await openPglite(first.dataDir);
+                const db = await openDatabase({ databaseUrl: undefined, dataDir: first.dataDir });
                 envB = (await db.query<{ id: number }>(INSERT_ENV, [randomUUID(), 'prod', sha256(keyB)]))[0]!.id;
                 envA = (await db.query<{ id: number }>("SELECT id FROM environments WHERE name = 'dev'"))[0]!.id;
                 await db.close();

@@ -158,7 +158,7 @@ for (const backend of backends) {
                 );
             });
 
-            if (backend.name === 'pglite') {
+            if (backend.name !== 'postgres') {
                 test('reopening the data folder keeps the data and applies nothing', async () => {
                     const other = await backend.open();
                     cleanups.push(other.cleanup);
@@ -769,9 +769,9 @@ for (const backend of backends) {
         });
 
         describe('notifications and the read cache', () => {
-            /** A second instance on the same data: another pool on PostgreSQL; PGlite has one owner, so the same Db. */
+            /** A second instance on the same data: another pool on PostgreSQL; an embedded database has one owner, so the same Db. */
             async function secondInstance(): Promise<Db> {
-                if (backend.name === 'pglite') return db;
+                if (backend.name !== 'postgres') return db;
                 const other = await openPostgres(opened.url!);
                 cleanups.push(() => other.close());
                 return other;

@@ -229,7 +229,11 @@ describe('outbound webhooks (embedded PGlite)', () => {
             });
             // The first event is retried until the receiver recovers; the later ones wait behind it.
             assert.deepEqual(ops, ['creation', 'creation', 'creation', 'creation', 'override', 'deletion']);
-            const mine = (await deliveries(server)).filter((d) => d.url === flaky.url);
+            // The receiver has the last request before its answer is recorded: wait for the outcome, not the request.
+            const mine = await waitFor('three deliveries recorded as delivered', async () => {
+                const rows = (await deliveries(server)).filter((d) => d.url === flaky.url);
+                return rows.every((d) => d.status !== 'pending') ? rows : undefined;
+            });
             assert.deepEqual(
                 mine.map((d) => d.status),
                 ['delivered', 'delivered', 'delivered']

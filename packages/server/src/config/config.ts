@@ -20,6 +20,8 @@ const envSchema = z.object({
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
         .optional(),
+    /** The embedded database used when SWITCHBOARD_DATABASE_URL is unset; unset: the one the data folder holds, else postgres. */
+    SWITCHBOARD_EMBEDDED: z.enum(['postgres', 'pglite']).optional(),
     SWITCHBOARD_SERVER_URL: z.url({ protocol: /^https?$/ }).optional(),
     SWITCHBOARD_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
     SWITCHBOARD_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -78,6 +80,7 @@ export interface Config {
     /** Set when the vault key lives in the data folder (embedded mode without SWITCHBOARD_ENCRYPTION_KEY). */
     keyFile: string | undefined;
     databaseUrl: string | undefined;
+    embedded: 'postgres' | 'pglite' | undefined;
     /** Public base URL without a trailing slash ('' until start() knows the port when PORT=0). */
     serverUrl: string;
     /** OAuth callback advertised by environments without their own; undefined = serverUrl + /oauth/callback. */
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         dataDir: resolve(e.SWITCHBOARD_DATA_DIR),
         keyFile: e.SWITCHBOARD_ENCRYPTION_KEY ? undefined : join(resolve(e.SWITCHBOARD_DATA_DIR), 'encryption.key'),
         databaseUrl: e.SWITCHBOARD_DATABASE_URL,
+        embedded: e.SWITCHBOARD_EMBEDDED,
         serverUrl,
         callbackUrl: e.SWITCHBOARD_CALLBACK_URL,
         publicListener: e.SWITCHBOARD_PUBLIC_PORT === undefined ? undefined : { port: e.SWITCHBOARD_PUBLIC_PORT, host: e.SWITCHBOARD_PUBLIC_HOST ?? e.HOST },

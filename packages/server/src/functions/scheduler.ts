@@ -41,7 +41,7 @@ export class Scheduler {
     async start(): Promise<void> {
         const cfg = this.d.config;
         // One process owns an embedded database, so whatever was running when it stopped is lost now.
-        await this.d.runs.reapLost(this.d.db.kind === 'pglite' ? 0 : cfg.lostAfterMs);
+        await this.d.runs.reapLost(this.d.db.kind === 'postgres' ? cfg.lostAfterMs : 0);
         await this.d.queue.start([
             // pg-boss caps expiry at 24 h; our own heartbeat decides when a run is lost, so the cap is harmless.
             { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },

