@@ -14,6 +14,8 @@ import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
 import { EnvironmentVariables } from './environments/variables.ts';
 import { environmentVariableRoutes } from './environments/routes.ts';
+import { AdminKeys } from './environments/admin-keys.ts';
+import { environmentAdminRoutes } from './environments/admin-routes.ts';
 import { IntegrationStore } from './integrations/store.ts';
 import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
@@ -52,6 +54,28 @@ import { syncRoutes } from './functions/routes/sync-routes.ts';
 import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
 import { actionRoutes } from './functions/routes/action-routes.ts';
 import { recordsRoutes } from './records/routes.ts';
+
+/** Every declared route, in registration order (tests walk it: test/environment-routes.test.ts). */
+export const apiRoutes = [
+    ...healthRoutes,
+    ...providerRoutes,
+    ...integrationRoutes,
+    ...connectionRoutes,
+    ...connectRoutes,
+    ...oauthRoutes,
+    ...credentialRoutes,
+    ...proxyRoutes,
+    ...adminRoutes,
+    ...webhookAdminRoutes,
+    ...environmentAdminRoutes,
+    ...inboundWebhookRoutes,
+    ...recordsRoutes,
+    ...deployRoutes,
+    ...syncRoutes,
+    ...syncVariantRoutes,
+    ...actionRoutes,
+    ...environmentVariableRoutes
+];
 
 export interface Running {
     app: FastifyInstance;
@@ -107,9 +131,17 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     await cache.start();
     const environments = new Environments(db, cache);
     const { environment, generatedKey } = await environments.bootstrap(config.secretKey);
+    const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     if (generatedKey) {
-        (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(
-            `\n  Switchboard generated the secret key of environment "${environment.name}". It is shown once; store it now:\n\n      ${generatedKey}\n\n  Use it as the SDK's secretKey (Authorization: Bearer ...), or set SWITCHBOARD_SECRET_KEY.\n`
+        print(
+            `\n  Switchboard generated the secret key of environment "${environment.name}". It is shown once; store it now:\n\n      ${generatedKey}\n\n  Use it as the SDK's apiKey (new Nango({ host, apiKey }); Authorization: Bearer ...), or set SWITCHBOARD_SECRET_KEY.\n`
+        );
+    }
+    const adminKeys = new AdminKeys(db);
+    const admin = await adminKeys.bootstrap(config.adminKey);
+    if (admin.generatedKey) {
+        print(
+            `\n  Switchboard generated the admin key (for /admin/* and environment management, never for apps). It is shown once; store it now:\n\n      ${admin.generatedKey}\n\n  Use it with the switchboard CLI (SWITCHBOARD_ADMIN_KEY), or set SWITCHBOARD_ADMIN_KEY.\n`
         );
     }
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
@@ -193,6 +225,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         vault,
         catalogue,
         environments,
+        adminKeys,
         environmentVariables,
         integrations,
         connections,
@@ -213,25 +246,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
 
     const app = await buildApp(
         services,
-        [
-            ...healthRoutes,
-            ...providerRoutes,
-            ...integrationRoutes,
-            ...connectionRoutes,
-            ...connectRoutes,
-            ...oauthRoutes,
-            ...credentialRoutes,
-            ...proxyRoutes,
-            ...adminRoutes,
-            ...webhookAdminRoutes,
-            ...inboundWebhookRoutes,
-            ...recordsRoutes,
-            ...deployRoutes,
-            ...syncRoutes,
-            ...syncVariantRoutes,
-            ...actionRoutes,
-            ...environmentVariableRoutes
-        ],
+        apiRoutes,
         [
             (a) => registerWebSocket(a, ws),
             (a) => registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
