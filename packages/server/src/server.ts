@@ -130,7 +130,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });
     await cache.start();
     const environments = new Environments(db, cache);
-    const { environment, generatedKey } = await environments.bootstrap(config.secretKey);
+    const { environment, generatedKey, configuredKeyRetired } = await environments.bootstrap(config.secretKey);
+    if (configuredKeyRetired)
+        log.warn({ environment: environment.name }, 'SWITCHBOARD_SECRET_KEY was revoked or rotated out through the API and stays refused; set a new one');
     const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     if (generatedKey) {
         print(

@@ -199,4 +199,24 @@ describe('first start without SWITCHBOARD_ADMIN_KEY', () => {
             removeDir(server.dataDir);
         }
     });
+
+    it('a configured secret key revoked through the API stays revoked after a restart, with a warning', async () => {
+        const server = await startServer();
+        try {
+            const [key] = (await adminApi(server, 'GET', '/admin/environments/dev/keys')).body.data as Array<{ id: string; source: string }>;
+            assert.equal(key!.source, 'config');
+            assert.equal((await adminApi(server, 'DELETE', `/admin/environments/dev/keys/${key!.id}`)).status, 200);
+            await server.stop();
+            const again = await startServer({ SWITCHBOARD_DATA_DIR: server.dataDir, SWITCHBOARD_SECRET_KEY: server.secretKey });
+            try {
+                assert.equal((await api(again, 'GET', '/integrations')).body.error.code, 'unknown_account');
+                assert.match(again.output(), /SWITCHBOARD_SECRET_KEY was revoked or rotated out through the API and stays refused/);
+            } finally {
+                await again.stop();
+            }
+        } finally {
+            await server.stop();
+            removeDir(server.dataDir);
+        }
+    });
 });

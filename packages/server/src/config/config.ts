@@ -150,6 +150,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     // With PORT=0 the real port is known only after listening; start() fills the default in then.
     const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? (e.PORT === 0 ? '' : `http://localhost:${e.PORT}`)).replace(/\/+$/, '');
+    if (e.SWITCHBOARD_ADMIN_KEY !== undefined && e.SWITCHBOARD_ADMIN_KEY === e.SWITCHBOARD_SECRET_KEY)
+        throw new ConfigError('SWITCHBOARD_ADMIN_KEY: must differ from SWITCHBOARD_SECRET_KEY (an app must not hold the admin key)');
     if (serverUrl) assertSafePublicUrl(serverUrl);
     return {
         port: e.PORT,

@@ -66,22 +66,26 @@ export class Environments {
      * Ensures the default environment (the first one created, `dev` on a new install) exists. With `secretKey` set
      * it becomes the key declared by configuration (the previously configured one stops working; keys made through
      * the API stay); without one, a key is generated on first start and returned so the caller can print it once.
+     * `configuredKeyRetired`: the configured key was revoked or has expired through the API, and stays refused.
      */
-    async bootstrap(secretKey: string | undefined): Promise<{ environment: Environment; generatedKey: string | undefined }> {
+    async bootstrap(secretKey: string | undefined): Promise<{ environment: Environment; generatedKey: string | undefined; configuredKeyRetired: boolean }> {
         return this.db.withLock('switchboard:bootstrap', async () => {
             let [env] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments ORDER BY id LIMIT 1');
             let generatedKey: string | undefined;
+            let configuredKeyRetired = false;
             if (!env) {
                 generatedKey = secretKey ? undefined : newKey();
                 [env] = await this.db.query<Environment>("INSERT INTO environments (uuid, name) VALUES ($1, 'dev') RETURNING id, uuid, name", [randomUUID()]);
                 await this.insertKey(this.db, env!.id, secretKey ?? generatedKey!, 'config', null);
             } else if (secretKey) {
                 const hash = hashKey(secretKey);
-                const [current] = await this.db.query<{ id: number }>(
-                    `SELECT id FROM environment_keys WHERE environment_id = $1 AND key_hash = $2 AND ${VALID}`,
+                const [current] = await this.db.query<{ valid: boolean }>(
+                    `SELECT (${VALID}) AS valid FROM environment_keys WHERE environment_id = $1 AND key_hash = $2`,
                     [env.id, hash]
                 );
-                if (!current) {
+                // A configured key revoked or rotated out through the API stays so: a restart does not revive it.
+                if (current) configuredKeyRetired = !current.valid;
+                else {
                     await this.db.transaction(async (tx) => {
                         await tx.query("DELETE FROM environment_keys WHERE environment_id = $1 AND source = 'config'", [env!.id]);
                         await tx.query('DELETE FROM environment_keys WHERE key_hash = $1', [hash]);
@@ -90,7 +94,7 @@ export class Environments {
                     await this.cache?.invalidate(cacheKey('env', env.id));
                 }
             }
-            return { environment: { id: env!.id, uuid: env!.uuid, name: env!.name }, generatedKey };
+            return { environment: { id: env!.id, uuid: env!.uuid, name: env!.name }, generatedKey, configuredKeyRetired };
         });
     }
 
