@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { CliError } from './errors.ts';
+import type { EnvCommand } from './env/command.ts';
 
 /**
  * CLI arguments with node:util parseArgs (no dependency; three commands with a handful of flags) validated by zod.
@@ -12,8 +13,12 @@ export const USAGE = `usage:
                      [--allow-destructive] [--version <v>] [--host <url>] [--debug]
   switchboard dryrun <name> <connection_id> [--dir <project>] [--integration <key>] [--input <json|@file>]
                      [--metadata <json|@file>] [--checkpoint <json|@file>] [-e <env>] [--host <url>]
+  switchboard env list | create <name> | rename <name> <new-name> | delete <name> [--json] [--host <url>]
+  switchboard env keys <name> | key-add <name> [--label <l>] [--expires-in <s>]
+                     | key-rotate <name> [--overlap <s>] [--label <l>] | key-revoke <name> <key-id>
 env: SWITCHBOARD_HOST | NANGO_HOSTPORT (default http://localhost:3003);
-     SWITCHBOARD_SECRET_KEY | NANGO_SECRET_KEY_<ENV> | NANGO_SECRET_KEY; NANGO_DEPLOY_AUTO_CONFIRM=true`;
+     SWITCHBOARD_SECRET_KEY | NANGO_SECRET_KEY_<ENV> | NANGO_SECRET_KEY; NANGO_DEPLOY_AUTO_CONFIRM=true;
+     SWITCHBOARD_ADMIN_KEY (env commands)`;
 
 const options = {
     dir: { type: 'string', default: '.' },
@@ -28,6 +33,10 @@ const options = {
     metadata: { type: 'string', short: 'm' },
     checkpoint: { type: 'string', short: 'c' },
     environment: { type: 'string', short: 'e' },
+    label: { type: 'string' },
+    'expires-in': { type: 'string' },
+    overlap: { type: 'string' },
+    json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
 } as const;
 
@@ -36,11 +45,13 @@ const envSchema = z.object({
     NANGO_HOSTPORT: z.url().optional(),
     SWITCHBOARD_SECRET_KEY: z.string().min(1).optional(),
     NANGO_SECRET_KEY: z.string().min(1).optional(),
+    SWITCHBOARD_ADMIN_KEY: z.string().min(1).optional(),
     NANGO_DEPLOY_AUTO_CONFIRM: z.string().optional()
 });
 
 export type Command =
     | { command: 'help' }
+    | ({ command: 'env' } & EnvCommand)
     | { command: 'compile'; dir: string }
     | {
           command: 'deploy';
@@ -133,5 +144,47 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
             secretKey: secretFor(envName)
         };
     }
+    if (command === 'env') return envCommandOf(rest, v, host, e.data.SWITCHBOARD_ADMIN_KEY);
     throw new CliError('BAD_ARGS', `unknown command "${command}"\n${USAGE}`);
+}
+
+// How many positional arguments each `env` action takes after the action itself.
+const envArity: Record<EnvCommand['action'], number> = {
+    list: 0,
+    create: 1,
+    rename: 2,
+    delete: 1,
+    keys: 1,
+    'key-add': 1,
+    'key-rotate': 1,
+    'key-revoke': 2
+};
+
+const seconds = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d{1,9}$/.test(value)) throw new CliError('BAD_ARGS', `--${flag} must be a whole number of seconds`);
+    return Number(value);
+};
+
+function envCommandOf(
+    rest: string[],
+    v: { label?: string | undefined; 'expires-in'?: string | undefined; overlap?: string | undefined; json: boolean },
+    host: string,
+    adminKey: string | undefined
+): { command: 'env' } & EnvCommand {
+    const [action, ...args] = rest;
+    if (!action || !(action in envArity)) throw new CliError('BAD_ARGS', `env needs an action: ${Object.keys(envArity).join(', ')}\n${USAGE}`);
+    const act = action as EnvCommand['action'];
+    if (args.length !== envArity[act]) throw new CliError('BAD_ARGS', `env ${act} takes ${envArity[act]} argument(s)\n${USAGE}`);
+    if (!adminKey) throw new CliError('MISSING_ADMIN_KEY', "no admin key: set SWITCHBOARD_ADMIN_KEY (printed once at the server's first start)");
+    return {
+        command: 'env',
+        action: act,
+        args,
+        label: v.label,
+        seconds: act === 'key-add' ? seconds('expires-in', v['expires-in']) : seconds('overlap', v.overlap),
+        json: v.json,
+        host,
+        adminKey
+    };
 }

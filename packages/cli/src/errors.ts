@@ -17,6 +17,7 @@ export type CliErrorCode =
     | 'NAMED_EXPORT'
     | 'NOTHING_TO_DEPLOY'
     | 'MISSING_SECRET_KEY'
+    | 'MISSING_ADMIN_KEY'
     | 'DESTRUCTIVE_REFUSED'
     | 'SERVER_ERROR'
     | 'SERVER_UNREACHABLE'

@@ -3,6 +3,7 @@ import { parseCommand, USAGE } from './args.ts';
 import { compileProject } from './compile.ts';
 import { deploy } from './deploy/command.ts';
 import { dryrun } from './dryrun/command.ts';
+import { envCommand } from './env/command.ts';
 import { CliError, CliErrors } from './errors.ts';
 
 /** Runs one CLI invocation; returns the exit code. Output goes through `out`/`err` so tests can capture it. */
@@ -15,6 +16,8 @@ export async function run(argv: string[], env: Record<string, string | undefined
             const result = await compileProject(cmd.dir);
             for (const s of result.scripts) out(`✓ ${s.providerConfigKey} ${s.type} ${s.name} → ${s.bundlePath}`);
             out(`Compiled ${result.scripts.length} script(s) (${result.format}); definitions in .nango/nango.json`);
+        } else if (cmd.command === 'env') {
+            await envCommand(cmd, out);
         } else if (cmd.command === 'deploy') {
             await deploy({ ...cmd, target: { host: cmd.host, secretKey: cmd.secretKey }, out });
         } else {

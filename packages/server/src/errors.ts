@@ -52,7 +52,14 @@ export const errorCodes = {
     upstream_timeout: { status: 504, message: 'The provider did not answer in time' },
     upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
     client_closed_request: { status: 499, message: 'The client closed the connection before the response' },
-    unknown_environment: { status: 404, message: 'No environment with this UUID' },
+    unknown_environment: { status: 404, message: 'No such environment' },
+    admin_key_required: { status: 403, message: 'This route needs the admin key (SWITCHBOARD_ADMIN_KEY), not an environment secret key' },
+    environment_already_exists: { status: 409, message: 'An environment with this name already exists' },
+    default_environment_not_deletable: {
+        status: 409,
+        message: 'The default environment (the first one, configured by SWITCHBOARD_SECRET_KEY) cannot be deleted'
+    },
+    unknown_environment_key: { status: 404, message: 'The environment has no secret key with this id' },
     invalid_webhook_signature: { status: 401, message: 'The webhook signature is missing, invalid or too old' },
     webhook_secret_not_configured: { status: 401, message: 'The integration has no webhook_secret, so this provider webhook cannot be verified' },
     unknown_webhook_delivery: { status: 404, message: 'No webhook delivery with this id' },

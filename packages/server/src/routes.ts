@@ -15,6 +15,7 @@ import { syncVariantRoutes } from './functions/routes/variant-routes.ts';
 import { actionRoutes } from './functions/routes/action-routes.ts';
 import { environmentVariableRoutes } from './environments/routes.ts';
 import { callbackUrlRoutes } from './connect/callback-url.ts';
+import { environmentAdminRoutes } from './environments/admin-routes.ts';
 import { publicKeyRoutes } from './connect/public-key.ts';
 import { legacyConnectionRoutes } from './connections/legacy-routes.ts';
 import { legacyIntegrationRoutes } from './integrations/legacy-routes.ts';
@@ -38,6 +39,7 @@ export const routeTable = [
     ...proxyRoutes,
     ...adminRoutes,
     ...webhookAdminRoutes,
+    ...environmentAdminRoutes,
     ...inboundWebhookRoutes,
     ...recordsRoutes,
     ...deployRoutes,

@@ -14,6 +14,7 @@ import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
 import { Environments } from './environments/environments.ts';
 import { EnvironmentVariables } from './environments/variables.ts';
+import { AdminKeys } from './environments/admin-keys.ts';
 import { IntegrationStore } from './integrations/store.ts';
 import { ConnectionStore } from './connections/store.ts';
 import { Refresher } from './refresh/refresher.ts';
@@ -38,6 +39,9 @@ import { RunStore } from './runs/store.ts';
 import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
+
+/** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
+export { routeTable as apiRoutes } from './routes.ts';
 
 export interface Running {
     app: FastifyInstance;
@@ -95,10 +99,20 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const cache = new ReadCache<unknown>(db, 'switchboard_cache', { ttlMs: 10_000 });
     await cache.start();
     const environments = new Environments(db, cache);
-    const { environment, generatedKey } = await environments.bootstrap(config.secretKey);
+    const { environment, generatedKey, configuredKeyRetired } = await environments.bootstrap(config.secretKey);
+    if (configuredKeyRetired)
+        log.warn({ environment: environment.name }, 'SWITCHBOARD_SECRET_KEY was revoked or rotated out through the API and stays refused; set a new one');
+    const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
     if (generatedKey) {
-        (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)))(
-            `\n  Switchboard generated the secret key of environment "${environment.name}". It is shown once; store it now:\n\n      ${generatedKey}\n\n  Use it as the SDK's secretKey (Authorization: Bearer ...), or set SWITCHBOARD_SECRET_KEY.\n`
+        print(
+            `\n  Switchboard generated the secret key of environment "${environment.name}". It is shown once; store it now:\n\n      ${generatedKey}\n\n  Use it as the SDK's apiKey (new Nango({ host, apiKey }); Authorization: Bearer ...), or set SWITCHBOARD_SECRET_KEY.\n`
+        );
+    }
+    const adminKeys = new AdminKeys(db);
+    const admin = await adminKeys.bootstrap(config.adminKey);
+    if (admin.generatedKey) {
+        print(
+            `\n  Switchboard generated the admin key (for /admin/* and environment management, never for apps). It is shown once; store it now:\n\n      ${admin.generatedKey}\n\n  Use it with the switchboard CLI (SWITCHBOARD_ADMIN_KEY), or set SWITCHBOARD_ADMIN_KEY.\n`
         );
     }
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
@@ -182,6 +196,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         vault,
         catalogue,
         environments,
+        adminKeys,
         environmentVariables,
         integrations,
         connections,

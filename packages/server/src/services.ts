@@ -4,6 +4,7 @@ import type { Logger } from './log/logger.ts';
 import type { Vault } from './vault/vault.ts';
 import type { Catalogue } from './providers/catalogue.ts';
 import type { Environments } from './environments/environments.ts';
+import type { AdminKeys } from './environments/admin-keys.ts';
 import type { EnvironmentVariables } from './environments/variables.ts';
 import type { IntegrationStore } from './integrations/store.ts';
 import type { ConnectionStore } from './connections/store.ts';
@@ -32,6 +33,7 @@ export interface Services {
     vault: Vault;
     catalogue: Catalogue;
     environments: Environments;
+    adminKeys: AdminKeys;
     environmentVariables: EnvironmentVariables;
     integrations: IntegrationStore;
     connections: ConnectionStore;

@@ -1,13 +1,11 @@
 // Scripts of one environment never see another environment's data (issue #10 item 2), end to end with two
-// environments on one database, on PGlite and on PostgreSQL. There is no API to create a second environment
-// yet, so the test inserts it as the server's bootstrap does (name + SHA-256 of its secret key).
+// environments on one database, on PGlite and on PostgreSQL.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../src/storage/open.ts';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
-import { api, type Json } from './support/webhooks.ts';
+import { adminApi, api, type Json } from './support/webhooks.ts';
 import { deployBody, type FixtureScript } from './support/functions.ts';
 
 const KEY = 'llm';
@@ -31,14 +29,12 @@ const CLEAN = {
     actionError: null,
     hashProto: null
 };
-const INSERT_ENV = 'INSERT INTO environments (uuid, name, secret_key_hash) VALUES ($1, $2, $3) RETURNING id';
-const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 
 for (const backend of ['pglite', 'postgres'] as const) {
     describe(`environment isolation of script runs (${backend})`, () => {
         let server: TestServer;
         let drop: (() => Promise<void>) | undefined;
-        const keyB = randomUUID();
+        let keyB: string;
         let envA: number;
         let envB: number;
 
@@ -73,21 +69,29 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 drop = database.drop;
                 env['SWITCHBOARD_DATABASE_URL'] = database.url;
                 env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-                server = await startServer(env);
-                const client = new pg.Client({ connectionString: database.url });
+            }
+            // The second environment is made as an operator makes it: POST /admin/environments with the admin key.
+            server = await startServer(env);
+            const created = await adminApi(server, 'POST', '/admin/environments', { name: 'prod' });
+            assert.equal(created.status, 201, JSON.stringify(created.body));
+            keyB = created.body.data.secret_key;
+            const ids = async (q: (sql: string) => Promise<Array<{ id: number; name: string }>>) => {
+                const rows = await q("SELECT id, name FROM environments WHERE name IN ('dev', 'prod')");
+                envA = rows.find((r) => r.name === 'dev')!.id;
+                envB = rows.find((r) => r.name === 'prod')!.id;
+            };
+            if (backend === 'postgres') {
+                const client = new pg.Client({ connectionString: env['SWITCHBOARD_DATABASE_URL'] });
                 await client.connect();
-                envB = (await client.query<{ id: number }>(INSERT_ENV, [randomUUID(), 'prod', sha256(keyB)])).rows[0]!.id;
-                envA = (await client.query<{ id: number }>("SELECT id FROM environments WHERE name = 'dev'")).rows[0]!.id;
+                await ids(async (sql) => (await client.query<{ id: number; name: string }>(sql)).rows);
                 await client.end();
             } else {
-                // The server holds the data folder while it runs: stop it, add the environment, start it again.
-                const first = await startServer(env);
-                await first.stop();
-                const db = await openDatabase({ databaseUrl: undefined, dataDir: first.dataDir });
-                envB = (await db.query<{ id: number }>(INSERT_ENV, [randomUUID(), 'prod', sha256(keyB)]))[0]!.id;
-                envA = (await db.query<{ id: number }>("SELECT id FROM environments WHERE name = 'dev'"))[0]!.id;
+                // The server holds the data folder while it runs: stop it, read the ids, start it again.
+                await server.stop();
+                const db = await openDatabase({ databaseUrl: undefined, dataDir: server.dataDir });
+                await ids((sql) => db.query<{ id: number; name: string }>(sql));
                 await db.close();
-                server = await startServer({ ...env, SWITCHBOARD_DATA_DIR: first.dataDir, SWITCHBOARD_SECRET_KEY: first.secretKey });
+                server = await startServer({ ...env, SWITCHBOARD_DATA_DIR: server.dataDir, SWITCHBOARD_SECRET_KEY: server.secretKey });
             }
             for (const [key, apiKey] of [
                 [server.secretKey, 'sk-of-A'],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Nango } from '@nangohq/node';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
-import { api } from './support/webhooks.ts';
+import { adminApi, api } from './support/webhooks.ts';
 import { sdkFailure } from './support/sdk.ts';
 import { deploy } from './support/functions.ts';
 import { readAllFiles, findMarkers } from './support/storage-secrets.ts';
@@ -97,7 +97,7 @@ describe('environment variables', () => {
     });
 
     it('key rotation re-encrypts the values; a restart keeps them; the data folder and the log hold no plaintext', async () => {
-        const rotated = await api(server, 'POST', '/admin/keys/rotate', { generate: true });
+        const rotated = await adminApi(server, 'POST', '/admin/keys/rotate', { generate: true });
         assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
         assert.equal((rotated.body as { data: { reencrypted: { environment_variables: number } } }).data.reencrypted.environment_variables, 1);
         assert.deepEqual(await nango.getEnvironmentVariables(), [{ name: 'STRIPE_KEY', value: secret }]);

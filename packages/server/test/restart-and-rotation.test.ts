@@ -155,7 +155,7 @@ describe('embedded (PGlite, key file)', () => {
         const before = readKeyFile(dataDir);
         assert.deepEqual(before.previous, []);
         const server = await start(env);
-        const api = apiOf(server);
+        const api = apiOf(server, server.adminKey);
         const res = await api('POST', '/admin/keys/rotate', { generate: true });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const after = readKeyFile(dataDir);
@@ -267,7 +267,7 @@ describe('SWITCHBOARD_ENCRYPTION_KEY on PostgreSQL', () => {
         const rotating = await start(envWith({ SWITCHBOARD_ENCRYPTION_KEY: keyB, SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS: keyA }));
         cleanups.push(() => removeDir(rotating.dataDir));
         await assertReadable(rotating, stored, 'with B and previous A');
-        const api = apiOf(rotating);
+        const api = apiOf(rotating, rotating.adminKey);
         const refused = await api('POST', '/admin/keys/rotate', { generate: true });
         assert.equal(refused.status, 400, JSON.stringify(refused.body));
         assert.match(refused.body.error.message, /SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS/);

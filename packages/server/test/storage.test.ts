@@ -223,8 +223,11 @@ for (const backend of backends) {
                 assert.deepEqual(again.environment, first.environment);
                 assert.deepEqual(await new Environments(db).authenticate(generated), first.environment);
 
-                const [stored] = await db.query<{ secret_key_hash: string }>('SELECT secret_key_hash FROM environments WHERE id = $1', [envId]);
-                assert.equal(stored!.secret_key_hash, createHash('sha256').update(generated).digest('hex'));
+                const stored = await db.query<{ key_hash: string }>('SELECT key_hash FROM environment_keys WHERE environment_id = $1', [envId]);
+                assert.deepEqual(
+                    stored.map((r) => r.key_hash),
+                    [createHash('sha256').update(generated).digest('hex')]
+                );
 
                 const configured = `configured-${randomUUID()}`;
                 const replaced = await new Environments(db).bootstrap(configured);

@@ -25,12 +25,15 @@ export const healthRoutes = [
     })
 ];
 
-/** Operator endpoints (not part of Nango's API): key rotation and the audit trail. */
+/**
+ * Operator endpoints (not part of Nango's API): vault key rotation (admin key only: it touches every environment)
+ * and the audit trail (one environment's: its own with a secret key, any with the admin key).
+ */
 export const adminRoutes = [
     defineRoute({
         method: 'POST',
         url: '/admin/keys/rotate',
-        auth: 'secret',
+        auth: 'admin',
         body: z.object({ generate: z.boolean().optional() }).strict().optional(),
         handler: async ({ body }, s) => {
             if (body?.generate) {
@@ -76,7 +79,7 @@ export const adminRoutes = [
     defineRoute({
         method: 'GET',
         url: '/admin/audit',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         query: z.object({ connection_id: z.string().max(255).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
         handler: async ({ env, query }, s) => {
             const rows = await s.db.query(

@@ -13,6 +13,7 @@ const envSchema = z.object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     HOST: z.string().min(1).default('0.0.0.0'),
     SWITCHBOARD_SECRET_KEY: z.string().min(8).max(255).optional(),
+    SWITCHBOARD_ADMIN_KEY: z.string().min(16, 'at least 16 characters').max(255).optional(),
     SWITCHBOARD_ENCRYPTION_KEY: z.string().min(1).optional(),
     SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS: z.string().optional(),
     SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
@@ -74,6 +75,8 @@ export interface Config {
     port: number;
     host: string;
     secretKey: string | undefined;
+    /** The operator credential for /admin/* and environment management; generated on first start when unset. */
+    adminKey: string | undefined;
     encryptionKey: string | undefined;
     previousEncryptionKeys: string[];
     dataDir: string;
@@ -159,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Browsers reach the public listener when there is one.
     const browserPort = e.SWITCHBOARD_PUBLIC_PORT ?? e.PORT;
     const serverUrl = (e.SWITCHBOARD_SERVER_URL ?? (browserPort === 0 ? '' : `http://localhost:${browserPort}`)).replace(/\/+$/, '');
+    if (e.SWITCHBOARD_ADMIN_KEY !== undefined && e.SWITCHBOARD_ADMIN_KEY === e.SWITCHBOARD_SECRET_KEY)
+        throw new ConfigError('SWITCHBOARD_ADMIN_KEY: must differ from SWITCHBOARD_SECRET_KEY (an app must not hold the admin key)');
     if (serverUrl) assertSafePublicUrl(serverUrl, 'SWITCHBOARD_SERVER_URL');
     if (e.SWITCHBOARD_CALLBACK_URL) assertSafePublicUrl(e.SWITCHBOARD_CALLBACK_URL, 'SWITCHBOARD_CALLBACK_URL');
     if (e.SWITCHBOARD_PUBLIC_PORT !== undefined && e.SWITCHBOARD_PUBLIC_PORT !== 0 && e.SWITCHBOARD_PUBLIC_PORT === e.PORT)
@@ -167,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         port: e.PORT,
         host: e.HOST,
         secretKey: e.SWITCHBOARD_SECRET_KEY,
+        adminKey: e.SWITCHBOARD_ADMIN_KEY,
         encryptionKey: e.SWITCHBOARD_ENCRYPTION_KEY,
         previousEncryptionKeys: list(e.SWITCHBOARD_PREVIOUS_ENCRYPTION_KEYS),
         dataDir: resolve(e.SWITCHBOARD_DATA_DIR),

@@ -15,7 +15,7 @@ export const environmentVariableRoutes = [
     defineRoute({
         method: 'PUT',
         url: '/admin/environment-variables',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         body: variablesBody,
         handler: async ({ env, body }, s) => {
             await s.environmentVariables.replace(env.id, body.variables);

@@ -5,7 +5,12 @@ import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import type { ConnectSession } from '../connect/sessions.ts';
 
-export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'public';
+/**
+ * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
+ * `secret_or_admin`: a per-environment operation an app may call on its own environment with its secret key, and
+ * the operator on any environment with the admin key plus a `Switchboard-Environment: <name>` header.
+ */
+export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'admin' | 'secret_or_admin' | 'public';
 
 /**
  * Which listener a route is served on (issue #12 item 5). `all`: only the main (private) port; the public port
@@ -17,7 +22,7 @@ export type Surface = 'all' | 'public';
  * Whether routes of each auth mode are served on the public port, decided once per mode so a new route cannot be
  * forgotten: a new auth mode does not compile until it is placed here. A route overrides it with `surface`.
  */
-const publicByAuth: Record<AuthMode, boolean> = { public: true, session: true, secret_or_session: true, secret: false };
+const publicByAuth: Record<AuthMode, boolean> = { public: true, session: true, secret_or_session: true, secret: false, admin: false, secret_or_admin: false };
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -29,6 +34,8 @@ export interface RouteInput<P, Q, B, H> {
     env: Environment;
     /** Set when the caller authenticated with a connect session token. */
     session: ConnectSession | undefined;
+    /** True when the caller presented the admin key. */
+    admin: boolean;
     req: FastifyRequest;
     reply: FastifyReply;
 }
@@ -122,17 +129,36 @@ export async function authenticateSession(token: string, services: Services): Pr
     return { env, session };
 }
 
+/** The header naming the environment an admin-key call to a per-environment route acts on. */
+export const ENVIRONMENT_HEADER = 'switchboard-environment';
+
+/** The admin key, or `admin_key_required` (an environment's key) / the secret-key errors (anything else). */
+async function authenticateAdmin(req: FastifyRequest, services: Services, mode: 'admin' | 'secret_or_admin'): Promise<Caller> {
+    const token = bearerToken(req.headers.authorization);
+    if (token && (await services.adminKeys.authenticate(token))) {
+        if (mode === 'admin') return { env: noEnvironment, session: undefined, admin: true };
+        const name = req.headers[ENVIRONMENT_HEADER];
+        if (typeof name !== 'string' || !name)
+            throw fail('admin_key_required', { message: 'With the admin key, name the environment in the Switchboard-Environment header' });
+        return { env: await services.environments.require(name), session: undefined, admin: true };
+    }
+    const env = await authenticateSecret(req, services);
+    if (mode === 'admin') throw fail('admin_key_required');
+    return { env, session: undefined, admin: false };
+}
+
 async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<Caller> {
     if (mode === 'public') return publicCaller;
-    if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined };
+    if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined, admin: false };
+    if (mode === 'admin' || mode === 'secret_or_admin') return authenticateAdmin(req, services, mode);
     const bearer = bearerToken(req.headers.authorization);
     const looksLikeSession = services.connectSessions.looksLikeToken(bearer);
     if (mode === 'session' || (mode === 'secret_or_session' && looksLikeSession)) {
         if (!req.headers.authorization) throw fail('missing_auth_header');
         if (!bearer) throw fail('malformed_auth_header');
-        return authenticateSession(bearer, services);
+        return { ...(await authenticateSession(bearer, services)), admin: false };
     }
-    return { env: await authenticateSecret(req, services), session: undefined };
+    return { env: await authenticateSecret(req, services), session: undefined, admin: false };
 }
 
 // Routes without auth still need an environment for shared code paths; public routes resolve theirs explicitly.
@@ -142,6 +168,7 @@ const noEnvironment: Environment = { id: 0, uuid: '00000000-0000-0000-0000-00000
 export interface Caller {
     env: Environment;
     session: ConnectSession | undefined;
+    admin: boolean;
 }
 
 declare module 'fastify' {
@@ -156,7 +183,7 @@ export function bodyPending(req: FastifyRequest['raw']): boolean {
     return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-const publicCaller: Caller = { env: noEnvironment, session: undefined };
+const publicCaller: Caller = { env: noEnvironment, session: undefined, admin: false };
 
 export function registerRoute(
     app: FastifyInstance,
@@ -187,7 +214,7 @@ export function registerRoute(
             config: { rawBody: def.rawBody ?? false },
             ...(onRequest ? { onRequest } : {}),
             handler: async (req, reply) => {
-                const { env, session } = req.caller ?? publicCaller;
+                const { env, session, admin } = req.caller ?? publicCaller;
                 const input = {
                     params: parse(def.params, req.params, 'invalid_uri_params'),
                     query: parse(def.query, req.query, 'invalid_query_params'),
@@ -195,6 +222,7 @@ export function registerRoute(
                     body: parse(def.body, req.body, 'invalid_body'),
                     env,
                     session,
+                    admin,
                     req,
                     reply
                 };

@@ -65,14 +65,14 @@ export const webhookAdminRoutes = [
     defineRoute({
         method: 'GET',
         url: '/admin/webhooks/settings',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         query: z.object({}).strict(),
         handler: async ({ env }, s) => ({ data: formatSettings(await s.webhooks.settings.get(env)) })
     }),
     defineRoute({
         method: 'PATCH',
         url: '/admin/webhooks/settings',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         body: settingsPatch,
         handler: async ({ env, body }, s) => {
             // The settings store refuses URLs the egress policy would never deliver to (one policy, one place).
@@ -88,7 +88,7 @@ export const webhookAdminRoutes = [
     defineRoute({
         method: 'GET',
         url: '/admin/webhooks/deliveries',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         query: deliveriesQuery,
         handler: async ({ env, query }, s) => {
             const rows = await s.webhooks.outbox.list(env.id, { status: query.status, limit: query.limit, cursor: query.cursor });
@@ -99,7 +99,7 @@ export const webhookAdminRoutes = [
     defineRoute({
         method: 'POST',
         url: '/admin/webhooks/deliveries/:id/replay',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         params: deliveryParams,
         handler: async ({ env, params }, s) => {
             const requeued = await s.webhooks.outbox.requeue(env.id, params.id);

@@ -11,7 +11,10 @@ export interface TestServer {
     url: string;
     /** The public listener's URL when SWITCHBOARD_PUBLIC_PORT is set. */
     publicUrl: string | undefined;
+    /** The default environment's (`dev`) secret key: what an app holds. */
     secretKey: string;
+    /** The operator's admin key (SWITCHBOARD_ADMIN_KEY) for operator-only routes (/admin/keys/rotate, /admin/environments*). */
+    adminKey: string;
     dataDir: string;
     /** The server process's pid (to read its memory from /proc/<pid>/status). */
     pid: number;
@@ -27,6 +30,7 @@ export interface TestServer {
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
     const dataDir = env['SWITCHBOARD_DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'sb-test-'));
     const secretKey = env['SWITCHBOARD_SECRET_KEY'] ?? randomUUID();
+    const adminKey = env['SWITCHBOARD_ADMIN_KEY'] ?? `admin-${randomUUID()}`;
     const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
         cwd: serverDir,
         env: {
@@ -36,6 +40,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
             HOST: '127.0.0.1',
             SWITCHBOARD_DATA_DIR: dataDir,
             SWITCHBOARD_SECRET_KEY: secretKey,
+            SWITCHBOARD_ADMIN_KEY: adminKey,
             SWITCHBOARD_ALLOW_PRIVATE_EGRESS: 'true',
             SWITCHBOARD_BACKGROUND_REFRESH_SECONDS: '0',
             ...env
@@ -66,6 +71,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
         url,
         publicUrl,
         secretKey,
+        adminKey,
         dataDir,
         pid: child.pid!,
         output: () => out,

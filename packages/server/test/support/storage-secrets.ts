@@ -50,11 +50,11 @@ export function readAllFiles(dir: string): Array<{ path: string; data: Buffer }>
 }
 
 /** Minimal JSON client for a started server, authenticated with its secret key. */
-export function apiOf(server: Pick<TestServer, 'url' | 'secretKey'>) {
+export function apiOf(server: Pick<TestServer, 'url' | 'secretKey'>, key: string = server.secretKey) {
     return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
         const res = await fetch(`${server.url}${path}`, {
             method,
-            headers: { authorization: `Bearer ${server.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
             ...(body === undefined ? {} : { body: JSON.stringify(body) })
         });
         const text = await res.text();

@@ -67,6 +67,17 @@ export async function api(
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** A JSON call with the server's admin key (operator-only routes: /admin/keys/rotate, /admin/environments*). */
+export async function adminApi(
+    server: TestServer,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {}
+): Promise<{ status: number; body: Json }> {
+    return api(server, method, path, body, { authorization: `Bearer ${server.adminKey}`, ...headers });
+}
+
 export interface DeliveryView {
     id: number;
     event_id: string;
