@@ -50,7 +50,8 @@ async function importConnection(
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 const me = (nango: Nango, id: string) => nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: 'oidc', connectionId: id });
-const refreshWebhooks = (r: Receiver, id: string) => received(r, (b: Json) => b.type === 'auth' && b.operation === 'refresh' && b.success === false && b.connectionId === id);
+const refreshWebhooks = (r: Receiver, id: string) =>
+    received(r, (b: Json) => b.type === 'auth' && b.operation === 'refresh' && b.success === false && b.connectionId === id);
 
 async function integrate(nango: Nango, as: TestAuthServer, provider = 'test-oidc', key = 'oidc'): Promise<void> {
     await nango.createIntegration({ provider, unique_key: key, credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret } });
