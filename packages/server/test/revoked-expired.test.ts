@@ -11,8 +11,15 @@ import { startUpstream, json } from './support/upstream.ts';
 import { startReceiver, received, waitFor, deliveries, type Receiver, type Json } from './support/webhooks.ts';
 import { deploy } from './support/functions.ts';
 
-function providers(as: TestAuthServer, apiUrl?: string): string {
+function providers(as: TestAuthServer, apiUrl: string, short: TestAuthServer): string {
     return writeProvidersFile(`
+short-lived:
+  display_name: Refresh tokens that live 2 s
+  auth_mode: OAUTH2
+  authorization_url: ${short.authorizationUrl}
+  token_url: ${short.tokenUrl}
+  proxy:
+    base_url: ${short.issuer}
 test-oidc:
   display_name: Test OIDC
   auth_mode: OAUTH2
@@ -20,18 +27,14 @@ test-oidc:
   token_url: ${as.tokenUrl}
   proxy:
     base_url: ${as.issuer}
-${
-    apiUrl
-        ? `always-401:
+always-401:
   display_name: An API that refuses every token
   auth_mode: OAUTH2
   authorization_url: ${as.authorizationUrl}
   token_url: ${as.tokenUrl}
   proxy:
     base_url: ${apiUrl}
-`
-        : ''
-}`);
+`);
 }
 
 async function importConnection(
@@ -49,7 +52,7 @@ async function importConnection(
 }
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
-const me = (nango: Nango, id: string) => nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: 'oidc', connectionId: id });
+const me = (nango: Nango, id: string, key = 'oidc') => nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: key, connectionId: id });
 const refreshWebhooks = (r: Receiver, id: string) =>
     received(r, (b: Json) => b.type === 'auth' && b.operation === 'refresh' && b.success === false && b.connectionId === id);
 
@@ -69,6 +72,8 @@ async function backendEnv(name: 'pglite' | 'postgres'): Promise<{ env: Record<st
 for (const backend of ['pglite', 'postgres'] as const) {
     describe(`revoked vs expired (${backend})`, () => {
         let as: TestAuthServer;
+        // Access tokens of 1 s and refresh tokens of 2 s, announced in its token responses.
+        let short: TestAuthServer;
         let api: Awaited<ReturnType<typeof startUpstream>>;
         let receiver: Receiver;
         // Two instances sharing the database on PostgreSQL: the storms below are spread over both.
@@ -79,20 +84,23 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         before(async () => {
             as = await startAuthServer();
+            short = await startAuthServer({ accessTokenTtlSeconds: 1, refreshTokenTtlSeconds: 2 });
             api = await startUpstream((_req, res) => json(res, 401, { error: 'invalid_token' }));
             receiver = await startReceiver();
             const b = await backendEnv(backend);
             drop = b.drop;
-            const env = { ...b.env, SWITCHBOARD_PROVIDERS: providers(as, api.url), SWITCHBOARD_WEBHOOK_URL: receiver.url };
+            const env = { ...b.env, SWITCHBOARD_PROVIDERS: providers(as, api.url, short), SWITCHBOARD_WEBHOOK_URL: receiver.url };
             servers = backend === 'postgres' ? await Promise.all([startServer(env), startServer(env)]) : [await startServer(env)];
             clients = servers.map((s) => new Nango({ host: s.url, secretKey: s.secretKey }));
             nango = clients[0]!;
             await integrate(nango, as);
             await integrate(nango, as, 'always-401', 'refuses');
+            await integrate(nango, short, 'short-lived', 'short');
         });
         after(async () => {
             await Promise.all(servers.map((s) => s.stop()));
             await as?.close();
+            await short?.close();
             await api?.close();
             await receiver?.close();
             await drop?.();
@@ -229,33 +237,23 @@ for (const backend of ['pglite', 'postgres'] as const) {
         });
 
         it('a refresh token past the lifetime the provider announced: the refused refresh makes the connection expired, not revoked', async () => {
-            const short = await startAuthServer({ accessTokenTtlSeconds: 1, refreshTokenTtlSeconds: 2 });
-            const s = await startServer({ SWITCHBOARD_PROVIDERS: providers(short), SWITCHBOARD_WEBHOOK_URL: receiver.url });
-            try {
-                const n = new Nango({ host: s.url, secretKey: s.secretKey });
-                await integrate(n, short);
-                const grant = await short.mintGrant();
-                await importConnection(s, 'oidc', 'aged', {
-                    access_token: grant.accessToken,
-                    refresh_token: grant.refreshToken,
-                    expires_at: new Date(Date.now() - 1000).toISOString()
-                });
-                // The first call refreshes; the answer announces the new refresh token's 2 s lifetime.
-                assert.equal((await me(n, 'aged')).data.sub, 'user-1');
-                const rt = ((await n.getConnection('oidc', 'aged', false, true)) as Json).credentials.refresh_token as string;
-                await waitFor('the refresh token to expire at the provider', async () => !(await short.isRefreshTokenActive(rt)));
-                const f = await sdkFailure(me(n, 'aged'));
-                assert.equal(f.data.error.code, 'refresh_token_external_error');
-                assert.equal((f.data.error.payload as Json).connection_status, 'expired');
-                assert.match(f.data.error.message, /expired/);
-                assert.equal(((await n.listConnections({ connectionId: 'aged' })).connections[0] as Json).status, 'expired');
-                const [hook] = await waitFor('the expired webhook', () => refreshWebhooks(receiver, 'aged')[0] && refreshWebhooks(receiver, 'aged'));
-                assert.equal(JSON.parse(hook!.body).connectionStatus, 'expired');
-            } finally {
-                await s.stop();
-                await short.close();
-                removeDir(s.dataDir);
-            }
+            const grant = await short.mintGrant();
+            await importConnection(servers[0]!, 'short', 'aged', {
+                access_token: grant.accessToken,
+                refresh_token: grant.refreshToken,
+                expires_at: new Date(Date.now() - 1000).toISOString()
+            });
+            // The first call refreshes; the answer announces the new refresh token's 2 s lifetime.
+            assert.equal((await me(nango, 'aged', 'short')).data.sub, 'user-1');
+            const rt = ((await nango.getConnection('short', 'aged', false, true)) as Json).credentials.refresh_token as string;
+            await waitFor('the refresh token to expire at the provider', async () => !(await short.isRefreshTokenActive(rt)));
+            const f = await sdkFailure(me(nango, 'aged', 'short'));
+            assert.equal(f.data.error.code, 'refresh_token_external_error');
+            assert.equal((f.data.error.payload as Json).connection_status, 'expired');
+            assert.match(f.data.error.message, /expired/);
+            assert.equal(((await nango.listConnections({ connectionId: 'aged' })).connections[0] as Json).status, 'expired');
+            const [hook] = await waitFor('the expired webhook', () => refreshWebhooks(receiver, 'aged')[0] && refreshWebhooks(receiver, 'aged'));
+            assert.equal(JSON.parse(hook!.body).connectionStatus, 'expired');
         });
 
         it('never logs tokens', () => {
