@@ -99,7 +99,7 @@ export class Refresher {
      * connection has `expired` (once: one webhook). Without a known expiry the 401 proves nothing about the
      * grant (the token may lack a scope), so nothing changes.
      */
-    private async rejectedWithoutRefreshToken(used: Connection): Promise<undefined> {
+    private async rejectedWithoutRefreshToken(used: Connection): Promise<Connection | undefined> {
         if (used.status !== 'active') throw unusable(used);
         if (!used.expiresAt || used.expiresAt.getTime() > this.now()) return undefined;
         const error = { type: 'refresh_token_missing', description: 'The access token expired and the connection has no refresh token' };
@@ -110,7 +110,8 @@ export class Refresher {
             await this.recordFailure(current, error, 'expired', true);
             return this.deps.connections.getByUuid(used.uuid);
         });
-        if (after && after.credentialsVersion !== used.credentialsVersion) return undefined;
+        // New credentials arrived meanwhile (a reconnection): try those.
+        if (after && after.credentialsVersion !== used.credentialsVersion) return after;
         throw unusable(after ?? { ...used, status: 'expired', refreshError: error });
     }
 
