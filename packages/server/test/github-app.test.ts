@@ -227,7 +227,7 @@ describe('GitHub App connections', () => {
         assert.equal(gh.mints, mints);
     });
 
-    it('an uninstalled app expires the connection with installation_not_found', async () => {
+    it('an uninstalled app revokes the connection with installation_not_found (issue #12 item 6)', async () => {
         gh.installations.add('2002');
         assert.equal((await importApp(server, 'gh', 'uninstalled', { installation_id: '2002' })).status, 201);
         gh.installations.delete('2002');
@@ -236,7 +236,7 @@ describe('GitHub App connections', () => {
         assert.match(failed.data.error.message, /installation_not_found/);
         const conn = (await nango.getConnection('gh', 'uninstalled')) as unknown as { refresh_error: { type: string }; status: string };
         assert.equal(conn.refresh_error.type, 'installation_not_found');
-        assert.equal(conn.status, 'expired');
+        assert.equal(conn.status, 'revoked');
     });
 
     it('a callback without installation_id, with an unknown or missing state, or from another browser is refused', async () => {

@@ -95,7 +95,7 @@ code-api:
         assert.match(body.error.message, /invalid_client/);
     });
 
-    it('a 401 from the provider forces a refresh before the retry', async () => {
+    it('a 401 from the provider forces one refresh and one retry, with or without Retries (issue #12 item 6)', async () => {
         await importConn({
             provider_config_key: 'code',
             connection_id: 'u1',
@@ -104,7 +104,8 @@ code-api:
         const without = await fetch(`${server.url}/proxy/me`, {
             headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': 'code', 'connection-id': 'u1' }
         });
-        assert.equal(without.status, 401, 'no Retries header: the 401 is passed through');
+        assert.equal(without.status, 200, 'no Retries header: still one refresh and one retry');
+        assert.equal(((await without.json()) as { auth: string }).auth, 'Bearer at-new');
         const res = await nango.get<{ auth: string }>({ endpoint: '/me', providerConfigKey: 'code', connectionId: 'u1', retries: 1 });
         assert.equal(res.data.auth, 'Bearer at-new');
         assert.equal(await nango.getToken('code', 'u1'), 'at-new');

@@ -143,7 +143,7 @@ describe('refresh on one instance (embedded PGlite)', () => {
         }
     });
 
-    it('a revoked grant marks the connection expired with the provider reason', async () => {
+    it('a revoked grant marks the connection revoked with the provider reason (issue #12 item 6)', async () => {
         const grant = await as.mintGrant();
         await importConnection(server, 'oidc', 'revoked', grant, -1000);
         const revoke = await fetch(as.revocationUrl, {
@@ -156,7 +156,7 @@ describe('refresh on one instance (embedded PGlite)', () => {
         assert.equal(res.data.error.code, 'refresh_token_external_error');
         assert.match(res.data.error.message, /invalid_grant/);
         const list = await nango.listConnections({ connectionId: 'revoked' });
-        assert.equal((list.connections[0] as unknown as { status: string }).status, 'expired');
+        assert.equal((list.connections[0] as unknown as { status: string }).status, 'revoked');
     });
 
     it('deleting a connection revokes its refresh token at the provider first and records the outcome', async () => {

@@ -30,6 +30,8 @@ export interface Connection {
     refreshedAt: Date | null;
     refreshFailedAt: Date | null;
     refreshError: { type: string; description: string } | null;
+    /** When the refresh token stops working, if the provider said (see refreshExpiresAtOf); null when unknown. */
+    refreshExpiresAt?: Date | null;
     createdAt: Date;
     updatedAt: Date;
 }
@@ -58,13 +60,14 @@ interface Row {
     refreshed_at: Date | null;
     refresh_failed_at: Date | null;
     refresh_error: { type: string; description: string } | null;
+    refresh_expires_at: Date | null;
     created_at: Date;
     updated_at: Date;
 }
 
 const summaryColumns = `c.id, c.uuid, c.environment_id, c.integration_id, i.unique_key, i.provider, c.connection_id, c.auth_type, c.credentials_version,
     c.expires_at, c.connection_config, c.metadata, c.end_user, c.tags, c.webhook_url_override, c.status, c.last_fetched_at, c.refreshed_at,
-    c.refresh_failed_at, c.refresh_error, c.created_at, c.updated_at`;
+    c.refresh_failed_at, c.refresh_error, c.refresh_expires_at, c.created_at, c.updated_at`;
 const fullColumns = `${summaryColumns}, c.credentials`;
 const from = 'connections c JOIN integrations i ON i.id = c.integration_id';
 
@@ -92,6 +95,23 @@ export interface NewConnection {
     endUser?: EndUser | undefined;
     tags?: Record<string, string> | undefined;
     webhookUrlOverride?: string | undefined;
+}
+
+/** Token-response fields that give the refresh token's lifetime in seconds (GitHub and Google; Intuit; Keycloak, where 0 means none). */
+const REFRESH_LIFETIME_FIELDS = ['refresh_token_expires_in', 'x_refresh_token_expires_in', 'refresh_expires_in'];
+
+/**
+ * When the refresh token of freshly obtained OAuth 2 credentials stops working, if the token response said so;
+ * counted from now, since the response was just received. Null when the provider gave no lifetime.
+ */
+export function refreshExpiresAtOf(c: StoredCredentials, now = Date.now()): Date | null {
+    if (c.type !== 'OAUTH2' || !c.refresh_token || !c.raw || typeof c.raw !== 'object') return null;
+    const raw = c.raw as Record<string, unknown>;
+    for (const field of REFRESH_LIFETIME_FIELDS) {
+        const seconds = Number(raw[field]);
+        if (Number.isFinite(seconds) && seconds > 0) return new Date(now + seconds * 1000);
+    }
+    return null;
 }
 
 /** Connections and their credentials; credentials are vault ciphertexts bound to the connection's uuid. */
@@ -131,6 +151,7 @@ export class ConnectionStore {
             refreshedAt: r.refreshed_at,
             refreshFailedAt: r.refresh_failed_at,
             refreshError: r.refresh_error,
+            refreshExpiresAt: r.refresh_expires_at,
             createdAt: r.created_at,
             updatedAt: r.updated_at
         };
@@ -238,22 +259,23 @@ export class ConnectionStore {
                     input.endUser?.id ?? null,
                     input.endUser ? JSON.stringify(input.endUser) : null,
                     JSON.stringify(input.tags ?? {}),
-                    input.webhookUrlOverride || null
+                    input.webhookUrlOverride || null,
+                    refreshExpiresAtOf(input.credentials)
                 ];
                 if (existing) {
                     await tx.query(
                         `UPDATE connections SET auth_type = $2, credentials = $3, expires_at = $4, connection_config = connection_config || $5::jsonb,
                         metadata = COALESCE($6::jsonb, metadata), end_user_id = COALESCE($7, end_user_id), end_user = COALESCE($8::jsonb, end_user),
                         tags = tags || $9::jsonb, webhook_url_override = COALESCE($10, webhook_url_override), credentials_version = credentials_version + 1,
-                        status = 'active', refresh_failed_at = NULL, refresh_error = NULL, updated_at = now()
+                        status = 'active', refresh_failed_at = NULL, refresh_error = NULL, refresh_expires_at = $11, updated_at = now()
                      WHERE uuid = $1`,
                         [uuid, ...values]
                     );
                 } else {
                     await tx.query(
                         `INSERT INTO connections (uuid, environment_id, integration_id, connection_id, auth_type, credentials, expires_at, connection_config, metadata,
-                        end_user_id, end_user, tags, webhook_url_override)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb, $13)`,
+                        end_user_id, end_user, tags, webhook_url_override, refresh_expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12::jsonb, $13, $14)`,
                         [uuid, environmentId, integrationId, input.connectionId, ...values]
                     );
                 }
@@ -283,9 +305,10 @@ export class ConnectionStore {
         const swapped = await this.db.transaction(async (tx) => {
             const [row] = await tx.query<{ uuid: string }>(
                 `UPDATE connections SET credentials = $3, expires_at = $4, credentials_version = credentials_version + 1, refreshed_at = now(),
-                    refresh_failed_at = NULL, refresh_error = NULL, status = 'active', connection_config = connection_config || $5::jsonb, updated_at = now()
+                    refresh_failed_at = NULL, refresh_error = NULL, status = 'active', connection_config = connection_config || $5::jsonb,
+                    refresh_expires_at = COALESCE($6, refresh_expires_at), updated_at = now()
                  WHERE uuid = $1 AND credentials_version = $2 RETURNING uuid`,
-                [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra)]
+                [uuid, expectedVersion, ct, expiresAtOf(credentials), JSON.stringify(extra), refreshExpiresAtOf(credentials)]
             );
             if (!row) return undefined;
             const connection = (await this.getByUuid(uuid, tx))!;

@@ -11,6 +11,7 @@ import { applyAuth, oauth1Header } from './auth.ts';
 import { upstreamUrl } from './target.ts';
 import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';
 import { backoffMs, retry } from '../egress/retry.ts';
+import { isRefreshable } from '../refresh/policy.ts';
 
 /** What forwarding uses, by name. */
 export interface ForwardDeps {
@@ -33,33 +34,50 @@ export interface ForwardInput {
 
 /**
  * Sends a buffered request upstream with the connection's auth, retrying as asked (scripts' `nango.proxy`).
- * Returns the response whose body the caller reads; bodies of discarded attempts are drained.
+ * Returns the response whose body the caller reads; bodies of discarded attempts are drained. A 401 is
+ * answered by one refresh and one more attempt (Refresher.rejected); a refused grant throws its error.
  */
 export async function forward(s: ForwardDeps, connection: Connection, input: ForwardInput): Promise<Dispatcher.ResponseData> {
     let conn = connection;
-    return retry(
-        async () => {
-            const { url, headers } = buildRequest(s, conn, input);
-            return s.egress.stream({ method: input.method, url, headers, body: input.body, signal: input.signal });
-        },
-        {
-            retries: input.control.retries,
-            signal: input.signal,
-            delayMs: (outcome, attempt) => {
-                if (!outcome.ok)
-                    return outcome.error instanceof ApiError && isRetryableNetworkError(outcome.error.code) ? backoffMs(attempt, { baseMs: 1000 }) : undefined;
-                const res = outcome.value;
-                if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
-                const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
-                if (wait !== undefined) res.body.resume();
-                return wait;
+    // A 401 to credentials we believed valid gets one refresh and one more attempt, whatever `retries` says.
+    let renewable = isRefreshable(conn);
+    const send = () =>
+        retry(
+            async () => {
+                const { url, headers } = buildRequest(s, conn, input);
+                return s.egress.stream({ method: input.method, url, headers, body: input.body, signal: input.signal });
             },
-            beforeRetry: async (outcome) => {
-                // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
-                if (outcome.ok && outcome.value.statusCode === 401) conn = await s.refresher.fresh(conn, { force: true }).catch(() => conn);
+            {
+                retries: input.control.retries,
+                signal: input.signal,
+                delayMs: (outcome, attempt) => {
+                    if (!outcome.ok)
+                        return outcome.error instanceof ApiError && isRetryableNetworkError(outcome.error.code)
+                            ? backoffMs(attempt, { baseMs: 1000 })
+                            : undefined;
+                    const res = outcome.value;
+                    if (res.statusCode === 401 && renewable) return undefined;
+                    if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
+                    const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
+                    if (wait !== undefined) res.body.resume();
+                    return wait;
+                }
             }
-        }
-    );
+        );
+    const res = await send();
+    if (res.statusCode !== 401 || !renewable) return res;
+    renewable = false;
+    let renewed: Connection | undefined;
+    try {
+        renewed = await s.refresher.rejected(conn);
+    } catch (err) {
+        res.body.resume();
+        throw err;
+    }
+    if (!renewed) return res;
+    res.body.resume();
+    conn = renewed;
+    return send();
 }
 
 /** URL and headers of one upstream attempt: the connection's auth on top of what the app sent. */

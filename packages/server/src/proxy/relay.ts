@@ -11,6 +11,7 @@ import { buildRequest } from './forward.ts';
 import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';
 import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.ts';
 import { readRequestBody } from './request-body.ts';
+import { isRefreshable } from '../refresh/policy.ts';
 
 /**
  * The one proxy relay, behind both doors (the node:http fast door and the Fastify route): the app's request
@@ -26,7 +27,8 @@ export interface RelayIo {
     alwaysHeaders: OutgoingHttpHeaders;
 }
 
-type AttemptEnd = { relayed: true } | { relayed: false; status: number; waitMs: number };
+/** An attempt either reached the app, is to be retried after waitMs, or is a 401 held back (Relay.flush sends it). */
+type AttemptEnd = { relayed: true } | { relayed: false; status: number; waitMs: number } | { relayed: false; held: true };
 
 const PROXY_PREFIX = '/proxy'.length;
 
@@ -49,6 +51,10 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
     // Only a request that may wait between attempts needs to learn that its app left while it waited.
     const gone = retries > 0 ? clientGone(io.res) : undefined;
 
+    // A 401 to credentials we believed valid gets one refresh and one more attempt (Refresher.rejected), whatever
+    // `Retries` says; it is held back meanwhile. Not for a streamed body, which cannot be sent twice.
+    let renewable = body.replayable && isRefreshable(connection);
+
     const attempt = (n: number) =>
         new Promise<AttemptEnd>((resolve, reject) => {
             const { url, headers } = buildRequest(s, connection, { method, base, pathAndQuery, appHeaders, body: body.buffer, def, integration });
@@ -58,27 +64,38 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
                     ? (status: number, h: IncomingHttpHeaders) =>
                           isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined
                     : undefined;
-            handler = new Relay(method, io, retryWait, resolve, reject);
+            handler = new Relay(method, io, retryWait, renewable, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });
 
-    await retry(attempt, {
-        retries,
-        signal: gone,
-        delayMs: (outcome, n) => {
-            if (outcome.ok) return outcome.value.relayed ? undefined : outcome.value.waitMs;
-            const err = outcome.error;
-            // Only a failure before any answer started is retried: nothing of it has reached the app.
-            return !handler?.started && err instanceof ApiError && isRetryableNetworkError(err.code) ? backoffMs(n, { baseMs: 1000 }) : undefined;
-        },
-        beforeRetry: async (outcome) => {
-            // A 401 may mean the token was revoked or rotated early: renew before the next attempt.
-            if (outcome.ok && !outcome.value.relayed && outcome.value.status === 401)
-                connection = await s.refresher.fresh(connection, { force: true }).catch(() => connection);
+    const send = () =>
+        retry(attempt, {
+            retries,
+            signal: gone,
+            delayMs: (outcome, n) => {
+                if (outcome.ok) return 'waitMs' in outcome.value ? outcome.value.waitMs : undefined;
+                const err = outcome.error;
+                // Only a failure before any answer started is retried: nothing of it has reached the app.
+                return !handler?.started && err instanceof ApiError && isRetryableNetworkError(err.code) ? backoffMs(n, { baseMs: 1000 }) : undefined;
+            }
+        });
+
+    try {
+        const end = await send();
+        if ('held' in end) {
+            const held = handler!;
+            renewable = false;
+            const renewed = await s.refresher.rejected(connection);
+            if (!renewed) {
+                held.flush();
+                return;
+            }
+            connection = renewed;
+            await send();
         }
-    }).catch((err: unknown) => {
+    } catch (err) {
         throw gone?.aborted ? fail('client_closed_request', { cause: err }) : err;
-    });
+    }
 }
 
 function clientGone(res: ServerResponse): AbortSignal {
@@ -103,16 +120,29 @@ class Relay implements Dispatcher.DispatchHandler {
     private discard = false;
     private waitMs: number | undefined;
     private clientGone = false;
+    /** A 401 is held back (head and body buffered) rather than relayed, until flush() or a retry drops it. */
+    private readonly holdUnauthorized: boolean;
+    private holding = false;
+    private heldBytes = 0;
+    private heldNoBody = false;
     private readonly method: string;
     private readonly io: RelayIo;
     private readonly retryWait: ((status: number, headers: IncomingHttpHeaders) => number | undefined) | undefined;
     private readonly resolve: (end: AttemptEnd) => void;
     private readonly reject: (err: unknown) => void;
 
-    constructor(method: string, io: RelayIo, retryWait: Relay['retryWait'], resolve: (end: AttemptEnd) => void, reject: (err: unknown) => void) {
+    constructor(
+        method: string,
+        io: RelayIo,
+        retryWait: Relay['retryWait'],
+        holdUnauthorized: boolean,
+        resolve: (end: AttemptEnd) => void,
+        reject: (err: unknown) => void
+    ) {
         this.method = method;
         this.io = io;
         this.retryWait = retryWait;
+        this.holdUnauthorized = holdUnauthorized;
         this.resolve = resolve;
         this.reject = reject;
     }
@@ -134,7 +164,7 @@ class Relay implements Dispatcher.DispatchHandler {
         if (statusCode < 200) return;
         this.started = true;
         this.status = statusCode;
-        const waitMs = this.retryWait?.(statusCode, headers);
+        const waitMs = statusCode === 401 && this.holdUnauthorized ? undefined : this.retryWait?.(statusCode, headers);
         if (waitMs !== undefined) {
             this.waitMs = waitMs;
             this.discard = true;
@@ -150,6 +180,13 @@ class Relay implements Dispatcher.DispatchHandler {
         for (const name in headers) {
             const value = headers[name];
             if (value !== undefined && passesThrough(name, ok)) out[name] = value;
+        }
+        if (statusCode === 401 && this.holdUnauthorized) {
+            this.holding = true;
+            this.heldNoBody = hasNoBody(statusCode, this.method);
+            this.headers = out;
+            this.buffered = [];
+            return;
         }
         if (hasNoBody(statusCode, this.method)) {
             this.discard = true;
@@ -169,6 +206,9 @@ class Relay implements Dispatcher.DispatchHandler {
         if (this.discard) return;
         if (this.buffered) {
             this.buffered.push(chunk);
+            this.heldBytes += chunk.length;
+            // A 401 body too large to hold is relayed as it comes: that request is not retried.
+            if (this.holding && this.heldBytes > SMALL_BODY_BYTES) this.release();
             return;
         }
         const res = this.io.res;
@@ -178,13 +218,40 @@ class Relay implements Dispatcher.DispatchHandler {
         }
     }
 
+    /** Stops holding a 401: its head and what arrived so far go to the app, the rest streams. */
+    private release(): void {
+        this.holding = false;
+        const res = this.io.res;
+        res.writeHead(this.status, this.headers);
+        for (const chunk of this.buffered ?? []) res.write(chunk);
+        this.buffered = undefined;
+        this.headers = undefined;
+    }
+
     onResponseEnd(): void {
         if (this.waitMs !== undefined) {
             this.resolve({ relayed: false, status: this.status, waitMs: this.waitMs });
             return;
         }
+        if (this.holding) {
+            this.resolve({ relayed: false, held: true });
+            return;
+        }
+        this.finish();
+    }
+
+    /** Sends the 401 that was held back: it is the answer after all. */
+    flush(): void {
+        this.holding = false;
+        this.finish();
+    }
+
+    private finish(): void {
         const res = this.io.res;
-        if (this.buffered && this.headers) {
+        if (this.heldNoBody && this.headers) {
+            res.writeHead(this.status, this.headers);
+            res.end();
+        } else if (this.buffered && this.headers) {
             const body = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
             const headers = this.headers;
             headers['content-length'] = body.length;

@@ -1,4 +1,4 @@
-import type { Connection } from '../connections/store.ts';
+import type { Connection, ConnectionStatus } from '../connections/store.ts';
 
 export const DEFAULT_REFRESH_WINDOW_MS = 15 * 60 * 1000;
 export const REFRESH_BACKOFF_MS = 30 * 1000;
@@ -23,4 +23,24 @@ export function inBackoff(c: Pick<Connection, 'refreshFailedAt' | 'refreshedAt'>
 /** Due for renewal: expiring soon, or a client-credentials connection that has no token yet. */
 export function isDue(c: Pick<Connection, 'expiresAt' | 'authType' | 'credentials'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
     return isExpiring(c, now, windowMs) || (c.credentials.type === 'OAUTH2_CC' && !c.credentials.token);
+}
+
+// The provider's clock and ours differ, and a lifetime is counted from when we received the token.
+const LIFETIME_SLACK_MS = 60 * 1000;
+
+/**
+ * What a refused grant (invalid_grant, or an uninstalled GitHub App) makes of a connection (docs/refresh.md,
+ * "Revoked or expired"). `expired` when the refresh token is past the lifetime the provider announced, or the
+ * provider says it expired and not that it was revoked; otherwise the grant was withdrawn while it still had
+ * time to run: `revoked`.
+ */
+export function statusAfterRefusal(
+    c: Pick<Connection, 'authType' | 'refreshExpiresAt'>,
+    error: { type: string; description: string },
+    now: number
+): Exclude<ConnectionStatus, 'active'> {
+    if (c.authType === 'APP') return 'revoked';
+    if (c.refreshExpiresAt && now >= c.refreshExpiresAt.getTime() - LIFETIME_SLACK_MS) return 'expired';
+    if (/expired/i.test(error.description) && !/revoked/i.test(error.description)) return 'expired';
+    return 'revoked';
 }

@@ -3,14 +3,14 @@ import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
-import type { Connection, ConnectionStore } from '../connections/store.ts';
+import type { Connection, ConnectionStatus, ConnectionStore } from '../connections/store.ts';
 import type { IntegrationStore, Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { ApiError, fail } from '../errors.ts';
 import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
-import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable } from './policy.ts';
+import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable, statusAfterRefusal } from './policy.ts';
 
 export interface RefreshDeps {
     db: Db;
@@ -56,21 +56,75 @@ export class Refresher {
         const due = opts.force ? isRefreshable(conn) : isDue(conn, this.now(), this.windowFor(def));
         if (!due) return conn;
         if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
-        const key = `${conn.uuid}:${opts.force ? 'force' : 'due'}`;
+        return this.flight(conn, opts.force ? 'force' : 'due');
+    }
+
+    /** One refresh per connection and purpose in this process; the lock makes it one across instances. */
+    private flight(conn: Connection, purpose: 'force' | 'due' | 'unauthorized'): Promise<Connection> {
+        const key = `${conn.uuid}:${purpose}`;
         let flight = this.inflight.get(key);
         if (!flight) {
-            flight = this.refreshLocked(conn, opts.force ?? false).finally(() => this.inflight.delete(key));
+            flight = this.refreshLocked(conn, purpose).finally(() => this.inflight.delete(key));
             this.inflight.set(key, flight);
         }
         return flight;
     }
 
-    private async refreshLocked(seen: Connection, force: boolean): Promise<Connection> {
+    /**
+     * The provider answered 401 to a call made with `used`'s credentials, which we believed valid. Returns the
+     * connection with renewed credentials to try once more, or undefined when there is nothing better to try
+     * (the 401 then goes back to the caller as it is). Throws when the connection is, or has just become,
+     * `revoked` or `expired`: the caller gets that error instead of the provider's 401. However many calls get a
+     * 401 at once, on however many instances, at most one token request is made (single flight, lock, re-read).
+     */
+    async rejected(used: Connection): Promise<Connection | undefined> {
+        if (!isRefreshable(used)) return undefined;
+        const creds = used.credentials;
+        if (creds.type === 'OAUTH2' && !creds.refresh_token) return this.rejectedWithoutRefreshToken(used);
+        try {
+            const fresh = await this.flight(used, 'unauthorized');
+            return fresh.credentialsVersion !== used.credentialsVersion ? fresh : undefined;
+        } catch (err) {
+            // A refusal that withdrew the grant is the caller's answer; anything else (the client secret, the
+            // network, a backoff) is recorded on the connection, and the provider's 401 goes back as it is.
+            const now = await this.deps.connections.getByUuid(used.uuid);
+            if (now && now.status !== 'active') throw err instanceof ApiError && err.code === 'refresh_token_external_error' ? err : unusable(now);
+            if (err instanceof ApiError && (err.code === 'unknown_connection' || err.code === 'unknown_provider_config')) throw err;
+            return undefined;
+        }
+    }
+
+    /**
+     * A 401 on a connection that cannot be refreshed: if its access token is past its known expiry, the
+     * connection has `expired` (once: one webhook). Without a known expiry the 401 proves nothing about the
+     * grant (the token may lack a scope), so nothing changes.
+     */
+    private async rejectedWithoutRefreshToken(used: Connection): Promise<Connection | undefined> {
+        if (used.status !== 'active') throw unusable(used);
+        if (!used.expiresAt || used.expiresAt.getTime() > this.now()) return undefined;
+        const error = { type: 'refresh_token_missing', description: 'The access token expired and the connection has no refresh token' };
+        const after = await this.deps.db.withLock(`switchboard:refresh:${used.uuid}`, async () => {
+            const current = await this.deps.connections.getByUuid(used.uuid);
+            if (!current || current.credentialsVersion !== used.credentialsVersion) return current;
+            if (current.status !== 'active') return current;
+            await this.recordFailure(current, error, 'expired', true);
+            return this.deps.connections.getByUuid(used.uuid);
+        });
+        // New credentials arrived meanwhile (a reconnection): try those.
+        if (after && after.credentialsVersion !== used.credentialsVersion) return after;
+        throw unusable(after ?? { ...used, status: 'expired', refreshError: error });
+    }
+
+    private async refreshLocked(seen: Connection, purpose: 'force' | 'due' | 'unauthorized'): Promise<Connection> {
+        const force = purpose !== 'due';
         return this.deps.db.withLock(`switchboard:refresh:${seen.uuid}`, async () => {
             const current = await this.deps.connections.getByUuid(seen.uuid);
             if (!current) throw fail('unknown_connection');
             // Someone refreshed while we waited for the lock: their result is the fresh one.
             if (current.credentialsVersion !== seen.credentialsVersion) return current;
+            // A 401 on a connection already known to be revoked or expired: asking the provider again would only
+            // hear the same refusal (and send the same webhook again). GET /connections?force_refresh=true still asks.
+            if (purpose === 'unauthorized' && current.status !== 'active') throw unusable(current);
             const def = this.deps.catalogue.get(current.provider);
             if (!force && !isDue(current, this.now(), this.windowFor(def))) return current;
             if (inBackoff(current, this.now())) {
@@ -167,11 +221,20 @@ export class Refresher {
         const error = tokenError
             ? { type: tokenError.error, description: tokenError.description }
             : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
+        const status = gone ? statusAfterRefusal(current, error, this.now()) : undefined;
+        // A connection that already left `active` for this reason is not announced again.
+        await this.recordFailure(current, error, status, !(status && current.status === status));
+        this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type, status }, 'credentials refresh failed');
+        const failure = tokenFailure(tokenError ?? new TokenError(error.type, error.description, 0), 'refresh');
+        throw status ? unusable({ ...current, status, refreshError: error }, failure) : failure;
+    }
+
+    private async recordFailure(current: Connection, error: { type: string; description: string }, status: ConnectionStatus | undefined, notify: boolean) {
         await this.deps.connections.recordRefreshFailure(
             current.uuid,
             error,
-            gone ? 'expired' : undefined,
-            this.hook((c) => ({ kind: 'failed', connection: c, error }))
+            status,
+            notify ? this.hook((c) => ({ kind: 'failed', connection: c, error })) : undefined
         );
         await this.deps.connections.audit({
             environmentId: current.environmentId,
@@ -180,10 +243,8 @@ export class Refresher {
             connectionId: current.connectionId,
             kind: 'refresh',
             outcome: 'failure',
-            detail: error
+            detail: status ? { ...error, status } : error
         });
-        this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type }, 'credentials refresh failed');
-        throw tokenFailure(tokenError ?? new TokenError(error.type, error.description, 0), 'refresh');
     }
 
     /** One background pass: refreshes connections expiring within the window. Returns how many it tried. */
@@ -196,6 +257,24 @@ export class Refresher {
         }
         return uuids.length;
     }
+}
+
+/**
+ * The error a caller gets for a connection that left `active`: still Nango's `refresh_token_external_error`
+ * (apps match on it), with a message that says what happened and what to do, and the status in the payload.
+ */
+function unusable(c: Pick<Connection, 'status' | 'refreshError'>, cause?: ApiError): ApiError {
+    const reason = c.refreshError ? `${c.refreshError.type}${c.refreshError.description ? ` (${c.refreshError.description})` : ''}` : 'unknown';
+    const what =
+        c.status === 'revoked'
+            ? 'the connection is revoked: access was withdrawn at the provider'
+            : 'the connection is expired: its refresh token is missing or past its lifetime';
+    return fail('refresh_token_external_error', {
+        status: 400,
+        message: `The provider refused to refresh the token: ${reason}; ${what}. The end user must reconnect.`,
+        payload: { error: c.refreshError?.type, description: c.refreshError?.description, connection_status: c.status },
+        cause
+    });
 }
 
 /** New credentials from a token response; keeps the old refresh token when the provider sent none. */

@@ -2,7 +2,10 @@ import type { ConnectionSummary } from '../connections/store.ts';
 
 export type AuthOperation = 'creation' | 'override' | 'refresh' | 'deletion';
 
-/** Nango's `auth` webhook body (docs/compatibility.md, "Webhooks"), plus `revocation` on our `deletion` operation. */
+/**
+ * Nango's `auth` webhook body (docs/compatibility.md, "Webhooks"), plus `revocation` on our `deletion` operation and
+ * `connectionStatus` on a failure that took the connection out of `active` (`revoked` or `expired`, docs/refresh.md).
+ */
 export interface AuthPayload {
     from: 'nango';
     type: 'auth';
@@ -17,6 +20,7 @@ export interface AuthPayload {
     endUser?: { endUserId: string; endUserEmail?: string; organizationId?: string; tags: Record<string, string> };
     error?: { type: string; description: string };
     revocation?: { outcome: string; status?: number };
+    connectionStatus?: 'revoked' | 'expired';
 }
 
 export function authPayload(input: {
@@ -47,6 +51,7 @@ export function authPayload(input: {
         if (c.endUser.organization?.id) p.endUser.organizationId = c.endUser.organization.id;
     }
     if (!input.success) p.error = input.error ?? { type: 'unknown_error', description: '' };
+    if (!input.success && input.operation === 'refresh' && c.status !== 'active') p.connectionStatus = c.status;
     if (input.revocation) {
         p.revocation = { outcome: input.revocation.outcome };
         if (input.revocation.status !== undefined) p.revocation.status = input.revocation.status;

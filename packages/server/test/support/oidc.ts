@@ -116,6 +116,11 @@ export interface StartAuthServerOptions {
     clientSecret?: string;
     /** Keep oidc-provider's dev login/consent pages (needed for a browser flow). Default true. */
     devInteractions?: boolean;
+    /**
+     * Lifetime of refresh tokens in seconds (oidc-provider's `ttl.RefreshToken`, default 14 days). When set, token
+     * responses that carry a refresh token also announce it as `refresh_token_expires_in`, as GitHub and Google do.
+     */
+    refreshTokenTtlSeconds?: number;
 }
 
 export interface TestAuthServer {
@@ -142,6 +147,11 @@ export interface TestAuthServer {
     isAccessTokenActive(at: string): Promise<boolean>;
     /** Rotate the client secret: later requests authenticated with the old one fail with invalid_client. */
     setClientSecret(secret: string): void;
+    /**
+     * The end user withdraws access at the provider: every token of the grant and the grant itself are destroyed
+     * in oidc-provider's store (its adapter's revokeByGrantId, then Grant.destroy), as its revocation endpoint does.
+     */
+    revokeGrant(grantId: string): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -195,6 +205,7 @@ interface GrantLike {
     accountId?: string;
     clientId?: string;
     isExpired: boolean;
+    destroy(): Promise<void>;
     addOIDCScope(scope: string): void;
     save(): Promise<string>;
 }
@@ -216,6 +227,7 @@ interface IssuableTokenLike {
 
 interface TokenModel {
     new (init: TokenInit): IssuableTokenLike;
+    readonly adapter: { revokeByGrantId(grantId: string): Promise<void> };
     find(value: string, opts?: { ignoreExpiration?: boolean }): Promise<StoredTokenLike | undefined>;
 }
 
@@ -318,6 +330,10 @@ export function providerYaml(as: Pick<TestAuthServer, 'authorizationUrl' | 'toke
 
 export async function startAuthServer(opts: StartAuthServerOptions = {}): Promise<TestAuthServer> {
     const accessTokenTtl = opts.accessTokenTtlSeconds ?? 3600;
+    const refreshTokenTtl = opts.refreshTokenTtlSeconds;
+    if (refreshTokenTtl !== undefined && !isPositiveInteger(refreshTokenTtl)) {
+        throw new TypeError('refreshTokenTtlSeconds must be a positive integer');
+    }
     if (!isPositiveInteger(accessTokenTtl)) {
         throw new TypeError('accessTokenTtlSeconds must be a positive integer');
     }
@@ -402,7 +418,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
             AccessToken: () => accessTokenTtl,
             AuthorizationCode: 60,
             IdToken: 3600,
-            RefreshToken: FOURTEEN_DAYS,
+            RefreshToken: refreshTokenTtl ?? FOURTEEN_DAYS,
             Grant: FOURTEEN_DAYS,
             Session: FOURTEEN_DAYS,
             Interaction: 3600
@@ -549,6 +565,16 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         }
     });
 
+    if (refreshTokenTtl !== undefined) {
+        provider.use(async (ctx, next) => {
+            await next();
+            const body = ctx.body as Record<string, unknown> | undefined;
+            if (ctx.path === tokenPath && ctx.status === 200 && body && typeof body === 'object' && typeof body.refresh_token === 'string') {
+                ctx.body = { ...body, refresh_token_expires_in: refreshTokenTtl };
+            }
+        });
+    }
+
     server.on('request', provider.callback());
 
     // --- token helpers -------------------------------------------------------------------------
@@ -625,6 +651,12 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
 
         isAccessTokenActive(at: string): Promise<boolean> {
             return isActive(provider.AccessToken, at);
+        },
+
+        async revokeGrant(grantId: string): Promise<void> {
+            await Promise.all([provider.AccessToken.adapter.revokeByGrantId(grantId), provider.RefreshToken.adapter.revokeByGrantId(grantId)]);
+            const grant = await provider.Grant.find(grantId, { ignoreExpiration: true });
+            await grant?.destroy();
         },
 
         setClientSecret(secret: string): void {
