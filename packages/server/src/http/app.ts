@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { type ApiError, fail } from '../errors.ts';
 import { errorAnswer } from './error-envelope.ts';
 import type { VaultError } from '../vault/vault.ts';
-import { bodyPending, registerRoute, servedOnPublic, type RouteDef, type Surface } from './route.ts';
+import { registerRoute, servedOnPublic, type RouteDef, type Surface } from './route.ts';
+import { bodyPending, closeUnread, lastAnswerLingering } from './unread-body.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
@@ -171,11 +172,10 @@ export async function buildApp(
         if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
         if (bodyPending(req.raw)) {
             // Stop receiving now (a chunked body over the limit is otherwise read and dropped until the answer is
-            // out). node:http closes at once after a refused body, which resets the answer away while the client is
-            // still sending; closeUnread (onResponse) closes gently instead.
-            stopReading(req.raw);
-            delete answer.headers['connection'];
-            reply.removeHeader('connection');
+            // out), say `Connection: close` so no client reuses the connection, and let the close linger so the
+            // answer is not reset away while the client is still sending.
+            lastAnswerLingering(req.raw);
+            answer.headers['connection'] = 'close';
         }
         return reply.code(answer.status).headers(answer.headers).send(answer.body);
     });
@@ -196,35 +196,6 @@ export async function buildApp(
 
 function notFound(method: string, url: string): ApiError {
     return fail('route_not_found', { message: `No route ${method} ${url.split('?')[0]}` });
-}
-
-// Long enough for a client to read the answer it was sent before the connection is reset.
-const LINGER_MS = 2000;
-
-/**
- * Ends a connection whose request body was refused unread: stop reading, send FIN after the answer, close the
- * socket for good a little later. Closing at once would make the kernel answer the unread bytes with a reset,
- * which can reach the client before it has read the answer (the problem nginx's lingering close solves; this
- * variant does not read the rest of the body at all). Node would otherwise read and discard it to reuse the
- * connection.
- */
-function closeUnread(req: IncomingMessage): void {
-    stopReading(req);
-    const socket = req.socket;
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-}
-
-/**
- * Pausing the socket alone does not hold: node:http resumes a request it answered (to drain it for the next
- * one), and resuming the request resumes the socket. A paused request stops the socket again by backpressure
- * after at most one buffer (16 KiB).
- */
-function stopReading(req: IncomingMessage): void {
-    req.pause();
-    req.socket.pause();
 }
 
 /**

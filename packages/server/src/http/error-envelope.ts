@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ApiError, fail } from '../errors.ts';
 import { VaultError } from '../vault/vault.ts';
+import { bodyPending, lastAnswerLingering } from './unread-body.ts';
 
 /** Any error a request can end with, as the ApiError it is answered with (the one mapping for every HTTP path). */
 export function toApiError(error: FastifyError | ApiError | VaultError | Error): ApiError {
@@ -53,8 +54,12 @@ export function writeError(res: ServerResponse, error: unknown, alwaysHeaders: O
         res.destroy();
         return;
     }
-    // An answer before the whole request body arrived ends the connection: the rest of the body is still on it.
-    if (!res.req.complete) res.shouldKeepAlive = false;
+    // A body refused unread is not received: the answer is the connection's last and the close lingers (as in the
+    // app's error handler); a small one is drained by node:http and the connection stays usable.
+    if (bodyPending(res.req)) {
+        res.shouldKeepAlive = false;
+        lastAnswerLingering(res.req);
+    }
     res.writeHead(answer.status, { ...alwaysHeaders, ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(answer.body);
 }

@@ -177,12 +177,6 @@ declare module 'fastify' {
     }
 }
 
-/** True while the client may still be sending a body the server has not read. */
-export function bodyPending(req: FastifyRequest['raw']): boolean {
-    if (req.complete) return false;
-    return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
-
 const publicCaller: Caller = { env: noEnvironment, session: undefined, admin: false };
 
 export function registerRoute(
