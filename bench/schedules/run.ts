@@ -184,7 +184,12 @@ async function readRuns(backend: Scenario['backend'], dbUrl: string | undefined,
     const db = await openDatabase({ databaseUrl: backend === 'postgres' ? dbUrl : undefined, dataDir });
     try {
         const rows = await db.query<{ started: string; queued: string; finished: string | null; anchor: string }>(sql, [from, to]);
-        return rows.map((r) => ({ started: Number(r.started), queued: Number(r.queued), finished: r.finished === null ? null : Number(r.finished), anchor: Number(r.anchor) }));
+        return rows.map((r) => ({
+            started: Number(r.started),
+            queued: Number(r.queued),
+            finished: r.finished === null ? null : Number(r.finished),
+            anchor: Number(r.anchor)
+        }));
     } finally {
         await db.close();
     }
@@ -295,7 +300,10 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
         claim_lag_ms: { p50: round(pct(queueLag, 50)), p99: round(pct(queueLag, 99)), max: round(queueLag.at(-1) ?? null) },
         finish_lag_ms: { p50: round(pct(finishLag, 50)), p99: round(pct(finishLag, 99)), max: round(finishLag.at(-1) ?? null) },
         runs_finished_per_instance: perInstance,
-        goal: { start_lag_p99_ms: 1000, pass: startLag.length > 0 && (pct(startLag, 99) ?? Infinity) < 1000 && rows.length >= 0.97 * ((SCHEDULES * seconds) / PERIOD_S) },
+        goal: {
+            start_lag_p99_ms: 1000,
+            pass: startLag.length > 0 && (pct(startLag, 99) ?? Infinity) < 1000 && rows.length >= 0.97 * ((SCHEDULES * seconds) / PERIOD_S)
+        },
         loadavg: { at_start: loadAtStart, window_start: loadAtWindowStart, window_end: loadAtWindowEnd },
         warnings
     };

@@ -66,8 +66,9 @@ function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy 
  * heart-beating, then records the outcome and queues the sync webhooks in one transaction. Records and
  * checkpoints commit as the script writes them, so a crash loses nothing already saved.
  */
-export async function executeSyncRun(d: KindDeps, id: number): Promise<void> {
+export async function executeSyncRun(d: KindDeps, id: number, started?: () => void): Promise<void> {
     const row = await d.runs.start(id);
+    started?.();
     if (row?.kind !== 'sync') return;
     const c = await loadSyncRun(d, row);
     if (!c) return;
