@@ -173,22 +173,24 @@ interface RunRow {
     started: number;
     queued: number;
     finished: number | null;
-    anchor: number;
+    due: number;
+    syncId: string;
 }
 
 async function readRuns(backend: Scenario['backend'], dbUrl: string | undefined, dataDir: string, from: number, to: number): Promise<RunRow[]> {
-    const sql = `SELECT extract(epoch from r.started_at) * 1000 AS started, extract(epoch from r.queued_at) * 1000 AS queued,
-            extract(epoch from r.finished_at) * 1000 AS finished, extract(epoch from s.starts_at) * 1000 AS anchor
-        FROM runs r JOIN syncs s ON s.id = r.sync_id
+    const sql = `SELECT r.sync_id, extract(epoch from r.started_at) * 1000 AS started, extract(epoch from r.queued_at) * 1000 AS queued,
+            extract(epoch from r.finished_at) * 1000 AS finished, extract(epoch from r.due_at) * 1000 AS due
+        FROM runs r
         WHERE r.kind = 'sync' AND r.started_at >= to_timestamp($1::float8 / 1000) AND r.started_at < to_timestamp($2::float8 / 1000)`;
     const db = await openDatabase({ databaseUrl: backend === 'postgres' ? dbUrl : undefined, dataDir });
     try {
-        const rows = await db.query<{ started: string; queued: string; finished: string | null; anchor: string }>(sql, [from, to]);
+        const rows = await db.query<{ started: string; queued: string; finished: string | null; due: string; sync_id: string }>(sql, [from, to]);
         return rows.map((r) => ({
             started: Number(r.started),
             queued: Number(r.queued),
             finished: r.finished === null ? null : Number(r.finished),
-            anchor: Number(r.anchor)
+            due: Number(r.due),
+            syncId: r.sync_id
         }));
     } finally {
         await db.close();
@@ -270,18 +272,26 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
     for (const s of servers) await s.stop();
 
     const rows = await readRuns(sc.backend, dbUrl, join(dataDir, 'data'), from, to);
-    const period = PERIOD_S * 1000;
     const startLag: number[] = [];
     const queueLag: number[] = [];
     const finishLag: number[] = [];
     for (const r of rows) {
-        // The slot a run was due at: the last grid point (from the schedule's start) at or before its claim.
-        const slot = r.anchor + Math.floor((r.queued - r.anchor) / period) * period;
+        // The slot a run was due at, as its scheduler recorded it (runs.due_at). A negative claim lag is a run
+        // queued ahead of its slot.
+        const slot = r.due;
         startLag.push(r.started - slot);
         queueLag.push(r.queued - slot);
         if (r.finished !== null) finishLag.push(r.finished - slot);
     }
     for (const a of [startLag, queueLag, finishLag]) a.sort((x, y) => x - y);
+    // Two starts of one schedule closer than its period would be a double start (or a replayed slot).
+    const bySync = new Map<string, number[]>();
+    for (const r of rows) bySync.set(r.syncId, [...(bySync.get(r.syncId) ?? []), r.due]);
+    let closerThanPeriod = 0;
+    for (const dues of bySync.values()) {
+        dues.sort((x, y) => x - y);
+        for (let i = 1; i < dues.length; i++) if (dues[i]! - dues[i - 1]! < PERIOD_S * 1000 - 1) closerThanPeriod++;
+    }
     const seconds = (to - from) / 1000;
     const result = {
         scenario: name,
@@ -295,6 +305,8 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
         starts: rows.length,
         starts_expected: Math.round((SCHEDULES * seconds) / PERIOD_S),
         starts_per_second: Math.round((rows.length / seconds) * 10) / 10,
+        schedules_started: bySync.size,
+        starts_closer_than_period: closerThanPeriod,
         starts_per_second_needed: Math.round((SCHEDULES / PERIOD_S) * 10) / 10,
         start_lag_ms: { p50: round(pct(startLag, 50)), p99: round(pct(startLag, 99)), max: round(startLag.at(-1) ?? null) },
         claim_lag_ms: { p50: round(pct(queueLag, 50)), p99: round(pct(queueLag, 99)), max: round(queueLag.at(-1) ?? null) },

@@ -30,6 +30,8 @@ export class SyncWorker<T> {
     private readonly wakeAts = new Set<number>();
     private stopped = false;
     private waitingForRoom = false;
+    /** A wake-up came while no wait was under way. */
+    private wakePending = false;
     private wakeNow: (() => void) | undefined;
     private loop: Promise<void> | undefined;
 
@@ -44,17 +46,21 @@ export class SyncWorker<T> {
     /** Fetch at `at` (jobs this instance queued fall due then). */
     wakeAt(at: Date): void {
         const t = Math.ceil(at.getTime() / WAKE_GRAIN_MS) * WAKE_GRAIN_MS;
-        if (t <= Date.now()) return this.wake();
+        if (t <= Date.now()) {
+            this.wake();
+            return;
+        }
         this.wakeAts.add(t);
         // A new earliest wake-up re-arms the current wait.
         if (this.wakeNow && t <= Math.min(...this.wakeAts)) this.wake();
     }
 
-    /** Fetch now. */
+    /** Fetch now (or as soon as the fetch under way ends). */
     wake(): void {
         const w = this.wakeNow;
         this.wakeNow = undefined;
-        w?.();
+        if (w) w();
+        else this.wakePending = true;
     }
 
     /** Stops fetching and waits up to `graceMs` for the runs in flight. */
@@ -96,6 +102,10 @@ export class SyncWorker<T> {
         for (const t of this.wakeAts) if (t <= now) this.wakeAts.delete(t);
         const next = this.wakeAts.size ? Math.min(...this.wakeAts) : Number.POSITIVE_INFINITY;
         this.waitingForRoom = this.inFlight >= this.o.capacity;
+        if (this.wakePending && !this.waitingForRoom) {
+            this.wakePending = false;
+            return Promise.resolve();
+        }
         const ms = Math.max(0, Math.min(next - now, this.o.pollMs));
         return new Promise<void>((resolve) => {
             const timer = setTimeout(() => this.wake(), ms);

@@ -280,9 +280,9 @@ export class SyncStore {
         });
         const rows = await tx.query<{ id: string; sync_id: string }>(
             `WITH v AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[]) AS v(sync_id, type, reset, empty_cache, next_run_at)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[], $6::timestamptz[]) AS v(sync_id, type, reset, empty_cache, next_run_at, due_at)
              ), ins AS (
-                INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache) SELECT 'sync', sync_id, type, 'QUEUED', reset, empty_cache FROM v
+                INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache, due_at) SELECT 'sync', sync_id, type, 'QUEUED', reset, empty_cache, due_at FROM v
                 RETURNING id, sync_id
              ), moved AS (
                 UPDATE syncs s SET running_job_id = ins.id, next_run_at = v.next_run_at, trigger_requested = false, pending_reset = false, pending_empty_cache = false
@@ -290,7 +290,14 @@ export class SyncStore {
                 RETURNING s.id
              )
              SELECT id, sync_id FROM ins`,
-            [plan.map((p) => p.id), plan.map((p) => p.type), plan.map((p) => p.reset), plan.map((p) => p.emptyCache), plan.map((p) => p.next.toISOString())]
+            [
+                plan.map((p) => p.id),
+                plan.map((p) => p.type),
+                plan.map((p) => p.reset),
+                plan.map((p) => p.emptyCache),
+                plan.map((p) => p.next.toISOString()),
+                plan.map((p) => p.dueAt.toISOString())
+            ]
         );
         const dueById = new Map(plan.map((p) => [p.id, p.dueAt]));
         return rows.map((r) => ({ jobId: Number(r.id), syncId: r.sync_id, dueAt: dueById.get(r.sync_id)! }));

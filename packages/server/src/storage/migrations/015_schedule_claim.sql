@@ -4,3 +4,5 @@
 DROP INDEX IF EXISTS syncs_due;
 CREATE INDEX syncs_due ON syncs (next_run_at) WHERE running_job_id IS NULL AND status = 'STARTED';
 CREATE INDEX syncs_triggered ON syncs (id) WHERE running_job_id IS NULL AND trigger_requested;
+-- The slot a scheduled run was due at (its start minus this is the scheduler's lag); null for runs no schedule queued.
+ALTER TABLE runs ADD COLUMN due_at timestamptz;
