@@ -1,5 +1,5 @@
-// Two instances on one PostgreSQL share 1,000 scheduled syncs: over two slots every schedule runs exactly once
-// per slot, never twice and never skipped, and both instances take part.
+// Two instances on one PostgreSQL share 1,000 scheduled syncs: over two slots every schedule runs once per slot,
+// never twice and never skipped, and both instances take part.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -89,15 +89,35 @@ describe('functions: two instances, 1,000 scheduled syncs', () => {
             'no schedule ran twice in its first slot'
         );
 
-        await waitFor('the second slot of every schedule', async () => (await succeeded()) >= 2 * CONNECTIONS, 120_000);
-        // Let any stray extra run show itself before counting.
-        await new Promise((r) => setTimeout(r, 2000));
-        assert.equal(await succeeded(), 2 * CONNECTIONS);
-        assert.deepEqual([...new Set(pings.values())], [2], 'every schedule ran exactly twice');
-        const failed = Number((await sql.query("SELECT count(*) AS n FROM runs WHERE status <> 'SUCCESS'")).rows[0].n);
+        const twice = async () =>
+            Number(
+                (await sql.query(`SELECT count(*) AS n FROM (SELECT sync_id FROM runs WHERE status = 'SUCCESS' GROUP BY sync_id HAVING count(*) >= 2) t`))
+                    .rows[0].n
+            );
+        await waitFor('the second slot of every schedule', async () => (await twice()) >= CONNECTIONS, 120_000);
+        // First runs are spread over the period (issue #13 item 4), so early schedules may reach a third slot
+        // before the last one ends its second: stop both instances, then compare what the API saw with the runs.
+        const stoppedAt = new Date();
+        for (const s of servers) await s.stop();
+        const slotTwice = await sql.query(`SELECT sync_id, due_at FROM runs WHERE kind = 'sync' GROUP BY sync_id, due_at HAVING count(*) > 1`);
+        assert.equal(slotTwice.rows.length, 0, 'no slot of a schedule ran twice');
+        const perConnection = (
+            await sql.query(
+                `SELECT c.connection_id, count(*) FILTER (WHERE r.status = 'SUCCESS') AS ok, count(r.started_at) AS started
+                 FROM runs r JOIN syncs s ON s.id = r.sync_id JOIN connections c ON c.id = s.connection_id WHERE r.kind = 'sync' GROUP BY c.connection_id`
+            )
+        ).rows as Array<{ connection_id: string; ok: string; started: string }>;
+        assert.equal(perConnection.length, CONNECTIONS);
+        for (const r of perConnection) {
+            // Each ping is one run the database recorded as started; a run the stop caught may not have ended.
+            const n = pings.get(r.connection_id) ?? 0;
+            assert.ok(n >= 2 && n >= Number(r.ok) && n <= Number(r.started), `${r.connection_id}: ${n} pings, ${r.ok} to ${r.started} runs`);
+        }
+        const failed = Number(
+            (await sql.query("SELECT count(*) AS n FROM runs WHERE status NOT IN ('SUCCESS', 'QUEUED', 'RUNNING') AND started_at < $1", [stoppedAt])).rows[0].n
+        );
         assert.equal(failed, 0);
         const perInstance = servers.map((s) => (s.output().match(/"msg":"sync run finished"/g) ?? []).length);
-        assert.equal(perInstance[0]! + perInstance[1]!, 2 * CONNECTIONS);
         assert.ok(
             perInstance.every((n) => n > 0),
             `both instances ran syncs: ${perInstance.join(' / ')}`

@@ -43,7 +43,7 @@ export interface WebhookTarget {
 export interface ClaimedJob {
     jobId: number;
     syncId: string;
-    /** When the run should start: its slot, or now for a requested run or a late slot. */
+    /** The slot the run is for (now for a requested run): it starts then, or at once when that has passed. */
     dueAt: Date;
 }
 
@@ -265,9 +265,9 @@ export class SyncStore {
         if (!due.length) return [];
         const now = due[0]!.now;
         const plan = due.map((d) => {
-            // A slot within the look-ahead is run at its time; a requested run (or a late slot) at once.
+            // A slot within the look-ahead is run at its time, a missed one at once; a requested run at once.
             const slot = d.status === 'STARTED' && d.next_run_at && d.next_run_at.getTime() <= now.getTime() + lookaheadMs ? d.next_run_at : undefined;
-            const dueAt = !d.trigger_requested && slot && slot > now ? slot : now;
+            const dueAt = !d.trigger_requested && slot ? slot : now;
             const from = slot && slot > now ? slot : now;
             return {
                 id: d.id,
