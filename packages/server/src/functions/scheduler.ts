@@ -15,6 +15,8 @@ const SYNC_RUNS_PER_RUNNER = 4;
 // Instances look for sync jobs queued by another instance (or left by a busy one) this often.
 const SYNC_POLL_MS = 500;
 const ENSURE_EVERY_TICKS = 5;
+// Passes between two full sweeps for missing schedules; the passes between look only at connections added since.
+const FULL_ENSURE_EVERY_TICKS = 60;
 const PURGE_EVERY_TICKS = 300;
 
 /** What the scheduler uses, by name. */
@@ -39,6 +41,8 @@ export class Scheduler {
     private running: Promise<void> | undefined;
     private stopped = false;
     private readonly syncWorker: SyncWorker<{ jobId: number }>;
+    /** Connections up to this row id had their schedules created by an earlier pass. */
+    private ensuredUpTo: number | undefined;
 
     constructor(deps: SchedulerDeps) {
         this.d = deps;
@@ -116,7 +120,7 @@ export class Scheduler {
     /** One pass: new schedules for new connections, old answered runs purged, lost runs of every kind given up, due schedules queued. */
     async pass(): Promise<number> {
         const tick = this.ticks++;
-        if (tick % ENSURE_EVERY_TICKS === 0) await this.d.syncs.ensureSchedules();
+        if (tick % ENSURE_EVERY_TICKS === 0) await this.ensureSchedules(tick);
         if (tick % PURGE_EVERY_TICKS === 0) await this.d.runs.purgeAnswered();
         await this.d.runs.reapLost(this.d.config.lostAfterMs);
         let queued = 0;
@@ -136,6 +140,17 @@ export class Scheduler {
             queued += claimed.length;
             if (claimed.length < CLAIM_BATCH || this.stopped) return queued;
         }
+    }
+
+    /**
+     * Creates the schedules of new connections without reading every schedule each time: between full sweeps only
+     * connections added since the last pass. A connection committed out of id order is caught by the next sweep.
+     */
+    private async ensureSchedules(tick: number): Promise<void> {
+        const upTo = await this.d.syncs.lastConnectionDbId();
+        const after = tick % FULL_ENSURE_EVERY_TICKS === 0 ? undefined : this.ensuredUpTo;
+        await this.d.syncs.ensureSchedules(this.d.db, after === undefined ? {} : { afterConnectionDbId: after });
+        this.ensuredUpTo = upTo;
     }
 
     async stop(): Promise<void> {

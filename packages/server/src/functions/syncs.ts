@@ -127,20 +127,29 @@ export class SyncStore {
      * starts when its schedule is created; schedules created together (a deploy over 10,000 connections) start
      * 10 ms apart, at most 30 s (the shortest period) in all, so their runs do not all fall due in one instant.
      */
-    async ensureSchedules(q: Queryable = this.db, scope: { environmentId?: number; connectionDbId?: number } = {}): Promise<number> {
+    async ensureSchedules(
+        q: Queryable = this.db,
+        scope: { environmentId?: number; connectionDbId?: number; afterConnectionDbId?: number } = {}
+    ): Promise<number> {
         const rows = await q.query<{ id: string }>(
             `INSERT INTO syncs (id, function_id, connection_id, status, starts_at, next_run_at)
              SELECT gen_random_uuid(), n.function_id, n.connection_id, n.status, n.at, n.at FROM (
                 SELECT f.id AS function_id, c.id AS connection_id, CASE WHEN (f.config->>'autoStart')::boolean THEN 'STARTED' ELSE 'PAUSED' END AS status,
                        now() + (row_number() OVER (ORDER BY c.id, f.id) - 1) * least(0.01, 30.0 / count(*) OVER ()) * interval '1 second' AS at
                 FROM functions f JOIN connections c ON c.integration_id = f.integration_id
-                WHERE f.type = 'sync' AND ($1::int IS NULL OR f.environment_id = $1) AND ($2::int IS NULL OR c.id = $2)
+                WHERE f.type = 'sync' AND ($1::int IS NULL OR f.environment_id = $1) AND ($2::int IS NULL OR c.id = $2) AND ($3::int IS NULL OR c.id > $3)
                   AND NOT EXISTS (SELECT 1 FROM syncs s WHERE s.function_id = f.id AND s.connection_id = c.id AND s.variant = 'base')
              ) n
              ON CONFLICT DO NOTHING RETURNING id`,
-            [scope.environmentId ?? null, scope.connectionDbId ?? null]
+            [scope.environmentId ?? null, scope.connectionDbId ?? null, scope.afterConnectionDbId ?? null]
         );
         return rows.length;
+    }
+
+    /** The highest connection row id: later connections are the new ones a scheduler pass looks at. */
+    async lastConnectionDbId(q: Queryable = this.db): Promise<number> {
+        const rows = await q.query<{ id: number | null }>('SELECT max(id) AS id FROM connections');
+        return Number(rows[0]?.id ?? 0);
     }
 
     /**
