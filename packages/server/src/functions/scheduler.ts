@@ -11,7 +11,7 @@ import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE 
 
 const CLAIM_BATCH = 500;
 // Runs of a sync in flight per runner process: the others prepare or record their run while one runs its script.
-const SYNC_RUNS_PER_RUNNER = 4;
+const SYNC_RUNS_PER_RUNNER = 8;
 // Instances look for sync jobs queued by another instance (or left by a busy one) this often.
 const SYNC_POLL_MS = 500;
 const ENSURE_EVERY_TICKS = 5;

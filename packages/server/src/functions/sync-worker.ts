@@ -83,7 +83,8 @@ export class SyncWorker<T> {
                     full = jobs.length === room;
                     if (jobs.length) {
                         await Promise.all(jobs.map((j) => this.begin(j.data)));
-                        await this.o.complete(jobs.map((j) => j.id));
+                        // Completing the jobs need not hold up the next fetch.
+                        this.track(this.o.complete(jobs.map((j) => j.id)).catch((err: unknown) => this.o.onError(err)));
                     }
                 } catch (err) {
                     this.o.onError(err);
@@ -115,6 +116,11 @@ export class SyncWorker<T> {
                 resolve();
             };
         });
+    }
+
+    private track(p: Promise<void>): void {
+        this.running.add(p);
+        void p.finally(() => this.running.delete(p));
     }
 
     /** Starts one run; resolves once it is recorded as started, and keeps it running in the background. */
