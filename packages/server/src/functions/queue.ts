@@ -48,6 +48,27 @@ export class JobQueue {
         await this.boss.send(queue, data, { ...opts, db: txAdapter(tx) });
     }
 
+    /** Queues many jobs in one statement inside the caller's transaction; a job with `startAfter` waits until then. */
+    async insert(tx: Queryable, queue: string, jobs: Array<{ data: object; startAfter?: Date | undefined }>): Promise<void> {
+        if (!jobs.length) return;
+        await this.boss.insert(
+            queue,
+            jobs.map((j) => ({ data: j.data, ...(j.startAfter ? { startAfter: j.startAfter.toISOString() } : {}) })),
+            { db: txAdapter(tx) }
+        );
+    }
+
+    /** Takes up to `n` due jobs of a queue (SKIP LOCKED: no other instance gets them). */
+    async fetch<T extends object>(queue: string, n: number): Promise<Array<{ id: string; data: T }>> {
+        const jobs = await this.boss.fetch<T>(queue, { batchSize: n });
+        return jobs.map((j) => ({ id: j.id, data: j.data }));
+    }
+
+    /** Marks fetched jobs done. */
+    async complete(queue: string, ids: string[]): Promise<void> {
+        if (ids.length) await this.boss.complete(queue, ids);
+    }
+
     /**
      * Runs up to `concurrency` jobs at once on this instance. Workers take small batches and run them side by side;
      * a full batch means the queue has more, so pg-boss fetches again at once instead of waiting for its next poll

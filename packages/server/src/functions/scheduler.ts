@@ -6,10 +6,17 @@ import type { ActionJob } from '../runs/kinds/action.ts';
 import type { OnEventJob } from '../runs/kinds/on-event.ts';
 import type { WebhookRunJob } from '../runs/kinds/webhook.ts';
 import type { SyncStore } from './syncs.ts';
+import { SyncWorker } from './sync-worker.ts';
 import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
 
-const CLAIM_BATCH = 200;
+const CLAIM_BATCH = 500;
+// Runs of a sync in flight per runner process: the others prepare or record their run while one runs its script.
+const SYNC_RUNS_PER_RUNNER = 8;
+// Instances look for sync jobs queued by another instance (or left by a busy one) this often.
+const SYNC_POLL_MS = 500;
 const ENSURE_EVERY_TICKS = 5;
+// Passes between two full sweeps for missing schedules; the passes between look only at connections added since.
+const FULL_ENSURE_EVERY_TICKS = 60;
 const PURGE_EVERY_TICKS = 300;
 
 /** What the scheduler uses, by name. */
@@ -33,9 +40,30 @@ export class Scheduler {
     private ticks = 0;
     private running: Promise<void> | undefined;
     private stopped = false;
+    private readonly syncWorker: SyncWorker<{ jobId: number }>;
+    /** Connections up to this row id had their schedules created by an earlier pass. */
+    private ensuredUpTo: number | undefined;
 
     constructor(deps: SchedulerDeps) {
         this.d = deps;
+        const { queue, runs, log, config } = deps;
+        this.syncWorker = new SyncWorker<{ jobId: number }>({
+            fetch: (n) => queue.fetch<{ jobId: number }>(SYNC_QUEUE, n),
+            complete: (ids) => queue.complete(SYNC_QUEUE, ids),
+            run: (d, started) =>
+                runs.executeSync(d.jobId, started).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute')),
+            capacity: Math.max(1, config.workerConcurrency) * SYNC_RUNS_PER_RUNNER,
+            pollMs: SYNC_POLL_MS,
+            onError: (err) => log.error({ err }, 'sync worker error')
+        });
+    }
+
+    /**
+     * How far ahead a pass claims: every slot that falls due before the pass after next is queued (with its time)
+     * before it comes, so a run starts at its slot, not at the first pass after it.
+     */
+    private get lookaheadMs(): number {
+        return Math.min(this.d.config.schedulerTickMs + 1000, 10_000);
     }
 
     async start(): Promise<void> {
@@ -52,9 +80,7 @@ export class Scheduler {
             { name: WEBHOOK_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.webhookRunTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 }
         ]);
         const { runs, log } = this.d;
-        await this.d.queue.work<{ jobId: number }>(SYNC_QUEUE, cfg.workerConcurrency, (d) =>
-            runs.executeSync(d.jobId).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute'))
-        );
+        this.syncWorker.start();
         await this.d.queue.work<ActionJob>(ACTION_QUEUE, cfg.workerConcurrency, (d) =>
             runs.executeAsyncAction(d).catch((err: unknown) => log.error({ err, actionId: d.id }, 'action run failed to execute'))
         );
@@ -94,25 +120,44 @@ export class Scheduler {
     /** One pass: new schedules for new connections, old answered runs purged, lost runs of every kind given up, due schedules queued. */
     async pass(): Promise<number> {
         const tick = this.ticks++;
-        if (tick % ENSURE_EVERY_TICKS === 0) await this.d.syncs.ensureSchedules();
+        if (tick % ENSURE_EVERY_TICKS === 0) await this.ensureSchedules(tick);
         if (tick % PURGE_EVERY_TICKS === 0) await this.d.runs.purgeAnswered();
         await this.d.runs.reapLost(this.d.config.lostAfterMs);
         let queued = 0;
         for (;;) {
-            const n = await this.d.db.transaction(async (tx) => {
-                const claimed = await this.d.syncs.claimDue(tx, CLAIM_BATCH);
-                for (const c of claimed) await this.d.queue.send(tx, SYNC_QUEUE, { jobId: c.jobId });
-                return claimed.length;
+            const claimed = await this.d.db.transaction(async (tx) => {
+                const now = Date.now();
+                const c = await this.d.syncs.claimDue(tx, CLAIM_BATCH, this.lookaheadMs);
+                await this.d.queue.insert(
+                    tx,
+                    SYNC_QUEUE,
+                    c.map((j) => ({ data: { jobId: j.jobId }, startAfter: j.dueAt.getTime() > now ? j.dueAt : undefined }))
+                );
+                return c;
             });
-            queued += n;
-            if (n < CLAIM_BATCH || this.stopped) return queued;
+            // This instance's worker starts what it queued when it falls due (any instance's poll also finds it).
+            for (const c of claimed) this.syncWorker.wakeAt(c.dueAt);
+            queued += claimed.length;
+            if (claimed.length < CLAIM_BATCH || this.stopped) return queued;
         }
+    }
+
+    /**
+     * Creates the schedules of new connections without reading every schedule each time: between full sweeps only
+     * connections added since the last pass. A connection committed out of id order is caught by the next sweep.
+     */
+    private async ensureSchedules(tick: number): Promise<void> {
+        const upTo = await this.d.syncs.lastConnectionDbId();
+        const after = tick % FULL_ENSURE_EVERY_TICKS === 0 ? undefined : this.ensuredUpTo;
+        await this.d.syncs.ensureSchedules(this.d.db, after === undefined ? {} : { afterConnectionDbId: after });
+        this.ensuredUpTo = upTo;
     }
 
     async stop(): Promise<void> {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
         await this.running;
+        await this.syncWorker.stop(5000);
         await this.d.queue.stop();
     }
 }

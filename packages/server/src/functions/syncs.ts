@@ -43,6 +43,8 @@ export interface WebhookTarget {
 export interface ClaimedJob {
     jobId: number;
     syncId: string;
+    /** The slot the run is for (now for a requested run): it starts then, or at once when that has passed. */
+    dueAt: Date;
 }
 
 interface ViewRow {
@@ -121,19 +123,33 @@ export class SyncStore {
 
     /**
      * Creates the missing schedules: one per (sync function, connection of its integration). New connections get
-     * theirs here, whichever path created them; `autoStart` decides whether they start right away.
+     * theirs here, whichever path created them; `autoStart` decides whether they start right away. Each grid
+     * starts when its schedule is created; schedules created together (a deploy over 10,000 connections) start
+     * 10 ms apart, at most 30 s (the shortest period) in all, so their runs do not all fall due in one instant.
      */
-    async ensureSchedules(q: Queryable = this.db, scope: { environmentId?: number; connectionDbId?: number } = {}): Promise<number> {
+    async ensureSchedules(
+        q: Queryable = this.db,
+        scope: { environmentId?: number; connectionDbId?: number; afterConnectionDbId?: number } = {}
+    ): Promise<number> {
         const rows = await q.query<{ id: string }>(
-            `INSERT INTO syncs (id, function_id, connection_id, status, next_run_at)
-             SELECT gen_random_uuid(), f.id, c.id, CASE WHEN (f.config->>'autoStart')::boolean THEN 'STARTED' ELSE 'PAUSED' END, now()
-             FROM functions f JOIN connections c ON c.integration_id = f.integration_id
-             WHERE f.type = 'sync' AND ($1::int IS NULL OR f.environment_id = $1) AND ($2::int IS NULL OR c.id = $2)
-               AND NOT EXISTS (SELECT 1 FROM syncs s WHERE s.function_id = f.id AND s.connection_id = c.id AND s.variant = 'base')
+            `INSERT INTO syncs (id, function_id, connection_id, status, starts_at, next_run_at)
+             SELECT gen_random_uuid(), n.function_id, n.connection_id, n.status, n.at, n.at FROM (
+                SELECT f.id AS function_id, c.id AS connection_id, CASE WHEN (f.config->>'autoStart')::boolean THEN 'STARTED' ELSE 'PAUSED' END AS status,
+                       now() + (row_number() OVER (ORDER BY c.id, f.id) - 1) * least(0.01, 30.0 / count(*) OVER ()) * interval '1 second' AS at
+                FROM functions f JOIN connections c ON c.integration_id = f.integration_id
+                WHERE f.type = 'sync' AND ($1::int IS NULL OR f.environment_id = $1) AND ($2::int IS NULL OR c.id = $2) AND ($3::int IS NULL OR c.id > $3)
+                  AND NOT EXISTS (SELECT 1 FROM syncs s WHERE s.function_id = f.id AND s.connection_id = c.id AND s.variant = 'base')
+             ) n
              ON CONFLICT DO NOTHING RETURNING id`,
-            [scope.environmentId ?? null, scope.connectionDbId ?? null]
+            [scope.environmentId ?? null, scope.connectionDbId ?? null, scope.afterConnectionDbId ?? null]
         );
         return rows.length;
+    }
+
+    /** The highest connection row id: later connections are the new ones a scheduler pass looks at. */
+    async lastConnectionDbId(q: Queryable = this.db): Promise<number> {
+        const rows = await q.query<{ id: number | null }>('SELECT max(id) AS id FROM connections');
+        return Number(rows[0]?.id ?? 0);
     }
 
     /**
@@ -218,45 +234,82 @@ export class SyncStore {
     }
 
     /**
-     * Turns due schedules into queued jobs, in the caller's transaction: a schedule is due when started and its slot
-     * has come, or when a run was requested. A schedule with a queued or running job is skipped (no overlap), and the
-     * next slot is the first grid point after now (missed slots are not replayed). SKIP LOCKED lets every instance
-     * claim at once without claiming the same schedule twice.
+     * Turns due schedules into queued runs, in bulk and in the caller's transaction: a schedule is due when started
+     * and its slot comes within `lookaheadMs`, or when a run was requested. A schedule with a queued or running run
+     * is skipped (no overlap), and the next slot is the first grid point after the one claimed, or after now when
+     * slots were missed (they are skipped, never replayed). SKIP LOCKED lets every instance claim at once without
+     * claiming the same schedule twice. Three statements per batch, whatever its size: the locking read (through
+     * the due and requested indexes only), the runs inserted and the schedules moved on together, and the caller's
+     * queue insert.
      */
-    async claimDue(tx: Queryable, limit: number): Promise<ClaimedJob[]> {
+    async claimDue(tx: Queryable, limit: number, lookaheadMs = 0): Promise<ClaimedJob[]> {
         const due = await tx.query<{
             id: string;
             runs: string | null;
             frequency_override: string | null;
+            status: SyncStatus;
             starts_at: Date;
+            next_run_at: Date | null;
             last_sync_date: Date | null;
             trigger_requested: boolean;
             pending_reset: boolean;
             pending_empty_cache: boolean;
             now: Date;
         }>(
-            `SELECT s.id, f.config->>'runs' AS runs, s.frequency_override, s.starts_at, s.last_sync_date, s.trigger_requested, s.pending_reset, s.pending_empty_cache, now() AS now
-             FROM syncs s JOIN functions f ON f.id = s.function_id
-             WHERE s.running_job_id IS NULL AND (s.trigger_requested OR (s.status = 'STARTED' AND s.next_run_at <= now()))
-             ORDER BY s.next_run_at LIMIT $1 FOR UPDATE OF s SKIP LOCKED`,
-            [limit]
+            // The locking reads return the columns themselves: a row another instance changed since this
+            // statement's snapshot is read as it is once locked, not as the snapshot saw it.
+            `WITH due AS (
+                SELECT id, function_id, frequency_override, status, starts_at, next_run_at, last_sync_date, trigger_requested, pending_reset, pending_empty_cache
+                FROM syncs WHERE running_job_id IS NULL AND status = 'STARTED' AND next_run_at <= now() + $2::int * interval '1 millisecond'
+                ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED
+             ), asked AS (
+                SELECT id, function_id, frequency_override, status, starts_at, next_run_at, last_sync_date, trigger_requested, pending_reset, pending_empty_cache
+                FROM syncs WHERE running_job_id IS NULL AND trigger_requested LIMIT $1 FOR UPDATE SKIP LOCKED
+             )
+             SELECT s.id, f.config->>'runs' AS runs, s.frequency_override, s.status, s.starts_at, s.next_run_at, s.last_sync_date, s.trigger_requested,
+                    s.pending_reset, s.pending_empty_cache, now() AS now
+             FROM (SELECT * FROM due UNION SELECT * FROM asked) s JOIN functions f ON f.id = s.function_id`,
+            [limit, Math.max(0, Math.round(lookaheadMs))]
         );
-        const claimed: ClaimedJob[] = [];
-        for (const d of due) {
-            const type = d.pending_reset ? 'FULL' : d.last_sync_date ? 'INCREMENTAL' : 'INITIAL';
-            const job = await tx.query<{ id: string }>(
-                `INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache) VALUES ('sync', $1, $2, $3, $4, $5) RETURNING id`,
-                [d.id, type, 'QUEUED', d.pending_reset, d.pending_empty_cache]
-            );
-            const jobId = Number(job[0]!.id);
-            const next = nextSlot(d.starts_at, frequencySeconds(d.runs ?? '', d.frequency_override), d.now);
-            await tx.query(
-                'UPDATE syncs SET running_job_id = $2, next_run_at = $3, trigger_requested = false, pending_reset = false, pending_empty_cache = false WHERE id = $1',
-                [d.id, jobId, next]
-            );
-            claimed.push({ jobId, syncId: d.id });
-        }
-        return claimed;
+        if (!due.length) return [];
+        const now = due[0]!.now;
+        const plan = due.map((d) => {
+            // A slot within the look-ahead is run at its time, a missed one at once; a requested run at once.
+            const slot = d.status === 'STARTED' && d.next_run_at && d.next_run_at.getTime() <= now.getTime() + lookaheadMs ? d.next_run_at : undefined;
+            const dueAt = !d.trigger_requested && slot ? slot : now;
+            const from = slot && slot > now ? slot : now;
+            return {
+                id: d.id,
+                type: d.pending_reset ? 'FULL' : d.last_sync_date ? 'INCREMENTAL' : 'INITIAL',
+                reset: d.pending_reset,
+                emptyCache: d.pending_empty_cache,
+                next: nextSlot(d.starts_at, frequencySeconds(d.runs ?? '', d.frequency_override), from),
+                dueAt
+            };
+        });
+        const rows = await tx.query<{ id: string; sync_id: string }>(
+            `WITH v AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[], $6::timestamptz[]) AS v(sync_id, type, reset, empty_cache, next_run_at, due_at)
+             ), ins AS (
+                INSERT INTO runs (kind, sync_id, type, status, reset, empty_cache, due_at) SELECT 'sync', sync_id, type, 'QUEUED', reset, empty_cache, due_at FROM v
+                RETURNING id, sync_id
+             ), moved AS (
+                UPDATE syncs s SET running_job_id = ins.id, next_run_at = v.next_run_at, trigger_requested = false, pending_reset = false, pending_empty_cache = false
+                FROM ins JOIN v ON v.sync_id = ins.sync_id WHERE s.id = ins.sync_id
+                RETURNING s.id
+             )
+             SELECT id, sync_id FROM ins`,
+            [
+                plan.map((p) => p.id),
+                plan.map((p) => p.type),
+                plan.map((p) => p.reset),
+                plan.map((p) => p.emptyCache),
+                plan.map((p) => p.next.toISOString()),
+                plan.map((p) => p.dueAt.toISOString())
+            ]
+        );
+        const dueById = new Map(plan.map((p) => [p.id, p.dueAt]));
+        return rows.map((r) => ({ jobId: Number(r.id), syncId: r.sync_id, dueAt: dueById.get(r.sync_id)! }));
     }
 
     /**

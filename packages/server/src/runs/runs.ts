@@ -67,8 +67,9 @@ export class Runs {
         return queuePostConnectionCreation(this.d, tx, connection);
     }
 
-    executeSync(id: number): Promise<void> {
-        return executeSyncRun(this.d, id);
+    /** Runs a queued sync run; `started` is called once its row says it started (or that it will not run). */
+    executeSync(id: number, started?: () => void): Promise<void> {
+        return executeSyncRun(this.d, id, started);
     }
 
     executeWebhook(job: WebhookRunJob): Promise<void> {

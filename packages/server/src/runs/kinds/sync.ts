@@ -21,9 +21,9 @@ export interface SyncRunContext {
 /** Loads what a sync or webhook run needs; a run whose sync or connection is gone ends as `sync_not_found`. */
 export async function loadSyncRun(d: KindDeps, row: StartedRun): Promise<SyncRunContext | undefined> {
     const sync = row.syncId ? await d.syncs.byId(row.syncId) : undefined;
-    const fn = sync && (await d.functions.byId(sync.functionId));
-    const connection = fn && (await d.connections.getById(sync.connectionDbId));
-    const env = connection && (await d.environments.byId(connection.environmentId));
+    // The function and the connection are read side by side: one round trip less on every run.
+    const [fn, connection] = sync ? await Promise.all([d.functions.byId(sync.functionId), d.connections.getById(sync.connectionDbId)]) : [];
+    const env = fn && connection && (await d.environments.byId(connection.environmentId));
     if (sync && fn && connection && env) return { sync, fn, connection, env };
     await d.db.transaction((tx) =>
         d.runs.finish(tx, row.id, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' } })
@@ -66,8 +66,9 @@ function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy 
  * heart-beating, then records the outcome and queues the sync webhooks in one transaction. Records and
  * checkpoints commit as the script writes them, so a crash loses nothing already saved.
  */
-export async function executeSyncRun(d: KindDeps, id: number): Promise<void> {
+export async function executeSyncRun(d: KindDeps, id: number, started?: () => void): Promise<void> {
     const row = await d.runs.start(id);
+    started?.();
     if (row?.kind !== 'sync') return;
     const c = await loadSyncRun(d, row);
     if (!c) return;

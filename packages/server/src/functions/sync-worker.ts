@@ -1,0 +1,143 @@
+/**
+ * The worker of scheduled sync runs. A queue job only carries a run to an instance: once the run's row says it
+ * started, its heartbeat and the reaper own it (a run whose instance dies ends as `worker_lost`), so the job is
+ * completed at once and the run goes on in the background, up to `capacity` at a time on this instance. The
+ * worker fetches only as many jobs as it has free room for, so a busy instance leaves the rest to the others,
+ * and it fetches when the jobs its own scheduler queued fall due, rather than at the next poll.
+ */
+export interface SyncWorkerOptions<T> {
+    /** Takes up to n jobs that are due (SKIP LOCKED: no other worker gets them). */
+    fetch(n: number): Promise<Array<{ id: string; data: T }>>;
+    /** Marks jobs done in the queue. */
+    complete(ids: string[]): Promise<void>;
+    /** Runs one job; calls `started` once the run is recorded as started (or will not run), then goes on to its end. */
+    run(data: T, started: () => void): Promise<void>;
+    capacity: number;
+    /** How often to look for jobs another instance queued or left. */
+    pollMs: number;
+    onError(err: unknown): void;
+}
+
+// Due times are grouped by this much, so a pass that queued a thousand runs wakes the worker a few times, not a thousand.
+const WAKE_GRAIN_MS = 25;
+const MAX_BATCH = 100;
+
+export class SyncWorker<T> {
+    private readonly o: SyncWorkerOptions<T>;
+    private inFlight = 0;
+    private readonly running = new Set<Promise<void>>();
+    /** Future wake-ups (ms since epoch, rounded up to the grain). */
+    private readonly wakeAts = new Set<number>();
+    private stopped = false;
+    private waitingForRoom = false;
+    /** A wake-up came while no wait was under way. */
+    private wakePending = false;
+    private wakeNow: (() => void) | undefined;
+    private loop: Promise<void> | undefined;
+
+    constructor(opts: SyncWorkerOptions<T>) {
+        this.o = opts;
+    }
+
+    start(): void {
+        this.loop ??= this.work();
+    }
+
+    /** Fetch at `at` (jobs this instance queued fall due then). */
+    wakeAt(at: Date): void {
+        const t = Math.ceil(at.getTime() / WAKE_GRAIN_MS) * WAKE_GRAIN_MS;
+        if (t <= Date.now()) {
+            this.wake();
+            return;
+        }
+        this.wakeAts.add(t);
+        // A new earliest wake-up re-arms the current wait.
+        if (this.wakeNow && t <= Math.min(...this.wakeAts)) this.wake();
+    }
+
+    /** Fetch now (or as soon as the fetch under way ends). */
+    wake(): void {
+        const w = this.wakeNow;
+        this.wakeNow = undefined;
+        if (w) w();
+        else this.wakePending = true;
+    }
+
+    /** Stops fetching and waits up to `graceMs` for the runs in flight. */
+    async stop(graceMs: number): Promise<void> {
+        this.stopped = true;
+        this.wake();
+        await this.loop;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+        clearTimeout(timer);
+    }
+
+    private async work(): Promise<void> {
+        while (!this.stopped) {
+            const room = Math.min(this.o.capacity - this.inFlight, MAX_BATCH);
+            let full = false;
+            if (room > 0) {
+                try {
+                    const jobs = await this.o.fetch(room);
+                    full = jobs.length === room;
+                    if (jobs.length) {
+                        await Promise.all(jobs.map((j) => this.begin(j.data)));
+                        // Completing the jobs need not hold up the next fetch.
+                        this.track(this.o.complete(jobs.map((j) => j.id)).catch((err: unknown) => this.o.onError(err)));
+                    }
+                } catch (err) {
+                    this.o.onError(err);
+                }
+            }
+            if (this.stopped) return;
+            // A full fetch means more may be waiting: go again once there is room.
+            if (full && this.inFlight < this.o.capacity) continue;
+            await this.pause();
+        }
+    }
+
+    /** Waits for the next wake-up: a due time, room freed after running full, `wake()`, or the poll. */
+    private pause(): Promise<void> {
+        const now = Date.now();
+        for (const t of this.wakeAts) if (t <= now) this.wakeAts.delete(t);
+        const next = this.wakeAts.size ? Math.min(...this.wakeAts) : Number.POSITIVE_INFINITY;
+        this.waitingForRoom = this.inFlight >= this.o.capacity;
+        if (this.wakePending && !this.waitingForRoom) {
+            this.wakePending = false;
+            return Promise.resolve();
+        }
+        const ms = Math.max(0, Math.min(next - now, this.o.pollMs));
+        return new Promise<void>((resolve) => {
+            const timer = setTimeout(() => this.wake(), ms);
+            this.wakeNow = () => {
+                clearTimeout(timer);
+                this.waitingForRoom = false;
+                resolve();
+            };
+        });
+    }
+
+    private track(p: Promise<void>): void {
+        this.running.add(p);
+        void p.finally(() => this.running.delete(p));
+    }
+
+    /** Starts one run; resolves once it is recorded as started, and keeps it running in the background. */
+    private begin(data: T): Promise<void> {
+        this.inFlight++;
+        let handedOver!: () => void;
+        const started = new Promise<void>((r) => (handedOver = r));
+        const run: Promise<void> = this.o
+            .run(data, handedOver)
+            .catch((err: unknown) => this.o.onError(err))
+            .finally(() => {
+                this.inFlight--;
+                this.running.delete(run);
+                handedOver();
+                if (this.waitingForRoom) this.wake();
+            });
+        this.running.add(run);
+        return started;
+    }
+}
