@@ -4,24 +4,20 @@
 // session flow's protections (single-use state bound to the browser, PKCE, declared connection_config) still hold.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
 import { Nango } from '@nangohq/node';
 import type { Page } from 'playwright-core';
-import { openPglite } from '../src/storage/pglite.ts';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
 import { providerYaml, startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { json, startUpstream } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
 import { launchChromium, screenshotDir } from './support/browser.ts';
-import { api, type Json } from './support/webhooks.ts';
+import { adminApi, api, type Json } from './support/webhooks.ts';
 
 const sdkDir = join(dirname(createRequire(import.meta.url).resolve('@nangohq/frontend')));
-const INSERT_ENV = 'INSERT INTO environments (uuid, name, secret_key_hash) VALUES ($1, $2, $3)';
-const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const sign = (hmacKey: string, data: string) => createHmac('sha256', hmacKey).update(data).digest('hex');
 
 /** The app's frontend: serves the SDK and a page whose button calls `new Nango({ publicKey }).auth(key, connectionId, { hmac })`. */
@@ -59,7 +55,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         let nango: Nango;
         let publicUrl: string;
         let drop: (() => Promise<void>) | undefined;
-        const keyB = randomUUID();
+        let keyB: string;
 
         const settings = async (key = server.secretKey) => {
             const res = await api(server, 'GET', '/environment/public-key-auth', undefined, { authorization: `Bearer ${key}` });
@@ -131,25 +127,17 @@ test-apikey:
       endpoints: [/v1/me]
 `)
             };
-            // A second environment ("prod", secret key keyB), inserted as the bootstrap does.
             if (backend === 'postgres') {
                 const database = await createTestDatabase();
                 drop = database.drop;
                 env['SWITCHBOARD_DATABASE_URL'] = database.url;
                 env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-                server = await startServer(env);
-                const client = new pg.Client({ connectionString: database.url });
-                await client.connect();
-                await client.query(INSERT_ENV, [randomUUID(), 'prod', sha256(keyB)]);
-                await client.end();
-            } else {
-                const first = await startServer(env);
-                await first.stop();
-                const db = await openPglite(first.dataDir);
-                await db.query(INSERT_ENV, [randomUUID(), 'prod', sha256(keyB)]);
-                await db.close();
-                server = await startServer({ ...env, SWITCHBOARD_DATA_DIR: first.dataDir, SWITCHBOARD_SECRET_KEY: first.secretKey });
             }
+            server = await startServer(env);
+            // A second environment ("prod"), made as an operator makes it: with the admin key.
+            const created = await adminApi(server, 'POST', '/admin/environments', { name: 'prod' });
+            assert.equal(created.status, 201, JSON.stringify(created.body));
+            keyB = created.body.data.secret_key;
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             await nango.createIntegration({
                 provider: 'test-oidc',
@@ -337,7 +325,7 @@ test-apikey:
             skip: backend === 'postgres' ? 'a generated key file exists only on the embedded default' : false
         }, async () => {
             const s = await patch({ enabled: true, hmac_required: true });
-            const rotated = await api(server, 'POST', '/admin/keys/rotate', { generate: true });
+            const rotated = await adminApi(server, 'POST', '/admin/keys/rotate', { generate: true });
             assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
             assert.equal(rotated.body.data.reencrypted.environment_hmac_keys, 2, 'both environments have one');
             assert.deepEqual(rotated.body.data.failed.environment_hmac_keys, []);
