@@ -55,7 +55,12 @@ function inputSchemaOf(fn: DeployedFunction): Tool['inputSchema'] | undefined {
     // A tool's arguments are an object (MCP); an action taking a string or an array cannot be offered as a tool.
     if (input['type'] !== 'object') return undefined;
     const { $schema: _s, definitions: _d, ...rest } = input;
-    return { ...rest, type: 'object' } as Tool['inputSchema'];
+    // zod's JSON schema lists fields with a default as required (the output side); a caller may leave them out.
+    const properties = isObject(rest['properties']) ? rest['properties'] : {};
+    const required = Array.isArray(rest['required'])
+        ? rest['required'].filter((k): k is string => typeof k === 'string' && !(isObject(properties[k]) && 'default' in properties[k]))
+        : undefined;
+    return { ...rest, type: 'object', ...(required ? { required } : {}) } as Tool['inputSchema'];
 }
 
 function withConfirmationArgument(schema: Tool['inputSchema']): Tool['inputSchema'] {
