@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection, ConnectionStore } from '../connections/store.ts';
 import type { Environment } from '../environments/environments.ts';
-import type { FunctionStore } from '../functions/store.ts';
+import type { DeployedFunction, FunctionStore } from '../functions/store.ts';
 import type { RecordsStore, RecordFilter } from '../records/store.ts';
 import type { Refresher } from '../refresh/refresher.ts';
 import type { Runs } from '../runs/runs.ts';
@@ -11,7 +11,7 @@ import type { ToolCallAudit, ToolOutcome } from './audit.ts';
 import type { Confirmations } from './confirmations.ts';
 import { principalKey, resolveConnection, type ConnectionRef, type McpPrincipal } from './scope.ts';
 import { reconnectHint, toolError, toolOutput } from './results.ts';
-import { CONFIRMATION_ARGUMENT, needsConfirmation, toolsOf, type ToolTarget } from './tools.ts';
+import { CONFIRMATION_ARGUMENT, needsConfirmation, toolsOf } from './tools.ts';
 
 /** What a tool call uses, by name. */
 export interface ToolDeps {
@@ -95,14 +95,19 @@ async function attempt(d: ToolDeps, call: ToolCall): Promise<Outcome> {
         return fails(toolError('not_found', `No tool named "${call.name}" for ${call.ref.providerConfigKey}: list the tools again.`), 'not_found', connection);
     if (connection.status !== 'active') return fails(reconnectHint(connection), `connection_${connection.status}`, connection);
 
-    const { [CONFIRMATION_ARGUMENT]: confirmation, ...args } = call.arguments;
-    if (target.kind === 'action' && needsConfirmation(target.annotations)) {
+    if (target.kind === 'records') return { ...(await listRecords(d, connection, target.model, call.arguments)), connection };
+    let args = call.arguments;
+    if (needsConfirmation(target.annotations)) {
+        // The confirmation argument is the server's (it is in the tool's schema only for tools that are confirmed).
+        const { [CONFIRMATION_ARGUMENT]: confirmation, ...rest } = call.arguments;
+        args = rest;
         const gate = await confirm(d, call, connection, args, confirmation);
         if (gate) return { ...gate, connection };
     }
+    // Reads of the cache above need no credentials; an action does, and a refused refresh is the reconnect hint.
     const usable = await credentialsUsable(d, connection);
-    if (usable !== true) return fails(usable, usable.structuredContent?.['error'] ? errorTypeOf(usable) : 'connection_expired', connection);
-    return { ...(await execute(d, call, connection, target, args)), connection };
+    if (usable !== true) return fails(usable, errorTypeOf(usable), connection);
+    return { ...(await runAction(d, call, connection, target.fn, args)), connection };
 }
 
 const errorTypeOf = (r: CallToolResult): string => String((r.structuredContent?.['error'] as { type?: unknown } | undefined)?.type ?? 'error');
@@ -166,16 +171,15 @@ async function credentialsUsable(d: ToolDeps, connection: Connection): Promise<t
     }
 }
 
-async function execute(
+async function runAction(
     d: ToolDeps,
     call: ToolCall,
     connection: Connection,
-    target: ToolTarget,
+    fn: DeployedFunction,
     args: Record<string, unknown>
 ): Promise<Omit<Outcome, 'connection'>> {
-    if (target.kind === 'records') return listRecords(d, connection, target.model, args);
-    // The one run lifecycle: a row in `runs`, the runner, the heartbeat, the audit entry, as POST /action/trigger.
-    const run = await d.runs.runAction(call.env, connection, target.fn, args, call.signal);
+    // The one run lifecycle: a row in `runs`, the runner, the heartbeat, the log line, as POST /action/trigger.
+    const run = await d.runs.runAction(call.env, connection, fn, args, call.signal);
     if (run.ok) return { result: toolOutput(run.output), outcome: 'success', errorType: null };
     const after = await d.connections.get(connection.environmentId, connection.providerConfigKey, connection.connectionId);
     if (after && after.status !== 'active') return { result: reconnectHint(after), outcome: 'error', errorType: `connection_${after.status}` };
