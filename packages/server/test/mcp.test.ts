@@ -378,6 +378,19 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.ok(forMail.length > 0 && forMail.every((r) => r['connection_id'] === 'mail-a'));
             assert.equal((await all(server.adminKey, '', { 'switchboard-environment': 'dev' })).length, rows.length);
             assert.equal((await all(server.adminKey, '', { 'switchboard-environment': `other-${backend}` })).length, 0);
+            const ms = (tool: string) => rows.filter((r) => r['tool'] === tool && r['outcome'] === 'success').map((r) => r['duration_ms']);
+            console.log(`tool call durations (ms, ${backend}): list-events ${ms('list-events')}, list_records_GmailThread ${ms('list_records_GmailThread')}`);
+        });
+
+        it('never logs an agent token, a confirmation token or the arguments of a call', async () => {
+            const agent = await issueAgentToken(server.url, server.secretKey, { end_user_id: 'user-a' });
+            const c = await open(target(agent.token, 'google-mail', 'mail-a'));
+            const first = toolErrorOf(await call(c, 'send-email', { to: 'secret-recipient@example.com', subject: 'Private subject', body: 'x' }))!;
+            const confirmation = String(first['confirmationToken']);
+            await call(c, 'send-email', { to: 'secret-recipient@example.com', subject: 'Private subject', body: 'x', confirmationToken: confirmation });
+            const out = server.output();
+            for (const secret of [agent.token, confirmation, 'secret-recipient@example.com', 'Private subject'])
+                assert.ok(!out.includes(secret), `the logs contain ${secret.slice(0, 12)}…`);
         });
     });
 }
