@@ -241,6 +241,18 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.equal(sent.isError, undefined, JSON.stringify(sent));
             assert.equal(gmail.sent.length, 1);
             assert.equal(gmail.sent[0]!.headers['to'], 'john@example.com');
+
+            // Reply to a cached thread: the ids come from the cache, the reply is confirmed like a send.
+            const thread = p1.records[0] as unknown as { id: string; messages: Array<{ id: string }> };
+            const answer = { threadId: thread.id, messageId: thread.messages.at(-1)!.id, body: 'Thanks!' };
+            const ask = toolErrorOf(await call(c, 'reply', answer))!;
+            assert.equal(ask['type'], 'confirmation_required');
+            assert.equal(gmail.sent.length, 1);
+            const replied = await call(c, 'reply', { ...answer, confirmationToken: ask['confirmationToken'] });
+            assert.equal(replied.isError, undefined, JSON.stringify(replied));
+            assert.equal((replied.structuredContent as { threadId: string }).threadId, thread.id);
+            assert.equal(gmail.sent.length, 2);
+            assert.ok(gmail.sent[1]!.headers['in-reply-to'], 'threaded with In-Reply-To');
         });
 
         it("a token for end user A can neither list nor call tools on end user B's connections", async () => {
