@@ -1,6 +1,7 @@
 // Issue #17: the MCP server at /mcp, driven by the official MCP client SDK, against the integrations/ scripts deployed
 // with `switchboard deploy` and the loopback Google Calendar and Gmail stand-ins; on the embedded default and on PostgreSQL.
 import { describe, it, before, after } from 'node:test';
+import pg from 'pg';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -33,6 +34,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
         let server: TestServer;
         let project: string;
         let dropDb: (() => Promise<void>) | undefined;
+        let dbUrl = '';
         const clients: Client[] = [];
         const api = (path: string, init: RequestInit & { key?: string } = {}) =>
             fetch(`${server.url}${path}`, {
@@ -74,6 +76,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
             if (backend === 'postgres') {
                 const db = await createTestDatabase();
                 dropDb = db.drop;
+                dbUrl = db.url;
                 Object.assign(env, { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() });
             }
             server = await startServer(env);
@@ -392,6 +395,28 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.equal((await all(server.adminKey, '', { 'switchboard-environment': `other-${backend}` })).length, 0);
             const ms = (tool: string) => rows.filter((r) => r['tool'] === tool && r['outcome'] === 'success').map((r) => r['duration_ms']);
             console.log(`tool call durations (ms, ${backend}): list-events ${ms('list-events')}, list_records_GmailThread ${ms('list_records_GmailThread')}`);
+        });
+
+        it('an agent token past its expiry is refused, also inside an open session', {
+            skip: backend !== 'postgres' && 'time is moved in the database'
+        }, async () => {
+            const agent = await issueAgentToken(server.url, server.secretKey, { end_user_id: 'user-a', ttl_seconds: 60 });
+            const c = await open(target(agent.token, 'google-calendar', 'cal-a'));
+            assert.ok((await c.listTools()).tools.length > 0);
+            // Its expiry moved into the past, as if the minute had gone by.
+            const db = new pg.Client({ connectionString: dbUrl });
+            await db.connect();
+            await db.query("UPDATE mcp_agent_tokens SET expires_at = now() - interval '1 second' WHERE uuid = $1", [agent.id]);
+            await db.end();
+            await assert.rejects(c.listTools(), /agent_token_expired/);
+            await assert.rejects(mcpClient(target(agent.token, 'google-calendar', 'cal-a')), /agent_token_expired/);
+        });
+
+        it('refuses bad audit queries with a clear 400', async () => {
+            const res = await api('/admin/mcp/tool-calls?limit=0');
+            assert.equal(res.status, 400);
+            assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_query_params');
+            assert.equal((await api('/admin/mcp/tool-calls?agent_token_id=not-a-uuid')).status, 400);
         });
 
         it('never logs an agent token, a confirmation token or the arguments of a call', async () => {
