@@ -69,7 +69,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
     describe(`integrations-page example (${backend})`, () => {
         let server: TestServer;
         let crm: TestAuthServer;
-        // Access tokens of 1 s and refresh tokens of 3 s, announced in its token responses.
+        // Refresh tokens of 3 s, announced in its token responses (access tokens of an hour, so nothing refreshes unasked).
         let calendar: TestAuthServer;
         let example: Awaited<ReturnType<typeof startExample>>;
         let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -79,13 +79,15 @@ for (const backend of ['embedded', 'postgres'] as const) {
         let drop: (() => Promise<void>) | undefined;
 
         const status = (key: string) => page.locator(`li[data-key="${key}"] .status`);
+        const button = (key: string, label: string) => page.locator(`li[data-key="${key}"]`).getByRole('button', { name: label, exact: true });
+        const buttons = (key: string) => page.locator(`li[data-key="${key}"] button`).allInnerTexts();
         const showsStatus = (key: string, label: string) =>
             page.locator(`li[data-key="${key}"] .status`, { hasText: new RegExp(`^${label}$`) }).waitFor({ timeout: 30_000 });
         const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `example-integrations-page-${backend}-${name}.png`) });
 
-        /** Clicks the row's button and goes through oidc-provider's login and consent pages in the popup. */
-        async function connectThroughPage(key: string, login: string) {
-            const [popup] = await Promise.all([context.waitForEvent('page'), page.click(`li[data-key="${key}"] button`)]);
+        /** Clicks the row's Connect or Reconnect and goes through oidc-provider's login and consent pages in the popup. */
+        async function connectThroughPage(key: string, label: 'Connect' | 'Reconnect', login: string) {
+            const [popup] = await Promise.all([context.waitForEvent('page'), button(key, label).click()]);
             await popup.waitForSelector('input[name="login"]');
             await popup.fill('input[name="login"]', login);
             await popup.fill('input[name="password"]', 'anything');
@@ -98,7 +100,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
             const port = await freePort();
             const serverUrl = `http://127.0.0.1:${port}`;
             crm = await startAuthServer({ redirectUri: `${serverUrl}/oauth/callback` });
-            calendar = await startAuthServer({ redirectUri: `${serverUrl}/oauth/callback`, accessTokenTtlSeconds: 1, refreshTokenTtlSeconds: 3 });
+            calendar = await startAuthServer({ redirectUri: `${serverUrl}/oauth/callback`, refreshTokenTtlSeconds: 3 });
             const env: Record<string, string> = {
                 PORT: String(port),
                 SWITCHBOARD_SERVER_URL: serverUrl,
@@ -167,9 +169,9 @@ for (const backend of ['embedded', 'postgres'] as const) {
             await showsStatus('calendar', 'Not connected');
             await shot('1-empty');
 
-            await connectThroughPage('crm', 'dana');
+            await connectThroughPage('crm', 'Connect', 'dana');
             await showsStatus('crm', 'Connected');
-            await connectThroughPage('calendar', 'dana');
+            await connectThroughPage('calendar', 'Connect', 'dana');
             await showsStatus('calendar', 'Connected');
             await shot('2-connected');
 
@@ -207,31 +209,41 @@ for (const backend of ['embedded', 'postgres'] as const) {
             // The app's next proxied call gets a 401, Switchboard's one refresh is refused: the connection is revoked.
             await assert.rejects(nango.get({ endpoint: '/me', providerConfigKey: 'crm', connectionId: 'acme:crm' }));
 
-            // The calendar's refresh token lives 3 s; once it is dead, the next call's refresh is refused: expired.
+            // The calendar's refresh token lives 3 s; once it is dead, the next refresh (here one the app forces) is
+            // refused, and the lifetime the provider announced tells Switchboard the grant ran out: expired.
             const calendarConnection = await nango.getConnection('calendar', 'acme:calendar', false, true);
             const calendarRefreshToken = (calendarConnection.credentials as { refresh_token: string }).refresh_token;
             await waitFor('the calendar refresh token to expire', async () => !(await calendar.isRefreshTokenActive(calendarRefreshToken)));
-            await assert.rejects(nango.get({ endpoint: '/me', providerConfigKey: 'calendar', connectionId: 'acme:calendar' }));
+            await assert.rejects(nango.getConnection('calendar', 'acme:calendar', true));
 
             await page.reload();
             await showsStatus('crm', 'Revoked');
             await showsStatus('calendar', 'Expired');
-            assert.equal(await page.locator('li[data-key="crm"] button').innerText(), 'Reconnect');
+            assert.deepEqual(await buttons('crm'), ['Reconnect', 'Disconnect']);
+            assert.deepEqual(await buttons('calendar'), ['Reconnect', 'Disconnect']);
             await shot('3-revoked-expired');
         });
 
-        it('reconnects the revoked integration under the same id, then disconnects it', async () => {
-            await connectThroughPage('crm', 'dana');
+        it('reconnects the revoked integration under the same id, then disconnects both', async () => {
+            await connectThroughPage('crm', 'Reconnect', 'dana');
             await showsStatus('crm', 'Connected');
             assert.equal(await status('calendar').innerText(), 'Expired');
             const me = await nango.get<{ sub: string }>({ endpoint: '/me', providerConfigKey: 'crm', connectionId: 'acme:crm' });
             assert.equal(me.data.sub, 'dana');
 
-            await page.click('li[data-key="crm"] button');
+            assert.deepEqual(await buttons('crm'), ['Disconnect']);
+
+            await button('crm', 'Disconnect').click();
             await showsStatus('crm', 'Not connected');
+            assert.deepEqual(
+                (await nango.listConnections()).connections.map((c) => c.connection_id),
+                ['acme:calendar']
+            );
+            await button('calendar', 'Disconnect').click();
+            await showsStatus('calendar', 'Not connected');
             await shot('4-disconnected');
-            const ids = (await nango.listConnections()).connections.map((c) => c.connection_id);
-            assert.deepEqual(ids, ['acme:calendar']);
+            assert.deepEqual(await buttons('crm'), ['Connect']);
+            assert.deepEqual((await nango.listConnections()).connections, []);
         });
     });
 }
