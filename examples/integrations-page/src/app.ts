@@ -70,7 +70,14 @@ export function buildApp(config: AppConfig) {
     app.delete<{ Params: { key: string } }>('/api/integrations/:key', async (request, reply) => {
         const tenant = tenantOf(request);
         if (!tenant) return reply.code(401).send({ error: 'sign in first' });
-        await nango.deleteConnection(request.params.key, connectionIdOf(tenant, request.params.key));
+        try {
+            await nango.deleteConnection(request.params.key, connectionIdOf(tenant, request.params.key));
+        } catch (err) {
+            // A 4xx from Switchboard (`unknown_connection`): this tenant has no such connection.
+            const status = httpStatusOf(err);
+            if (status !== undefined && status < 500) return reply.code(404).send({ error: 'not connected' });
+            throw err;
+        }
         return reply.code(204).send();
     });
 
@@ -81,6 +88,12 @@ function statusOf(connection: { status?: ConnectionStatus } | undefined): Integr
     if (!connection) return 'not_connected';
     if (connection.status === 'expired' || connection.status === 'revoked') return connection.status;
     return 'connected';
+}
+
+/** The SDK throws axios errors; the status of Switchboard's answer is on `response`. */
+function httpStatusOf(err: unknown): number | undefined {
+    const response = err && typeof err === 'object' && 'response' in err ? err.response : undefined;
+    return response && typeof response === 'object' && 'status' in response && typeof response.status === 'number' ? response.status : undefined;
 }
 
 function tenantOf(request: FastifyRequest): string | undefined {

@@ -181,13 +181,18 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.equal(me.data.sub, 'dana');
         });
 
-        it("another tenant sees none of acme's connections", async () => {
+        it("another tenant sees none of acme's connections and cannot disconnect them", async () => {
             const other = await chromium.browser.newContext();
             try {
                 const otherPage = await other.newPage();
                 await otherPage.goto(`${example.url}/login?tenant=globex`);
                 await otherPage.locator('li[data-key="crm"] .status', { hasText: /^Not connected$/ }).waitFor({ timeout: 30_000 });
                 assert.equal(await otherPage.locator('li[data-key="calendar"] .status').innerText(), 'Not connected');
+                // Its disconnect can only name its own connection id: acme's stays.
+                const cookie = (await other.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+                const res = await fetch(`${example.url}/api/integrations/crm`, { method: 'DELETE', headers: { cookie } });
+                assert.equal(res.status, 404);
+                assert.equal((await nango.listConnections()).connections.length, 2);
             } finally {
                 await other.close();
             }
