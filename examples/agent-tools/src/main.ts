@@ -14,11 +14,9 @@ const env = z
     })
     .parse(process.env);
 
-console.log(
-    `tools: ${toolDefinitions()
-        .map((t) => t.name)
-        .join(', ')}`
-);
+// What a real agent would send the model with each request; the scripted planner needs only the names.
+const definitions = toolDefinitions();
+console.log(`tools: ${definitions.map((d) => d.name).join(', ')}`);
 await runAgent({
     nango: new Nango({ host: env.NANGO_HOST, secretKey: env.NANGO_SECRET_KEY }),
     connection: { providerConfigKey: env.NANGO_INTEGRATION, connectionId: env.NANGO_CONNECTION_ID },

@@ -175,12 +175,15 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.deepEqual(sentSince(api, before), [], 'no request reached the helpdesk');
         });
 
-        it('a model’s bad call (unknown tool, invalid arguments) is refused with a reason before anything is sent', async () => {
+        it('a model’s bad call (unknown tool, invalid arguments, input the action refuses) is refused with a reason before anything is sent', async () => {
             const before = api.requests.length;
             const unknown = await runTool(nango, acme, { tool: 'delete_everything', args: {} });
             assert.deepEqual(unknown, { ok: false, error: 'unknown tool "delete_everything"; the tools are list_records, trigger_action, proxy_get' });
             const absolute = await runTool(nango, acme, { tool: 'proxy_get', args: { endpoint: 'http://169.254.169.254/latest' } });
             assert.match(!absolute.ok ? absolute.error : '', /^invalid arguments for proxy_get: .*endpoint/s);
+            // Arguments the tool accepts but the action's own input schema refuses: the action's error comes back.
+            const emptyTitle = await runTool(nango, acme, { tool: 'trigger_action', args: { action: 'create-ticket', input: { title: '' } } });
+            assert.match(!emptyTitle.ok ? emptyTitle.error : '', /^trigger_action failed: HTTP 500 action_script_failure: invalid input: .*→ at title$/s);
             const noModel = await runTool(nango, acme, { tool: 'list_records', args: { limit: 5000 } });
             assert.match(!noModel.ok ? noModel.error : '', /model[\s\S]*limit|limit[\s\S]*model/);
             assert.deepEqual(sentSince(api, before), []);
