@@ -5,7 +5,7 @@ import pg from 'pg';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startServer, writeProvidersFile, removeDir, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
+import { startServer, writeProvidersFile, removeDir, storageEnv, type TestServer } from './support/server.ts';
 import { startFakeCalendar, type FakeCalendar } from './support/fake-google-calendar.ts';
 import { startFakeGmail, type FakeGmail } from './support/fake-gmail.ts';
 import { copyProject, runCli, waitForRun } from './support/cli.ts';
@@ -69,17 +69,14 @@ for (const backend of ['embedded', 'postgres'] as const) {
         before(async () => {
             calendar = await startFakeCalendar({ events: 48 });
             gmail = await startFakeGmail({ threads: 5 });
-            const env: Record<string, string> = {
+            const storage = await storageEnv(backend);
+            dropDb = storage.drop;
+            dbUrl = storage.env['SWITCHBOARD_DATABASE_URL'] ?? '';
+            server = await startServer({
+                ...storage.env,
                 SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(calendar.url, gmail.url)),
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200'
-            };
-            if (backend === 'postgres') {
-                const db = await createTestDatabase();
-                dropDb = db.drop;
-                dbUrl = db.url;
-                Object.assign(env, { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() });
-            }
-            server = await startServer(env);
+            });
             for (const [provider, key] of [
                 ['google-calendar-test', 'google-calendar'],
                 ['gmail-test', 'google-mail']
