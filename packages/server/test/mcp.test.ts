@@ -386,9 +386,18 @@ for (const backend of ['embedded', 'postgres'] as const) {
                 'the input itself is never stored'
             );
             // Filters, the admin key with the environment header, and another environment sees none of it.
+            const byToken = await all(server.secretKey, `&agent_token_id=${String(sent[0]!['agent_token_id'])}`);
+            assert.ok(byToken.length >= 2 && byToken.every((r) => r['agent_token_id'] === sent[0]!['agent_token_id']));
             const forMail = await all(server.secretKey, '&connection_id=mail-a');
             assert.ok(forMail.length > 0 && forMail.every((r) => r['connection_id'] === 'mail-a'));
             assert.equal((await all(server.adminKey, '', { 'switchboard-environment': 'dev' })).length, rows.length);
+            // Pages: newest first, next_cursor continues below the last id.
+            const page = (await (await api('/admin/mcp/tool-calls?limit=2')).json()) as { data: Array<{ id: number }>; next_cursor: string };
+            const next = (await (await api(`/admin/mcp/tool-calls?limit=2&cursor=${page.next_cursor}`)).json()) as { data: Array<{ id: number }> };
+            assert.deepEqual(
+                [...page.data, ...next.data].map((r) => r.id),
+                rows.slice(0, 4).map((r) => r['id'])
+            );
             assert.equal((await all(server.adminKey, '', { 'switchboard-environment': `other-${backend}` })).length, 0);
             const ms = (tool: string) => rows.filter((r) => r['tool'] === tool && r['outcome'] === 'success').map((r) => r['duration_ms']);
             console.log(`tool call durations (ms, ${backend}): list-events ${ms('list-events')}, list_records_GmailThread ${ms('list_records_GmailThread')}`);
