@@ -1,6 +1,8 @@
 // The zero-YAML project entry point: one side-effect import per script (docs/scripts-compatibility.md, "Entry points").
 // The CLI reads these lines to find the scripts; the integration id is the first path segment.
 import './google-calendar/syncs/events.js';
+import './google-calendar/actions/list-events.js';
+import './google-calendar/actions/get-event.js';
 import './google-calendar/actions/create-event.js';
 import './google-calendar/actions/update-event.js';
 import './google-calendar/actions/delete-event.js';

@@ -88,6 +88,15 @@ declare module 'nango' {
         onWebhook?: (nango: NangoSync, payload: unknown) => Promise<void>;
     }
 
+    /** MCP tool hints of an action (https://modelcontextprotocol.io/specification/2025-06-18/schema#toolannotations). */
+    export interface ToolAnnotations {
+        title?: string;
+        readOnlyHint?: boolean;
+        destructiveHint?: boolean;
+        idempotentHint?: boolean;
+        openWorldHint?: boolean;
+    }
+
     /** §1.2 createAction properties. */
     export interface CreateActionProps<TInput extends z.ZodType, TOutput extends z.ZodType> {
         description: string;
@@ -97,6 +106,8 @@ declare module 'nango' {
         metadata?: z.ZodObject;
         checkpoint?: ZodFlat;
         scopes?: string[];
+        /** Switchboard: MCP tool hints (docs/mcp.md, "Tool annotations"). */
+        annotations?: ToolAnnotations;
         exec: (nango: NangoAction, input: z.infer<TInput>) => Promise<z.infer<TOutput>>;
     }
 

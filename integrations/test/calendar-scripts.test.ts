@@ -8,6 +8,8 @@ import createEvent from '../google-calendar/actions/create-event.ts';
 import updateEvent from '../google-calendar/actions/update-event.ts';
 import deleteEvent from '../google-calendar/actions/delete-event.ts';
 import checkAvailability from '../google-calendar/actions/check-availability.ts';
+import listEvents from '../google-calendar/actions/list-events.ts';
+import getEvent from '../google-calendar/actions/get-event.ts';
 
 describe('google-calendar scripts against the fake API', () => {
     let fake: FakeCalendar;
@@ -19,6 +21,16 @@ describe('google-calendar scripts against the fake API', () => {
         stub = stubNango({ baseUrl: fake.url, accessToken: fake.accessToken, metadata: { calendarsToSync: ['primary', 'team@example.com'] } });
     });
     after(() => fake.close());
+
+    it('marks each action read-only or destructive for MCP clients', () => {
+        const hints = (a: { annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean } }) => [
+            a.annotations?.readOnlyHint,
+            a.annotations?.destructiveHint
+        ];
+        for (const a of [listEvents, getEvent, checkAvailability]) assert.deepEqual(hints(a), [true, undefined]);
+        for (const a of [updateEvent, deleteEvent]) assert.deepEqual(hints(a), [false, true]);
+        assert.deepEqual(hints(createEvent), [false, false], 'creating is additive: no confirmation');
+    });
 
     it('is a zero-YAML sync definition', () => {
         assert.equal(events.type, 'sync');
@@ -122,6 +134,55 @@ describe('google-calendar scripts against the fake API', () => {
         assert.equal(free.available, false);
         assert.deepEqual(free.calendars[0]!.busy, []);
         assert.ok(free.calendars[1]!.errors);
+    });
+
+    it('list events in a range with a text query, page by page; get one; a deleted one is not_found', async () => {
+        const dentist = fake.calendar.add({
+            summary: 'Dentist appointment',
+            start: { dateTime: '2026-03-02T09:00:00Z' },
+            end: { dateTime: '2026-03-02T10:00:00Z' }
+        });
+        fake.calendar.add({
+            summary: 'Team sync',
+            location: 'Dentist building',
+            start: { dateTime: '2026-03-02T11:00:00Z' },
+            end: { dateTime: '2026-03-02T12:00:00Z' }
+        });
+        fake.calendar.add({ summary: 'Dentist follow-up', start: { dateTime: '2026-04-02T09:00:00Z' }, end: { dateTime: '2026-04-02T10:00:00Z' } });
+        const range = { timeMin: '2026-03-01T00:00:00Z', timeMax: '2026-03-03T00:00:00Z' };
+        const first = (await run(listEvents, stub, { ...range, query: 'dentist', maxResults: 1 })) as {
+            events: Array<{ id: string; summary: string }>;
+            nextPageToken?: string;
+        };
+        const req = fake.requests.at(-1)!;
+        assert.deepEqual(
+            [req.query['q'], req.query['singleEvents'], req.query['orderBy'], req.query['timeMin']],
+            ['dentist', 'true', 'startTime', range.timeMin]
+        );
+        assert.deepEqual(
+            first.events.map((e) => e.summary),
+            ['Dentist appointment']
+        );
+        assert.ok(first.nextPageToken);
+        const second = (await run(listEvents, stub, { ...range, query: 'dentist', maxResults: 1, pageToken: first.nextPageToken })) as typeof first;
+        assert.deepEqual(
+            second.events.map((e) => e.summary),
+            ['Team sync'],
+            'the location matches too; the April event is outside the range'
+        );
+        assert.equal(second.nextPageToken, undefined);
+        const all = (await run(listEvents, stub, range)) as typeof first;
+        assert.ok(all.events.length > 2, 'without a query every event in the range');
+
+        const got = (await run(getEvent, stub, { eventId: dentist.id })) as { id: string; summary: string; calendarId: string };
+        assert.deepEqual([got.id, got.summary, got.calendarId], [dentist.id, 'Dentist appointment', 'primary']);
+        fake.calendar.cancel(dentist.id);
+        const gone = await run(getEvent, stub, { eventId: dentist.id }).catch((e: unknown) => e);
+        assert.equal((gone as ActionError).payload['type'], 'not_found');
+        const unknown = await run(getEvent, stub, { eventId: 'nope' }).catch((e: unknown) => e);
+        assert.equal((unknown as ActionError).payload['type'], 'not_found');
+        const bad = await run(listEvents, stub, { timeMin: range.timeMax, timeMax: range.timeMin }).catch((e: unknown) => e);
+        assert.equal((bad as ActionError).payload['type'], 'invalid_input');
     });
 
     it('actions fail with ActionError payloads', async () => {

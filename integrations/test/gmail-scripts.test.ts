@@ -63,6 +63,10 @@ describe('google-mail scripts against the fake API', () => {
         assert.equal(stub.records.size, fake.gmail.threadIds().length - 1, 'every live thread but the trashed one');
     });
 
+    it('sending and replying are destructive for MCP clients (a sent email cannot be taken back)', () => {
+        for (const a of [sendEmail, reply]) assert.deepEqual([a.annotations?.readOnlyHint, a.annotations?.destructiveHint], [false, true]);
+    });
+
     it('send-email builds a base64url RFC 2822 message', async () => {
         const out = (await run(sendEmail, stub, { to: 'bob@example.com', cc: ['c@example.com'], subject: 'Héllo', body: 'Plain', html: '<b>Rich</b>' })) as {
             id: string;

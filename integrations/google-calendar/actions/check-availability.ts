@@ -43,6 +43,7 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/calendar.freebusy'],
     input: CheckAvailabilityInput,
     output: CheckAvailabilityOutput,
+    annotations: { title: 'Check calendar availability', readOnlyHint: true, idempotentHint: true, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, CheckAvailabilityInput, rawInput);

@@ -26,6 +26,7 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/calendar.events'],
     input: CreateEventInput,
     output: CalendarEvent,
+    annotations: { title: 'Create a calendar event', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, CreateEventInput, rawInput);

@@ -23,6 +23,7 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/calendar.events'],
     input: DeleteEventInput,
     output: DeleteEventOutput,
+    annotations: { title: 'Delete a calendar event', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, DeleteEventInput, rawInput);

@@ -22,6 +22,7 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/calendar.events'],
     input: UpdateEventInput,
     output: CalendarEvent,
+    annotations: { title: 'Update a calendar event', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, UpdateEventInput, rawInput);

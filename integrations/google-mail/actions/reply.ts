@@ -28,6 +28,8 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/gmail.readonly', 'https://www.googleapis.com/auth/gmail.send'],
     input: ReplyInput,
     output: ReplyOutput,
+    // A sent reply cannot be taken back: destructive, so an agent's every reply is confirmed (docs/mcp.md).
+    annotations: { title: 'Reply to an email', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, ReplyInput, rawInput);

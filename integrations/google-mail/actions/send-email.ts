@@ -28,6 +28,8 @@ export default createAction({
     scopes: ['https://www.googleapis.com/auth/gmail.send'],
     input: SendEmailInput,
     output: SendEmailOutput,
+    // A sent email cannot be taken back: destructive, so an agent's every send is confirmed (docs/mcp.md).
+    annotations: { title: 'Send an email', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
 
     exec: async (nango, rawInput) => {
         const input = parseInput(nango, SendEmailInput, rawInput);

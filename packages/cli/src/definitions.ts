@@ -6,6 +6,16 @@ import type { CompiledScript, Endpoint, JsonSchema } from './types.ts';
 
 const zodSchema = z.custom<z.ZodType>((v) => v instanceof z.ZodType, { message: 'expected a zod schema' });
 const endpointSchema = z.object({ method: z.string().optional(), path: z.string().startsWith('/'), group: z.string().optional() });
+/** MCP tool hints (docs/mcp.md, "Tool annotations"); strict, so a misspelt hint fails the compile instead of being dropped. */
+export const toolAnnotationsSchema = z
+    .object({
+        title: z.string().max(200).optional(),
+        readOnlyHint: z.boolean().optional(),
+        destructiveHint: z.boolean().optional(),
+        idempotentHint: z.boolean().optional(),
+        openWorldHint: z.boolean().optional()
+    })
+    .strict();
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
 const common = {
     description: z.string().min(1).max(2000),
@@ -30,7 +40,14 @@ const definitionSchema = z.discriminatedUnion('type', [
         webhookSubscriptions: z.array(z.string()).optional(),
         onWebhook: fn.optional()
     }),
-    z.object({ type: z.literal('action'), ...common, input: zodSchema, output: zodSchema, endpoint: endpointSchema.optional() }),
+    z.object({
+        type: z.literal('action'),
+        ...common,
+        input: zodSchema,
+        output: zodSchema,
+        endpoint: endpointSchema.optional(),
+        annotations: toolAnnotationsSchema.optional()
+    }),
     z.object({ type: z.literal('onEvent'), ...common, event: z.enum(['post-connection-creation', 'pre-connection-deletion', 'validate-connection']) })
 ]);
 
@@ -117,7 +134,7 @@ export function readDefinition(exports: Record<string, unknown>, src: Definition
         definitions[input] = toJsonSchema(def.input);
         definitions[output] = toJsonSchema(def.output);
         const endpoints = def.endpoint ? [withMethod(def.endpoint, 'POST')] : [];
-        return { ...base, type: 'action', output: [output], input, endpoints };
+        return { ...base, type: 'action', output: [output], input, endpoints, annotations: def.annotations };
     }
     return { ...base, type: 'on-event', event: def.event };
 }

@@ -11,6 +11,15 @@ export interface Endpoint {
 
 export type JsonSchema = Record<string, unknown>;
 
+/** MCP tool hints an action declares (`annotations` of createAction, or of the action in nango.yaml). */
+export interface ToolAnnotations {
+    title?: string | undefined;
+    readOnlyHint?: boolean | undefined;
+    destructiveHint?: boolean | undefined;
+    idempotentHint?: boolean | undefined;
+    openWorldHint?: boolean | undefined;
+}
+
 export interface CompiledScript {
     type: ScriptType;
     name: string;
@@ -27,6 +36,8 @@ export interface CompiledScript {
     input: string | null;
     endpoints: Endpoint[];
     scopes: string[];
+    /** An action's MCP tool hints (docs/mcp.md, "Tool annotations"); undefined when the script declares none. */
+    annotations?: ToolAnnotations | undefined;
     version: string;
     webhookSubscriptions: string[];
     event: OnEventName | null;

@@ -17,6 +17,8 @@ export const errorCodes = {
     unknown_account: { status: 401, message: 'Authentication failed: the secret key is unknown' },
     invalid_connect_session_token_format: { status: 401, message: 'The connect session token is malformed' },
     unknown_connect_session_token: { status: 401, message: 'The connect session token is unknown or expired' },
+    unknown_agent_token: { status: 401, message: 'The agent token is unknown or was revoked' },
+    agent_token_expired: { status: 401, message: 'The agent token has expired: the app issues a new one (POST /mcp/tokens)' },
     missing_connect_session_token: {
         status: 401,
         message: 'A connect session token is required (connect_session_token query parameter), or a public key where the environment allows them'

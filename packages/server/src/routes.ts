@@ -22,6 +22,7 @@ import { legacyIntegrationRoutes } from './integrations/legacy-routes.ts';
 import { functionRoutes } from './functions/routes/function-routes.ts';
 import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
 import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
+import { mcpAdminRoutes, mcpRoutes } from './mcp/routes.ts';
 
 /**
  * Every declared route, in registration order: the one table both listeners are built from (the public one keeps
@@ -52,5 +53,7 @@ export const routeTable = [
     ...legacyIntegrationRoutes,
     ...functionRoutes,
     ...signingKeyRoutes,
-    ...unauthenticatedRoutes
+    ...unauthenticatedRoutes,
+    ...mcpRoutes,
+    ...mcpAdminRoutes
 ];

@@ -39,6 +39,7 @@ import { RunStore } from './runs/store.ts';
 import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
+import { Mcp } from './mcp/service.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -189,6 +190,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         },
         deleting: (env, connection) => runs.preConnectionDeletion(env, connection)
     };
+    const mcp = new Mcp(db);
     const services: Services = {
         config,
         db,
@@ -212,7 +214,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         checkpoints,
         scheduler,
         runs,
-        connectionHooks
+        connectionHooks,
+        mcp
     };
 
     const routes = routeTable;
@@ -264,6 +267,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             stopping = true;
             if (timer) clearTimeout(timer);
             ws.close();
+            mcp.sessions.closeAll();
             await publicApp?.close();
             await app.close();
             await scheduler.stop();

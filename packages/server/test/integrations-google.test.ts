@@ -96,7 +96,7 @@ describe('Google integrations end to end', () => {
         project = copyProject(integrationsDir);
         const res = await runCli(['deploy', 'dev', '--dir', project, '--host', server.url], { SWITCHBOARD_SECRET_KEY: server.secretKey });
         assert.equal(res.code, 0, `switchboard deploy failed:\n${res.stdout}\n${res.stderr}`);
-        assert.match(res.stdout, /Deployed 8 script\(s\)/);
+        assert.match(res.stdout, /Deployed 10 script\(s\)/);
         const since = Date.now();
         assert.equal((await importConnection('google-calendar', 'cal-1', calendar.accessToken)).status, 201);
         assert.equal((await importConnection('google-mail', 'mail-1', gmail.accessToken)).status, 201);

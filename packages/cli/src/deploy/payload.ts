@@ -51,7 +51,7 @@ function flowConfig(s: CompiledScript, version: string | undefined): Record<stri
     }
     return {
         ...common,
-        metadata: { description: s.description, scopes: s.scopes },
+        metadata: { description: s.description, scopes: s.scopes, ...(s.annotations ? { annotations: s.annotations } : {}) },
         ...(s.input ? { input: s.input } : {}),
         type: 'action',
         fileBody,

@@ -110,6 +110,7 @@ function planJobs(yaml: ReturnType<typeof parseNangoYaml>, converter: ModelConve
                     input,
                     endpoints: endpoints(a.endpoint, 'POST').slice(0, 1),
                     scopes: toList(a.scopes),
+                    annotations: a.annotations,
                     version: a.version === undefined ? '' : String(a.version),
                     jsonSchema: { definitions: definitionsFor(converter, [...output, ...(input ? [input] : [])]) }
                 }

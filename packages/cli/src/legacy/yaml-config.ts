@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import * as z from 'zod';
 import { CliError } from '../errors.ts';
+import { toolAnnotationsSchema } from '../definitions.ts';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 const endpointObject = z.object({ method: z.string().optional(), path: z.string(), group: z.string().optional() });
@@ -26,7 +27,8 @@ const actionSchema = z.object({
     output: stringOrList.optional(),
     description: z.string().optional(),
     scopes: stringOrList.optional(),
-    version: z.union([z.string(), z.number()]).optional()
+    version: z.union([z.string(), z.number()]).optional(),
+    annotations: toolAnnotationsSchema.optional()
 });
 const onEvents = z.object({
     'post-connection-creation': z.array(z.string()).optional(),

@@ -10,6 +10,20 @@ const name = z
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only')
     .max(255);
 const endpoint = z.union([z.string(), z.looseObject({ method: z.string().optional(), path: z.string(), group: z.string().optional() })]);
+/**
+ * An action's MCP tool hints (docs/mcp.md, "Tool annotations"), carried in `metadata.annotations` of its flow config:
+ * the `annotations` property of `createAction` in a zero-YAML project, or of the action in nango.yaml.
+ */
+export const toolAnnotations = z
+    .object({
+        title: z.string().max(200).optional(),
+        readOnlyHint: z.boolean().optional(),
+        destructiveHint: z.boolean().optional(),
+        idempotentHint: z.boolean().optional(),
+        openWorldHint: z.boolean().optional()
+    })
+    .strict();
+export type ToolAnnotationsInput = z.output<typeof toolAnnotations>;
 const fileBody = z.looseObject({ js: z.string().min(1), ts: z.string().optional().default('') });
 
 export const flowConfig = z.looseObject({
@@ -24,7 +38,9 @@ export const flowConfig = z.looseObject({
     sync_type: z.enum(['full', 'incremental', 'FULL', 'INCREMENTAL']).nullish(),
     webhookSubscriptions: z.array(z.string()).nullish(),
     endpoints: z.array(endpoint).nullish(),
-    metadata: z.looseObject({ description: z.string().max(2000).optional(), scopes: z.array(z.string()).optional() }).nullish(),
+    metadata: z
+        .looseObject({ description: z.string().max(2000).optional(), scopes: z.array(z.string()).optional(), annotations: toolAnnotations.optional() })
+        .nullish(),
     attributes: z.record(z.string(), z.unknown()).nullish(),
     version: z.string().nullish(),
     fileBody,

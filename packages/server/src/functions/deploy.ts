@@ -69,6 +69,7 @@ function configOf(f: FlowConfig): FunctionConfig {
         features: f.features ?? [],
         description: f.metadata?.description ?? '',
         scopes: f.metadata?.scopes ?? [],
+        ...(f.metadata?.annotations ? { annotations: f.metadata.annotations } : {}),
         attributes: f.attributes ?? {}
     };
 }

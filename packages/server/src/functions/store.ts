@@ -21,6 +21,8 @@ export interface FunctionConfig {
     scopes?: string[];
     attributes?: Record<string, unknown>;
     event?: string;
+    /** MCP tool hints of an action, as deployed (docs/mcp.md, "Tool annotations"). */
+    annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
 }
 
 export interface DeployedFunction {

@@ -4,13 +4,14 @@ import { ApiError, fail, type ErrorIssue } from '../errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import type { ConnectSession } from '../connect/sessions.ts';
+import type { AgentToken } from '../mcp/agent-tokens.ts';
 
 /**
  * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
  * `secret_or_admin`: a per-environment operation an app may call on its own environment with its secret key, and
  * the operator on any environment with the admin key plus a `Switchboard-Environment: <name>` header.
  */
-export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'admin' | 'secret_or_admin' | 'public';
+export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'admin' | 'secret_or_admin' | 'secret_or_agent' | 'public';
 
 /**
  * Which listener a route is served on (issue #12 item 5). `all`: only the main (private) port; the public port
@@ -22,7 +23,15 @@ export type Surface = 'all' | 'public';
  * Whether routes of each auth mode are served on the public port, decided once per mode so a new route cannot be
  * forgotten: a new auth mode does not compile until it is placed here. A route overrides it with `surface`.
  */
-const publicByAuth: Record<AuthMode, boolean> = { public: true, session: true, secret_or_session: true, secret: false, admin: false, secret_or_admin: false };
+const publicByAuth: Record<AuthMode, boolean> = {
+    public: true,
+    session: true,
+    secret_or_session: true,
+    secret: false,
+    admin: false,
+    secret_or_admin: false,
+    secret_or_agent: false
+};
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -36,6 +45,8 @@ export interface RouteInput<P, Q, B, H> {
     session: ConnectSession | undefined;
     /** True when the caller presented the admin key. */
     admin: boolean;
+    /** Set when the caller authenticated with an MCP agent token (auth `secret_or_agent`); `env` is then the token's. */
+    agent: AgentToken | undefined;
     req: FastifyRequest;
     reply: FastifyReply;
 }
@@ -147,8 +158,24 @@ async function authenticateAdmin(req: FastifyRequest, services: Services, mode: 
     return { env, session: undefined, admin: false };
 }
 
+/**
+ * An agent token (its prefix tells it from a secret key, and it is then never tried as one) or the secret key.
+ * docs/mcp.md, "Agent tokens".
+ */
+async function authenticateAgent(req: FastifyRequest, services: Services): Promise<Caller> {
+    const bearer = bearerToken(req.headers.authorization);
+    if (!bearer || !services.mcp.tokens.looksLikeToken(bearer)) return { env: await authenticateSecret(req, services), session: undefined, admin: false };
+    const agent = await services.mcp.tokens.authenticate(bearer);
+    if (agent === 'unknown') throw fail('unknown_agent_token');
+    if (agent === 'expired') throw fail('agent_token_expired');
+    const env = await services.environments.byId(agent.environmentId);
+    if (!env) throw fail('unknown_agent_token');
+    return { env, session: undefined, admin: false, agent };
+}
+
 async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<Caller> {
     if (mode === 'public') return publicCaller;
+    if (mode === 'secret_or_agent') return authenticateAgent(req, services);
     if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined, admin: false };
     if (mode === 'admin' || mode === 'secret_or_admin') return authenticateAdmin(req, services, mode);
     const bearer = bearerToken(req.headers.authorization);
@@ -169,6 +196,7 @@ export interface Caller {
     env: Environment;
     session: ConnectSession | undefined;
     admin: boolean;
+    agent?: AgentToken | undefined;
 }
 
 declare module 'fastify' {
@@ -208,7 +236,7 @@ export function registerRoute(
             config: { rawBody: def.rawBody ?? false },
             ...(onRequest ? { onRequest } : {}),
             handler: async (req, reply) => {
-                const { env, session, admin } = req.caller ?? publicCaller;
+                const { env, session, admin, agent } = req.caller ?? publicCaller;
                 const input = {
                     params: parse(def.params, req.params, 'invalid_uri_params'),
                     query: parse(def.query, req.query, 'invalid_query_params'),
@@ -217,6 +245,7 @@ export function registerRoute(
                     env,
                     session,
                     admin,
+                    agent,
                     req,
                     reply
                 };

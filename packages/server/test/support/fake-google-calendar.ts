@@ -4,7 +4,7 @@
  *
  * - events.list  GET  /calendar/v3/calendars/{calendarId}/events
  *   https://developers.google.com/workspace/calendar/api/v3/reference/events/list
- *   maxResults (default 250, capped at 2500), pageToken/nextPageToken, timeMin (exclusive bound on the
+ *   maxResults (default 250, capped at 2500), pageToken/nextPageToken, q (free text, see matchesText), timeMin (exclusive bound on the
  *   end) / timeMax (exclusive bound on the start), showDeleted, singleEvents, orderBy (startTime needs
  *   singleEvents=true), syncToken/nextSyncToken (only on the last page). With a syncToken, timeMin,
  *   timeMax, orderBy, q, updatedMin and iCalUID are refused (400) and showDeleted=false is refused,
@@ -134,6 +134,19 @@ class CalendarStore {
     }
 }
 
+/**
+ * `q`: free-text search; every term must appear in the summary, description, location or an attendee's name or
+ * email (case-insensitive), a simplification of Google's matching that keeps its documented fields.
+ */
+function matchesText(e: FakeEvent, terms: string[]): boolean {
+    if (terms.length === 0) return true;
+    const text = [e.summary, e.description, e.location, ...(e.attendees ?? []).flatMap((a) => [a.email, a.displayName])]
+        .filter((v): v is string => typeof v === 'string')
+        .join(' ')
+        .toLowerCase();
+    return terms.every((t) => text.includes(t));
+}
+
 function timeOf(t: EventTime | undefined): number {
     if (!t) return NaN;
     return Date.parse(t.dateTime ?? `${t.date}T00:00:00Z`);
@@ -256,7 +269,9 @@ export async function startFakeCalendar(opts: FakeCalendarOptions = {}): Promise
         if (timeMax < timeMin) return googleError(400, 'The specified time range is empty.', 'timeRangeEmpty');
         const showDeleted = q.get('showDeleted') === 'true';
         const state = page ?? { o: 0, s: seq };
-        const matches = (s: Stored) => (showDeleted || s.event.status !== 'cancelled') && timeOf(s.event.end) > timeMin && timeOf(s.event.start) < timeMax;
+        const terms = (q.get('q') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+        const matches = (s: Stored) =>
+            (showDeleted || s.event.status !== 'cancelled') && timeOf(s.event.end) > timeMin && timeOf(s.event.start) < timeMax && matchesText(s.event, terms);
         const items: Record<string, unknown>[] = [];
         let position = state.o;
         for (; position < c.size && items.length < maxResults; position++) {
