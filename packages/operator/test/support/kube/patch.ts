@@ -26,14 +26,14 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     return mergePatch(target, strip(patch));
 }
 
-const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
+const unescapePointer = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** RFC 6902 JSON patch: add, remove, replace and test. */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
     if (!Array.isArray(ops)) throw badRequest('json patch must be an array of operations');
     const doc = structuredClone(target);
     for (const op of ops as Array<{ op: string; path: string; value?: unknown }>) {
-        const parts = op.path.split('/').slice(1).map(unescape);
+        const parts = op.path.split('/').slice(1).map(unescapePointer);
         const last = parts.pop();
         let parent: unknown = doc;
         for (const p of parts) parent = (parent as Record<string, unknown>)?.[p];

@@ -217,6 +217,7 @@ export class FakeKubeApi {
         const inScope = (o: KubeObject) => (namespace === undefined || o.metadata.namespace === namespace) && matches(o);
         const rv = query.get('resourceVersion') ?? '';
         res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+        res.flushHeaders(); // the real server answers the headers at once; clients wait for them
         this.watches.add(res);
         const line = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
         const close = () => {
