@@ -20,7 +20,14 @@ export interface LeaderOptions {
 const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
         const t = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        signal.addEventListener(
+            'abort',
+            () => {
+                clearTimeout(t);
+                resolve();
+            },
+            { once: true }
+        );
     });
 
 /**
