@@ -15,4 +15,4 @@ export { readCurrent, readIntegration, type CurrentState, type CurrentEnvironmen
 export { plan, planIntegration, isEmpty, destructiveActions, type Plan, type Action, type FieldChange } from './plan.ts';
 export { apply, upsertIntegration, deleteIntegration, DestructiveChangeRefused, type ApplyOptions, type UpsertResult } from './apply.ts';
 export { formatPlan } from './format.ts';
-export { loadConfigFile, parseConfigText, ConfigFileError, type LoadedConfig, type ConfigIssue } from './file.ts';
+export { loadConfigFile, parseConfigText, formatIssue, ConfigFileError, type LoadedConfig, type ConfigIssue } from './file.ts';
