@@ -23,11 +23,23 @@ export function formatIntegration(
         const c = opts.store.credentials(i);
         out['credentials'] = c
             ? c.type === 'APP'
-                ? { type: c.type, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                ? { type: c.type, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key, webhook_secret: c.webhook_secret ?? null }
                 : c.type === 'CUSTOM'
-                  ? { type: c.type, client_id: c.client_id, client_secret: c.client_secret, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                  ? {
+                        type: c.type,
+                        client_id: c.client_id,
+                        client_secret: c.client_secret,
+                        app_id: c.app_id,
+                        app_link: c.app_link,
+                        private_key: c.private_key,
+                        webhook_secret: c.webhook_secret ?? null
+                    }
                   : { type: c.type, client_id: c.client_id, client_secret: c.client_secret, scopes: c.scopes ?? null, webhook_secret: c.webhook_secret ?? null }
             : null;
+    }
+    if (opts.include?.has('config')) {
+        out['integration_config'] = i.integrationConfig;
+        out['custom'] = i.custom;
     }
     return out;
 }
