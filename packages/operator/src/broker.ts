@@ -1,6 +1,9 @@
+import type { DesiredIntegration as ApplyIntegration } from '@switchboard/apply';
+
 /**
- * What the operator needs from the broker: make one integration match a description, or remove it. Kept to this
- * narrow interface so the implementation is the one `switchboard apply` uses (packages/apply), not a second client.
+ * What the operator needs from the broker: make one integration match a description, or remove it. Implemented
+ * by apply-broker.ts on @switchboard/apply, the code behind `switchboard apply`; the interface keeps the
+ * reconciler testable and the classification of failures (refused vs unreachable) in one place.
  */
 export interface BrokerTarget {
     /** The Switchboard server's base URL (no trailing slash). */
@@ -9,16 +12,15 @@ export interface BrokerTarget {
     secretKey: string;
 }
 
-/** One integration as a resource describes it; credentials are the body of `POST /integrations`' `credentials`. */
+/** One integration as a resource describes it, in the desired-state model of `switchboard apply`. */
 export interface DesiredIntegration {
     uniqueKey: string;
-    provider: string;
-    displayName?: string | undefined;
-    forwardWebhooks?: boolean | undefined;
-    credentials?: Record<string, string> | undefined;
+    integration: ApplyIntegration;
+    /** A provider change replaces the integration (its connections are deleted): only when the resource allows it. */
+    allowReplace: boolean;
 }
 
-export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+export type UpsertOutcome = 'created' | 'updated' | 'replaced' | 'unchanged';
 
 export interface IntegrationBroker {
     /** Creates the integration, or corrects whatever differs from `desired` (drift). */

@@ -1,3 +1,4 @@
+import { integrationSchema } from '@switchboard/apply';
 import { z } from 'zod';
 import type { BrokerTarget, DesiredIntegration } from './broker.ts';
 
@@ -98,13 +99,34 @@ function readSecret(secrets: SecretReader, namespace: string, name: string): Rec
     return data;
 }
 
+/** The annotation that allows a provider change to replace the integration (deleting its connections). */
+export const allowReplaceAnnotation = 'switchboard.dev/allow-replace';
+
+/** The desired integration in the model of `switchboard apply`; its checks are reported as the resource's fields. */
+function desired(uniqueKey: string, raw: Record<string, unknown>, fieldNames: Record<string, string>, allowReplace: boolean): DesiredIntegration {
+    const r = integrationSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+    if (!r.success) {
+        const where = (path: PropertyKey[]) => `spec.${[fieldNames[String(path[0])] ?? String(path[0]), ...path.slice(1).map(String)].join('.')}`;
+        throw new SpecError('InvalidSpec', r.error.issues.map((i) => `${where(i.path)}: ${i.message}`).join('; '));
+    }
+    return { uniqueKey, integration: r.data, allowReplace };
+}
+
 /** Turns a resource's spec into the broker call it stands for, reading the Secrets it references. */
-export function resolve(kind: KindInfo, namespace: string, spec: unknown, secrets: SecretReader, defaults: BrokerDefaults): Resolved {
+export function resolve(
+    kind: KindInfo,
+    namespace: string,
+    spec: unknown,
+    secrets: SecretReader,
+    defaults: BrokerDefaults,
+    annotations: Record<string, string> = {}
+): Resolved {
+    const allowReplace = annotations[allowReplaceAnnotation] === 'true';
     if (kind === nangoKind) {
         const s = parseSpec(nangoSpec, spec);
         return {
             target: target(s.nango_base_url, s.nango_token, defaults),
-            integration: { uniqueKey: s.unique_key, provider: s.provider, displayName: s.display_name, credentials: s.credentials },
+            integration: desired(s.unique_key, { provider: s.provider, display_name: s.display_name, credentials: s.credentials }, {}, allowReplace),
             secrets: []
         };
     }
@@ -130,7 +152,12 @@ export function resolve(kind: KindInfo, namespace: string, spec: unknown, secret
     }
     return {
         target: target(s.broker?.url, key, defaults),
-        integration: { uniqueKey: s.uniqueKey, provider: s.provider, displayName: s.displayName, forwardWebhooks: s.forwardWebhooks, credentials },
+        integration: desired(
+            s.uniqueKey,
+            { provider: s.provider, display_name: s.displayName, forward_webhooks: s.forwardWebhooks, credentials },
+            { display_name: 'displayName', forward_webhooks: 'forwardWebhooks' },
+            allowReplace
+        ),
         secrets: used
     };
 }

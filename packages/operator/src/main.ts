@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from './config.ts';
-import { HttpIntegrationBroker } from './http-broker.ts';
+import { ApplyIntegrationBroker } from './apply-broker.ts';
 import { jsonLogger } from './log.ts';
 import { Operator } from './operator.ts';
 
@@ -15,7 +15,7 @@ const kc = new KubeConfig();
 if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
 else kc.loadFromDefault();
 
-const operator = new Operator(config, kc, new HttpIntegrationBroker(), log);
+const operator = new Operator(config, kc, new ApplyIntegrationBroker(), log);
 const { healthPort } = await operator.start();
 log.info('started', { identity: config.lease.identity, lease: `${config.lease.namespace}/${config.lease.name}`, healthPort });
 

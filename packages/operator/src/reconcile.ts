@@ -62,9 +62,11 @@ export async function reconcile(deps: ReconcileDeps, kind: KindInfo, obj: Integr
         const generation = current.metadata!.generation ?? 0;
         let outcome: Outcome;
         try {
-            const resolved = resolve(kind, meta.namespace!, current.spec, deps.secrets, deps.defaults);
+            const resolved = resolve(kind, meta.namespace!, current.spec, deps.secrets, deps.defaults, current.metadata!.annotations);
             const result = await deps.broker.upsert(resolved.target, resolved.integration);
-            const reason = result === 'created' ? 'IntegrationCreated' : result === 'updated' ? 'IntegrationUpdated' : 'IntegrationUpToDate';
+            const reason = { created: 'IntegrationCreated', updated: 'IntegrationUpdated', replaced: 'IntegrationReplaced', unchanged: 'IntegrationUpToDate' }[
+                result
+            ];
             outcome = {
                 ok: true,
                 reason,
@@ -104,7 +106,7 @@ async function finalize(
     const meta = obj.metadata!;
     if (!(meta.finalizers ?? []).includes(finalizer)) return 'done';
     try {
-        const resolved = resolve(kind, meta.namespace!, obj.spec, deps.secrets, deps.defaults);
+        const resolved = resolve(kind, meta.namespace!, obj.spec, deps.secrets, deps.defaults, meta.annotations);
         const removed = await deps.broker.remove(resolved.target, resolved.integration.uniqueKey);
         await deps.events.record(
             involved,
