@@ -33,7 +33,7 @@ export class FakeKubeApi {
     /** Method and path of every request, for tests that check what a client did. */
     readonly requests: string[] = [];
     private types: ResourceType[] = builtinTypes();
-    private readonly watches = new Set<ServerResponse>();
+    private readonly watches = new Map<ServerResponse, () => void>();
 
     private readonly server: Server;
     readonly url: string;
@@ -98,13 +98,18 @@ export class FakeKubeApi {
 
     /** Ends every open watch, as an API server restart or a load balancer would. */
     dropWatches(): void {
-        for (const res of this.watches) res.end();
+        for (const close of [...this.watches.values()]) close();
     }
 
     async stop(): Promise<void> {
         this.dropWatches();
         this.server.closeAllConnections();
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+
+    /** A registered resource type, for tests that write through the store directly (synchronously). */
+    typeOf(group: string, plural: string): ResourceType | undefined {
+        return this.type(group, plural);
     }
 
     private type(group: string, plural: string, version?: string): ResourceType | undefined {
@@ -218,8 +223,9 @@ export class FakeKubeApi {
         const rv = query.get('resourceVersion') ?? '';
         res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
         res.flushHeaders(); // the real server answers the headers at once; clients wait for them
-        this.watches.add(res);
-        const line = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+        const line = (type: string, object: unknown) => {
+            if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
+        };
         const close = () => {
             clearInterval(bookmarks);
             clearTimeout(timeout);
@@ -230,6 +236,7 @@ export class FakeKubeApi {
         const watcher: Watcher = { typeKey: `${t.group}/${t.plural}`, matches: inScope, send: line };
         let bookmarks: NodeJS.Timeout | undefined;
         let timeout: NodeJS.Timeout | undefined;
+        this.watches.set(res, close);
         res.on('close', close);
         if (rv === '' || rv === '0') {
             for (const o of this.store.list(t, namespace).filter(matches)) line('ADDED', o);
