@@ -106,3 +106,22 @@ test('kubectl apply of a Secret, and kubectl delete waits until the resource is 
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /nangointegrations.nango.nango.dev "github-integration" not found/);
 });
+
+test('kubectl apply -R -f deploy/operator/ installs the namespace, RBAC, the Deployment and the CRDs', async () => {
+    const r = await run('apply', '-R', '-f', new URL('../../../deploy/operator/', import.meta.url).pathname);
+    assert.equal(r.code, 0, r.stderr);
+    for (const line of [
+        'namespace/switchboard-system created',
+        'serviceaccount/switchboard-operator created',
+        'clusterrole.rbac.authorization.k8s.io/switchboard-operator created',
+        'clusterrolebinding.rbac.authorization.k8s.io/switchboard-operator created',
+        'role.rbac.authorization.k8s.io/switchboard-operator-leader-election created',
+        'rolebinding.rbac.authorization.k8s.io/switchboard-operator-leader-election created',
+        'deployment.apps/switchboard-operator created',
+        'customresourcedefinition.apiextensions.k8s.io/nangointegrations.nango.nango.dev unchanged'
+    ]) {
+        assert.ok(r.stdout.includes(line), `missing "${line}" in:\n${r.stdout}`);
+    }
+    const replicas = await run('get', 'deployment', 'switchboard-operator', '-n', 'switchboard-system', '-o', 'jsonpath={.spec.replicas}');
+    assert.equal(replicas.stdout, '2');
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer, type TestServer } from '../../server/test/support/server.ts';
 import { condition, eventsFor, getResource, loadYaml, nango, startCluster, type Cluster, type Resource } from './support/cluster.ts';
+import { kubectl } from './support/kubectl.ts';
 import { eventually, startOperator, type RunningOperator } from './support/operator.ts';
 
 // The operator against the Kubernetes API stand-in and a real Switchboard (spawned, embedded storage): the
@@ -36,10 +37,12 @@ after(async () => {
     await cluster?.stop();
 });
 
-const seed = () => loadYaml(new URL('./fixtures/github-integration.yaml', import.meta.url).pathname)[0] as Resource;
+const seedPath = new URL('./fixtures/github-integration.yaml', import.meta.url).pathname;
+const seed = () => loadYaml(seedPath)[0] as Resource;
 
-test('create: the integration exists in the broker, status Created and Ready, with an Event', async () => {
-    await cluster.objects.create(seed());
+test('create (kubectl apply -f): the integration exists in the broker, status Created and Ready, with an Event', async () => {
+    const applied = await kubectl(cluster.kubeconfig, ['apply', '-f', seedPath]);
+    assert.equal(applied.code, 0, applied.stderr);
     const ready = await eventually('Ready=True', async () => {
         const r = await getResource(cluster, nango, 'github-integration');
         return condition(r, 'Ready')?.status === 'True' ? r : undefined;
@@ -62,6 +65,8 @@ test('create: the integration exists in the broker, status Created and Ready, wi
     assert.ok(events.some((e) => e.reason === 'IntegrationCreated' && e.type === 'Normal' && e.reportingInstance === operator.identity));
     // The operator never logs the client secret.
     assert.doesNotMatch(operator.output(), /gh-client-secret/);
+    const table = await kubectl(cluster.kubeconfig, ['get', 'nangointegrations']);
+    assert.match(table.stdout, /github-integration\s+github-my-app\s+github\s+Created/);
 });
 
 test('update: a spec change is applied; a change made in the broker behind its back is corrected', async () => {
@@ -132,9 +137,10 @@ test('OAUTH1 credentials for an OAuth 2 provider: IntegrationCreationFailed with
     assert.equal((await brokerGet('github-oauth1'))?.provider, 'github');
 });
 
-test('delete: the finalizer removes the integration from the broker, then the resource is gone', async () => {
-    await cluster.custom.deleteNamespacedCustomObject({ ...nango, namespace: 'default', name: 'github-integration' });
-    await eventually('resource gone', async () => ((await getResource(cluster, nango, 'github-integration')) === undefined ? true : undefined));
+test('delete (kubectl delete, which waits): the finalizer removes the integration from the broker, then the resource is gone', async () => {
+    const deleted = await kubectl(cluster.kubeconfig, ['delete', 'nangointegration', 'github-integration', '--timeout=60s']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(await getResource(cluster, nango, 'github-integration'), undefined);
     assert.equal(await brokerGet('github-my-app'), null);
     const events = await eventsFor(cluster, 'github-integration');
     assert.ok(events.some((e) => e.reason === 'IntegrationDeleted'));
