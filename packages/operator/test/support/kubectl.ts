@@ -3,8 +3,13 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Debian's kubectl (package kubernetes-client; .ci/run installs it when missing), or the one on PATH. */
+/**
+ * kubectl: SWITCHBOARD_TEST_KUBECTL when set (to check another version), else the one installed (Debian's
+ * kubernetes-client, 1.20 on bookworm, which .ci/run installs when none is there; or a newer one already present).
+ */
 export function kubectlPath(): string {
+    const chosen = process.env['SWITCHBOARD_TEST_KUBECTL'];
+    if (chosen) return chosen;
     for (const p of ['/usr/bin/kubectl', '/usr/local/bin/kubectl']) if (existsSync(p)) return p;
     return 'kubectl';
 }

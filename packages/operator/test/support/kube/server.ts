@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { builtinTypes } from './builtins.ts';
 import { crdStatus, typesOfCrd, validateCrd } from './crd.ts';
 import { gvPath, openApiDocument, openApiIndex } from './openapi.ts';
+import { openApiV2Json, openApiV2Protobuf, protobufMime } from './openapi-v2.ts';
 import { readBody, selectorMatcher, write } from './resources.ts';
 import { KubeError, notFound } from './status.ts';
 import { ObjectStore, type Watcher } from './store.ts';
@@ -145,6 +146,12 @@ export class FakeKubeApi {
             return ok({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: url.host }] });
         if (p === '/apis') return ok({ kind: 'APIGroupList', apiVersion: 'v1', groups: this.groups() });
         if (p === '/openapi/v3') return ok(openApiIndex(this.byGroupVersion()));
+        if (p === '/openapi/v2') {
+            if (!(req.headers.accept ?? '').includes('protobuf')) return ok(openApiV2Json());
+            res.writeHead(200, { 'Content-Type': protobufMime });
+            res.end(openApiV2Protobuf());
+            return 'streaming';
+        }
         if (parts[0] === 'openapi' && parts[1] === 'v3') {
             const types = this.byGroupVersion().get(parts.slice(2).join('/'));
             if (!types) throw notFound('openapi', '', parts.slice(2).join('/'));
