@@ -22,7 +22,8 @@ const brokerGet = async (key: string) => {
 };
 
 before(async () => {
-    [cluster, broker] = await Promise.all([startCluster(), startServer()]);
+    cluster = await startCluster();
+    broker = await startServer();
     // A short resync so that a change made in the broker itself is seen within the test.
     operator = await startOperator({
         KUBECONFIG: cluster.kubeconfig,
@@ -135,6 +136,57 @@ test('OAUTH1 credentials for an OAuth 2 provider: IntegrationCreationFailed with
         return condition(x, 'Ready')?.status === 'True' && condition(x, 'IntegrationCreationFailed')?.status === 'False' ? x : undefined;
     });
     assert.equal((await brokerGet('github-oauth1'))?.provider, 'github');
+});
+
+test('nango_token and nango_base_url on the resource: the integration lands in that key’s environment only; a wrong key is refused', async () => {
+    const made = await fetch(`${broker.url}/admin/environments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${broker.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'team-b' })
+    });
+    assert.equal(made.status, 201);
+    const teamBKey = ((await made.json()) as { data: { secret_key: string } }).data.secret_key;
+    const r = seed();
+    r.metadata!.name = 'team-b';
+    r.spec = { ...r.spec, unique_key: 'team-b-github', nango_token: teamBKey, nango_base_url: broker.url };
+    await cluster.objects.create(r);
+    await eventually('team-b Ready', async () => (condition(await getResource(cluster, nango, 'team-b'), 'Ready')?.status === 'True' ? true : undefined));
+    const inB = await fetch(`${broker.url}/integrations/team-b-github`, { headers: { authorization: `Bearer ${teamBKey}` } });
+    assert.equal(inB.status, 200);
+    // Not in the operator's default environment.
+    assert.equal(await brokerGet('team-b-github'), null);
+
+    const wrong = seed();
+    wrong.metadata!.name = 'wrong-key';
+    wrong.spec = { ...wrong.spec, unique_key: 'wrong-key', nango_token: 'not-a-key-of-this-broker' };
+    await cluster.objects.create(wrong);
+    const failed = await eventually('wrong key refused', async () => {
+        const x = await getResource(cluster, nango, 'wrong-key');
+        return condition(x, 'IntegrationCreationFailed')?.status === 'True' ? x : undefined;
+    });
+    assert.equal(condition(failed, 'IntegrationCreationFailed')?.reason, 'BrokerRejected');
+    assert.match(failed.status!.error_message!, /401/);
+    assert.equal(await brokerGet('wrong-key'), null);
+    // The key is never echoed into the status, the Events or the logs.
+    assert.doesNotMatch(JSON.stringify(failed.status), /not-a-key-of-this-broker/);
+    assert.doesNotMatch(JSON.stringify(await eventsFor(cluster, 'wrong-key')), /not-a-key-of-this-broker/);
+    assert.doesNotMatch(operator.output(), new RegExp(`${teamBKey}|not-a-key-of-this-broker`));
+    // Deleting it cannot reach the broker with that key either: the finalizer holds the resource and says why.
+    await cluster.custom.deleteNamespacedCustomObject({ ...nango, namespace: 'default', name: 'wrong-key' });
+    const stuck = await eventually('deletion failure reported', async () => {
+        const x = await getResource(cluster, nango, 'wrong-key');
+        return x?.status?.error_message?.startsWith('deleting: ') ? x : undefined;
+    });
+    assert.ok(stuck.metadata?.deletionTimestamp);
+    assert.ok((await eventsFor(cluster, 'wrong-key')).some((e) => e.reason === 'DeletionFailed'));
+    // Correcting the key lets the deletion finish.
+    await cluster.custom.replaceNamespacedCustomObject({
+        ...nango,
+        namespace: 'default',
+        name: 'wrong-key',
+        body: { ...stuck, spec: { ...stuck.spec, nango_token: broker.secretKey } }
+    });
+    await eventually('wrong-key gone', async () => ((await getResource(cluster, nango, 'wrong-key')) === undefined ? true : undefined));
 });
 
 test('delete (kubectl delete, which waits): the finalizer removes the integration from the broker, then the resource is gone', async () => {

@@ -43,7 +43,8 @@ const putSecret = async (name: string, stringData: Record<string, string>) => {
 
 before(async () => {
     port = await freePort();
-    [cluster, broker] = await Promise.all([startCluster(), startBroker()]);
+    cluster = await startCluster();
+    broker = await startBroker();
     dataDir = broker.dataDir;
     operator = await startOperator({ KUBECONFIG: cluster.kubeconfig });
     await putSecret('broker-key', { 'secret-key': secretKey });

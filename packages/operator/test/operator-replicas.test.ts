@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { startServer, type TestServer } from '../../server/test/support/server.ts';
+import { createTestDatabase, startServer, testEncryptionKey, type TestServer } from '../../server/test/support/server.ts';
 import { condition, eventsFor, getResource, nango, startCluster, type Cluster } from './support/cluster.ts';
 import { eventually, startOperator, type RunningOperator } from './support/operator.ts';
 
 // Two replicas of the operator on one Lease: only the leader reconciles; when it stops, the other takes over.
+// The broker here runs on PostgreSQL (the other operator suites use the embedded default).
 
 let cluster: Cluster;
 let broker: TestServer;
 let a: RunningOperator;
 let b: RunningOperator;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
 
 before(async () => {
-    [cluster, broker] = await Promise.all([startCluster(), startServer()]);
+    db = await createTestDatabase();
+    cluster = await startCluster();
+    broker = await startServer({ SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() });
     const env = { KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: broker.url, SWITCHBOARD_SECRET_KEY: broker.secretKey };
     [a, b] = await Promise.all([startOperator({ ...env, POD_NAME: 'replica-a' }), startOperator({ ...env, POD_NAME: 'replica-b' })]);
 });
@@ -21,6 +25,7 @@ after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await broker?.stop();
     await cluster?.stop();
+    await db?.drop();
 });
 
 const integration = (name: string) => ({
