@@ -140,6 +140,14 @@ describe(`helm chart deploy/helm/switchboard (helm ${HELM_VERSION})`, () => {
         assert.equal(ms.filter((m) => m.kind === 'CustomResourceDefinition' || m.metadata.name.includes('operator')).length, 0, 'operator off by default');
     });
 
+    it('values.schema.json refuses a misspelt value, a bad key and a bad port before anything renders', async () => {
+        await assert.rejects(render({ replicas: 3 }), /replicas/);
+        await assert.rejects(render({ keys: { adminKey: 'short' } }), /adminKey/);
+        await assert.rejects(render({ keys: { encryptionKey: 'not-a-key' } }), /encryptionKey/);
+        await assert.rejects(render({ ports: { public: { enabled: true, port: 70000 } } }), /port/);
+        await assert.rejects(render({ operator: { enabld: true } }), /enabld/);
+    });
+
     it('generated keys have the shapes the server accepts; given keys are used as they are', async () => {
         const secret = one(await render({}), 'Secret', 'sb-switchboard-keys') as Manifest & { data: Record<string, string> };
         const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
@@ -170,7 +178,7 @@ describe(`helm chart deploy/helm/switchboard (helm ${HELM_VERSION})`, () => {
         assert.equal(Buffer.from(db.data['database-url']!, 'base64').toString(), 'postgresql://switchboard@db.example:5432/switchboard');
         one(ms, 'PodDisruptionBudget', 'sb-switchboard');
         await assert.rejects(render({ storage: 'postgres' }), /storage=postgres needs postgres\.url or postgres\.existingSecret/);
-        await assert.rejects(render({ storage: 'sqlite' }), /storage must be embedded or postgres/);
+        await assert.rejects(render({ storage: 'sqlite' }), /storage/);
     });
 
     it('port split: a second container port and Service for the public listener, and the Ingress reaches only it', async () => {
