@@ -18,6 +18,7 @@ import {
     type DesiredState
 } from '@switchboard/apply';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
+import { rsaKeyPair } from './support/github-app.ts';
 
 const SECRET_1 = 'gh-client-secret-aaaa-1111';
 const SECRET_2 = 'gh-client-secret-bbbb-2222';
@@ -167,6 +168,46 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.ok(err instanceof BrokerError, String(err));
             assert.deepEqual(err.path?.slice(0, 5), ['environments', 'dev', 'integrations', 'github-my-app', 'credentials']);
             assert.deepEqual(plan(desired(SECRET_2, false), await readCurrent(broker, desired(SECRET_2, false))).actions, []);
+        });
+
+        it('an APP integration with a webhook secret plans nothing once applied; the same plan applied twice is harmless', async () => {
+            const { privateKey } = rsaKeyPair();
+            const want: DesiredState = {
+                environments: {
+                    staging: {
+                        integrations: {
+                            'gh-app': {
+                                provider: 'github-app',
+                                credentials: {
+                                    type: 'APP',
+                                    app_id: '42',
+                                    app_link: 'https://github.com/apps/x',
+                                    private_key: privateKey,
+                                    webhook_secret: 'app-hook-secret'
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            const p = plan(want, await readCurrent(broker, want));
+            assert.deepEqual(
+                p.actions.map((a) => a.kind),
+                ['create-integration']
+            );
+            await apply(broker, p);
+            await apply(broker, p);
+            assert.deepEqual(plan(want, await readCurrent(broker, want)).actions, []);
+            want.environments['staging']!.integrations!['gh-app']!.credentials = {
+                type: 'APP',
+                app_id: '42',
+                app_link: 'https://github.com/apps/x',
+                private_key: privateKey
+            };
+            assert.deepEqual(
+                plan(want, await readCurrent(broker, want)).actions.flatMap((a) => ('changes' in a ? a.changes : [])),
+                [{ field: 'credentials.webhook_secret', secret: true, change: 'removed' }]
+            );
         });
 
         it("upserts and deletes one integration with an environment's secret key (the operator's path)", async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
 import { runCli } from './support/cli.ts';
+import { run as runCliInProcess } from '../../cli/src/main.ts';
 
 const GH_SECRET = 'gh-secret-from-env-7f3a9';
 const GH_SECRET_2 = 'gh-secret-rotated-8b4c0';
@@ -173,6 +174,35 @@ for (const kind of ['embedded', 'postgres'] as const) {
             assert.equal((await get(server, prodKey, '/integrations/slack')).status, 200, "prod's slack went too");
         });
 
+        it('on a terminal, --prune asks first, and only "yes" deletes', async () => {
+            const made = await fetch(`${server.url}/integrations`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+                body: JSON.stringify({ unique_key: 'extra', provider: 'slack', credentials: { type: 'OAUTH2', client_id: 'x', client_secret: 'y' } })
+            });
+            assert.equal(made.status, 200);
+            const file = writeConfig({ slack: false });
+            const env = { SWITCHBOARD_HOST: server.url, SWITCHBOARD_ADMIN_KEY: server.adminKey, GH_SECRET: GH_SECRET_2, VAR_VALUE };
+            const questions: string[] = [];
+            const apply = (answer: string) =>
+                runCliInProcess(
+                    ['apply', '-f', file, '--prune'],
+                    env,
+                    () => undefined,
+                    () => undefined,
+                    async (q) => {
+                        questions.push(q);
+                        return answer;
+                    }
+                );
+            assert.equal(await apply('no'), 1);
+            assert.equal((await get(server, server.secretKey, '/integrations/extra')).status, 200, 'deleted on "no"');
+            assert.equal(await apply('yes\n'), 0);
+            assert.equal((await get(server, server.secretKey, '/integrations/extra')).status, 404);
+            assert.equal(questions.length, 2);
+            assert.match(questions[0]!, /deletes or replaces 1 integration\(s\) and their connections\. Type "yes"/);
+        });
+
         it('a wrong field names the file, line and field, and nothing is sent', async () => {
             const file = writeConfig({ extra: '        forward_webhook: true\n' });
             const res = await cli(['apply', '-f', file], { GH_SECRET: GH_SECRET_2 });
@@ -231,6 +261,35 @@ for (const kind of ['embedded', 'postgres'] as const) {
                 assert.equal((await get(second, first.secretKey, '/integrations/slack')).status, 200);
             } finally {
                 await second.stop();
+            }
+        });
+
+        it('instances starting together apply the file once: one makes the changes, the other finds none', {
+            skip: kind === 'embedded' && 'one data folder per process'
+        }, async () => {
+            const fresh = await createTestDatabase();
+            const file = writeConfig();
+            const shared = {
+                SWITCHBOARD_DATABASE_URL: fresh.url,
+                SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey(),
+                SWITCHBOARD_SECRET_KEY: 'sk-together-0123456789',
+                SWITCHBOARD_ADMIN_KEY: 'admin-together-0123456789',
+                SWITCHBOARD_CONFIG: file,
+                GH_SECRET,
+                VAR_VALUE
+            };
+            const servers = await Promise.all([startServer(shared), startServer(shared)]);
+            try {
+                const counts = servers.map((sv) => Number(/"changes":(\d+)[^\n]*"msg":"config file applied"/.exec(sv.output())?.[1]));
+                assert.deepEqual(counts.sort(), [0, 3]);
+                const list = await get(servers[0]!, shared.SWITCHBOARD_SECRET_KEY, '/integrations');
+                assert.deepEqual((list.body['data'] as Array<{ unique_key: string }>).map((i) => i.unique_key).sort(), ['github-my-app', 'slack']);
+            } finally {
+                for (const sv of servers) {
+                    await sv.stop();
+                    removeDir(sv.dataDir);
+                }
+                await fresh.drop();
             }
         });
 
