@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { CliError } from './errors.ts';
 import type { EnvCommand } from './env/command.ts';
+import type { ApplyCommand } from './apply/command.ts';
 
 /**
  * CLI arguments with node:util parseArgs (no dependency; three commands with a handful of flags) validated by zod.
@@ -14,11 +15,13 @@ export const USAGE = `usage:
   switchboard dryrun <name> <connection_id> [--dir <project>] [--integration <key>] [--input <json|@file>]
                      [--metadata <json|@file>] [--checkpoint <json|@file>] [-e <env>] [--host <url>]
   switchboard env list | create <name> | rename <name> <new-name> | delete <name> [--json] [--host <url>]
+  switchboard plan -f <file> [--prune] [--host <url>]
+  switchboard apply -f <file> [--prune] [--yes] [--host <url>]      (docs/config-file.md)
   switchboard env keys <name> | key-add <name> [--label <l>] [--expires-in <s>]
                      | key-rotate <name> [--overlap <s>] [--label <l>] | key-revoke <name> <key-id>
 env: SWITCHBOARD_HOST | NANGO_HOSTPORT (default http://localhost:3003);
      SWITCHBOARD_SECRET_KEY | NANGO_SECRET_KEY_<ENV> | NANGO_SECRET_KEY; NANGO_DEPLOY_AUTO_CONFIRM=true;
-     SWITCHBOARD_ADMIN_KEY (env commands)`;
+     SWITCHBOARD_ADMIN_KEY (env commands; plan/apply, else a secret key for a one-environment file)`;
 
 const options = {
     dir: { type: 'string', default: '.' },
@@ -37,6 +40,9 @@ const options = {
     'expires-in': { type: 'string' },
     overlap: { type: 'string' },
     json: { type: 'boolean', default: false },
+    file: { type: 'string', short: 'f' },
+    prune: { type: 'boolean', default: false },
+    yes: { type: 'boolean', short: 'y', default: false },
     help: { type: 'boolean', short: 'h', default: false }
 } as const;
 
@@ -52,6 +58,7 @@ const envSchema = z.object({
 export type Command =
     | { command: 'help' }
     | ({ command: 'env' } & EnvCommand)
+    | ({ command: 'config' } & ApplyCommand)
     | { command: 'compile'; dir: string }
     | {
           command: 'deploy';
@@ -142,6 +149,27 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
             checkpoint: v.checkpoint,
             host,
             secretKey: secretFor(envName)
+        };
+    }
+    if (command === 'plan' || command === 'apply') {
+        if (rest.length > 0) throw new CliError('BAD_ARGS', `${command} takes no positional arguments (the file goes in -f)\n${USAGE}`);
+        if (!v.file) throw new CliError('BAD_ARGS', `${command} needs -f <file>\n${USAGE}`);
+        const adminKey = e.data.SWITCHBOARD_ADMIN_KEY;
+        const secretKey = e.data.SWITCHBOARD_SECRET_KEY ?? e.data.NANGO_SECRET_KEY;
+        if (!adminKey && !secretKey)
+            throw new CliError(
+                'MISSING_ADMIN_KEY',
+                'no key: set SWITCHBOARD_ADMIN_KEY (any environment), or SWITCHBOARD_SECRET_KEY for a file naming one environment'
+            );
+        return {
+            command: 'config',
+            mode: command,
+            file: v.file,
+            prune: v.prune,
+            yes: v.yes,
+            host,
+            auth: adminKey ? { kind: 'admin', key: adminKey } : { kind: 'secret', key: secretKey! },
+            env
         };
     }
     if (command === 'env') return envCommandOf(rest, v, host, e.data.SWITCHBOARD_ADMIN_KEY);

@@ -14,6 +14,7 @@ export type CliErrorCode =
     | 'INVALID_FREQUENCY'
     | 'INVALID_MODEL'
     | 'INVALID_YAML'
+    | 'INVALID_CONFIG'
     | 'NAMED_EXPORT'
     | 'NOTHING_TO_DEPLOY'
     | 'MISSING_SECRET_KEY'

@@ -40,6 +40,7 @@ import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
+import { applyDesiredState } from './config/desired-state.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -231,6 +232,21 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const publicApp = config.publicListener ? await buildApp(services, routes, plugins, undefined, 'public') : undefined;
     await webhooks.start(environment);
     await scheduler.start();
+    // SWITCHBOARD_CONFIG, through the app's own routes, before a request can arrive: a file the server refuses
+    // (the message names its line) stops the start.
+    if (config.desiredState) {
+        await applyDesiredState(app, services, config.desiredState).catch(async (err: unknown) => {
+            ws.close();
+            await publicApp?.close();
+            await app.close();
+            await scheduler.stop();
+            await runner.close();
+            await webhooks.stop();
+            await egress.close();
+            await db.close();
+            throw err;
+        });
+    }
     await app.listen({ port: config.port, host: config.host });
     if (publicApp && config.publicListener) await publicApp.listen({ port: config.publicListener.port, host: config.publicListener.host });
     const portOf = (a: FastifyInstance) => {

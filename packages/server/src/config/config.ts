@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { isValidSecret } from './webhook-secret.ts';
 import { parseFrameAncestors, FrameAncestorsError } from './frame-ancestors.ts';
+import { ConfigFileError, loadConfigFile, type LoadedConfig } from '@switchboard/apply';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export { ConfigError };
@@ -28,6 +29,8 @@ const envSchema = z.object({
     SWITCHBOARD_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     SWITCHBOARD_PUBLIC_HOST: z.string().min(1).optional(),
     SWITCHBOARD_PROVIDERS: z.string().optional(),
+    /** A config file (docs/config-file.md) applied at start, as `switchboard apply -f` would. */
+    SWITCHBOARD_CONFIG: z.string().optional(),
     SWITCHBOARD_ALLOW_PRIVATE_EGRESS: bool.default(false),
     SWITCHBOARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce
@@ -129,6 +132,8 @@ export interface Config {
     };
     /** Origins allowed to frame the Connect UI; undefined = the default (loopback in dev, none otherwise). */
     connectUiFrameAncestors: string[] | undefined;
+    /** SWITCHBOARD_CONFIG, read and validated (its `{ fromEnv }` values resolved) at boot; applied by start(). */
+    desiredState: LoadedConfig | undefined;
 }
 
 function list(value: string | undefined): string[] {
@@ -168,7 +173,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (e.SWITCHBOARD_CALLBACK_URL) assertSafePublicUrl(e.SWITCHBOARD_CALLBACK_URL, 'SWITCHBOARD_CALLBACK_URL');
     if (e.SWITCHBOARD_PUBLIC_PORT !== undefined && e.SWITCHBOARD_PUBLIC_PORT !== 0 && e.SWITCHBOARD_PUBLIC_PORT === e.PORT)
         throw new ConfigError('SWITCHBOARD_PUBLIC_PORT: must differ from PORT (the private port)');
+    let desiredState: LoadedConfig | undefined;
+    if (e.SWITCHBOARD_CONFIG) {
+        try {
+            desiredState = loadConfigFile(e.SWITCHBOARD_CONFIG, { env });
+        } catch (err) {
+            if (err instanceof ConfigFileError) throw new ConfigError(`SWITCHBOARD_CONFIG: ${err.message}`);
+            throw err;
+        }
+    }
     return {
+        desiredState,
         port: e.PORT,
         host: e.HOST,
         secretKey: e.SWITCHBOARD_SECRET_KEY,

@@ -7,6 +7,8 @@ import { hashKey, hashKeyMemo, newKey } from './hash.ts';
  */
 export class AdminKeys {
     private readonly db: Db;
+    /** Hashes of in-process keys (withInProcessKey): never stored, never printed, gone when the call ends. */
+    private readonly inProcess = new Set<string>();
 
     constructor(db: Db) {
         this.db = db;
@@ -35,9 +37,25 @@ export class AdminKeys {
         });
     }
 
+    /**
+     * Runs `fn` with a random admin key valid only in this process until `fn` settles: the server applies
+     * SWITCHBOARD_CONFIG through its own routes (Fastify inject) with it, as `switchboard apply` would over HTTP.
+     */
+    async withInProcessKey<T>(fn: (key: string) => Promise<T>): Promise<T> {
+        const key = newKey();
+        const hash = hashKey(key);
+        this.inProcess.add(hash);
+        try {
+            return await fn(key);
+        } finally {
+            this.inProcess.delete(hash);
+        }
+    }
+
     /** True when `key` is the admin key. */
     async authenticate(key: string): Promise<boolean> {
         const hash = hashKeyMemo(key);
+        if (this.inProcess.size && this.inProcess.has(hash)) return true;
         // Not cached: admin calls are rare, and a key replaced by another instance's restart must stop at once.
         const [row] = await this.db.query<{ id: number }>('SELECT id FROM admin_keys WHERE key_hash = $1', [hash]);
         return !!row;

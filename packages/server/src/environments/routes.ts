@@ -7,7 +7,7 @@ export const environmentVariableRoutes = [
     defineRoute({
         method: 'GET',
         url: '/environment-variables',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         query: z.object({}).strict(),
         handler: async ({ env }, s) => s.environmentVariables.list(env.id)
     }),

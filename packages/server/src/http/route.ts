@@ -10,6 +10,7 @@ import type { AgentToken } from '../mcp/agent-tokens.ts';
  * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
  * `secret_or_admin`: a per-environment operation an app may call on its own environment with its secret key, and
  * the operator on any environment with the admin key plus a `Switchboard-Environment: <name>` header.
+ * `secret_or_session` takes the admin key too when that header is sent (main port only).
  */
 export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'admin' | 'secret_or_admin' | 'secret_or_agent' | 'public';
 
@@ -185,6 +186,9 @@ async function authenticate(mode: AuthMode, req: FastifyRequest, services: Servi
         if (!bearer) throw fail('malformed_auth_header');
         return { ...(await authenticateSession(bearer, services)), admin: false };
     }
+    // With the environment header, a listing an app reads with its key the operator reads with the admin key
+    // (`switchboard plan` lists an environment's integrations); never on the public port (registerRoute).
+    if (mode === 'secret_or_session' && req.headers[ENVIRONMENT_HEADER] !== undefined) return authenticateAdmin(req, services, 'secret_or_admin');
     return { env: await authenticateSecret(req, services), session: undefined, admin: false };
 }
 

@@ -1,6 +1,10 @@
 import type { Integration, IntegrationStore } from './store.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
 
+// Nango's APP and CUSTOM credentials have no webhook_secret; ours may, and show it only when set (so the shape
+// stays Nango's, and `switchboard plan` can compare it).
+const withWebhookSecret = (secret: string | undefined) => (secret ? { webhook_secret: secret } : {});
+
 /** ApiPublicIntegration (docs/compatibility.md, "Integrations"). */
 export function formatIntegration(
     i: Integration,
@@ -23,11 +27,23 @@ export function formatIntegration(
         const c = opts.store.credentials(i);
         out['credentials'] = c
             ? c.type === 'APP'
-                ? { type: c.type, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                ? { type: c.type, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key, ...withWebhookSecret(c.webhook_secret) }
                 : c.type === 'CUSTOM'
-                  ? { type: c.type, client_id: c.client_id, client_secret: c.client_secret, app_id: c.app_id, app_link: c.app_link, private_key: c.private_key }
+                  ? {
+                        type: c.type,
+                        client_id: c.client_id,
+                        client_secret: c.client_secret,
+                        app_id: c.app_id,
+                        app_link: c.app_link,
+                        private_key: c.private_key,
+                        ...withWebhookSecret(c.webhook_secret)
+                    }
                   : { type: c.type, client_id: c.client_id, client_secret: c.client_secret, scopes: c.scopes ?? null, webhook_secret: c.webhook_secret ?? null }
             : null;
+    }
+    if (opts.include?.has('config')) {
+        out['integration_config'] = i.integrationConfig;
+        out['custom'] = i.custom;
     }
     return out;
 }

@@ -67,7 +67,7 @@ export const integrationRoutes = [
     defineRoute({
         method: 'GET',
         url: '/integrations/:uniqueKey',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         params: uniqueKeyParams,
         query: getIntegrationQuery,
         handler: async ({ env, params, query }, s) => ({ data: fmt(s, env.uuid, await mustGet(s, env.id, params.uniqueKey), query) })
@@ -75,7 +75,7 @@ export const integrationRoutes = [
     defineRoute({
         method: 'POST',
         url: '/integrations',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         body: createIntegrationBody,
         handler: async ({ env, body }, s) => {
             checkCredentials(s, body.provider, body.credentials, true);
@@ -95,7 +95,7 @@ export const integrationRoutes = [
     defineRoute({
         method: 'PATCH',
         url: '/integrations/:uniqueKey',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         params: uniqueKeyParams,
         query: emptyQuery,
         body: patchIntegrationBody,
@@ -118,7 +118,7 @@ export const integrationRoutes = [
     defineRoute({
         method: 'DELETE',
         url: '/integrations/:uniqueKey',
-        auth: 'secret',
+        auth: 'secret_or_admin',
         params: uniqueKeyParams,
         query: emptyQuery,
         handler: async ({ env, params }, s) => {

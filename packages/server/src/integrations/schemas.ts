@@ -72,7 +72,8 @@ export const patchIntegrationBody = createIntegrationBody.omit({ provider: true 
 
 export const uniqueKeyParams = z.object({ uniqueKey: uniqueKeySchema }).strict();
 
-const include = z.enum(['webhook', 'credentials']);
+// `config` is ours (integration_config and custom): what `switchboard plan` compares a config file against.
+const include = z.enum(['webhook', 'credentials', 'config']);
 export const getIntegrationQuery = z
     .object({ include: z.union([include, z.array(include)]).optional() })
     .strict()

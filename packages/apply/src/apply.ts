@@ -1,0 +1,148 @@
+import { BrokerError, type BrokerClient, type EnvironmentClient } from './client.ts';
+import { readIntegration } from './current.ts';
+import type { DesiredIntegration, StatePath } from './model.ts';
+import { destructiveActions, payloadOf, planIntegration, type Action, type FieldChange, type Plan } from './plan.ts';
+
+export class DestructiveChangeRefused extends Error {
+    readonly actions: Action[];
+    constructor(actions: Action[]) {
+        super(`the plan deletes or replaces ${actions.length} integration(s) and their connections; apply it with allowDestructive`);
+        this.name = 'DestructiveChangeRefused';
+        this.actions = actions;
+    }
+}
+
+export interface ApplyOptions {
+    /** Required when the plan deletes or replaces an integration (its connections go with it). */
+    allowDestructive?: boolean;
+    /** Called after each action succeeded (progress output). */
+    onApplied?: (action: Action) => void;
+}
+
+/** Where a broker's issue path (in a request body) sits in the desired state. */
+function statePath(action: Action, issuePath: ReadonlyArray<string | number>): StatePath {
+    const env = ['environments', action.environment];
+    if (action.kind === 'set-variables') {
+        const p = payloadOf(action);
+        const index = issuePath[1];
+        const names = p?.kind === 'variables' ? Object.keys(p.variables) : [];
+        return typeof index === 'number' && names[index] ? [...env, 'variables', names[index]] : [...env, 'variables'];
+    }
+    if (action.kind === 'update-webhooks') return [...env, 'webhooks', ...issuePath];
+    if (action.kind === 'create-environment') return env;
+    const base = [...env, 'integrations', action.key];
+    const [head, ...rest] = issuePath;
+    if (head === 'unique_key' || head === 'uniqueKey' || head === undefined) return base;
+    if (head === 'integration_config' && rest[0] === 'base_url_allowlist') return [...base, 'base_url_allowlist'];
+    return [...base, head, ...rest];
+}
+
+async function run(broker: BrokerClient, action: Action): Promise<void> {
+    const env = broker.environment(action.environment);
+    const payload = payloadOf(action);
+    switch (action.kind) {
+        case 'create-environment':
+            try {
+                await broker.createEnvironment(action.environment);
+            } catch (err) {
+                // Created since the plan was read (another apply, another replica): the goal is reached.
+                if (!(err instanceof BrokerError && err.status === 409)) throw err;
+            }
+            return;
+        case 'set-variables':
+            if (payload?.kind === 'variables') await env.putVariables(payload.variables);
+            return;
+        case 'update-webhooks':
+            if (payload?.kind === 'webhooks') await env.patchWebhookSettings(payload.body);
+            return;
+        default:
+            return runIntegration(env, action);
+    }
+}
+
+type IntegrationAction = Extract<Action, { key: string }>;
+
+async function runIntegration(env: EnvironmentClient, action: IntegrationAction): Promise<void> {
+    const payload = payloadOf(action);
+    const body = payload?.kind === 'integration' ? payload.body : undefined;
+    switch (action.kind) {
+        case 'create-integration':
+            if (body) await createOrUpdate(env, action.key, body);
+            return;
+        case 'update-integration':
+            if (body) await env.updateIntegration(action.key, body);
+            return;
+        case 'replace-integration':
+            await env.deleteIntegration(action.key);
+            if (body) await env.createIntegration(body);
+            return;
+        case 'delete-integration':
+            await env.deleteIntegration(action.key);
+            return;
+    }
+}
+
+/** Creates the integration; if it appeared since the plan was read, updates it instead (apply is idempotent). */
+async function createOrUpdate(env: EnvironmentClient, key: string, body: Record<string, unknown>): Promise<void> {
+    try {
+        await env.createIntegration(body);
+    } catch (err) {
+        const exists = err instanceof BrokerError && err.issues.some((i) => /already exists/i.test(i.message));
+        if (!exists) throw err;
+        const { provider: _provider, ...patch } = body;
+        await env.updateIntegration(key, patch);
+    }
+}
+
+/**
+ * Carries out a plan, action by action, stopping at the first refusal: the BrokerError thrown carries `path`, the
+ * place in the desired state the broker refused. Running the same desired state again plans nothing.
+ */
+export async function apply(broker: BrokerClient, plan: Plan, opts: ApplyOptions = {}): Promise<void> {
+    const destructive = destructiveActions(plan);
+    if (destructive.length && !opts.allowDestructive) throw new DestructiveChangeRefused(destructive);
+    for (const action of plan.actions) {
+        try {
+            await run(broker, action);
+        } catch (err) {
+            if (err instanceof BrokerError) err.path = statePath(action, err.issues[0]?.path ?? []);
+            throw err;
+        }
+        opts.onApplied?.(action);
+    }
+}
+
+export interface UpsertResult {
+    outcome: 'created' | 'updated' | 'replaced' | 'unchanged';
+    /** What changed, secret-free (secret fields say only set/changed/removed). */
+    changes: FieldChange[];
+}
+
+/**
+ * Makes one integration of one environment as desired (the operator's reconcile step): reads it, plans it, and
+ * applies the difference. A provider change replaces the integration only with `allowReplace`.
+ */
+export async function upsertIntegration(
+    env: EnvironmentClient,
+    key: string,
+    desired: DesiredIntegration,
+    opts: { allowReplace?: boolean } = {}
+): Promise<UpsertResult> {
+    const have = await readIntegration(env, key);
+    const action = planIntegration(env.name, key, desired, have);
+    if (!action) return { outcome: 'unchanged', changes: [] };
+    if (action.kind === 'replace-integration' && !opts.allowReplace) throw new DestructiveChangeRefused([action]);
+    try {
+        if ('key' in action) await runIntegration(env, action);
+    } catch (err) {
+        if (err instanceof BrokerError) err.path = statePath(action, err.issues[0]?.path ?? []);
+        throw err;
+    }
+    const outcome = action.kind === 'create-integration' ? 'created' : action.kind === 'replace-integration' ? 'replaced' : 'updated';
+    return { outcome, changes: 'changes' in action ? action.changes : [] };
+}
+
+/** Deletes one integration of one environment; false when it did not exist (deleting twice is not an error). */
+export function deleteIntegration(env: EnvironmentClient, key: string): Promise<boolean> {
+    return env.deleteIntegration(key);
+}
