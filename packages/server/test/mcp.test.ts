@@ -365,7 +365,10 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.equal(revoked['reason'], 'invalid_grant');
             assert.equal(calendar.requests.length, before, 'the action did not run');
             // The auto-started events sync may have met the refusal first; either way the OAuth server refused a refresh.
-            assert.ok(auth.events.some((e) => e.kind === 'refresh_failed'), 'the refresh was tried at the OAuth server');
+            assert.ok(
+                auth.events.some((e) => e.kind === 'refresh_failed'),
+                'the refresh was tried at the OAuth server'
+            );
             // Unknown tools and deleted connections are results too.
             assert.equal(toolErrorOf(await call(c, 'no-such-tool', {}))!['type'], 'not_found');
             const res = await api('/connections/cal-stale?provider_config_key=google-calendar', { method: 'DELETE' });
