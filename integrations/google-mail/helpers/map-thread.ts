@@ -40,7 +40,11 @@ export function toGmailThread(t: GmailThreadResource): GmailThread {
         date: first?.date ?? '',
         // receivedAt is an ISO 8601 UTC string, so the last in sort order is the latest. (Not Math.max: on strings it
         // gives NaN, which is what Biome's useMathMinMax unsafe fix once turned a `>` ternary here into.)
-        lastMessageAt: messages.map((m) => m.receivedAt).sort().at(-1) ?? '',
+        lastMessageAt:
+            messages
+                .map((m) => m.receivedAt)
+                .sort()
+                .pop() ?? '',
         messageCount: messages.length,
         labelIds: [...new Set(messages.flatMap((m) => m.labelIds))],
         messages
