@@ -38,7 +38,13 @@ export function toGmailThread(t: GmailThreadResource): GmailThread {
         from: first?.from ?? '',
         to: first?.to ?? '',
         date: first?.date ?? '',
-        lastMessageAt: messages.reduce((max, m) => Math.max(m.receivedAt, max), ''),
+        // receivedAt is an ISO 8601 UTC string, so the last in sort order is the latest. (Not Math.max: on strings it
+        // gives NaN, which is what Biome's useMathMinMax unsafe fix once turned a `>` ternary here into.)
+        lastMessageAt:
+            messages
+                .map((m) => m.receivedAt)
+                .sort()
+                .pop() ?? '',
         messageCount: messages.length,
         labelIds: [...new Set(messages.flatMap((m) => m.labelIds))],
         messages

@@ -9,20 +9,29 @@ import { startServer, writeProvidersFile, removeDir, storageEnv, type TestServer
 import { startFakeCalendar, type FakeCalendar } from './support/fake-google-calendar.ts';
 import { startFakeGmail, type FakeGmail } from './support/fake-gmail.ts';
 import { copyProject, runCli, waitForRun } from './support/cli.ts';
+import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { issueAgentToken, mcpClient, rawMcp, toolErrorOf, type McpTarget } from './support/mcp.ts';
 
 const integrationsDir = new URL('../../../integrations', import.meta.url).pathname;
 
-const providers = (calendarUrl: string, gmailUrl: string) =>
-    [
-        ['google-calendar-test', calendarUrl],
-        ['gmail-test', gmailUrl]
-    ]
-        .map(
-            ([name, url]) =>
-                `${name}:\n  display_name: ${name}\n  auth_mode: OAUTH2\n  authorization_url: ${url}/auth\n  token_url: ${url}/token\n  proxy:\n    base_url: ${url}\n`
-        )
-        .join('');
+/** The calendar's tokens are refreshed at a real OAuth server (oidc-provider), its API is the stand-in. */
+const providers = (calendarUrl: string, gmailUrl: string, as: TestAuthServer) =>
+    `google-calendar-test:
+  display_name: google-calendar-test
+  auth_mode: OAUTH2
+  authorization_url: ${as.authorizationUrl}
+  token_url: ${as.tokenUrl}
+  token_request_auth_method: basic
+  proxy:
+    base_url: ${calendarUrl}
+gmail-test:
+  display_name: gmail-test
+  auth_mode: OAUTH2
+  authorization_url: ${gmailUrl}/auth
+  token_url: ${gmailUrl}/token
+  proxy:
+    base_url: ${gmailUrl}
+`;
 
 type Json = Record<string, unknown>;
 const call = (c: Client, name: string, args: Json) => c.callTool({ name, arguments: args }) as Promise<CallToolResult>;
@@ -31,6 +40,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
     describe(`MCP server (${backend})`, () => {
         let calendar: FakeCalendar;
         let gmail: FakeGmail;
+        let auth: TestAuthServer;
         let server: TestServer;
         let project: string;
         let dropDb: (() => Promise<void>) | undefined;
@@ -69,21 +79,22 @@ for (const backend of ['embedded', 'postgres'] as const) {
         before(async () => {
             calendar = await startFakeCalendar({ events: 48 });
             gmail = await startFakeGmail({ threads: 5 });
+            auth = await startAuthServer();
             const storage = await storageEnv(backend);
             dropDb = storage.drop;
             dbUrl = storage.env['SWITCHBOARD_DATABASE_URL'] ?? '';
             server = await startServer({
                 ...storage.env,
-                SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(calendar.url, gmail.url)),
+                SWITCHBOARD_PROVIDERS: writeProvidersFile(providers(calendar.url, gmail.url, auth)),
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200'
             });
-            for (const [provider, key] of [
-                ['google-calendar-test', 'google-calendar'],
-                ['gmail-test', 'google-mail']
+            for (const [provider, key, client_id, client_secret] of [
+                ['google-calendar-test', 'google-calendar', auth.clientId, auth.clientSecret],
+                ['gmail-test', 'google-mail', 'id', 'secret']
             ] as const) {
                 const res = await api('/integrations', {
                     method: 'POST',
-                    body: JSON.stringify({ provider, unique_key: key, credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret' } })
+                    body: JSON.stringify({ provider, unique_key: key, credentials: { type: 'OAUTH2', client_id, client_secret } })
                 });
                 assert.equal(res.status, 200, await res.text());
             }
@@ -100,6 +111,13 @@ for (const backend of ['embedded', 'postgres'] as const) {
                 access_token: 'stale-token',
                 expires_at: new Date(Date.now() - 60_000).toISOString()
             });
+            // Due for a refresh (expires within the 15-minute window) with a refresh token the OAuth server refuses (invalid_grant).
+            await importConnection('google-calendar', 'cal-refused', 'user-a', {
+                type: 'OAUTH2',
+                access_token: calendar.accessToken,
+                refresh_token: 'not-a-grant-the-server-issued',
+                expires_at: new Date(Date.now() + 60_000).toISOString()
+            });
             // The Gmail sync is auto-started: its threads are what the cached-records tool reads.
             await waitForRun(server, 'google-mail', 'mail-a', 'threads', since, 120_000);
         });
@@ -108,6 +126,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
             await server?.stop();
             await calendar?.close();
             await gmail?.close();
+            await auth?.close();
             await dropDb?.();
             if (server) removeDir(server.dataDir);
             if (project) removeDir(project);
@@ -338,6 +357,18 @@ for (const backend of ['embedded', 'postgres'] as const) {
             const second = toolErrorOf(await call(c, 'list-events', { timeMin: '2026-01-01T00:00:00Z', timeMax: '2026-01-02T00:00:00Z' }))!;
             assert.equal(second['type'], 'connection_expired');
             assert.equal(calendar.requests.length, upstream, 'an expired connection is not tried again');
+            // A refresh the provider refuses (invalid_grant) before the action runs: revoked, the hint, nothing sent.
+            const refused = await open(target(server.secretKey, 'google-calendar', 'cal-refused'));
+            const before = calendar.requests.length;
+            const revoked = toolErrorOf(await call(refused, 'list-events', { timeMin: '2026-01-01T00:00:00Z', timeMax: '2026-01-02T00:00:00Z' }))!;
+            assert.equal(revoked['type'], 'connection_revoked');
+            assert.equal(revoked['reason'], 'invalid_grant');
+            assert.equal(calendar.requests.length, before, 'the action did not run');
+            // The auto-started events sync may have met the refusal first; either way the OAuth server refused a refresh.
+            assert.ok(
+                auth.events.some((e) => e.kind === 'refresh_failed'),
+                'the refresh was tried at the OAuth server'
+            );
             // Unknown tools and deleted connections are results too.
             assert.equal(toolErrorOf(await call(c, 'no-such-tool', {}))!['type'], 'not_found');
             const res = await api('/connections/cal-stale?provider_config_key=google-calendar', { method: 'DELETE' });

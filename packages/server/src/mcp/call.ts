@@ -136,7 +136,8 @@ async function confirm(
             errorType: 'invalid_confirmation'
         };
     }
-    const summary = `Run "${call.name}" on ${connection.providerConfigKey} connection "${connection.connectionId}" with ${JSON.stringify(args)}?`;
+    const shown = JSON.stringify(args);
+    const summary = `Run "${call.name}" on ${connection.providerConfigKey} connection "${connection.connectionId}" with ${shown.length > 1000 ? `${shown.slice(0, 1000)}…` : shown}?`;
     if (call.ask) {
         if (await call.ask(summary).catch(() => false)) return undefined;
         return { result: toolError('declined', 'The user did not confirm this call; nothing was done.'), outcome: 'declined', errorType: 'declined' };
@@ -165,9 +166,14 @@ async function credentialsUsable(d: ToolDeps, connection: Connection): Promise<t
         return true;
     } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        if (err.code === 'connection_refresh_backoff') return toolError('temporarily_unavailable', `${err.message}. Try again in a minute.`);
+        // Only a refusal that took the connection out of `active` needs the user; anything else (the provider
+        // down, the 30 s backoff after a failure) passes.
         const after = await d.connections.get(connection.environmentId, connection.providerConfigKey, connection.connectionId);
-        return reconnectHint(after && after.status !== 'active' ? after : { ...connection, status: 'expired' });
+        if (after && after.status !== 'active') return reconnectHint(after);
+        return toolError(
+            'temporarily_unavailable',
+            `The connection's token could not be refreshed just now (${err.code}); nothing was done. Try again in a minute.`
+        );
     }
 }
 
