@@ -121,6 +121,18 @@ export interface StartAuthServerOptions {
      * responses that carry a refresh token also announce it as `refresh_token_expires_in`, as GitHub and Google do.
      */
     refreshTokenTtlSeconds?: number;
+    /** Scope values to accept besides openid, offline_access, email and profile (a catalogue's provider-specific scopes). */
+    extraScopes?: string[];
+    /** Require PKCE on every authorization request (default true). When false PKCE is optional, and still checked when sent. */
+    pkceRequired?: boolean;
+    /**
+     * Runs before oidc-provider sees each request; it may rewrite `req.url` or consume the body (then it sets `req.body`
+     * to the parsed parameters, which oidc-provider reads instead of the stream). The catalogue test uses it to serve
+     * each provider's real endpoint paths from this one server.
+     */
+    beforeRequest?: (req: IncomingMessage & { body?: Record<string, string> }) => Promise<void> | void;
+    /** Reshapes a successful token endpoint answer (a provider-specific field, a nested token), after the counters ran. */
+    shapeTokenResponse?: (body: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface TestAuthServer {
@@ -392,11 +404,11 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         jwks: { keys: [getSigningJwk()] },
         cookies: { keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')] },
         clockTolerance: 0,
-        pkce: { required: () => true },
+        pkce: { required: () => opts.pkceRequired ?? true },
         rotateRefreshToken: true,
         issueRefreshToken: async (_ctx: unknown, client: ClientLike) => client.grantTypeAllowed('refresh_token'),
         expiresWithSession: async () => false,
-        scopes: ['openid', 'offline_access', 'email', 'profile'],
+        scopes: [...new Set(['openid', 'offline_access', 'email', 'profile', ...(opts.extraScopes ?? [])])],
         claims: {
             openid: ['sub'],
             email: ['email', 'email_verified'],
@@ -575,7 +587,27 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         });
     }
 
-    server.on('request', provider.callback());
+    const shape = opts.shapeTokenResponse;
+    if (shape) {
+        provider.use(async (ctx, next) => {
+            await next();
+            const body = ctx.body as Record<string, unknown> | undefined;
+            if (ctx.path === tokenPath && ctx.status === 200 && body && typeof body === 'object') ctx.body = shape(body);
+        });
+    }
+
+    const handle = provider.callback();
+    const before = opts.beforeRequest;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (!before) return handle(req, res);
+        Promise.resolve(before(req)).then(
+            () => handle(req, res),
+            (err: unknown) => {
+                res.statusCode = 500;
+                res.end(String(err));
+            }
+        );
+    });
 
     // --- token helpers -------------------------------------------------------------------------
     const grantAlive = async (token: StoredTokenLike): Promise<boolean> => {
