@@ -19,6 +19,7 @@
 // but the current entry's falls through to oidc-provider and fails the flow.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Nango } from '@nangohq/node';
 import { stringify } from 'yaml';
@@ -28,6 +29,7 @@ import { startServer, writeProvidersFile, removeDir, type TestServer } from './s
 import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { CookieJar, hop, loginAndConsent, freePort } from './support/browserless.ts';
 import { startUpstream, json } from './support/upstream.ts';
+import { buildLogos, LOGOS_FILE } from '../scripts/build-logos.ts';
 
 const catalogue = loadCatalogue();
 const all = catalogue.list();
@@ -275,6 +277,33 @@ describe('built-in catalogue', () => {
             listed,
             all.map(([name]) => name)
         );
+    });
+
+    it('logos: logos.json is what Simple Icons publishes; the brand icon is served, else the monogram', async () => {
+        const committed = JSON.parse(readFileSync(LOGOS_FILE, 'utf8')) as Record<string, { hex: string; path: string; title: string }>;
+        assert.deepEqual(committed, await buildLogos(), 'run `node scripts/build-logos.ts` after changing the catalogue');
+        assert.ok(Object.keys(committed).length >= 140, `only ${Object.keys(committed).length} brand logos`);
+
+        const get = (name: string) => fetch(`${server.url}/images/template-logos/${name}.svg`);
+        const stripe = await get('stripe');
+        assert.equal(stripe.status, 200);
+        assert.match(stripe.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+        const svg = await stripe.text();
+        assert.ok(svg.includes(`d="${committed['stripe']!.path}"`), 'the Simple Icons path');
+        assert.ok(svg.includes(`fill="#${committed['stripe']!.hex}"`), 'on the brand colour');
+        assert.ok(svg.includes('<title>Stripe</title>'));
+
+        // Simple Icons has no Salesforce icon: the monogram, as before.
+        assert.equal(committed['salesforce'], undefined);
+        const monogram = await (await get('salesforce')).text();
+        assert.match(monogram, /<text[^>]*>S<\/text>/);
+        assert.doesNotMatch(monogram, /<path/);
+        assert.equal((await get('no-such-provider')).status, 404);
+
+        // The Connect UI reads logo_url from GET /providers; it points at this route.
+        const res = await fetch(`${server.url}/providers?search=stripe`, { headers: { authorization: `Bearer ${server.secretKey}` } });
+        const stripeEntry = ((await res.json()) as { data: Array<{ name: string; logo_url: string }> }).data.find((p) => p.name === 'stripe');
+        assert.equal(stripeEntry?.logo_url, `${publicUrl}/images/template-logos/stripe.svg`);
     });
 
     it(`every OAUTH2 entry (${oauth2.length}) completes a code flow and a refresh with its own paths, parameters and client authentication`, async () => {
