@@ -30,6 +30,7 @@ import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { CookieJar, hop, loginAndConsent, freePort } from './support/browserless.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { buildLogos, LOGOS_FILE } from '../scripts/build-logos.ts';
+import { catalogueTable, documentedTable } from '../scripts/catalogue-table.ts';
 
 const catalogue = loadCatalogue();
 const all = catalogue.list();
@@ -270,6 +271,7 @@ describe('built-in catalogue', () => {
             assert.ok(def.categories && def.categories.length > 0, `${name} has no category`);
         }
         assert.ok(all.length >= 250, `only ${all.length} built-in providers`);
+        assert.equal(documentedTable(), catalogueTable(), 'docs/providers.md: run `node scripts/catalogue-table.ts --write`');
         const res = await fetch(`${server.url}/providers`, { headers: { authorization: `Bearer ${server.secretKey}` } });
         assert.equal(res.status, 200);
         const listed = ((await res.json()) as { data: Array<{ name: string }> }).data.map((p) => p.name);
