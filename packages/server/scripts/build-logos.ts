@@ -73,6 +73,6 @@ export const LOGOS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 's
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const logos = await buildLogos();
-    writeFileSync(LOGOS_FILE, `${JSON.stringify(logos, null, 1)}\n`);
+    writeFileSync(LOGOS_FILE, `${JSON.stringify(logos, null, 4)}\n`);
     console.log(`${Object.keys(logos).length} logos written to ${LOGOS_FILE}`);
 }
