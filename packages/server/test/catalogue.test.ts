@@ -36,6 +36,7 @@ const catalogue = loadCatalogue();
 const all = catalogue.list();
 const oauth2 = all.filter(([, d]) => d.auth_mode === 'OAUTH2');
 const keyed = all.filter(([, d]) => d.auth_mode === 'API_KEY' || d.auth_mode === 'BASIC');
+const clientCredentials = all.filter(([, d]) => d.auth_mode === 'OAUTH2_CC');
 
 // ------------------------------------------------------------------------------------------------ templates
 // A small evaluator for the template forms the catalogue uses, written apart from the server's interpolate.ts so the
@@ -232,7 +233,12 @@ describe('built-in catalogue', () => {
                 return out;
             }
         });
-        upstream = await startUpstream((_req, res) => json(res, 200, { ok: true }));
+        // The upstream also plays the token endpoint of the OAUTH2_CC entries: any POST that is not a probe.
+        upstream = await startUpstream((req, res) =>
+            req.method === 'POST'
+                ? json(res, 200, { access_token: `cc-token-${upstream.requests.length}`, token_type: 'Bearer', expires_in: 3600 })
+                : json(res, 200, { ok: true })
+        );
 
         // The operator file: every entry under test, resolved, origins moved to loopback (see the header).
         const local: Record<string, Record<string, unknown>> = {};
@@ -251,6 +257,14 @@ describe('built-in catalogue', () => {
             const copy = structuredClone(def) as Record<string, unknown> & ProviderDefinition;
             delete copy.alias;
             assert.ok(def.proxy?.base_url, `${name} has a proxy.base_url`);
+            copy.proxy = { ...def.proxy, base_url: moveOrigin(def.proxy.base_url, upstream.url) };
+            local[name] = copy;
+        }
+        for (const [name, def] of clientCredentials) {
+            const copy = structuredClone(def) as Record<string, unknown> & ProviderDefinition;
+            delete copy.alias;
+            assert.ok(def.proxy?.base_url, `${name} has a proxy.base_url`);
+            copy.token_url = moveOrigin(def.token_url as string, upstream.url);
             copy.proxy = { ...def.proxy, base_url: moveOrigin(def.proxy.base_url, upstream.url) };
             local[name] = copy;
         }
@@ -433,6 +447,59 @@ describe('built-in catalogue', () => {
         }
         assert.deepEqual(failures, []);
     });
+
+    it(`every OAUTH2_CC entry (${clientCredentials.length}) obtains its token at its own path with its parameters, then proxies with it`, async () => {
+        const failures: string[] = [];
+        for (const [name, def] of clientCredentials) {
+            try {
+                await machine(name, def);
+            } catch (err) {
+                failures.push(`${name}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+            }
+        }
+        assert.deepEqual(failures, []);
+    });
+
+    async function machine(name: string, def: ProviderDefinition): Promise<void> {
+        const config = userConfig(name, def);
+        const vars: Vars = { connectionConfig: config };
+        await nango.createIntegration({ provider: name, unique_key: name });
+        const created = await fetch(`${server.url}/connections`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+                provider_config_key: name,
+                connection_id: `m2m-${name}`,
+                credentials: { type: 'OAUTH2_CC', client_id: `id-${name}`, client_secret: `secret-${name}` },
+                connection_config: config
+            })
+        });
+        assert.equal(created.status, 201, await created.text());
+        const before = upstream.requests.length;
+        const res = await fetch(`${server.url}/proxy/catalogue-probe`, {
+            headers: { authorization: `Bearer ${server.secretKey}`, 'provider-config-key': name, 'connection-id': `m2m-${name}` }
+        });
+        assert.equal(res.status, 200, await res.text());
+        const [token, call, ...rest] = upstream.requests.slice(before);
+        assert.equal(rest.length, 0, 'one token request, then the proxied call');
+        assert.ok(token && call);
+        const declared = new URL(expand(moveOrigin(def.token_url as string, upstream.url), vars));
+        assert.equal(token.method, 'POST');
+        assert.equal(token.url, declared.pathname + declared.search, 'the entry’s token path');
+        const form = Object.fromEntries(new URLSearchParams(token.body));
+        assert.equal(form['grant_type'], 'client_credentials');
+        for (const [k, v] of Object.entries(def.token_params ?? {})) assert.equal(form[k], expand(v, vars), `token parameter ${k}`);
+        const basic = def.token_request_auth_method === 'basic';
+        assert.equal(
+            token.headers.authorization,
+            basic ? `Basic ${Buffer.from(`id-${name}:secret-${name}`).toString('base64')}` : undefined,
+            'client authentication'
+        );
+        assert.equal(form['client_secret'], basic ? undefined : `secret-${name}`);
+        const basePath = new URL(expand(moveOrigin(def.proxy!.base_url!, upstream.url), vars)).pathname.replace(/\/+$/, '');
+        assert.equal(new URL(call.url, upstream.url).pathname, `${basePath}/catalogue-probe`);
+        assert.equal(call.headers.authorization, `Bearer cc-token-${before + 1}`, 'the proxied call carries the token just issued');
+    }
 
     async function probe(name: string, def: ProviderDefinition): Promise<void> {
         const config = userConfig(name, def);
