@@ -11,12 +11,13 @@
 // one such file holding a copy of every entry under test, resolved (aliases merged) and with ONLY the origin of each
 // URL replaced by a loopback origin: `https://${connectionConfig.subdomain}.zendesk.com/oauth/tokens` becomes
 // `http://127.0.0.1:PORT/oauth/tokens`. Paths, query strings, templates in the path and every other field stay as
-// shipped. OAuth entries point at oidc-provider's own listener, which serves the path the current entry declares for
+// shipped. OAuth entries point at oidc-provider's own listener, which serves the path each entry declares for
 // its authorization endpoint as oidc-provider's `/auth`, and its token and refresh paths as `/token` (a `beforeRequest`
 // hook rewrites `req.url`; a JSON token body is parsed there and handed over as form parameters, since oidc-provider
 // only reads forms). One origin for every endpoint keeps RFC 9207's `iss` check meaningful: the issuer oidc-provider
-// announces is the origin the authorization request went to. Flows run one entry at a time, so a request for any path
-// but the current entry's falls through to oidc-provider and fails the flow.
+// announces is the origin the authorization request went to. Flows run four at a time: each entry's integration has a
+// client id of its own (oidc-provider accepts them all, with one secret), by which the stand-in files every request
+// under its entry; the test then asserts the entry's own paths were used, and that no request went anywhere else.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -151,15 +152,41 @@ interface TokenCall {
     basic: boolean;
     params: Record<string, string>;
 }
-interface Current {
-    name: string;
-    def: ProviderDefinition;
+interface Endpoints {
     authPath: string;
     tokenPath: string;
     refreshPath: string;
-    authorizeQueries: URLSearchParams[];
+}
+interface Flow extends Endpoints {
+    def: ProviderDefinition;
+    authorizeRequests: Array<{ path: string; query: URLSearchParams }>;
     tokenCalls: TokenCall[];
-    stray: string[];
+}
+
+/** Each OAUTH2 entry's integration has its own OAuth client id, so concurrent flows can be told apart. */
+const clientIdOf = (name: string) => `catalogue--${name}`;
+
+/** The paths an entry's endpoints have once its connection config is filled in (origins do not matter here). */
+function endpointsOf(name: string, def: ProviderDefinition): Endpoints {
+    const vars: Vars = { connectionConfig: userConfig(name, def) };
+    const pathOf = (t: string) => new URL(expand(moveOrigin(t, 'http://stand-in'), vars)).pathname;
+    return {
+        authPath: pathOf(def.authorization_url!),
+        tokenPath: pathOf(def.token_url as string),
+        refreshPath: pathOf(def.refresh_url ?? (def.token_url as string))
+    };
+}
+const endpoints = new Map(oauth2.map(([name, def]) => [name, endpointsOf(name, def)]));
+const authPaths = new Set([...endpoints.values()].map((e) => e.authPath));
+const tokenPaths = new Set([...endpoints.values()].flatMap((e) => [e.tokenPath, e.refreshPath]));
+
+async function pool<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    await Promise.all(
+        Array.from({ length: size }, async () => {
+            while (next < items.length) await run(items[next++]!);
+        })
+    );
 }
 
 // Authorization parameters that mean something else to an OpenID provider: `request` is a request object there, while
@@ -178,7 +205,9 @@ describe('built-in catalogue', () => {
     let server: TestServer;
     let nango: Nango;
     let publicUrl: string;
-    let current: Current | undefined;
+    const flows = new Map<string, Flow>(); // by client id
+    const flowOfRequest = new WeakMap<IncomingMessage, Flow>();
+    const stray: string[] = [];
     const originalWarn = console.warn;
 
     before(async () => {
@@ -192,27 +221,37 @@ describe('built-in catalogue', () => {
         as = await startAuthServer({
             redirectUri: `${publicUrl}/oauth/callback`,
             pkceRequired: false,
+            acceptClientId: (id) => id.startsWith('catalogue--'),
             // Every scope value an entry asks for, as oidc-provider splits them (on spaces), so consent can grant them.
             extraScopes: oauth2.flatMap(([, d]) =>
                 (d.default_scopes?.length ?? 0) < 2 ? ['openid,email'] : d.default_scopes!.join(d.scope_separator).split(' ')
             ),
             beforeRequest: async (req) => {
                 const url = new URL(req.url ?? '/', 'http://stand-in');
-                const c = current;
-                if (!c) return;
-                if (req.method === 'GET' && url.pathname === c.authPath) {
-                    c.authorizeQueries.push(new URLSearchParams(url.searchParams));
+                if (req.method === 'GET' && authPaths.has(url.pathname)) {
+                    const flow = flows.get(url.searchParams.get('client_id') ?? '');
+                    if (flow) flow.authorizeRequests.push({ path: url.pathname, query: new URLSearchParams(url.searchParams) });
+                    else stray.push(`GET ${url.pathname} for client ${url.searchParams.get('client_id')}`);
                     for (const p of FOREIGN_AUTHORIZATION_PARAMS) url.searchParams.delete(p);
                     req.url = `/auth${url.search}`;
                     return;
                 }
-                if (req.method === 'POST' && (url.pathname === c.tokenPath || url.pathname === c.refreshPath)) {
+                if (req.method === 'POST' && tokenPaths.has(url.pathname)) {
                     const raw = await readBody(req);
                     const contentType = String(req.headers['content-type'] ?? '');
                     const parsed: Record<string, unknown> = contentType.includes('json') ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
                     const params = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
-                    const basic = String(req.headers.authorization ?? '').startsWith('Basic ');
-                    c.tokenCalls.push({ path: url.pathname, query: url.search, contentType, basic, params });
+                    const authorization = String(req.headers.authorization ?? '');
+                    const basic = authorization.startsWith('Basic ');
+                    // RFC 6749 §2.3.1: the Basic user is the form-encoded client id.
+                    const basicUser = basic
+                        ? decodeURIComponent(Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':')[0] ?? '')
+                        : undefined;
+                    const flow = flows.get(basicUser ?? params['client_id'] ?? '');
+                    if (flow) {
+                        flow.tokenCalls.push({ path: url.pathname, query: url.search, contentType, basic, params });
+                        flowOfRequest.set(req, flow);
+                    } else stray.push(`POST ${url.pathname} for an unknown client`);
                     req.body = params;
                     req.headers['content-type'] = 'application/x-www-form-urlencoded';
                     req.url = '/token';
@@ -220,12 +259,12 @@ describe('built-in catalogue', () => {
                 }
                 // oidc-provider's own login pages and the resumed authorization (/auth/<uid>) pass through.
                 if (url.pathname.startsWith('/interaction/') || (req.method === 'GET' && url.pathname.startsWith('/auth/'))) return;
-                c.stray.push(`${req.method} ${url.pathname}`);
+                stray.push(`${req.method} ${url.pathname}`);
             },
             // The provider-specific parts of a token answer: the nested token some providers use and the fields the
             // entry copies into connection config.
-            shapeTokenResponse: (body) => {
-                const def = current?.def;
+            shapeTokenResponse: (body, req) => {
+                const def = flowOfRequest.get(req)?.def;
                 if (!def) return body;
                 const out = structuredClone(body);
                 if (def.alternate_access_token_response_path) setPath(out, def.alternate_access_token_response_path, body['access_token']);
@@ -324,40 +363,29 @@ describe('built-in catalogue', () => {
 
     it(`every OAUTH2 entry (${oauth2.length}) completes a code flow and a refresh with its own paths, parameters and client authentication`, async () => {
         const failures: string[] = [];
-        for (const [name, def] of oauth2) {
+        await pool(oauth2, 4, async ([name, def]) => {
             try {
                 await flow(name, def);
             } catch (err) {
                 failures.push(`${name}: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
-            } finally {
-                current = undefined;
             }
-        }
-        assert.deepEqual(failures, []);
+        });
+        assert.deepEqual(failures.sort(), []);
+        assert.deepEqual(stray, [], 'no request reached the stand-in outside the entries’ declared endpoints');
     });
 
     async function flow(name: string, def: ProviderDefinition): Promise<void> {
         const config = userConfig(name, def);
         const vars: Vars = { connectionConfig: config };
-        const pathOf = (t: string) => new URL(expand(t, vars)).pathname;
-        const c: Current = {
-            name,
-            def,
-            authPath: pathOf(moveOrigin(def.authorization_url!, as.issuer)),
-            tokenPath: pathOf(moveOrigin(def.token_url as string, as.issuer)),
-            refreshPath: pathOf(moveOrigin(def.refresh_url ?? (def.token_url as string), as.issuer)),
-            authorizeQueries: [],
-            tokenCalls: [],
-            stray: []
-        };
-        current = c;
+        const c: Flow = { ...endpoints.get(name)!, def, authorizeRequests: [], tokenCalls: [] };
+        flows.set(clientIdOf(name), c);
 
         // An entry without default scopes gets two from the integration, so the separator is always exercised.
         const ownScopes = (def.default_scopes?.length ?? 0) < 2;
         await nango.createIntegration({
             provider: name,
             unique_key: name,
-            credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret, ...(ownScopes ? { scopes: 'openid,email' } : {}) }
+            credentials: { type: 'OAUTH2', client_id: clientIdOf(name), client_secret: as.clientSecret, ...(ownScopes ? { scopes: 'openid,email' } : {}) }
         });
         const token = (await nango.createConnectSession({ end_user: { id: `eu-${name}` }, allowed_integrations: [name] })).data.token;
         const jar = new CookieJar();
@@ -377,7 +405,11 @@ describe('built-in catalogue', () => {
         assert.equal(q.get('redirect_uri'), `${publicUrl}/oauth/callback`);
 
         const callback = await loginAndConsent(authorize.href, `user-${name}`);
-        assert.equal(c.authorizeQueries.length, 1, 'the provider saw exactly one authorization request');
+        assert.deepEqual(
+            c.authorizeRequests.map((r) => r.path),
+            [c.authPath],
+            'the provider saw exactly one authorization request, at the entry’s path'
+        );
         assert.equal(callback.origin + callback.pathname, `${publicUrl}/oauth/callback`);
         // Values the provider adds to the redirect (QuickBooks' realmId).
         for (const key of def.redirect_uri_metadata ?? []) callback.searchParams.set(key, '4620816365');
@@ -395,7 +427,7 @@ describe('built-in catalogue', () => {
         assert.doesNotMatch(html, /"type":"error"|callback_err|token_err/, 'the callback page reports success');
 
         // The code exchange: the entry's path, body format and client authentication.
-        assert.equal(c.tokenCalls.length, 1, `one token request (stray: ${c.stray.join(', ')})`);
+        assert.equal(c.tokenCalls.length, 1, 'one token request');
         const exchange = c.tokenCalls[0]!;
         checkTokenCall(def, exchange, c.tokenPath, 'authorization_code', def.token_params ?? {}, vars);
 
@@ -414,11 +446,10 @@ describe('built-in catalogue', () => {
         // A forced refresh: the entry's refresh path and parameters, the same client authentication, a new token kept.
         const refreshed = await nango.getConnection(name, connectionId, true);
         const after = (refreshed.credentials as { access_token: string }).access_token;
-        assert.equal(c.tokenCalls.length, 2, `one refresh request (stray: ${c.stray.join(', ')})`);
+        assert.equal(c.tokenCalls.length, 2, 'one refresh request');
         checkTokenCall(def, c.tokenCalls[1]!, c.refreshPath, 'refresh_token', def.refresh_params ?? def.token_params ?? {}, vars);
         assert.notEqual(after, creds.access_token, 'the refresh stored a new access token');
         assert.ok(await as.isAccessTokenActive(after));
-        assert.deepEqual(c.stray, [], 'no request left the entry’s declared endpoints');
     }
 
     function checkTokenCall(def: ProviderDefinition, call: TokenCall, path: string, grant: string, params: Record<string, string>, vars: Vars): void {

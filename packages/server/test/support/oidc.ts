@@ -132,7 +132,12 @@ export interface StartAuthServerOptions {
      */
     beforeRequest?: (req: IncomingMessage & { body?: Record<string, string> }) => Promise<void> | void;
     /** Reshapes a successful token endpoint answer (a provider-specific field, a nested token), after the counters ran. */
-    shapeTokenResponse?: (body: Record<string, unknown>) => Record<string, unknown>;
+    shapeTokenResponse?: (body: Record<string, unknown>, req: IncomingMessage) => Record<string, unknown>;
+    /**
+     * More client ids to accept, each with the same secret and redirect URIs as the main client (so concurrent flows
+     * can be told apart by client id). Default: only `clientId`.
+     */
+    acceptClientId?: (id: string) => boolean;
 }
 
 export interface TestAuthServer {
@@ -180,6 +185,7 @@ interface OidcContextLike {
 }
 
 interface KoaContextLike {
+    req: IncomingMessage;
     method: string;
     path: string;
     status: number;
@@ -367,8 +373,8 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     const { port } = server.address() as AddressInfo;
     const issuer = `http://127.0.0.1:${port}`;
 
-    const clientMetadata = (): Record<string, unknown> => ({
-        client_id: clientId,
+    const clientMetadata = (id = clientId): Record<string, unknown> => ({
+        client_id: id,
         client_secret: clientSecret,
         client_name: 'Switchboard test client',
         application_type: 'web',
@@ -382,7 +388,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     // oidc-provider's own in-memory adapter.
     const clientAdapter = {
         async find(id: string): Promise<Record<string, unknown> | undefined> {
-            return id === clientId ? clientMetadata() : undefined;
+            return id === clientId || opts.acceptClientId?.(id) ? clientMetadata(id) : undefined;
         },
         async upsert(): Promise<void> {},
         async destroy(): Promise<void> {},
@@ -592,7 +598,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         provider.use(async (ctx, next) => {
             await next();
             const body = ctx.body as Record<string, unknown> | undefined;
-            if (ctx.path === tokenPath && ctx.status === 200 && body && typeof body === 'object') ctx.body = shape(body);
+            if (ctx.path === tokenPath && ctx.status === 200 && body && typeof body === 'object') ctx.body = shape(body, ctx.req);
         });
     }
 
