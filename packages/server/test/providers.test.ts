@@ -211,6 +211,38 @@ test('unreadable and malformed files are refused naming the file', () => {
     assert.throws(() => loadCatalogue([file('acme:\n  display_name: A\nacme:\n  display_name: B\n')]), /cannot read/);
 });
 
+test('the built-in catalogue is every builtin/*.yaml; a name in two of them is refused naming both files', () => {
+    const builtin = mkdtempSync(join(tmpdir(), 'switchboard-builtin-'));
+    const entry = (name: string) => `${name}:\n  display_name: ${name}\n  auth_mode: NONE\n  docs: https://example.com/${name}\n  categories: [other]\n`;
+    writeFileSync(join(builtin, 'a.yaml'), entry('alpha') + entry('shared'));
+    writeFileSync(join(builtin, 'b.yaml'), entry('beta'));
+    writeFileSync(join(builtin, 'notes.txt'), 'not a providers file');
+    const c = loadCatalogue([], { builtinDir: builtin });
+    assert.deepEqual(
+        c.list().map(([name]) => name),
+        ['alpha', 'beta', 'shared']
+    );
+    // An operator file may still replace a built-in entry by name.
+    assert.equal(
+        loadCatalogue([file(entry('beta').replace('display_name: beta', 'display_name: Beta (ours)'))], { builtinDir: builtin }).get('beta')?.display_name,
+        'Beta (ours)'
+    );
+
+    writeFileSync(join(builtin, 'c.yaml'), entry('shared'));
+    assert.throws(
+        () => loadCatalogue([], { builtinDir: builtin }),
+        (err: unknown) => {
+            assert.ok(err instanceof CatalogueError);
+            assert.equal(err.file, join(builtin, 'c.yaml'));
+            assert.equal(err.provider, 'shared');
+            assert.match(err.message, new RegExp(`defined again: the built-in file ${join(builtin, 'a.yaml')} already defines it`));
+            return true;
+        }
+    );
+    // The shipped catalogue spans several files and loads.
+    assert.ok(loadCatalogue().list().length >= 250);
+});
+
 const ctx: InterpolationContext = {
     connectionConfig: { subdomain: 'acme', empty: '', port: 8443, nested: { id: 'n1' } },
     credentials: { token_id: 't-1' },

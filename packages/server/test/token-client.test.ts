@@ -77,6 +77,25 @@ describe('token client', () => {
         assert.deepEqual(JSON.parse(last().body), { grant_type: 'client_credentials', client_id: 'id 1', client_secret: 's%+2' });
     });
 
+    it('token and refresh parameters are templates: connection config filled in; a missing value sends nothing', async () => {
+        answer = ok;
+        const withTemplates = def({
+            token_params: { audience: 'https://${connectionConfig.tenant}.example/api/' },
+            refresh_params: { realm: "${connectionConfig.realm || 'main'}" }
+        });
+        await tokenGrant(egress, withTemplates, { tenant: 'acme' }, { type: 'client_credentials' }, client);
+        assert.equal(form()['audience'], 'https://acme.example/api/');
+        await tokenGrant(egress, withTemplates, {}, { type: 'refresh_token', refreshToken: 'rt-1' }, client);
+        assert.equal(last().url, '/refresh');
+        assert.equal(form()['realm'], 'main');
+        const sent = upstream.requests.length;
+        await assert.rejects(
+            tokenGrant(egress, withTemplates, {}, { type: 'client_credentials' }, client),
+            (err: { code?: string }) => err.code === 'missing_connection_config'
+        );
+        assert.equal(upstream.requests.length, sent, 'no request with an unfilled parameter');
+    });
+
     it('reads form-encoded answers and 200-with-error answers leniently', async () => {
         answer = () => ({ status: 200, body: 'access_token=gh-at&token_type=bearer&scope=repo', type: 'application/x-www-form-urlencoded' });
         assert.equal((await tokenGrant(egress, def(), {}, { type: 'client_credentials' }, client)).access_token, 'gh-at');

@@ -5,7 +5,7 @@ import type { Egress } from '../egress/egress.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { IntegrationCredentials } from '../integrations/schemas.ts';
 import { fail, type ApiError } from '../errors.ts';
-import { clientAuthFor, resolveTokenUrl } from './provider-endpoints.ts';
+import { clientAuthFor, fill, resolveTokenUrl } from './provider-endpoints.ts';
 import { requestToken, TokenError, type ClientAuth, type TokenResponse } from './token-request.ts';
 
 /** The grants we send (RFC 6749 §4.1.3, §6, §4.4.2). Never the password grant (RFC 9700 §2.4). */
@@ -59,6 +59,11 @@ function grantRequest(
     };
 }
 
+/** The catalogue's extra token or refresh parameters, their `${connectionConfig.x}` templates filled (Auth0's audience). */
+function extraParams(params: Record<string, string> | undefined, connectionConfig: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, fill(v, connectionConfig)]));
+}
+
 /** RFC 6749 §4.1.3: redeems a code with the byte-identical redirect URI and, with PKCE, the verifier (RFC 7636 §4.5). */
 export function authorizationCodeGrantRequest(
     def: ProviderDefinition,
@@ -66,7 +71,12 @@ export function authorizationCodeGrantRequest(
     client: OAuthClient,
     grant: Extract<Grant, { type: 'authorization_code' }>
 ): TokenRequest {
-    const params: Record<string, string> = { grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, ...(def.token_params ?? {}) };
+    const params: Record<string, string> = {
+        grant_type: 'authorization_code',
+        code: grant.code,
+        redirect_uri: grant.redirectUri,
+        ...extraParams(def.token_params, connectionConfig)
+    };
     if (grant.codeVerifier) params['code_verifier'] = grant.codeVerifier;
     return grantRequest(def, connectionConfig, client, 'OAUTH2', 'code', params);
 }
@@ -78,13 +88,20 @@ export function refreshTokenGrantRequest(
     client: OAuthClient,
     grant: Extract<Grant, { type: 'refresh_token' }>
 ): TokenRequest {
-    const params: Record<string, string> = { grant_type: 'refresh_token', refresh_token: grant.refreshToken, ...(def.refresh_params ?? {}) };
+    const params: Record<string, string> = {
+        grant_type: 'refresh_token',
+        refresh_token: grant.refreshToken,
+        ...extraParams(def.refresh_params, connectionConfig)
+    };
     return grantRequest(def, connectionConfig, client, 'OAUTH2', 'refresh', params);
 }
 
 /** RFC 6749 §4.4.2: the client's own token, for the first connection and every renewal alike. */
 export function clientCredentialsGrantRequest(def: ProviderDefinition, connectionConfig: Record<string, unknown>, client: OAuthClient): TokenRequest {
-    return grantRequest(def, connectionConfig, client, 'OAUTH2_CC', 'code', { grant_type: 'client_credentials', ...(def.token_params ?? {}) });
+    return grantRequest(def, connectionConfig, client, 'OAUTH2_CC', 'code', {
+        grant_type: 'client_credentials',
+        ...extraParams(def.token_params, connectionConfig)
+    });
 }
 
 /** Sends one grant to the provider's token endpoint; the success body, or a TokenError with the provider's reason. */

@@ -1,7 +1,8 @@
-// The provider catalogue: our built-in providers.yaml plus operator files, validated
+// The provider catalogue: our built-in files (builtin/*.yaml) plus operator files, validated
 // at boot. Any invalid entry refuses the whole catalogue with a message that names
 // the file, the provider and the field, so a bad deploy fails before serving traffic.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -28,7 +29,15 @@ export class CatalogueError extends Error {
     }
 }
 
-const BUILTIN_FILE = fileURLToPath(new URL('./builtin/providers.yaml', import.meta.url));
+const BUILTIN_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+
+/** Every built-in file (`<dir>/*.yaml`), in name order so load order never depends on the file system. */
+export function builtinFiles(dir = BUILTIN_DIR): string[] {
+    return readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(dir, f));
+}
 
 interface Located {
     entry: ProviderEntry;
@@ -37,11 +46,20 @@ interface Located {
 
 /**
  * Loads the built-in catalogue, then each extra file in order; a later entry replaces
- * an earlier one of the same name (use `alias` to extend instead). Throws CatalogueError.
+ * an earlier one of the same name (use `alias` to extend instead). Built-in files are
+ * one catalogue split by category, so a name defined in two of them is a mistake and
+ * refused; only operator files may replace an entry. Throws CatalogueError.
  */
-export function loadCatalogue(extraFiles: string[] = []): Catalogue {
+export function loadCatalogue(extraFiles: string[] = [], opts: { builtinDir?: string } = {}): Catalogue {
     const entries = new Map<string, Located>();
-    for (const file of [BUILTIN_FILE, ...extraFiles]) {
+    for (const file of builtinFiles(opts.builtinDir)) {
+        for (const [name, entry] of readProvidersFile(file)) {
+            const first = entries.get(name);
+            if (first) throw new CatalogueError(file, name, `defined again: the built-in file ${first.file} already defines it`);
+            entries.set(name, { entry, file });
+        }
+    }
+    for (const file of extraFiles) {
         for (const [name, entry] of readProvidersFile(file)) entries.set(name, { entry, file });
     }
     const resolved = new Map<string, ProviderDefinition>();

@@ -3,6 +3,7 @@ import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import { publicProvider } from './catalogue.ts';
 import { providerNameSchema } from './schema.ts';
+import { logoSvg } from './logos.ts';
 
 export const providerRoutes = [
     defineRoute({
@@ -39,7 +40,7 @@ export const providerRoutes = [
             return { data: publicProvider(params.provider, def, s.config.serverUrl) };
         }
     }),
-    // A generated monogram so `logo` URLs resolve without shipping third-party trademarks.
+    // Every provider has a logo: its Simple Icons brand icon where one is published under CC0, else a monogram (logos.ts).
     defineRoute({
         method: 'GET',
         url: '/images/template-logos/:file',
@@ -49,18 +50,8 @@ export const providerRoutes = [
             const name = params.file.slice(0, -4);
             const def = s.catalogue.get(name);
             if (!def) throw fail('not_found');
-            const letters =
-                def.display_name
-                    .replace(/[^A-Za-z0-9 ]/g, '')
-                    .split(/\s+/)
-                    .map((w) => w[0] ?? '')
-                    .join('')
-                    .slice(0, 2)
-                    .toUpperCase() || '?';
-            let hue = 0;
-            for (const ch of name) hue = (hue * 31 + ch.charCodeAt(0)) % 360;
             reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');
-            return `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="hsl(${hue} 55% 45%)"/><text x="32" y="41" font-family="system-ui,sans-serif" font-size="24" font-weight="600" text-anchor="middle" fill="#fff">${letters}</text></svg>`;
+            return logoSvg(name, def);
         }
     })
 ];

@@ -121,6 +121,23 @@ export interface StartAuthServerOptions {
      * responses that carry a refresh token also announce it as `refresh_token_expires_in`, as GitHub and Google do.
      */
     refreshTokenTtlSeconds?: number;
+    /** Scope values to accept besides openid, offline_access, email and profile (a catalogue's provider-specific scopes). */
+    extraScopes?: string[];
+    /** Require PKCE on every authorization request (default true). When false PKCE is optional, and still checked when sent. */
+    pkceRequired?: boolean;
+    /**
+     * Runs before oidc-provider sees each request; it may rewrite `req.url` or consume the body (then it sets `req.body`
+     * to the parsed parameters, which oidc-provider reads instead of the stream). The catalogue test uses it to serve
+     * each provider's real endpoint paths from this one server.
+     */
+    beforeRequest?: (req: IncomingMessage & { body?: Record<string, string> }) => Promise<void> | void;
+    /** Reshapes a successful token endpoint answer (a provider-specific field, a nested token), after the counters ran. */
+    shapeTokenResponse?: (body: Record<string, unknown>, req: IncomingMessage) => Record<string, unknown>;
+    /**
+     * More client ids to accept, each with the same secret and redirect URIs as the main client (so concurrent flows
+     * can be told apart by client id). Default: only `clientId`.
+     */
+    acceptClientId?: (id: string) => boolean;
 }
 
 export interface TestAuthServer {
@@ -168,6 +185,7 @@ interface OidcContextLike {
 }
 
 interface KoaContextLike {
+    req: IncomingMessage;
     method: string;
     path: string;
     status: number;
@@ -355,8 +373,8 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     const { port } = server.address() as AddressInfo;
     const issuer = `http://127.0.0.1:${port}`;
 
-    const clientMetadata = (): Record<string, unknown> => ({
-        client_id: clientId,
+    const clientMetadata = (id = clientId): Record<string, unknown> => ({
+        client_id: id,
         client_secret: clientSecret,
         client_name: 'Switchboard test client',
         application_type: 'web',
@@ -370,7 +388,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     // oidc-provider's own in-memory adapter.
     const clientAdapter = {
         async find(id: string): Promise<Record<string, unknown> | undefined> {
-            return id === clientId ? clientMetadata() : undefined;
+            return id === clientId || opts.acceptClientId?.(id) ? clientMetadata(id) : undefined;
         },
         async upsert(): Promise<void> {},
         async destroy(): Promise<void> {},
@@ -392,11 +410,11 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         jwks: { keys: [getSigningJwk()] },
         cookies: { keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')] },
         clockTolerance: 0,
-        pkce: { required: () => true },
+        pkce: { required: () => opts.pkceRequired ?? true },
         rotateRefreshToken: true,
         issueRefreshToken: async (_ctx: unknown, client: ClientLike) => client.grantTypeAllowed('refresh_token'),
         expiresWithSession: async () => false,
-        scopes: ['openid', 'offline_access', 'email', 'profile'],
+        scopes: [...new Set(['openid', 'offline_access', 'email', 'profile', ...(opts.extraScopes ?? [])])],
         claims: {
             openid: ['sub'],
             email: ['email', 'email_verified'],
@@ -575,7 +593,27 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         });
     }
 
-    server.on('request', provider.callback());
+    const shape = opts.shapeTokenResponse;
+    if (shape) {
+        provider.use(async (ctx, next) => {
+            await next();
+            const body = ctx.body as Record<string, unknown> | undefined;
+            if (ctx.path === tokenPath && ctx.status === 200 && body && typeof body === 'object') ctx.body = shape(body, ctx.req);
+        });
+    }
+
+    const handle = provider.callback();
+    const before = opts.beforeRequest;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (!before) return handle(req, res);
+        Promise.resolve(before(req)).then(
+            () => handle(req, res),
+            (err: unknown) => {
+                res.statusCode = 500;
+                res.end(String(err));
+            }
+        );
+    });
 
     // --- token helpers -------------------------------------------------------------------------
     const grantAlive = async (token: StoredTokenLike): Promise<boolean> => {
