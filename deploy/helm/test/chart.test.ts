@@ -243,6 +243,11 @@ describe(`helm chart deploy/helm/switchboard (helm ${HELM_VERSION})`, () => {
         const resources = role.rules.flatMap((r) => r.resources);
         for (const r of ['nangointegrations', 'nangointegrations/status', 'nangointegrations/finalizers', 'switchboardintegrations', 'secrets', 'events'])
             assert.ok(resources.includes(r), `the operator cannot reach ${r}`);
+        const lease = one(ms, 'Role', 'sb-switchboard-operator-leader-election') as Manifest & { rules: Array<{ resourceNames?: string[] }> };
+        assert.deepEqual(
+            lease.rules.flatMap((r) => r.resourceNames ?? []),
+            [env(op, 'SWITCHBOARD_OPERATOR_LEASE_NAME')?.value]
+        );
         const noCrds = await render({ operator: { enabled: true, installCRDs: false } });
         assert.equal(noCrds.filter((m) => m.kind === 'CustomResourceDefinition').length, 0);
     });
@@ -272,6 +277,26 @@ describe(`helm chart deploy/helm/switchboard (helm ${HELM_VERSION})`, () => {
         assert.ok(c.volumeMounts.some((m) => m.name === 'config' && m.mountPath === '/etc/switchboard'));
         assert.deepEqual(env(c, 'GITHUB_CLIENT_SECRET')?.valueFrom?.secretKeyRef, { name: 'github-oauth', key: 'client-secret' });
         assert.equal(env(c, 'SWITCHBOARD_RUNNER_PROCESSES')?.value, '4');
+    });
+
+    it("the operator's permissions in the chart are those of deploy/operator/10-rbac.yaml", async (t) => {
+        const plain = new URL('../../operator/10-rbac.yaml', import.meta.url).pathname;
+        if (!existsSync(plain)) {
+            t.skip('deploy/operator/10-rbac.yaml is not in this tree');
+            return;
+        }
+        type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+        const norm = (rules: Rule[]) =>
+            rules
+                .map((r) => JSON.stringify({ g: [...r.apiGroups].sort(), r: [...r.resources].sort(), v: [...r.verbs].sort(), n: r.resourceNames ?? [] }))
+                .sort();
+        const theirs = parseAllDocuments(readFileSync(plain, 'utf8')).map((d) => d.toJS() as Manifest & { rules?: Rule[] });
+        const ms = (await render({ operator: { enabled: true } })) as Array<Manifest & { rules?: Rule[] }>;
+        const cluster = (list: Array<Manifest & { rules?: Rule[] }>) => list.find((m) => m.kind === 'ClusterRole')?.rules ?? [];
+        assert.deepEqual(norm(cluster(ms)), norm(cluster(theirs)));
+        const leaseVerbs = (list: Array<Manifest & { rules?: Rule[] }>) =>
+            (list.find((m) => m.kind === 'Role')?.rules ?? []).map((r) => [...r.verbs].sort().join(',')).sort();
+        assert.deepEqual(leaseVerbs(ms), leaseVerbs(theirs));
     });
 
     it("the chart's CRDs are byte-identical to deploy/operator/crds/", (t) => {

