@@ -62,6 +62,7 @@ export class Controller {
         this.#secrets.on('delete', (s) => this.#secretChanged(s));
         this.#keepRunning(this.#secrets, 'secrets');
         await this.#secrets.start();
+        if (this.#stopped) return void (await this.#secrets.stop());
         for (const kind of kinds) {
             const list = () =>
                 (namespace
@@ -90,6 +91,8 @@ export class Controller {
             this.#keepRunning(informer, kind.plural);
             this.#informers.set(kind, informer);
             await informer.start();
+            // Leadership may have been lost while starting: stop() has run, so stop what it could not see.
+            if (this.#stopped) return void (await informer.stop());
         }
     }
 

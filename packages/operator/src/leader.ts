@@ -81,7 +81,8 @@ export class LeaderElector {
             if (held && !this.#leading) {
                 this.#leading = true;
                 log.info('became leader', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity });
-                await this.#o.onStartedLeading();
+                // Not awaited: starting the controller (listing, opening watches) must not hold up the renewals.
+                void this.#o.onStartedLeading();
             } else if (this.#leading && !held && Date.now() - lastRenew >= renewDeadlineMs) {
                 this.#leading = false;
                 log.warn('lost leadership', { identity: this.#o.identity });

@@ -13,12 +13,15 @@ let broker: TestServer;
 let a: RunningOperator;
 let b: RunningOperator;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
+// Long enough that a leader slowed down by a busy machine still renews in time (a takeover would be correct, but
+// would make "only the leader" untestable); short enough that the expiry test waits only seconds.
+const leaseTimes = { SWITCHBOARD_OPERATOR_LEASE_DURATION_MS: '8000', SWITCHBOARD_OPERATOR_RENEW_DEADLINE_MS: '6000' };
 
 before(async () => {
     db = await createTestDatabase();
     cluster = await startCluster();
     broker = await startServer({ SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() });
-    const env = { KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: broker.url, SWITCHBOARD_SECRET_KEY: broker.secretKey };
+    const env = { KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: broker.url, SWITCHBOARD_SECRET_KEY: broker.secretKey, ...leaseTimes };
     [a, b] = await Promise.all([startOperator({ ...env, POD_NAME: 'replica-a' }), startOperator({ ...env, POD_NAME: 'replica-b' })]);
 });
 after(async () => {
@@ -76,7 +79,7 @@ test('a leader killed without releasing the Lease is replaced once the Lease exp
     const current = (await coordination.readNamespacedLease({ namespace: 'default', name: 'switchboard-operator' })).spec?.holderIdentity;
     const leader = current === a.identity ? a : b;
     await leader.stop('SIGKILL');
-    const env = { KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: broker.url, SWITCHBOARD_SECRET_KEY: broker.secretKey };
+    const env = { KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: broker.url, SWITCHBOARD_SECRET_KEY: broker.secretKey, ...leaseTimes };
     const c = await startOperator({ ...env, POD_NAME: 'replica-c' });
     try {
         await eventually('replica-c leads', async () =>

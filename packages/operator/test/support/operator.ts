@@ -31,7 +31,12 @@ export async function startOperator(env: Record<string, string>): Promise<Runnin
     });
     let out = '';
     await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`operator did not start:\n${out}`)), 30_000);
+        // Generous: loading the Kubernetes client takes seconds on a busy machine. A child that never says it
+        // started is killed, so a failed start does not keep the test process alive.
+        const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`operator did not start:\n${out}`));
+        }, 120_000);
         const onData = (chunk: Buffer) => {
             out += chunk.toString();
             if (out.includes('"msg":"started"')) {
