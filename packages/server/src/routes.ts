@@ -22,6 +22,8 @@ import { legacyIntegrationRoutes } from './integrations/legacy-routes.ts';
 import { functionRoutes } from './functions/routes/function-routes.ts';
 import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
 import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
+import { openApiRoutes } from './admin/openapi-route.ts';
+import type { DocumentedRoute } from './http/openapi.ts';
 
 /**
  * Every declared route, in registration order: the one table both listeners are built from (the public one keeps
@@ -52,5 +54,7 @@ export const routeTable = [
     ...legacyIntegrationRoutes,
     ...functionRoutes,
     ...signingKeyRoutes,
-    ...unauthenticatedRoutes
+    ...unauthenticatedRoutes,
+    // Describes the whole table, itself included.
+    ...openApiRoutes((): readonly DocumentedRoute[] => routeTable)
 ];

@@ -55,6 +55,11 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
     body?: B;
     headers?: H;
     /**
+     * The query a handler parses itself (a browser flow answering a bad query with a page, not the JSON envelope):
+     * not applied by the route, only described in the OpenAPI document (http/openapi.ts).
+     */
+    documentedQuery?: z.ZodType;
+    /**
      * Optional shortcut for a hot route's headers: returns what `headers` would parse to, or undefined to let the
      * schema decide. It must never accept what the schema rejects, nor return a different value.
      */
