@@ -23,6 +23,7 @@ import { functionRoutes } from './functions/routes/function-routes.ts';
 import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
 import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
 import { openApiRoutes } from './admin/openapi-route.ts';
+import { metricsRoutes } from './metrics/routes.ts';
 import type { DocumentedRoute } from './http/openapi.ts';
 
 /**
@@ -55,6 +56,7 @@ export const routeTable = [
     ...functionRoutes,
     ...signingKeyRoutes,
     ...unauthenticatedRoutes,
+    ...metricsRoutes,
     // Describes the whole table, itself included.
     ...openApiRoutes((): readonly DocumentedRoute[] => routeTable)
 ];

@@ -39,6 +39,7 @@ import { RunStore } from './runs/store.ts';
 import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
+import { Metrics } from './metrics/metrics.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -84,6 +85,23 @@ function openVault(config: Config, log: Logger): Vault {
     }
 }
 
+/** Gauges read at each scrape: what is waiting and what is in use (docs/observability.md). */
+function watchUsage(metrics: Metrics, s: { webhooks: Webhooks; runner: RunnerPool; db: Services['db'] }): void {
+    metrics.gauge('switchboard_webhook_queue_depth', 'Webhook deliveries waiting for an attempt, across every instance', [], async () => [
+        { value: await s.webhooks.outbox.depth() }
+    ]);
+    metrics.gauge('switchboard_runner_pool_processes', 'Script runner slots of this instance, by state (size, in_use, idle, waiting)', ['state'], async () =>
+        Object.entries(s.runner.stats()).map(([state, value]) => ({ labels: { state: state === 'inUse' ? 'in_use' : state }, value }))
+    );
+    metrics.gauge(
+        'switchboard_db_pool_connections',
+        'Database pool connections of this instance, by pool and state (max, total, idle, waiting)',
+        ['pool', 'state'],
+        async () =>
+            (s.db.poolStats?.() ?? []).flatMap(({ pool, ...counts }) => Object.entries(counts).map(([state, value]) => ({ labels: { pool, state }, value })))
+    );
+}
+
 /** Builds every service from config, migrates, and starts listening. */
 export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
     const log = opts.log ?? createLogger(config.logLevel);
@@ -115,15 +133,16 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             `\n  Switchboard generated the admin key (for /admin/* and environment management, never for apps). It is shown once; store it now:\n\n      ${admin.generatedKey}\n\n  Use it with the switchboard CLI (SWITCHBOARD_ADMIN_KEY), or set SWITCHBOARD_ADMIN_KEY.\n`
         );
     }
+    const metrics = new Metrics();
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
-    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
+    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics });
     const connectSessions = new ConnectSessionStore(db);
     const oauthTransactions = new OAuthTransactionStore(db, vault);
     const ws = new WsHub(db, log);
     await ws.start();
-    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks });
+    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks, metrics });
     refresher.onOutcome = async (tx, o) => {
         const env = await environments.byId(o.connection.environmentId, tx);
         if (!env) return;
@@ -179,6 +198,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         props: { catalogue, scriptLogLevel: fx.scriptLogLevel },
         audit: { connections },
         lostAfterMs: fx.lostAfterMs,
+        metrics,
         timeouts: { syncMs: fx.syncTimeoutMs, actionMs: fx.actionTimeoutMs, webhookMs: fx.webhookRunTimeoutMs, onEventMs: fx.onEventTimeoutMs }
     });
     const scheduler = new Scheduler({ db, log, config: fx, syncs, queue, runs });
@@ -212,8 +232,10 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         checkpoints,
         scheduler,
         runs,
-        connectionHooks
+        connectionHooks,
+        metrics
     };
+    watchUsage(metrics, { webhooks, runner, db });
 
     const routes = routeTable;
     // The WebSocket and the Connect UI are what browsers reach: both listeners serve them.

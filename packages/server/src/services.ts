@@ -21,6 +21,7 @@ import type { CheckpointStore } from './functions/checkpoints.ts';
 import type { Scheduler } from './functions/scheduler.ts';
 import type { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 /**
  * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
@@ -50,4 +51,5 @@ export interface Services {
     scheduler: Scheduler;
     runs: Runs;
     connectionHooks: ConnectionHooks;
+    metrics: Metrics;
 }

@@ -159,6 +159,13 @@ export async function buildApp(
         done();
     });
 
+    // Issue #16 item 2: every answered request, by route template (a URL that matched no route counts as `unmatched`).
+    const requests = services.metrics.httpRequests;
+    app.addHook('onResponse', (req, reply, done) => {
+        requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+        done();
+    });
+
     // The level is fixed at boot; below info the hook would do nothing on every request, so it is not added.
     if (services.log.isLevelEnabled('info')) {
         app.addHook('onResponse', (req, reply, done) => {

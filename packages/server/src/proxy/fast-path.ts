@@ -7,6 +7,7 @@ import type { Door, DoorOptions } from '../http/app.ts';
 import { proxyHeadersFastPath, type ProxyControl } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { relay } from './relay.ts';
+import { secondsSince } from '../metrics/metrics.ts';
 
 /**
  * The fast door to the proxy relay: the common proxied request served on node:http directly, before Fastify's
@@ -40,9 +41,13 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
         if (!eligible(req) || opts.closing()) return false;
         const control = proxyHeadersFastPath(req.headers);
         if (!control) return false;
-        const started = logRequests ? performance.now() : 0;
+        const started = performance.now();
         let reqId: string | undefined;
         const id = () => (reqId ??= randomUUID());
+        // The route template the Fastify door would report (metrics: one series for both doors).
+        res.once('finish', () =>
+            s.metrics.httpRequests.observe({ method: req.method!, route: '/proxy/*', status: String(res.statusCode) }, secondsSince(started))
+        );
         if (logRequests) {
             res.once('finish', () => {
                 // `fastPath` says which door served the request (operators comparing doors; the parity test).
