@@ -40,6 +40,7 @@ import { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { RateLimiter } from './limits/rate-limiter.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -233,7 +234,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         scheduler,
         runs,
         connectionHooks,
-        metrics
+        metrics,
+        limits: new RateLimiter(db, config.rateLimits)
     };
     watchUsage(metrics, { webhooks, runner, db });
 
@@ -271,6 +273,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
             await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
             await oauthTransactions.purgeExpired().catch((err: unknown) => log.error({ err }, 'oauth transaction purge failed'));
+            if (services.limits.enabled) await services.limits.purgeExpired().catch((err: unknown) => log.error({ err }, 'rate limit purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };
         timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();

@@ -22,6 +22,7 @@ import type { Scheduler } from './functions/scheduler.ts';
 import type { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
 
 /**
  * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
@@ -52,4 +53,5 @@ export interface Services {
     runs: Runs;
     connectionHooks: ConnectionHooks;
     metrics: Metrics;
+    limits: RateLimiter;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { isValidSecret } from './webhook-secret.ts';
 import { parseFrameAncestors, FrameAncestorsError } from './frame-ancestors.ts';
+import { byEnvironmentSpec, limitSpec, type RateLimitConfig } from '../limits/policy.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export { ConfigError };
@@ -68,7 +69,22 @@ const envSchema = z.object({
     SWITCHBOARD_RUNNER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
     SWITCHBOARD_SCHEDULER_TICK_MS: z.coerce.number().int().min(0).default(1000),
     SWITCHBOARD_SYNC_LOST_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
-    SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn')
+    SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn'),
+    // Limits on our own API (docs/operations.md, "Rate limits"): off unless set.
+    SWITCHBOARD_RATE_LIMIT_PER_KEY: limitSpec.optional(),
+    SWITCHBOARD_RATE_LIMIT_PER_CONNECTION: limitSpec.optional(),
+    SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT: z
+        .string()
+        .transform((v, ctx) => {
+            try {
+                return JSON.parse(v) as unknown;
+            } catch {
+                ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+                return z.NEVER;
+            }
+        })
+        .pipe(byEnvironmentSpec)
+        .optional()
 });
 
 export interface Config {
@@ -129,6 +145,8 @@ export interface Config {
     };
     /** Origins allowed to frame the Connect UI; undefined = the default (loopback in dev, none otherwise). */
     connectUiFrameAncestors: string[] | undefined;
+    /** Limits on the API's own callers, per secret key and per connection; shared by every instance through the database. */
+    rateLimits: RateLimitConfig;
 }
 
 function list(value: string | undefined): string[] {
@@ -196,6 +214,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
         },
         connectUiFrameAncestors,
+        rateLimits: {
+            defaults: { perKey: e.SWITCHBOARD_RATE_LIMIT_PER_KEY, perConnection: e.SWITCHBOARD_RATE_LIMIT_PER_CONNECTION },
+            byEnvironment: e.SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT ?? {}
+        },
         functions: {
             syncTimeoutMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
             actionTimeoutMs: e.SWITCHBOARD_ACTION_TIMEOUT_MS,

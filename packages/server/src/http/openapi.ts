@@ -181,6 +181,8 @@ function responses(route: DocumentedRoute, credentialInQuery: boolean): JsonSche
     if (route.body || route.rawBody) add('invalid_json');
     const out: JsonSchema = { '2XX': { description: 'Success.' } };
     for (const [status, codes] of [...byStatus].sort()) out[status] = errorResponse(codes);
+    // Secret-key calls have rate limits when the operator sets them (docs/operations.md, "Rate limits").
+    if (securityByAuth[route.auth].some((r) => 'secretKey' in r)) out['429'] = { $ref: '#/components/responses/RateLimited' };
     out['default'] = { $ref: '#/components/responses/Error' };
     return out;
 }
@@ -272,7 +274,18 @@ export function openApiDocument(routes: readonly DocumentedRoute[], version: str
         components: {
             securitySchemes,
             schemas: errorComponents(),
-            responses: { Error: { description: 'Error envelope (see ErrorCode for every code).', content: errorContent } }
+            responses: {
+                Error: { description: 'Error envelope (see ErrorCode for every code).', content: errorContent },
+                RateLimited: {
+                    description: 'Error envelope with `too_many_request`: a rate limit of the secret key or the connection was reached; nothing was done.',
+                    headers: {
+                        'Retry-After': { description: 'Seconds until the limit that refused the call lets a call through.', schema: { type: 'integer' } },
+                        RateLimit: { description: 'Per limit: `"<key|connection>";r=<remaining>;t=<seconds to reset>`.', schema: { type: 'string' } },
+                        'RateLimit-Policy': { description: 'Per limit: `"<key|connection>";q=<quota>;w=<window seconds>`.', schema: { type: 'string' } }
+                    },
+                    content: errorContent
+                }
+            }
         }
     };
 }

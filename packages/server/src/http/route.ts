@@ -4,6 +4,7 @@ import { ApiError, fail, type ErrorIssue } from '../errors.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import type { ConnectSession } from '../connect/sessions.ts';
+import { hashKeyMemo } from '../environments/hash.ts';
 
 /**
  * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
@@ -64,6 +65,8 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
      * schema decide. It must never accept what the schema rejects, nor return a different value.
      */
     headersFastPath?: (headers: FastifyRequest['headers']) => Out<H> | undefined;
+    /** The handler applies the rate limits itself (the proxy: key and connection in one admission, once the connection is known). */
+    admitsItself?: boolean;
     /** Keep the raw request body as a Buffer (inbound webhooks). */
     rawBody?: boolean;
     /** Leave the request body unread: the handler streams it from `req.raw` (proxy). Fastify's body limit does not apply. */
@@ -108,6 +111,11 @@ function parse<S extends Schema | undefined>(
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
     return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
+/** The rate limiter's subject for a secret-key request: the key's hash, never the key. */
+export function keySubject(headers: FastifyRequest['headers']): string {
+    return `key:${hashKeyMemo(bearerToken(headers.authorization) ?? '')}`;
 }
 
 /** Resolves the Bearer secret key to its environment; there is no auth-off mode. */
@@ -202,8 +210,12 @@ export function registerRoute(
     const onRequest =
         auth === 'public'
             ? undefined
-            : async (req: FastifyRequest): Promise<void> => {
-                  req.caller = await authenticate(auth, req, services);
+            : async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+                  const caller = await authenticate(auth, req, services);
+                  req.caller = caller;
+                  // Issue #16 item 4: an app's secret key has a rate limit (the admin key and connect sessions do not).
+                  if (services.limits.enabled && !def.admitsItself && !caller.admin && !caller.session)
+                      reply.headers(await services.limits.admit(caller.env, [{ name: 'key', subject: keySubject(req.headers) }]));
               };
     for (const url of urls) {
         app.route({

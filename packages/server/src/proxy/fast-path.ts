@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../services.ts';
 import { writeError } from '../http/error-envelope.ts';
 import { authenticateSecret } from '../http/route.ts';
+import { admitProxied } from './limits.ts';
 import type { Door, DoorOptions } from '../http/app.ts';
 import { proxyHeadersFastPath, type ProxyControl } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
@@ -73,5 +74,6 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
 async function serve(s: Services, req: IncomingMessage, res: ServerResponse, control: ProxyControl, opts: DoorOptions): Promise<void> {
     const env = await authenticateSecret(req, s);
     const target = await resolveProxyTarget(s, env, control);
-    await relay(s, { req, res, alwaysHeaders: opts.alwaysHeaders }, target, control);
+    const alwaysHeaders = s.limits.enabled ? { ...opts.alwaysHeaders, ...(await admitProxied(s, req.headers, env, target)) } : opts.alwaysHeaders;
+    await relay(s, { req, res, alwaysHeaders }, target, control);
 }

@@ -4,6 +4,7 @@ import { writeError } from '../http/error-envelope.ts';
 import { proxyHeaders, proxyHeadersFastPath } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { relay } from './relay.ts';
+import { admitProxied } from './limits.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT'] as const;
 
@@ -21,9 +22,11 @@ export const proxyRoutes = [
         headers: proxyHeaders,
         headersFastPath: proxyHeadersFastPath,
         streamBody: true,
+        admitsItself: true,
         handler: async ({ env, headers, req, reply }, s) => {
             const target = await resolveProxyTarget(s, env, headers);
-            // What Fastify's hooks put on the reply so far (CORS) goes on the raw answer too.
+            if (s.limits.enabled) reply.headers(await admitProxied(s, req.headers, env, target));
+            // What Fastify's hooks put on the reply so far (CORS, RateLimit) goes on the raw answer too.
             const alwaysHeaders = reply.getHeaders() as OutgoingHttpHeaders;
             reply.hijack();
             await relay(s, { req: req.raw, res: reply.raw, alwaysHeaders }, target, headers).catch((err: unknown) =>
