@@ -41,6 +41,7 @@ import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
+import { Tracing } from './tracing/tracing.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -135,10 +136,11 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         );
     }
     const metrics = new Metrics();
+    const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
-    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics });
+    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics, tracing });
     const connectSessions = new ConnectSessionStore(db);
     const oauthTransactions = new OAuthTransactionStore(db, vault);
     const ws = new WsHub(db, log);
@@ -235,7 +237,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         runs,
         connectionHooks,
         metrics,
-        limits: new RateLimiter(db, config.rateLimits)
+        limits: new RateLimiter(db, config.rateLimits),
+        tracing
     };
     watchUsage(metrics, { webhooks, runner, db });
 
@@ -295,6 +298,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await runner.close();
             await webhooks.stop();
             await egress.close();
+            await tracing?.close();
             await db.close();
         }
     };

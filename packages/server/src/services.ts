@@ -23,6 +23,7 @@ import type { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
+import type { Tracing } from './tracing/tracing.ts';
 
 /**
  * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
@@ -54,4 +55,6 @@ export interface Services {
     connectionHooks: ConnectionHooks;
     metrics: Metrics;
     limits: RateLimiter;
+    /** Set when SWITCHBOARD_OTLP_TRACES_URL is. */
+    tracing: Tracing | undefined;
 }

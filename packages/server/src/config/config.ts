@@ -70,6 +70,8 @@ const envSchema = z.object({
     SWITCHBOARD_SCHEDULER_TICK_MS: z.coerce.number().int().min(0).default(1000),
     SWITCHBOARD_SYNC_LOST_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
     SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn'),
+    /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318/v1/traces); unset: no tracing. */
+    SWITCHBOARD_OTLP_TRACES_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     // Limits on our own API (docs/operations.md, "Rate limits"): off unless set.
     SWITCHBOARD_RATE_LIMIT_PER_KEY: limitSpec.optional(),
     SWITCHBOARD_RATE_LIMIT_PER_CONNECTION: limitSpec.optional(),
@@ -147,6 +149,8 @@ export interface Config {
     connectUiFrameAncestors: string[] | undefined;
     /** Limits on the API's own callers, per secret key and per connection; shared by every instance through the database. */
     rateLimits: RateLimitConfig;
+    /** Where traces are exported (OTLP/HTTP); undefined: tracing is off. */
+    otlpTracesUrl: string | undefined;
 }
 
 function list(value: string | undefined): string[] {
@@ -214,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
         },
         connectUiFrameAncestors,
+        otlpTracesUrl: e.SWITCHBOARD_OTLP_TRACES_URL,
         rateLimits: {
             defaults: { perKey: e.SWITCHBOARD_RATE_LIMIT_PER_KEY, perConnection: e.SWITCHBOARD_RATE_LIMIT_PER_CONNECTION },
             byEnvironment: e.SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT ?? {}

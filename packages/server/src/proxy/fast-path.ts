@@ -43,6 +43,7 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
         const control = proxyHeadersFastPath(req.headers);
         if (!control) return false;
         const started = performance.now();
+        s.tracing?.route(req, '/proxy/*');
         let reqId: string | undefined;
         const id = () => (reqId ??= randomUUID());
         // The route template the Fastify door would report (metrics: one series for both doors).

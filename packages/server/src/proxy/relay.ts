@@ -68,7 +68,18 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
             // Issue #16 item 2: each attempt, by provider and upstream status, from dispatch to the end of its answer.
             const sentAt = performance.now();
             const provider = connection.provider;
-            const observe = (status: string) => s.metrics.proxyUpstream.observe({ provider, status }, secondsSince(sentAt));
+            const span = s.tracing?.start('switchboard.proxy.upstream', {
+                'switchboard.provider': provider,
+                'http.request.method': method,
+                'switchboard.attempt': n
+            });
+            const observe = (status: string) => {
+                s.metrics.proxyUpstream.observe({ provider, status }, secondsSince(sentAt));
+                if (span) {
+                    span.setAttribute('http.response.status_code', status);
+                    span.end();
+                }
+            };
             handler = new Relay(method, io, retryWait, renewable, observe, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });

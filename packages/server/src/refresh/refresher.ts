@@ -11,6 +11,7 @@ import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request
 import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
 import { secondsSince, type Metrics } from '../metrics/metrics.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable, statusAfterRefusal } from './policy.ts';
 
 export interface RefreshDeps {
@@ -22,6 +23,8 @@ export interface RefreshDeps {
     integrations: IntegrationStore;
     /** Records each refresh that asked the provider (issue #16 item 2). */
     metrics: Pick<Metrics, 'refreshes'>;
+    /** Opens a span around each call to the provider, when tracing is on. */
+    tracing?: Pick<Tracing, 'span'> | undefined;
     now?: () => number;
 }
 
@@ -141,7 +144,11 @@ export class Refresher {
                 observed = true;
             };
             try {
-                const { credentials, extra } = await this.renew(current, integration, def);
+                const renew = () => this.renew(current, integration, def);
+                const tracing = this.deps.tracing;
+                const { credentials, extra } = tracing
+                    ? await tracing.span('switchboard.refresh', { 'switchboard.provider': current.provider, 'switchboard.refresh.purpose': purpose }, renew)
+                    : await renew();
                 observe('success');
                 const swapped = await this.deps.connections.swapCredentials(
                     current.uuid,
