@@ -190,6 +190,16 @@ for (const backend of backends) {
             const next = await call(at(0), key, 'GET', '/connections');
             assert.equal(next.status, 200);
             assert.match(next.headers.get('ratelimit') ?? '', new RegExp(`^"key";r=${KEY_LIMIT - CONNECTION_LIMIT - 1};t=`));
+            // A proxied call to a connection that does not exist counts against the key like any call (here its last).
+            assert.equal(KEY_LIMIT - CONNECTION_LIMIT - 1, 1);
+            const unknown = await call(at(1), key, 'GET', '/proxy/x', undefined, { 'provider-config-key': 'items', 'connection-id': 'nobody' });
+            assert.equal(unknown.status, 400);
+            assert.equal(unknown.body.error?.code, 'unknown_connection');
+            assert.match(unknown.headers.get('ratelimit') ?? '', /^"key";r=0;t=\d+$/);
+            assert.equal(
+                (await call(at(0), key, 'GET', '/proxy/x', undefined, { 'provider-config-key': 'items', 'connection-id': 'nobody', retries: '0' })).status,
+                429
+            );
         });
 
         it("another environment's counters and limits are its own", async () => {

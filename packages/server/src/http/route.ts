@@ -65,8 +65,6 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
      * schema decide. It must never accept what the schema rejects, nor return a different value.
      */
     headersFastPath?: (headers: FastifyRequest['headers']) => Out<H> | undefined;
-    /** The handler applies the rate limits itself (the proxy: key and connection in one admission, once the connection is known). */
-    admitsItself?: boolean;
     /** Keep the raw request body as a Buffer (inbound webhooks). */
     rawBody?: boolean;
     /** Leave the request body unread: the handler streams it from `req.raw` (proxy). Fastify's body limit does not apply. */
@@ -214,7 +212,7 @@ export function registerRoute(
                   const caller = await authenticate(auth, req, services);
                   req.caller = caller;
                   // Issue #16 item 4: an app's secret key has a rate limit (the admin key and connect sessions do not).
-                  if (services.limits.enabled && !def.admitsItself && !caller.admin && !caller.session)
+                  if (services.limits.enabled && !caller.admin && !caller.session)
                       reply.headers(await services.limits.admit(caller.env, [{ name: 'key', subject: keySubject(req.headers) }]));
               };
     for (const url of urls) {

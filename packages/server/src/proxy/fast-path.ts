@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../services.ts';
 import { writeError } from '../http/error-envelope.ts';
 import { authenticateSecret } from '../http/route.ts';
-import { admitProxied } from './limits.ts';
+import { admitConnection, admitKey, withRateLimitHeaders } from './limits.ts';
 import type { Door, DoorOptions } from '../http/app.ts';
 import { proxyHeadersFastPath, type ProxyControl } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
@@ -74,7 +74,11 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
 
 async function serve(s: Services, req: IncomingMessage, res: ServerResponse, control: ProxyControl, opts: DoorOptions): Promise<void> {
     const env = await authenticateSecret(req, s);
-    const target = await resolveProxyTarget(s, env, control);
-    const alwaysHeaders = s.limits.enabled ? { ...opts.alwaysHeaders, ...(await admitProxied(s, req.headers, env, target)) } : opts.alwaysHeaders;
-    await relay(s, { req, res, alwaysHeaders }, target, control);
+    if (!s.limits.enabled) return relay(s, { req, res, alwaysHeaders: opts.alwaysHeaders }, await resolveProxyTarget(s, env, control), control);
+    const keyHeaders = await admitKey(s, req.headers, env);
+    const target = await resolveProxyTarget(s, env, control).catch((err: unknown) => {
+        throw withRateLimitHeaders(err, keyHeaders);
+    });
+    const limitHeaders = await admitConnection(s, req.headers, env, target, keyHeaders);
+    await relay(s, { req, res, alwaysHeaders: { ...opts.alwaysHeaders, ...limitHeaders } }, target, control);
 }
