@@ -237,7 +237,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         runs,
         connectionHooks,
         metrics,
-        limits: new RateLimiter(db, config.rateLimits),
+        limits: new RateLimiter(db, config.rateLimits, metrics),
         tracing
     };
     watchUsage(metrics, { webhooks, runner, db });

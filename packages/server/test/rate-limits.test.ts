@@ -141,6 +141,13 @@ for (const backend of backends) {
             // Another key of the same environment has its own budget; the admin key is not limited.
             assert.equal((await call(at(1), await newKey(), 'GET', '/connections')).status, 200);
             for (let i = 0; i < KEY_LIMIT + 1; i++) assert.equal((await call(at(i), adminKey, 'GET', '/admin/environments')).status, 200);
+            // Each refusal is counted once in the metrics, on the instance that refused it: 4 + 12 so far.
+            let refusals = 0;
+            for (const s of servers) {
+                const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text();
+                refusals += Number(/^switchboard_rate_limited_total\{limit="key"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+            }
+            assert.equal(refusals, 4 + 2 * KEY_LIMIT);
         });
 
         it('a refused call does nothing: no connection created, no upstream request', async () => {

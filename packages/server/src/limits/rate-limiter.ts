@@ -1,6 +1,7 @@
 import type { Db } from '../storage/db.ts';
 import type { Environment } from '../environments/environments.ts';
 import { fail } from '../errors.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { limitsFor, type Limit, type RateLimitConfig, type RateLimits } from './policy.ts';
 
 /** One limit's answer to one request. */
@@ -24,12 +25,14 @@ export interface Verdict {
 export class RateLimiter {
     private readonly db: Db;
     private readonly config: RateLimitConfig;
+    private readonly metrics: Pick<Metrics, 'rateLimited'>;
     /** False when no limit is configured anywhere: requests skip the limiter entirely. */
     readonly enabled: boolean;
 
-    constructor(db: Db, config: RateLimitConfig) {
+    constructor(db: Db, config: RateLimitConfig, metrics: Pick<Metrics, 'rateLimited'>) {
         this.db = db;
         this.config = config;
+        this.metrics = metrics;
         const all = [config.defaults, ...Object.values(config.byEnvironment)];
         this.enabled = all.some((l) => l.perKey !== undefined || l.perConnection !== undefined);
     }
@@ -92,6 +95,7 @@ export class RateLimiter {
                 continue;
             }
             for (const s of counted) await this.giveBack(env, s);
+            this.metrics.rateLimited.inc({ limit: name });
             throw fail('too_many_request', {
                 message: `Too many requests: the ${name === 'key' ? 'secret key' : 'connection'} may make ${limit.limit} requests per ${limit.windowSeconds} s; retry in ${verdict.resetSeconds} s`,
                 headers: { ...rateLimitHeaders(verdicts), 'retry-after': String(verdict.resetSeconds) }

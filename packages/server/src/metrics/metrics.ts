@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The server's Prometheus metrics (issue #16 item 2; docs/observability.md lists them). One registry per server,
@@ -28,6 +28,8 @@ export class Metrics {
     readonly scriptRuns: Histogram<'kind' | 'outcome'>;
     /** Each webhook delivery attempt, by outcome (delivered, retrying, failed, dead). */
     readonly webhookDeliveries: Histogram<'outcome'>;
+    /** Requests refused by a rate limit of the API's own (per key, per connection). */
+    readonly rateLimited: Counter<'limit'>;
 
     constructor(opts: { processMetrics?: boolean } = {}) {
         const registers = [this.registry];
@@ -64,6 +66,12 @@ export class Metrics {
             help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, dead)',
             labelNames: ['outcome'],
             buckets: LATENCY_BUCKETS,
+            registers
+        });
+        this.rateLimited = new Counter({
+            name: 'switchboard_rate_limited_total',
+            help: 'Requests refused with 429 by a rate limit, by limit (key, connection)',
+            labelNames: ['limit'],
             registers
         });
         // Event loop lag, heap, CPU, file descriptors (prom-client's process metrics), into this registry only.
