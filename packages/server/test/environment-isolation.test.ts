@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openDatabase } from '../src/storage/open.ts';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
+import { removeDir, startServer, type TestServer, storageEnv } from './support/server.ts';
 import { adminApi, api, type Json } from './support/webhooks.ts';
 import { deployBody, type FixtureScript } from './support/functions.ts';
 
@@ -64,12 +64,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         before(async () => {
             const env: Record<string, string> = { SWITCHBOARD_LOG_LEVEL: 'debug' };
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                drop = database.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             // The second environment is made as an operator makes it: POST /admin/environments with the admin key.
             server = await startServer(env);
             const created = await adminApi(server, 'POST', '/admin/environments', { name: 'prod' });

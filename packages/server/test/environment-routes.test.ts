@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { apiRoutes } from '../src/server.ts';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
+import { removeDir, startServer, type TestServer, storageEnv } from './support/server.ts';
 import { adminApi, api, deliveries, startReceiver, waitFor, type Json, type Receiver } from './support/webhooks.ts';
 import { deployBody } from './support/functions.ts';
 
@@ -75,12 +75,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
         before(async () => {
             receiver = await startReceiver();
             const env: Record<string, string> = {};
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                drop = database.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             const ok = (res: { status: number; body: Json }, status = 200) => {
                 assert.equal(res.status, status, JSON.stringify(res.body));

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Nango } from '@nangohq/node';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
+import { removeDir, startServer, type TestServer, storageEnv } from './support/server.ts';
 import { adminApi, api, waitFor } from './support/webhooks.ts';
 import { runCli } from './support/cli.ts';
 
@@ -20,12 +20,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         before(async () => {
             const env: Record<string, string> = {};
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                drop = database.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
         });
         after(async () => {

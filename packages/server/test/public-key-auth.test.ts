@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Nango } from '@nangohq/node';
 import type { Page } from 'playwright-core';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
+import { removeDir, startServer, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { providerYaml, startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { json, startUpstream } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
@@ -127,12 +127,9 @@ test-apikey:
       endpoints: [/v1/me]
 `)
             };
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                drop = database.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             // A second environment ("prod"), made as an operator makes it: with the admin key.
             const created = await adminApi(server, 'POST', '/admin/environments', { name: 'prod' });

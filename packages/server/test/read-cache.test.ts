@@ -5,7 +5,7 @@ import { Nango } from '@nangohq/node';
 import { openPglite } from '../src/storage/pglite.ts';
 import { ReadCache, cacheKey } from '../src/storage/read-cache.ts';
 import type { Db } from '../src/storage/db.ts';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
+import { removeDir, startServer, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { json, startUpstream } from './support/upstream.ts';
 
 for (const backend of ['pglite', 'postgres'] as const) {
@@ -22,12 +22,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
                     `keyed-api:\n  display_name: Keyed\n  auth_mode: API_KEY\n  proxy:\n    base_url: ${upstream.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
                 )
             };
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-                drop = database.drop;
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             await nango.createIntegration({ provider: 'keyed-api', unique_key: 'col' });

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, writeProvidersFile, type TestServer } from './support/server.ts';
+import { removeDir, startServer, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { api, waitFor, type Json } from './support/webhooks.ts';
 import { startItemsApi, type ItemsApi } from './support/items-api.ts';
 import { deployBody, type FixtureScript } from './support/functions.ts';
@@ -53,12 +53,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 ),
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200'
             };
-            if (backend === 'postgres') {
-                const database = await createTestDatabase();
-                drop = database.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = database.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'crm-api' })).status, 200);
             assert.equal(

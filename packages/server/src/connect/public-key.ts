@@ -5,7 +5,7 @@ import { defineRoute, issuesOf } from '../http/route.ts';
 import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import type { Queryable } from '../storage/db.ts';
-import { reencryptRows } from '../vault/rotate.ts';
+import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 import type { ConnectSession } from './sessions.ts';
 
 /**
@@ -114,18 +114,7 @@ export async function assertPublicKeyAuthEnabled(s: Services, environmentId: num
 
 /** Key rotation: re-encrypts every environment's HMAC key under the current vault key (see vault/rotate.ts). */
 export async function reencryptHmacKeys(s: Pick<Services, 'db' | 'vault'>, failed: string[] = []): Promise<number> {
-    const rows = await s.db.query<{ uuid: string; credentials: string }>(
-        'SELECT uuid::text AS uuid, hmac_key AS credentials FROM environments WHERE hmac_key IS NOT NULL'
-    );
-    return reencryptRows(
-        s.vault,
-        rows,
-        ownerOf,
-        async (uuid, old, ct) => {
-            await s.db.query('UPDATE environments SET hmac_key = $2 WHERE uuid = $1 AND hmac_key = $3', [uuid, ct, old]);
-        },
-        failed
-    );
+    return reencryptColumn(s.db, s.vault, encryptedColumn('environments', 'hmac_key'), ownerOf, failed);
 }
 
 async function settings(s: Services, id: number) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
 import { cacheKey, type ReadCache } from '../storage/read-cache.ts';
-import { reencryptRows } from '../vault/rotate.ts';
+import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import { expiresAtOf, type StoredCredentials } from './credentials.ts';
 import type { EndUser } from './schemas.ts';
@@ -409,16 +409,7 @@ export class ConnectionStore {
 
     /** Re-encrypts every credential under the vault's current key (key rotation); each row by compare-and-swap. */
     async reencryptAll(failed: string[] = []): Promise<number> {
-        const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM connections');
-        const n = await reencryptRows(
-            this.vault,
-            rows,
-            ownerOf,
-            async (uuid, old, ct) => {
-                await this.db.query('UPDATE connections SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
-            },
-            failed
-        );
+        const n = await reencryptColumn(this.db, this.vault, encryptedColumn('connections', 'credentials'), ownerOf, failed);
         await this.changed('*');
         return n;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../storage/db.ts';
 import type { Vault } from '../vault/vault.ts';
-import { reencryptRows } from '../vault/rotate.ts';
+import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 
 const ownerOf = (uuid: string) => `environment-variable:${uuid}`;
 
@@ -68,15 +68,6 @@ export class EnvironmentVariables {
 
     /** Key rotation: re-encrypts every value under the current key (see vault/rotate.ts). */
     async reencryptAll(failed: string[] = []): Promise<number> {
-        const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, value AS credentials FROM environment_variables');
-        return reencryptRows(
-            this.vault,
-            rows,
-            ownerOf,
-            async (uuid, old, ct) => {
-                await this.db.query('UPDATE environment_variables SET value = $2 WHERE uuid = $1 AND value = $3', [uuid, ct, old]);
-            },
-            failed
-        );
+        return reencryptColumn(this.db, this.vault, encryptedColumn('environment_variables', 'value'), ownerOf, failed);
     }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../storage/db.ts';
 import { ALL, cacheKey, type ReadCache } from '../storage/read-cache.ts';
-import { reencryptRows } from '../vault/rotate.ts';
+import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { IntegrationCredentials } from './schemas.ts';
 
@@ -168,16 +168,7 @@ export class IntegrationStore {
 
     /** Re-encrypts every integration secret under the vault's current key (key rotation). */
     async reencryptAll(failed: string[] = []): Promise<number> {
-        const rows = await this.db.query<{ uuid: string; credentials: string }>('SELECT uuid, credentials FROM integrations WHERE credentials IS NOT NULL');
-        const n = await reencryptRows(
-            this.vault,
-            rows,
-            ownerOf,
-            async (uuid, old, ct) => {
-                await this.db.query('UPDATE integrations SET credentials = $2 WHERE uuid = $1 AND credentials = $3', [uuid, ct, old]);
-            },
-            failed
-        );
+        const n = await reencryptColumn(this.db, this.vault, encryptedColumn('integrations', 'credentials'), ownerOf, failed);
         await this.cache?.invalidate(ALL);
         return n;
     }

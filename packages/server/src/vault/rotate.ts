@@ -1,3 +1,4 @@
+import type { Queryable } from '../storage/db.ts';
 import type { Vault } from './vault.ts';
 
 /**
@@ -6,7 +7,7 @@ import type { Vault } from './vault.ts';
  * on the old key. `write` should compare-and-swap on the old ciphertext: a concurrent writer already used
  * the current key.
  */
-export async function reencryptRows(
+async function reencryptRows(
     vault: Vault,
     rows: Array<{ uuid: string; credentials: string }>,
     owner: (uuid: string) => string,
@@ -27,4 +28,38 @@ export async function reencryptRows(
         n++;
     }
     return n;
+}
+
+/** Where one encrypted column lives: a SELECT of `(uuid, credentials)` and a compare-and-swap UPDATE `($1 uuid, $2 new, $3 old)`. */
+export interface EncryptedColumn {
+    select: string;
+    update: string;
+}
+
+/** The column `column` of `table`, whose rows are named by their `uuid` (a constant of the code, never input). */
+export function encryptedColumn(table: string, column: string): EncryptedColumn {
+    return {
+        select: `SELECT uuid::text AS uuid, ${column} AS credentials FROM ${table} WHERE ${column} IS NOT NULL`,
+        update: `UPDATE ${table} SET ${column} = $2 WHERE uuid = $1 AND ${column} = $3`
+    };
+}
+
+/** Key rotation of one encrypted column: {@link reencryptRows} over every row of it, each written by compare-and-swap. */
+export async function reencryptColumn(
+    db: Queryable,
+    vault: Vault,
+    column: EncryptedColumn,
+    owner: (uuid: string) => string,
+    failed: string[]
+): Promise<number> {
+    const rows = await db.query<{ uuid: string; credentials: string }>(column.select);
+    return reencryptRows(
+        vault,
+        rows,
+        owner,
+        async (uuid, old, ct) => {
+            await db.query(column.update, [uuid, ct, old]);
+        },
+        failed
+    );
 }

@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Environment } from '../environments/environments.ts';
 import { generateSecret } from './signing.ts';
-import { reencryptRows } from '../vault/rotate.ts';
+import { type EncryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { assertHostAllowed, EgressForbiddenError, isPublicAddress } from '../egress/address-policy.ts';
@@ -29,6 +29,11 @@ interface Row {
 }
 
 const ownerOf = (envUuid: string) => `webhook-settings:${envUuid}`;
+// The signing secrets, one per environment, named by the environment's uuid.
+const SIGNING_SECRETS: EncryptedColumn = {
+    select: 'SELECT e.uuid::text AS uuid, s.signing_secret AS credentials FROM webhook_settings s JOIN environments e ON e.id = s.environment_id',
+    update: 'UPDATE webhook_settings s SET signing_secret = $2 FROM environments e WHERE e.id = s.environment_id AND e.uuid = $1 AND s.signing_secret = $3'
+};
 
 /**
  * Why outbound webhooks to `url` would be refused when delivered, or undefined when they can go: the egress
@@ -157,20 +162,6 @@ export class WebhookSettingsStore {
 
     /** Re-encrypts every stored secret under the vault's current key (key rotation); names rows it cannot read. */
     async reencryptAll(failed: string[] = []): Promise<number> {
-        const rows = await this.db.query<{ uuid: string; credentials: string }>(
-            'SELECT e.uuid, s.signing_secret AS credentials FROM webhook_settings s JOIN environments e ON e.id = s.environment_id'
-        );
-        return reencryptRows(
-            this.vault,
-            rows,
-            ownerOf,
-            async (uuid, old, ct) => {
-                await this.db.query(
-                    'UPDATE webhook_settings s SET signing_secret = $2 FROM environments e WHERE e.id = s.environment_id AND e.uuid = $1 AND s.signing_secret = $3',
-                    [uuid, ct, old]
-                );
-            },
-            failed
-        );
+        return reencryptColumn(this.db, this.vault, SIGNING_SECRETS, ownerOf, failed);
     }
 }

@@ -117,3 +117,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
         }
     };
 }
+
+/**
+ * What puts a test server on `backend`: nothing for the embedded default; for `postgres`, a fresh database and an
+ * encryption key. drop() removes the database (a no-op for the embedded default).
+ */
+export async function storageEnv(backend: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+    if (backend !== 'postgres') return { env: {}, drop: async () => {} };
+    const database = await createTestDatabase();
+    return { env: { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() }, drop: database.drop };
+}
