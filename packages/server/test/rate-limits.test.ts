@@ -49,7 +49,6 @@ async function call(base: string, key: string, method: string, path: string, bod
 
 const backends = [
     { name: 'embedded', instances: 1, env: async () => ({ env: {}, drop: async () => {} }) },
-    { name: 'embedded PGlite', instances: 1, env: async () => ({ env: { SWITCHBOARD_EMBEDDED: 'pglite' }, drop: async () => {} }) },
     {
         name: 'PostgreSQL, two instances',
         instances: 2,
