@@ -99,6 +99,7 @@ export const errorCodes = {
     missing_app_id: { status: 400, message: "Missing param 'app_id'" },
     missing_installation_id: { status: 400, message: "Missing param 'installation_id'" },
     unknown_oauth_type: { status: 400, message: "The integration's auth mode cannot be imported through POST /connection" },
+    too_many_request: { status: 429, message: 'Too many requests: the rate limit was reached; retry after the Retry-After seconds' },
     ambiguous_function: { status: 409, message: 'Several functions have this name; pass type to choose one' },
     vault_error: { status: 500, message: 'A stored secret could not be decrypted' },
     server_error: { status: 500, message: 'An unexpected error happened' },

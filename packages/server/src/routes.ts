@@ -23,6 +23,9 @@ import { functionRoutes } from './functions/routes/function-routes.ts';
 import { signingKeyRoutes } from './webhooks/signing-key-route.ts';
 import { unauthenticatedRoutes } from './connect/unauthenticated-route.ts';
 import { mcpAdminRoutes, mcpRoutes } from './mcp/routes.ts';
+import { openApiRoutes } from './admin/openapi-route.ts';
+import { metricsRoutes } from './metrics/routes.ts';
+import type { DocumentedRoute } from './http/openapi.ts';
 
 /**
  * Every declared route, in registration order: the one table both listeners are built from (the public one keeps
@@ -55,5 +58,8 @@ export const routeTable = [
     ...signingKeyRoutes,
     ...unauthenticatedRoutes,
     ...mcpRoutes,
-    ...mcpAdminRoutes
+    ...mcpAdminRoutes,
+    ...metricsRoutes,
+    // Describes the whole table, itself included.
+    ...openApiRoutes((): readonly DocumentedRoute[] => routeTable)
 ];

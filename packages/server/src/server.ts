@@ -41,6 +41,9 @@ import type { ConnectionHooks } from './connections/lifecycle.ts';
 import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
 import { applyDesiredState } from './config/desired-state.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { RateLimiter } from './limits/rate-limiter.ts';
+import { Tracing } from './tracing/tracing.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -86,6 +89,23 @@ function openVault(config: Config, log: Logger): Vault {
     }
 }
 
+/** Gauges read at each scrape: what is waiting and what is in use (docs/observability.md). */
+function watchUsage(metrics: Metrics, s: { webhooks: Webhooks; runner: RunnerPool; db: Services['db'] }): void {
+    metrics.gauge('switchboard_webhook_queue_depth', 'Webhook deliveries waiting for an attempt, across every instance', [], async () => [
+        { value: await s.webhooks.outbox.depth() }
+    ]);
+    metrics.gauge('switchboard_runner_pool_processes', 'Script runner slots of this instance, by state (size, in_use, idle, waiting)', ['state'], async () =>
+        Object.entries(s.runner.stats()).map(([state, value]) => ({ labels: { state: state === 'inUse' ? 'in_use' : state }, value }))
+    );
+    metrics.gauge(
+        'switchboard_db_pool_connections',
+        'Database pool connections of this instance, by pool and state (max, total, idle, waiting)',
+        ['pool', 'state'],
+        async () =>
+            (s.db.poolStats?.() ?? []).flatMap(({ pool, ...counts }) => Object.entries(counts).map(([state, value]) => ({ labels: { pool, state }, value })))
+    );
+}
+
 /** Builds every service from config, migrates, and starts listening. */
 export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
     const log = opts.log ?? createLogger(config.logLevel);
@@ -117,15 +137,17 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             `\n  Switchboard generated the admin key (for /admin/* and environment management, never for apps). It is shown once; store it now:\n\n      ${admin.generatedKey}\n\n  Use it with the switchboard CLI (SWITCHBOARD_ADMIN_KEY), or set SWITCHBOARD_ADMIN_KEY.\n`
         );
     }
+    const metrics = new Metrics();
+    const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
-    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations });
+    const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics, tracing });
     const connectSessions = new ConnectSessionStore(db);
     const oauthTransactions = new OAuthTransactionStore(db, vault);
     const ws = new WsHub(db, log);
     await ws.start();
-    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks });
+    const webhooks = new Webhooks({ db, log, egress, vault, catalogue, environments, config: config.webhooks, metrics });
     refresher.onOutcome = async (tx, o) => {
         const env = await environments.byId(o.connection.environmentId, tx);
         if (!env) return;
@@ -181,6 +203,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         props: { catalogue, scriptLogLevel: fx.scriptLogLevel },
         audit: { connections },
         lostAfterMs: fx.lostAfterMs,
+        metrics,
         timeouts: { syncMs: fx.syncTimeoutMs, actionMs: fx.actionTimeoutMs, webhookMs: fx.webhookRunTimeoutMs, onEventMs: fx.onEventTimeoutMs }
     });
     const scheduler = new Scheduler({ db, log, config: fx, syncs, queue, runs });
@@ -216,8 +239,12 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         scheduler,
         runs,
         connectionHooks,
-        mcp
+        mcp,
+        metrics,
+        limits: new RateLimiter(db, config.rateLimits, metrics),
+        tracing
     };
+    watchUsage(metrics, { webhooks, runner, db });
 
     const routes = routeTable;
     // The WebSocket and the Connect UI are what browsers reach: both listeners serve them.
@@ -268,6 +295,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
             await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
             await oauthTransactions.purgeExpired().catch((err: unknown) => log.error({ err }, 'oauth transaction purge failed'));
+            if (services.limits.enabled) await services.limits.purgeExpired().catch((err: unknown) => log.error({ err }, 'rate limit purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };
         timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
@@ -290,6 +318,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await runner.close();
             await webhooks.stop();
             await egress.close();
+            await tracing?.close();
             await db.close();
         }
     };

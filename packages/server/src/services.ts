@@ -22,6 +22,9 @@ import type { Scheduler } from './functions/scheduler.ts';
 import type { Runs } from './runs/runs.ts';
 import type { ConnectionHooks } from './connections/lifecycle.ts';
 import type { Mcp } from './mcp/service.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
+import type { Tracing } from './tracing/tracing.ts';
 
 /**
  * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
@@ -52,4 +55,8 @@ export interface Services {
     runs: Runs;
     connectionHooks: ConnectionHooks;
     mcp: Mcp;
+    metrics: Metrics;
+    limits: RateLimiter;
+    /** Set when SWITCHBOARD_OTLP_TRACES_URL is. */
+    tracing: Tracing | undefined;
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { isValidSecret } from './webhook-secret.ts';
 import { parseFrameAncestors, FrameAncestorsError } from './frame-ancestors.ts';
 import { ConfigFileError, loadConfigFile, type LoadedConfig } from '@switchboard/apply';
+import { byEnvironmentSpec, limitSpec, type RateLimitConfig } from '../limits/policy.ts';
 
 /** Thrown at boot when the environment is invalid; the message names the variable. */
 export { ConfigError };
@@ -71,7 +72,24 @@ const envSchema = z.object({
     SWITCHBOARD_RUNNER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
     SWITCHBOARD_SCHEDULER_TICK_MS: z.coerce.number().int().min(0).default(1000),
     SWITCHBOARD_SYNC_LOST_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
-    SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn')
+    SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn'),
+    /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318/v1/traces); unset: no tracing. */
+    SWITCHBOARD_OTLP_TRACES_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    // Limits on our own API (docs/operations.md, "Rate limits"): off unless set.
+    SWITCHBOARD_RATE_LIMIT_PER_KEY: limitSpec.optional(),
+    SWITCHBOARD_RATE_LIMIT_PER_CONNECTION: limitSpec.optional(),
+    SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT: z
+        .string()
+        .transform((v, ctx) => {
+            try {
+                return JSON.parse(v) as unknown;
+            } catch {
+                ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+                return z.NEVER;
+            }
+        })
+        .pipe(byEnvironmentSpec)
+        .optional()
 });
 
 export interface Config {
@@ -134,6 +152,10 @@ export interface Config {
     connectUiFrameAncestors: string[] | undefined;
     /** SWITCHBOARD_CONFIG, read and validated (its `{ fromEnv }` values resolved) at boot; applied by start(). */
     desiredState: LoadedConfig | undefined;
+    /** Limits on the API's own callers, per secret key and per connection; shared by every instance through the database. */
+    rateLimits: RateLimitConfig;
+    /** Where traces are exported (OTLP/HTTP); undefined: tracing is off. */
+    otlpTracesUrl: string | undefined;
 }
 
 function list(value: string | undefined): string[] {
@@ -211,6 +233,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MS
         },
         connectUiFrameAncestors,
+        otlpTracesUrl: e.SWITCHBOARD_OTLP_TRACES_URL,
+        rateLimits: {
+            defaults: { perKey: e.SWITCHBOARD_RATE_LIMIT_PER_KEY, perConnection: e.SWITCHBOARD_RATE_LIMIT_PER_CONNECTION },
+            byEnvironment: e.SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT ?? {}
+        },
         functions: {
             syncTimeoutMs: e.SWITCHBOARD_SYNC_TIMEOUT_MS,
             actionTimeoutMs: e.SWITCHBOARD_ACTION_TIMEOUT_MS,

@@ -268,6 +268,8 @@ export const oauthRoutes = [
         url: '/oauth/connect/:providerConfigKey',
         auth: 'public',
         params: providerConfigKeyParams,
+        // Parsed by the flow itself, which answers a bad query with a page rather than JSON.
+        documentedQuery: flowQuery,
         handler: async ({ params, req, reply }, s) => {
             const raw = (req.query ?? {}) as Record<string, unknown>;
             const wsClientId = z.uuid().safeParse(raw['ws_client_id']).data;

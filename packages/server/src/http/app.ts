@@ -85,8 +85,10 @@ export async function buildApp(
         // the same relay (proxy/relay.ts).
         serverFactory: (handler, opts) => {
             const fast = fastDoor?.({ alwaysHeaders: corsHeaders, closing: () => closing }) ?? (() => false);
+            const tracing = services.tracing;
             const server = createServer(timeoutOptions(services.config.requestTimeoutMs), (req, res) => {
-                if (!fast(req, res)) handler(req, res);
+                if (tracing) tracing.request(req, res, () => fast(req, res) || handler(req, res));
+                else if (!fast(req, res)) handler(req, res);
             });
             // What Fastify applies to the server it creates itself.
             const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = opts as Record<string, unknown>;
@@ -158,6 +160,25 @@ export async function buildApp(
         if (bodyPending(req.raw)) closeUnread(req.raw);
         done();
     });
+
+    // Issue #16 item 2: every answered request, by route template (a URL that matched no route counts as `unmatched`).
+    const requests = services.metrics.httpRequests;
+    app.addHook('onResponse', (req, reply, done) => {
+        requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+        done();
+    });
+    const tracing = services.tracing;
+    if (tracing) {
+        // The handler runs in the request's span even when its body arrived in socket callbacks (Tracing.resume).
+        app.addHook('preHandler', (req, _reply, done) => {
+            tracing.route(req.raw, req.routeOptions.url ?? 'unmatched');
+            tracing.resume(req.raw, done);
+        });
+        app.addHook('onResponse', (req, _reply, done) => {
+            tracing.route(req.raw, req.routeOptions.url ?? 'unmatched');
+            done();
+        });
+    }
 
     // The level is fixed at boot; below info the hook would do nothing on every request, so it is not added.
     if (services.log.isLevelEnabled('info')) {

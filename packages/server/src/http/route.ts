@@ -5,6 +5,7 @@ import type { Environment } from '../environments/environments.ts';
 import type { Services } from '../services.ts';
 import type { ConnectSession } from '../connect/sessions.ts';
 import type { AgentToken } from '../mcp/agent-tokens.ts';
+import { hashKeyMemo } from '../environments/hash.ts';
 
 /**
  * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
@@ -67,6 +68,11 @@ export interface RouteDef<P extends Schema | undefined, Q extends Schema | undef
     body?: B;
     headers?: H;
     /**
+     * The query a handler parses itself (a browser flow answering a bad query with a page, not the JSON envelope):
+     * not applied by the route, only described in the OpenAPI document (http/openapi.ts).
+     */
+    documentedQuery?: z.ZodType;
+    /**
      * Optional shortcut for a hot route's headers: returns what `headers` would parse to, or undefined to let the
      * schema decide. It must never accept what the schema rejects, nor return a different value.
      */
@@ -115,6 +121,11 @@ function parse<S extends Schema | undefined>(
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
     return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
+/** The rate limiter's subject for a secret-key request: the key's hash, never the key. */
+export function keySubject(headers: FastifyRequest['headers']): string {
+    return `key:${hashKeyMemo(bearerToken(headers.authorization) ?? '')}`;
 }
 
 /** Resolves the Bearer secret key to its environment; there is no auth-off mode. */
@@ -229,8 +240,12 @@ export function registerRoute(
     const onRequest =
         auth === 'public'
             ? undefined
-            : async (req: FastifyRequest): Promise<void> => {
-                  req.caller = await authenticate(auth, req, services);
+            : async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+                  const caller = await authenticate(auth, req, services);
+                  req.caller = caller;
+                  // Issue #16 item 4: an app's secret key has a rate limit (the admin key and connect sessions do not).
+                  if (services.limits.enabled && !caller.admin && !caller.session)
+                      reply.headers(await services.limits.admit(caller.env, [{ name: 'key', subject: keySubject(req.headers) }]));
               };
     for (const url of urls) {
         app.route({

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { Services } from '../services.ts';
 import { writeError } from '../http/error-envelope.ts';
 import { authenticateSecret } from '../http/route.ts';
+import { admitConnection, admitKey, withRateLimitHeaders } from './limits.ts';
 import type { Door, DoorOptions } from '../http/app.ts';
 import { proxyHeadersFastPath, type ProxyControl } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { relay } from './relay.ts';
+import { secondsSince } from '../metrics/metrics.ts';
 
 /**
  * The fast door to the proxy relay: the common proxied request served on node:http directly, before Fastify's
@@ -40,9 +42,14 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
         if (!eligible(req) || opts.closing()) return false;
         const control = proxyHeadersFastPath(req.headers);
         if (!control) return false;
-        const started = logRequests ? performance.now() : 0;
+        const started = performance.now();
+        s.tracing?.route(req, '/proxy/*');
         let reqId: string | undefined;
         const id = () => (reqId ??= randomUUID());
+        // The route template the Fastify door would report (metrics: one series for both doors).
+        res.once('finish', () =>
+            s.metrics.httpRequests.observe({ method: req.method!, route: '/proxy/*', status: String(res.statusCode) }, secondsSince(started))
+        );
         if (logRequests) {
             res.once('finish', () => {
                 // `fastPath` says which door served the request (operators comparing doors; the parity test).
@@ -67,6 +74,11 @@ export function proxyFastPath(s: Services, opts: DoorOptions): Door {
 
 async function serve(s: Services, req: IncomingMessage, res: ServerResponse, control: ProxyControl, opts: DoorOptions): Promise<void> {
     const env = await authenticateSecret(req, s);
-    const target = await resolveProxyTarget(s, env, control);
-    await relay(s, { req, res, alwaysHeaders: opts.alwaysHeaders }, target, control);
+    if (!s.limits.enabled) return relay(s, { req, res, alwaysHeaders: opts.alwaysHeaders }, await resolveProxyTarget(s, env, control), control);
+    const keyHeaders = await admitKey(s, req.headers, env);
+    const target = await resolveProxyTarget(s, env, control).catch((err: unknown) => {
+        throw withRateLimitHeaders(err, keyHeaders);
+    });
+    const limitHeaders = await admitConnection(s, req.headers, env, target, keyHeaders);
+    await relay(s, { req, res, alwaysHeaders: { ...opts.alwaysHeaders, ...limitHeaders } }, target, control);
 }

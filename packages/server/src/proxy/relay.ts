@@ -12,6 +12,7 @@ import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from '.
 import { hasNoBody, passesThrough, SMALL_BODY_BYTES } from './response-headers.ts';
 import { readRequestBody } from './request-body.ts';
 import { isRefreshable } from '../refresh/policy.ts';
+import { secondsSince } from '../metrics/metrics.ts';
 
 /**
  * The one proxy relay, behind both doors (the node:http fast door and the Fastify route): the app's request
@@ -64,7 +65,22 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
                     ? (status: number, h: IncomingHttpHeaders) =>
                           isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined
                     : undefined;
-            handler = new Relay(method, io, retryWait, renewable, resolve, reject);
+            // Issue #16 item 2: each attempt, by provider and upstream status, from dispatch to the end of its answer.
+            const sentAt = performance.now();
+            const provider = connection.provider;
+            const span = s.tracing?.start('switchboard.proxy.upstream', {
+                'switchboard.provider': provider,
+                'http.request.method': method,
+                'switchboard.attempt': n
+            });
+            const observe = (status: string) => {
+                s.metrics.proxyUpstream.observe({ provider, status }, secondsSince(sentAt));
+                if (span) {
+                    span.setAttribute('http.response.status_code', status);
+                    span.end();
+                }
+            };
+            handler = new Relay(method, io, retryWait, renewable, observe, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });
 
@@ -130,12 +146,15 @@ class Relay implements Dispatcher.DispatchHandler {
     private readonly retryWait: ((status: number, headers: IncomingHttpHeaders) => number | undefined) | undefined;
     private readonly resolve: (end: AttemptEnd) => void;
     private readonly reject: (err: unknown) => void;
+    /** Records the attempt's metrics once, when its answer ended or failed. */
+    private observe: ((status: string) => void) | undefined;
 
     constructor(
         method: string,
         io: RelayIo,
         retryWait: Relay['retryWait'],
         holdUnauthorized: boolean,
+        observe: (status: string) => void,
         resolve: (end: AttemptEnd) => void,
         reject: (err: unknown) => void
     ) {
@@ -143,6 +162,7 @@ class Relay implements Dispatcher.DispatchHandler {
         this.io = io;
         this.retryWait = retryWait;
         this.holdUnauthorized = holdUnauthorized;
+        this.observe = observe;
         this.resolve = resolve;
         this.reject = reject;
     }
@@ -228,7 +248,13 @@ class Relay implements Dispatcher.DispatchHandler {
         this.headers = undefined;
     }
 
+    private ended(status: string): void {
+        this.observe?.(status);
+        this.observe = undefined;
+    }
+
     onResponseEnd(): void {
+        this.ended(String(this.status));
         if (this.waitMs !== undefined) {
             this.resolve({ relayed: false, status: this.status, waitMs: this.waitMs });
             return;
@@ -265,6 +291,7 @@ class Relay implements Dispatcher.DispatchHandler {
     }
 
     onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+        this.ended(this.started ? String(this.status) : 'error');
         this.reject(this.clientGone ? fail('client_closed_request', { cause: error }) : toNetworkError(error));
     }
 }

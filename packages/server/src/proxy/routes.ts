@@ -4,6 +4,7 @@ import { writeError } from '../http/error-envelope.ts';
 import { proxyHeaders, proxyHeadersFastPath } from './control-headers.ts';
 import { resolveProxyTarget } from './resolve.ts';
 import { relay } from './relay.ts';
+import { admitConnection } from './limits.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT'] as const;
 
@@ -23,7 +24,9 @@ export const proxyRoutes = [
         streamBody: true,
         handler: async ({ env, headers, req, reply }, s) => {
             const target = await resolveProxyTarget(s, env, headers);
-            // What Fastify's hooks put on the reply so far (CORS) goes on the raw answer too.
+            // The key's limit was taken by the route's onRequest hook; its RateLimit fields are on the reply.
+            if (s.limits.enabled) reply.headers(await admitConnection(s, req.headers, env, target, reply.getHeaders() as Record<string, string>));
+            // What Fastify's hooks put on the reply so far (CORS, RateLimit) goes on the raw answer too.
             const alwaysHeaders = reply.getHeaders() as OutgoingHttpHeaders;
             reply.hijack();
             await relay(s, { req: req.raw, res: reply.raw, alwaysHeaders }, target, headers).catch((err: unknown) =>

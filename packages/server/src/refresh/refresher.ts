@@ -10,6 +10,8 @@ import { ApiError, fail } from '../errors.ts';
 import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
 import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
+import { secondsSince, type Metrics } from '../metrics/metrics.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 import { DEFAULT_REFRESH_WINDOW_MS, inBackoff, isDue, isRefreshable, statusAfterRefusal } from './policy.ts';
 
 export interface RefreshDeps {
@@ -19,6 +21,10 @@ export interface RefreshDeps {
     catalogue: Catalogue;
     connections: ConnectionStore;
     integrations: IntegrationStore;
+    /** Records each refresh that asked the provider (issue #16 item 2). */
+    metrics: Pick<Metrics, 'refreshes'>;
+    /** Opens a span around each call to the provider, when tracing is on. */
+    tracing?: Pick<Tracing, 'span'> | undefined;
     now?: () => number;
 }
 
@@ -131,8 +137,19 @@ export class Refresher {
                 throw fail('connection_refresh_backoff', { payload: { reason: current.refreshError } });
             }
             const integration = await this.integrationOf(current);
+            const asked = performance.now();
+            let observed = false;
+            const observe = (outcome: string) => {
+                if (!observed) this.deps.metrics.refreshes.observe({ provider: current.provider, outcome }, secondsSince(asked));
+                observed = true;
+            };
             try {
-                const { credentials, extra } = await this.renew(current, integration, def);
+                const renew = () => this.renew(current, integration, def);
+                const tracing = this.deps.tracing;
+                const { credentials, extra } = tracing
+                    ? await tracing.span('switchboard.refresh', { 'switchboard.provider': current.provider, 'switchboard.refresh.purpose': purpose }, renew)
+                    : await renew();
+                observe('success');
                 const swapped = await this.deps.connections.swapCredentials(
                     current.uuid,
                     current.credentialsVersion,
@@ -143,7 +160,7 @@ export class Refresher {
                 this.deps.log.info({ connection: current.uuid, provider: current.provider }, 'credentials refreshed');
                 return swapped ?? (await this.deps.connections.getByUuid(current.uuid))!;
             } catch (err) {
-                return this.handleFailure(current, err);
+                return this.handleFailure(current, err, observe);
             }
         });
     }
@@ -208,8 +225,11 @@ export class Refresher {
         return tokenGrant(this.deps.egress, def, c.connectionConfig, { type: 'refresh_token', refreshToken: creds.refresh_token }, { clientId, clientSecret });
     }
 
-    private async handleFailure(current: Connection, err: unknown): Promise<Connection> {
-        if (err instanceof ApiError && err.code !== 'upstream_unreachable' && err.code !== 'upstream_timeout') throw err;
+    private async handleFailure(current: Connection, err: unknown, observe: (outcome: string) => void): Promise<Connection> {
+        if (err instanceof ApiError && err.code !== 'upstream_unreachable' && err.code !== 'upstream_timeout') {
+            observe('failure');
+            throw err;
+        }
         const tokenError = err instanceof TokenError ? err : undefined;
         // invalid_grant (OAuth) and an uninstalled GitHub App: the end user's grant is gone, not the app misconfigured.
         const gone = tokenError !== undefined && (tokenError.error === 'invalid_grant' || GONE_REASONS.has(tokenError.error));
@@ -222,6 +242,7 @@ export class Refresher {
             ? { type: tokenError.error, description: tokenError.description }
             : { type: 'network_error', description: err instanceof Error ? err.message : String(err) };
         const status = gone ? statusAfterRefusal(current, error, this.now()) : undefined;
+        observe(status ?? 'failure');
         // A connection that already left `active` for this reason is not announced again.
         await this.recordFailure(current, error, status, !(status && current.status === status));
         this.deps.log.warn({ connection: current.uuid, provider: current.provider, error: error.type, status }, 'credentials refresh failed');

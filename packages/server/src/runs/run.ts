@@ -18,6 +18,7 @@ import { runProps, type PropsDeps } from '../functions/run-props.ts';
 import { auditRun, loggedError, type AuditDeps, type LoggedScriptError } from '../functions/run-audit.ts';
 import type { EndStatus, RunStore, StartedRun } from './store.ts';
 import { backoffMs, sleep } from '../egress/retry.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** What the run lifecycle uses, by name. */
 export interface RunDeps {
@@ -32,6 +33,8 @@ export interface RunDeps {
     audit: AuditDeps;
     /** A run whose heartbeat is older than this is given up as lost by any instance. */
     lostAfterMs: number;
+    /** Records each run that ended (issue #16 item 2). */
+    metrics: Pick<Metrics, 'scriptRuns'>;
 }
 
 /** How a run ended, as its policy sees it. */
@@ -195,6 +198,7 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     // script saw: usually its next write refused by the fence (sync_run_stopped) before a heartbeat noticed.
     if (finished === false) status = 'STOPPED';
     const o = outcome(status);
+    d.metrics.scriptRuns.observe({ kind: r.kind, outcome: status.toLowerCase() }, o.durationMs / 1000);
     r.policy.logOutcome(r.log, o);
     const entry = r.policy.audit?.(o);
     if (entry) await auditRun(d.audit, r.log, r.connection, { ...entry, outcome: auditOutcome(o.status) });

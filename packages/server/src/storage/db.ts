@@ -32,6 +32,17 @@ export interface Db extends Queryable {
     /** Runs parameterless, possibly multi-statement SQL and returns every statement's rows, in order (the queue engine's locked blocks). */
     script<T = Record<string, unknown>>(sql: string): Promise<T[]>;
     close(): Promise<void>;
+    /** Connection pool usage for metrics (PostgreSQL's pools; PGlite has one connection and no pool). */
+    poolStats?(): PoolStats[];
+}
+
+export interface PoolStats {
+    /** `main` (queries and transactions) or `lock` (advisory lock holders). */
+    pool: string;
+    max: number;
+    total: number;
+    idle: number;
+    waiting: number;
 }
 
 /** A call on the Db (not on the transaction's Queryable) from inside that transaction: it would wait on itself. */

@@ -67,9 +67,11 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
             }
         ).catch(ignore);
     };
+    const statsOf = (name: string, p: pg.Pool, max: number) => ({ pool: name, max, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
     return {
         kind: 'postgres',
         query: base.query,
+        poolStats: () => [statsOf('main', pool, poolSize), statsOf('lock', lockPool, Math.max(2, poolSize))],
         async transaction(fn) {
             const client = await pool.connect();
             try {

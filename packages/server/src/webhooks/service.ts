@@ -6,6 +6,7 @@ import type { Catalogue } from '../providers/catalogue.ts';
 import type { Environment, Environments } from '../environments/environments.ts';
 import type { Connection, ConnectionSummary } from '../connections/store.ts';
 import type { Config } from '../config/config.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { Outbox } from './outbox.ts';
 import { WebhookSettingsStore } from './settings.ts';
 import { DeliveryWorker } from './worker.ts';
@@ -42,6 +43,7 @@ export interface WebhooksDeps {
     catalogue: Catalogue;
     environments: Environments;
     config: Config['webhooks'];
+    metrics: Pick<Metrics, 'webhookDeliveries'>;
 }
 
 /** Outbound webhooks: settings, the durable outbox and its delivery worker. */
@@ -62,6 +64,7 @@ export class Webhooks {
             outbox: this.outbox,
             settings: this.settings,
             environments: deps.environments,
+            metrics: deps.metrics,
             policy: { maxAttempts: deps.config.maxAttempts, baseMs: deps.config.backoffBaseMs }
         });
     }

@@ -7,6 +7,7 @@ import { WAKE_CHANNEL, type Delivery, type Outbox } from './outbox.ts';
 import type { WebhookSettingsStore } from './settings.ts';
 import { decide, type Outcome, type RetryPolicy } from './retry-policy.ts';
 import { signatureHeaders } from './signing.ts';
+import { secondsSince, type Metrics } from '../metrics/metrics.ts';
 
 export const USER_AGENT = 'Switchboard-Webhooks/0.1 (+https://www.standardwebhooks.com/)';
 const TIMEOUT_MS = 20_000;
@@ -25,6 +26,8 @@ export interface WorkerDeps {
     settings: WebhookSettingsStore;
     environments: Environments;
     policy: RetryPolicy;
+    /** Records each attempt (issue #16 item 2). */
+    metrics: Pick<Metrics, 'webhookDeliveries'>;
 }
 
 /** Sends due outbox rows; one per server process, woken by NOTIFY, by a timer at the next due row, and by a poll. */
@@ -104,12 +107,15 @@ export class DeliveryWorker {
 
     private async attempt(d: Delivery): Promise<void> {
         let outcome: Outcome;
+        const sentAt = performance.now();
         try {
             outcome = await this.send(d);
         } catch (err) {
             outcome = { kind: 'error', retryable: true, detail: err instanceof Error ? err.message : String(err) };
         }
         const result = decide(outcome, d.attempts, this.d.policy);
+        // Counted before it is recorded: whoever sees the recorded attempt sees it counted.
+        this.d.metrics.webhookDeliveries.observe({ outcome: result.status === 'pending' ? 'retrying' : result.status }, secondsSince(sentAt));
         await this.d.outbox.record(d.id, result);
         const log = { delivery: d.id, event: d.eventId, attempt: d.attempts, status: result.status, httpStatus: result.httpStatus };
         if (result.status === 'delivered') this.d.log.debug(log, 'webhook delivered');

@@ -69,6 +69,11 @@ export class RunnerPool {
         }
     }
 
+    /** Usage for metrics: the configured size, runs in progress, idle processes kept warm, and runs waiting for a slot. */
+    stats(): { size: number; inUse: number; idle: number; waiting: number } {
+        return { size: this.size, inUse: this.inUse, idle: this.idle.length, waiting: this.waiting.length };
+    }
+
     /** Kills every runner process; queued runs resolve with `runtime_closed`. */
     async close(): Promise<void> {
         this.closed = true;
