@@ -88,6 +88,8 @@ function openVault(config: Config, log: Logger): Vault {
 export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
     const log = opts.log ?? createLogger(config.logLevel);
     const catalogue = loadCatalogue(config.providerFiles);
+    // One line per file: a copy of Nango's file from a newer release may carry fields this version does not know.
+    for (const { file, keys } of catalogue.ignoredKeys) log.warn({ file, keys }, `providers file: ${keys.length} unknown key(s) ignored`);
     const vault = openVault(config, log);
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embedded: config.embedded });
     await checkKeysMatchData(db, vault, log).catch(async (err: unknown) => {

@@ -41,7 +41,7 @@ async function clientCredentials(s: Services, ctx: FlowContext, body: { client_i
         return {
             type: 'OAUTH2_CC',
             token: tokens.access_token,
-            expires_at: expiryOf(tokens, new Date()),
+            expires_at: expiryOf(tokens, new Date(), def.expires_in_unit),
             client_id: body.client_id,
             client_secret: body.client_secret,
             raw: tokens

@@ -57,7 +57,7 @@ export async function forward(s: ForwardDeps, connection: Connection, input: For
                             : undefined;
                     const res = outcome.value;
                     if (res.statusCode === 401 && renewable) return undefined;
-                    if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
+                    if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def, res.headers)) return undefined;
                     const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
                     if (wait !== undefined) res.body.resume();
                     return wait;

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Services } from '../services.ts';
 import type { ProxyControl } from './control-headers.ts';
@@ -27,6 +29,14 @@ export interface RelayIo {
     alwaysHeaders: OutgoingHttpHeaders;
 }
 
+/** Content codings the proxy decodes when asked to decompress. */
+const DECODERS: Record<string, () => Transform> = {
+    gzip: createGunzip,
+    'x-gzip': createGunzip,
+    deflate: createInflate,
+    br: createBrotliDecompress
+};
+
 /** An attempt either reached the app, is to be retried after waitMs, or is a 401 held back (Relay.flush sends it). */
 type AttemptEnd = { relayed: true } | { relayed: false; status: number; waitMs: number } | { relayed: false; held: true };
 
@@ -36,7 +46,7 @@ const PROXY_PREFIX = '/proxy'.length;
  * Relays one proxied request. Retries (the app's `Retries`) replay the body, so they apply only to a body that
  * was buffered (see readRequestBody); a streamed body is sent once. Rejects with the ApiError to answer with.
  */
-export async function relay(s: Services, io: RelayIo, target: ProxyTarget, control: Pick<ProxyControl, 'retries' | 'retry-on'>): Promise<void> {
+export async function relay(s: Services, io: RelayIo, target: ProxyTarget, control: Pick<ProxyControl, 'retries' | 'retry-on' | 'decompress'>): Promise<void> {
     const { req } = io;
     const method = req.method!;
     const appHeaders = appHeadersOf(req.headers);
@@ -46,6 +56,9 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
     const retries = body.replayable ? control.retries : 0;
     const { def, integration, base } = target;
     const pathAndQuery = req.url!.slice(PROXY_PREFIX);
+    // As in Nango: the app's `Decompress: true` or the provider's `proxy.decompress` (HubSpot, …) asks for a
+    // compressed answer and hands the app the decoded bytes.
+    const decompress = control.decompress === true || def.proxy?.decompress === true;
     let connection = target.connection;
     let handler: Relay | undefined;
     // Only a request that may wait between attempts needs to learn that its app left while it waited.
@@ -59,12 +72,13 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
         new Promise<AttemptEnd>((resolve, reject) => {
             const { url, headers } = buildRequest(s, connection, { method, base, pathAndQuery, appHeaders, body: body.buffer, def, integration });
             if (body.length !== undefined && !body.buffer) headers['content-length'] = String(body.length);
+            if (decompress) headers['accept-encoding'] ??= 'gzip, deflate, br';
             const retryWait =
                 n < retries
                     ? (status: number, h: IncomingHttpHeaders) =>
-                          isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined
+                          isRetryableStatus(status, control['retry-on'], def, h) ? proxyRetryDelayMs(n, h, def) : undefined
                     : undefined;
-            handler = new Relay(method, io, retryWait, renewable, resolve, reject);
+            handler = new Relay(method, io, retryWait, renewable, decompress, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });
 
@@ -127,6 +141,18 @@ class Relay implements Dispatcher.DispatchHandler {
     private heldNoBody = false;
     private readonly method: string;
     private readonly io: RelayIo;
+    private readonly decompress: boolean;
+    /** Decodes the upstream's body when it is compressed and decompression was asked for. */
+    private decoder: Transform | undefined;
+    private controller: Dispatcher.DispatchController | undefined;
+    private decodeError = false;
+    private pendingHead: OutgoingHttpHeaders | undefined;
+
+    private writePendingHead(): void {
+        if (!this.pendingHead) return;
+        this.io.res.writeHead(this.status, this.pendingHead);
+        this.pendingHead = undefined;
+    }
     private readonly retryWait: ((status: number, headers: IncomingHttpHeaders) => number | undefined) | undefined;
     private readonly resolve: (end: AttemptEnd) => void;
     private readonly reject: (err: unknown) => void;
@@ -136,10 +162,12 @@ class Relay implements Dispatcher.DispatchHandler {
         io: RelayIo,
         retryWait: Relay['retryWait'],
         holdUnauthorized: boolean,
+        decompress: boolean,
         resolve: (end: AttemptEnd) => void,
         reject: (err: unknown) => void
     ) {
         this.method = method;
+        this.decompress = decompress;
         this.io = io;
         this.retryWait = retryWait;
         this.holdUnauthorized = holdUnauthorized;
@@ -149,6 +177,7 @@ class Relay implements Dispatcher.DispatchHandler {
 
     // Its presence is what makes undici use the controller API for this handler.
     onRequestStart(controller: Dispatcher.DispatchController): void {
+        this.controller = controller;
         const res = this.io.res;
         // The app hung up before we answered (or mid-upload): stop the upstream call instead of finishing it for nobody.
         const onClose = () => {
@@ -181,6 +210,20 @@ class Relay implements Dispatcher.DispatchHandler {
             const value = headers[name];
             if (value !== undefined && passesThrough(name, ok)) out[name] = value;
         }
+        const coding = String(headers['content-encoding'] ?? '')
+            .trim()
+            .toLowerCase();
+        const decoderOf = this.decompress && !hasNoBody(statusCode, this.method) && Object.hasOwn(DECODERS, coding) ? DECODERS[coding] : undefined;
+        if (decoderOf) {
+            // Decoded, the body has another length, which is not known in advance: it streams (never buffered whole,
+            // so a small compressed body cannot grow into a large buffer).
+            delete out['content-encoding'];
+            delete out['content-length'];
+            const decoder = decoderOf();
+            decoder.on('data', (chunk: Buffer) => this.deliver(chunk));
+            decoder.on('error', (err: Error) => this.decodeFailed(err));
+            this.decoder = decoder;
+        }
         if (statusCode === 401 && this.holdUnauthorized) {
             this.holding = true;
             this.heldNoBody = hasNoBody(statusCode, this.method);
@@ -194,16 +237,39 @@ class Relay implements Dispatcher.DispatchHandler {
             res.end();
             return;
         }
-        if (Number(headers['content-length'] ?? NaN) <= SMALL_BODY_BYTES) {
+        if (!this.decoder && Number(headers['content-length'] ?? NaN) <= SMALL_BODY_BYTES) {
             this.headers = out;
             this.buffered = [];
             return;
         }
-        res.writeHead(statusCode, out);
+        // A decoded body's head waits for its first decoded bytes, so a body that does not decode is still a 502.
+        if (this.decoder) this.pendingHead = out;
+        else res.writeHead(statusCode, out);
     }
 
-    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
         if (this.discard) return;
+        if (this.decoder) this.decoder.write(chunk);
+        else this.deliver(chunk);
+    }
+
+    /** A compressed body that does not decode: the app gets a 502 if nothing was sent yet, else a cut connection. */
+    private decodeFailed(err: Error): void {
+        this.decodeError = true;
+        this.decoder = undefined;
+        this.discard = true;
+        const res = this.io.res;
+        if (res.headersSent) {
+            res.destroy(err);
+            this.resolve({ relayed: true });
+        } else {
+            this.controller?.abort(err);
+            this.reject(fail('upstream_unreachable', { message: 'The provider sent a compressed body that could not be decoded', cause: err }));
+        }
+    }
+
+    private deliver(chunk: Buffer): void {
+        const controller = this.controller!;
         if (this.buffered) {
             this.buffered.push(chunk);
             this.heldBytes += chunk.length;
@@ -212,6 +278,7 @@ class Relay implements Dispatcher.DispatchHandler {
             return;
         }
         const res = this.io.res;
+        this.writePendingHead();
         if (!res.write(chunk)) {
             controller.pause();
             res.once('drain', () => controller.resume());
@@ -229,6 +296,17 @@ class Relay implements Dispatcher.DispatchHandler {
     }
 
     onResponseEnd(): void {
+        const decoder = this.decoder;
+        if (decoder && !this.discard) {
+            decoder.once('end', () => this.ended());
+            decoder.end();
+            return;
+        }
+        this.ended();
+    }
+
+    private ended(): void {
+        if (this.decodeError) return;
         if (this.waitMs !== undefined) {
             this.resolve({ relayed: false, status: this.status, waitMs: this.waitMs });
             return;
@@ -259,6 +337,7 @@ class Relay implements Dispatcher.DispatchHandler {
             res.writeHead(this.status, headers);
             res.end(body);
         } else if (!this.discard) {
+            this.writePendingHead();
             res.end();
         }
         this.resolve({ relayed: true });

@@ -187,7 +187,10 @@ export class Refresher {
             return { credentials, extra: {} };
         }
         const tokens = await this.exchange(c, integration, def);
-        return { credentials: merge(c.credentials, tokens, new Date(this.now())), extra: pick(tokens, def?.token_response_metadata ?? []) };
+        return {
+            credentials: merge(c.credentials, tokens, new Date(this.now()), def?.expires_in_unit),
+            extra: pick(tokens, def?.token_response_metadata ?? [])
+        };
     }
 
     private async exchange(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<TokenResponse> {
@@ -278,8 +281,8 @@ function unusable(c: Pick<Connection, 'status' | 'refreshError'>, cause?: ApiErr
 }
 
 /** New credentials from a token response; keeps the old refresh token when the provider sent none. */
-function merge(old: StoredCredentials, t: TokenResponse, now: Date): StoredCredentials {
-    const expires_at = expiryOf(t, now);
+function merge(old: StoredCredentials, t: TokenResponse, now: Date, unit: 'milliseconds' | undefined): StoredCredentials {
+    const expires_at = expiryOf(t, now, unit);
     if (old.type === 'OAUTH2_CC') return { ...old, token: t.access_token, expires_at, raw: t };
     const previous = old.type === 'OAUTH2' ? old : undefined;
     return {
