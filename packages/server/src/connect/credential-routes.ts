@@ -7,6 +7,7 @@ import { TokenError, expiryOf } from '../oauth/token-request.ts';
 import { tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { verifyCredentials } from './verify.ts';
+import { runCredentialCheck } from '../providers/hooks/index.ts';
 import { reportFailure, saveConnection } from './save.ts';
 
 function requireMode(ctx: FlowContext, mode: string): void {
@@ -80,6 +81,7 @@ export function credentialRoute<B extends z.ZodType>(
 /** API-key and basic credentials are what the end user typed, checked by the catalogue's verification call. */
 const verified = (credentials: StoredCredentials) => async (s: Services, ctx: FlowContext) => {
     await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
+    await runCredentialCheck(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
     return credentials;
 };
 

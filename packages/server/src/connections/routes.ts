@@ -1,6 +1,7 @@
+import { runPostConnection } from '../providers/hooks/index.ts';
 import { randomUUID } from 'node:crypto';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, listConnectionsQuery, metadataBody, patchConnectionBody } from './schemas.ts';
@@ -117,7 +118,19 @@ export const connectionRoutes = [
             }
             // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
             assertConnectionConfig(def, body.connection_config ?? {}, 'app');
-            const { credentials, connectionConfig } = await imported(s, integration, def, body.credentials, body.connection_config);
+            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config);
+            // The provider's post-connection step runs for an import too (a Jira import gets its cloud id); what the
+            // app sent wins over what the step found. Unlike a browser flow, an import is not refused when the step
+            // fails (the app may import tokens it cannot use yet): the connection is stored as given, and the log says why.
+            const found = await runPostConnection(s, def, integration, credentials, given ?? {}).catch((err: unknown) => {
+                if (!(err instanceof ApiError)) throw err;
+                s.log.warn(
+                    { integration: integration.uniqueKey, hook: def.post_connection_script, reason: err.message },
+                    'post-connection step failed for an import'
+                );
+                return {};
+            });
+            const connectionConfig = { ...found, ...given };
             // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
             // runs the integration's post-connection-creation scripts (docs/functions.md).
             const { connection } = await s.connections.upsert(
