@@ -360,7 +360,8 @@ const REQUIRED_BY_MODE: Partial<Record<AuthMode, Array<'authorization_url' | 'to
     OAUTH2: ['authorization_url', 'token_url'],
     OAUTH1: ['request_url', 'authorization_url', 'token_url'],
     OAUTH2_CC: ['token_url'],
-    APP: ['token_url'] // where installation tokens are minted; the install page defaults to the app's link
+    APP: ['token_url'], // where installation tokens are minted; the install page defaults to the app's link
+    TWO_STEP: ['token_url']
 };
 
 // connectionConfig names the server itself fills in, per auth mode: a GitHub App's install link and the checked

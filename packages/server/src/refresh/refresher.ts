@@ -1,4 +1,6 @@
 import type { Db, Queryable } from '../storage/db.ts';
+import { renewTwoStep } from '../auth-modes/two-step.ts';
+import { mintJwt } from '../auth-modes/jwt.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
@@ -184,6 +186,15 @@ export class Refresher {
                 c.connectionConfig,
                 this.now()
             );
+            return { credentials, extra: {} };
+        }
+        if (c.credentials.type === 'TWO_STEP' || c.credentials.type === 'JWT') {
+            if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
+            const now = new Date(this.now());
+            const credentials =
+                c.credentials.type === 'TWO_STEP'
+                    ? await renewTwoStep(this.deps.egress, def, c.connectionConfig, c.credentials, now)
+                    : await mintJwt(def, c.connectionConfig, c.credentials.inputs, now);
             return { credentials, extra: {} };
         }
         const tokens = await this.exchange(c, integration, def);
