@@ -1,4 +1,4 @@
-// How a providers file's unknown keys are treated (docs/providers.md, "Unknown keys"). Nango adds fields to its
+// How a providers file's unknown keys are treated (docs/providers.md, first section). Nango adds fields to its
 // schema from release to release, so a file copied from a newer Nango must still load: an unknown key is
 // reported by name and dropped. A key that is a near miss of a field we know (`retries` for `retry`,
 // `scope_seperator`) is a typo whose silent loss would change behaviour, so it still refuses the start.
