@@ -85,6 +85,7 @@ header-auth:
   authorization_url_skip_encode: [scope]
   authorization_url_replacements:
     'prompt=consent': 'prompt=consent&audience=api'
+  authorization_url_fragment: signin
   proxy:
     base_url: ${as.issuer}
 body-auth:
@@ -210,7 +211,7 @@ plain:
         assert.equal(code?.detail, 'client_secret_post');
     });
 
-    it('authorization_url_replacements, _skip_encode and _skip_empty shape the authorization URL', async () => {
+    it('authorization_url_replacements, _skip_encode, _skip_empty and _fragment shape the authorization URL', async () => {
         const token = (await nango.createConnectSession({ end_user: { id: 'u1' }, allowed_integrations: ['hdr'] })).data.token;
         const socket = await openSdkSocket(publicUrl);
         const res = await hop(new CookieJar(), `${publicUrl}/oauth/connect/hdr?connect_session_token=${token}&ws_client_id=${socket.clientId}`);
@@ -220,6 +221,7 @@ plain:
         assert.match(location, /[?&]scope=openid%20offline_access(&|$)/, 'scope left unencoded but for its space');
         assert.match(location, /[?&]prompt=consent&audience=api(&|$)/, 'the replacement applied');
         assert.doesNotMatch(location, /empty_one/, 'the empty parameter dropped');
+        assert.ok(location.endsWith('#signin'), 'the fragment appended');
         assert.match(new URL(location).searchParams.get('state') ?? '', /^[A-Za-z0-9_-]{43}$/, 'state untouched');
     });
 
