@@ -13,7 +13,9 @@ import { applyAuth } from '../src/proxy/auth.ts';
 const def = (fields: Record<string, unknown>): ProviderDefinition => providerSchema.parse({ display_name: 'X', auth_mode: 'API_KEY', ...fields });
 
 it('proxy.retry.at / .after take a list: the first header the answer carries wins', () => {
-    const d = def({ proxy: { base_url: 'https://api.x.example', retry: { at: ['x-rate-limit-reset', 'x-ratelimit-reset'], after: ['x-wait', 'x-retry-in'] } } });
+    const d = def({
+        proxy: { base_url: 'https://api.x.example', retry: { at: ['x-rate-limit-reset', 'x-ratelimit-reset'], after: ['x-wait', 'x-retry-in'] } }
+    });
     const now = 1_700_000_000_000;
     assert.equal(proxyRetryDelayMs(0, { 'x-ratelimit-reset': String(now / 1000 + 7) }, d, now), 7000);
     assert.equal(proxyRetryDelayMs(0, { 'x-rate-limit-reset': String(now / 1000 + 3), 'x-ratelimit-reset': String(now / 1000 + 9) }, d, now), 3000);
@@ -67,9 +69,31 @@ it("Nango's TokenUrlObject key OAUTH2CC is the client-credentials endpoint", () 
 });
 
 it("TWO_STEP's proxy_header_authorization is the Authorization template; proxy.headers still win", () => {
-    const d = providerSchema.parse({ display_name: 'T', auth_mode: 'TWO_STEP', token_url: 'https://t.example/login', proxy_header_authorization: 'Token ${accessToken}' });
+    const d = providerSchema.parse({
+        display_name: 'T',
+        auth_mode: 'TWO_STEP',
+        token_url: 'https://t.example/login',
+        proxy_header_authorization: 'Token ${accessToken}'
+    });
     const c = { type: 'TWO_STEP' as const, inputs: { user: 'u' }, token: 'tk', raw: {} };
     assert.equal(applyAuth(d, c, {}).headers['authorization'], 'Token tk');
     const without = providerSchema.parse({ display_name: 'T', auth_mode: 'TWO_STEP', token_url: 'https://t.example/login' });
     assert.equal(applyAuth(without, c, {}).headers['authorization'], 'Bearer tk');
+});
+
+it("values Nango's file writes that a stricter reading refused: boolean parameters, an empty hook name, a verification without a method", () => {
+    const d = providerSchema.parse({
+        display_name: 'N',
+        auth_mode: 'OAUTH2',
+        authorization_url: 'https://n.example/authorize',
+        token_url: 'https://n.example/token',
+        authorization_params: { session: true, max_age: 300 },
+        token_params: { isEncrypted: false },
+        webhook_routing_script: '',
+        proxy: { base_url: 'https://api.n.example', verification: { endpoints: ['/me'] } }
+    });
+    assert.deepEqual(d.authorization_params, { session: 'true', max_age: '300' });
+    assert.deepEqual(d.token_params, { isEncrypted: 'false' });
+    assert.equal(d.webhook_routing_script, undefined);
+    assert.equal(d.proxy?.verification?.method, 'GET');
 });

@@ -59,6 +59,8 @@ const urlTemplate = template.superRefine((s, ctx) => {
 const httpsUrl = z.string().refine((s) => s.startsWith('https://') && URL.canParse(s), 'expected an https:// URL');
 const nonEmpty = z.string().min(1);
 const templateMap = z.record(z.string(), template);
+// Parameter values: Nango's files write some as YAML booleans or numbers (`isEncrypted: true`); sent as text.
+const paramMap = z.record(z.string(), z.union([template, z.number().transform(String), z.boolean().transform(String)]));
 const stringList = z.array(nonEmpty);
 
 // Parameters the broker owns: letting a template set them would undo state, PKCE or
@@ -76,7 +78,7 @@ function reserved(keys: string[]) {
 
 // Authorization code grant only (docs/security.md, item 8; RFC 9700 §2.1.2, §2.4): no implicit
 // or hybrid response types, no resource-owner password grant.
-const authorizationParams = templateMap.superRefine(reserved(RESERVED_AUTHORIZATION_PARAMS)).superRefine((p, ctx) => {
+const authorizationParams = paramMap.superRefine(reserved(RESERVED_AUTHORIZATION_PARAMS)).superRefine((p, ctx) => {
     if (p.response_type !== undefined && p.response_type !== 'code') {
         ctx.addIssue({ code: 'custom', path: ['response_type'], message: 'only "code" is allowed (no implicit grant)' });
     }
@@ -86,7 +88,7 @@ const noPasswordGrant = (p: Record<string, string>, ctx: z.RefinementCtx) => {
         ctx.addIssue({ code: 'custom', path: ['grant_type'], message: 'the password grant is not allowed' });
     }
 };
-const tokenParams = templateMap.superRefine(reserved(RESERVED_TOKEN_PARAMS)).superRefine(noPasswordGrant);
+const tokenParams = paramMap.superRefine(reserved(RESERVED_TOKEN_PARAMS)).superRefine(noPasswordGrant);
 
 const regexSource = z.string().refine((s) => {
     try {
@@ -186,7 +188,7 @@ export const proxySchema = z.strictObject({
     paginate: paginateSchema.optional(),
     verification: z
         .strictObject({
-            method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
+            method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
             endpoints: z.array(nonEmpty).min(1),
             base_url_override: urlTemplate.optional(),
             headers: templateMap.optional(),
@@ -196,7 +198,8 @@ export const proxySchema = z.strictObject({
     base_url_allowlist: z.array(allowlistEntry).optional()
 });
 
-const scriptName = providerNameSchema; // a key in the typed hook registry, never code
+// A key in the typed hook registry, never code; Nango's file writes "" for none.
+const scriptName = z.union([z.literal('').transform(() => undefined), providerNameSchema]);
 
 /** JWT header and claims for JWT and TWO_STEP assertions. */
 const jwtToken = z.strictObject({
