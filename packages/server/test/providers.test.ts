@@ -448,3 +448,21 @@ test('unknown keys are dropped and reported per file; near misses of a known key
     // Unknown keys do not excuse a bad value elsewhere.
     refuses(`acme:\n  ${base}\n  colour: red\n  proxy:\n    base_url: 42\n`, 'acme', /proxy\.base_url: expected string/);
 });
+
+test("interpolateUrl: Nango's whole-URL alternatives, the first whose values are all present; a refused value is never skipped", () => {
+    const t = 'https://${connectionConfig.hostname} || https://api.example.com';
+    assert.equal(interpolateUrl(t, { connectionConfig: { hostname: 'eu.example.com' }, credentials: {} }), 'https://eu.example.com');
+    assert.equal(interpolateUrl(t, { connectionConfig: {}, credentials: {} }), 'https://api.example.com');
+    assert.throws(() => interpolateUrl(t, { connectionConfig: { hostname: 'evil.example/x?' }, credentials: {} }), /host name/);
+    const c = loadCatalogue([
+        file(
+            'acme:\n  display_name: Acme\n  auth_mode: API_KEY\n  connection_config:\n    hostname:\n      type: string\n      optional: true\n  proxy:\n    base_url: https://${connectionConfig.hostname} || https://api.acme.example\n'
+        )
+    ]);
+    assert.ok(c.get('acme'));
+    refuses(
+        'acme:\n  display_name: Acme\n  auth_mode: API_KEY\n  proxy:\n    base_url: https://api.acme.example || http://plain.acme.example\n',
+        'acme',
+        /proxy\.base_url: expected an https/
+    );
+});

@@ -6,7 +6,7 @@
 // any other unknown key is reported and dropped (docs/providers.md, "Schema fields").
 import { z } from 'zod';
 import { parseTemplate } from './interpolate.ts';
-import { connectionConfigKeys } from './url-template.ts';
+import { connectionConfigKeys, urlAlternatives } from './url-template.ts';
 
 export const AUTH_MODES = [
     'OAUTH1',
@@ -50,10 +50,13 @@ const template = z.string().superRefine((s, ctx) => {
 
 // A URL template. One that starts with a placeholder (Salesforce's instance_url) can
 // only be checked once filled, by the egress policy; any other must be https.
+// Nango's whole-URL alternatives (`https://${connectionConfig.host} || https://api.example.com`) are checked one by one.
 const urlTemplate = template.superRefine((s, ctx) => {
-    if (s.startsWith('${')) return;
-    const probe = s.replace(/\$\{[^}]*\}/g, 'x');
-    if (!isSecureUrl(probe)) ctx.addIssue({ code: 'custom', message: 'expected an https:// URL (http only for loopback)' });
+    for (const alternative of urlAlternatives(s)) {
+        if (alternative.startsWith('${')) continue;
+        const probe = alternative.replace(/\$\{[^}]*\}/g, 'x');
+        if (!isSecureUrl(probe)) ctx.addIssue({ code: 'custom', message: 'expected an https:// URL (http only for loopback)' });
+    }
 });
 
 const httpsUrl = z.string().refine((s) => s.startsWith('https://') && URL.canParse(s), 'expected an https:// URL');

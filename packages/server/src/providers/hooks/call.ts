@@ -4,12 +4,14 @@ import { applyAuth } from '../../proxy/auth.ts';
 import { providerBaseUrl, upstreamUrl } from '../../proxy/target.ts';
 import { ApiError, fail } from '../../errors.ts';
 import type { ProviderDefinition } from '../schema.ts';
+import { urlAlternatives } from '../url-template.ts';
 import type { HookDeps, HookInput } from './types.ts';
 
 /** The origin of the provider's API from its base URL template, placeholders left out (`https://api.atlassian.com`). */
 function templateOrigin(template: string | undefined): string | undefined {
-    if (!template || template.startsWith('${')) return undefined;
-    const probe = template.replace(/\$\{[^}]*\}/g, 'x');
+    const first = template === undefined ? undefined : urlAlternatives(template)[0];
+    if (!first || first.startsWith('${') || /^[a-z]+:\/\/[^/]*\$\{/i.test(first)) return undefined;
+    const probe = first.replace(/\$\{[^}]*\}/g, 'x');
     return URL.canParse(probe) ? new URL(probe).origin : undefined;
 }
 
