@@ -12,6 +12,7 @@ import { parseKey, makeKeyring, KeyError } from './vault/keys.ts';
 import { loadOrCreateKeyFile } from './vault/key-file.ts';
 import { checkKeysMatchData } from './vault/boot-check.ts';
 import { loadCatalogue } from './providers/catalogue.ts';
+import { missingHooks } from './providers/hooks/index.ts';
 import { Environments } from './environments/environments.ts';
 import { EnvironmentVariables } from './environments/variables.ts';
 import { AdminKeys } from './environments/admin-keys.ts';
@@ -110,6 +111,11 @@ function watchUsage(metrics: Metrics, s: { webhooks: Webhooks; runner: RunnerPoo
 export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
     const log = opts.log ?? createLogger(config.logLevel);
     const catalogue = loadCatalogue(config.providerFiles);
+    // One line per file: a copy of Nango's file from a newer release may carry fields this version does not know.
+    for (const { file, keys } of catalogue.ignoredKeys) log.warn({ file, keys }, `providers file: ${keys.length} unknown key(s) ignored`);
+    // A hook name no registry holds (a Nango hook we have not written) leaves that step undone; say which.
+    const missing = catalogue.list().flatMap(([name, def]) => missingHooks(def).map((m) => `${name}.${m}`));
+    if (missing.length > 0) log.warn({ hooks: missing }, `providers: ${missing.length} hook name(s) have no implementation and are skipped`);
     const vault = openVault(config, log);
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embedded: config.embedded });
     await checkKeysMatchData(db, vault, log).catch(async (err: unknown) => {

@@ -1,13 +1,17 @@
 // Unit tests for the provider catalogue (schema, loading, alias merge) and templates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogueError, loadCatalogue, publicProvider } from '../src/providers/catalogue.ts';
 import { InterpolationError, interpolate, missingConnectionConfig, type InterpolationContext } from '../src/providers/interpolate.ts';
 import { interpolateUrl } from '../src/providers/url-template.ts';
 import { connectionConfigIssues } from '../src/providers/connection-config.ts';
+import { fieldSchema, providerEntrySchema, providerFields, proxySchema } from '../src/providers/schema.ts';
+import { knownKeysAt } from '../src/providers/unknown-keys.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-providers-'));
 let n = 0;
@@ -156,8 +160,13 @@ test('publicProvider adds name and logo_url', () => {
 
 test('invalid files are refused, naming file, provider and field', () => {
     const base = 'display_name: Acme\n  auth_mode: API_KEY\n  docs: https://acme.example/docs';
-    refuses(`acme:\n  ${base}\n  colour: red\n`, 'acme', /: colour: unknown key/);
-    refuses(`acme:\n  ${base}\n  proxy:\n    base_url: https://api.acme.example\n    retries: 3\n`, 'acme', /proxy\.retries: unknown key/);
+    refuses(`acme:\n  ${base}\n  scope_seperator: ','\n`, 'acme', /: scope_seperator: unknown key, did you mean "scope_separator"\?/);
+    refuses(`acme:\n  ${base}\n  connection_config:\n    host:\n      type: string\n      patern: x\n`, 'acme', /connection_config\.host\.patern: .*"pattern"/);
+    refuses(
+        `acme:\n  ${base}\n  proxy:\n    base_url: https://api.acme.example\n    retries: 3\n`,
+        'acme',
+        /proxy\.retries: unknown key, did you mean "retry"/
+    );
     refuses(`acme:\n  display_name: Acme\n  auth_mode: OAUTH3\n`, 'acme', /auth_mode: .*expected one of/);
     refuses(`acme:\n  ${base}\n  proxy:\n    base_url: 42\n`, 'acme', /proxy\.base_url: expected string/);
     refuses(`acme:\n  alias: nowhere\n  display_name: Acme\n`, 'acme', /alias: unknown provider "nowhere"/);
@@ -401,5 +410,91 @@ fields:
     assert.deepEqual(
         connectionConfigIssues(def, { subdomain: 'ACME' }, 'app').map((i) => i.key),
         ['subdomain']
+    );
+});
+
+// ---- Nango's schema in full (issue #15 item 1)
+
+const EVERY_FIELD = fileURLToPath(new URL('./fixtures/providers/every-field.yaml', import.meta.url));
+
+/** Every key the fixture uses at `path` (a map's own keys for records: connection_config.<name>.*). */
+function keysAt(doc: Record<string, unknown>, path: string[]): Set<string> {
+    const out = new Set<string>();
+    const walk = (node: unknown, rest: string[]) => {
+        if (!node || typeof node !== 'object') return;
+        if (Array.isArray(node)) return node.forEach((n) => walk(n, rest));
+        if (rest.length === 0) return Object.keys(node).forEach((k) => out.add(k));
+        const [head, ...tail] = rest;
+        for (const [k, v] of Object.entries(node)) if (head === '*' || head === k) walk(v, tail);
+    };
+    walk(doc, ['*', ...path]);
+    return out;
+}
+
+test('a file with every field of the schema (Nango 0.71.x and our extensions) loads, with nothing ignored', () => {
+    const c = loadCatalogue([EVERY_FIELD]);
+    assert.deepEqual(c.ignoredKeys, []);
+    const doc = parseYaml(readFileSync(EVERY_FIELD, 'utf8')) as Record<string, unknown>;
+    const expect = (path: string[], known: string[]) => {
+        const used = keysAt(doc, path);
+        for (const k of known) assert.ok(used.has(k), `the fixture does not use ${[...path, k].join('.')}`);
+    };
+    expect([], Object.keys(providerFields));
+    expect(['proxy'], Object.keys(proxySchema.shape));
+    expect(['proxy', 'retry'], knownKeysAt(proxySchema, ['retry']));
+    expect(['proxy', 'verification'], knownKeysAt(proxySchema, ['verification']));
+    expect(['connection_config', '*'], Object.keys(fieldSchema.shape));
+    expect(['token'], knownKeysAt(providerEntrySchema, ['token']));
+    expect(['token_response'], knownKeysAt(providerEntrySchema, ['token_response']));
+    expect(['additional_steps'], knownKeysAt(providerEntrySchema, ['additional_steps', 0]));
+    expect(['assertion'], knownKeysAt(providerEntrySchema, ['assertion']));
+    // Values Nango's files use that a stricter reading would refuse.
+    const retry = c.get('every-oauth2')!.proxy!.retry!;
+    assert.deepEqual(retry.at, ['x-ratelimit-reset', 'x-rate-limit-reset']);
+    assert.deepEqual(retry.error_code, ['5xx', 429, '403']);
+    assert.equal(c.get('every-oauth2')!.credentials!['apiKey']!.secret, true);
+    assert.deepEqual(c.get('every-oauth2')!.connection_config!['region']!.enum, ['us', 'eu']);
+});
+
+test('unknown keys are dropped and reported per file; near misses of a known key refuse the start', () => {
+    const path = file(
+        'acme:\n  display_name: Acme\n  auth_mode: API_KEY\n  docs: https://acme.example/docs\n  colour: red\n' +
+            '  proxy:\n    base_url: https://api.acme.example\n    sparkle: true\n  connection_config:\n    host:\n      type: string\n      tooltip: hi\n'
+    );
+    const c = loadCatalogue([path]);
+    assert.equal(c.ignoredKeys.length, 1);
+    assert.equal(c.ignoredKeys[0]!.file, path);
+    assert.deepEqual([...c.ignoredKeys[0]!.keys].sort(), ['acme.colour', 'acme.connection_config.host.tooltip', 'acme.proxy.sparkle']);
+    const def = c.get('acme')! as Record<string, unknown>;
+    assert.equal(def['colour'], undefined);
+    assert.equal(c.get('acme')!.proxy!.base_url, 'https://api.acme.example');
+    // A typo is refused even next to a good key, naming both; the rule is about the keys known at that place.
+    const base = 'display_name: Acme\n  auth_mode: API_KEY\n  docs: https://acme.example/docs';
+    refuses(
+        `acme:\n  ${base}\n  proxy:\n    base_url: https://api.acme.example\n    decompres: true\n`,
+        'acme',
+        /proxy\.decompres: unknown key, did you mean "decompress"/
+    );
+    refuses(`acme:\n  ${base}\n  Display_Name: Acme\n`, 'acme', /Display_Name: unknown key, did you mean "display_name"/);
+    refuses(`acme:\n  ${base}\n  proxy:\n    base_url: https://api.acme.example\n    retry:\n      error_code: ['6xx']\n`, 'acme', /error_code\.0: /);
+    // Unknown keys do not excuse a bad value elsewhere.
+    refuses(`acme:\n  ${base}\n  colour: red\n  proxy:\n    base_url: 42\n`, 'acme', /proxy\.base_url: expected string/);
+});
+
+test("interpolateUrl: Nango's whole-URL alternatives, the first whose values are all present; a refused value is never skipped", () => {
+    const t = 'https://${connectionConfig.hostname} || https://api.example.com';
+    assert.equal(interpolateUrl(t, { connectionConfig: { hostname: 'eu.example.com' }, credentials: {} }), 'https://eu.example.com');
+    assert.equal(interpolateUrl(t, { connectionConfig: {}, credentials: {} }), 'https://api.example.com');
+    assert.throws(() => interpolateUrl(t, { connectionConfig: { hostname: 'evil.example/x?' }, credentials: {} }), /host name/);
+    const c = loadCatalogue([
+        file(
+            'acme:\n  display_name: Acme\n  auth_mode: API_KEY\n  connection_config:\n    hostname:\n      type: string\n      optional: true\n  proxy:\n    base_url: https://${connectionConfig.hostname} || https://api.acme.example\n'
+        )
+    ]);
+    assert.ok(c.get('acme'));
+    refuses(
+        'acme:\n  display_name: Acme\n  auth_mode: API_KEY\n  proxy:\n    base_url: https://api.acme.example || http://plain.acme.example\n',
+        'acme',
+        /proxy\.base_url: expected an https/
     );
 });

@@ -62,7 +62,7 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
         await integration('slack', 'slack-quiet', { forward_webhooks: false }, { webhook_secret: SLACK_SECRET });
         await integration('slack', 'slack-nosecret');
         await integration('github', 'gh', {}, { webhook_secret: GITHUB_SECRET });
-        await integration('linear', 'linear');
+        await integration('notion', 'notion');
         const conn = (key: string, id: string, config: Record<string, unknown>) =>
             api(server, 'POST', '/connections', {
                 provider_config_key: key,
@@ -184,7 +184,7 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
 
     it('a provider without webhook handling is refused like a bad signature, and forwards nothing', async () => {
         const before = await count();
-        const res = await post('linear', '{"a":1}', {});
+        const res = await post('notion', '{"a":1}', {});
         assert.equal(res.status, 401);
         assert.equal(await codeOf(res), 'invalid_webhook_signature');
         assert.equal(await count(), before);
@@ -199,7 +199,7 @@ describe('inbound provider webhooks (embedded PGlite)', () => {
             ['nope', slackHeaders(body)],
             ['slack-app', { ...slackHeaders(body), 'x-slack-signature': `v0=${'0'.repeat(64)}` }],
             ['slack-nosecret', slackHeaders(body)],
-            ['linear', slackHeaders(body)]
+            ['notion', slackHeaders(body)]
         ] as const) {
             const res = await post(key, body, headers);
             answers.push({ key, status: res.status, body: await res.text() });

@@ -15,7 +15,8 @@ const fieldSchema = z.object({
     secret: z.boolean().optional(),
     prefix: z.string().optional(),
     suffix: z.string().optional(),
-    order: z.number().optional()
+    order: z.number().optional(),
+    enum: z.array(z.string()).optional()
 });
 export type ProviderField = z.infer<typeof fieldSchema>;
 
@@ -45,6 +46,7 @@ const providerSchema = z.object({
     display_name: z.string(),
     auth_mode: z.string(),
     docs: z.string().optional(),
+    docs_connect: z.string().optional(),
     logo_url: z.string().optional(),
     credentials: z.record(z.string(), fieldSchema).optional(),
     connection_config: z.record(z.string(), fieldSchema).optional()

@@ -123,6 +123,12 @@ export function connect(req: ConnectRequest): Promise<ConnectResult> {
             return post(req, '/oauth2/auth', { client_id: c['client_id'] ?? '', client_secret: c['client_secret'] ?? '' });
         case 'none':
             return post(req, '/auth/unauthenticated', undefined);
+        case 'two_step':
+            return post(req, '/auth/two-step', c);
+        case 'jwt':
+            return post(req, '/auth/jwt', c);
+        case 'aws_sigv4':
+            return post(req, '/auth/aws-sigv4', c);
         case 'unsupported':
             return Promise.reject(new ConnectError('unsupported_auth_mode', 'unsupported auth mode'));
     }

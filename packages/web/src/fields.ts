@@ -3,7 +3,7 @@
 import type { Provider, ProviderField, Session } from './api.ts';
 import type { StringKey, Translate } from './i18n.ts';
 
-export type Flow = 'oauth' | 'api_key' | 'basic' | 'client_credentials' | 'none' | 'unsupported';
+export type Flow = 'oauth' | 'api_key' | 'basic' | 'client_credentials' | 'none' | 'two_step' | 'jwt' | 'aws_sigv4' | 'unsupported';
 
 export interface FormField {
     /** `credentials.<name>` or `params.<name>` */
@@ -17,6 +17,8 @@ export interface FormField {
     required: boolean;
     pattern: RegExp | undefined;
     format: string | undefined;
+    /** The only values accepted: a select instead of a text box. */
+    options: string[] | undefined;
     prefix: string | undefined;
     suffix: string | undefined;
     initial: string;
@@ -30,6 +32,9 @@ export function flowOf(authMode: string): Flow {
     if (authMode === 'BASIC') return 'basic';
     if (authMode === 'OAUTH2_CC') return 'client_credentials';
     if (authMode === 'NONE') return 'none';
+    if (authMode === 'TWO_STEP') return 'two_step';
+    if (authMode === 'JWT') return 'jwt';
+    if (authMode === 'AWS_SIGV4') return 'aws_sigv4';
     return 'unsupported';
 }
 
@@ -60,6 +65,7 @@ function field(
         required: def ? !def.optional : fallback.required,
         pattern: compile(def?.pattern),
         format: def?.format,
+        options: def?.enum,
         prefix: def?.prefix,
         suffix: def?.suffix,
         initial: def?.default_value ?? ''
@@ -76,14 +82,34 @@ const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: 
         { name: 'client_id', label: 'fieldClientId', secret: false, required: true },
         { name: 'client_secret', label: 'fieldClientSecret', secret: true, required: true }
     ],
+    aws_sigv4: [
+        { name: 'access_key_id', label: 'fieldAccessKeyId', secret: false, required: true },
+        { name: 'secret_access_key', label: 'fieldSecretAccessKey', secret: true, required: true },
+        { name: 'region', label: 'fieldRegion', secret: false, required: true },
+        { name: 'service', label: 'fieldService', secret: false, required: true }
+    ],
     oauth: [],
     none: [],
+    // TWO_STEP and JWT ask for exactly the provider's declared credential fields.
+    two_step: [],
+    jwt: [],
     unsupported: []
 };
 
+/** The provider's own credential fields, in their order, for the modes whose inputs the provider declares. */
+function declaredCredentials(provider: Provider, t: Translate): FormField[] {
+    return Object.entries(provider.credentials ?? {})
+        .filter(([, def]) => !def.automated && !def.hidden)
+        .sort(([, a], [, b]) => (a.order ?? 0) - (b.order ?? 0))
+        .map(([name, def]) => field('credential', name, def, { label: 'fieldApiKey', secret: false, required: true }, t));
+}
+
 export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate): FormField[] {
     const flow = flowOf(provider.auth_mode);
-    const credentials = CREDENTIALS[flow].map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
+    const credentials =
+        flow === 'two_step' || flow === 'jwt'
+            ? declaredCredentials(provider, t)
+            : CREDENTIALS[flow].map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
     const preset = session?.integrations_config_defaults?.[integrationKey]?.connection_config ?? {};
     const params = Object.entries(provider.connection_config ?? {})
         .filter(([name, def]) => !def.automated && !def.hidden && !(name in preset))
@@ -105,5 +131,6 @@ export function validate(f: FormField, raw: string): StringKey | undefined {
     if (f.format === 'hostname' && !HOSTNAME.test(value)) return 'invalidFormat';
     if (f.format === 'uuid' && !UUID.test(value)) return 'invalidFormat';
     if (f.pattern && !f.pattern.test(value)) return 'invalidFormat';
+    if (f.options && !f.options.includes(value)) return 'invalidFormat';
     return undefined;
 }

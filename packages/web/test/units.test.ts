@@ -45,6 +45,24 @@ it('derives the form from the provider and validates values', () => {
     assert.equal(flowOf('OAUTH2'), 'oauth');
     assert.equal(flowOf('BASIC'), 'basic');
     assert.equal(flowOf('TBA'), 'unsupported');
+    assert.equal(flowOf('TWO_STEP'), 'two_step');
+    assert.equal(flowOf('JWT'), 'jwt');
+    assert.equal(flowOf('AWS_SIGV4'), 'aws_sigv4');
+    assert.equal(flowOf('MCP_OAUTH2'), 'unsupported');
+    const twoStep: Provider = {
+        name: 'acme',
+        display_name: 'Acme',
+        auth_mode: 'TWO_STEP',
+        credentials: { pass: { type: 'string', title: 'Pass', secret: true, order: 2 }, user: { type: 'string', title: 'User', order: 1 } },
+        connection_config: { region: { type: 'string', title: 'Region', enum: ['us', 'eu'] } }
+    };
+    const f = formFields(twoStep, 'acme', undefined, t);
+    assert.deepEqual(
+        f.map((x) => x.id),
+        ['credential.user', 'credential.pass', 'param.region']
+    );
+    assert.equal(validate(f[2]!, 'mars'), 'invalidFormat');
+    assert.equal(validate(f[2]!, 'eu'), undefined);
     const basic = formFields({ name: 'b', display_name: 'B', auth_mode: 'BASIC' }, 'b', undefined, t);
     assert.deepEqual(
         basic.map((f) => [f.name, f.secret, f.label]),

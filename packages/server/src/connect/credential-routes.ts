@@ -7,6 +7,9 @@ import { TokenError, expiryOf } from '../oauth/token-request.ts';
 import { tokenFailure, tokenGrant } from '../oauth/token-client.ts';
 import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } from './flow-context.ts';
 import { verifyCredentials } from './verify.ts';
+import { twoStepToken } from '../auth-modes/two-step.ts';
+import { mintJwt } from '../auth-modes/jwt.ts';
+import { runCredentialCheck } from '../providers/hooks/index.ts';
 import { reportFailure, saveConnection } from './save.ts';
 
 function requireMode(ctx: FlowContext, mode: string): void {
@@ -41,7 +44,7 @@ async function clientCredentials(s: Services, ctx: FlowContext, body: { client_i
         return {
             type: 'OAUTH2_CC',
             token: tokens.access_token,
-            expires_at: expiryOf(tokens, new Date()),
+            expires_at: expiryOf(tokens, new Date(), def.expires_in_unit),
             client_id: body.client_id,
             client_secret: body.client_secret,
             raw: tokens
@@ -80,8 +83,28 @@ export function credentialRoute<B extends z.ZodType>(
 /** API-key and basic credentials are what the end user typed, checked by the catalogue's verification call. */
 const verified = (credentials: StoredCredentials) => async (s: Services, ctx: FlowContext) => {
     await verifyCredentials(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
+    await runCredentialCheck(s, ctx.provider, ctx.integration, credentials, ctx.connectionConfig);
     return credentials;
 };
+
+/** The end user's inputs for TWO_STEP and JWT: the provider's credential fields, as strings (Nango's SDK may add an assertionOption object). */
+const inputsBody = z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.union([z.string().max(16_384), z.record(z.string(), z.unknown())]))
+    .refine((b) => Object.keys(b).length <= 32, 'too many fields')
+    .transform((b) => Object.fromEntries(Object.entries(b).filter((e): e is [string, string] => typeof e[1] === 'string')));
+
+/** Every credential field the provider declares and does not mark optional must be there. */
+function requireDeclared(ctx: FlowContext, inputs: Record<string, string>): void {
+    const missing = Object.entries(ctx.provider.credentials ?? {})
+        .filter(([name, f]) => !f.optional && !inputs[name])
+        .map(([name]) => name);
+    if (missing.length > 0) {
+        throw fail('invalid_body', {
+            message: `Missing credential field(s): ${missing.join(', ')}`,
+            errors: missing.map((name) => ({ code: 'invalid_type', message: 'Required', path: [name] }))
+        });
+    }
+}
 
 /** Non-popup browser auth (docs/compatibility.md, "Browser flows"): the frontend SDK POSTs the credentials the end user typed. */
 export const credentialRoutes = [
@@ -112,6 +135,60 @@ export const credentialRoutes = [
             if (body.client_certificate || body.client_private_key)
                 throw fail('invalid_body', { message: 'Client certificates and private keys are not supported yet; use client_secret' });
             return clientCredentials(s, ctx, body);
+        }
+    ),
+    // TWO_STEP: the provider's token endpoint is asked with the inputs now, which also checks them.
+    credentialRoute('/auth/two-step/:providerConfigKey', 'TWO_STEP', inputsBody, async (s, ctx, inputs) => {
+        requireDeclared(ctx, inputs);
+        try {
+            return await twoStepToken(s.egress, ctx.provider, ctx.connectionConfig, inputs);
+        } catch (err) {
+            if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
+            throw err;
+        }
+    }),
+    // JWT: a token is signed now; a key that cannot sign is refused before anything is stored.
+    credentialRoute('/auth/jwt/:providerConfigKey', 'JWT', inputsBody, async (_s, ctx, inputs) => {
+        requireDeclared(ctx, inputs);
+        return mintJwt(ctx.provider, ctx.connectionConfig, inputs);
+    }),
+    // AWS_SIGV4 with an access key; then the catalogue's verification call, signed, checks it.
+    credentialRoute(
+        '/auth/aws-sigv4/:providerConfigKey',
+        'AWS_SIGV4',
+        z
+            .object({
+                access_key_id: z.string().min(16).max(128).optional(),
+                secret_access_key: z.string().min(1).max(256).optional(),
+                session_token: z.string().min(1).max(4096).optional(),
+                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+                service: z
+                    .string()
+                    .regex(/^[a-z0-9-]+$/)
+                    .optional(),
+                role_arn: z.string().optional(),
+                external_id: z.string().optional()
+            })
+            .strict(),
+        async (s, ctx, body) => {
+            if (!body.access_key_id || !body.secret_access_key) {
+                throw fail('invalid_body', {
+                    message: body.role_arn
+                        ? 'Assuming an IAM role (role_arn) is not supported yet; give access_key_id and secret_access_key'
+                        : 'access_key_id and secret_access_key are required'
+                });
+            }
+            const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : undefined);
+            if (!service) throw fail('invalid_body', { message: 'service is required (the AWS service the requests are signed for)' });
+            const credentials: StoredCredentials = {
+                type: 'AWS_SIGV4',
+                access_key_id: body.access_key_id,
+                secret_access_key: body.secret_access_key,
+                session_token: body.session_token,
+                region: body.region,
+                service
+            };
+            return verified(credentials)(s, ctx);
         }
     )
 ];

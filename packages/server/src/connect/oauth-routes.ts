@@ -230,7 +230,8 @@ async function finishFlow(s: Services, q: Record<string, unknown>, cookieHeader:
             throw new FlowError('issuer_mismatch', 'The authorization response came from another server than the one it was sent to');
         let saved;
         if (tx.authMode === 'OAUTH2') {
-            const code = str(q['code']);
+            // authorization_code_param_in_callback: providers that return the code under another name.
+            const code = str(q[ctx.provider.authorization_code_param_in_callback ?? 'code']);
             if (!code) throw new FlowError('callback_err', 'The provider redirected back without an authorization code');
             // Values the redirect carries into connection config pass the declared fields' patterns before the code is redeemed.
             const fromRedirect = Object.fromEntries((ctx.provider.redirect_uri_metadata ?? []).filter((k) => str(q[k])).map((k) => [k, q[k]]));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
+import type { ProviderDefinition } from '../providers/schema.ts';
 import { fail } from '../errors.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
 import { expiryOf, type TokenResponse } from '../oauth/token-request.ts';
@@ -37,6 +38,11 @@ export interface AuthorizationRequest {
     base: URL;
     expectedIssuer: string;
     usesPkce: boolean;
+    /** How the provider wants the final URL written (Nango's authorization_url_* fields). */
+    shape: Pick<
+        ProviderDefinition,
+        'authorization_url_replacements' | 'authorization_url_skip_encode' | 'authorization_url_skip_empty' | 'authorization_url_fragment'
+    >;
 }
 
 /** Everything of the authorization URL that does not depend on the transaction (docs/compatibility.md, "Browser flows"). */
@@ -63,7 +69,17 @@ export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQ
         if (v === 'undefined') params.delete(k);
         else params.set(k, v);
     }
-    return { base: url, expectedIssuer: url.origin, usesPkce: !def.disable_pkce };
+    return {
+        base: url,
+        expectedIssuer: url.origin,
+        usesPkce: !def.disable_pkce,
+        shape: {
+            authorization_url_replacements: def.authorization_url_replacements,
+            authorization_url_skip_encode: def.authorization_url_skip_encode,
+            authorization_url_skip_empty: def.authorization_url_skip_empty,
+            authorization_url_fragment: def.authorization_url_fragment
+        }
+    };
 }
 
 /** The final redirect target: state and PKCE challenge added to the prepared request. */
@@ -74,7 +90,36 @@ export function authorizationUrl(req: AuthorizationRequest, state: string, chall
         url.searchParams.set('code_challenge', challenge);
         url.searchParams.set('code_challenge_method', 'S256');
     }
-    return url.toString();
+    return shaped(url, req.shape);
+}
+
+/**
+ * The URL as the provider wants it written, as Nango writes it: parameters with an empty value dropped
+ * (`authorization_url_skip_empty`), the values of the named parameters left unencoded but for spaces
+ * (`authorization_url_skip_encode`: providers that refuse `%3A` or `%2C` in a scope), each
+ * `authorization_url_replacements` key replaced by its value in the whole URL, and a fragment appended.
+ * The operator's providers file says all of this; nothing comes from the request.
+ */
+function shaped(url: URL, shape: AuthorizationRequest['shape']): string {
+    if (shape.authorization_url_skip_empty) for (const [k, v] of [...url.searchParams]) if (v === '') url.searchParams.delete(k);
+    let out = url.toString();
+    const raw = new Set(shape.authorization_url_skip_encode ?? []);
+    if (raw.size > 0 && url.search) {
+        const query = url.search
+            .slice(1)
+            .split('&')
+            .map((pair) => {
+                const eq = pair.indexOf('=');
+                const key = decodeURIComponent(pair.slice(0, eq < 0 ? pair.length : eq));
+                if (eq < 0 || !raw.has(key)) return pair;
+                return `${pair.slice(0, eq)}=${decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' ')).replace(/ /g, '%20')}`;
+            })
+            .join('&');
+        out = `${url.origin}${url.pathname}?${query}${url.hash}`;
+    }
+    for (const [from, to] of Object.entries(shape.authorization_url_replacements ?? {})) out = out.split(from).join(to);
+    if (shape.authorization_url_fragment) out = `${out.replace(/#.*$/, '')}#${shape.authorization_url_fragment}`;
+    return out;
 }
 
 /**
@@ -108,7 +153,7 @@ export async function exchangeCode(
         type: 'OAUTH2',
         access_token: accessToken,
         refresh_token: typeof tokens.refresh_token === 'string' && tokens.refresh_token ? tokens.refresh_token : undefined,
-        expires_at: expiryOf(tokens, new Date()),
+        expires_at: expiryOf(tokens, new Date(), def.expires_in_unit),
         raw: tokens
     };
     const metadata = Object.fromEntries((def.token_response_metadata ?? []).map((k) => [k, pathOf(tokens, k)]).filter(([, v]) => v !== undefined));

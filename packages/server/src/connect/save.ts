@@ -4,6 +4,7 @@ import { expiresAtOf, type StoredCredentials } from '../connections/credentials.
 import { connectionSaved } from '../connections/lifecycle.ts';
 import { fail } from '../errors.ts';
 import { endUserOf, type FlowContext } from './flow-context.ts';
+import { runPostConnection } from '../providers/hooks/index.ts';
 
 /**
  * Stores the credentials a browser flow obtained, under the session's end user, tags and webhook override
@@ -17,7 +18,10 @@ export async function saveConnection(
     credentials: StoredCredentials,
     extraConfig: Record<string, unknown> = {}
 ): Promise<{ connection: Connection; created: boolean }> {
-    const connectionConfig = { ...ctx.connectionConfig, ...extraConfig };
+    // The provider's post-connection step (Jira's cloud id, HubSpot's portal, …) before anything is stored: an
+    // account it refuses is never written.
+    const found = await runPostConnection(s, ctx.provider, ctx.integration, credentials, { ...ctx.connectionConfig, ...extraConfig });
+    const connectionConfig = { ...ctx.connectionConfig, ...extraConfig, ...found };
     const validation = await s.runs.validateConnection(ctx.env, await candidate(s, ctx, credentials, connectionConfig));
     if (!validation.ok) throw fail('connection_validation_failed', { message: validation.message });
     const result = await s.connections.upsert(

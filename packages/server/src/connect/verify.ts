@@ -3,6 +3,7 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import type { Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { applyAuth } from '../proxy/auth.ts';
+import { signAwsRequest } from '../auth-modes/aws-sigv4.ts';
 import { providerBaseUrl, upstreamUrl } from '../proxy/target.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
 import { ApiError, fail } from '../errors.ts';
@@ -31,10 +32,12 @@ export async function verifyCredentials(
     let lastStatus = 0;
     for (const endpoint of verification.endpoints) {
         try {
+            const url = upstreamUrl(base, endpoint, auth.query);
             const res = await s.egress.fetch({
                 method: verification.method,
-                url: upstreamUrl(base, endpoint, auth.query),
-                headers,
+                url,
+                headers:
+                    credentials.type === 'AWS_SIGV4' ? signAwsRequest(credentials, { method: verification.method, url, headers, body: undefined }) : headers,
                 maxBytes: 64 * 1024,
                 timeoutMs: 15_000
             });

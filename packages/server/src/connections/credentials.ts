@@ -35,7 +35,32 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
     // renewed from the app's key when it expires) or is minted at once (docs/compatibility.md, "Connections").
     z.object({ type: z.literal('APP'), access_token: z.string().min(1).optional(), expires_at: isoDate.optional(), raw: raw.optional() }).strict(),
     // A provider that needs no credentials (auth mode NONE): the connection only names the end user's account.
-    z.object({ type: z.literal('NONE') }).strict()
+    z.object({ type: z.literal('NONE') }).strict(),
+    // TWO_STEP: the end user's inputs (the provider's `credentials` fields) next to the token they were exchanged
+    // for; without a token, one is obtained at once (docs/providers.md, "Auth modes").
+    z
+        .object({
+            type: z.literal('TWO_STEP'),
+            token: z.string().min(1).optional(),
+            refresh_token: z.string().min(1).optional(),
+            expires_at: isoDate.optional(),
+            raw: raw.optional()
+        })
+        .catchall(z.string().max(16_384)),
+    // JWT: the inputs a signed assertion is made from; the token is minted on import.
+    z.object({ type: z.literal('JWT'), token: z.string().optional(), expires_at: isoDate.optional() }).catchall(z.string().max(16_384)),
+    // AWS_SIGV4: an access key every proxied request is signed with (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html).
+    z
+        .object({
+            type: z.literal('AWS_SIGV4'),
+            access_key_id: z.string().min(16).max(128),
+            secret_access_key: z.string().min(1).max(256),
+            session_token: z.string().min(1).max(4096).optional(),
+            region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+            service: z.string().regex(/^[a-z0-9-]+$/, 'an AWS service name such as execute-api'),
+            expires_at: isoDate.optional()
+        })
+        .strict()
 ]);
 
 export type ImportCredentials = z.infer<typeof importCredentialsSchema>;
@@ -63,10 +88,46 @@ export type StoredCredentials =
     | { type: 'API_KEY'; apiKey: string }
     | { type: 'BASIC'; username: string; password: string }
     | { type: 'APP'; access_token: string; expires_at?: string | undefined; raw: Record<string, unknown> }
-    | { type: 'NONE' };
+    | { type: 'NONE' }
+    | TwoStepCredentials
+    | JwtCredentials
+    | AwsSigV4Credentials;
 
-/** Stored credentials for an import; an APP import without a token is minted by the caller first. */
-export function toStored(c: Exclude<ImportCredentials, { type: 'APP' }>): StoredCredentials {
+/** The end user's inputs (kept to obtain the next token) and the token a provider endpoint gave for them. */
+export interface TwoStepCredentials {
+    type: 'TWO_STEP';
+    inputs: Record<string, string>;
+    token?: string | undefined;
+    refresh_token?: string | undefined;
+    expires_at?: string | undefined;
+    raw: Record<string, unknown>;
+}
+
+/** The inputs a JWT is signed from, and the current one. */
+export interface JwtCredentials {
+    type: 'JWT';
+    inputs: Record<string, string>;
+    token?: string | undefined;
+    expires_at?: string | undefined;
+}
+
+export interface AwsSigV4Credentials {
+    type: 'AWS_SIGV4';
+    access_key_id: string;
+    secret_access_key: string;
+    session_token?: string | undefined;
+    region: string;
+    service: string;
+    expires_at?: string | undefined;
+}
+
+/** TWO_STEP / JWT import bodies: the known keys, and every other string is one of the end user's inputs. */
+export function inputsOf(c: Record<string, unknown>, known: readonly string[]): Record<string, string> {
+    return Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => !known.includes(e[0]) && typeof e[1] === 'string'));
+}
+
+/** Stored credentials for an import; APP, TWO_STEP and JWT imports without a token are completed by the caller first. */
+export function toStored(c: Exclude<ImportCredentials, { type: 'APP' | 'TWO_STEP' | 'JWT' }>): StoredCredentials {
     switch (c.type) {
         case 'OAUTH2':
             return {

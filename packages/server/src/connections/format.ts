@@ -37,6 +37,11 @@ export function formatConnectionSummary(c: ConnectionSummary) {
 }
 
 export function formatCredentials(creds: StoredCredentials): Record<string, unknown> {
+    // TWO_STEP and JWT inputs are flat in Nango's credentials object, next to the token.
+    if (creds.type === 'TWO_STEP' || creds.type === 'JWT') {
+        const { inputs, ...rest } = creds;
+        return { ...inputs, ...rest };
+    }
     return { ...creds };
 }
 

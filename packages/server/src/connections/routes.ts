@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defineRoute } from '../http/route.ts';
-import { fail } from '../errors.ts';
+import { ApiError, fail } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, listConnectionsQuery, metadataBody, patchConnectionBody } from './schemas.ts';
 import { formatConnectionFull, formatConnectionSummary } from './format.ts';
-import { toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
+import { inputsOf, toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
 import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
 import { TokenError } from '../oauth/token-request.ts';
 import { tokenFailure } from '../oauth/token-client.ts';
@@ -14,6 +14,9 @@ import type { Integration } from '../integrations/store.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import { revokeAtProvider } from './revoke.ts';
 import { connectionSaved } from './lifecycle.ts';
+import { runPostConnection } from '../providers/hooks/index.ts';
+import { twoStepToken } from '../auth-modes/two-step.ts';
+import { mintJwt } from '../auth-modes/jwt.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = {
@@ -23,8 +26,39 @@ const importTypesFor: Record<string, string[]> = {
     API_KEY: ['API_KEY'],
     BASIC: ['BASIC'],
     APP: ['APP'],
-    NONE: ['NONE']
+    NONE: ['NONE'],
+    TWO_STEP: ['TWO_STEP'],
+    JWT: ['JWT'],
+    AWS_SIGV4: ['AWS_SIGV4']
 };
+
+const TWO_STEP_KEYS = ['type', 'token', 'refresh_token', 'expires_at', 'raw'];
+
+/**
+ * TWO_STEP and JWT imports: the inputs as given; a token given with them is kept (until it expires), else one
+ * is obtained (TWO_STEP, from the provider) or signed (JWT) at once, which also proves the inputs work.
+ */
+async function importedToken(
+    s: Services,
+    def: ProviderDefinition,
+    c: Extract<ImportCredentials, { type: 'TWO_STEP' | 'JWT' }>,
+    config: Record<string, unknown>
+): Promise<StoredCredentials> {
+    const inputs = inputsOf(c, TWO_STEP_KEYS);
+    const expires_at = typeof c.expires_at === 'string' ? c.expires_at : undefined;
+    if (c.type === 'JWT') return c.token ? { type: 'JWT', inputs, token: c.token, expires_at } : mintJwt(def, config, inputs);
+    if (c.token) {
+        const refresh_token = typeof c.refresh_token === 'string' ? c.refresh_token : undefined;
+        const raw = typeof c.raw === 'object' && c.raw !== null ? (c.raw as Record<string, unknown>) : {};
+        return { type: 'TWO_STEP', inputs, token: c.token, refresh_token, expires_at, raw };
+    }
+    try {
+        return await twoStepToken(s.egress, def, config, inputs);
+    } catch (err) {
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
+        throw err;
+    }
+}
 
 /**
  * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
@@ -37,6 +71,7 @@ async function imported(
     c: ImportCredentials,
     config: Record<string, unknown> | undefined
 ): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
+    if (c.type === 'TWO_STEP' || c.type === 'JWT') return { credentials: await importedToken(s, def, c, config ?? {}), connectionConfig: config };
     if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
     const id = config?.['installation_id'];
     if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
@@ -117,7 +152,19 @@ export const connectionRoutes = [
             }
             // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
             assertConnectionConfig(def, body.connection_config ?? {}, 'app');
-            const { credentials, connectionConfig } = await imported(s, integration, def, body.credentials, body.connection_config);
+            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config);
+            // The provider's post-connection step runs for an import too (a Jira import gets its cloud id); what the
+            // app sent wins over what the step found. Unlike a browser flow, an import is not refused when the step
+            // fails (the app may import tokens it cannot use yet): the connection is stored as given, and the log says why.
+            const found = await runPostConnection(s, def, integration, credentials, given ?? {}).catch((err: unknown) => {
+                if (!(err instanceof ApiError)) throw err;
+                s.log.warn(
+                    { integration: integration.uniqueKey, hook: def.post_connection_script, reason: err.message },
+                    'post-connection step failed for an import'
+                );
+                return {};
+            });
+            const connectionConfig = { ...found, ...given };
             // An import announces itself like any new or re-authorised connection (docs/webhooks.md) and, when new,
             // runs the integration's post-connection-creation scripts (docs/functions.md).
             const { connection } = await s.connections.upsert(

@@ -151,6 +151,7 @@ export const integrationRoutes = [
                     auth_mode: def?.auth_mode ?? null,
                     created_at: i.createdAt.toISOString(),
                     has_webhook: Boolean(def?.webhook_routing_script),
+                    has_webhook_user_defined_secret: def?.webhook_user_defined_secret ?? false,
                     webhook_secret: oauth && 'webhook_secret' in oauth ? (oauth.webhook_secret ?? null) : null,
                     docs: def?.docs ?? null
                 });

@@ -1,5 +1,5 @@
 import OAuth from 'oauth-1.0a';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSign } from 'node:crypto';
 import type { ProviderDefinition } from '../providers/schema.ts';
 
 const hashes: Record<string, string> = { 'HMAC-SHA1': 'sha1', 'HMAC-SHA256': 'sha256' };
@@ -8,6 +8,14 @@ const hashes: Record<string, string> = { 'HMAC-SHA1': 'sha1', 'HMAC-SHA256': 'sh
 export function oauth1Signer(def: ProviderDefinition, consumerKey: string, consumerSecret: string): OAuth {
     const method = def.signature_method ?? 'HMAC-SHA1';
     const algorithm = hashes[method];
+    // RSA-SHA1 (RFC 5849 §3.4.3): the consumer secret is the consumer's PEM private key; no token secret is mixed in.
+    if (method === 'RSA-SHA1') {
+        return new OAuth({
+            consumer: { key: consumerKey, secret: consumerSecret },
+            signature_method: method,
+            hash_function: (base) => createSign('RSA-SHA1').update(base).sign(consumerSecret, 'base64')
+        });
+    }
     return new OAuth({
         consumer: { key: consumerKey, secret: consumerSecret },
         signature_method: method,

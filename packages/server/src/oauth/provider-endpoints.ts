@@ -72,7 +72,9 @@ export function resolveTokenUrl(
     server?: Record<string, string>
 ): string {
     const raw = purpose === 'refresh' && def.refresh_url ? def.refresh_url : def.token_url;
-    const template = typeof raw === 'string' ? raw : raw ? (raw[authMode] ?? Object.values(raw)[0]) : undefined;
+    // Nango's TokenUrlObject spells OAUTH2_CC as OAUTH2CC.
+    const template =
+        typeof raw === 'string' ? raw : raw ? (raw[authMode] ?? (authMode === 'OAUTH2_CC' ? raw['OAUTH2CC'] : undefined) ?? Object.values(raw)[0]) : undefined;
     if (!template) throw fail('invalid_auth_mode', { message: 'The provider has no token endpoint' });
     return endpointUrl(def, template, { connectionConfig, ...(server ? { server } : {}) });
 }
@@ -90,7 +92,11 @@ export function fill(template: string, connectionConfig: Record<string, unknown>
     }
 }
 
-/** Nango's default client authentication is in the body; `token_request_auth_method: basic` selects RFC 6749 §2.3.1 Basic. */
+/**
+ * Nango's default client authentication is in the body. RFC 6749 §2.3.1 Basic is selected by either of the two
+ * fields Nango has for it: `token_request_auth_method: basic`, or `authorization_method: header` (the option its
+ * OAuth library reads; Notion, Reddit, Airtable and a dozen more need it), for every grant at the token endpoint.
+ */
 export function clientAuthFor(def: ProviderDefinition): 'basic' | 'body' {
-    return def.token_request_auth_method === 'basic' ? 'basic' : 'body';
+    return def.token_request_auth_method === 'basic' || def.authorization_method === 'header' ? 'basic' : 'body';
 }

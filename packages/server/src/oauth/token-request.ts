@@ -86,14 +86,14 @@ function parseBody(text: string, type: string): Record<string, unknown> {
     return Object.fromEntries(new URLSearchParams(text));
 }
 
-/** expires_at from a token response: absolute if given, else now + expires_in. */
-export function expiryOf(t: TokenResponse, now: Date): string | undefined {
+/** expires_at from a token response: absolute if given, else now + expires_in (seconds, or ms for `expires_in_unit: milliseconds`). */
+export function expiryOf(t: TokenResponse, now: Date, unit?: 'milliseconds'): string | undefined {
     if (t.expires_at !== undefined) {
         const n = Number(t.expires_at);
         const d = Number.isFinite(n) ? new Date(n < 1e12 ? n * 1000 : n) : new Date(String(t.expires_at));
         if (!Number.isNaN(d.getTime())) return d.toISOString();
     }
     const seconds = Number(t.expires_in);
-    if (Number.isFinite(seconds) && seconds > 0) return new Date(now.getTime() + seconds * 1000).toISOString();
+    if (Number.isFinite(seconds) && seconds > 0) return new Date(now.getTime() + (unit === 'milliseconds' ? seconds : seconds * 1000)).toISOString();
     return undefined;
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { providerEntrySchema, providerNameSchema, providerSchema, type ProviderDefinition, type ProviderEntry } from './schema.ts';
+import { knownKeysAt, typoOf, withoutKey } from './unknown-keys.ts';
 
 /** Read-only view of the resolved provider definitions. */
 export interface Catalogue {
@@ -14,6 +15,8 @@ export interface Catalogue {
     has(name: string): boolean;
     /** All providers, sorted by name. */
     list(): Array<[string, ProviderDefinition]>;
+    /** Keys the files hold that the schema does not know, dropped: one entry per file (`provider.path.key`). */
+    readonly ignoredKeys: ReadonlyArray<{ file: string; keys: string[] }>;
 }
 
 /** The catalogue refused to load; `file` and `provider` say where. */
@@ -52,15 +55,22 @@ interface Located {
  */
 export function loadCatalogue(extraFiles: string[] = [], opts: { builtinDir?: string } = {}): Catalogue {
     const entries = new Map<string, Located>();
+    const ignoredKeys: Array<{ file: string; keys: string[] }> = [];
+    const read = (file: string) => {
+        const ignored: string[] = [];
+        const found = readProvidersFile(file, ignored);
+        if (ignored.length > 0) ignoredKeys.push({ file, keys: ignored });
+        return found;
+    };
     for (const file of builtinFiles(opts.builtinDir)) {
-        for (const [name, entry] of readProvidersFile(file)) {
+        for (const [name, entry] of read(file)) {
             const first = entries.get(name);
             if (first) throw new CatalogueError(file, name, `defined again: the built-in file ${first.file} already defines it`);
             entries.set(name, { entry, file });
         }
     }
     for (const file of extraFiles) {
-        for (const [name, entry] of readProvidersFile(file)) entries.set(name, { entry, file });
+        for (const [name, entry] of read(file)) entries.set(name, { entry, file });
     }
     const resolved = new Map<string, ProviderDefinition>();
     for (const [name, { file }] of entries) {
@@ -74,11 +84,12 @@ export function loadCatalogue(extraFiles: string[] = [], opts: { builtinDir?: st
     return {
         get: (name) => resolved.get(name),
         has: (name) => resolved.has(name),
-        list: () => [...sorted]
+        list: () => [...sorted],
+        ignoredKeys
     };
 }
 
-function readProvidersFile(file: string): Array<[string, ProviderEntry]> {
+function readProvidersFile(file: string, ignored: string[]): Array<[string, ProviderEntry]> {
     let doc: unknown;
     try {
         // uniqueKeys: a provider defined twice in one file is a mistake, not an override.
@@ -93,10 +104,34 @@ function readProvidersFile(file: string): Array<[string, ProviderEntry]> {
         if (!providerNameSchema.safeParse(name).success) {
             throw new CatalogueError(file, name, 'invalid provider name: expected letters, digits, "_" or "-"');
         }
-        const parsed = providerEntrySchema.safeParse(raw);
-        if (!parsed.success) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
-        return [name, parsed.data];
+        return [name, parseEntry(file, name, raw, ignored)];
     });
+}
+
+/**
+ * One entry, checked. Unknown keys (zod's unrecognized_keys, at any depth) are dropped and recorded in
+ * `ignored` unless one is a near miss of a key known at that place, which refuses the file naming both.
+ */
+function parseEntry(file: string, name: string, raw: unknown, ignored: string[]): ProviderEntry {
+    let input = raw;
+    // Each round drops the unknown keys zod reported; nested objects report once their parent parses.
+    for (let round = 0; round < 16; round++) {
+        const parsed = providerEntrySchema.safeParse(input);
+        if (parsed.success) return parsed.data;
+        const unknown = parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
+        if (unknown.length === 0) throw new CatalogueError(file, name, formatIssues(parsed.error.issues));
+        for (const issue of unknown) {
+            const known = knownKeysAt(providerEntrySchema, issue.path);
+            for (const key of issue.keys) {
+                const where = [...issue.path.map(String), key].join('.');
+                const meant = typoOf(key, known);
+                if (meant !== undefined) throw new CatalogueError(file, name, `${where}: unknown key, did you mean "${meant}"?`);
+                ignored.push(`${name}.${where}`);
+                input = withoutKey(input, issue.path, key);
+            }
+        }
+    }
+    throw new CatalogueError(file, name, 'too many unknown keys');
 }
 
 function resolveAlias(name: string, entries: Map<string, Located>, chain: string[]): Record<string, unknown> {

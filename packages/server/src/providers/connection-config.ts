@@ -51,6 +51,7 @@ export function fieldRefuses(field: Field, value: unknown): string | undefined {
     const text = String(value);
     if (field.pattern !== undefined && !fullMatch(field.pattern).test(text)) return `does not match the pattern ${field.pattern}`;
     if (field.format !== undefined && !formatHolds(field.format, text)) return `is not a valid ${field.format}`;
+    if (field.enum !== undefined && !field.enum.includes(text)) return `must be one of ${field.enum.map((v) => JSON.stringify(v)).join(', ')}`;
     return undefined;
 }
 

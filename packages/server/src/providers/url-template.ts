@@ -60,6 +60,43 @@ function placed(alt: VarAlt, value: string, place: UrlPlace): string {
  * variable. Throws InterpolationError: `missing` (a value is absent) or `invalid` (a value may not go there).
  */
 export function interpolateUrl(template: string, ctx: InterpolationContext, guard?: UrlValueGuard): string {
+    const alternatives = urlAlternatives(template);
+    if (alternatives.length === 1) return fillUrl(template, ctx, guard);
+    // Nango's `https://${connectionConfig.hostname} || https://api.example.com`: the first whole URL whose
+    // values are all present. A value that is present but refused is never skipped for the next one.
+    let missing: InterpolationError | undefined;
+    for (const alternative of alternatives) {
+        try {
+            return fillUrl(alternative, ctx, guard);
+        } catch (err) {
+            if (!(err instanceof InterpolationError) || err.reason !== 'missing') throw err;
+            missing ??= err;
+        }
+    }
+    throw missing!;
+}
+
+/** A template split on ` || ` outside `${…}`: whole-URL alternatives, tried in order. */
+export function urlAlternatives(template: string): string[] {
+    const out: string[] = [];
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i < template.length; i++) {
+        if (template.startsWith('${', i)) {
+            depth++;
+            i++;
+        } else if (template[i] === '}' && depth > 0) depth--;
+        else if (depth === 0 && template.startsWith(' || ', i)) {
+            out.push(template.slice(start, i).trim());
+            start = i + 4;
+            i += 3;
+        }
+    }
+    out.push(template.slice(start).trim());
+    return out;
+}
+
+function fillUrl(template: string, ctx: InterpolationContext, guard?: UrlValueGuard): string {
     let out = '';
     let shape = '';
     for (const node of parsedTemplate(template)) {

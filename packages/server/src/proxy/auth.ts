@@ -15,6 +15,9 @@ function contextOf(c: StoredCredentials, connectionConfig: Record<string, unknow
     if (c.type === 'OAUTH2' || c.type === 'APP') ctx.accessToken = c.access_token;
     if (c.type === 'OAUTH2_CC' && c.token) ctx.accessToken = c.token;
     if (c.type === 'OAUTH1') ctx.accessToken = c.oauth_token;
+    if ((c.type === 'TWO_STEP' || c.type === 'JWT') && c.token) ctx.accessToken = c.token;
+    // TWO_STEP and JWT templates read the end user's inputs as ${credentials.x}, as Nango's flat credentials do.
+    if (c.type === 'TWO_STEP' || c.type === 'JWT') ctx.credentials = { ...c.inputs, ...(c as unknown as Record<string, unknown>) };
     if (c.type === 'API_KEY') ctx.apiKey = c.apiKey;
     if (c.type === 'BASIC') {
         ctx.username = c.username;
@@ -43,7 +46,11 @@ export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connect
     if (c.type === 'OAUTH2' || c.type === 'APP') headers['authorization'] = `Bearer ${c.access_token}`;
     else if (c.type === 'OAUTH2_CC' && c.token) headers['authorization'] = `Bearer ${c.token}`;
     else if (c.type === 'BASIC') headers['authorization'] = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    // TWO_STEP and JWT: Bearer, unless the catalogue's header templates say otherwise (they are applied next).
+    else if ((c.type === 'TWO_STEP' || c.type === 'JWT') && c.token) headers['authorization'] = `Bearer ${c.token}`;
     const ctx = contextOf(c, connectionConfig);
+    // TWO_STEP's proxy_header_authorization: the Authorization header's template (`Token ${accessToken}`).
+    if (c.type === 'TWO_STEP' && def.proxy_header_authorization) Object.assign(headers, fillAll({ authorization: def.proxy_header_authorization }, ctx));
     Object.assign(headers, fillAll(def.proxy?.headers, ctx));
     return { headers, query: fillAll(def.proxy?.query, ctx) };
 }

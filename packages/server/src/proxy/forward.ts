@@ -12,6 +12,7 @@ import { upstreamUrl } from './target.ts';
 import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from './retry.ts';
 import { backoffMs, retry } from '../egress/retry.ts';
 import { isRefreshable } from '../refresh/policy.ts';
+import { signAwsRequest } from '../auth-modes/aws-sigv4.ts';
 
 /** What forwarding uses, by name. */
 export interface ForwardDeps {
@@ -57,7 +58,7 @@ export async function forward(s: ForwardDeps, connection: Connection, input: For
                             : undefined;
                     const res = outcome.value;
                     if (res.statusCode === 401 && renewable) return undefined;
-                    if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def.proxy?.retry?.error_code)) return undefined;
+                    if (!isRetryableStatus(res.statusCode, input.control['retry-on'], input.def, res.headers)) return undefined;
                     const wait = proxyRetryDelayMs(attempt, res.headers, input.def);
                     if (wait !== undefined) res.body.resume();
                     return wait;
@@ -101,5 +102,9 @@ export function buildRequest(
         });
     }
     if (input.body && input.body.length > 0) headers['content-length'] = String(input.body.length);
+    // SigV4 signs the final method, URL, headers and body: last, over exactly what is sent.
+    if (conn.credentials.type === 'AWS_SIGV4') {
+        return { url, headers: signAwsRequest(conn.credentials, { method: input.method, url, headers, body: input.body }) };
+    }
     return { url, headers };
 }

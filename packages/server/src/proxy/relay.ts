@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Services } from '../services.ts';
 import type { ProxyControl } from './control-headers.ts';
@@ -28,6 +30,14 @@ export interface RelayIo {
     alwaysHeaders: OutgoingHttpHeaders;
 }
 
+/** Content codings the proxy decodes when asked to decompress. */
+const DECODERS: Record<string, () => Transform> = {
+    gzip: createGunzip,
+    'x-gzip': createGunzip,
+    deflate: createInflate,
+    br: createBrotliDecompress
+};
+
 /** An attempt either reached the app, is to be retried after waitMs, or is a 401 held back (Relay.flush sends it). */
 type AttemptEnd = { relayed: true } | { relayed: false; status: number; waitMs: number } | { relayed: false; held: true };
 
@@ -37,16 +47,22 @@ const PROXY_PREFIX = '/proxy'.length;
  * Relays one proxied request. Retries (the app's `Retries`) replay the body, so they apply only to a body that
  * was buffered (see readRequestBody); a streamed body is sent once. Rejects with the ApiError to answer with.
  */
-export async function relay(s: Services, io: RelayIo, target: ProxyTarget, control: Pick<ProxyControl, 'retries' | 'retry-on'>): Promise<void> {
+export async function relay(s: Services, io: RelayIo, target: ProxyTarget, control: Pick<ProxyControl, 'retries' | 'retry-on' | 'decompress'>): Promise<void> {
     const { req } = io;
     const method = req.method!;
     const appHeaders = appHeadersOf(req.headers);
     // OAuth 1.0a signs form fields (RFC 5849 §3.4.1.3.1), so a form body must be whole before the first byte goes out.
-    const whole = target.connection.credentials.type === 'OAUTH1' && (appHeaders['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    // AWS SigV4 signs the body's hash, so any body must be whole too.
+    const whole =
+        (target.connection.credentials.type === 'OAUTH1' && (appHeaders['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) ||
+        target.connection.credentials.type === 'AWS_SIGV4';
     const body = await readRequestBody(req, io.res, s.config.bodyLimit, whole);
     const retries = body.replayable ? control.retries : 0;
     const { def, integration, base } = target;
     const pathAndQuery = req.url!.slice(PROXY_PREFIX);
+    // As in Nango: the app's `Decompress: true` or the provider's `proxy.decompress` (HubSpot, …) asks for a
+    // compressed answer and hands the app the decoded bytes.
+    const decompress = control.decompress === true || def.proxy?.decompress === true;
     let connection = target.connection;
     let handler: Relay | undefined;
     // Only a request that may wait between attempts needs to learn that its app left while it waited.
@@ -60,10 +76,11 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
         new Promise<AttemptEnd>((resolve, reject) => {
             const { url, headers } = buildRequest(s, connection, { method, base, pathAndQuery, appHeaders, body: body.buffer, def, integration });
             if (body.length !== undefined && !body.buffer) headers['content-length'] = String(body.length);
+            if (decompress) headers['accept-encoding'] ??= 'gzip, deflate, br';
             const retryWait =
                 n < retries
                     ? (status: number, h: IncomingHttpHeaders) =>
-                          isRetryableStatus(status, control['retry-on'], def.proxy?.retry?.error_code) ? proxyRetryDelayMs(n, h, def) : undefined
+                          isRetryableStatus(status, control['retry-on'], def, h) ? proxyRetryDelayMs(n, h, def) : undefined
                     : undefined;
             // Issue #16 item 2: each attempt, by provider and upstream status, from dispatch to the end of its answer.
             const sentAt = performance.now();
@@ -80,7 +97,7 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
                     span.end();
                 }
             };
-            handler = new Relay(method, io, retryWait, renewable, observe, resolve, reject);
+            handler = new Relay(method, io, retryWait, renewable, decompress, observe, resolve, reject);
             s.egress.dispatch({ method, url, headers, body: body.buffer ?? body.stream }, handler);
         });
 
@@ -143,6 +160,18 @@ class Relay implements Dispatcher.DispatchHandler {
     private heldNoBody = false;
     private readonly method: string;
     private readonly io: RelayIo;
+    private readonly decompress: boolean;
+    /** Decodes the upstream's body when it is compressed and decompression was asked for. */
+    private decoder: Transform | undefined;
+    private controller: Dispatcher.DispatchController | undefined;
+    private decodeError = false;
+    private pendingHead: OutgoingHttpHeaders | undefined;
+
+    private writePendingHead(): void {
+        if (!this.pendingHead) return;
+        this.io.res.writeHead(this.status, this.pendingHead);
+        this.pendingHead = undefined;
+    }
     private readonly retryWait: ((status: number, headers: IncomingHttpHeaders) => number | undefined) | undefined;
     private readonly resolve: (end: AttemptEnd) => void;
     private readonly reject: (err: unknown) => void;
@@ -154,11 +183,13 @@ class Relay implements Dispatcher.DispatchHandler {
         io: RelayIo,
         retryWait: Relay['retryWait'],
         holdUnauthorized: boolean,
+        decompress: boolean,
         observe: (status: string) => void,
         resolve: (end: AttemptEnd) => void,
         reject: (err: unknown) => void
     ) {
         this.method = method;
+        this.decompress = decompress;
         this.io = io;
         this.retryWait = retryWait;
         this.holdUnauthorized = holdUnauthorized;
@@ -169,6 +200,7 @@ class Relay implements Dispatcher.DispatchHandler {
 
     // Its presence is what makes undici use the controller API for this handler.
     onRequestStart(controller: Dispatcher.DispatchController): void {
+        this.controller = controller;
         const res = this.io.res;
         // The app hung up before we answered (or mid-upload): stop the upstream call instead of finishing it for nobody.
         const onClose = () => {
@@ -201,6 +233,20 @@ class Relay implements Dispatcher.DispatchHandler {
             const value = headers[name];
             if (value !== undefined && passesThrough(name, ok)) out[name] = value;
         }
+        const coding = String(headers['content-encoding'] ?? '')
+            .trim()
+            .toLowerCase();
+        const decoderOf = this.decompress && !hasNoBody(statusCode, this.method) && Object.hasOwn(DECODERS, coding) ? DECODERS[coding] : undefined;
+        if (decoderOf) {
+            // Decoded, the body has another length, which is not known in advance: it streams (never buffered whole,
+            // so a small compressed body cannot grow into a large buffer).
+            delete out['content-encoding'];
+            delete out['content-length'];
+            const decoder = decoderOf();
+            decoder.on('data', (chunk: Buffer) => this.deliver(chunk));
+            decoder.on('error', (err: Error) => this.decodeFailed(err));
+            this.decoder = decoder;
+        }
         if (statusCode === 401 && this.holdUnauthorized) {
             this.holding = true;
             this.heldNoBody = hasNoBody(statusCode, this.method);
@@ -214,16 +260,39 @@ class Relay implements Dispatcher.DispatchHandler {
             res.end();
             return;
         }
-        if (Number(headers['content-length'] ?? NaN) <= SMALL_BODY_BYTES) {
+        if (!this.decoder && Number(headers['content-length'] ?? NaN) <= SMALL_BODY_BYTES) {
             this.headers = out;
             this.buffered = [];
             return;
         }
-        res.writeHead(statusCode, out);
+        // A decoded body's head waits for its first decoded bytes, so a body that does not decode is still a 502.
+        if (this.decoder) this.pendingHead = out;
+        else res.writeHead(statusCode, out);
     }
 
-    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
         if (this.discard) return;
+        if (this.decoder) this.decoder.write(chunk);
+        else this.deliver(chunk);
+    }
+
+    /** A compressed body that does not decode: the app gets a 502 if nothing was sent yet, else a cut connection. */
+    private decodeFailed(err: Error): void {
+        this.decodeError = true;
+        this.decoder = undefined;
+        this.discard = true;
+        const res = this.io.res;
+        if (res.headersSent) {
+            res.destroy(err);
+            this.resolve({ relayed: true });
+        } else {
+            this.controller?.abort(err);
+            this.reject(fail('upstream_unreachable', { message: 'The provider sent a compressed body that could not be decoded', cause: err }));
+        }
+    }
+
+    private deliver(chunk: Buffer): void {
+        const controller = this.controller!;
         if (this.buffered) {
             this.buffered.push(chunk);
             this.heldBytes += chunk.length;
@@ -232,6 +301,7 @@ class Relay implements Dispatcher.DispatchHandler {
             return;
         }
         const res = this.io.res;
+        this.writePendingHead();
         if (!res.write(chunk)) {
             controller.pause();
             res.once('drain', () => controller.resume());
@@ -248,13 +318,24 @@ class Relay implements Dispatcher.DispatchHandler {
         this.headers = undefined;
     }
 
-    private ended(status: string): void {
+    private observed(status: string): void {
         this.observe?.(status);
         this.observe = undefined;
     }
 
     onResponseEnd(): void {
-        this.ended(String(this.status));
+        this.observed(String(this.status));
+        const decoder = this.decoder;
+        if (decoder && !this.discard) {
+            decoder.once('end', () => this.ended());
+            decoder.end();
+            return;
+        }
+        this.ended();
+    }
+
+    private ended(): void {
+        if (this.decodeError) return;
         if (this.waitMs !== undefined) {
             this.resolve({ relayed: false, status: this.status, waitMs: this.waitMs });
             return;
@@ -285,13 +366,14 @@ class Relay implements Dispatcher.DispatchHandler {
             res.writeHead(this.status, headers);
             res.end(body);
         } else if (!this.discard) {
+            this.writePendingHead();
             res.end();
         }
         this.resolve({ relayed: true });
     }
 
     onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-        this.ended(this.started ? String(this.status) : 'error');
+        this.observed(this.started ? String(this.status) : 'error');
         this.reject(this.clientGone ? fail('client_closed_request', { cause: error }) : toNetworkError(error));
     }
 }

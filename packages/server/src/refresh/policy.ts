@@ -3,9 +3,12 @@ import type { Connection, ConnectionStatus } from '../connections/store.ts';
 export const DEFAULT_REFRESH_WINDOW_MS = 15 * 60 * 1000;
 export const REFRESH_BACKOFF_MS = 30 * 1000;
 
-/** Types whose credentials this broker renews itself (APP: a new installation token from the app's key). */
+/**
+ * Types whose credentials this broker renews itself (APP: a new installation token from the app's key;
+ * TWO_STEP: the provider's token endpoint again; JWT: a newly signed token).
+ */
 export function isRefreshable(c: Pick<Connection, 'authType'>): boolean {
-    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC' || c.authType === 'APP';
+    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC' || c.authType === 'APP' || c.authType === 'TWO_STEP' || c.authType === 'JWT';
 }
 
 /** Expires within the window (15 min or the provider's token_expiration_buffer). No expiry → never. */

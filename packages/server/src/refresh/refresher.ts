@@ -1,4 +1,6 @@
 import type { Db, Queryable } from '../storage/db.ts';
+import { renewTwoStep } from '../auth-modes/two-step.ts';
+import { mintJwt } from '../auth-modes/jwt.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
@@ -203,8 +205,20 @@ export class Refresher {
             );
             return { credentials, extra: {} };
         }
+        if (c.credentials.type === 'TWO_STEP' || c.credentials.type === 'JWT') {
+            if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
+            const now = new Date(this.now());
+            const credentials =
+                c.credentials.type === 'TWO_STEP'
+                    ? await renewTwoStep(this.deps.egress, def, c.connectionConfig, c.credentials, now)
+                    : await mintJwt(def, c.connectionConfig, c.credentials.inputs, now);
+            return { credentials, extra: {} };
+        }
         const tokens = await this.exchange(c, integration, def);
-        return { credentials: merge(c.credentials, tokens, new Date(this.now())), extra: pick(tokens, def?.token_response_metadata ?? []) };
+        return {
+            credentials: merge(c.credentials, tokens, new Date(this.now()), def?.expires_in_unit),
+            extra: pick(tokens, def?.token_response_metadata ?? [])
+        };
     }
 
     private async exchange(c: Connection, integration: Integration, def: ProviderDefinition | undefined): Promise<TokenResponse> {
@@ -299,8 +313,8 @@ function unusable(c: Pick<Connection, 'status' | 'refreshError'>, cause?: ApiErr
 }
 
 /** New credentials from a token response; keeps the old refresh token when the provider sent none. */
-function merge(old: StoredCredentials, t: TokenResponse, now: Date): StoredCredentials {
-    const expires_at = expiryOf(t, now);
+function merge(old: StoredCredentials, t: TokenResponse, now: Date, unit: 'milliseconds' | undefined): StoredCredentials {
+    const expires_at = expiryOf(t, now, unit);
     if (old.type === 'OAUTH2_CC') return { ...old, token: t.access_token, expires_at, raw: t };
     const previous = old.type === 'OAUTH2' ? old : undefined;
     return {

@@ -33,20 +33,40 @@ function FieldInput({ t, f, value, error, onChange }: { t: Translate; f: FormFie
             </label>
             <div className={`sb-input-row${error ? ' sb-invalid' : ''}`}>
                 {f.prefix && <span className="sb-affix">{f.prefix}</span>}
-                <input
-                    id={id}
-                    name={f.name}
-                    className="sb-input"
-                    type={f.secret && !reveal ? 'password' : 'text'}
-                    autoComplete={f.secret ? 'off' : f.name === 'username' ? 'username' : 'off'}
-                    spellCheck={false}
-                    placeholder={f.placeholder}
-                    value={value}
-                    required={f.required}
-                    aria-invalid={error ? true : undefined}
-                    aria-describedby={described}
-                    onChange={(e) => onChange(e.target.value)}
-                />
+                {f.options ? (
+                    <select
+                        id={id}
+                        name={f.name}
+                        className="sb-input"
+                        value={value}
+                        required={f.required}
+                        aria-invalid={error ? true : undefined}
+                        aria-describedby={described}
+                        onChange={(e) => onChange(e.target.value)}
+                    >
+                        {!f.required || value === '' ? <option value="">—</option> : null}
+                        {f.options.map((o) => (
+                            <option key={o} value={o}>
+                                {o}
+                            </option>
+                        ))}
+                    </select>
+                ) : (
+                    <input
+                        id={id}
+                        name={f.name}
+                        className="sb-input"
+                        type={f.secret && !reveal ? 'password' : 'text'}
+                        autoComplete={f.secret ? 'off' : f.name === 'username' ? 'username' : 'off'}
+                        spellCheck={false}
+                        placeholder={f.placeholder}
+                        value={value}
+                        required={f.required}
+                        aria-invalid={error ? true : undefined}
+                        aria-describedby={described}
+                        onChange={(e) => onChange(e.target.value)}
+                    />
+                )}
                 {f.suffix && <span className="sb-affix">{f.suffix}</span>}
                 {f.secret && (
                     <button type="button" className="sb-reveal" onClick={() => setReveal(!reveal)} aria-pressed={reveal} aria-controls={id}>
@@ -119,9 +139,10 @@ export function IntegrationScreen({ t, item, session, reconnecting, error, busy,
                             onChange={(v) => setValues({ ...values, [f.id]: v })}
                         />
                     ))}
-                    {item.provider?.docs && fields.length > 0 && (
+                    {(item.provider?.docs_connect ?? item.provider?.docs) && fields.length > 0 && (
                         <p className="sb-hint">
-                            <a href={item.provider.docs} target="_blank" rel="noopener noreferrer">
+                            {/* docs_connect: the provider's page for end users on finding these values. */}
+                            <a href={item.provider?.docs_connect ?? item.provider?.docs} target="_blank" rel="noopener noreferrer">
                                 {t('docsLink')}
                             </a>
                         </p>

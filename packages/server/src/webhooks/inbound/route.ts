@@ -7,7 +7,7 @@ import type { Integration } from '../../integrations/store.ts';
 import type { ConnectionSummary } from '../../connections/store.ts';
 import { forwardableHeaders } from '../payloads.ts';
 import { inboundHandlers } from './registry.ts';
-import type { InboundRequest } from './handler.ts';
+import type { InboundHandler, InboundRequest } from './handler.ts';
 
 const params = z.object({ environmentUuid: z.uuid(), providerConfigKey: uniqueKeySchema }).strict();
 
@@ -22,9 +22,17 @@ function parseBody(raw: Buffer, contentType: string | undefined): unknown {
     }
 }
 
-function webhookSecretOf(s: Services, integration: Integration): string | undefined {
+/**
+ * The secret the provider signs with: the integration's webhook_secret (or custom.webhookSecret), else, for providers that sign with the
+ * OAuth app's own secret (HubSpot, Intercom, Shopify), its client secret.
+ */
+function webhookSecretOf(s: Services, integration: Integration, handler: InboundHandler): string | undefined {
     const c = s.integrations.credentials(integration);
-    return c && 'webhook_secret' in c && c.webhook_secret ? c.webhook_secret : undefined;
+    if (c && 'webhook_secret' in c && c.webhook_secret) return c.webhook_secret;
+    // Integrations without OAuth credentials (Stripe's API key) keep it where Nango does: custom.webhookSecret.
+    const custom = integration.custom?.['webhookSecret'];
+    if (custom) return custom;
+    return handler.signsWithClientSecret && c && 'client_secret' in c && c.client_secret ? c.client_secret : undefined;
 }
 
 /**
@@ -61,19 +69,32 @@ export const inboundWebhookRoutes = [
             if (!handler) throw refuse('the provider has no webhook handling');
             if (raw.length === 0) throw refuse('empty body');
 
-            const secret = webhookSecretOf(s, integration);
+            const secret = webhookSecretOf(s, integration, handler);
             if (!secret) {
                 req.log.warn({ integration: integration.uniqueKey }, 'inbound webhook refused: the integration has no webhook_secret to verify it with');
                 throw fail('invalid_webhook_signature');
             }
-            const inbound: InboundRequest = { rawBody: raw, headers: req.headers, payload: parseBody(raw, req.headers['content-type']), now: Date.now() };
+            const inbound: InboundRequest = {
+                url: `${s.config.serverUrl}${req.url}`,
+                method: req.method,
+                rawBody: raw,
+                headers: req.headers,
+                payload: parseBody(raw, req.headers['content-type']),
+                now: Date.now()
+            };
             if (!handler.verify(inbound, secret)) throw refuse('bad signature');
 
-            const direct = handler.respond?.(inbound);
+            const direct = handler.respond?.(inbound, secret);
             if (direct) return reply.code(direct.status).send(direct.body);
             // Routed whether or not the event is forwarded: subscribed syncs run their onWebhook handler either way.
-            const key = handler.route(inbound);
-            const connections: ConnectionSummary[] = key ? await s.connections.findByConfig(integration.id, key.path, key.value) : [];
+            const routed = handler.route(inbound);
+            const keys = routed === undefined ? [] : Array.isArray(routed) ? routed : [routed];
+            const connections: ConnectionSummary[] = [];
+            for (const key of keys) {
+                for (const c of await s.connections.findByConfig(integration.id, key.path, key.value)) {
+                    if (!connections.some((known) => known.id === c.id)) connections.push(c);
+                }
+            }
             const event = handler.eventType(inbound);
             const { runs, queued } = await s.db.transaction(async (tx) => ({
                 runs: await s.runs.queueWebhookRuns(tx, { integrationId: integration.id, connections, event, payload: inbound.payload }),
