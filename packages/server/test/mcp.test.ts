@@ -166,6 +166,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
             });
             calendar.calendar.add({ summary: 'Lunch', start: { dateTime: '2026-05-04T12:00:00Z' }, end: { dateTime: '2026-05-04T13:00:00Z' } });
             const c = await open(target(server.secretKey, 'google-calendar', 'cal-a'));
+            const sent = calendar.requests.length;
             const r = await call(c, 'list-events', { timeMin: '2026-05-04T00:00:00Z', timeMax: '2026-05-05T00:00:00Z', query: 'dentist' });
             assert.equal(r.isError, undefined, JSON.stringify(r));
             const events = (r.structuredContent as { events: Array<{ id: string; summary: string }> }).events;
@@ -174,7 +175,11 @@ for (const backend of ['embedded', 'postgres'] as const) {
                 [[dentist.id, 'Dentist']]
             );
             assert.deepEqual(JSON.parse((r.content[0] as { text: string }).text), r.structuredContent, 'the JSON text carries the same output');
-            assert.equal(calendar.requests.at(-1)!.query['q'], 'dentist');
+            // The connection's events sync may call the stand-in meanwhile: look for the tool's request among the new ones.
+            assert.ok(
+                calendar.requests.slice(sent).some((req) => req.query['q'] === 'dentist'),
+                'the text query reached Google as q'
+            );
         });
 
         it('a destructive tool without elicitation: refused with a confirmation token, done with it, the token used once', async () => {
