@@ -50,8 +50,13 @@ export class Scheduler {
         this.syncWorker = new SyncWorker<{ jobId: number }>({
             fetch: (n) => queue.fetch<{ jobId: number }>(SYNC_QUEUE, n),
             complete: (ids) => queue.complete(SYNC_QUEUE, ids),
-            run: (d, started) =>
-                runs.executeSync(d.jobId, started).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute')),
+            run: (batch, started) =>
+                runs
+                    .executeSyncs(
+                        batch.map((d) => d.jobId),
+                        started
+                    )
+                    .map((p, i) => p.catch((err: unknown) => log.error({ err, syncJobId: batch[i]!.jobId }, 'sync run failed to execute'))),
             capacity: Math.max(1, config.workerConcurrency) * SYNC_RUNS_PER_RUNNER,
             pollMs: SYNC_POLL_MS,
             onError: (err) => log.error({ err }, 'sync worker error')

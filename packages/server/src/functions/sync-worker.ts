@@ -10,8 +10,11 @@ export interface SyncWorkerOptions<T> {
     fetch(n: number): Promise<Array<{ id: string; data: T }>>;
     /** Marks jobs done in the queue. */
     complete(ids: string[]): Promise<void>;
-    /** Runs one job; calls `started` once the run is recorded as started (or will not run), then goes on to its end. */
-    run(data: T, started: () => void): Promise<void>;
+    /**
+     * Runs a batch of jobs: calls `started` once their runs are recorded as started (or will not run), and returns
+     * one promise per job, settled at that run's end.
+     */
+    run(data: T[], started: () => void): Array<Promise<void>>;
     capacity: number;
     /** How often to look for jobs another instance queued or left. */
     pollMs: number;
@@ -82,7 +85,7 @@ export class SyncWorker<T> {
                     const jobs = await this.o.fetch(room);
                     full = jobs.length === room;
                     if (jobs.length) {
-                        await Promise.all(jobs.map((j) => this.begin(j.data)));
+                        await this.begin(jobs.map((j) => j.data));
                         // Completing the jobs need not hold up the next fetch.
                         this.track(this.o.complete(jobs.map((j) => j.id)).catch((err: unknown) => this.o.onError(err)));
                     }
@@ -123,21 +126,30 @@ export class SyncWorker<T> {
         void p.finally(() => this.running.delete(p));
     }
 
-    /** Starts one run; resolves once it is recorded as started, and keeps it running in the background. */
-    private begin(data: T): Promise<void> {
-        this.inFlight++;
+    /** Starts a batch of runs; resolves once they are recorded as started, and keeps them running in the background. */
+    private begin(data: T[]): Promise<void> {
+        this.inFlight += data.length;
         let handedOver!: () => void;
         const started = new Promise<void>((r) => (handedOver = r));
-        const run: Promise<void> = this.o
-            .run(data, handedOver)
-            .catch((err: unknown) => this.o.onError(err))
-            .finally(() => {
-                this.inFlight--;
-                this.running.delete(run);
-                handedOver();
-                if (this.waitingForRoom) this.wake();
-            });
-        this.running.add(run);
+        let runs: Array<Promise<void>>;
+        try {
+            runs = this.o.run(data, handedOver);
+        } catch (err) {
+            runs = data.map(() => Promise.reject(err));
+        }
+        // Whatever happens, the batch is handed over once every run has settled.
+        let left = runs.length;
+        for (const p of runs) {
+            const run: Promise<void> = p
+                .catch((err: unknown) => this.o.onError(err))
+                .finally(() => {
+                    this.inFlight--;
+                    this.running.delete(run);
+                    if (--left === 0) handedOver();
+                    if (this.waitingForRoom) this.wake();
+                });
+            this.running.add(run);
+        }
         return started;
     }
 }

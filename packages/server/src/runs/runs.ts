@@ -14,7 +14,7 @@ import {
     type OnEventJob,
     type Validation
 } from './kinds/on-event.ts';
-import { executeSyncRun } from './kinds/sync.ts';
+import { executeSyncRuns } from './kinds/sync.ts';
 import { executeWebhookRun, queueWebhookRuns, type WebhookRunJob } from './kinds/webhook.ts';
 import { reapLostRuns } from './reaper.ts';
 
@@ -67,9 +67,12 @@ export class Runs {
         return queuePostConnectionCreation(this.d, tx, connection);
     }
 
-    /** Runs a queued sync run; `started` is called once its row says it started (or that it will not run). */
-    executeSync(id: number, started?: () => void): Promise<void> {
-        return executeSyncRun(this.d, id, started);
+    /**
+     * Runs a batch of queued sync runs; `started` is called once their rows say they started (or that they will not
+     * run). One promise per run, settled when it has ended.
+     */
+    executeSyncs(ids: number[], started?: () => void): Array<Promise<void>> {
+        return executeSyncRuns(this.d, ids, started);
     }
 
     executeWebhook(job: WebhookRunJob): Promise<void> {

@@ -125,6 +125,21 @@ export class RunStore {
         return rows[0] && toStarted(rows[0]);
     }
 
+    /**
+     * start() for many queued runs in one statement (a sync worker's batch); the runs no longer queued are left
+     * out. One round trip however many runs the batch holds.
+     */
+    async startMany(ids: number[]): Promise<StartedRun[]> {
+        if (ids.length === 0) return [];
+        const rows = await this.db.query<StartedRow>(
+            `UPDATE runs SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), attempts = attempts + 1
+             WHERE id = ANY($1::bigint[]) AND status = 'QUEUED'
+             RETURNING ${startedColumns}`,
+            [ids]
+        );
+        return rows.map(toStarted);
+    }
+
     /** Proves the run is alive; false once it was stopped, given up as lost, or deleted with its owner. */
     async heartbeat(id: number, result: ModelCounts): Promise<boolean> {
         const rows = await this.db.query(`UPDATE runs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [
@@ -146,12 +161,21 @@ export class RunStore {
 
     /**
      * Ends a run once (false when it already ended or is gone) and frees its schedule; a successful scheduled sync
-     * also records its start as the next lastSyncDate.
+     * also records its start as the next lastSyncDate. One statement, so it is atomic on its own: a caller with
+     * nothing else to write in the same transaction may pass the Db itself (one round trip instead of four).
      */
-    async finish(tx: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
-        const rows = await tx.query<{ sync_id: string | null; kind: RunKind; started_at: Date | null }>(
-            `UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
-             RETURNING sync_id, kind, started_at`,
+    async finish(q: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
+        const rows = await q.query<{ id: string }>(
+            `WITH ended AS (
+                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5
+                 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
+                 RETURNING id, sync_id, kind, started_at
+             ), freed AS (
+                 UPDATE syncs s SET running_job_id = NULL, last_job_id = e.id,
+                     last_sync_date = CASE WHEN $2 = 'SUCCESS' AND e.kind = 'sync' THEN e.started_at ELSE s.last_sync_date END
+                 FROM ended e WHERE s.id = e.sync_id AND s.running_job_id = e.id
+             )
+             SELECT id FROM ended`,
             [
                 id,
                 out.status,
@@ -160,15 +184,7 @@ export class RunStore {
                 out.error === undefined ? null : JSON.stringify(out.error)
             ]
         );
-        const row = rows[0];
-        if (!row) return false;
-        if (row.sync_id) {
-            await tx.query(
-                `UPDATE syncs SET running_job_id = NULL, last_job_id = $2, last_sync_date = CASE WHEN $3 THEN $4 ELSE last_sync_date END WHERE id = $1 AND running_job_id = $2`,
-                [row.sync_id, id, out.status === 'SUCCESS' && row.kind === 'sync', row.started_at]
-            );
-        }
-        return true;
+        return rows.length > 0;
     }
 
     /** Asks a queued or running run to stop (a full reset replaces the sync run in flight); its worker notices at its next beat. */
