@@ -161,17 +161,21 @@ function descendants(roots: number[]): number[] {
     }
     return [...out];
 }
-async function cpuSample(servers: Server[], dbUrl: string | undefined): Promise<{ servers: number; database: number }> {
-    const own = descendants(servers.map((s) => s.child.pid!).filter(Boolean));
+async function cpuSample(servers: Server[], dbUrl: string | undefined): Promise<{ servers: number; main: number; database: number; xacts: number }> {
+    const mains = servers.map((s) => s.child.pid!).filter(Boolean);
+    const own = descendants(mains);
     let database = 0;
+    let xacts = 0;
     if (dbUrl) {
         const c = new pg.Client({ connectionString: dbUrl });
         await c.connect();
         const rows = (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows;
+        // Transactions committed in this database (a statement outside a transaction counts as one).
+        xacts = Number((await c.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.n ?? 0);
         await c.end();
         for (const r of rows) database += procCpuMs(r.pid);
     }
-    return { servers: own.reduce((a, p) => a + procCpuMs(p), 0), database };
+    return { servers: own.reduce((a, p) => a + procCpuMs(p), 0), main: mains.reduce((a, p) => a + procCpuMs(p), 0), database, xacts };
 }
 
 async function api(s: Server, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -366,8 +370,12 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
         // and the external PostgreSQL's backends of this database (their CPU while connected).
         cpu_ms_per_start: {
             servers: rows.length ? Math.round(((cpuAfter.servers - cpuBefore.servers) / rows.length) * 100) / 100 : null,
+            // of which the servers' own processes (the rest: runner processes, and the embedded PostgreSQL)
+            servers_main: rows.length ? Math.round(((cpuAfter.main - cpuBefore.main) / rows.length) * 100) / 100 : null,
             database: rows.length && dbUrl ? Math.round(((cpuAfter.database - cpuBefore.database) / rows.length) * 100) / 100 : null
         },
+        // Transactions the database committed per started run (PostgreSQL only; stats may lag by a second).
+        db_transactions_per_start: rows.length && dbUrl ? Math.round(((cpuAfter.xacts - cpuBefore.xacts) / rows.length) * 100) / 100 : null,
         goal: {
             start_lag_p99_ms: 1000,
             pass: startLag.length > 0 && (pct(startLag, 99) ?? Infinity) < 1000 && rows.length >= 0.97 * ((SCHEDULES * seconds) / PERIOD_S)
@@ -376,7 +384,7 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
         warnings
     };
     log(
-        `${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, cpu_ms_per_start: result.cpu_ms_per_start, loadavg: result.loadavg.window_end })}`
+        `${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, cpu_ms_per_start: result.cpu_ms_per_start, db_transactions_per_start: result.db_transactions_per_start, loadavg: result.loadavg.window_end })}`
     );
     await cleanupAll();
     return result;

@@ -10,8 +10,9 @@ import { SyncWorker } from './sync-worker.ts';
 import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
 
 const CLAIM_BATCH = 500;
-// Runs of a sync in flight per runner process: the others prepare or record their run while one runs its script.
-const SYNC_RUNS_PER_RUNNER = 8;
+// Runs of a sync in flight per runner process: the others were started and loaded in a batch, or record their
+// end, while one runs its script. Room is taken a quarter of this at a time (sync-worker.ts).
+const SYNC_RUNS_PER_RUNNER = 32;
 // Instances look for sync jobs queued by another instance (or left by a busy one) this often.
 const SYNC_POLL_MS = 500;
 const ENSURE_EVERY_TICKS = 5;

@@ -21,8 +21,10 @@ export interface SyncWorkerOptions<T> {
     onError(err: unknown): void;
 }
 
-// Due times are grouped by this much, so a pass that queued a thousand runs wakes the worker a few times, not a thousand.
-const WAKE_GRAIN_MS = 25;
+// Due times are grouped by this much, so a pass that queued a thousand runs wakes the worker a few times, not a
+// thousand, and each wake-up takes a batch (started and loaded in a few round trips, however many runs it holds).
+// A run starts up to this much after its slot: a tenth of the one-second goal for the start lag.
+const WAKE_GRAIN_MS = 100;
 const MAX_BATCH = 100;
 
 export class SyncWorker<T> {
@@ -76,11 +78,23 @@ export class SyncWorker<T> {
         clearTimeout(timer);
     }
 
+    /**
+     * Room for at least this many runs before the next fetch (unless nothing runs): when runs queue behind busy
+     * runner processes, freed room is taken in batches, not one run at a time (a batch costs what one run costs).
+     */
+    private get minRoom(): number {
+        return Math.max(1, Math.floor(this.o.capacity / 4));
+    }
+
+    private get hasRoom(): boolean {
+        return this.inFlight === 0 || this.o.capacity - this.inFlight >= this.minRoom;
+    }
+
     private async work(): Promise<void> {
         while (!this.stopped) {
             const room = Math.min(this.o.capacity - this.inFlight, MAX_BATCH);
             let full = false;
-            if (room > 0) {
+            if (room > 0 && this.hasRoom) {
                 try {
                     const jobs = await this.o.fetch(room);
                     full = jobs.length === room;
@@ -95,7 +109,7 @@ export class SyncWorker<T> {
             }
             if (this.stopped) return;
             // A full fetch means more may be waiting: go again once there is room.
-            if (full && this.inFlight < this.o.capacity) continue;
+            if (full && this.hasRoom) continue;
             await this.pause();
         }
     }
@@ -105,7 +119,7 @@ export class SyncWorker<T> {
         const now = Date.now();
         for (const t of this.wakeAts) if (t <= now) this.wakeAts.delete(t);
         const next = this.wakeAts.size ? Math.min(...this.wakeAts) : Number.POSITIVE_INFINITY;
-        this.waitingForRoom = this.inFlight >= this.o.capacity;
+        this.waitingForRoom = !this.hasRoom;
         if (this.wakePending && !this.waitingForRoom) {
             this.wakePending = false;
             return Promise.resolve();
@@ -146,7 +160,7 @@ export class SyncWorker<T> {
                     this.inFlight--;
                     this.running.delete(run);
                     if (--left === 0) handedOver();
-                    if (this.waitingForRoom) this.wake();
+                    if (this.waitingForRoom && this.hasRoom) this.wake();
                 });
             this.running.add(run);
         }

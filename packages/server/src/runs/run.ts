@@ -178,11 +178,11 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     const before = r.policy.beforeFinish?.(result, counts);
     const payloads = status === 'STOPPED' ? [] : (r.policy.webhooks?.(outcome(status)) ?? []);
     const end = { status, result: counts, output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined, error };
-    // With nothing else to write, the ending is one statement and needs no transaction of its own (the usual
-    // scheduled sync: one round trip instead of four).
+    // With nothing else to write, the ending needs no transaction of its own: it is written in one statement with
+    // the other runs ending at the same moment (the usual scheduled sync: a share of one round trip instead of four).
     const ending =
         !before && payloads.length === 0
-            ? d.runs.finish(d.db, r.row.id, end)
+            ? d.runs.finishSoon(r.row.id, end)
             : d.db.transaction(async (tx) => {
                   await before?.(tx);
                   const ended = await d.runs.finish(tx, r.row.id, end);
