@@ -1,20 +1,15 @@
 /**
- * The worker of scheduled sync runs. A queue job only carries a run to an instance: once the run's row says it
- * started, its heartbeat and the reaper own it (a run whose instance dies ends as `worker_lost`), so the job is
- * completed at once and the run goes on in the background, up to `capacity` at a time on this instance. The
- * worker fetches only as many jobs as it has free room for, so a busy instance leaves the rest to the others,
- * and it fetches when the jobs its own scheduler queued fall due, rather than at the next poll.
+ * The worker of scheduled sync runs. The queue is the runs table: one statement takes a batch of due runs and
+ * marks them started (SKIP LOCKED), and from then on their heartbeat and the reaper own them (a run whose
+ * instance dies ends as `worker_lost`); the runs go on in the background, up to `capacity` at a time on this
+ * instance. The worker takes only as many runs as it has free room for, so a busy instance leaves the rest to the
+ * others, and it takes them when the runs its own scheduler queued fall due, rather than at the next poll.
  */
 export interface SyncWorkerOptions<T> {
-    /** Takes up to n jobs that are due (SKIP LOCKED: no other worker gets them). */
-    fetch(n: number): Promise<Array<{ id: string; data: T }>>;
-    /** Marks jobs done in the queue. */
-    complete(ids: string[]): Promise<void>;
-    /**
-     * Runs a batch of jobs: calls `started` once their runs are recorded as started (or will not run), and returns
-     * one promise per job, settled at that run's end.
-     */
-    run(data: T[], started: () => void): Array<Promise<void>>;
+    /** Takes up to n runs that are due and marks them started (SKIP LOCKED: no other worker gets them). */
+    fetch(n: number): Promise<T[]>;
+    /** Runs a batch of taken runs; one promise per run, settled at that run's end. */
+    run(items: T[]): Array<Promise<void>>;
     capacity: number;
     /** How often to look for jobs another instance queued or left. */
     pollMs: number;
@@ -96,13 +91,9 @@ export class SyncWorker<T> {
             let full = false;
             if (room > 0 && this.hasRoom) {
                 try {
-                    const jobs = await this.o.fetch(room);
-                    full = jobs.length === room;
-                    if (jobs.length) {
-                        await this.begin(jobs.map((j) => j.data));
-                        // Completing the jobs need not hold up the next fetch.
-                        this.track(this.o.complete(jobs.map((j) => j.id)).catch((err: unknown) => this.o.onError(err)));
-                    }
+                    const items = await this.o.fetch(room);
+                    full = items.length === room;
+                    if (items.length) this.begin(items);
                 } catch (err) {
                     this.o.onError(err);
                 }
@@ -135,35 +126,24 @@ export class SyncWorker<T> {
         });
     }
 
-    private track(p: Promise<void>): void {
-        this.running.add(p);
-        void p.finally(() => this.running.delete(p));
-    }
-
-    /** Starts a batch of runs; resolves once they are recorded as started, and keeps them running in the background. */
-    private begin(data: T[]): Promise<void> {
-        this.inFlight += data.length;
-        let handedOver!: () => void;
-        const started = new Promise<void>((r) => (handedOver = r));
+    /** Runs a batch of taken runs in the background. */
+    private begin(items: T[]): void {
+        this.inFlight += items.length;
         let runs: Array<Promise<void>>;
         try {
-            runs = this.o.run(data, handedOver);
+            runs = this.o.run(items);
         } catch (err) {
-            runs = data.map(() => Promise.reject(err));
+            runs = items.map(() => Promise.reject(err));
         }
-        // Whatever happens, the batch is handed over once every run has settled.
-        let left = runs.length;
         for (const p of runs) {
             const run: Promise<void> = p
                 .catch((err: unknown) => this.o.onError(err))
                 .finally(() => {
                     this.inFlight--;
                     this.running.delete(run);
-                    if (--left === 0) handedOver();
                     if (this.waitingForRoom && this.hasRoom) this.wake();
                 });
             this.running.add(run);
         }
-        return started;
     }
 }

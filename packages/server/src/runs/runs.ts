@@ -4,7 +4,7 @@ import type { Environment } from '../environments/environments.ts';
 import type { RunResult } from '../functions/runtime/types.ts';
 import type { DeployedFunction } from '../functions/store.ts';
 import type { KindDeps } from './deps.ts';
-import type { ActionRunView } from './store.ts';
+import type { ActionRunView, StartedRun } from './store.ts';
 import { actionRun, executeAsyncAction, queueAction, runAction, type ActionJob } from './kinds/action.ts';
 import {
     executePostConnectionCreation,
@@ -67,12 +67,14 @@ export class Runs {
         return queuePostConnectionCreation(this.d, tx, connection);
     }
 
-    /**
-     * Runs a batch of queued sync runs; `started` is called once their rows say they started (or that they will not
-     * run). One promise per run, settled when it has ended.
-     */
-    executeSyncs(ids: number[], started?: () => void): Array<Promise<void>> {
-        return executeSyncRuns(this.d, ids, started);
+    /** Takes up to `limit` due sync runs from the queue (the runs table) and marks them started. */
+    claimDueSyncs(limit: number): Promise<StartedRun[]> {
+        return this.d.runs.claimDueSyncs(limit);
+    }
+
+    /** Runs a batch of claimed sync runs; one promise per run, settled when it has ended. */
+    executeSyncs(rows: StartedRun[]): Array<Promise<void>> {
+        return executeSyncRuns(this.d, rows);
     }
 
     executeWebhook(job: WebhookRunJob): Promise<void> {

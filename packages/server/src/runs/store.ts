@@ -83,8 +83,10 @@ const toStarted = (r: StartedRow): StartedRun => ({
  * The one table of script runs (`runs`): every kind is started, heart-beaten, fenced, finished and reaped by the
  * same statements. A sync's schedule (`syncs.running_job_id`) is freed when its run ends, whichever way.
  */
-// Endings queued by finishSoon() are written together, up to this many per statement.
+// Endings queued by finishSoon() are written together, up to this many per statement, at most this long after the
+// first of them (the runner processes end runs one by one, so a batch needs a moment to gather).
 const FINISH_BATCH = 500;
+const FINISH_GATHER_MS = 20;
 
 type RunEnd = { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown };
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
@@ -133,16 +135,19 @@ export class RunStore {
     }
 
     /**
-     * start() for many queued runs in one statement (a sync worker's batch); the runs no longer queued are left
-     * out. One round trip however many runs the batch holds.
+     * Takes up to `limit` queued sync runs that are due, earliest first, and marks them started: the sync runs' queue
+     * is this table, and one statement claims a batch. SKIP LOCKED lets every instance take at once and never the
+     * same run twice; a run another instance took in between is no longer QUEUED when its lock is granted.
      */
-    async startMany(ids: number[]): Promise<StartedRun[]> {
-        if (ids.length === 0) return [];
+    async claimDueSyncs(limit: number): Promise<StartedRun[]> {
         const rows = await this.db.query<StartedRow>(
             `UPDATE runs SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), attempts = attempts + 1
-             WHERE id = ANY($1::bigint[]) AND status = 'QUEUED'
+             WHERE id IN (
+                 SELECT id FROM runs WHERE status = 'QUEUED' AND kind = 'sync' AND due_at <= now()
+                 ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+             ) AND status = 'QUEUED'
              RETURNING ${startedColumns}`,
-            [ids]
+            [limit]
         );
         return rows.map(toStarted);
     }
@@ -200,7 +205,7 @@ export class RunStore {
      */
     finishSoon(id: number, out: RunEnd): Promise<boolean> {
         return new Promise((done, failed) => {
-            if (this.pendingEnds.push({ id, out, done, failed }) === 1) setImmediate(() => void this.flushEnds());
+            if (this.pendingEnds.push({ id, out, done, failed }) === 1) setTimeout(() => void this.flushEnds(), FINISH_GATHER_MS);
         });
     }
 

@@ -85,25 +85,15 @@ function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy 
 }
 
 /**
- * Runs a batch of queued sync runs (a sync worker's fetch), each to its end: they are marked started and their
- * context is read for the whole batch at once (five round trips, not five per run), then `started` is called and
- * each run goes on by itself. Returns one promise per id, settled when that run has ended.
+ * Runs a batch of started sync runs (RunStore.claimDueSyncs), each to its end: their context is read for the whole
+ * batch at once (four round trips, not four per run), then each run goes on by itself. Returns one promise per
+ * run, settled when that run has ended.
  */
-export function executeSyncRuns(d: KindDeps, ids: number[], started?: () => void): Array<Promise<void>> {
-    const prepared = (async () => {
-        const rows = (await d.runs.startMany(ids)).filter((r) => r.kind === 'sync');
-        return { rows: byKey(rows, (r) => r.id), contexts: await loadSyncRuns(d, rows) };
-    })();
-    // Started (or will not run) once the rows say so, whether or not reading their context worked.
-    void prepared.then(
-        () => started?.(),
-        () => started?.()
-    );
-    return ids.map(async (id) => {
-        const { rows, contexts } = await prepared;
-        const row = rows.get(id);
-        const c = contexts.get(id);
-        if (row && c) await executeLoadedSyncRun(d, row, c);
+export function executeSyncRuns(d: KindDeps, rows: StartedRun[]): Array<Promise<void>> {
+    const contexts = loadSyncRuns(d, rows);
+    return rows.map(async (row) => {
+        const c = (await contexts).get(row.id);
+        if (c) await executeLoadedSyncRun(d, row, c);
     });
 }
 
