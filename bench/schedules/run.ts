@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../packages/server/src/storage/open.ts';
+import { calibrationCpuMs } from '../support/calibrate.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const serverDir = join(repoRoot, 'packages/server');
@@ -316,9 +317,11 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
     const from = Date.now();
     const finishedBefore = servers.map((s) => s.finished);
     const loadAtWindowStart = load();
+    const calibrationAtStart = calibrationCpuMs();
     const cpuBefore = await cpuSample(servers, dbUrl);
     await sleep(MEASURE_PERIODS * PERIOD_S * 1000);
     const cpuAfter = await cpuSample(servers, dbUrl);
+    const calibrationAtEnd = calibrationCpuMs();
     const to = Date.now();
     const loadAtWindowEnd = load();
     const perInstance = servers.map((s, i) => s.finished - finishedBefore[i]!);
@@ -381,10 +384,13 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
             pass: startLag.length > 0 && (pct(startLag, 99) ?? Infinity) < 1000 && rows.length >= 0.97 * ((SCHEDULES * seconds) / PERIOD_S)
         },
         loadavg: { at_start: loadAtStart, window_start: loadAtWindowStart, window_end: loadAtWindowEnd },
+        // CPU ms of a fixed piece of work at the window's start and end (bench/support/calibrate.ts): CPU figures
+        // of two runs compare only at similar calibration.
+        calibration_cpu_ms: [calibrationAtStart, calibrationAtEnd],
         warnings
     };
     log(
-        `${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, cpu_ms_per_start: result.cpu_ms_per_start, db_transactions_per_start: result.db_transactions_per_start, loadavg: result.loadavg.window_end })}`
+        `${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, cpu_ms_per_start: result.cpu_ms_per_start, db_transactions_per_start: result.db_transactions_per_start, calibration_cpu_ms: result.calibration_cpu_ms, loadavg: result.loadavg.window_end })}`
     );
     await cleanupAll();
     return result;
