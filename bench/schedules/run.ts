@@ -6,12 +6,13 @@
 //
 //   npm run bench:schedules              (from the repository root)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../packages/server/src/storage/open.ts';
+import { calibrationCpuMs } from '../support/calibrate.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const serverDir = join(repoRoot, 'packages/server');
@@ -124,6 +125,58 @@ function startServer(env: Record<string, string>): Promise<Server> {
             if (!s.url) reject(new Error(`server exited with ${code}:\n${head}`));
         });
     });
+}
+
+// CPU time (ms) of the servers, their descendants (runner processes; the embedded PostgreSQL) and, on an external
+// PostgreSQL, the backends of the bench's database: a figure per started run that does not depend on how busy the
+// shared machine is, unlike the wall-clock lag.
+function procCpuMs(pid: number): number {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+        return 0;
+    }
+}
+function descendants(roots: number[]): number[] {
+    const parent = new Map<number, number>();
+    for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+            const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+            parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        } catch {
+            // gone meanwhile
+        }
+    }
+    const out = new Set(roots);
+    for (let grew = true; grew; ) {
+        grew = false;
+        for (const [pid, ppid] of parent) {
+            if (out.has(ppid) && !out.has(pid)) {
+                out.add(pid);
+                grew = true;
+            }
+        }
+    }
+    return [...out];
+}
+async function cpuSample(servers: Server[], dbUrl: string | undefined): Promise<{ servers: number; main: number; database: number; xacts: number }> {
+    const mains = servers.map((s) => s.child.pid!).filter(Boolean);
+    const own = descendants(mains);
+    let database = 0;
+    let xacts = 0;
+    if (dbUrl) {
+        const c = new pg.Client({ connectionString: dbUrl });
+        await c.connect();
+        const rows = (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows;
+        // Transactions committed in this database (a statement outside a transaction counts as one).
+        xacts = Number((await c.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.n ?? 0);
+        await c.end();
+        for (const r of rows) database += procCpuMs(r.pid);
+    }
+    return { servers: own.reduce((a, p) => a + procCpuMs(p), 0), main: mains.reduce((a, p) => a + procCpuMs(p), 0), database, xacts };
 }
 
 async function api(s: Server, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -264,7 +317,11 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
     const from = Date.now();
     const finishedBefore = servers.map((s) => s.finished);
     const loadAtWindowStart = load();
+    const calibrationAtStart = calibrationCpuMs();
+    const cpuBefore = await cpuSample(servers, dbUrl);
     await sleep(MEASURE_PERIODS * PERIOD_S * 1000);
+    const cpuAfter = await cpuSample(servers, dbUrl);
+    const calibrationAtEnd = calibrationCpuMs();
     const to = Date.now();
     const loadAtWindowEnd = load();
     const perInstance = servers.map((s, i) => s.finished - finishedBefore[i]!);
@@ -312,14 +369,29 @@ async function scenario(sc: Scenario): Promise<Record<string, unknown>> {
         claim_lag_ms: { p50: round(pct(queueLag, 50)), p99: round(pct(queueLag, 99)), max: round(queueLag.at(-1) ?? null) },
         finish_lag_ms: { p50: round(pct(finishLag, 50)), p99: round(pct(finishLag, 99)), max: round(finishLag.at(-1) ?? null) },
         runs_finished_per_instance: perInstance,
+        // Per started run, over the window: the servers with their runner processes (and the embedded PostgreSQL),
+        // and the external PostgreSQL's backends of this database (their CPU while connected).
+        cpu_ms_per_start: {
+            servers: rows.length ? Math.round(((cpuAfter.servers - cpuBefore.servers) / rows.length) * 100) / 100 : null,
+            // of which the servers' own processes (the rest: runner processes, and the embedded PostgreSQL)
+            servers_main: rows.length ? Math.round(((cpuAfter.main - cpuBefore.main) / rows.length) * 100) / 100 : null,
+            database: rows.length && dbUrl ? Math.round(((cpuAfter.database - cpuBefore.database) / rows.length) * 100) / 100 : null
+        },
+        // Transactions the database committed per started run (PostgreSQL only; stats may lag by a second).
+        db_transactions_per_start: rows.length && dbUrl ? Math.round(((cpuAfter.xacts - cpuBefore.xacts) / rows.length) * 100) / 100 : null,
         goal: {
             start_lag_p99_ms: 1000,
             pass: startLag.length > 0 && (pct(startLag, 99) ?? Infinity) < 1000 && rows.length >= 0.97 * ((SCHEDULES * seconds) / PERIOD_S)
         },
         loadavg: { at_start: loadAtStart, window_start: loadAtWindowStart, window_end: loadAtWindowEnd },
+        // CPU ms of a fixed piece of work at the window's start and end (bench/support/calibrate.ts): CPU figures
+        // of two runs compare only at similar calibration.
+        calibration_cpu_ms: [calibrationAtStart, calibrationAtEnd],
         warnings
     };
-    log(`${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, loadavg: result.loadavg.window_end })}`);
+    log(
+        `${name}: ${JSON.stringify({ starts_per_second: result.starts_per_second, start_lag_ms: result.start_lag_ms, cpu_ms_per_start: result.cpu_ms_per_start, db_transactions_per_start: result.db_transactions_per_start, calibration_cpu_ms: result.calibration_cpu_ms, loadavg: result.loadavg.window_end })}`
+    );
     await cleanupAll();
     return result;
 }

@@ -118,6 +118,12 @@ acme-key:
             headers: { authorization: `Bearer ${server.secretKey}`, 'connection-id': 'conn-1', 'provider-config-key': 'acme' }
         });
         assert.equal(plain.status, 200);
+        // The page is sent as text built from the stored payloads: still JSON, with its type, and the same record
+        // the store reads (the SDK above parsed it the same way).
+        assert.match(plain.headers.get('content-type') ?? '', /^application\/json/);
+        const body = (await plain.json()) as Page;
+        assert.deepEqual(Object.keys(body), ['records', 'next_cursor']);
+        assert.deepEqual(body.records, (await store.list({ connectionId, model: 'Ticket' }, { limit: 1 })).records);
     });
 
     it('prunes payloads up to a cursor (PATCH /records/prune)', async () => {

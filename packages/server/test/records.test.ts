@@ -309,6 +309,49 @@ for (const backend of backends) {
             assert.equal(meta(restored).pruned_at, null);
         });
 
+        test('the page text is the record as stored with id and _nango_metadata, spliced or rebuilt alike', async () => {
+            const scope = fresh();
+            const nested = { id: 'not-the-record-id', list: [1, { id: 2 }], s: 'q"uote\\ \u00e9 \u2028', empty: {} };
+            await store.save(
+                scope,
+                [
+                    // spliced: a string id equal to the external id
+                    { id: 'str', a: 1, nested, 'weird "key"': null },
+                    // rebuilt: a numeric id (served as the string), an id with a NUL byte (removed), a record pruned to {}
+                    { id: 42, b: [true, false] },
+                    { id: 'nu\u0000l', c: 'x' },
+                    { id: 'gone', d: 1 }
+                ],
+                1
+            );
+            await store.delete(scope, [{ id: 'str' }], 2);
+            const all = await store.listJson(scope, {});
+            assert.equal(all.count, 4);
+            const parsed = JSON.parse(all.body) as { records: Array<Record<string, unknown>>; next_cursor: string | null };
+            assert.deepEqual(Object.keys(parsed), ['records', 'next_cursor']);
+            assert.equal(parsed.next_cursor, null);
+            const got = byId(parsed.records);
+            const strip = (r: Record<string, unknown> | undefined) => {
+                const { _nango_metadata: m, ...rest } = r!;
+                assert.deepEqual(Object.keys(m as object), ['first_seen_at', 'last_modified_at', 'last_action', 'deleted_at', 'pruned_at', 'cursor']);
+                return rest;
+            };
+            assert.deepEqual(strip(got.get('str')), { id: 'str', a: 1, nested, 'weird "key"': null });
+            assert.equal(meta(got.get('str')).last_action, 'DELETED');
+            assert.equal(typeof meta(got.get('str')).deleted_at, 'string');
+            assert.deepEqual(strip(got.get('42')), { id: '42', b: [true, false] });
+            assert.deepEqual(strip(got.get('nul')), { id: 'nul', c: 'x' });
+            const last = meta(parsed.records.at(-1)).cursor;
+            await store.prune(scope, last, 10);
+            const pruned = byId((JSON.parse((await store.listJson(scope, {})).body) as { records: Array<Record<string, unknown>> }).records);
+            assert.deepEqual(strip(pruned.get('gone')), { id: 'gone' });
+            assert.equal(typeof meta(pruned.get('gone')).pruned_at, 'string');
+            // list() is the same text, parsed; a page of 2 has a cursor that resumes after its last record.
+            assert.deepEqual((await store.list(scope, {})).records, JSON.parse((await store.listJson(scope, {})).body).records);
+            const page = JSON.parse((await store.listJson(scope, { limit: 2 })).body) as { records: Array<Record<string, unknown>>; next_cursor: string };
+            assert.equal(page.next_cursor, meta(page.records[1]).cursor);
+        });
+
         test('large batches are chunked in one transaction; concurrent writers of one model serialise', async () => {
             const scope = fresh();
             const batch = (tag: string) => Array.from({ length: 2500 }, (_, i) => ({ id: `k${i}`, tag }));

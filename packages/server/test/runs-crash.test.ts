@@ -28,8 +28,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 ),
                 SWITCHBOARD_ACTION_TIMEOUT_MS: '900000',
                 SWITCHBOARD_ON_EVENT_TIMEOUT_MS: '900000',
-                // The three scripts run side by side until the kill.
-                SWITCHBOARD_RUNNER_PROCESSES: '3',
+                // The scripts run side by side until the kill: the action, the on-event script, and the sync on each of
+                // the two connections (c2's schedule may start before its deletion does).
+                SWITCHBOARD_RUNNER_PROCESSES: '4',
                 SWITCHBOARD_WEBHOOK_URL: receiver.url,
                 SWITCHBOARD_SCHEDULER_TICK_MS: '200',
                 SWITCHBOARD_SYNC_LOST_AFTER_MS: '2000',

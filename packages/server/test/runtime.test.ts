@@ -318,6 +318,32 @@ describe('functions runtime (runner pool)', () => {
         assert.equal(h.calls.filter((c) => c.method === 'listRecords').length, 2);
     });
 
+    it('a bundle compiled once per process still starts each run from fresh module state and fresh globals', async () => {
+        const single = new RunnerPool({ size: 1, memoryMb: 256 });
+        try {
+            // Module-level state, a global and a prototype of the context: each run must see them as the bundle left them at load.
+            const code = `let calls = 0; globalThis.seen = (globalThis.seen || 0) + 1; Array.prototype.mark = (Array.prototype.mark || 0) + 1;
+                module.exports.default = { type: 'action', exec: async (nango, input) => ({ calls: ++calls, seen: globalThis.seen, mark: [].mark, input }) };`;
+            const outs = [];
+            for (let i = 0; i < 3; i++) outs.push(outputOf(await single.run(request('action', code, { input: i }), host())));
+            assert.deepEqual(
+                outs,
+                [0, 1, 2].map((input) => ({ calls: 1, seen: 1, mark: 1, input }))
+            );
+            // Another bundle in the same process, and then the first again: each is its own code.
+            assert.equal(outputOf(await single.run(request('action', action('return "other";')), host())), 'other');
+            assert.deepEqual(outputOf(await single.run(request('action', code, { input: 9 }), host())), { calls: 1, seen: 1, mark: 1, input: 9 });
+            // More distinct bundles than a process keeps compiled: it forgets them and recompiles, with the right code each time.
+            for (let i = 0; i < 70; i++) assert.equal(outputOf(await single.run(request('action', action(`return ${i};`)), host())), i);
+            assert.equal(outputOf(await single.run(request('action', action('return 5;')), host())), 5);
+            // A bundle with a syntax error is not kept: it fails each time, and a good one runs after it.
+            for (let i = 0; i < 2; i++) assert.equal(errorOf(await single.run(request('action', 'module.exports = {'), host())).type, 'script_internal_error');
+            assert.equal(outputOf(await single.run(request('action', action('return "fine";')), host())), 'fine');
+        } finally {
+            await single.close();
+        }
+    });
+
     it('queues runs beyond the pool size and runs them all', async () => {
         const results = await Promise.all(
             Array.from({ length: 5 }, (_, i) => pool.run(request('action', action(`await new Promise((r) => setTimeout(r, 50)); return ${i};`)), host()))

@@ -182,6 +182,13 @@ export class ConnectionStore {
         return row && this.full(row);
     }
 
+    /** getById for many (a sync worker's batch): one round trip; the ones gone are left out. */
+    async getByIds(ids: number[], q: Queryable = this.db): Promise<Connection[]> {
+        if (ids.length === 0) return [];
+        const rows = await q.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.id = ANY($1::int[])`, [ids]);
+        return rows.map((r) => this.full(r));
+    }
+
     async getByUuid(uuid: string, q: Queryable = this.db): Promise<Connection | undefined> {
         const [row] = await q.query<Row>(`SELECT ${fullColumns} FROM ${from} WHERE c.uuid = $1`, [uuid]);
         return row && this.full(row);

@@ -120,6 +120,12 @@ export class Environments {
         return row;
     }
 
+    /** byId for many (a sync worker's batch): one round trip; the ones gone are left out. */
+    async byIds(ids: number[], q: Queryable = this.db): Promise<Environment[]> {
+        if (ids.length === 0) return [];
+        return q.query<Environment>('SELECT id, uuid, name FROM environments WHERE id = ANY($1::int[])', [ids]);
+    }
+
     async byUuid(uuid: string): Promise<Environment | undefined> {
         const [row] = await this.db.query<Environment>('SELECT id, uuid, name FROM environments WHERE uuid = $1', [uuid]);
         return row;

@@ -2,7 +2,6 @@ import { PgBoss, type Db as BossDb } from 'pg-boss';
 import type { Db, Queryable } from '../storage/db.ts';
 import type { Logger } from '../log/logger.ts';
 
-export const SYNC_QUEUE = 'switchboard-sync-run';
 export const ACTION_QUEUE = 'switchboard-action-run';
 export const ON_EVENT_QUEUE = 'switchboard-on-event-run';
 export const WEBHOOK_QUEUE = 'switchboard-webhook-run';
@@ -46,27 +45,6 @@ export class JobQueue {
     /** Queues a job inside the caller's transaction. */
     async send(tx: Queryable, queue: string, data: object, opts: { retryLimit?: number; expireInSeconds?: number } = {}): Promise<void> {
         await this.boss.send(queue, data, { ...opts, db: txAdapter(tx) });
-    }
-
-    /** Queues many jobs in one statement inside the caller's transaction; a job with `startAfter` waits until then. */
-    async insert(tx: Queryable, queue: string, jobs: Array<{ data: object; startAfter?: Date | undefined }>): Promise<void> {
-        if (!jobs.length) return;
-        await this.boss.insert(
-            queue,
-            jobs.map((j) => ({ data: j.data, ...(j.startAfter ? { startAfter: j.startAfter.toISOString() } : {}) })),
-            { db: txAdapter(tx) }
-        );
-    }
-
-    /** Takes up to `n` due jobs of a queue (SKIP LOCKED: no other instance gets them). */
-    async fetch<T extends object>(queue: string, n: number): Promise<Array<{ id: string; data: T }>> {
-        const jobs = await this.boss.fetch<T>(queue, { batchSize: n });
-        return jobs.map((j) => ({ id: j.id, data: j.data }));
-    }
-
-    /** Marks fetched jobs done. */
-    async complete(queue: string, ids: string[]): Promise<void> {
-        if (ids.length) await this.boss.complete(queue, ids);
     }
 
     /**

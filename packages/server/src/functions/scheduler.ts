@@ -5,13 +5,15 @@ import type { Runs } from '../runs/runs.ts';
 import type { ActionJob } from '../runs/kinds/action.ts';
 import type { OnEventJob } from '../runs/kinds/on-event.ts';
 import type { WebhookRunJob } from '../runs/kinds/webhook.ts';
+import type { StartedRun } from '../runs/store.ts';
 import type { SyncStore } from './syncs.ts';
 import { SyncWorker } from './sync-worker.ts';
-import { type JobQueue, SYNC_QUEUE, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
+import { type JobQueue, ACTION_QUEUE, ON_EVENT_QUEUE, WEBHOOK_QUEUE } from './queue.ts';
 
 const CLAIM_BATCH = 500;
-// Runs of a sync in flight per runner process: the others prepare or record their run while one runs its script.
-const SYNC_RUNS_PER_RUNNER = 8;
+// Runs of a sync in flight per runner process: the others were started and loaded in a batch, or record their
+// end, while one runs its script. Room is taken a quarter of this at a time (sync-worker.ts).
+const SYNC_RUNS_PER_RUNNER = 32;
 // Instances look for sync jobs queued by another instance (or left by a busy one) this often.
 const SYNC_POLL_MS = 500;
 const ENSURE_EVERY_TICKS = 5;
@@ -30,8 +32,9 @@ export interface SchedulerDeps {
 }
 
 /**
- * Turns due schedules into queued jobs on every instance, and runs queued jobs from every instance. The claim
- * and the enqueue share one transaction, so a schedule is never claimed without its job, nor twice.
+ * Turns due schedules into queued runs on every instance, and runs queued runs from every instance. A claim
+ * inserts the runs and moves the schedules on in one transaction, so a schedule is never claimed twice; a queued
+ * run is taken by one worker only (SKIP LOCKED on the runs table).
  */
 export class Scheduler {
     private readonly d: SchedulerDeps;
@@ -40,18 +43,17 @@ export class Scheduler {
     private ticks = 0;
     private running: Promise<void> | undefined;
     private stopped = false;
-    private readonly syncWorker: SyncWorker<{ jobId: number }>;
+    private readonly syncWorker: SyncWorker<StartedRun>;
     /** Connections up to this row id had their schedules created by an earlier pass. */
     private ensuredUpTo: number | undefined;
 
     constructor(deps: SchedulerDeps) {
         this.d = deps;
-        const { queue, runs, log, config } = deps;
-        this.syncWorker = new SyncWorker<{ jobId: number }>({
-            fetch: (n) => queue.fetch<{ jobId: number }>(SYNC_QUEUE, n),
-            complete: (ids) => queue.complete(SYNC_QUEUE, ids),
-            run: (d, started) =>
-                runs.executeSync(d.jobId, started).catch((err: unknown) => log.error({ err, syncJobId: d.jobId }, 'sync run failed to execute')),
+        const { runs, log, config } = deps;
+        this.syncWorker = new SyncWorker<StartedRun>({
+            fetch: (n) => runs.claimDueSyncs(n),
+            run: (batch) =>
+                runs.executeSyncs(batch).map((p, i) => p.catch((err: unknown) => log.error({ err, syncJobId: batch[i]!.id }, 'sync run failed to execute'))),
             capacity: Math.max(1, config.workerConcurrency) * SYNC_RUNS_PER_RUNNER,
             pollMs: SYNC_POLL_MS,
             onError: (err) => log.error({ err }, 'sync worker error')
@@ -72,7 +74,7 @@ export class Scheduler {
         await this.d.runs.reapLost(this.d.db.kind === 'postgres' ? cfg.lostAfterMs : 0);
         await this.d.queue.start([
             // pg-boss caps expiry at 24 h; our own heartbeat decides when a run is lost, so the cap is harmless.
-            { name: SYNC_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.syncTimeoutMs / 1000) + 60, 86_400) },
+            // (Scheduled sync runs need no pg-boss queue: the runs table is theirs, see RunStore.claimDueSyncs.)
             { name: ACTION_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.actionTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
             // Nango does not retry on-event runs; a job its instance lost expires and is not run again.
             { name: ON_EVENT_QUEUE, expireInSeconds: Math.min(Math.ceil(cfg.onEventTimeoutMs / 1000) + 60, 86_400), retryLimit: 0 },
@@ -125,16 +127,8 @@ export class Scheduler {
         await this.d.runs.reapLost(this.d.config.lostAfterMs);
         let queued = 0;
         for (;;) {
-            const claimed = await this.d.db.transaction(async (tx) => {
-                const now = Date.now();
-                const c = await this.d.syncs.claimDue(tx, CLAIM_BATCH, this.lookaheadMs);
-                await this.d.queue.insert(
-                    tx,
-                    SYNC_QUEUE,
-                    c.map((j) => ({ data: { jobId: j.jobId }, startAfter: j.dueAt.getTime() > now ? j.dueAt : undefined }))
-                );
-                return c;
-            });
+            // The queued runs are the queue: a worker takes them from the runs table once due (RunStore.claimDueSyncs).
+            const claimed = await this.d.db.transaction((tx) => this.d.syncs.claimDue(tx, CLAIM_BATCH, this.lookaheadMs));
             // This instance's worker starts what it queued when it falls due (any instance's poll also finds it).
             for (const c of claimed) this.syncWorker.wakeAt(c.dueAt);
             queued += claimed.length;

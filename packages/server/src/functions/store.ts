@@ -125,6 +125,13 @@ export class FunctionStore {
         return rows[0] && toFunction(rows[0]);
     }
 
+    /** byId for many (a sync worker's batch): one round trip; the ones gone are left out. */
+    async byIds(ids: number[], q: Queryable = this.db): Promise<DeployedFunction[]> {
+        if (ids.length === 0) return [];
+        const rows = await q.query<Row>(`SELECT ${columns} FROM ${from} WHERE f.id = ANY($1::int[])`, [ids]);
+        return rows.map(toFunction);
+    }
+
     /** The bundle text; cached per deploy so a busy schedule does not re-read the same code every run. */
     async code(fn: DeployedFunction): Promise<string> {
         const hit = this.codeCache.get(fn.id);

@@ -1,25 +1,25 @@
 /**
- * The worker of scheduled sync runs. A queue job only carries a run to an instance: once the run's row says it
- * started, its heartbeat and the reaper own it (a run whose instance dies ends as `worker_lost`), so the job is
- * completed at once and the run goes on in the background, up to `capacity` at a time on this instance. The
- * worker fetches only as many jobs as it has free room for, so a busy instance leaves the rest to the others,
- * and it fetches when the jobs its own scheduler queued fall due, rather than at the next poll.
+ * The worker of scheduled sync runs. The queue is the runs table: one statement takes a batch of due runs and
+ * marks them started (SKIP LOCKED), and from then on their heartbeat and the reaper own them (a run whose
+ * instance dies ends as `worker_lost`); the runs go on in the background, up to `capacity` at a time on this
+ * instance. The worker takes only as many runs as it has free room for, so a busy instance leaves the rest to the
+ * others, and it takes them when the runs its own scheduler queued fall due, rather than at the next poll.
  */
 export interface SyncWorkerOptions<T> {
-    /** Takes up to n jobs that are due (SKIP LOCKED: no other worker gets them). */
-    fetch(n: number): Promise<Array<{ id: string; data: T }>>;
-    /** Marks jobs done in the queue. */
-    complete(ids: string[]): Promise<void>;
-    /** Runs one job; calls `started` once the run is recorded as started (or will not run), then goes on to its end. */
-    run(data: T, started: () => void): Promise<void>;
+    /** Takes up to n runs that are due and marks them started (SKIP LOCKED: no other worker gets them). */
+    fetch(n: number): Promise<T[]>;
+    /** Runs a batch of taken runs; one promise per run, settled at that run's end. */
+    run(items: T[]): Array<Promise<void>>;
     capacity: number;
     /** How often to look for jobs another instance queued or left. */
     pollMs: number;
     onError(err: unknown): void;
 }
 
-// Due times are grouped by this much, so a pass that queued a thousand runs wakes the worker a few times, not a thousand.
-const WAKE_GRAIN_MS = 25;
+// Due times are grouped by this much, so a pass that queued a thousand runs wakes the worker a few times, not a
+// thousand, and each wake-up takes a batch (started and loaded in a few round trips, however many runs it holds).
+// A run starts up to this much after its slot: a tenth of the one-second goal for the start lag.
+const WAKE_GRAIN_MS = 100;
 const MAX_BATCH = 100;
 
 export class SyncWorker<T> {
@@ -73,26 +73,34 @@ export class SyncWorker<T> {
         clearTimeout(timer);
     }
 
+    /**
+     * Room for at least this many runs before the next fetch (unless nothing runs): when runs queue behind busy
+     * runner processes, freed room is taken in batches, not one run at a time (a batch costs what one run costs).
+     */
+    private get minRoom(): number {
+        return Math.max(1, Math.floor(this.o.capacity / 4));
+    }
+
+    private get hasRoom(): boolean {
+        return this.inFlight === 0 || this.o.capacity - this.inFlight >= this.minRoom;
+    }
+
     private async work(): Promise<void> {
         while (!this.stopped) {
             const room = Math.min(this.o.capacity - this.inFlight, MAX_BATCH);
             let full = false;
-            if (room > 0) {
+            if (room > 0 && this.hasRoom) {
                 try {
-                    const jobs = await this.o.fetch(room);
-                    full = jobs.length === room;
-                    if (jobs.length) {
-                        await Promise.all(jobs.map((j) => this.begin(j.data)));
-                        // Completing the jobs need not hold up the next fetch.
-                        this.track(this.o.complete(jobs.map((j) => j.id)).catch((err: unknown) => this.o.onError(err)));
-                    }
+                    const items = await this.o.fetch(room);
+                    full = items.length === room;
+                    if (items.length) this.begin(items);
                 } catch (err) {
                     this.o.onError(err);
                 }
             }
             if (this.stopped) return;
             // A full fetch means more may be waiting: go again once there is room.
-            if (full && this.inFlight < this.o.capacity) continue;
+            if (full && this.hasRoom) continue;
             await this.pause();
         }
     }
@@ -102,7 +110,7 @@ export class SyncWorker<T> {
         const now = Date.now();
         for (const t of this.wakeAts) if (t <= now) this.wakeAts.delete(t);
         const next = this.wakeAts.size ? Math.min(...this.wakeAts) : Number.POSITIVE_INFINITY;
-        this.waitingForRoom = this.inFlight >= this.o.capacity;
+        this.waitingForRoom = !this.hasRoom;
         if (this.wakePending && !this.waitingForRoom) {
             this.wakePending = false;
             return Promise.resolve();
@@ -118,26 +126,24 @@ export class SyncWorker<T> {
         });
     }
 
-    private track(p: Promise<void>): void {
-        this.running.add(p);
-        void p.finally(() => this.running.delete(p));
-    }
-
-    /** Starts one run; resolves once it is recorded as started, and keeps it running in the background. */
-    private begin(data: T): Promise<void> {
-        this.inFlight++;
-        let handedOver!: () => void;
-        const started = new Promise<void>((r) => (handedOver = r));
-        const run: Promise<void> = this.o
-            .run(data, handedOver)
-            .catch((err: unknown) => this.o.onError(err))
-            .finally(() => {
-                this.inFlight--;
-                this.running.delete(run);
-                handedOver();
-                if (this.waitingForRoom) this.wake();
-            });
-        this.running.add(run);
-        return started;
+    /** Runs a batch of taken runs in the background. */
+    private begin(items: T[]): void {
+        this.inFlight += items.length;
+        let runs: Array<Promise<void>>;
+        try {
+            runs = this.o.run(items);
+        } catch (err) {
+            runs = items.map(() => Promise.reject(err));
+        }
+        for (const p of runs) {
+            const run: Promise<void> = p
+                .catch((err: unknown) => this.o.onError(err))
+                .finally(() => {
+                    this.inFlight--;
+                    this.running.delete(run);
+                    if (this.waitingForRoom && this.hasRoom) this.wake();
+                });
+            this.running.add(run);
+        }
     }
 }

@@ -198,6 +198,13 @@ export class SyncStore {
         return rows[0] && toView(rows[0]);
     }
 
+    /** byId for many (a sync worker's batch): one round trip; the ones gone are left out. */
+    async byIds(ids: string[], q: Queryable = this.db): Promise<SyncView[]> {
+        if (ids.length === 0) return [];
+        const rows = await q.query<ViewRow>(`${viewSql} WHERE s.id = ANY($1::uuid[])`, [ids]);
+        return rows.map(toView);
+    }
+
     async setStatus(ids: string[], status: SyncStatus): Promise<void> {
         await this.db.transaction(async (tx) => {
             const rows = await tx.query<{

@@ -40,8 +40,40 @@ const paths = [
 
 export type { Logger };
 
+// Log lines to stdout are written in blocks of up to this many characters, and at the latest this long after the
+// first line of a block: one write per block instead of one per line (at hundreds of scheduled runs a second, a
+// write per line cost a fifth of the server's CPU). What is left is written when the process exits.
+const LOG_BLOCK_CHARS = 16 * 1024;
+const LOG_FLUSH_MS = 100;
+
+const atExit = new Set<() => void>();
+
+/** stdout, written in blocks (see LOG_BLOCK_CHARS). */
+function bufferedStdout(): DestinationStream {
+    // One exit hook for every logger of the process, registered before pino's (which writes what its streams hold,
+    // synchronously), so the blocks reach the streams first.
+    if (atExit.size === 0) process.once('exit', () => atExit.forEach((f) => f()));
+    let block = '';
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+        clearTimeout(timer);
+        timer = undefined;
+        if (block) out.write(block);
+        block = '';
+    };
+    atExit.add(flush);
+    const out = pino.destination({ dest: 1, sync: false });
+    return {
+        write(line: string) {
+            block += line;
+            if (block.length >= LOG_BLOCK_CHARS) flush();
+            else timer ??= setTimeout(flush, LOG_FLUSH_MS).unref();
+        }
+    };
+}
+
 /** The one logger: structured JSON, secrets censored by key name, URLs logged without query strings. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination: DestinationStream = bufferedStdout()): Logger {
     return pino(
         {
             level,

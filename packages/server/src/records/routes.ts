@@ -19,13 +19,15 @@ export const recordsRoutes = [
         auth: 'secret',
         headers: recordsHeaders,
         query: listRecordsQuery,
-        handler: async ({ env, headers, query }, s) => {
+        handler: async ({ env, headers, query, reply }, s) => {
             const connectionId = await connectionOf(s, env, headers);
             const modifiedAfter = query.modified_after ?? query.delta;
-            return s.records.list(
+            const page = await s.records.listJson(
                 { connectionId, model: modelKey(query.model, query.variant) },
                 { cursor: query.cursor, limit: query.limit, filter: query.filter, modifiedAfter, ids: query.ids }
             );
+            // The page is JSON text already (records/reads.ts): sent as it is, never parsed and serialised again.
+            return reply.type('application/json; charset=utf-8').send(page.body);
         }
     }),
     defineRoute({

@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../storage/db.ts';
 import { chunkJson, prepareBatch, type IncomingRecord } from './input.ts';
 import { decodeCursor } from './cursor.ts';
-import { listPage, recordsByIds, type ListQuery, type RecordPage } from './reads.ts';
+import { listPage, listPageJson, recordsByIds, type ListQuery, type RecordPage, type RecordPageJson } from './reads.ts';
 import { addCounts, deleteChunk, deleteChunkJson, saveChunk, updateChunk, zeroCounts, type RecordScope, type WriteCounts } from './writes.ts';
 
 export type { RecordScope, WriteCounts } from './writes.ts';
-export type { ListQuery, RecordPage, RecordFilter } from './reads.ts';
+export type { ListQuery, RecordPage, RecordPageJson, RecordFilter } from './reads.ts';
 
 /** Records per SQL statement: big enough to amortise the round trip, small enough to bound one statement's memory. */
 const CHUNK = 1000;
@@ -138,6 +138,11 @@ export class RecordsStore {
     /** One page of the feed (GET /records). An invalid cursor throws `invalid_cursor`. */
     list(scope: RecordScope, q: ListQuery, tx?: Queryable): Promise<RecordPage> {
         return listPage(tx ?? this.db, scope, q);
+    }
+
+    /** list() as the JSON text of the page, served as it is by GET /records (no parse-and-serialise round trip). */
+    listJson(scope: RecordScope, q: ListQuery, tx?: Queryable): Promise<RecordPageJson> {
+        return listPageJson(tx ?? this.db, scope, q);
     }
 
     /** Removes records for good (a sync's models deleted, or a full resync); returns how many rows went. */

@@ -4,7 +4,7 @@ import type { Environment } from '../environments/environments.ts';
 import type { RunResult } from '../functions/runtime/types.ts';
 import type { DeployedFunction } from '../functions/store.ts';
 import type { KindDeps } from './deps.ts';
-import type { ActionRunView } from './store.ts';
+import type { ActionRunView, StartedRun } from './store.ts';
 import { actionRun, executeAsyncAction, queueAction, runAction, type ActionJob } from './kinds/action.ts';
 import {
     executePostConnectionCreation,
@@ -14,7 +14,7 @@ import {
     type OnEventJob,
     type Validation
 } from './kinds/on-event.ts';
-import { executeSyncRun } from './kinds/sync.ts';
+import { executeSyncRuns } from './kinds/sync.ts';
 import { executeWebhookRun, queueWebhookRuns, type WebhookRunJob } from './kinds/webhook.ts';
 import { reapLostRuns } from './reaper.ts';
 
@@ -67,9 +67,14 @@ export class Runs {
         return queuePostConnectionCreation(this.d, tx, connection);
     }
 
-    /** Runs a queued sync run; `started` is called once its row says it started (or that it will not run). */
-    executeSync(id: number, started?: () => void): Promise<void> {
-        return executeSyncRun(this.d, id, started);
+    /** Takes up to `limit` due sync runs from the queue (the runs table) and marks them started. */
+    claimDueSyncs(limit: number): Promise<StartedRun[]> {
+        return this.d.runs.claimDueSyncs(limit);
+    }
+
+    /** Runs a batch of claimed sync runs; one promise per run, settled when it has ended. */
+    executeSyncs(rows: StartedRun[]): Array<Promise<void>> {
+        return executeSyncRuns(this.d, rows);
     }
 
     executeWebhook(job: WebhookRunJob): Promise<void> {

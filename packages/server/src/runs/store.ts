@@ -83,8 +83,17 @@ const toStarted = (r: StartedRow): StartedRun => ({
  * The one table of script runs (`runs`): every kind is started, heart-beaten, fenced, finished and reaped by the
  * same statements. A sync's schedule (`syncs.running_job_id`) is freed when its run ends, whichever way.
  */
+// Endings queued by finishSoon() are written together, up to this many per statement, at most this long after the
+// first of them (the runner processes end runs one by one, so a batch needs a moment to gather).
+const FINISH_BATCH = 500;
+const FINISH_GATHER_MS = 20;
+
+type RunEnd = { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown };
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+
 export class RunStore {
     private readonly db: Db;
+    private pendingEnds: Array<{ id: number; out: RunEnd; done: (ended: boolean) => void; failed: (err: unknown) => void }> = [];
 
     constructor(db: Db) {
         this.db = db;
@@ -125,6 +134,24 @@ export class RunStore {
         return rows[0] && toStarted(rows[0]);
     }
 
+    /**
+     * Takes up to `limit` queued sync runs that are due, earliest first, and marks them started: the sync runs' queue
+     * is this table, and one statement claims a batch. SKIP LOCKED lets every instance take at once and never the
+     * same run twice; a run another instance took in between is no longer QUEUED when its lock is granted.
+     */
+    async claimDueSyncs(limit: number): Promise<StartedRun[]> {
+        const rows = await this.db.query<StartedRow>(
+            `UPDATE runs SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM runs WHERE status = 'QUEUED' AND kind = 'sync' AND due_at <= now()
+                 ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+             ) AND status = 'QUEUED'
+             RETURNING ${startedColumns}`,
+            [limit]
+        );
+        return rows.map(toStarted);
+    }
+
     /** Proves the run is alive; false once it was stopped, given up as lost, or deleted with its owner. */
     async heartbeat(id: number, result: ModelCounts): Promise<boolean> {
         const rows = await this.db.query(`UPDATE runs SET heartbeat_at = now(), result = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [
@@ -146,12 +173,21 @@ export class RunStore {
 
     /**
      * Ends a run once (false when it already ended or is gone) and frees its schedule; a successful scheduled sync
-     * also records its start as the next lastSyncDate.
+     * also records its start as the next lastSyncDate. One statement, so it is atomic on its own: a caller with
+     * nothing else to write in the same transaction may pass the Db itself (one round trip instead of four).
      */
-    async finish(tx: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
-        const rows = await tx.query<{ sync_id: string | null; kind: RunKind; started_at: Date | null }>(
-            `UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
-             RETURNING sync_id, kind, started_at`,
+    async finish(q: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
+        const rows = await q.query<{ id: string }>(
+            `WITH ended AS (
+                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5
+                 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
+                 RETURNING id, sync_id, kind, started_at
+             ), freed AS (
+                 UPDATE syncs s SET running_job_id = NULL, last_job_id = e.id,
+                     last_sync_date = CASE WHEN $2 = 'SUCCESS' AND e.kind = 'sync' THEN e.started_at ELSE s.last_sync_date END
+                 FROM ended e WHERE s.id = e.sync_id AND s.running_job_id = e.id
+             )
+             SELECT id FROM ended`,
             [
                 id,
                 out.status,
@@ -160,15 +196,52 @@ export class RunStore {
                 out.error === undefined ? null : JSON.stringify(out.error)
             ]
         );
-        const row = rows[0];
-        if (!row) return false;
-        if (row.sync_id) {
-            await tx.query(
-                `UPDATE syncs SET running_job_id = NULL, last_job_id = $2, last_sync_date = CASE WHEN $3 THEN $4 ELSE last_sync_date END WHERE id = $1 AND running_job_id = $2`,
-                [row.sync_id, id, out.status === 'SUCCESS' && row.kind === 'sync', row.started_at]
-            );
+        return rows.length > 0;
+    }
+
+    /**
+     * finish() outside any transaction, written together with the other endings queued in the same turn of the event
+     * loop: one statement for a batch of runs (scheduled syncs end by the hundred a second). Resolves as finish().
+     */
+    finishSoon(id: number, out: RunEnd): Promise<boolean> {
+        return new Promise((done, failed) => {
+            if (this.pendingEnds.push({ id, out, done, failed }) === 1) setTimeout(() => void this.flushEnds(), FINISH_GATHER_MS);
+        });
+    }
+
+    private async flushEnds(): Promise<void> {
+        const all = this.pendingEnds;
+        this.pendingEnds = [];
+        for (let i = 0; i < all.length; i += FINISH_BATCH) {
+            const batch = all.slice(i, i + FINISH_BATCH);
+            try {
+                const rows = await this.db.query<{ id: string }>(
+                    `WITH input AS (
+                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) AS x(id, status, result, output, error)
+                     ), ended AS (
+                         UPDATE runs r SET status = x.status, finished_at = now(), result = COALESCE(x.result, r.result), output = x.output, error = x.error
+                         FROM input x WHERE r.id = x.id AND r.status IN ('QUEUED', 'RUNNING')
+                         RETURNING r.id, r.sync_id, r.kind, r.started_at, x.status
+                     ), freed AS (
+                         UPDATE syncs s SET running_job_id = NULL, last_job_id = e.id,
+                             last_sync_date = CASE WHEN e.status = 'SUCCESS' AND e.kind = 'sync' THEN e.started_at ELSE s.last_sync_date END
+                         FROM ended e WHERE s.id = e.sync_id AND s.running_job_id = e.id
+                     )
+                     SELECT id FROM ended`,
+                    [
+                        batch.map((e) => e.id),
+                        batch.map((e) => e.out.status),
+                        batch.map((e) => json(e.out.result)),
+                        batch.map((e) => json(e.out.output)),
+                        batch.map((e) => json(e.out.error))
+                    ]
+                );
+                const ended = new Set(rows.map((r) => Number(r.id)));
+                for (const e of batch) e.done(ended.has(e.id));
+            } catch (err) {
+                for (const e of batch) e.failed(err);
+            }
         }
-        return true;
     }
 
     /** Asks a queued or running run to stop (a full reset replaces the sync run in flight); its worker notices at its next beat. */

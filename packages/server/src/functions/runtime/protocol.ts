@@ -9,7 +9,14 @@ export interface StartMessage {
     t: 'start';
     runId: string;
     kind: ScriptKind;
-    code: string;
+    /**
+     * The bundle's number in this process: the child compiles a bundle once and keeps it under this number. `code`
+     * comes with a number the child has not seen yet (or after `forget`), and is left out after that.
+     */
+    codeId: number;
+    code?: string;
+    /** The child drops every compiled bundle it holds before this run (the parent's table was full). */
+    forget?: boolean;
     input: unknown;
     props: ScriptProps;
     /** Action output JSON limit in bytes (checked in the child so an oversized value never crosses IPC). */

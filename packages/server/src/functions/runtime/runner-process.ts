@@ -1,13 +1,14 @@
 /**
  * Entry point of a runner child process (spawned by pool.ts). It runs one script at a time, each in a fresh
  * vm context, and talks to the parent only over the IPC channel. It never writes to stdout/stderr itself.
+ * A bundle is compiled once per process and evaluated afresh in each run's new context (sandbox.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { dispatch } from './dispatch.ts';
 import { toScriptError } from './error-mapping.ts';
 import type { ChildMessage, ParentMessage, StartMessage } from './protocol.ts';
 import { createIpcHost, type IpcHost } from './rpc-client.ts';
-import { hardenRunnerRealm, loadBundle, type Sandbox } from './sandbox.ts';
+import { compileBundle, hardenRunnerRealm, loadBundle, type CompiledBundle, type Sandbox } from './sandbox.ts';
 import { ActionError, HostCallError, SdkError } from './sdk/errors.ts';
 import type { RunState } from './sdk/context.ts';
 import { createNango } from './sdk/nango.ts';
@@ -22,6 +23,8 @@ interface Current {
 }
 
 let current: Current | undefined;
+/** Bundles compiled in this process, by the number the parent gave them (StartMessage.codeId). */
+const compiled = new Map<number, CompiledBundle>();
 
 function send(msg: ChildMessage): void {
     process.send?.(msg);
@@ -39,7 +42,14 @@ async function run(msg: StartMessage): Promise<void> {
     let result: RunResult;
     let retire = false;
     try {
-        sandbox = loadBundle(msg.code, `${msg.props.scriptName || 'script'}.cjs`);
+        if (msg.forget) compiled.clear();
+        let bundle = compiled.get(msg.codeId);
+        if (!bundle) {
+            if (msg.code === undefined) throw new Error('The runner process does not hold this bundle');
+            bundle = compileBundle(msg.code, `${msg.props.scriptName || 'script'}.cjs`);
+            compiled.set(msg.codeId, bundle);
+        }
+        sandbox = loadBundle(bundle);
         const nango = createNango({ host: ipc.host, props: msg.props, kind: msg.kind, state, now: () => performance.now() });
         const output = await Promise.race([dispatch(sandbox.exports, msg.kind, nango, msg.input), crashed]);
         result = serialiseOutput(output, msg.maxOutputBytes);

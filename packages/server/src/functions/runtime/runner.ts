@@ -31,6 +31,9 @@ const ENTRY = fileURLToPath(new URL('./runner-process.ts', import.meta.url));
  */
 const DATA_HEADROOM_MB = 512;
 const BOOT_TIMEOUT_MS = 15_000;
+// Bundles a runner process keeps compiled; past this, it forgets them all and starts over (a process serves one
+// environment, whose deployed functions rarely number more).
+const MAX_CODES = 64;
 const STDERR_TAIL_CHARS = 8_192;
 
 interface ActiveRun {
@@ -47,6 +50,9 @@ export class RunnerProcess {
     private stderrTail = '';
     private exited = false;
     private shuttingDown = false;
+    /** The bundles this process has compiled, by text (the function store hands out one string per deploy). */
+    private readonly codes = new Map<string, number>();
+    private nextCodeId = 1;
 
     constructor(opts: RunnerOptions) {
         this.opts = opts;
@@ -148,8 +154,31 @@ export class RunnerProcess {
             // A run the child never received would otherwise hold this process until the timeout (issue #10
             // item 6): an input V8 cannot serialise (5,000 levels deep), or a child gone since it was taken.
             // The process is not reused, as a failed send may have left part of a message in the channel.
+            // A bundle crosses the channel once per process; later runs name it by number (sandbox.ts compiles it once).
+            // (A failed send retires the process, so a number in the table is one the child has received.)
+            let codeId = this.codes.get(req.code);
+            const known = codeId !== undefined;
+            let forget = false;
+            if (codeId === undefined) {
+                if (this.codes.size >= MAX_CODES) {
+                    this.codes.clear();
+                    forget = true;
+                }
+                codeId = this.nextCodeId++;
+                this.codes.set(req.code, codeId);
+            }
             this.post(
-                { t: 'start', runId: req.runId, kind: req.kind, code: req.code, input: req.input, props: req.props, maxOutputBytes: this.opts.maxOutputBytes },
+                {
+                    t: 'start',
+                    runId: req.runId,
+                    kind: req.kind,
+                    codeId,
+                    ...(known ? {} : { code: req.code }),
+                    ...(forget ? { forget } : {}),
+                    input: req.input,
+                    props: req.props,
+                    maxOutputBytes: this.opts.maxOutputBytes
+                },
                 (reason) => {
                     this.opts.logger('warn', { runId: req.runId, reason }, 'could not start a run in its runner process');
                     finish({ result: fail('runner_send_failed', `The run could not be handed to its runner process (${reason})`), reusable: false });

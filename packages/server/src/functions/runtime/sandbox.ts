@@ -1,5 +1,6 @@
 /**
  * Evaluates a CommonJS bundle in a fresh `node:vm` context with the globals of docs/scripts-compatibility.md, "Sandbox".
+ * The bundle is compiled once per runner process (compileBundle) and evaluated in each run's new context.
  * The context is not a security boundary (same heap and event loop); the runner process is, and it only ever
  * serves one environment (see pool.ts). Within it, nothing mutable of the runner's realm is left in reach, so one
  * run cannot plant something for the next (issue #10 item 2): the runner starts with --frozen-intrinsics
@@ -39,8 +40,24 @@ export interface Sandbox {
     dispose(): boolean;
 }
 
-/** Evaluates `code` and returns its exports. Throws what the bundle's top level throws. */
-export function loadBundle(code: string, filename: string): Sandbox {
+/**
+ * A bundle compiled, not yet evaluated. A `vm.Script` is bound to no context: the same compiled code is evaluated
+ * in each run's fresh context, so runs share the compile (immutable code) and nothing else, as before. Compiling
+ * is a syntax error's moment (thrown here, as the run's error).
+ */
+export interface CompiledBundle {
+    script: vm.Script;
+    filename: string;
+}
+
+export function compileBundle(code: string, filename: string): CompiledBundle {
+    const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+    return { script: new vm.Script(wrapped, { filename }), filename };
+}
+
+/** Evaluates a compiled bundle in a fresh context and returns its exports. Throws what the bundle's top level throws. */
+export function loadBundle(bundle: CompiledBundle): Sandbox {
+    const { script, filename } = bundle;
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const modules = new Map<string, unknown>();
     const scriptRequire = (name: unknown): unknown => requireFor(modules, name);
@@ -70,8 +87,7 @@ export function loadBundle(code: string, filename: string): Sandbox {
         constructor: undefined
     });
     const context = vm.createContext(globals, { name: filename, codeGeneration: { strings: false, wasm: false } });
-    const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
-    const fn = new vm.Script(wrapped, { filename }).runInContext(context) as (...a: unknown[]) => void;
+    const fn = script.runInContext(context) as (...a: unknown[]) => void;
     fn.call(mod.exports, mod.exports, scriptRequire, mod, filename, '/');
     return {
         exports: mod.exports,

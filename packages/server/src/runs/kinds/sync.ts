@@ -18,17 +18,40 @@ export interface SyncRunContext {
     env: Environment;
 }
 
-/** Loads what a sync or webhook run needs; a run whose sync or connection is gone ends as `sync_not_found`. */
+const byKey = <K, V>(items: V[], key: (v: V) => K): Map<K, V> => new Map(items.map((v) => [key(v), v]));
+
+/**
+ * Loads what sync or webhook runs need, for a whole batch in four round trips (their syncs; then their functions,
+ * connections and environments side by side), whatever the batch's size. A run whose sync or connection is gone
+ * ends as `sync_not_found` and is left out of the map.
+ */
+export async function loadSyncRuns(d: KindDeps, rows: StartedRun[]): Promise<Map<number, SyncRunContext>> {
+    const unique = <T>(xs: T[]) => [...new Set(xs)];
+    const syncs = byKey(await d.syncs.byIds(unique(rows.flatMap((r) => (r.syncId ? [r.syncId] : [])))), (s) => s.id);
+    const wanted = [...syncs.values()];
+    const [fns, connections] = await Promise.all([
+        d.functions.byIds(unique(wanted.map((s) => s.functionId))).then((xs) => byKey(xs, (f) => f.id)),
+        d.connections.getByIds(unique(wanted.map((s) => s.connectionDbId))).then((xs) => byKey(xs, (c) => c.id))
+    ]);
+    const envs = byKey(await d.environments.byIds(unique([...connections.values()].map((c) => c.environmentId))), (e) => e.id);
+    const out = new Map<number, SyncRunContext>();
+    const gone: number[] = [];
+    for (const row of rows) {
+        const sync = row.syncId ? syncs.get(row.syncId) : undefined;
+        const fn = sync && fns.get(sync.functionId);
+        const connection = sync && connections.get(sync.connectionDbId);
+        const env = connection && envs.get(connection.environmentId);
+        if (sync && fn && connection && env) out.set(row.id, { sync, fn, connection, env });
+        else gone.push(row.id);
+    }
+    for (const id of gone)
+        await d.runs.finish(d.db, id, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' } });
+    return out;
+}
+
+/** loadSyncRuns for one run. */
 export async function loadSyncRun(d: KindDeps, row: StartedRun): Promise<SyncRunContext | undefined> {
-    const sync = row.syncId ? await d.syncs.byId(row.syncId) : undefined;
-    // The function and the connection are read side by side: one round trip less on every run.
-    const [fn, connection] = sync ? await Promise.all([d.functions.byId(sync.functionId), d.connections.getById(sync.connectionDbId)]) : [];
-    const env = fn && connection && (await d.environments.byId(connection.environmentId));
-    if (sync && fn && connection && env) return { sync, fn, connection, env };
-    await d.db.transaction((tx) =>
-        d.runs.finish(tx, row.id, { status: 'ERROR', result: {}, error: { type: 'sync_not_found', message: 'The sync or its connection was deleted' } })
-    );
-    return undefined;
+    return (await loadSyncRuns(d, [row])).get(row.id);
 }
 
 /** Whatever a deprecated `track_deletes: true` run did not see is gone upstream. */
@@ -48,8 +71,8 @@ async function trackDeletes(
 
 function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy {
     return {
-        async beforeFinish(tx, result, counts) {
-            if (result.ok && c.fn.config.trackDeletes) await trackDeletes(d, tx, c, row.id, counts);
+        beforeFinish(result, counts) {
+            return result.ok && c.fn.config.trackDeletes ? (tx) => trackDeletes(d, tx, c, row.id, counts) : undefined;
         },
         webhooks(o) {
             const base = { connection: c.connection, sync: c.sync, syncType: row.type ?? 'INITIAL', startedAt: row.startedAt };
@@ -62,16 +85,25 @@ function syncPolicy(d: KindDeps, c: SyncRunContext, row: StartedRun): RunPolicy 
 }
 
 /**
- * Runs one queued sync run to its end: prepares a reset or emptied cache when asked, runs the script while
+ * Runs a batch of started sync runs (RunStore.claimDueSyncs), each to its end: their context is read for the whole
+ * batch at once (four round trips, not four per run), then each run goes on by itself. Returns one promise per
+ * run, settled when that run has ended.
+ */
+export function executeSyncRuns(d: KindDeps, rows: StartedRun[]): Array<Promise<void>> {
+    const contexts = loadSyncRuns(d, rows);
+    return rows.map(async (row) => {
+        const c = (await contexts).get(row.id);
+        if (c) await executeLoadedSyncRun(d, row, c);
+    });
+}
+
+/**
+ * Runs one started sync run to its end: prepares a reset or emptied cache when asked, runs the script while
  * heart-beating, then records the outcome and queues the sync webhooks in one transaction. Records and
  * checkpoints commit as the script writes them, so a crash loses nothing already saved.
  */
-export async function executeSyncRun(d: KindDeps, id: number, started?: () => void): Promise<void> {
-    const row = await d.runs.start(id);
-    started?.();
-    if (row?.kind !== 'sync') return;
-    const c = await loadSyncRun(d, row);
-    if (!c) return;
+async function executeLoadedSyncRun(d: KindDeps, row: StartedRun, c: SyncRunContext): Promise<void> {
+    const id = row.id;
     const { sync, connection } = c;
     const log = d.log.child({ sync: sync.name, syncJobId: id });
     const checkpointKey = syncCheckpointKey(sync.name, sync.variant);
