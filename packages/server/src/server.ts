@@ -267,16 +267,22 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     await scheduler.start();
     // SWITCHBOARD_CONFIG, through the app's own routes, before a request can arrive: a file the server refuses
     // (the message names its line) stops the start.
+    // Everything start() opened, closed in order: by close(), and by a start that fails from here on.
+    const closeAll = async () => {
+        ws.close();
+        mcp.sessions.closeAll();
+        await publicApp?.close();
+        await app.close();
+        await scheduler.stop();
+        await runner.close();
+        await webhooks.stop();
+        await egress.close();
+        await tracing?.close();
+        await db.close();
+    };
     if (config.desiredState) {
         await applyDesiredState(app, services, config.desiredState).catch(async (err: unknown) => {
-            ws.close();
-            await publicApp?.close();
-            await app.close();
-            await scheduler.stop();
-            await runner.close();
-            await webhooks.stop();
-            await egress.close();
-            await db.close();
+            await closeAll();
             throw err;
         });
     }
@@ -316,16 +322,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         async close() {
             stopping = true;
             if (timer) clearTimeout(timer);
-            ws.close();
-            mcp.sessions.closeAll();
-            await publicApp?.close();
-            await app.close();
-            await scheduler.stop();
-            await runner.close();
-            await webhooks.stop();
-            await egress.close();
-            await tracing?.close();
-            await db.close();
+            await closeAll();
         }
     };
 }
