@@ -7,14 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Nango } from '@nangohq/node';
-import {
-    createTestDatabase,
-    removeDir,
-    startServer,
-    testEncryptionKey,
-    writeProvidersFile,
-    type TestServer
-} from '../../../packages/server/test/support/server.ts';
+import { removeDir, startServer, storageEnv, writeProvidersFile, type TestServer } from '../../../packages/server/test/support/server.ts';
 import { copyProject, runCli, waitForRun } from '../../../packages/server/test/support/cli.ts';
 import { startHelpdeskApi } from './helpdesk-api.ts';
 import { runAgent } from '../src/agent.ts';
@@ -59,12 +52,9 @@ for (const backend of ['embedded', 'postgres'] as const) {
       authorization: Bearer \${apiKey}
 `)
             };
-            if (backend === 'postgres') {
-                const db = await createTestDatabase();
-                drop = db.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = db.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             await nango.createIntegration({ provider: 'helpdesk-api', unique_key: 'helpdesk' });

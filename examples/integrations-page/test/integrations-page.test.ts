@@ -8,14 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Nango } from '@nangohq/node';
 import type { BrowserContext, Page } from 'playwright-core';
-import {
-    createTestDatabase,
-    removeDir,
-    startServer,
-    testEncryptionKey,
-    writeProvidersFile,
-    type TestServer
-} from '../../../packages/server/test/support/server.ts';
+import { removeDir, startServer, storageEnv, writeProvidersFile, type TestServer } from '../../../packages/server/test/support/server.ts';
 import { startAuthServer, type TestAuthServer } from '../../../packages/server/test/support/oidc.ts';
 import { launchChromium, screenshotDir } from '../../../packages/server/test/support/browser.ts';
 import { freePort } from '../../../packages/server/test/support/browserless.ts';
@@ -108,12 +101,9 @@ for (const backend of ['embedded', 'postgres'] as const) {
                     providerEntry('acme-crm', 'Acme CRM', crm) + providerEntry('acme-calendar', 'Acme Calendar', calendar)
                 )
             };
-            if (backend === 'postgres') {
-                const db = await createTestDatabase();
-                drop = db.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = db.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            drop = storage.drop;
             server = await startServer(env);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
 

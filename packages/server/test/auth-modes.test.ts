@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import aws4 from 'aws4';
 import { jwtVerify, importSPKI } from 'jose';
 import { Nango } from '@nangohq/node';
-import { startServer, removeDir, writeProvidersFile, createTestDatabase, testEncryptionKey, type TestServer } from './support/server.ts';
+import { startServer, storageEnv, removeDir, writeProvidersFile, type TestServer } from './support/server.ts';
 import { startUpstream, json, type RecordedRequest } from './support/upstream.ts';
 import { api, type Json } from './support/webhooks.ts';
 
@@ -192,12 +192,9 @@ aws-local:
       endpoints: [/ping]
 `)
             };
-            if (backend === 'postgres') {
-                const db = await createTestDatabase();
-                dropDb = db.drop;
-                env['SWITCHBOARD_DATABASE_URL'] = db.url;
-                env['SWITCHBOARD_ENCRYPTION_KEY'] = testEncryptionKey();
-            }
+            const storage = await storageEnv(backend);
+            Object.assign(env, storage.env);
+            dropDb = storage.drop;
             server = await startServer(env);
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             for (const [provider, key] of [

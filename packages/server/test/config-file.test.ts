@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, removeDir, startServer, testEncryptionKey, type TestServer } from './support/server.ts';
+import { createTestDatabase, removeDir, startServer, storageEnv, testEncryptionKey, type TestServer } from './support/server.ts';
 import { runCli } from './support/cli.ts';
 import { run as runCliInProcess } from '../../cli/src/main.ts';
 
@@ -48,11 +48,7 @@ async function get(server: TestServer, key: string, path: string): Promise<{ sta
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function backend(kind: 'embedded' | 'postgres'): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-    if (kind === 'embedded') return { env: {}, drop: async () => undefined };
-    const db = await createTestDatabase();
-    return { env: { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_ENCRYPTION_KEY: testEncryptionKey() }, drop: db.drop };
-}
+const backend = storageEnv;
 
 const assertNoSecrets = (text: string, what: string) => {
     for (const s of [GH_SECRET, GH_SECRET_2, SLACK_SECRET, VAR_VALUE]) assert.ok(!text.includes(s), `${what} shows a secret`);
