@@ -37,14 +37,23 @@ export function closeUnread(req: IncomingMessage): void {
 }
 
 /**
- * Pausing the socket alone does not hold: node:http resumes a request it answered (to drain it for the next
- * one), and resuming the request resumes the socket. A paused request stops the socket again by backpressure
- * after at most one buffer (16 KiB).
+ * Pausing the socket once does not hold: when the answer is out, node:http dumps a request nobody read (resume, and
+ * from then on drop what the parser gets, so no backpressure ever stops the socket again), and resuming the request
+ * resumes the socket on the next tick. The socket would then read the client's whole body and throw it away until
+ * it closes. So every later resume of this socket is undone at once, before a byte flows; a paused socket stops
+ * its handle after one buffer (16 KiB).
  */
 export function stopReading(req: IncomingMessage): void {
     req.pause();
-    (req.socket as IncomingMessage['socket'] | null)?.pause();
+    const socket = req.socket as IncomingMessage['socket'] | null;
+    if (!socket) return;
+    socket.pause();
+    if (!stopped.has(socket)) {
+        stopped.add(socket);
+        socket.on('resume', () => socket.pause());
+    }
 }
+const stopped = new WeakSet<object>();
 
 /**
  * Makes this answer the connection's last without resetting it away: the answer says `Connection: close` (so no
