@@ -175,7 +175,10 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const functions = new FunctionStore(db);
     const syncs = new SyncStore(db);
     const checkpoints = new CheckpointStore(db);
-    const runStore = new RunStore(db);
+    const runStore = new RunStore(db, vault);
+    // Asynchronous actions' input and output written in plaintext by an earlier version are sealed once.
+    const sealed = await runStore.sealPlaintext();
+    if (sealed > 0) log.info({ runs: sealed }, 'encrypted the input and output of earlier asynchronous actions');
     const queue = new JobQueue(db, log);
     const fx = config.functions;
     // Every kind of script run, with what it uses named: the run's host (records, checkpoints, the connection and

@@ -117,13 +117,20 @@ async function bootFailure(env: Record<string, string>): Promise<string> {
 function assertRotated(
     body: any,
     keyId: string,
-    reencrypted: { integrations: number; connections: number; webhook_settings: number; environment_variables?: number; environment_hmac_keys?: number }
+    reencrypted: {
+        integrations: number;
+        connections: number;
+        webhook_settings: number;
+        environment_variables?: number;
+        environment_hmac_keys?: number;
+        action_runs?: number;
+    }
 ): void {
     assert.equal(body?.data?.key_id, keyId, JSON.stringify(body));
-    assert.deepEqual(body.data.reencrypted, { environment_variables: 0, environment_hmac_keys: 0, ...reencrypted }, JSON.stringify(body));
+    assert.deepEqual(body.data.reencrypted, { environment_variables: 0, environment_hmac_keys: 0, action_runs: 0, ...reencrypted }, JSON.stringify(body));
     assert.deepEqual(
         body.data.failed,
-        { integrations: [], connections: [], webhook_settings: [], environment_variables: [], environment_hmac_keys: [] },
+        { integrations: [], connections: [], webhook_settings: [], environment_variables: [], environment_hmac_keys: [], action_runs: [] },
         JSON.stringify(body)
     );
 }

@@ -14,7 +14,8 @@ import { SyncStore } from '../src/functions/syncs.ts';
 import { RunStore } from '../src/runs/store.ts';
 import { backends, type OpenedBackend } from './support/storage-backends.ts';
 
-const vault = new Vault(makeKeyring(randomBytes(32), []));
+const firstKey = randomBytes(32);
+const vault = new Vault(makeKeyring(firstKey, []));
 
 for (const backend of backends) {
     describe(`runs on ${backend.name}`, () => {
@@ -30,7 +31,7 @@ for (const backend of backends) {
         before(async () => {
             opened = await backend.open();
             db = opened.db;
-            runs = new RunStore(db);
+            runs = new RunStore(db, vault);
             syncs = new SyncStore(db);
             envId = (await new Environments(db).bootstrap(randomUUID())).environment.id;
             const integration = await new IntegrationStore(db, vault).create(envId, {
@@ -105,6 +106,54 @@ for (const backend of backends) {
             assert.equal(await runs.status(live.id), 'RUNNING');
             assert.equal(await runs.status(ended.id), 'SUCCESS');
             assert.equal(await runs.heartbeat(inline.id, {}), false, 'a reaped run learns it was given up at its next beat');
+        });
+
+        test("an asynchronous action's input and output are sealed with the vault, earlier plaintext rows are sealed, rotation re-encrypts them", async () => {
+            const marker = `personal-${randomUUID()}`;
+            const uuid = randomUUID();
+            await db.transaction((tx) =>
+                runs.queueAction(tx, { uuid, environmentId: envId, connectionDbId, functionId: actionId, input: { email: marker }, maxRetries: 0 })
+            );
+            const started = await runs.start({ uuid });
+            assert.deepEqual(started?.input, { email: marker });
+            assert.ok(await runs.finish(db, started!.id, { status: 'SUCCESS', output: { echoed: marker }, uuid }));
+            assert.deepEqual((await runs.action(envId, uuid))?.output, { echoed: marker });
+            // What did not happen: the marker is nowhere in the stored row.
+            const raw = async (u: string) => JSON.stringify(await db.query('SELECT * FROM runs WHERE uuid = $1', [u]));
+            assert.ok(!(await raw(uuid)).includes(marker), await raw(uuid));
+            // Another action's ciphertext does not open as this one's (owner-bound).
+            const other = randomUUID();
+            await db.transaction((tx) =>
+                runs.queueAction(tx, { uuid: other, environmentId: envId, connectionDbId, functionId: actionId, input: 1, maxRetries: 0 })
+            );
+            await db.query('UPDATE runs SET output_sealed = (SELECT output_sealed FROM runs WHERE uuid = $1) WHERE uuid = $2', [uuid, other]);
+            await assert.rejects(runs.action(envId, other), /another owner/);
+            await db.query('DELETE FROM runs WHERE uuid = $1', [other]);
+
+            // A row an earlier version wrote in plaintext is sealed (and still reads the same).
+            const legacy = randomUUID();
+            await db.query(
+                `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input, output) VALUES ('action', $1, $2, $3, $4, 'SUCCESS', $5, $6)`,
+                [legacy, envId, connectionDbId, actionId, JSON.stringify({ email: marker }), JSON.stringify({ echoed: marker })]
+            );
+            assert.ok((await raw(legacy)).includes(marker));
+            assert.equal(await runs.sealPlaintext(), 1);
+            assert.equal(await runs.sealPlaintext(), 0, 'nothing left to seal');
+            assert.ok(!(await raw(legacy)).includes(marker), await raw(legacy));
+            assert.deepEqual((await runs.action(envId, legacy))?.output, { echoed: marker });
+
+            // Key rotation re-encrypts every sealed value under the new key; they still open.
+            const rotated = new Vault(makeKeyring(randomBytes(32), [firstKey]));
+            const store = new RunStore(db, rotated);
+            const failed: string[] = [];
+            assert.ok((await store.reencryptAll(failed)) >= 4, 'input and output of both actions');
+            assert.deepEqual(failed, []);
+            const rows = await db.query<{ input_sealed: string | null; output_sealed: string | null }>(
+                'SELECT input_sealed, output_sealed FROM runs WHERE uuid = ANY($1::uuid[])',
+                [[uuid, legacy]]
+            );
+            for (const r of rows) for (const ct of [r.input_sealed, r.output_sealed]) assert.equal(rotated.keyIdOf(ct!), rotated.currentKeyId);
+            assert.deepEqual((await store.action(envId, legacy))?.output, { echoed: marker });
         });
 
         test('answered runs (synchronous actions, on-event scripts) are purged a day after they end; async actions stay', async () => {

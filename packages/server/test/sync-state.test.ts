@@ -33,7 +33,7 @@ for (const backend of backends) {
             db = opened.db;
             checkpoints = new CheckpointStore(db);
             syncs = new SyncStore(db);
-            runs = new RunStore(db);
+            runs = new RunStore(db, vault);
             const env = (await new Environments(db).bootstrap(randomUUID())).environment;
             const integration = await new IntegrationStore(db, vault).create(env.id, {
                 uniqueKey: 'items',

@@ -49,15 +49,17 @@ export const adminRoutes = [
                 connections: [] as string[],
                 webhook_settings: [] as string[],
                 environment_variables: [] as string[],
-                environment_hmac_keys: [] as string[]
+                environment_hmac_keys: [] as string[],
+                action_runs: [] as string[]
             };
             const integrations = await s.integrations.reencryptAll(failed.integrations);
             const connections = await s.connections.reencryptAll(failed.connections);
             const webhookSettings = await s.webhooks.settings.reencryptAll(failed.webhook_settings);
             const environmentVariables = await s.environmentVariables.reencryptAll(failed.environment_variables);
             const environmentHmacKeys = await reencryptHmacKeys(s, failed.environment_hmac_keys);
+            const actionRuns = await s.runs.reencryptAll(failed.action_runs);
             s.log.info(
-                { keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, environmentHmacKeys, failed },
+                { keyId: s.vault.currentKeyId, integrations, connections, webhookSettings, environmentVariables, environmentHmacKeys, actionRuns, failed },
                 'secrets re-encrypted under the current key'
             );
             // Rows that could not be decrypted are named (by uuid; environment uuid for webhook settings) so the operator can repair or delete them.
@@ -69,7 +71,8 @@ export const adminRoutes = [
                         connections,
                         webhook_settings: webhookSettings,
                         environment_variables: environmentVariables,
-                        environment_hmac_keys: environmentHmacKeys
+                        environment_hmac_keys: environmentHmacKeys,
+                        action_runs: actionRuns
                     },
                     failed
                 }

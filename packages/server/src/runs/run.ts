@@ -180,7 +180,7 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     const outcome = (s: EndStatus): RunOutcome => ({ result, status: s, counts, failure: error && loggedError(error), durationMs: Date.now() - started });
     const before = r.policy.beforeFinish?.(result, counts);
     const payloads = status === 'STOPPED' ? [] : (r.policy.webhooks?.(outcome(status)) ?? []);
-    const end = { status, result: counts, output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined, error };
+    const end = { status, result: counts, output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined, uuid: r.row.uuid, error };
     // With nothing else to write, the ending needs no transaction of its own: it is written in one statement with
     // the other runs ending at the same moment (the usual scheduled sync: a share of one round trip instead of four).
     const ending =

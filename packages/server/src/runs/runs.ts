@@ -90,6 +90,11 @@ export class Runs {
     }
 
     /** Deletes the rows of runs answered elsewhere (synchronous actions, on-event scripts) a day after they ended. */
+    /** Key rotation of asynchronous actions' sealed input and output. */
+    reencryptAll(failed: string[] = []): Promise<number> {
+        return this.d.runs.reencryptAll(failed);
+    }
+
     purgeAnswered(): Promise<number> {
         return this.d.runs.purgeAnswered();
     }

@@ -1,5 +1,7 @@
 import type { Db, Queryable } from '../storage/db.ts';
 import type { ModelCounts } from '../functions/syncs.ts';
+import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
+import type { Vault } from '../vault/vault.ts';
 
 /** What ran: a scheduled sync, a sync's onWebhook handler, an action, or an on-event script. */
 export type RunKind = 'sync' | 'webhook' | 'action' | 'on-event';
@@ -59,25 +61,15 @@ interface StartedRow {
     connection_id: number | null;
     function_id: number | null;
     input: unknown;
+    input_sealed: string | null;
     max_retries: number;
     started_at: Date;
 }
 
-const startedColumns = 'id, kind, uuid, sync_id, type, reset, empty_cache, connection_id, function_id, input, max_retries, started_at';
-const toStarted = (r: StartedRow): StartedRun => ({
-    id: Number(r.id),
-    kind: r.kind,
-    uuid: r.uuid,
-    syncId: r.sync_id,
-    type: r.type,
-    reset: r.reset,
-    emptyCache: r.empty_cache,
-    connectionDbId: r.connection_id,
-    functionId: r.function_id,
-    input: r.input,
-    maxRetries: r.max_retries,
-    startedAt: r.started_at
-});
+const startedColumns = 'id, kind, uuid, sync_id, type, reset, empty_cache, connection_id, function_id, input, input_sealed, max_retries, started_at';
+
+/** The vault owner of an asynchronous action's input and output: its public id, so a row's ciphertext opens on no other row. */
+const ownerOf = (uuid: string): string => `action-run:${uuid}`;
 
 /**
  * The one table of script runs (`runs`): every kind is started, heart-beaten, fenced, finished and reaped by the
@@ -88,15 +80,40 @@ const toStarted = (r: StartedRow): StartedRun => ({
 const FINISH_BATCH = 500;
 const FINISH_GATHER_MS = 20;
 
-type RunEnd = { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown };
+/** How a run ends. `output` is kept (sealed) only for an asynchronous action, whose `uuid` GET /action/:id reads it by. */
+export type RunEnd = { status: EndStatus; result?: ModelCounts; output?: unknown; uuid?: string | null; error?: unknown };
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 export class RunStore {
     private readonly db: Db;
+    private readonly vault: Vault;
     private pendingEnds: Array<{ id: number; out: RunEnd; done: (ended: boolean) => void; failed: (err: unknown) => void }> = [];
 
-    constructor(db: Db) {
+    constructor(db: Db, vault: Vault) {
         this.db = db;
+        this.vault = vault;
+    }
+
+    private toStarted(r: StartedRow): StartedRun {
+        return {
+            id: Number(r.id),
+            kind: r.kind,
+            uuid: r.uuid,
+            syncId: r.sync_id,
+            type: r.type,
+            reset: r.reset,
+            emptyCache: r.empty_cache,
+            connectionDbId: r.connection_id,
+            functionId: r.function_id,
+            input: r.input_sealed !== null && r.uuid !== null ? this.vault.decryptJson(r.input_sealed, ownerOf(r.uuid)) : r.input,
+            maxRetries: r.max_retries,
+            startedAt: r.started_at
+        };
+    }
+
+    /** The sealed output of an ending, or null: only an asynchronous action's output is kept. */
+    private sealedOutput(out: RunEnd): string | null {
+        return out.output === undefined || !out.uuid ? null : this.vault.encryptJson(out.output, ownerOf(out.uuid));
     }
 
     /** Queues an asynchronous action in the caller's transaction, under its public uuid. */
@@ -105,8 +122,8 @@ export class RunStore {
         r: { uuid: string; environmentId: number; connectionDbId: number; functionId: number; input: unknown; maxRetries: number }
     ): Promise<void> {
         await tx.query(
-            `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input, max_retries) VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6)`,
-            [r.uuid, r.environmentId, r.connectionDbId, r.functionId, JSON.stringify(r.input ?? null), r.maxRetries]
+            `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input_sealed, max_retries) VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6)`,
+            [r.uuid, r.environmentId, r.connectionDbId, r.functionId, this.vault.encryptJson(r.input ?? null, ownerOf(r.uuid)), r.maxRetries]
         );
     }
 
@@ -117,7 +134,7 @@ export class RunStore {
              RETURNING ${startedColumns}`,
             [r.kind, r.environmentId, r.connectionDbId, r.functionId]
         );
-        return toStarted(rows[0]!);
+        return this.toStarted(rows[0]!);
     }
 
     /**
@@ -131,7 +148,7 @@ export class RunStore {
              RETURNING ${startedColumns}`,
             [typeof key === 'number' ? key : key.uuid]
         );
-        return rows[0] && toStarted(rows[0]);
+        return rows[0] && this.toStarted(rows[0]);
     }
 
     /**
@@ -149,7 +166,7 @@ export class RunStore {
              RETURNING ${startedColumns}`,
             [limit]
         );
-        return rows.map(toStarted);
+        return rows.map((r) => this.toStarted(r));
     }
 
     /** Proves the run is alive; false once it was stopped, given up as lost, or deleted with its owner. */
@@ -176,10 +193,10 @@ export class RunStore {
      * also records its start as the next lastSyncDate. One statement, so it is atomic on its own: a caller with
      * nothing else to write in the same transaction may pass the Db itself (one round trip instead of four).
      */
-    async finish(q: Queryable, id: number, out: { status: EndStatus; result?: ModelCounts; output?: unknown; error?: unknown }): Promise<boolean> {
+    async finish(q: Queryable, id: number, out: RunEnd): Promise<boolean> {
         const rows = await q.query<{ id: string }>(
             `WITH ended AS (
-                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output = $4, error = $5
+                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output_sealed = $4, error = $5
                  WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
                  RETURNING id, sync_id, kind, started_at
              ), freed AS (
@@ -192,7 +209,7 @@ export class RunStore {
                 id,
                 out.status,
                 out.result === undefined ? null : JSON.stringify(out.result),
-                out.output === undefined ? null : JSON.stringify(out.output),
+                this.sealedOutput(out),
                 out.error === undefined ? null : JSON.stringify(out.error)
             ]
         );
@@ -217,9 +234,9 @@ export class RunStore {
             try {
                 const rows = await this.db.query<{ id: string }>(
                     `WITH input AS (
-                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) AS x(id, status, result, output, error)
+                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::text[], $5::jsonb[]) AS x(id, status, result, output, error)
                      ), ended AS (
-                         UPDATE runs r SET status = x.status, finished_at = now(), result = COALESCE(x.result, r.result), output = x.output, error = x.error
+                         UPDATE runs r SET status = x.status, finished_at = now(), result = COALESCE(x.result, r.result), output_sealed = x.output, error = x.error
                          FROM input x WHERE r.id = x.id AND r.status IN ('QUEUED', 'RUNNING')
                          RETURNING r.id, r.sync_id, r.kind, r.started_at, x.status
                      ), freed AS (
@@ -232,7 +249,7 @@ export class RunStore {
                         batch.map((e) => e.id),
                         batch.map((e) => e.out.status),
                         batch.map((e) => json(e.out.result)),
-                        batch.map((e) => json(e.out.output)),
+                        batch.map((e) => this.sealedOutput(e.out)),
                         batch.map((e) => json(e.out.error))
                     ]
                 );
@@ -262,11 +279,42 @@ export class RunStore {
 
     /** An asynchronous action as GET /action/:id reads it. */
     async action(environmentId: number, uuid: string): Promise<ActionRunView | undefined> {
-        const rows = await this.db.query<ActionRunView>(`SELECT status, output, error FROM runs WHERE uuid = $1 AND environment_id = $2 AND kind = 'action'`, [
-            uuid,
-            environmentId
-        ]);
-        return rows[0];
+        const rows = await this.db.query<ActionRunView & { output_sealed: string | null }>(
+            `SELECT status, output, output_sealed, error FROM runs WHERE uuid = $1 AND environment_id = $2 AND kind = 'action'`,
+            [uuid, environmentId]
+        );
+        const r = rows[0];
+        if (!r) return undefined;
+        return { status: r.status, output: r.output_sealed !== null ? this.vault.decryptJson(r.output_sealed, ownerOf(uuid)) : r.output, error: r.error };
+    }
+
+    /**
+     * Seals the input and output of asynchronous actions written in plaintext before they were encrypted (a start
+     * after an upgrade), a batch at a time; rows another instance sealed meanwhile are left alone. Returns how many.
+     */
+    async sealPlaintext(): Promise<number> {
+        let n = 0;
+        for (;;) {
+            const rows = await this.db.query<{ id: string; uuid: string; input: unknown; output: unknown }>(
+                `SELECT id, uuid::text AS uuid, input, output FROM runs WHERE uuid IS NOT NULL AND (input IS NOT NULL OR output IS NOT NULL) ORDER BY id LIMIT 500`
+            );
+            if (rows.length === 0) return n;
+            for (const r of rows) {
+                const seal = (v: unknown): string | null => (v === null ? null : this.vault.encryptJson(v, ownerOf(r.uuid)));
+                await this.db.query(
+                    `UPDATE runs SET input_sealed = COALESCE($2, input_sealed), output_sealed = COALESCE($3, output_sealed), input = NULL, output = NULL
+                     WHERE id = $1 AND (input IS NOT NULL OR output IS NOT NULL)`,
+                    [r.id, seal(r.input), seal(r.output)]
+                );
+            }
+            n += rows.length;
+        }
+    }
+
+    /** Key rotation of asynchronous actions' sealed input and output. */
+    async reencryptAll(failed: string[] = []): Promise<number> {
+        const input = await reencryptColumn(this.db, this.vault, encryptedColumn('runs', 'input_sealed'), ownerOf, failed);
+        return input + (await reencryptColumn(this.db, this.vault, encryptedColumn('runs', 'output_sealed'), ownerOf, failed));
     }
 
     /**

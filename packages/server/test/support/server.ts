@@ -49,7 +49,11 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     });
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+        const timer = setTimeout(() => {
+            // Not left running behind a failed suite: it was started here, so it is stopped here, by its PID.
+            child.kill('SIGKILL');
+            reject(new Error(`server did not start:\n${out}`));
+        }, 60_000);
         const onData = (chunk: Buffer) => {
             out += chunk.toString();
             const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"listening"/.exec(out);
