@@ -226,3 +226,20 @@ for (const backend of backends) {
         });
     });
 }
+
+describe('a gauge whose source fails (the database down)', () => {
+    it('leaves that gauge unknown and serves the rest of the scrape, counting the failure', async () => {
+        const { Metrics } = await import('../src/metrics/metrics.ts');
+        const metrics = new Metrics({ processMetrics: false });
+        metrics.gauge('test_queue_depth', 'fails', [], async () => {
+            throw new Error('connection refused');
+        });
+        metrics.gauge('test_pool', 'works', ['state'], async () => [{ labels: { state: 'idle' }, value: 3 }]);
+        metrics.rateLimited.inc({ limit: 'key' });
+        const samples = parse((await metrics.scrape()).body);
+        assert.ok(Number.isNaN(samples.find((s) => s.name === 'test_queue_depth')?.value), 'unknown, not a made-up 0');
+        assert.equal(sum(samples, 'test_pool', { state: 'idle' }), 3);
+        assert.equal(sum(samples, 'switchboard_rate_limited_total'), 1);
+        assert.equal(sum(samples, 'switchboard_metrics_collect_errors_total', { metric: 'test_queue_depth' }), 1);
+    });
+});

@@ -63,18 +63,22 @@ export async function callTool(d: ToolDeps, call: ToolCall): Promise<CallToolRes
         d.log.error({ err, tool: call.name }, 'MCP tool call failed');
         o = fails(toolError('internal_error', 'The tool call failed inside Switchboard; try again later.'), 'internal_error');
     }
-    await d.audit.record({
-        environmentId: call.env.id,
-        agentTokenUuid: call.principal.agent?.uuid ?? null,
-        connectionUuid: o.connection?.uuid ?? null,
-        providerConfigKey: call.ref.providerConfigKey,
-        connectionId: call.ref.connectionId,
-        tool: call.name,
-        inputBytes,
-        outcome: o.outcome,
-        errorType: o.errorType,
-        durationMs: performance.now() - started
-    });
+    // The call has happened (an email may be sent): a trail that cannot be written is logged, never turned into an
+    // error the model would answer by calling again.
+    await d.audit
+        .record({
+            environmentId: call.env.id,
+            agentTokenUuid: call.principal.agent?.uuid ?? null,
+            connectionUuid: o.connection?.uuid ?? null,
+            providerConfigKey: call.ref.providerConfigKey,
+            connectionId: call.ref.connectionId,
+            tool: call.name,
+            inputBytes,
+            outcome: o.outcome,
+            errorType: o.errorType,
+            durationMs: performance.now() - started
+        })
+        .catch((err: unknown) => d.log.error({ err, tool: call.name, outcome: o.outcome }, 'could not record the MCP tool call in the audit trail'));
     return o.result;
 }
 

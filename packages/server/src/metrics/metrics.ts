@@ -30,6 +30,9 @@ export class Metrics {
     readonly webhookDeliveries: Histogram<'outcome'>;
     /** Requests refused by a rate limit of the API's own (per key, per connection). */
     readonly rateLimited: Counter<'limit'>;
+    /** Gauges whose source failed at a scrape (the database down): they are left out, the rest of the scrape is served. */
+    readonly collectErrors: Counter<'metric'>;
+    private readonly gauges: Array<() => Promise<void>> = [];
 
     constructor(opts: { processMetrics?: boolean } = {}) {
         const registers = [this.registry];
@@ -74,29 +77,37 @@ export class Metrics {
             labelNames: ['limit'],
             registers
         });
+        this.collectErrors = new Counter({
+            name: 'switchboard_metrics_collect_errors_total',
+            help: 'Scrapes at which a gauge could not be read (its source failed, e.g. the database was down) and was left out',
+            labelNames: ['metric'],
+            registers
+        });
         // Event loop lag, heap, CPU, file descriptors (prom-client's process metrics), into this registry only.
         if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     }
 
     /** A gauge whose values are read from `source` at each scrape (queue depth, pool usage). */
     gauge<L extends string>(name: string, help: string, labelNames: readonly L[], source: GaugeSource<L>): void {
-        new Gauge<L>({
-            name,
-            help,
-            labelNames,
-            registers: [this.registry],
-            async collect() {
-                this.reset();
-                for (const { labels, value } of await source()) {
-                    if (labels) this.set(labels, value);
-                    else this.set(value);
-                }
+        const gauge = new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+        this.gauges.push(async () => {
+            // One failing source must not fail the whole scrape: an outage is exactly when the event loop, HTTP and
+            // error metrics are wanted. A gauge without labels then shows NaN (unknown) rather than a made-up 0.
+            const values = await source().catch(() => {
+                this.collectErrors.inc({ metric: name });
+                return labelNames.length === 0 ? [{ value: Number.NaN }] : [];
+            });
+            gauge.reset();
+            for (const { labels, value } of values) {
+                if (labels) gauge.set(labels, value);
+                else gauge.set(value);
             }
         });
     }
 
-    /** The exposition text and its content type. */
+    /** The exposition text and its content type. Gauge sources are read first, so a failure is counted in this same scrape. */
     async scrape(): Promise<{ contentType: string; body: string }> {
+        await Promise.all(this.gauges.map((read) => read()));
         return { contentType: this.registry.contentType, body: await this.registry.metrics() };
     }
 }
