@@ -84,7 +84,8 @@ const securityByAuth: Record<AuthMode, Array<Partial<Requirement>>> = {
     public: [],
     secret: [need('secretKey')],
     session: [need('connectSessionToken')],
-    secret_or_session: [need('secretKey'), need('connectSessionToken')],
+    // On the main listener these routes also take the admin key with the environment's name (http/route.ts).
+    secret_or_session: [need('secretKey'), need('connectSessionToken'), need('adminKey', 'adminEnvironment')],
     admin: [need('adminKey')],
     secret_or_admin: [need('secretKey'), need('adminKey', 'adminEnvironment')],
     secret_or_agent: [need('secretKey'), need('agentToken')]
@@ -100,7 +101,9 @@ const authErrors: Record<AuthMode, string[]> = {
         'malformed_auth_header',
         'unknown_account',
         'invalid_connect_session_token_format',
-        'unknown_connect_session_token'
+        'unknown_connect_session_token',
+        'admin_key_required',
+        'unknown_environment'
     ],
     admin: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'admin_key_required'],
     secret_or_admin: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'admin_key_required', 'unknown_environment'],

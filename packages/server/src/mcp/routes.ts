@@ -72,7 +72,7 @@ export const mcpRoutes = [
                 throw fail('unknown_connection', { status: 400, message: 'Provided connection-id and provider-config-key do not match a valid connection' });
             const server = createToolServer(toolDeps(s), { env, principal, ref });
             const stateful = initializes(req.body);
-            const transport = stateful ? s.mcp.sessions.open(server, key, ref) : new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+            const transport = stateful ? s.mcp.sessions.open(server, key, env.id, ref) : new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
             if (!stateful)
                 reply.raw.on('close', () => {
                     void transport.close();

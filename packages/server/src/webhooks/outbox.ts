@@ -137,13 +137,13 @@ export class Outbox {
         return row?.at ?? undefined;
     }
 
-    /** Newest first; `cursor` is the id of the last row of the previous page. */
     /** Deliveries waiting for an attempt (due now or scheduled for a retry), across every instance. */
     async depth(): Promise<number> {
         const [row] = await this.db.query<{ n: number }>("SELECT count(*)::integer AS n FROM webhook_deliveries WHERE status = 'pending'");
         return row?.n ?? 0;
     }
 
+    /** Newest first; `cursor` is the id of the last row of the previous page. */
     async list(environmentId: number, f: { status?: DeliveryStatus | undefined; limit: number; cursor?: number | undefined }): Promise<Delivery[]> {
         const rows = await this.db.query<Row>(
             `SELECT ${columns} FROM webhook_deliveries
