@@ -93,7 +93,7 @@ export class Metrics {
         this.gauges.push(async () => {
             // One failing source must not fail the whole scrape: an outage is exactly when the event loop, HTTP and
             // error metrics are wanted. A gauge without labels then shows NaN (unknown) rather than a made-up 0.
-            const values = await source().catch(() => {
+            const values = await source().catch((): Awaited<ReturnType<GaugeSource<L>>> => {
                 this.collectErrors.inc({ metric: name });
                 return labelNames.length === 0 ? [{ value: Number.NaN }] : [];
             });
