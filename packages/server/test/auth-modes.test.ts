@@ -288,6 +288,15 @@ aws-local:
             assert.equal(ok.status, 200, JSON.stringify(ok.body));
             const site = await proxy('ghost', ok.body.connectionId, '/admin/site');
             assert.equal(site.status, 200, await site.clone().text());
+            // A 5-minute token is not "expiring" from birth: the next calls present the same token, none is signed again.
+            const refreshes = () =>
+                server
+                    .output()
+                    .split('\n')
+                    .filter((l) => l.includes('"msg":"credentials refreshed"')).length;
+            const before = refreshes();
+            for (let i = 0; i < 3; i++) assert.equal((await proxy('ghost', ok.body.connectionId, '/admin/site')).status, 200);
+            assert.equal(refreshes(), before, 'no refresh for a token with minutes to live');
             const conn = await api(server, 'GET', `/connections/${ok.body.connectionId}?provider_config_key=ghost&force_refresh=true`);
             assert.equal(conn.body.credentials.type, 'JWT');
             assert.equal(conn.body.credentials.id, GHOST_ID);

@@ -408,6 +408,8 @@ export class ConnectionStore {
         const rows = await this.db.query<{ uuid: string }>(
             `SELECT uuid FROM connections WHERE expires_at IS NOT NULL AND expires_at < $1 AND status = 'active'
                AND auth_type IN ('OAUTH2', 'OAUTH2_CC') AND (refresh_failed_at IS NULL OR refresh_failed_at < now() - interval '30 seconds')
+               -- refresh/policy.ts refreshWindow: a token renewed here is not due before half its lifetime
+               AND (refreshed_at IS NULL OR refreshed_at >= expires_at OR expires_at - now() < (expires_at - refreshed_at) / 2)
              ORDER BY expires_at LIMIT $2`,
             [before, limit]
         );

@@ -11,9 +11,22 @@ export function isRefreshable(c: Pick<Connection, 'authType'>): boolean {
     return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC' || c.authType === 'APP' || c.authType === 'TWO_STEP' || c.authType === 'JWT';
 }
 
-/** Expires within the window (15 min or the provider's token_expiration_buffer). No expiry → never. */
-export function isExpiring(c: Pick<Connection, 'expiresAt' | 'authType'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
-    return isRefreshable(c) && c.expiresAt !== null && c.expiresAt.getTime() - now < windowMs;
+/**
+ * How long before its expiry a connection's credentials are renewed: the window (15 min, or the provider's
+ * token_expiration_buffer), but, for credentials this broker renewed itself, never more than half their lifetime:
+ * a token that lives 5 minutes (a JWT, a short TWO_STEP or OAuth token) would otherwise be "expiring" from birth and
+ * renewed on every request. Credentials given to it (a flow's first token, an import) have an unknown age: the
+ * whole window applies, as for any token.
+ */
+export function refreshWindow(c: Pick<Connection, 'expiresAt' | 'refreshedAt'>, windowMs = DEFAULT_REFRESH_WINDOW_MS): number {
+    if (c.expiresAt === null || c.refreshedAt === null) return windowMs;
+    const lifetime = c.expiresAt.getTime() - c.refreshedAt.getTime();
+    return lifetime > 0 ? Math.min(windowMs, lifetime / 2) : windowMs;
+}
+
+/** Expires within its refresh window ({@link refreshWindow}). No expiry → never. */
+export function isExpiring(c: Pick<Connection, 'expiresAt' | 'authType' | 'refreshedAt'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
+    return isRefreshable(c) && c.expiresAt !== null && c.expiresAt.getTime() - now < refreshWindow(c, windowMs);
 }
 
 /** A failure in the last 30 s that no success has superseded. */
@@ -24,7 +37,11 @@ export function inBackoff(c: Pick<Connection, 'refreshFailedAt' | 'refreshedAt'>
 }
 
 /** Due for renewal: expiring soon, or a client-credentials connection that has no token yet. */
-export function isDue(c: Pick<Connection, 'expiresAt' | 'authType' | 'credentials'>, now: number, windowMs = DEFAULT_REFRESH_WINDOW_MS): boolean {
+export function isDue(
+    c: Pick<Connection, 'expiresAt' | 'authType' | 'credentials' | 'refreshedAt'>,
+    now: number,
+    windowMs = DEFAULT_REFRESH_WINDOW_MS
+): boolean {
     return isExpiring(c, now, windowMs) || (c.credentials.type === 'OAUTH2_CC' && !c.credentials.token);
 }
 
