@@ -270,10 +270,15 @@ class Relay implements Dispatcher.DispatchHandler {
         else res.writeHead(statusCode, out);
     }
 
-    onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
         if (this.discard) return;
-        if (this.decoder) this.decoder.write(chunk);
-        else this.deliver(chunk);
+        const decoder = this.decoder;
+        if (!decoder) return this.deliver(chunk);
+        // The decoder holds what it was given until its output is read: a full decoder stops the upstream.
+        if (!decoder.write(chunk)) {
+            controller.pause();
+            decoder.once('drain', () => controller.resume());
+        }
     }
 
     /** A compressed body that does not decode: the app gets a 502 if nothing was sent yet, else a cut connection. */
@@ -303,8 +308,15 @@ class Relay implements Dispatcher.DispatchHandler {
         const res = this.io.res;
         this.writePendingHead();
         if (!res.write(chunk)) {
+            // A slow app stops the upstream; with a decoder, the decoder too (it stops inflating once its own output
+            // waits, which is what keeps a small compressed body from growing into a large buffer here).
+            const decoder = this.decoder;
+            decoder?.pause();
             controller.pause();
-            res.once('drain', () => controller.resume());
+            res.once('drain', () => {
+                decoder?.resume();
+                controller.resume();
+            });
         }
     }
 
