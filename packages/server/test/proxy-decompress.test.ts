@@ -95,7 +95,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
             });
 
         it('decodes gzip, deflate and br on both doors (Retries sends a request through the Fastify route)', async () => {
-            for (const door of [{}, { retries: '0' }]) {
+            for (const door of [{}, { retries: '0' }] as Array<Record<string, string>>) {
                 for (const coding of ['gzip', 'deflate', 'br']) {
                     const res = await proxy(`/${coding}`, { decompress: 'true', 'accept-encoding': 'identity', ...door });
                     assert.equal(res.status, 200, coding);
