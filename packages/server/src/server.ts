@@ -277,7 +277,11 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         await publicApp?.close();
         await app.close();
         await scheduler.stop();
+        // Runs still waiting for a runner end now: one never started goes back to its queue, the others record
+        // their end, and the endings being gathered are written before the database closes.
         await runner.close();
+        await scheduler.settle(2000);
+        await runStore.drain();
         await webhooks.stop();
         await egress.close();
         await tracing?.close();

@@ -147,6 +147,11 @@ export class Scheduler {
         this.ensuredUpTo = upTo;
     }
 
+    /** Waits up to `ms` for the sync runs still in flight after stop() to record their end (the runtime closed under them). */
+    settle(ms: number): Promise<void> {
+        return this.syncWorker.settle(ms);
+    }
+
     async stop(): Promise<void> {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);

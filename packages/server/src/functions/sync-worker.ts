@@ -68,8 +68,13 @@ export class SyncWorker<T> {
         this.stopped = true;
         this.wake();
         await this.loop;
+        await this.settle(graceMs);
+    }
+
+    /** Waits up to `ms` for the runs in flight to end (and record their end). */
+    async settle(ms: number): Promise<void> {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+        await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => (timer = setTimeout(r, ms)))]);
         clearTimeout(timer);
     }
 

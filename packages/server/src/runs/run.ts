@@ -175,6 +175,16 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     // Our deadline aborts the run (or its wait for a runner): report it as the timeout it is.
     if (deadlineHit && !result.ok && result.error.type === 'script_aborted' && r.policy.deadlineError) result = { ok: false, error: r.policy.deadlineError };
     const counts = host.counts;
+    if (!result.ok && result.notStarted && r.kind === 'sync' && !abort.signal.aborted) {
+        const requeued = await d.runs.requeue(r.row.id).catch((err: unknown) => {
+            r.log.error({ err, runId: r.row.id }, 'could not put the sync run back in the queue');
+            return false;
+        });
+        if (requeued) {
+            r.log.info({ runId: r.row.id }, 'sync run put back in the queue: the server stopped before its script started');
+            return { result, status: 'STOPPED', counts, failure: undefined, durationMs: Date.now() - started };
+        }
+    }
     const error: ScriptError | undefined = result.ok ? undefined : result.error;
     let status: EndStatus = result.ok ? 'SUCCESS' : abort.signal.aborted && !deadlineHit ? 'STOPPED' : 'ERROR';
     const outcome = (s: EndStatus): RunOutcome => ({ result, status: s, counts, failure: error && loggedError(error), durationMs: Date.now() - started });

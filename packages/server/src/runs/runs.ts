@@ -89,12 +89,12 @@ export class Runs {
         return executePostConnectionCreation(this.d, job);
     }
 
-    /** Deletes the rows of runs answered elsewhere (synchronous actions, on-event scripts) a day after they ended. */
     /** Key rotation of asynchronous actions' sealed input and output. */
     reencryptAll(failed: string[] = []): Promise<number> {
         return this.d.runs.reencryptAll(failed);
     }
 
+    /** Deletes the rows of runs answered elsewhere (synchronous actions, on-event scripts) a day after they ended. */
     purgeAnswered(): Promise<number> {
         return this.d.runs.purgeAnswered();
     }

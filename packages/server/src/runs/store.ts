@@ -88,6 +88,8 @@ export class RunStore {
     private readonly db: Db;
     private readonly vault: Vault;
     private pendingEnds: Array<{ id: number; out: RunEnd; done: (ended: boolean) => void; failed: (err: unknown) => void }> = [];
+    private flushTimer: NodeJS.Timeout | undefined;
+    private flushing: Promise<void> | undefined;
 
     constructor(db: Db, vault: Vault) {
         this.db = db;
@@ -222,8 +224,32 @@ export class RunStore {
      */
     finishSoon(id: number, out: RunEnd): Promise<boolean> {
         return new Promise((done, failed) => {
-            if (this.pendingEnds.push({ id, out, done, failed }) === 1) setTimeout(() => void this.flushEnds(), FINISH_GATHER_MS);
+            if (this.pendingEnds.push({ id, out, done, failed }) === 1) {
+                this.flushTimer = setTimeout(() => {
+                    this.flushing = this.flushEnds().finally(() => (this.flushing = undefined));
+                }, FINISH_GATHER_MS);
+            }
         });
+    }
+
+    /** Writes the endings finishSoon() is still gathering (the server is stopping: nothing may be left behind). */
+    async drain(): Promise<void> {
+        clearTimeout(this.flushTimer);
+        await this.flushing;
+        if (this.pendingEnds.length) await this.flushEnds();
+    }
+
+    /**
+     * Puts a scheduled sync run whose script never started (the server stopped first) back in the queue, due at
+     * once, for another instance or the next start; false when it is no longer running (stopped, reaped, deleted).
+     */
+    async requeue(id: number): Promise<boolean> {
+        const rows = await this.db.query(
+            `UPDATE runs SET status = 'QUEUED', started_at = NULL, heartbeat_at = NULL, attempts = GREATEST(attempts - 1, 0)
+             WHERE id = $1 AND kind = 'sync' AND status = 'RUNNING' RETURNING id`,
+            [id]
+        );
+        return rows.length > 0;
     }
 
     private async flushEnds(): Promise<void> {

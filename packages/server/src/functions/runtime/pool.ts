@@ -46,12 +46,8 @@ export class RunnerPool {
 
     /** Runs one script to completion. Never rejects: failures are `{ok:false, error:{type, message}}`. */
     async run(req: RunRequest, host: ScriptHost, signal?: AbortSignal): Promise<RunResult> {
-        if (this.closed) return fail('runtime_closed', 'The script runtime is shutting down');
-        if (!(await this.acquireSlot(signal))) {
-            return this.closed
-                ? fail('runtime_closed', 'The script runtime is shutting down')
-                : fail('script_aborted', 'The script was aborted before it started');
-        }
+        if (this.closed) return closedBeforeStart;
+        if (!(await this.acquireSlot(signal))) return this.closed ? closedBeforeStart : fail('script_aborted', 'The script was aborted before it started');
         let proc: RunnerProcess | undefined;
         try {
             const environmentId = req.props.environmentId;
@@ -126,6 +122,12 @@ export class RunnerPool {
         this.waiting.shift()?.();
     }
 }
+
+const closedBeforeStart: RunResult = {
+    ok: false,
+    error: { type: 'runtime_closed', message: 'The script runtime is shutting down' },
+    notStarted: true
+};
 
 function fail(type: string, message: string): RunResult {
     return { ok: false, error: { type, message } };

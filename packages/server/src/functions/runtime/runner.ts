@@ -114,7 +114,11 @@ export class RunnerProcess {
     async run(req: RunRequest, host: ScriptHost, signal?: AbortSignal): Promise<RunOutcome> {
         if (!(await this.booted) || this.exited) {
             this.kill();
-            if (this.shuttingDown) return { result: fail('runtime_closed', 'The script runtime shut down before the run started'), reusable: false };
+            if (this.shuttingDown)
+                return {
+                    result: { ok: false, error: { type: 'runtime_closed', message: 'The script runtime shut down before the run started' }, notStarted: true },
+                    reusable: false
+                };
             return { result: fail('script_internal_error', 'The runner process failed to start'), reusable: false };
         }
         return new Promise<RunOutcome>((resolve) => {

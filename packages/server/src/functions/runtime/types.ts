@@ -57,7 +57,8 @@ export interface ScriptError {
     additional_properties?: Record<string, unknown>;
 }
 
-export type RunResult = { ok: true; output: unknown } | { ok: false; error: ScriptError };
+/** `notStarted`: the runtime shut down before the script began, so the run can be put back in its queue. */
+export type RunResult = { ok: true; output: unknown } | { ok: false; error: ScriptError; notStarted?: true };
 
 /** A request a script makes through `nango.get/post/…/proxy`. Bodies are JSON values, strings or Uint8Array. */
 export interface HostProxyRequest {
