@@ -34,6 +34,27 @@ interface RunRow {
     connection_id: string;
 }
 
+const connectionsQuery = z
+    .object({
+        integration: z.string().max(255).optional(),
+        end_user: z.string().max(255).optional(),
+        organization: z.string().max(255).optional(),
+        search: z.string().max(255).optional(),
+        status: z.enum(['active', 'expired', 'revoked', 'failing']).optional(),
+        page: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(100).default(25)
+    })
+    .strict();
+
+const catalogueQuery = z
+    .object({
+        search: z.string().max(255).optional(),
+        category: z.string().max(100).optional(),
+        page: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(200).default(48)
+    })
+    .strict();
+
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 export const dashboardRoutes = [
@@ -77,6 +98,74 @@ export const dashboardRoutes = [
             if (id) await s.dashboardSessions.delete(id);
             reply.header('set-cookie', `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict`);
             return { success: true };
+        }
+    }),
+    // GET /providers answers the whole catalogue with every field; the picker needs a page of names and logos.
+    defineRoute({
+        method: 'GET',
+        url: '/dashboard/api/catalogue',
+        auth: 'dashboard_admin',
+        query: catalogueQuery,
+        handler: async ({ query }, s) => {
+            const needle = query.search?.toLowerCase().trim();
+            const all = s.catalogue.list();
+            const categories = [...new Set(all.flatMap(([, def]) => def.categories ?? []))].sort();
+            const matching = all.filter(
+                ([name, def]) =>
+                    (!needle || name.toLowerCase().includes(needle) || def.display_name.toLowerCase().includes(needle)) &&
+                    (!query.category || (def.categories ?? []).includes(query.category))
+            );
+            const page = matching.slice(query.page * query.limit, (query.page + 1) * query.limit);
+            return {
+                data: page.map(([name, def]) => ({
+                    name,
+                    display_name: def.display_name,
+                    auth_mode: def.auth_mode,
+                    categories: def.categories ?? [],
+                    logo: `/images/template-logos/${name}.svg`
+                })),
+                categories,
+                total: matching.length,
+                next_page: (query.page + 1) * query.limit < matching.length ? query.page + 1 : null
+            };
+        }
+    }),
+    // GET /connections has neither a status filter nor the refresh history the operator looks for.
+    defineRoute({
+        method: 'GET',
+        url: '/dashboard/api/connection-list',
+        auth: 'dashboard',
+        query: connectionsQuery,
+        handler: async ({ env, query }, s) => {
+            const failing = query.status === 'failing';
+            const page = await s.connections.list(env.id, {
+                integrationIds: query.integration ? [query.integration] : undefined,
+                endUserId: query.end_user,
+                endUserOrganizationId: query.organization,
+                search: query.search,
+                status: failing || !query.status ? undefined : (query.status as 'active' | 'expired' | 'revoked'),
+                failing,
+                limit: query.limit,
+                page: query.page
+            });
+            return {
+                data: page.map((c) => ({
+                    connection_id: c.connectionId,
+                    provider_config_key: c.providerConfigKey,
+                    provider: c.provider,
+                    status: c.status,
+                    end_user: c.endUser,
+                    tags: c.tags,
+                    metadata: c.metadata,
+                    created_at: iso(c.createdAt),
+                    expires_at: iso(c.expiresAt),
+                    last_fetched_at: iso(c.lastFetchedAt),
+                    refreshed_at: iso(c.refreshedAt),
+                    refresh_failed_at: iso(c.refreshFailedAt),
+                    refresh_error: c.refreshError
+                })),
+                next_page: page.length === query.limit ? query.page + 1 : null
+            };
         }
     }),
     defineRoute({
