@@ -108,7 +108,11 @@ describe('dashboard in Chromium: an operator’s session', () => {
         assert.equal(cookie?.httpOnly, true);
         assert.equal(cookie?.sameSite, 'Strict');
         assert.equal(cookie?.path, '/dashboard');
-        assert.equal(await page.evaluate(() => document.cookie), '', 'the session id is out of reach of scripts');
+        assert.equal(
+            await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie),
+            '',
+            'the session id is out of reach of scripts'
+        );
     });
 
     it('creates an integration from the catalogue, with the callback URL to register', async () => {
@@ -154,7 +158,11 @@ describe('dashboard in Chromium: an operator’s session', () => {
     });
 
     it('deletes a connection after asking, and makes a reconnect link for another', async () => {
-        const second = await api(server, 'POST', '/connections', { provider_config_key: KEY, connection_id: 'tenant-2', credentials: { type: 'API_KEY', apiKey } });
+        const second = await api(server, 'POST', '/connections', {
+            provider_config_key: KEY,
+            connection_id: 'tenant-2',
+            credentials: { type: 'API_KEY', apiKey }
+        });
         assert.equal(second.status, 201);
         await page.click('[data-testid="nav-integrations"]');
         await page.click('[data-testid="nav-connections"]');

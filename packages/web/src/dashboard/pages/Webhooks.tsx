@@ -5,6 +5,25 @@ import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
 import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
 
+/** The payload as sent: the server keeps the exact signed bytes, a JSON text. */
+function parseBody(body: unknown): unknown {
+    if (typeof body !== 'string') return body;
+    try {
+        return JSON.parse(body) as unknown;
+    } catch {
+        return body;
+    }
+}
+
+/** What the delivery tells the app, from its payload: `auth · creation`, `sync · items`. */
+function eventName(body: unknown): string {
+    const parsed = parseBody(body);
+    if (typeof parsed !== 'object' || parsed === null) return '';
+    const b = parsed as Record<string, unknown>;
+    const detail = b['operation'] ?? b['syncName'] ?? b['from'];
+    return [b['type'], detail].filter((x) => typeof x === 'string' && x).join(' · ');
+}
+
 export function WebhooksPage() {
     const { api, t, lang, notify } = useDash();
     const [status, setStatus] = useState('');
@@ -72,6 +91,8 @@ export function WebhooksPage() {
                         {list.value.data.map((d) => (
                             <tr key={String(d.id)} data-testid={`delivery-${d.id}`}>
                                 <td data-label={t('event')}>
+                                    <strong>{eventName(d.body)}</strong>
+                                    <br />
                                     <span className="db-small">{formatTime(lang, d.created_at)}</span>
                                     <br />
                                     <span className="db-muted db-small db-break">{d.url}</span>
@@ -85,7 +106,7 @@ export function WebhooksPage() {
                                     {d.last_status ?? ''} {d.last_error ? <span className="db-error-text db-small">{d.last_error}</span> : null}
                                 </td>
                                 <td data-label={t('payload')}>
-                                    <Json value={d.body} summary={t('details')} />
+                                    <Json value={parseBody(d.body)} summary={t('details')} />
                                 </td>
                                 <td className="db-actions-cell">
                                     <div className="db-row-actions">
