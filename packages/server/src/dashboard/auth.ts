@@ -1,5 +1,5 @@
 // The dashboard's credential: an HttpOnly session cookie, and on anything that changes state a CSRF token in a
-// header plus a same-origin Origin (docs/dashboard.md, "Sessions and CSRF"). The session cookie is SameSite=Strict
+// header plus a same-origin Origin (docs/dashboard.md, "Sessions" and "CSRF"). The session cookie is SameSite=Strict
 // and scoped to /dashboard, so the Bearer API never sees it; the token and the Origin check cover what SameSite
 // does not (a same-site page on another port, an old browser).
 import type { FastifyRequest } from 'fastify';
