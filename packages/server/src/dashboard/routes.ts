@@ -200,7 +200,7 @@ export const dashboardRoutes = [
                     result: r.result ?? {},
                     error: r.error ?? null
                 })),
-                next_cursor: rows.length === query.limit && last ? last.id : null
+                next_cursor: rows.length === query.limit && last ? Number(last.id) : null
             };
         }
     })

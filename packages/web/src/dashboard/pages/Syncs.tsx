@@ -40,7 +40,7 @@ export function SyncsPage() {
     );
     const runs = useLoad(
         () =>
-            api.call<{ data: RunRow[]; next_cursor: string | null }>('GET', '/runs', {
+            api.call<{ data: RunRow[]; next_cursor: number | null }>('GET', '/runs', {
                 query: { integration, connection_id: connection, status, cursor: cursors.cursor, limit: 20 }
             }),
         [integration, connection, status, cursors.cursor]
