@@ -5,14 +5,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { removeDir, startServer, storageEnv, writeProvidersFile, type TestServer } from './support/server.ts';
-import { api, waitFor } from './support/webhooks.ts';
+import { api, waitFor, type Json } from './support/webhooks.ts';
 import { startItemsApi, type ItemsApi } from './support/items-api.ts';
 import { deploy } from './support/functions.ts';
 
 const KEY = 'items';
-
-// biome-ignore lint/suspicious/noExplicitAny: test JSON
-type Json = any;
 
 async function signIn(server: TestServer): Promise<{ cookie: string; csrf: string }> {
     const res = await fetch(`${server.url}/dashboard/api/session`, {
