@@ -187,10 +187,14 @@ describe('dashboard in Chromium: an operator’s session', () => {
             'the sync run in the dashboard',
             async () => {
                 await page.click('[data-testid="reload-syncs"]');
-                const cell = await page.$('[data-testid="runs"] [data-testid="run-counts"]');
-                const text = (await cell?.textContent())?.trim();
-                const status = await page.$('[data-testid="runs"] .db-badge');
-                return text && (await status?.textContent()) === 'SUCCESS' ? text : undefined;
+                // Status and counts read from the same render of the newest run's row (a run in flight shows partial counts).
+                const row = await page
+                    .$eval('[data-testid="runs"] tbody tr', (tr) => ({
+                        status: tr.querySelector('.db-badge')?.textContent,
+                        counts: tr.querySelector('[data-testid="run-counts"]')?.textContent?.trim()
+                    }))
+                    .catch(() => undefined);
+                return row?.status === 'SUCCESS' ? row.counts : undefined;
             },
             60_000
         );
