@@ -2,7 +2,17 @@
 import { useState, type FormEvent } from 'react';
 import type { Integration } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
+import { formatTime } from '../i18n.ts';
 import { ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+
+/** A few of the record's own fields, to tell rows apart without opening each. */
+function summary(r: Record<string, unknown>): string {
+    return Object.entries(r)
+        .filter(([k, v]) => k !== 'id' && !k.startsWith('_') && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
+        .slice(0, 3)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join(' · ');
+}
 
 interface RecordsPage {
     records: Array<Record<string, unknown> & { id: string | number; _nango_metadata?: { last_action?: string; last_modified_at?: string } }>;
@@ -10,7 +20,7 @@ interface RecordsPage {
 }
 
 export function RecordsPage() {
-    const { api, t } = useDash();
+    const { api, t, lang } = useDash();
     const integrations = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
     const [form, setForm] = useState({ integration: '', connection: '', model: '' });
     const [query, setQuery] = useState<typeof form | null>(null);
@@ -68,6 +78,7 @@ export function RecordsPage() {
                     <thead>
                         <tr>
                             <th>id</th>
+                            <th>{t('detail')}</th>
                             <th>{t('kind')}</th>
                             <th>{t('when')}</th>
                             <th>{t('payload')}</th>
@@ -79,8 +90,9 @@ export function RecordsPage() {
                                 <td data-label="id">
                                     <code>{String(r.id)}</code>
                                 </td>
+                                <td data-label={t('detail')}>{summary(r)}</td>
                                 <td data-label={t('kind')}>{r._nango_metadata?.last_action ?? ''}</td>
-                                <td data-label={t('when')}>{r._nango_metadata?.last_modified_at ?? ''}</td>
+                                <td data-label={t('when')}>{formatTime(lang, r._nango_metadata?.last_modified_at)}</td>
                                 <td data-label={t('payload')}>
                                     <Json value={r} summary={t('details')} />
                                 </td>
