@@ -55,6 +55,9 @@ export const errorCodes = {
     upstream_too_large: { status: 502, message: 'The provider response was larger than allowed' },
     client_closed_request: { status: 499, message: 'The client closed the connection before the response' },
     unknown_environment: { status: 404, message: 'No such environment' },
+    dashboard_session_required: { status: 401, message: 'Sign in to the dashboard first: the session cookie is missing, unknown or expired' },
+    dashboard_csrf_failed: { status: 403, message: 'The CSRF token is missing or wrong: the dashboard sends the one it received at sign-in' },
+    dashboard_sign_in_failed: { status: 401, message: 'The admin key is wrong' },
     admin_key_required: { status: 403, message: 'This route needs the admin key (SWITCHBOARD_ADMIN_KEY), not an environment secret key' },
     environment_already_exists: { status: 409, message: 'An environment with this name already exists' },
     default_environment_not_deletable: {

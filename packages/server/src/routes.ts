@@ -26,6 +26,7 @@ import { mcpAdminRoutes, mcpRoutes } from './mcp/routes.ts';
 import { openApiRoutes } from './admin/openapi-route.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import type { DocumentedRoute } from './http/openapi.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 
 /**
  * Every declared route, in registration order: the one table both listeners are built from (the public one keeps
@@ -60,6 +61,7 @@ export const routeTable = [
     ...mcpRoutes,
     ...mcpAdminRoutes,
     ...metricsRoutes,
+    ...dashboardRoutes,
     // Describes the whole table, itself included.
     ...openApiRoutes((): readonly DocumentedRoute[] => routeTable)
 ];

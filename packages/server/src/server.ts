@@ -45,6 +45,8 @@ import { applyDesiredState } from './config/desired-state.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { Tracing } from './tracing/tracing.ts';
+import { DashboardSessionStore } from './dashboard/sessions.ts';
+import { registerDashboard, DEFAULT_DASHBOARD_DIR } from './dashboard/static.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -251,6 +253,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         mcp,
         metrics,
         limits: new RateLimiter(db, config.rateLimits, metrics),
+        dashboardSessions: new DashboardSessionStore(db, config.dashboardSessionTtlMs),
         tracing
     };
     watchUsage(metrics, { webhooks, runner, db });
@@ -262,7 +265,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         (a: FastifyInstance) =>
             registerConnectUi(a, { dir: DEFAULT_CONNECT_UI_DIR, serverUrl: () => config.serverUrl, frameAncestors: config.connectUiFrameAncestors })
     ];
-    const app = await buildApp(services, routes, plugins, (door) => proxyFastPath(services, door));
+    // The operator dashboard holds the keys to everything: the main (private) port only, never the public one.
+    const privatePlugins = [...plugins, (a: FastifyInstance) => registerDashboard(a, { dir: DEFAULT_DASHBOARD_DIR })];
+    const app = await buildApp(services, routes, privatePlugins, (door) => proxyFastPath(services, door));
     // Issue #12 item 5: the main port keeps serving everything; the public port serves only the routes browsers
     // and providers reach, so exposing just that port keeps the admin API private (docs/operations.md).
     const publicApp = config.publicListener ? await buildApp(services, routes, plugins, undefined, 'public') : undefined;
@@ -314,6 +319,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await refresher.refreshExpiring().catch((err: unknown) => log.error({ err }, 'background refresh pass failed'));
             await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
             await oauthTransactions.purgeExpired().catch((err: unknown) => log.error({ err }, 'oauth transaction purge failed'));
+            await services.dashboardSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'dashboard session purge failed'));
             if (services.limits.enabled) await services.limits.purgeExpired().catch((err: unknown) => log.error({ err }, 'rate limit purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };

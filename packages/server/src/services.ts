@@ -25,6 +25,7 @@ import type { Mcp } from './mcp/service.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { Tracing } from './tracing/tracing.ts';
+import type { DashboardSessionStore } from './dashboard/sessions.ts';
 
 /**
  * What a route handler may call, built once at start and passed in (no module-level singletons). Only routes take
@@ -57,6 +58,8 @@ export interface Services {
     mcp: Mcp;
     metrics: Metrics;
     limits: RateLimiter;
+    /** The operator dashboard's sign-in sessions (docs/dashboard.md). */
+    dashboardSessions: DashboardSessionStore;
     /** Set when SWITCHBOARD_OTLP_TRACES_URL is. */
     tracing: Tracing | undefined;
 }

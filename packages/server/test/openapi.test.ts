@@ -86,9 +86,12 @@ it('each auth mode maps to its security scheme, and the errors its authenticatio
         'agentToken',
         'connectSessionQuery',
         'connectSessionToken',
+        'dashboardSession',
         'publicKey',
         'secretKey'
     ]);
+    assert.deepEqual(operation('GET', '/dashboard/api/runs')!.security, [{ dashboardSession: [], adminEnvironment: [] }]);
+    assert.match(JSON.stringify(operation('DELETE', '/dashboard/api/session')!.responses['403']), /dashboard_csrf_failed/);
     assert.deepEqual(operation('GET', '/connections')!.security, [{ secretKey: [] }]);
     assert.deepEqual(operation('GET', '/admin/environments')!.security, [{ adminKey: [] }]);
     assert.deepEqual(operation('GET', '/admin/audit')!.security, [{ secretKey: [] }, { adminKey: [], adminEnvironment: [] }]);

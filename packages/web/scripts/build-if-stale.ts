@@ -5,8 +5,19 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const here = new URL('..', import.meta.url).pathname;
-const built = join(here, 'dist', 'index.html');
-const inputs = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.json', '../../package-lock.json'];
+// Both apps come out of one build: the Connect UI (dist/) and the operator dashboard (dist-dashboard/).
+const outputs = [join(here, 'dist', 'index.html'), join(here, 'dist-dashboard', 'index.html')];
+const inputs = [
+    'src',
+    'public',
+    'index.html',
+    'dashboard',
+    'vite.config.ts',
+    'vite.dashboard.config.ts',
+    'package.json',
+    'tsconfig.json',
+    '../../package-lock.json'
+];
 
 function newest(path: string): number {
     if (!existsSync(path)) return 0;
@@ -16,7 +27,7 @@ function newest(path: string): number {
 }
 
 const source = Math.max(...inputs.map((p) => newest(join(here, p))));
-const output = existsSync(built) ? statSync(built).mtimeMs : 0;
+const output = Math.min(...outputs.map((built) => (existsSync(built) ? statSync(built).mtimeMs : 0)));
 if (output >= source) {
     process.stdout.write('Connect UI build is up to date\n');
 } else {

@@ -83,14 +83,22 @@ export const adminRoutes = [
         method: 'GET',
         url: '/admin/audit',
         auth: 'secret_or_admin',
-        query: z.object({ connection_id: z.string().max(255).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+        query: z
+            .object({
+                connection_id: z.string().max(255).optional(),
+                limit: z.coerce.number().int().min(1).max(1000).default(100),
+                /** next_cursor of the previous page: events come newest first (the dashboard pages with it). */
+                cursor: z.coerce.number().int().positive().optional()
+            })
+            .strict(),
         handler: async ({ env, query }, s) => {
-            const rows = await s.db.query(
+            const rows = await s.db.query<{ id: number | string }>(
                 `SELECT id, connection_uuid, provider_config_key, connection_id, kind, outcome, detail, created_at FROM audit_events
-                 WHERE environment_id = $1 AND ($2::text IS NULL OR connection_id = $2) ORDER BY id DESC LIMIT $3`,
-                [env.id, query.connection_id ?? null, query.limit]
+                 WHERE environment_id = $1 AND ($2::text IS NULL OR connection_id = $2) AND ($4::bigint IS NULL OR id < $4) ORDER BY id DESC LIMIT $3`,
+                [env.id, query.connection_id ?? null, query.limit, query.cursor ?? null]
             );
-            return { data: rows };
+            const last = rows.at(-1);
+            return { data: rows, next_cursor: rows.length === query.limit && last ? String(last.id) : null };
         }
     })
 ];

@@ -75,6 +75,13 @@ const envSchema = z.object({
     SWITCHBOARD_SCRIPT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'off']).default('warn'),
     /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318/v1/traces); unset: no tracing. */
     SWITCHBOARD_OTLP_TRACES_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    /** How long a dashboard sign-in lasts: seconds, or a number with s, m, h or d (docs/dashboard.md). */
+    SWITCHBOARD_DASHBOARD_SESSION_TTL: z
+        .string()
+        .regex(/^\d+[smhd]?$/, 'must be a number of seconds, or a number followed by s, m, h or d (e.g. 12h)')
+        .transform((v) => Number.parseInt(v, 10) * ({ s: 1, m: 60, h: 3600, d: 86_400 }[v.at(-1) ?? 's'] ?? 1) * 1000)
+        .refine((ms) => ms >= 1000 && ms <= 30 * 86_400_000, 'must be between 1 second and 30 days')
+        .default(12 * 3_600_000),
     // Limits on our own API (docs/operations.md, "Rate limits"): off unless set.
     SWITCHBOARD_RATE_LIMIT_PER_KEY: limitSpec.optional(),
     SWITCHBOARD_RATE_LIMIT_PER_CONNECTION: limitSpec.optional(),
@@ -156,6 +163,8 @@ export interface Config {
     rateLimits: RateLimitConfig;
     /** Where traces are exported (OTLP/HTTP); undefined: tracing is off. */
     otlpTracesUrl: string | undefined;
+    /** How long a dashboard sign-in session lasts. */
+    dashboardSessionTtlMs: number;
 }
 
 function list(value: string | undefined): string[] {
@@ -234,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         },
         connectUiFrameAncestors,
         otlpTracesUrl: e.SWITCHBOARD_OTLP_TRACES_URL,
+        dashboardSessionTtlMs: e.SWITCHBOARD_DASHBOARD_SESSION_TTL,
         rateLimits: {
             defaults: { perKey: e.SWITCHBOARD_RATE_LIMIT_PER_KEY, perConnection: e.SWITCHBOARD_RATE_LIMIT_PER_CONNECTION },
             byEnvironment: e.SWITCHBOARD_RATE_LIMITS_BY_ENVIRONMENT ?? {}

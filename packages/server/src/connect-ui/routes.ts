@@ -12,7 +12,7 @@ import { connectUiHeaders } from './headers.ts';
 /** Where `npm run build -w @switchboard/web` writes the UI. */
 export const DEFAULT_CONNECT_UI_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
-const contentTypes: Record<string, string> = {
+export const contentTypes: Record<string, string> = {
     '.html': 'text/html; charset=utf-8',
     '.js': 'text/javascript; charset=utf-8',
     '.css': 'text/css; charset=utf-8',
@@ -34,7 +34,7 @@ export interface ConnectUiOptions {
     frameAncestors: string[] | undefined;
 }
 
-async function fileAt(path: string): Promise<{ size: number; mtime: Date } | undefined> {
+export async function fileAt(path: string): Promise<{ size: number; mtime: Date } | undefined> {
     try {
         const s = await stat(path);
         return s.isFile() ? s : undefined;

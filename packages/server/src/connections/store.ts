@@ -83,6 +83,10 @@ export interface ListFilters {
     endUserOrganizationId?: string | undefined;
     integrationIds?: string[] | undefined;
     tags?: Record<string, string> | undefined;
+    /** The dashboard's filter (docs/dashboard.md); the API's list has none. */
+    status?: ConnectionStatus | undefined;
+    /** Connections with a failed last refresh only. */
+    failing?: boolean | undefined;
     limit: number;
     page: number;
 }
@@ -207,6 +211,8 @@ export class ConnectionStore {
         if (f.endUserOrganizationId) add((p) => `c.end_user->'organization'->>'id' = ${p}`, f.endUserOrganizationId);
         if (f.integrationIds?.length) add((p) => `i.unique_key = ANY(${p}::text[])`, f.integrationIds);
         if (f.tags && Object.keys(f.tags).length) add((p) => `c.tags @> ${p}::jsonb`, JSON.stringify(f.tags));
+        if (f.status) add((p) => `c.status = ${p}`, f.status);
+        if (f.failing) where.push('c.refresh_error IS NOT NULL');
         params.push(f.limit, f.page * f.limit);
         const rows = await this.db.query<Row>(
             `SELECT ${summaryColumns} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT $${params.length - 1} OFFSET $${params.length}`,

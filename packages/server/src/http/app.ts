@@ -11,6 +11,7 @@ import { bodyPending, closeUnread, lastAnswerLingering } from './unread-body.ts'
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { Services } from '../services.ts';
 import { lazyChild, type Logger } from '../log/logger.ts';
+import { dashboardMounts } from '../dashboard/mount.ts';
 
 declare module 'fastify' {
     interface FastifyContextConfig {
@@ -206,6 +207,8 @@ export async function buildApp(
 
     for (const plugin of plugins) await plugin(app);
     for (const route of routes) if (!route.streamBody) registerRoute(app, services, route, surface);
+    // The operator's dashboard calls the same routes with its session (docs/dashboard.md): private listener only.
+    if (surface === 'all') for (const route of dashboardMounts(routes)) registerRoute(app, services, route, surface);
     // Routes that stream the body themselves (the proxy) get a scope whose only parser hands over the unread stream.
     await app.register(async (scope) => {
         scope.removeAllContentTypeParsers();

@@ -69,6 +69,13 @@ const securitySchemes = {
         description:
             "An MCP agent token (`sb_agent_…`, POST /mcp/tokens) naming one end user's connections: `Authorization: Bearer <agent token>`; see docs/mcp.md."
     },
+    dashboardSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'sb_dashboard',
+        description:
+            'The operator dashboard session (set by POST /dashboard/api/session); a request that changes something also sends the X-Switchboard-Csrf token and a same-origin Origin. See docs/dashboard.md.'
+    },
     adminEnvironment: {
         type: 'apiKey',
         in: 'header',
@@ -88,7 +95,9 @@ const securityByAuth: Record<AuthMode, Array<Partial<Requirement>>> = {
     secret_or_session: [need('secretKey'), need('connectSessionToken'), need('adminKey', 'adminEnvironment')],
     admin: [need('adminKey')],
     secret_or_admin: [need('secretKey'), need('adminKey', 'adminEnvironment')],
-    secret_or_agent: [need('secretKey'), need('agentToken')]
+    secret_or_agent: [need('secretKey'), need('agentToken')],
+    dashboard: [need('dashboardSession', 'adminEnvironment')],
+    dashboard_admin: [need('dashboardSession')]
 };
 
 /** The error codes authentication answers with, per auth mode (see http/route.ts). */
@@ -107,7 +116,9 @@ const authErrors: Record<AuthMode, string[]> = {
     ],
     admin: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'admin_key_required'],
     secret_or_admin: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'admin_key_required', 'unknown_environment'],
-    secret_or_agent: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'unknown_agent_token', 'agent_token_expired']
+    secret_or_agent: ['missing_auth_header', 'malformed_auth_header', 'unknown_account', 'unknown_agent_token', 'agent_token_expired'],
+    dashboard: ['dashboard_session_required', 'dashboard_csrf_failed', 'invalid_headers', 'unknown_environment'],
+    dashboard_admin: ['dashboard_session_required', 'dashboard_csrf_failed']
 };
 
 function toJsonSchema(schema: z.ZodType): JsonSchema {

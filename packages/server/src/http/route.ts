@@ -6,14 +6,28 @@ import type { Services } from '../services.ts';
 import type { ConnectSession } from '../connect/sessions.ts';
 import type { AgentToken } from '../mcp/agent-tokens.ts';
 import { hashKeyMemo } from '../environments/hash.ts';
+import { authenticateDashboard } from '../dashboard/auth.ts';
 
 /**
  * `secret`: an environment's secret key. `admin`: the operator's admin key only (SWITCHBOARD_ADMIN_KEY).
  * `secret_or_admin`: a per-environment operation an app may call on its own environment with its secret key, and
  * the operator on any environment with the admin key plus a `Switchboard-Environment: <name>` header.
  * `secret_or_session` takes the admin key too when that header is sent (main port only).
+ * `dashboard`: the operator's dashboard session (cookie, plus the CSRF token and a same-origin Origin on a request
+ * that changes something) with the environment named in the Switchboard-Environment header; `dashboard_admin`: the
+ * same without an environment. Every admin-capable route is also mounted under /dashboard/api with one of these
+ * (dashboard/mount.ts), so the dashboard calls the same handlers as the API (docs/dashboard.md).
  */
-export type AuthMode = 'secret' | 'session' | 'secret_or_session' | 'admin' | 'secret_or_admin' | 'secret_or_agent' | 'public';
+export type AuthMode =
+    | 'secret'
+    | 'session'
+    | 'secret_or_session'
+    | 'admin'
+    | 'secret_or_admin'
+    | 'secret_or_agent'
+    | 'public'
+    | 'dashboard'
+    | 'dashboard_admin';
 
 /**
  * Which listener a route is served on (issue #12 item 5). `all`: only the main (private) port; the public port
@@ -32,7 +46,9 @@ const publicByAuth: Record<AuthMode, boolean> = {
     secret: false,
     admin: false,
     secret_or_admin: false,
-    secret_or_agent: false
+    secret_or_agent: false,
+    dashboard: false,
+    dashboard_admin: false
 };
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -155,6 +171,13 @@ export async function authenticateSession(token: string, services: Services): Pr
 /** The header naming the environment an admin-key call to a per-environment route acts on. */
 export const ENVIRONMENT_HEADER = 'switchboard-environment';
 
+/** The environment an operator's call acts on, named in the Switchboard-Environment header. */
+async function environmentFromHeader(req: FastifyRequest, services: Services): Promise<Environment> {
+    const name = req.headers[ENVIRONMENT_HEADER];
+    if (typeof name !== 'string' || !name) throw fail('invalid_headers', { message: 'Name the environment in the Switchboard-Environment header' });
+    return services.environments.require(name);
+}
+
 /** The admin key, or `admin_key_required` (an environment's key) / the secret-key errors (anything else). */
 async function authenticateAdmin(req: FastifyRequest, services: Services, mode: 'admin' | 'secret_or_admin'): Promise<Caller> {
     const token = bearerToken(req.headers.authorization);
@@ -187,6 +210,11 @@ async function authenticateAgent(req: FastifyRequest, services: Services): Promi
 
 async function authenticate(mode: AuthMode, req: FastifyRequest, services: Services): Promise<Caller> {
     if (mode === 'public') return publicCaller;
+    if (mode === 'dashboard' || mode === 'dashboard_admin') {
+        const { dashboardSession } = await authenticateDashboard(req, services);
+        const env = mode === 'dashboard' ? await environmentFromHeader(req, services) : noEnvironment;
+        return { env, session: undefined, admin: true, dashboardSession };
+    }
     if (mode === 'secret_or_agent') return authenticateAgent(req, services);
     if (mode === 'secret') return { env: await authenticateSecret(req, services), session: undefined, admin: false };
     if (mode === 'admin' || mode === 'secret_or_admin') return authenticateAdmin(req, services, mode);
@@ -212,6 +240,8 @@ export interface Caller {
     session: ConnectSession | undefined;
     admin: boolean;
     agent?: AgentToken | undefined;
+    /** The hash of the dashboard session's id, when the caller is the operator's dashboard (sign-out deletes it). */
+    dashboardSession?: string | undefined;
 }
 
 declare module 'fastify' {

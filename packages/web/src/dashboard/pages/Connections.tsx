@@ -1,0 +1,179 @@
+// Connections: filtered and paged on the server, each with its status, last refresh and the provider's last
+// refusal; force a refresh, delete (the API revokes where the provider allows), or make a reconnect link.
+import { useState } from 'react';
+import type { ConnectionRow, Integration } from '../api.ts';
+import { errorText, useDash, useLoad } from '../context.tsx';
+import { formatTime, type DashKey } from '../i18n.ts';
+import { Badge, Dialog, ErrorLine, Json, Loading, PageHeader, Pager } from '../ui.tsx';
+
+const statusLabel: Record<string, DashKey> = { active: 'statusActive', expired: 'statusExpired', revoked: 'statusRevoked', failing: 'statusFailing' };
+
+export function ConnectionsPage() {
+    const { api, t, lang, notify } = useDash();
+    const integrations = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
+    const [filters, setFilters] = useState({ integration: '', end_user: '', status: '', search: '' });
+    const [page, setPage] = useState(0);
+    const list = useLoad(
+        () => api.call<{ data: ConnectionRow[]; next_page: number | null }>('GET', '/connection-list', { query: { ...filters, page, limit: 20 } }),
+        [filters, page]
+    );
+    const [link, setLink] = useState<string | null>(null);
+    const set = (k: keyof typeof filters) => (value: string) => {
+        setFilters((f) => ({ ...f, [k]: value }));
+        setPage(0);
+    };
+    const q = (c: ConnectionRow) => `/connections/${encodeURIComponent(c.connection_id)}`;
+
+    const act = async (what: () => Promise<unknown>, done: string) => {
+        try {
+            await what();
+            notify(done);
+            list.reload();
+        } catch (err) {
+            notify(errorText(t, err), 'error');
+        }
+    };
+    const refresh = (c: ConnectionRow) =>
+        // The answer carries the fresh credentials: the dashboard drops it unread and shows only the outcome.
+        act(() => api.call('GET', q(c), { query: { provider_config_key: c.provider_config_key, force_refresh: 'true' } }), t('refreshed'));
+    const remove = (c: ConnectionRow) => {
+        if (!window.confirm(t('confirmDelete', { name: c.connection_id }))) return;
+        void act(() => api.call('DELETE', q(c), { query: { provider_config_key: c.provider_config_key } }), t('deleted'));
+    };
+    const reconnect = async (c: ConnectionRow) => {
+        try {
+            const r = await api.call<{ data: { connect_link: string } }>('POST', '/connect/sessions/reconnect', {
+                body: { connection_id: c.connection_id, integration_id: c.provider_config_key }
+            });
+            setLink(r.data.connect_link);
+        } catch (err) {
+            notify(errorText(t, err), 'error');
+        }
+    };
+
+    return (
+        <section>
+            <PageHeader title={t('navConnections')}>
+                <button type="button" className="db-button" onClick={list.reload}>
+                    {t('refresh')}
+                </button>
+            </PageHeader>
+            <div className="db-filters">
+                <label className="db-field">
+                    <span>{t('integration')}</span>
+                    <select value={filters.integration} onChange={(e) => set('integration')(e.target.value)} data-testid="filter-integration">
+                        <option value="">{t('all')}</option>
+                        {(integrations.value?.data ?? []).map((i) => (
+                            <option key={i.unique_key} value={i.unique_key}>
+                                {i.unique_key}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <label className="db-field">
+                    <span>{t('endUser')}</span>
+                    <input value={filters.end_user} onChange={(e) => set('end_user')(e.target.value)} />
+                </label>
+                <label className="db-field">
+                    <span>{t('status')}</span>
+                    <select value={filters.status} onChange={(e) => set('status')(e.target.value)} data-testid="filter-status">
+                        <option value="">{t('all')}</option>
+                        {Object.entries(statusLabel).map(([v, k]) => (
+                            <option key={v} value={v}>
+                                {t(k)}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <label className="db-field">
+                    <span>{t('connectionId')}</span>
+                    <input type="search" value={filters.search} onChange={(e) => set('search')(e.target.value)} />
+                </label>
+            </div>
+            {list.loading && !list.value ? <Loading /> : null}
+            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
+            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            {list.value && list.value.data.length > 0 ? (
+                <table className="db-table" data-testid="connections">
+                    <thead>
+                        <tr>
+                            <th>{t('connectionId')}</th>
+                            <th>{t('endUser')}</th>
+                            <th>{t('status')}</th>
+                            <th>{t('lastRefresh')}</th>
+                            <th>{t('lastRefusal')}</th>
+                            <th>{t('metadata')}</th>
+                            <th />
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list.value.data.map((c) => (
+                            <tr key={`${c.provider_config_key}/${c.connection_id}`} data-testid={`connection-${c.connection_id}`}>
+                                <td data-label={t('connectionId')}>
+                                    <code>{c.connection_id}</code>
+                                    <br />
+                                    <span className="db-muted db-small">{c.provider_config_key}</span>
+                                </td>
+                                <td data-label={t('endUser')}>
+                                    {c.end_user ? (c.end_user.email ?? c.end_user.display_name ?? c.end_user.id) : <span className="db-muted">—</span>}
+                                    {c.end_user?.organization ? <span className="db-muted db-small"> · {c.end_user.organization.id}</span> : null}
+                                </td>
+                                <td data-label={t('status')}>
+                                    <Badge value={c.status} label={t(statusLabel[c.status] ?? 'statusActive')} />
+                                    {c.refresh_error ? <Badge value="failed" label={t('statusFailing')} /> : null}
+                                </td>
+                                <td data-label={t('lastRefresh')}>
+                                    {c.refreshed_at ? formatTime(lang, c.refreshed_at) : <span className="db-muted">{t('never')}</span>}
+                                </td>
+                                <td data-label={t('lastRefusal')}>
+                                    {c.refresh_error ? (
+                                        <span className="db-error-text">
+                                            {c.refresh_error.description || c.refresh_error.type}
+                                            <br />
+                                            <span className="db-muted db-small">{formatTime(lang, c.refresh_failed_at)}</span>
+                                        </span>
+                                    ) : (
+                                        <span className="db-muted">{t('none')}</span>
+                                    )}
+                                </td>
+                                <td data-label={t('metadata')}>
+                                    <Json value={c.metadata} summary={t('details')} />
+                                </td>
+                                <td className="db-actions-cell">
+                                    <div className="db-row-actions">
+                                        <button type="button" className="db-button" onClick={() => refresh(c)}>
+                                            {t('forceRefresh')}
+                                        </button>
+                                        <button type="button" className="db-button" onClick={() => reconnect(c)}>
+                                            {t('reconnectLink')}
+                                        </button>
+                                        <button type="button" className="db-button db-danger" onClick={() => remove(c)}>
+                                            {t('delete')}
+                                        </button>
+                                    </div>
+                                </td>
+                            </tr>
+                        ))}
+                    </tbody>
+                </table>
+            ) : null}
+            <Pager
+                hasPrevious={page > 0}
+                onPrevious={() => setPage((p) => p - 1)}
+                hasNext={list.value?.next_page != null}
+                onNext={() => setPage((p) => p + 1)}
+            />
+            {link ? (
+                <Dialog title={t('reconnectLink')} onClose={() => setLink(null)}>
+                    <p>{t('reconnectIntro')}</p>
+                    <p className="db-break">
+                        <code data-testid="reconnect-link">{link}</code>
+                    </p>
+                    <a className="db-button db-primary" href={link} target="_blank" rel="noreferrer noopener">
+                        {t('open')}
+                    </a>
+                </Dialog>
+            ) : null}
+        </section>
+    );
+}

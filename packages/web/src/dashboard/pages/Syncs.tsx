@@ -1,0 +1,251 @@
+// Syncs: each sync of an integration (or one connection) with its state and actions (run now, pause, resume), and
+// the environment's sync runs, newest first, paged by cursor on the server, with counts and errors.
+import { useState } from 'react';
+import type { Integration, RunRow, SyncStatusRow } from '../api.ts';
+import { errorText, useDash, useLoad } from '../context.tsx';
+import { formatTime } from '../i18n.ts';
+import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+
+function totals(result: RunRow['result']): { added: number; updated: number; deleted: number } {
+    const out = { added: 0, updated: 0, deleted: 0 };
+    for (const m of Object.values(result ?? {})) {
+        out.added += m.added ?? 0;
+        out.updated += m.updated ?? 0;
+        out.deleted += m.deleted ?? 0;
+    }
+    return out;
+}
+
+function duration(run: RunRow): string {
+    if (!run.started_at || !run.finished_at) return '';
+    const ms = new Date(run.finished_at).getTime() - new Date(run.started_at).getTime();
+    return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function SyncsPage() {
+    const { api, t, lang, notify } = useDash();
+    const integrations = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
+    const [integration, setIntegration] = useState('');
+    const [connection, setConnection] = useState('');
+    const [status, setStatus] = useState('');
+    const cursors = useCursorStack<number>();
+    const syncs = useLoad(
+        () =>
+            integration
+                ? api.call<{ syncs: SyncStatusRow[] }>('GET', '/sync/status', {
+                      query: { provider_config_key: integration, syncs: '*', connection_id: connection || undefined }
+                  })
+                : Promise.resolve({ syncs: [] }),
+        [integration, connection]
+    );
+    const runs = useLoad(
+        () =>
+            api.call<{ data: RunRow[]; next_cursor: number | null }>('GET', '/runs', {
+                query: { integration, connection_id: connection, status, cursor: cursors.cursor, limit: 20 }
+            }),
+        [integration, connection, status, cursors.cursor]
+    );
+
+    const command = async (path: string, s: SyncStatusRow, done: string) => {
+        try {
+            await api.call('POST', path, { body: { provider_config_key: integration, syncs: [s.name], connection_id: s.connection_id } });
+            notify(done);
+            syncs.reload();
+            runs.reload();
+        } catch (err) {
+            notify(errorText(t, err), 'error');
+        }
+    };
+
+    return (
+        <section>
+            <PageHeader title={t('navSyncs')}>
+                <button
+                    type="button"
+                    className="db-button"
+                    onClick={() => {
+                        syncs.reload();
+                        runs.reload();
+                    }}
+                    data-testid="reload-syncs"
+                >
+                    {t('refresh')}
+                </button>
+            </PageHeader>
+            <div className="db-filters">
+                <label className="db-field">
+                    <span>{t('integration')}</span>
+                    <select
+                        value={integration}
+                        onChange={(e) => {
+                            setIntegration(e.target.value);
+                            cursors.reset();
+                        }}
+                        data-testid="sync-integration"
+                    >
+                        <option value="">{t('all')}</option>
+                        {(integrations.value?.data ?? []).map((i) => (
+                            <option key={i.unique_key} value={i.unique_key}>
+                                {i.unique_key}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <label className="db-field">
+                    <span>{t('connectionId')}</span>
+                    <input
+                        value={connection}
+                        onChange={(e) => {
+                            setConnection(e.target.value);
+                            cursors.reset();
+                        }}
+                        data-testid="sync-connection"
+                    />
+                </label>
+                <label className="db-field">
+                    <span>{t('status')}</span>
+                    <select
+                        value={status}
+                        onChange={(e) => {
+                            setStatus(e.target.value);
+                            cursors.reset();
+                        }}
+                    >
+                        <option value="">{t('all')}</option>
+                        {['QUEUED', 'RUNNING', 'SUCCESS', 'ERROR', 'STOPPED'].map((s) => (
+                            <option key={s} value={s}>
+                                {s}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+            </div>
+
+            <h2>{t('syncsOf')}</h2>
+            {!integration ? <p className="db-muted">{t('chooseConnection')}</p> : null}
+            {syncs.error ? <ErrorLine text={errorText(t, syncs.error)} /> : null}
+            {integration && syncs.value && syncs.value.syncs.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            {syncs.value && syncs.value.syncs.length > 0 ? (
+                <table className="db-table" data-testid="syncs">
+                    <thead>
+                        <tr>
+                            <th>{t('sync')}</th>
+                            <th>{t('connectionId')}</th>
+                            <th>{t('status')}</th>
+                            <th>{t('frequency')}</th>
+                            <th>{t('nextRun')}</th>
+                            <th>{t('records')}</th>
+                            <th />
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {syncs.value.syncs.map((s) => (
+                            <tr key={`${s.name}/${s.variant}/${s.connection_id}`} data-testid={`sync-${s.name}`}>
+                                <td data-label={t('sync')}>
+                                    <strong>{s.name}</strong>
+                                    {s.variant !== 'base' ? <span className="db-muted"> ({s.variant})</span> : null}
+                                </td>
+                                <td data-label={t('connectionId')}>
+                                    <code>{s.connection_id}</code>
+                                </td>
+                                <td data-label={t('status')}>
+                                    <Badge value={s.status} />
+                                </td>
+                                <td data-label={t('frequency')}>{s.frequency ?? ''}</td>
+                                <td data-label={t('nextRun')}>{formatTime(lang, s.nextScheduledSyncAt)}</td>
+                                <td data-label={t('records')}>
+                                    {Object.entries(s.recordCount)
+                                        .map(([m, n]) => `${m}: ${n}`)
+                                        .join(', ')}
+                                </td>
+                                <td className="db-actions-cell">
+                                    <div className="db-row-actions">
+                                        <button
+                                            type="button"
+                                            className="db-button"
+                                            onClick={() => command('/sync/trigger', s, t('triggered'))}
+                                            data-testid="trigger"
+                                        >
+                                            {t('trigger')}
+                                        </button>
+                                        {s.status === 'PAUSED' ? (
+                                            <button
+                                                type="button"
+                                                className="db-button"
+                                                onClick={() => command('/sync/start', s, t('resumed'))}
+                                                data-testid="resume"
+                                            >
+                                                {t('resume')}
+                                            </button>
+                                        ) : (
+                                            <button
+                                                type="button"
+                                                className="db-button"
+                                                onClick={() => command('/sync/pause', s, t('paused'))}
+                                                data-testid="pause"
+                                            >
+                                                {t('pause')}
+                                            </button>
+                                        )}
+                                    </div>
+                                </td>
+                            </tr>
+                        ))}
+                    </tbody>
+                </table>
+            ) : null}
+
+            <h2>{t('runs')}</h2>
+            {runs.loading && !runs.value ? <Loading /> : null}
+            {runs.error ? <ErrorLine text={errorText(t, runs.error)} /> : null}
+            {runs.value && runs.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            {runs.value && runs.value.data.length > 0 ? (
+                <table className="db-table" data-testid="runs">
+                    <thead>
+                        <tr>
+                            <th>{t('run')}</th>
+                            <th>{t('status')}</th>
+                            <th>{t('started')}</th>
+                            <th>{t('duration')}</th>
+                            <th>{t('counts')}</th>
+                            <th>{t('error')}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {runs.value.data.map((r) => {
+                            const c = totals(r.result);
+                            return (
+                                <tr key={r.id} data-testid={`run-${r.id}`}>
+                                    <td data-label={t('run')}>
+                                        <strong>{r.sync}</strong> <span className="db-muted">#{r.id}</span>
+                                        <br />
+                                        <span className="db-muted db-small">
+                                            {r.provider_config_key} / {r.connection_id}
+                                        </span>
+                                    </td>
+                                    <td data-label={t('status')}>
+                                        <Badge value={r.status} />
+                                    </td>
+                                    <td data-label={t('started')}>{formatTime(lang, r.started_at ?? r.queued_at)}</td>
+                                    <td data-label={t('duration')}>{duration(r)}</td>
+                                    <td data-label={t('counts')} data-testid="run-counts">
+                                        {c.added} / {c.updated} / {c.deleted}
+                                    </td>
+                                    <td data-label={t('error')}>
+                                        {r.error ? <Json value={r.error} summary={t('details')} /> : <span className="db-muted">—</span>}
+                                    </td>
+                                </tr>
+                            );
+                        })}
+                    </tbody>
+                </table>
+            ) : null}
+            <Pager
+                hasPrevious={cursors.depth > 1}
+                onPrevious={cursors.pop}
+                hasNext={runs.value?.next_cursor != null}
+                onNext={() => runs.value?.next_cursor && cursors.push(Number(runs.value.next_cursor))}
+            />
+        </section>
+    );
+}

@@ -1,0 +1,132 @@
+// Small pieces the pages share: status badges, JSON details, pagers, page headers, a dialog.
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useDash } from './context.tsx';
+
+export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+    const ref = useRef<HTMLHeadingElement>(null);
+    // Focus moves to each page's heading so screen readers announce the new page.
+    useEffect(() => ref.current?.focus(), []);
+    return (
+        <div className="db-page-header">
+            <h1 ref={ref} tabIndex={-1}>
+                {title}
+            </h1>
+            {children ? <div className="db-actions">{children}</div> : null}
+        </div>
+    );
+}
+
+const tone: Record<string, string> = {
+    active: 'ok',
+    delivered: 'ok',
+    SUCCESS: 'ok',
+    success: 'ok',
+    STARTED: 'ok',
+    RUNNING: 'info',
+    QUEUED: 'info',
+    pending: 'info',
+    PAUSED: 'muted',
+    STOPPED: 'muted',
+    expired: 'warn',
+    failed: 'warn',
+    revoked: 'bad',
+    dead: 'bad',
+    ERROR: 'bad',
+    failure: 'bad'
+};
+
+export function Badge({ value, label }: { value: string; label?: string }) {
+    return <span className={`db-badge db-badge-${tone[value] ?? 'muted'}`}>{label ?? value}</span>;
+}
+
+export function Json({ value, summary }: { value: unknown; summary: string }) {
+    if (value === null || value === undefined) return <span className="db-muted">—</span>;
+    return (
+        <details className="db-json">
+            <summary>{summary}</summary>
+            <pre>{JSON.stringify(value, null, 2)}</pre>
+        </details>
+    );
+}
+
+/** Previous / next over a server-paged list: `next` is the server's cursor or page, null on the last page. */
+export function Pager({ hasPrevious, onPrevious, hasNext, onNext }: { hasPrevious: boolean; onPrevious: () => void; hasNext: boolean; onNext: () => void }) {
+    const { t } = useDash();
+    return (
+        <nav className="db-pager" aria-label="pagination">
+            <button type="button" className="db-button" disabled={!hasPrevious} onClick={onPrevious}>
+                {t('previous')}
+            </button>
+            <button type="button" className="db-button" disabled={!hasNext} onClick={onNext} data-testid="next-page">
+                {t('next')}
+            </button>
+        </nav>
+    );
+}
+
+/** Cursor paging: keeps the cursors of the pages before, so Previous works with forward-only cursors. */
+export function useCursorStack<C>(): { cursor: C | undefined; push: (c: C) => void; pop: () => void; reset: () => void; depth: number } {
+    const stack = useRef<Array<C | undefined>>([undefined]);
+    const { forceRender, version } = useForce();
+    void version;
+    return {
+        cursor: stack.current.at(-1),
+        depth: stack.current.length,
+        push(c) {
+            stack.current = [...stack.current, c];
+            forceRender();
+        },
+        pop() {
+            if (stack.current.length > 1) stack.current = stack.current.slice(0, -1);
+            forceRender();
+        },
+        reset() {
+            stack.current = [undefined];
+            forceRender();
+        }
+    };
+}
+
+function useForce(): { forceRender: () => void; version: number } {
+    const [version, setVersion] = useState(0);
+    return { forceRender: () => setVersion((v) => v + 1), version };
+}
+
+export function Loading() {
+    const { t } = useDash();
+    return (
+        <p className="db-muted" role="status">
+            {t('loading')}
+        </p>
+    );
+}
+
+export function ErrorLine({ text }: { text: string }) {
+    return (
+        <p className="db-error" role="alert">
+            {text}
+        </p>
+    );
+}
+
+export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+    const { t } = useDash();
+    useEffect(() => {
+        const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+        window.addEventListener('keydown', onKey);
+        return () => window.removeEventListener('keydown', onKey);
+    }, [onClose]);
+    return (
+        <div className="db-backdrop">
+            <div className="db-dialog" role="dialog" aria-modal="true" aria-label={title}>
+                <div className="db-dialog-head">
+                    <h2>{title}</h2>
+                    <button type="button" className="db-button db-ghost" onClick={onClose}>
+                        {t('close')}
+                    </button>
+                </div>
+                <div className="db-dialog-body">{children}</div>
+            </div>
+        </div>
+    );
+}
