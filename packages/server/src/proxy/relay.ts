@@ -273,7 +273,10 @@ class Relay implements Dispatcher.DispatchHandler {
     onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
         if (this.discard) return;
         const decoder = this.decoder;
-        if (!decoder) return this.deliver(chunk);
+        if (!decoder) {
+            this.deliver(chunk);
+            return;
+        }
         // The decoder holds what it was given until its output is read: a full decoder stops the upstream.
         if (!decoder.write(chunk)) {
             controller.pause();
