@@ -121,6 +121,20 @@ for (const kind of ['embedded', 'postgres'] as const) {
 
         it('a replace the broker refuses leaves the integration as it was; an accepted one replaces it', async () => {
             const admin = new BrokerClient({ baseUrl: server.url, auth: { kind: 'admin', key: server.adminKey } });
+            const imported = await api(server, server.secretKey, 'POST', '/connections', {
+                provider_config_key: 'dev-github',
+                connection_id: 'user-1',
+                credentials: { type: 'OAUTH2', access_token: 'gh-token', expires_at: new Date(Date.now() + 24 * 3600_000).toISOString() }
+            });
+            assert.equal(imported.status, 201, JSON.stringify(imported.json));
+            // The connection as stored (a read moves its last_fetched_at, which says nothing about a replace).
+            const connection = async () => {
+                const res = await api(server, server.secretKey, 'GET', '/connections/user-1?provider_config_key=dev-github');
+                const { last_fetched_at: _read, ...stored } = res.json;
+                return { status: res.status, stored };
+            };
+            const connectionBefore = await connection();
+            assert.equal(connectionBefore.status, 200);
             const before = await snapshot(server.secretKey);
             // A private key that does not parse (refused by the body schema) and a credentials type the provider does
             // not take (refused by the auth-mode check): both planned as replacing github.
@@ -146,6 +160,7 @@ for (const kind of ['embedded', 'postgres'] as const) {
                 assert.ok(err instanceof BrokerError && err.status === 400, String(err));
                 assert.deepEqual(err.path?.slice(0, 5), ['environments', 'dev', 'integrations', 'dev-github', 'credentials']);
                 assert.deepEqual(await snapshot(server.secretKey), before, 'the refused replace changed the environment');
+                assert.deepEqual(await connection(), connectionBefore, "the refused replace dropped the integration's connection");
             }
             // The operator's path (one integration, allowReplace) goes through the same replace.
             const env = new BrokerClient({ baseUrl: server.url, auth: { kind: 'secret', key: server.secretKey } }).environment('dev');
@@ -163,6 +178,7 @@ for (const kind of ['embedded', 'postgres'] as const) {
                 { allowReplace: true }
             );
             assert.equal(accepted.outcome, 'replaced');
+            assert.equal((await connection()).status, 404, 'the connections of a replaced integration go with it');
             const now = (await api(server, server.secretKey, 'GET', '/integrations/dev-github?include=credentials')).json['data'] as Record<string, unknown>;
             assert.equal(now['provider'], 'gitlab');
             assert.deepEqual(now['credentials'], { type: 'OAUTH2', client_id: 'gl-id', client_secret: 'gl-secret', scopes: null, webhook_secret: null });
