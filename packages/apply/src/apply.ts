@@ -12,6 +12,21 @@ export class DestructiveChangeRefused extends Error {
     }
 }
 
+/**
+ * The broker changed since the plan was read in a way applying it would get wrong (an integration created meanwhile
+ * with another provider): nothing was done to it; plan again.
+ */
+export class PlanOutdated extends Error {
+    readonly environment: string;
+    readonly key: string;
+    constructor(environment: string, key: string, message: string) {
+        super(message);
+        this.name = 'PlanOutdated';
+        this.environment = environment;
+        this.key = key;
+    }
+}
+
 export interface ApplyOptions {
     /** Required when the plan deletes or replaces an integration (its connections go with it). */
     allowDestructive?: boolean;
@@ -73,8 +88,7 @@ async function runIntegration(env: EnvironmentClient, action: IntegrationAction)
             if (body) await env.updateIntegration(action.key, body);
             return;
         case 'replace-integration':
-            await env.deleteIntegration(action.key);
-            if (body) await env.createIntegration(body);
+            if (body) await replace(env, action.key, body);
             return;
         case 'delete-integration':
             await env.deleteIntegration(action.key);
@@ -82,15 +96,35 @@ async function runIntegration(env: EnvironmentClient, action: IntegrationAction)
     }
 }
 
-/** Creates the integration; if it appeared since the plan was read, updates it instead (apply is idempotent). */
+/**
+ * Creates the integration; if it appeared since the plan was read with the same provider, updates it instead
+ * (apply is idempotent). One with another provider is left alone: making it so would be a replace nobody planned.
+ */
 async function createOrUpdate(env: EnvironmentClient, key: string, body: Record<string, unknown>): Promise<void> {
     try {
         await env.createIntegration(body);
     } catch (err) {
-        const exists = err instanceof BrokerError && err.issues.some((i) => /already exists/i.test(i.message));
-        if (!exists) throw err;
-        const { provider: _provider, ...patch } = body;
+        if (!(err instanceof BrokerError && err.uniqueKeyTaken)) throw err;
+        const { provider, unique_key: _key, ...patch } = body;
+        const found = await env.getIntegration(key);
+        if (found && found.provider !== provider)
+            throw new PlanOutdated(
+                env.name,
+                key,
+                `integration "${key}" of environment "${env.name}" was created with provider "${found.provider}" since the plan was read (the plan creates it with "${String(provider)}"); nothing was changed: plan again`
+            );
         await env.updateIntegration(key, patch);
+    }
+}
+
+/** Replaces the integration in one step on the broker (a refusal leaves it as it was); creates it if it is gone. */
+async function replace(env: EnvironmentClient, key: string, body: Record<string, unknown>): Promise<void> {
+    const { unique_key: _key, ...replacement } = body;
+    try {
+        await env.replaceIntegration(key, replacement);
+    } catch (err) {
+        if (!(err instanceof BrokerError && err.status === 404 && err.code === 'not_found')) throw err;
+        await createOrUpdate(env, key, body);
     }
 }
 

@@ -14,13 +14,17 @@ export interface BrokerClientOptions {
     auth: BrokerAuth;
     /** Defaults to the global fetch; the server passes one backed by Fastify's inject() to apply in-process. */
     fetch?: typeof fetch;
-    /** Per-request timeout (default 30 s). */
+    /** Per-request timeout (default 30 s; 0 for none). */
     timeoutMs?: number;
+    /** Sent as User-Agent (the CLI names itself). */
+    userAgent?: string;
 }
 
 export interface ApiIssue {
     path: Array<string | number>;
     message: string;
+    /** The issue's code: zod's (`invalid_type`…) or the broker's (`duplicate_provider_config` for a unique key taken). */
+    code: string | undefined;
 }
 
 /** A refusal by the broker, with its error code and (for validation errors) the field paths it names. */
@@ -28,23 +32,45 @@ export class BrokerError extends Error {
     readonly status: number;
     readonly code: string;
     readonly issues: ApiIssue[];
+    /** The request refused, as `METHOD /path` (the path without the base URL). */
+    readonly request: string;
+    /** The answer's body as parsed (the error envelope, or its text when not JSON), for callers that print it whole. */
+    readonly body: unknown;
     /** Where in the desired state the refused value sits, set by apply(). */
     path: StatePath | undefined;
 
-    constructor(status: number, code: string, message: string, issues: ApiIssue[]) {
+    constructor(status: number, code: string, message: string, issues: ApiIssue[], details: { request?: string; body?: unknown } = {}) {
         super(message);
         this.name = 'BrokerError';
         this.status = status;
         this.code = code;
         this.issues = issues;
+        this.request = details.request ?? '';
+        this.body = details.body;
+    }
+
+    /** True when the broker refused a create because another integration already has the unique key. */
+    get uniqueKeyTaken(): boolean {
+        return this.code === 'invalid_body' && this.issues.some((i) => i.code === DUPLICATE_KEY);
     }
 }
+
+/** The issue code the broker gives a unique key another integration has (docs/errors.md). */
+const DUPLICATE_KEY = 'duplicate_provider_config';
 
 const errorEnvelope = z.object({
     error: z.object({
         code: z.string(),
         message: z.string().optional(),
-        errors: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])).default([]), message: z.string().default('') })).optional()
+        errors: z
+            .array(
+                z.object({
+                    path: z.array(z.union([z.string(), z.number()])).default([]),
+                    message: z.string().default(''),
+                    code: z.string().optional()
+                })
+            )
+            .optional()
     })
 });
 
@@ -103,6 +129,15 @@ export class BrokerClient {
     }
 
     /**
+     * The name of the environment the key acts on: a secret key's own (the broker says which), or with the admin
+     * key the one `environment` names (which must exist).
+     */
+    async keyEnvironment(environment?: string): Promise<string> {
+        const res = await this.request('GET', '/environment', environment);
+        return z.object({ data: z.object({ name: z.string() }) }).parse(res).data.name;
+    }
+
+    /**
      * Per-environment calls. With a secret key the name is only a label: the key decides the environment, and
      * the caller must not name another one (the CLI refuses a file naming several environments with a secret key).
      */
@@ -114,29 +149,35 @@ export class BrokerClient {
     async request(method: string, path: string, environment: string | undefined, body?: unknown): Promise<unknown> {
         const headers: Record<string, string> = { authorization: `Bearer ${this.opts.auth.key}`, accept: 'application/json' };
         if (body !== undefined) headers['content-type'] = 'application/json';
+        if (this.opts.userAgent) headers['user-agent'] = this.opts.userAgent;
         if (environment !== undefined && this.opts.auth.kind === 'admin') headers['switchboard-environment'] = environment;
+        const timeoutMs = this.opts.timeoutMs ?? 30_000;
         const res = await this.fetchFn(`${this.opts.baseUrl}${path}`, {
             method,
             headers,
             body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000)
+            ...(timeoutMs > 0 ? { signal: AbortSignal.timeout(timeoutMs) } : {})
         });
         const text = await res.text();
         let json: unknown;
+        let parsed = true;
         try {
             json = text ? JSON.parse(text) : undefined;
         } catch {
             json = undefined;
+            parsed = false;
         }
         if (!res.ok) {
+            const request = `${method} ${path.split('?')[0]}`;
+            const answer = parsed ? json : text;
             const env = errorEnvelope.safeParse(json);
             if (env.success) {
                 const e = env.data.error;
-                const issues = e.errors ?? [];
+                const issues = (e.errors ?? []).map((i) => ({ path: i.path, message: i.message, code: i.code }));
                 const detail = issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-                throw new BrokerError(res.status, e.code, [e.message ?? e.code, detail].filter(Boolean).join(': '), issues);
+                throw new BrokerError(res.status, e.code, [e.message ?? e.code, detail].filter(Boolean).join(': '), issues, { request, body: answer });
             }
-            throw new BrokerError(res.status, 'http_error', `${method} ${path} answered ${res.status}`, []);
+            throw new BrokerError(res.status, 'http_error', `${method} ${path} answered ${res.status}`, [], { request, body: answer });
         }
         return json;
     }
@@ -177,6 +218,14 @@ export class EnvironmentClient {
 
     async createIntegration(body: Record<string, unknown>): Promise<void> {
         await this.call('POST', '/integrations', body);
+    }
+
+    /**
+     * Replaces the integration by a new one under the same key (another provider), in one step on the broker: its
+     * connections go, and a refused body changes nothing.
+     */
+    async replaceIntegration(uniqueKey: string, body: Record<string, unknown>): Promise<void> {
+        await this.call('POST', `/admin/integrations/${encodeURIComponent(uniqueKey)}/replace`, body);
     }
 
     async updateIntegration(uniqueKey: string, body: Record<string, unknown>): Promise<void> {

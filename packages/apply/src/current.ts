@@ -91,12 +91,39 @@ export async function readIntegration(env: EnvironmentClient, uniqueKey: string)
     return i ? snapshotIntegration(i) : undefined;
 }
 
+/** A secret key used with a desired state naming an environment that is not the key's. */
+export class WrongEnvironment extends Error {
+    /** The environment the key belongs to. */
+    readonly keyEnvironment: string;
+    /** The environments the desired state names. */
+    readonly named: string[];
+    constructor(keyEnvironment: string, named: string[]) {
+        super(
+            `the secret key belongs to environment "${keyEnvironment}", but the file names ${named.map((n) => `"${n}"`).join(', ')}: nothing was read or changed; use that environment's key, or the admin key`
+        );
+        this.name = 'WrongEnvironment';
+        this.keyEnvironment = keyEnvironment;
+        this.named = named;
+    }
+}
+
+/**
+ * With a secret key the environment in a request is only a label: the key decides. So the desired state must name
+ * exactly the key's environment, which the broker tells (GET /environment); otherwise a file for `prod` applied
+ * with `dev`'s key would change (and prune) dev.
+ */
+async function checkKeyEnvironment(broker: BrokerClient, names: string[]): Promise<void> {
+    const own = await broker.keyEnvironment();
+    if (names.length !== 1 || names[0] !== own) throw new WrongEnvironment(own, names);
+}
+
 /**
  * Reads what the desired state's environments hold: every integration (so prune can see the unnamed ones), and
  * variables and webhook settings only where the desired state manages them. Other environments are not read.
  */
 export async function readCurrent(broker: BrokerClient, desired: DesiredState): Promise<CurrentState> {
     const names = Object.keys(desired.environments);
+    if (broker.auth === 'secret') await checkKeyEnvironment(broker, names);
     const existing = broker.auth === 'admin' ? new Set(await broker.listEnvironments()) : new Set(names);
     const environments: Record<string, CurrentEnvironment> = {};
     for (const name of names) {

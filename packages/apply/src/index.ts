@@ -11,8 +11,8 @@
  */
 export * from './model.ts';
 export { BrokerClient, BrokerError, EnvironmentClient, type BrokerAuth, type BrokerClientOptions, type ApiIssue } from './client.ts';
-export { readCurrent, readIntegration, type CurrentState, type CurrentEnvironment, type CurrentIntegration } from './current.ts';
+export { readCurrent, readIntegration, WrongEnvironment, type CurrentState, type CurrentEnvironment, type CurrentIntegration } from './current.ts';
 export { plan, planIntegration, isEmpty, destructiveActions, type Plan, type Action, type FieldChange } from './plan.ts';
-export { apply, upsertIntegration, deleteIntegration, DestructiveChangeRefused, type ApplyOptions, type UpsertResult } from './apply.ts';
+export { apply, upsertIntegration, deleteIntegration, DestructiveChangeRefused, PlanOutdated, type ApplyOptions, type UpsertResult } from './apply.ts';
 export { formatPlan } from './format.ts';
 export { loadConfigFile, parseConfigText, formatIssue, ConfigFileError, type LoadedConfig, type ConfigIssue } from './file.ts';

@@ -8,7 +8,9 @@ import { z } from 'zod';
  */
 
 // The broker's own rules (packages/server/src/integrations/schemas.ts, environments/admin-routes.ts), repeated
-// so a file error names its line before any request is sent.
+// so a file error names its line before any request is sent. Not imported: the server depends on this package
+// (SWITCHBOARD_CONFIG), so importing back would be a cycle, and the operator would pull the server's runtime in.
+// packages/server/test/apply-rules-agree.test.ts fails when the two copies disagree.
 export const uniqueKeySchema = z
     .string()
     .min(1)

@@ -1,4 +1,11 @@
-import { BrokerClient, BrokerError as ApplyBrokerError, DestructiveChangeRefused, deleteIntegration, upsertIntegration } from '@switchboard/apply';
+import {
+    BrokerClient,
+    BrokerError as ApplyBrokerError,
+    DestructiveChangeRefused,
+    PlanOutdated,
+    deleteIntegration,
+    upsertIntegration
+} from '@switchboard/apply';
 import { BrokerError, type BrokerTarget, type DesiredIntegration, type IntegrationBroker, type UpsertOutcome } from './broker.ts';
 
 const environment = (target: BrokerTarget) =>
@@ -13,6 +20,8 @@ function classify(target: BrokerTarget, err: unknown): BrokerError {
             { rejected: true, code: 'replace_refused', cause: err }
         );
     }
+    // Created meanwhile with another provider: the next reconcile reads it and plans the replace.
+    if (err instanceof PlanOutdated) return new BrokerError(err.message, { rejected: false, code: 'plan_outdated', cause: err });
     if (err instanceof ApplyBrokerError) {
         const rejected = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
         return new BrokerError(`the broker refused the integration (${err.status} ${err.code}): ${err.message}`, { rejected, code: err.code, cause: err });

@@ -9,10 +9,13 @@ import {
     plan,
     readCurrent,
     formatIssue,
+    PlanOutdated,
+    WrongEnvironment,
     type BrokerAuth,
     type LoadedConfig
 } from '@switchboard/apply';
 import { CliError, CliErrors } from '../errors.ts';
+import { CLI_USER_AGENT } from '../server-client.ts';
 
 /** `switchboard plan|apply -f <file>`: the config file (docs/config-file.md) against a running broker. */
 export interface ApplyCommand {
@@ -40,6 +43,8 @@ function load(cmd: ApplyCommand): LoadedConfig {
 }
 
 function brokerFailure(loaded: LoadedConfig, err: unknown): Error {
+    if (err instanceof WrongEnvironment) return new CliError('WRONG_ENVIRONMENT', `${loaded.file}: ${err.message}`);
+    if (err instanceof PlanOutdated) return new CliError('PLAN_OUTDATED', err.message);
     if (err instanceof BrokerError) {
         const message = `the broker refused (${err.code}): ${err.message}`;
         if (err.path) return new CliError('SERVER_ERROR', formatIssue(loaded.issueAt(err.path, message)));
@@ -59,7 +64,7 @@ export async function applyCommand(cmd: ApplyCommand, out: (s: string) => void, 
             'MISSING_ADMIN_KEY',
             `${cmd.file} names ${envs.length} environments; a secret key reaches only its own: set SWITCHBOARD_ADMIN_KEY to manage several`
         );
-    const broker = new BrokerClient({ baseUrl: cmd.host, auth: cmd.auth });
+    const broker = new BrokerClient({ baseUrl: cmd.host, auth: cmd.auth, userAgent: CLI_USER_AGENT });
     try {
         const p = plan(loaded.desired, await readCurrent(broker, loaded.desired), { prune: cmd.prune });
         for (const line of formatPlan(p, { pruneHint: '--prune deletes them' })) out(line);

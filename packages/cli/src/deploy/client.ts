@@ -17,52 +17,6 @@ export const confirmationSchema = z.object({
 });
 export type Confirmation = z.infer<typeof confirmationSchema>;
 
-const errorEnvelope = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional() }).loose() });
-
-export interface ServerTarget {
-    host: string;
-    secretKey: string;
-}
-
-/** POSTs JSON with the secret key; a non-2xx answer becomes a SERVER_ERROR quoting the server's error envelope. */
-export async function postJson(target: ServerTarget, path: string, body: unknown): Promise<unknown> {
-    const url = new URL(path, target.host.endsWith('/') ? target.host : `${target.host}/`);
-    let res: Response;
-    try {
-        res = await fetch(url, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${target.secretKey}`, 'content-type': 'application/json', 'user-agent': 'switchboard-cli' },
-            body: JSON.stringify(body)
-        });
-    } catch (err) {
-        throw new CliError(
-            'SERVER_UNREACHABLE',
-            `POST ${url.href} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
-            { cause: err }
-        );
-    }
-    const text = await res.text();
-    let data: unknown = text;
-    try {
-        data = text ? JSON.parse(text) : null;
-    } catch {
-        // Not JSON: keep the text for the error message.
-    }
-    if (!res.ok) throw new CliError('SERVER_ERROR', `POST ${url.pathname} answered ${res.status}: ${describeError(data)}`);
-    return data;
-}
-
-/** The server's `{ error: { code, message } }` envelope as one line (or the raw answer, cut). */
-export function describeError(data: unknown): string {
-    const env = errorEnvelope.safeParse(data);
-    if (env.success) {
-        const { code, message, ...rest } = env.data.error;
-        const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-        return `[${code ?? 'unknown'}] ${message ?? ''}${extra}`.trim();
-    }
-    return typeof data === 'string' ? data.slice(0, 2000) : JSON.stringify(data).slice(0, 2000);
-}
-
 /** Parses the confirmation answer strictly: a server that omits an array is a server bug we name. */
 export function parseConfirmation(data: unknown): Confirmation {
     const parsed = confirmationSchema.safeParse(data);

@@ -1,6 +1,6 @@
 import { Nango } from '@nangohq/node';
 import { CliError } from '../errors.ts';
-import { describeError } from '../deploy/client.ts';
+import { describeError } from '../server-client.ts';
 import type { HostFetchRequest, HostFetchResponse, HostProxyRequest, HostProxyResponse, ScriptHost, ScriptLogEntry } from '@switchboard/server/runtime/types';
 
 type Checkpoint = Record<string, string | number | boolean>;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CliError } from '../errors.ts';
-import { describeError } from '../deploy/client.ts';
+import { callServer } from '../server-client.ts';
 
 /** `switchboard env …`: environments and their secret keys, through the server's operator routes (admin key). */
 export interface EnvCommand {
@@ -26,32 +26,8 @@ const keyView = z
     })
     .loose();
 
-async function call(cmd: EnvCommand, method: string, path: string, body?: unknown): Promise<unknown> {
-    const url = new URL(path, cmd.host.endsWith('/') ? cmd.host : `${cmd.host}/`);
-    let res: Response;
-    try {
-        res = await fetch(url, {
-            method,
-            headers: {
-                authorization: `Bearer ${cmd.adminKey}`,
-                'user-agent': 'switchboard-cli',
-                ...(body === undefined ? {} : { 'content-type': 'application/json' })
-            },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) })
-        });
-    } catch (err) {
-        throw new CliError('SERVER_UNREACHABLE', `${method} ${url.href} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    const text = await res.text();
-    let data: unknown = text;
-    try {
-        data = text ? JSON.parse(text) : null;
-    } catch {
-        // Not JSON: keep the text for the error message.
-    }
-    if (!res.ok) throw new CliError('SERVER_ERROR', `${method} ${url.pathname} answered ${res.status}: ${describeError(data)}`);
-    return data;
-}
+const call = (cmd: EnvCommand, method: string, path: string, body?: unknown): Promise<unknown> =>
+    callServer({ host: cmd.host, auth: { kind: 'admin', key: cmd.adminKey } }, method, path, body);
 
 function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
     const inner = (data as { data?: unknown } | null)?.data;

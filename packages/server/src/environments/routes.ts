@@ -3,6 +3,16 @@ import { defineRoute } from '../http/route.ts';
 import { variablesBody } from './variables.ts';
 
 export const environmentVariableRoutes = [
+    // Ours: which environment the caller's secret key belongs to (name only), so a tool given a key and a file
+    // naming an environment can refuse when they differ (`switchboard apply`). With the admin key, the one named
+    // by the Switchboard-Environment header.
+    defineRoute({
+        method: 'GET',
+        url: '/environment',
+        auth: 'secret_or_admin',
+        query: z.object({}).strict(),
+        handler: async ({ env }) => ({ data: { name: env.name } })
+    }),
     // Nango's API (SDK getEnvironmentVariables): the environment's variables with their values.
     defineRoute({
         method: 'GET',

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import { formatIntegration } from './format.ts';
-import { createIntegrationBody, emptyQuery, getIntegrationQuery, patchIntegrationBody, uniqueKeyParams, type IntegrationCredentials } from './schemas.ts';
+import {
+    createIntegrationBody,
+    emptyQuery,
+    getIntegrationQuery,
+    patchIntegrationBody,
+    replaceIntegrationBody,
+    uniqueKeyParams,
+    type IntegrationCredentials
+} from './schemas.ts';
 import type { Services } from '../services.ts';
 import type { Integration } from './store.ts';
 
@@ -36,6 +44,15 @@ function checkCredentials(services: Services, provider: string, credentials: Int
         });
     }
 }
+
+/**
+ * A unique key another integration of the environment has. Nango answers `invalid_body` with this message (and the
+ * create route's `uniqueKey` path), which apps may match; the issue's code, `duplicate_provider_config` (Nango's
+ * own code for the same conflict on POST /config), is what tells it apart from a malformed key without reading
+ * the message.
+ */
+const uniqueKeyTaken = (path: string[]) =>
+    fail('invalid_body', { errors: [{ code: 'duplicate_provider_config', message: 'Unique key already exists', path }] });
 
 async function mustGet(services: Services, envId: number, key: string): Promise<Integration> {
     const integration = await services.integrations.get(envId, key);
@@ -88,7 +105,7 @@ export const integrationRoutes = [
                 custom: body.custom,
                 credentials: body.credentials
             });
-            if (!created) throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['uniqueKey'] }] });
+            if (!created) throw uniqueKeyTaken(['uniqueKey']);
             return { data: fmt(s, env.uuid, created) };
         }
     }),
@@ -110,9 +127,33 @@ export const integrationRoutes = [
                 custom: body.custom,
                 credentials: body.credentials
             });
-            if (updated === 'conflict')
-                throw fail('invalid_body', { errors: [{ code: 'custom', message: 'Unique key already exists', path: ['unique_key'] }] });
+            if (updated === 'conflict') throw uniqueKeyTaken(['unique_key']);
             return { data: fmt(s, env.uuid, updated) };
+        }
+    }),
+    // Ours: a provider change in one step (`switchboard apply`, the operator). Deleting then creating through the
+    // two routes above loses the integration when the create is refused; here a refusal changes nothing.
+    defineRoute({
+        method: 'POST',
+        url: '/admin/integrations/:uniqueKey/replace',
+        auth: 'secret_or_admin',
+        params: uniqueKeyParams,
+        query: emptyQuery,
+        body: replaceIntegrationBody,
+        handler: async ({ env, params, body }, s) => {
+            const existing = await mustGet(s, env.id, params.uniqueKey);
+            checkCredentials(s, body.provider, body.credentials, true);
+            const replaced = await s.integrations.replace(existing, {
+                uniqueKey: existing.uniqueKey,
+                provider: body.provider,
+                displayName: body.display_name,
+                forwardWebhooks: body.forward_webhooks,
+                integrationConfig: body.integration_config,
+                custom: body.custom,
+                credentials: body.credentials
+            });
+            s.log.info({ environmentId: env.id, integration: existing.uniqueKey, from: existing.provider, to: body.provider }, 'integration replaced');
+            return { data: fmt(s, env.uuid, replaced) };
         }
     }),
     defineRoute({

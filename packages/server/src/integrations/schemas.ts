@@ -68,6 +68,9 @@ export const createIntegrationBody = z
     })
     .strict();
 
+/** POST /admin/integrations/:uniqueKey/replace: a whole new integration under the key in the path. */
+export const replaceIntegrationBody = createIntegrationBody.omit({ unique_key: true }).strict();
+
 export const patchIntegrationBody = createIntegrationBody.omit({ provider: true }).partial().strict();
 
 export const uniqueKeyParams = z.object({ uniqueKey: uniqueKeySchema }).strict();

@@ -112,10 +112,10 @@ export class IntegrationStore {
     }
 
     /** Returns undefined when the unique key is taken. */
-    async create(environmentId: number, input: IntegrationInput): Promise<Integration | undefined> {
+    async create(environmentId: number, input: IntegrationInput, q: Queryable = this.db): Promise<Integration | undefined> {
         const uuid = randomUUID();
         const ct = input.credentials ? this.vault.encryptJson(input.credentials, ownerOf(uuid)) : null;
-        const [row] = await this.db.query<Row>(
+        const [row] = await q.query<Row>(
             `INSERT INTO integrations (uuid, environment_id, unique_key, provider, display_name, credentials, forward_webhooks, integration_config, custom)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
              ON CONFLICT (environment_id, unique_key) DO NOTHING
@@ -159,6 +159,21 @@ export class IntegrationStore {
             if ((err as { code?: string }).code === '23505') return 'conflict';
             throw err;
         }
+    }
+
+    /**
+     * Deletes the integration (its connections go with it) and creates `input` under its unique key, in one
+     * transaction: when the create fails, the integration is still there as it was.
+     */
+    async replace(existing: Integration, input: IntegrationInput): Promise<Integration> {
+        const created = await this.db.transaction(async (tx) => {
+            await tx.query('DELETE FROM integrations WHERE id = $1', [existing.id]);
+            const row = await this.create(existing.environmentId, { ...input, uniqueKey: existing.uniqueKey }, tx);
+            if (!row) throw new Error(`integration "${existing.uniqueKey}" was recreated during its replacement`);
+            return row;
+        });
+        await this.cache?.invalidate(cacheKey('int', existing.id));
+        return created;
     }
 
     async delete(id: number): Promise<void> {
