@@ -171,7 +171,12 @@ for (const backend of ['pglite', 'postgres'] as const) {
             '/..%5csecret',
             '/..%5Csecret',
             '/..%2fsecret',
-            '/items/../../secret'
+            '/items/../../secret',
+            // Encoded twice, for an upstream (or a gateway in front of it) that decodes twice.
+            '/%252e%252e/secret',
+            '/..%252fsecret',
+            '/..%255Csecret',
+            '/%25252e%25252e/secret'
         ];
 
         it('/proxy refuses every form of a path that leaves the base path, on the fast path and through Fastify', async () => {

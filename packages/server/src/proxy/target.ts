@@ -47,13 +47,16 @@ function matches(url: URL, entry: string): boolean {
 }
 
 /**
- * A URL path as a lenient server may read it. The URL parser already resolves `..`, `%2e%2e`, `.%2E` and turns
+ * A URL path as a lenient server may read it, percent-escapes decoded as often as one may decode them. The URL parser already resolves `..`, `%2e%2e`, `.%2E` and turns
  * `\` into `/` (WHATWG URL, path state), but it leaves `%2f` and `%5c` encoded, and servers that decode them
  * before routing (IIS, some frameworks) then see `..%2f` or `..%5c` as a step up. Decoding those and the dots,
  * then resolving the dot segments again, gives the path such a server would serve.
  */
 export function lenientPath(pathname: string): string {
-    const decoded = pathname.replace(/%2f|%5c|\\/gi, '/').replace(/%2e/gi, '.');
+    // A server (or a gateway before it) that decodes twice reads `%252e` as `.`: escaped percent signs first.
+    let once = pathname;
+    for (let i = 0; i < 4 && /%25/i.test(once); i++) once = once.replace(/%25/gi, '%');
+    const decoded = once.replace(/%2f|%5c|\\/gi, '/').replace(/%2e/gi, '.');
     const out: string[] = [];
     for (const segment of decoded.split('/')) {
         if (segment === '..') out.pop();
