@@ -239,10 +239,17 @@ describe(`helm chart deploy/helm/switchboard (helm ${HELM_VERSION})`, () => {
         assert.equal(env(op, 'SWITCHBOARD_URL')?.value, 'http://sb-switchboard.switchboard.svc:3003');
         assert.deepEqual(env(op, 'SWITCHBOARD_SECRET_KEY')?.valueFrom?.secretKeyRef, { name: 'sb-switchboard-keys', key: 'SWITCHBOARD_SECRET_KEY' });
         assert.equal(env(op, 'SWITCHBOARD_OPERATOR_WATCH_NAMESPACE'), undefined);
-        const role = one(ms, 'ClusterRole', 'sb-switchboard-operator') as Manifest & { rules: Array<{ apiGroups: string[]; resources: string[] }> };
+        const role = one(ms, 'ClusterRole', 'sb-switchboard-operator') as Manifest & {
+            rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+        };
         const resources = role.rules.flatMap((r) => r.resources);
         for (const r of ['nangointegrations', 'nangointegrations/status', 'nangointegrations/finalizers', 'switchboardintegrations', 'secrets', 'events'])
             assert.ok(resources.includes(r), `the operator cannot reach ${r}`);
+        // Secrets are read by name only: no list or watch, so the operator cannot enumerate the cluster's Secrets.
+        assert.deepEqual(
+            role.rules.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.verbs),
+            ['get']
+        );
         const lease = one(ms, 'Role', 'sb-switchboard-operator-leader-election') as Manifest & { rules: Array<{ resourceNames?: string[] }> };
         assert.deepEqual(
             lease.rules.flatMap((r) => r.resourceNames ?? []),

@@ -1,5 +1,5 @@
 import { BrokerError, type BrokerClient, type EnvironmentClient } from './client.ts';
-import { readIntegration } from './current.ts';
+import { readIntegration, type CurrentIntegration } from './current.ts';
 import type { DesiredIntegration, StatePath } from './model.ts';
 import { destructiveActions, payloadOf, planIntegration, type Action, type FieldChange, type Plan } from './plan.ts';
 
@@ -154,16 +154,19 @@ export interface UpsertResult {
 
 /**
  * Makes one integration of one environment as desired (the operator's reconcile step): reads it, plans it, and
- * applies the difference. A provider change replaces the integration only with `allowReplace`.
+ * applies the difference. A provider change replaces the integration only with `allowReplace`. `desired` may be a
+ * function of what the broker holds (undefined when absent), called once after the read: it may refuse by throwing
+ * (the operator refuses an integration another resource owns) or keep some of it (the other `custom` keys).
  */
 export async function upsertIntegration(
     env: EnvironmentClient,
     key: string,
-    desired: DesiredIntegration,
+    desired: DesiredIntegration | ((have: CurrentIntegration | undefined) => DesiredIntegration),
     opts: { allowReplace?: boolean } = {}
 ): Promise<UpsertResult> {
     const have = await readIntegration(env, key);
-    const action = planIntegration(env.name, key, desired, have);
+    const want = typeof desired === 'function' ? desired(have) : desired;
+    const action = planIntegration(env.name, key, want, have);
     if (!action) return { outcome: 'unchanged', changes: [] };
     if (action.kind === 'replace-integration' && !opts.allowReplace) throw new DestructiveChangeRefused([action]);
     try {

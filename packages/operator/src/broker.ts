@@ -18,15 +18,26 @@ export interface DesiredIntegration {
     integration: ApplyIntegration;
     /** A provider change replaces the integration (its connections are deleted): only when the resource allows it. */
     allowReplace: boolean;
+    /** The resource's uid, recorded in the integration's `custom` map: another resource cannot take it over. */
+    owner: string;
+    /** `Kind/namespace/name` of the owner, recorded beside it for people reading the broker. */
+    ownerRef: string;
 }
+
+/** The `custom` keys that record which Kubernetes resource owns an integration. */
+export const ownerKey = 'k8s_owner';
+export const ownerRefKey = 'k8s_owner_ref';
 
 export type UpsertOutcome = 'created' | 'updated' | 'replaced' | 'unchanged';
 
 export interface IntegrationBroker {
     /** Creates the integration, or corrects whatever differs from `desired` (drift). */
     upsert(target: BrokerTarget, desired: DesiredIntegration): Promise<UpsertOutcome>;
-    /** Deletes the integration; 'absent' when it was already gone. */
-    remove(target: BrokerTarget, uniqueKey: string): Promise<'deleted' | 'absent'>;
+    /**
+     * Deletes the integration when `owner` owns it; 'absent' when it was already gone, 'not-owned' when another
+     * resource (or nobody: made by hand, or by an operator before ownership was recorded) owns it and it was kept.
+     */
+    remove(target: BrokerTarget, uniqueKey: string, owner: string): Promise<'deleted' | 'absent' | 'not-owned'>;
 }
 
 /**

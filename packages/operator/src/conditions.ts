@@ -8,12 +8,19 @@ export interface Condition {
     message: string;
 }
 
+/** Where the operator last put a resource's integration: what it removes when the key or broker changes, or on deletion. */
+export interface AppliedIntegration {
+    uniqueKey: string;
+    brokerUrl: string;
+}
+
 /** The status both kinds report (the shape NangoIntegration users read: status, error_message, conditions). */
 export interface IntegrationStatus {
     status?: string;
     error_message?: string;
     observedGeneration?: number;
     conditions?: Condition[];
+    applied?: AppliedIntegration;
 }
 
 export const conditionTypes = { ready: 'Ready', created: 'IntegrationCreated', failed: 'IntegrationCreationFailed' } as const;

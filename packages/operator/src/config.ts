@@ -8,6 +8,17 @@ const schema = z.object({
     KUBECONFIG: z.string().min(1).optional(),
     SWITCHBOARD_URL: z.url().optional(),
     SWITCHBOARD_SECRET_KEY: z.string().min(1).optional(),
+    // Comma-separated broker base URLs a resource may name (nango_base_url, spec.broker.url); unset: any.
+    SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS: z
+        .string()
+        .optional()
+        .transform((v) =>
+            v
+                ?.split(',')
+                .map((u) => u.trim())
+                .filter(Boolean)
+        )
+        .pipe(z.array(z.url({ protocol: /^https?$/ })).optional()),
     SWITCHBOARD_OPERATOR_WATCH_NAMESPACE: z.string().min(1).optional(),
     POD_NAMESPACE: z.string().min(1).optional(),
     POD_NAME: z.string().min(1).optional(),
@@ -23,7 +34,7 @@ const schema = z.object({
 
 export interface OperatorConfig {
     kubeconfig: string | undefined;
-    defaults: { baseUrl: string | undefined; secretKey: string | undefined };
+    defaults: { baseUrl: string | undefined; secretKey: string | undefined; allowedUrls: string[] | undefined };
     watchNamespace: string | undefined;
     lease: { namespace: string; name: string; identity: string; durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
     retry: { baseMs: number; maxMs: number };
@@ -41,7 +52,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, inClusterNamespace: () => str
     }
     return {
         kubeconfig: e.KUBECONFIG,
-        defaults: { baseUrl: e.SWITCHBOARD_URL, secretKey: e.SWITCHBOARD_SECRET_KEY },
+        defaults: {
+            baseUrl: e.SWITCHBOARD_URL,
+            secretKey: e.SWITCHBOARD_SECRET_KEY,
+            allowedUrls: e.SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS?.map((u) => new URL(u).href.replace(/\/+$/, ''))
+        },
         watchNamespace: e.SWITCHBOARD_OPERATOR_WATCH_NAMESPACE,
         lease: {
             namespace: e.POD_NAMESPACE ?? inClusterNamespace() ?? 'default',

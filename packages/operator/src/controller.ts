@@ -1,16 +1,16 @@
 import {
+    ApiException,
     makeInformer,
     type CoreV1Api,
     type CustomObjectsApi,
     type Informer,
     type KubeConfig,
-    type KubernetesObject,
-    type V1Secret
+    type KubernetesObject
 } from '@kubernetes/client-node';
 import type { ObjectCache } from '@kubernetes/client-node';
 import type { IntegrationBroker } from './broker.ts';
 import type { EventRecorder } from './events.ts';
-import { kinds, referencedSecrets, type BrokerDefaults, type KindInfo } from './kinds.ts';
+import { kinds, SpecError, type BrokerDefaults, type KindInfo, type SecretReader } from './kinds.ts';
 import type { Logger } from './log.ts';
 import { WorkQueue } from './queue.ts';
 import { reconcile, type IntegrationResource } from './reconcile.ts';
@@ -35,12 +35,21 @@ type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const keyOf = (kind: KindInfo, ns: string, name: string) => `${kind.plural}/${ns}/${name}`;
 
-/** Watches both integration kinds and Secrets, and feeds the work queue; runs only while this replica leads. */
+/** Annotations whose change is new work, like a spec change (allow-replace; any other switchboard.dev/ one, to reconcile at once). */
+const watchedAnnotations = (o: IntegrationResource) =>
+    Object.entries(o.metadata?.annotations ?? {})
+        .filter(([k]) => k.startsWith('switchboard.dev/'))
+        .sort(([a], [b]) => a.localeCompare(b));
+
+/**
+ * Watches both integration kinds and feeds the work queue; runs only while this replica leads. Secrets are not
+ * watched or listed: each reconcile reads the few a resource names, by name, so the operator needs only `get` on
+ * Secrets and keeps none in memory. A rotated Secret is applied at the next resync (or at once on any edit).
+ */
 export class Controller {
     readonly #o: ControllerOptions;
     readonly #queue: WorkQueue;
     readonly #informers = new Map<KindInfo, Cached<IntegrationResource>>();
-    #secrets: Cached<V1Secret> | undefined;
     readonly #seen = new Map<string, string>();
     #stopped = false;
     /** How many reconciles this replica ran (for operators of the operator, and tests). */
@@ -52,17 +61,8 @@ export class Controller {
     }
 
     async start(): Promise<void> {
-        const { kubeConfig, core, customObjects, namespace } = this.#o;
+        const { kubeConfig, customObjects, namespace } = this.#o;
         const ns = namespace ? `/namespaces/${namespace}` : '';
-        this.#secrets = makeInformer<V1Secret>(kubeConfig, `/api/v1${ns}/secrets`, () =>
-            namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()
-        );
-        this.#secrets.on('add', (s) => this.#secretChanged(s));
-        this.#secrets.on('update', (s) => this.#secretChanged(s));
-        this.#secrets.on('delete', (s) => this.#secretChanged(s));
-        this.#keepRunning(this.#secrets, 'secrets');
-        await this.#secrets.start();
-        if (this.#stopped) return void (await this.#secrets.stop());
         for (const kind of kinds) {
             const list = () =>
                 (namespace
@@ -72,11 +72,12 @@ export class Controller {
                     metadata?: { resourceVersion?: string };
                 }>;
             const informer = makeInformer<IntegrationResource>(kubeConfig, `/apis/${kind.group}/${kind.version}${ns}/${kind.plural}`, list);
-            // Our own status and finalizer writes come back as updates; only a new generation or a deletion is new work
-            // (a failed resource keeps its backoff instead of being retried by its own status write).
+            // Our own status and finalizer writes come back as updates; only a new generation, a deletion or a change of
+            // a switchboard.dev/ annotation is new work (a failed resource keeps its backoff instead of being retried by
+            // its own status write).
             const enqueue = (o: IntegrationResource) => {
                 const key = keyOf(kind, o.metadata!.namespace!, o.metadata!.name!);
-                const mark = `${o.metadata!.generation}|${o.metadata!.deletionTimestamp ?? ''}`;
+                const mark = JSON.stringify([o.metadata!.generation, o.metadata!.deletionTimestamp ?? '', watchedAnnotations(o)]);
                 if (this.#seen.get(key) === mark) return;
                 this.#seen.set(key, mark);
                 this.#queue.add(key);
@@ -99,7 +100,7 @@ export class Controller {
     async stop(): Promise<void> {
         this.#stopped = true;
         this.#queue.stop();
-        await Promise.all([...this.#informers.values(), ...(this.#secrets ? [this.#secrets] : [])].map((i) => i.stop()));
+        await Promise.all([...this.#informers.values()].map((i) => i.stop()));
     }
 
     /** The informer stops on errors other than 410 (which it relists on): start it again after a pause. */
@@ -113,24 +114,25 @@ export class Controller {
         });
     }
 
-    #secretChanged(secret: V1Secret): void {
-        const ns = secret.metadata?.namespace;
-        const name = secret.metadata?.name;
-        if (!ns || !name) return;
-        for (const [kind, informer] of this.#informers) {
-            for (const o of informer.list(ns)) {
-                if (referencedSecrets(kind, o.spec).includes(name)) this.#queue.add(keyOf(kind, ns, o.metadata!.name!));
+    /** Reads the named Secrets of a namespace, each once; a missing one reads as undefined (reported as SecretNotFound). */
+    #readSecrets = async (namespace: string, names: string[]): Promise<SecretReader> => {
+        const found = new Map<string, Record<string, string> | undefined>();
+        for (const name of new Set(names)) {
+            try {
+                const s = await this.#o.core.readNamespacedSecret({ namespace, name });
+                const data: Record<string, string> = {};
+                for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+                found.set(name, data);
+            } catch (err) {
+                if (err instanceof ApiException && err.code === 404) found.set(name, undefined);
+                else
+                    throw new SpecError(
+                        'SecretUnreadable',
+                        `Secret ${namespace}/${name} could not be read: ${String((err as Error)?.message ?? err).slice(0, 200)}`
+                    );
             }
         }
-    }
-
-    #readSecret = (namespace: string, name: string): Record<string, string> | undefined => {
-        const s = this.#secrets?.get(name, namespace);
-        if (!s) return undefined;
-        const data: Record<string, string> = {};
-        for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
-        for (const [k, v] of Object.entries(s.stringData ?? {})) data[k] = v;
-        return data;
+        return (_ns, name) => found.get(name);
     };
 
     async #work(key: string): Promise<'done' | 'retry' | 'requeue'> {
@@ -144,7 +146,7 @@ export class Controller {
                 customObjects: this.#o.customObjects,
                 broker: this.#o.broker,
                 events: this.#o.events,
-                secrets: this.#readSecret,
+                secrets: this.#readSecrets,
                 defaults: this.#o.defaults,
                 log: this.#o.log
             },

@@ -20,10 +20,14 @@ export const finalizer = 'switchboard.dev/integration';
 /** A Secret's decoded data, or undefined when it does not exist (or is not yet in the cache). */
 export type SecretReader = (namespace: string, name: string) => Record<string, string> | undefined;
 
-/** Where a broker is when a resource does not say (SWITCHBOARD_URL and SWITCHBOARD_SECRET_KEY of the operator). */
+/**
+ * The operator's own broker (SWITCHBOARD_URL and SWITCHBOARD_SECRET_KEY), used by resources that name none, and
+ * the broker URLs a resource may name instead (SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS; any when undefined).
+ */
 export interface BrokerDefaults {
     baseUrl?: string | undefined;
     secretKey?: string | undefined;
+    allowedUrls?: string[] | undefined;
 }
 
 /** A resource that cannot be turned into a broker call (a missing Secret, no broker URL): reported, retried. */
@@ -36,9 +40,14 @@ export class SpecError extends Error {
     }
 }
 
+/** The integration a spec describes; the reconciler adds who owns it. */
+export type SpecIntegration = Omit<DesiredIntegration, 'owner' | 'ownerRef'>;
+
 export interface Resolved {
     target: BrokerTarget;
-    integration: DesiredIntegration;
+    /** True when the key came from the resource (nango_token, spec.broker.secretKeyRef), not the operator. */
+    ownKey: boolean;
+    integration: SpecIntegration;
     /** Names of the Secrets (same namespace) the resource reads: a change to one re-reconciles it. */
     secrets: string[];
 }
@@ -75,14 +84,57 @@ const switchboardSpec = z.object({
 /** The keys of a credentials Secret, named as in the broker's `credentials` object. */
 const secretCredentialKeys = ['client_id', 'client_secret', 'private_key', 'app_id', 'app_link', 'webhook_secret', 'scopes'];
 
-const trimSlash = (u: string) => u.replace(/\/+$/, '');
+/** A broker base URL in one spelling (WHATWG-parsed, no trailing slash), so that two spellings compare equal. */
+export function normalizeUrl(url: string, field: string): string {
+    let u: URL;
+    try {
+        u = new URL(url);
+    } catch {
+        throw new SpecError('InvalidSpec', `${field}: not a URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SpecError('InvalidSpec', `${field}: only http and https URLs are allowed`);
+    if (u.username || u.password || u.search || u.hash) throw new SpecError('InvalidSpec', `${field}: a broker URL has no credentials, query or fragment`);
+    return u.href.replace(/\/+$/, '');
+}
 
-function target(url: string | undefined, key: string | undefined, defaults: BrokerDefaults): BrokerTarget {
-    const baseUrl = url ?? defaults.baseUrl;
+/** True when `url` is one of the allowed base URLs, or below one of them on a path boundary. */
+function allowedUrl(url: string, allowed: string[]): boolean {
+    return allowed.some((a) => url === a || url.startsWith(`${a}/`));
+}
+
+/** The resource fields that name a broker and its key, for messages. */
+export interface BrokerFields {
+    url: string;
+    key: string;
+}
+
+/**
+ * Where a resource's integration goes. The operator's key is only ever sent to the operator's URL: a resource that
+ * names another broker must name that broker's key too, so a resource cannot make the operator send its key to an
+ * address of the resource's choosing. A named URL must also be on the operator's allow-list when it has one.
+ */
+export function brokerTarget(url: string | undefined, key: string | undefined, defaults: BrokerDefaults, fields: BrokerFields): BrokerTarget {
+    const defaultUrl = defaults.baseUrl ? normalizeUrl(defaults.baseUrl, 'SWITCHBOARD_URL') : undefined;
+    if (url !== undefined && normalizeUrl(url, fields.url) !== defaultUrl) {
+        const baseUrl = normalizeUrl(url, fields.url);
+        if (!key) {
+            throw new SpecError(
+                'BrokerKeyRequired',
+                `${fields.url} names a broker other than the operator's: give that broker's key in ${fields.key} (the operator's own key is only sent to its SWITCHBOARD_URL)`
+            );
+        }
+        if (defaults.allowedUrls && !allowedUrl(baseUrl, defaults.allowedUrls)) {
+            throw new SpecError(
+                'BrokerURLNotAllowed',
+                `${fields.url}: ${baseUrl} is not one of the brokers the operator may call (SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS)`
+            );
+        }
+        return { baseUrl, secretKey: key };
+    }
+    if (!defaultUrl) throw new SpecError('NoBrokerURL', `no broker URL: set ${fields.url} on the resource or SWITCHBOARD_URL on the operator`);
     const secretKey = key ?? defaults.secretKey;
-    if (!baseUrl) throw new SpecError('NoBrokerURL', 'no broker URL: set it on the resource or SWITCHBOARD_URL on the operator');
-    if (!secretKey) throw new SpecError('NoBrokerKey', 'no broker secret key: set it on the resource or SWITCHBOARD_SECRET_KEY on the operator');
-    return { baseUrl: trimSlash(baseUrl), secretKey };
+    if (!secretKey) throw new SpecError('NoBrokerKey', `no broker secret key: set ${fields.key} on the resource or SWITCHBOARD_SECRET_KEY on the operator`);
+    return { baseUrl: defaultUrl, secretKey };
 }
 
 function parseSpec<T>(schema: z.ZodType<T>, spec: unknown): T {
@@ -103,13 +155,23 @@ function readSecret(secrets: SecretReader, namespace: string, name: string): Rec
 export const allowReplaceAnnotation = 'switchboard.dev/allow-replace';
 
 /** The desired integration in the model of `switchboard apply`; its checks are reported as the resource's fields. */
-function desired(uniqueKey: string, raw: Record<string, unknown>, fieldNames: Record<string, string>, allowReplace: boolean): DesiredIntegration {
+function desired(uniqueKey: string, raw: Record<string, unknown>, fieldNames: Record<string, string>, allowReplace: boolean): SpecIntegration {
     const r = integrationSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     if (!r.success) {
         const where = (path: PropertyKey[]) => `spec.${[fieldNames[String(path[0])] ?? String(path[0]), ...path.slice(1).map(String)].join('.')}`;
         throw new SpecError('InvalidSpec', r.error.issues.map((i) => `${where(i.path)}: ${i.message}`).join('; '));
     }
     return { uniqueKey, integration: r.data, allowReplace };
+}
+
+const nangoFields: BrokerFields = { url: 'spec.nango_base_url', key: 'spec.nango_token' };
+const switchboardFields: BrokerFields = { url: 'spec.broker.url', key: 'spec.broker.secretKeyRef' };
+
+/** The key a SwitchboardIntegration names in a Secret, read (throws SecretNotFound / SecretKeyNotFound). */
+function keyFromSecret(secrets: SecretReader, namespace: string, ref: { name: string; key: string }): string {
+    const key = readSecret(secrets, namespace, ref.name)[ref.key];
+    if (!key) throw new SpecError('SecretKeyNotFound', `Secret ${namespace}/${ref.name} has no key "${ref.key}"`);
+    return key;
 }
 
 /** Turns a resource's spec into the broker call it stands for, reading the Secrets it references. */
@@ -124,8 +186,10 @@ export function resolve(
     const allowReplace = annotations[allowReplaceAnnotation] === 'true';
     if (kind === nangoKind) {
         const s = parseSpec(nangoSpec, spec);
+        const key = s.nango_token || undefined;
         return {
-            target: target(s.nango_base_url, s.nango_token, defaults),
+            target: brokerTarget(s.nango_base_url, key, defaults, nangoFields),
+            ownKey: key !== undefined,
             integration: desired(s.unique_key, { provider: s.provider, display_name: s.display_name, credentials: s.credentials }, {}, allowReplace),
             secrets: []
         };
@@ -134,11 +198,11 @@ export function resolve(
     const used: string[] = [];
     let key: string | undefined;
     if (s.broker?.secretKeyRef) {
-        const ref = s.broker.secretKeyRef;
-        used.push(ref.name);
-        key = readSecret(secrets, namespace, ref.name)[ref.key];
-        if (!key) throw new SpecError('SecretKeyNotFound', `Secret ${namespace}/${ref.name} has no key "${ref.key}"`);
+        used.push(s.broker.secretKeyRef.name);
+        key = keyFromSecret(secrets, namespace, s.broker.secretKeyRef);
     }
+    // Checked before the credentials Secret is read: a resource naming a broker without its key learns that first.
+    const target = brokerTarget(s.broker?.url, key, defaults, switchboardFields);
     let credentials: Record<string, string> | undefined;
     if (s.credentials) {
         credentials = { type: s.credentials.type };
@@ -151,7 +215,8 @@ export function resolve(
         }
     }
     return {
-        target: target(s.broker?.url, key, defaults),
+        target,
+        ownKey: key !== undefined,
         integration: desired(
             s.uniqueKey,
             { provider: s.provider, display_name: s.displayName, forward_webhooks: s.forwardWebhooks, credentials },
@@ -162,10 +227,64 @@ export function resolve(
     };
 }
 
-/** The Secret names a resource references (to re-reconcile it when one changes), read without failing. */
+// Only the fields that say where the integration is, read leniently: deleting needs these and nothing else.
+const nangoBroker = z.looseObject({ unique_key: z.string().min(1).optional(), nango_token: z.string().optional(), nango_base_url: z.string().optional() });
+const switchboardBroker = z.looseObject({
+    uniqueKey: z.string().min(1).optional(),
+    broker: z.looseObject({ url: z.string().optional(), secretKeyRef: secretKeyRef.optional() }).optional()
+});
+
+/** Where a resource says its integration is, without credentials: what removing it needs. */
+export interface BrokerRef {
+    uniqueKey: string | undefined;
+    url: string | undefined;
+    /** The key the resource gives inline (nango_token). */
+    key: string | undefined;
+    /** The Secret the resource takes its key from. */
+    keyRef: { name: string; key: string } | undefined;
+    fields: BrokerFields;
+}
+
+/** The broker part of a spec (throws InvalidSpec only when even that cannot be read). */
+export function brokerRef(kind: KindInfo, spec: unknown): BrokerRef {
+    if (kind === nangoKind) {
+        const s = parseSpec(nangoBroker, spec);
+        return { uniqueKey: s.unique_key, url: s.nango_base_url, key: s.nango_token || undefined, keyRef: undefined, fields: nangoFields };
+    }
+    const s = parseSpec(switchboardBroker, spec);
+    return { uniqueKey: s.uniqueKey, url: s.broker?.url, key: undefined, keyRef: s.broker?.secretKeyRef, fields: switchboardFields };
+}
+
+/**
+ * The target for removing an integration the resource applied at `url` (the URL recorded in its status), with only
+ * the key Secret read. Undefined when no key may be used there: the resource names a key that is gone (its Secret
+ * was deleted, as when the namespace is deleted), or the URL is not the operator's and the resource names no key.
+ */
+export function removalTarget(ref: BrokerRef, url: string, namespace: string, secrets: SecretReader, defaults: BrokerDefaults): BrokerTarget | undefined {
+    let key = ref.key;
+    if (ref.keyRef) {
+        try {
+            key = keyFromSecret(secrets, namespace, ref.keyRef);
+        } catch (err) {
+            if (err instanceof SpecError) return undefined;
+            throw err;
+        }
+    }
+    try {
+        return brokerTarget(url, key, defaults, ref.fields);
+    } catch (err) {
+        if (err instanceof SpecError) return undefined;
+        throw err;
+    }
+}
+
+/** The Secret names a resource references, read without failing: the Secrets a reconcile reads. */
 export function referencedSecrets(kind: KindInfo, spec: unknown): string[] {
     if (kind !== switchboardKind) return [];
     const s = switchboardSpec.safeParse(spec);
-    if (!s.success) return [];
+    if (!s.success) {
+        const b = switchboardBroker.safeParse(spec);
+        return b.success && b.data.broker?.secretKeyRef ? [b.data.broker.secretKeyRef.name] : [];
+    }
     return [s.data.broker?.secretKeyRef?.name, s.data.credentials?.secretRef?.name].filter((n): n is string => Boolean(n));
 }

@@ -1,4 +1,4 @@
-import { ApiException, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { ApiException, Observable, type ConfigurationOptions, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from './log.ts';
 
 export interface LeaderOptions {
@@ -30,11 +30,30 @@ const sleep = (ms: number, signal: AbortSignal) =>
         );
     });
 
+/** Per-request options that abort the request after `ms` (the client's fetch takes the request context's signal). */
+function timeout(ms: number): ConfigurationOptions {
+    const signal = AbortSignal.timeout(ms);
+    return {
+        middleware: [
+            {
+                pre: (ctx) => {
+                    ctx.setSignal(signal);
+                    return new Observable(Promise.resolve(ctx));
+                },
+                post: (res) => new Observable(Promise.resolve(res))
+            }
+        ],
+        middlewareMergeStrategy: 'append'
+    };
+}
+
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it: a candidate takes the
  * lease when it is free or its holder has not renewed it for leaseDuration *as observed locally* (no trust in
  * other clocks); every write carries the resourceVersion read, so of two candidates only one wins (409 for the
- * other). The leader stops leading when it cannot renew within renewDeadline, before anyone else may take over.
+ * other). The leader stops leading when it cannot renew within renewDeadline, before anyone else may take over:
+ * each Lease call is aborted after renewDeadline, and a watchdog armed at each renewal stops leading at
+ * renewal + renewDeadline even while a call hangs. A renewal counts from when it was sent, not when it answered.
  */
 export class LeaderElector {
     readonly #o: LeaderOptions;
@@ -42,6 +61,7 @@ export class LeaderElector {
     #observed: { record: string; at: number } | undefined;
     #leading = false;
     #loop: Promise<void> | undefined;
+    #watchdog: NodeJS.Timeout | undefined;
 
     constructor(o: LeaderOptions) {
         if (o.renewDeadlineMs >= o.leaseDurationMs) throw new Error('renewDeadline must be shorter than leaseDuration');
@@ -59,6 +79,7 @@ export class LeaderElector {
     /** Stops, and releases the lease when leading so a standby takes over at once. */
     async stop(): Promise<void> {
         this.#abort.abort();
+        clearTimeout(this.#watchdog);
         await this.#loop;
         if (this.#leading) {
             this.#leading = false;
@@ -67,27 +88,38 @@ export class LeaderElector {
         }
     }
 
+    #stopLeading(why: string): void {
+        clearTimeout(this.#watchdog);
+        if (!this.#leading) return;
+        this.#leading = false;
+        this.#o.log.warn('lost leadership', { identity: this.#o.identity, why });
+        void this.#o.onStoppedLeading();
+    }
+
     async #run(): Promise<void> {
         const { retryPeriodMs, renewDeadlineMs, log } = this.#o;
-        let lastRenew = 0;
         while (!this.#abort.signal.aborted) {
+            const sent = Date.now();
             let held = false;
             try {
                 held = await this.#tryAcquireOrRenew();
             } catch (err) {
                 log.warn('lease update failed', { error: String((err as Error).message ?? err).slice(0, 200) });
             }
-            if (held) lastRenew = Date.now();
-            if (held && !this.#leading) {
-                this.#leading = true;
-                log.info('became leader', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity });
-                // Not awaited: starting the controller (listing, opening watches) must not hold up the renewals.
-                void this.#o.onStartedLeading();
-            } else if (this.#leading && !held && Date.now() - lastRenew >= renewDeadlineMs) {
-                this.#leading = false;
-                log.warn('lost leadership', { identity: this.#o.identity });
-                await this.#o.onStoppedLeading();
+            if (this.#abort.signal.aborted) break;
+            // The Lease is ours from when the write was sent; an answer that came after the deadline is too late to lead on.
+            const left = sent + renewDeadlineMs - Date.now();
+            if (held && left > 0) {
+                clearTimeout(this.#watchdog);
+                this.#watchdog = setTimeout(() => this.#stopLeading('not renewed within the renew deadline'), left);
+                if (!this.#leading) {
+                    this.#leading = true;
+                    log.info('became leader', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity });
+                    // Not awaited: starting the controller (listing, opening watches) must not hold up the renewals.
+                    void this.#o.onStartedLeading();
+                }
             }
+            // Not held: the watchdog armed at the last renewal stops leading at its deadline.
             await sleep(retryPeriodMs, this.#abort.signal);
         }
     }
@@ -95,9 +127,11 @@ export class LeaderElector {
     async #tryAcquireOrRenew(): Promise<boolean> {
         const { coordination, namespace, name, identity, leaseDurationMs } = this.#o;
         const now = new Date();
+        // One deadline for the read and the write of this try: a hung call is aborted, never awaited for ever.
+        const opts = timeout(this.#o.renewDeadlineMs);
         let lease: V1Lease | undefined;
         try {
-            lease = await coordination.readNamespacedLease({ name, namespace });
+            lease = await coordination.readNamespacedLease({ name, namespace }, opts);
         } catch (err) {
             if (!(err instanceof ApiException && err.code === 404)) throw err;
         }
@@ -109,7 +143,7 @@ export class LeaderElector {
             leaseTransitions: 0
         };
         if (!lease) {
-            return this.#write(() => coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } }));
+            return this.#write(() => coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } }, opts));
         }
         const record = JSON.stringify([lease.spec?.holderIdentity, lease.spec?.renewTime, lease.spec?.acquireTime]);
         if (this.#observed?.record !== record) this.#observed = { record, at: Date.now() };
@@ -123,7 +157,7 @@ export class LeaderElector {
                 ? { ...lease.spec, renewTime: now, leaseDurationSeconds: spec.leaseDurationSeconds }
                 : { ...spec, leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1 }
         };
-        return this.#write(() => coordination.replaceNamespacedLease({ name, namespace, body }));
+        return this.#write(() => coordination.replaceNamespacedLease({ name, namespace, body }, opts));
     }
 
     async #write(op: () => Promise<V1Lease>): Promise<boolean> {
@@ -140,12 +174,16 @@ export class LeaderElector {
 
     async #release(): Promise<void> {
         const { coordination, namespace, name, identity } = this.#o;
-        const lease = await coordination.readNamespacedLease({ name, namespace });
+        const opts = timeout(this.#o.renewDeadlineMs);
+        const lease = await coordination.readNamespacedLease({ name, namespace }, opts);
         if (lease.spec?.holderIdentity !== identity) return;
-        await coordination.replaceNamespacedLease({
-            name,
-            namespace,
-            body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1 } }
-        });
+        await coordination.replaceNamespacedLease(
+            {
+                name,
+                namespace,
+                body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1 } }
+            },
+            opts
+        );
     }
 }

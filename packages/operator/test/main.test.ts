@@ -36,6 +36,9 @@ test('a bad variable is a configuration error naming it (exit 78), and nothing r
     const url = run({ KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_URL: 'not a url' });
     assert.equal(url.status, 78);
     assert.match(url.stderr, /SWITCHBOARD_URL/);
+    const allowed = run({ KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS: 'http://ok.svc:3003,ftp://no' });
+    assert.equal(allowed.status, 78);
+    assert.match(allowed.stderr, /SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS/);
     const empty = join(mkdtempSync(join(tmpdir(), 'sb-kc-')), 'config');
     writeFileSync(empty, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
     const noCluster = run({ KUBECONFIG: empty });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startServer, type TestServer } from '../../server/test/support/server.ts';
 import { condition, eventsFor, getResource, loadYaml, nango, startCluster, type Cluster, type Resource } from './support/cluster.ts';
@@ -11,6 +13,8 @@ import { eventually, startOperator, type RunningOperator } from './support/opera
 let cluster: Cluster;
 let broker: TestServer;
 let operator: RunningOperator;
+// A server the operator must never call: it records every request it gets.
+let attacker: { url: string; requests: string[]; server: Server };
 
 const brokerGet = async (key: string) => {
     const res = await fetch(`${broker.url}/integrations/${encodeURIComponent(key)}?include=credentials`, {
@@ -22,6 +26,13 @@ const brokerGet = async (key: string) => {
 };
 
 before(async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+        requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found"}}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    attacker = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
     cluster = await startCluster();
     broker = await startServer();
     // A short resync so that a change made in the broker itself is seen within the test.
@@ -29,13 +40,15 @@ before(async () => {
         KUBECONFIG: cluster.kubeconfig,
         SWITCHBOARD_URL: broker.url,
         SWITCHBOARD_SECRET_KEY: broker.secretKey,
-        SWITCHBOARD_OPERATOR_RESYNC_MS: '1000'
+        SWITCHBOARD_OPERATOR_RESYNC_MS: '1000',
+        SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS: broker.url
     });
 });
 after(async () => {
     await operator?.stop();
     await broker?.stop();
     await cluster?.stop();
+    attacker?.server.close();
 });
 
 const seedPath = new URL('./fixtures/github-integration.yaml', import.meta.url).pathname;
@@ -171,22 +184,50 @@ test('nango_token and nango_base_url on the resource: the integration lands in t
     assert.doesNotMatch(JSON.stringify(failed.status), /not-a-key-of-this-broker/);
     assert.doesNotMatch(JSON.stringify(await eventsFor(cluster, 'wrong-key')), /not-a-key-of-this-broker/);
     assert.doesNotMatch(operator.output(), new RegExp(`${teamBKey}|not-a-key-of-this-broker`));
-    // Deleting it cannot reach the broker with that key either: the finalizer holds the resource and says why.
+    // Nothing was created, so nothing holds the resource: deleting it does not wait for the broker (regression:
+    // the finalizer was added before the first broker call and held such a resource until the key was corrected).
+    assert.equal(failed.metadata?.finalizers, undefined);
     await cluster.custom.deleteNamespacedCustomObject({ ...nango, namespace: 'default', name: 'wrong-key' });
-    const stuck = await eventually('deletion failure reported', async () => {
-        const x = await getResource(cluster, nango, 'wrong-key');
-        return x?.status?.error_message?.startsWith('deleting: ') ? x : undefined;
-    });
-    assert.ok(stuck.metadata?.deletionTimestamp);
-    assert.ok((await eventsFor(cluster, 'wrong-key')).some((e) => e.reason === 'DeletionFailed'));
-    // Correcting the key lets the deletion finish.
-    await cluster.custom.replaceNamespacedCustomObject({
-        ...nango,
-        namespace: 'default',
-        name: 'wrong-key',
-        body: { ...stuck, spec: { ...stuck.spec, nango_token: broker.secretKey } }
-    });
     await eventually('wrong-key gone', async () => ((await getResource(cluster, nango, 'wrong-key')) === undefined ? true : undefined));
+    assert.ok(!(await eventsFor(cluster, 'wrong-key')).some((e) => e.reason === 'DeletionFailed'));
+});
+
+test('security: a resource naming another broker without its key is refused, and the operator’s key is never sent there', async () => {
+    const r = seed();
+    r.metadata!.name = 'elsewhere';
+    r.spec = { ...r.spec, unique_key: 'elsewhere', nango_base_url: attacker.url };
+    await cluster.objects.create(r);
+    const failed = await eventually('BrokerKeyRequired', async () => {
+        const x = await getResource(cluster, nango, 'elsewhere');
+        return condition(x, 'IntegrationCreationFailed')?.status === 'True' ? x : undefined;
+    });
+    assert.equal(failed.status?.status, 'Failed');
+    assert.equal(condition(failed, 'IntegrationCreationFailed')?.reason, 'BrokerKeyRequired');
+    assert.match(failed.status!.error_message!, /spec\.nango_base_url names a broker other than the operator's: give that broker's key in spec\.nango_token/);
+    // The other server never heard from the operator: no request, so no key.
+    assert.deepEqual(attacker.requests, []);
+    assert.equal(await brokerGet('elsewhere'), null);
+    assert.equal(failed.metadata?.finalizers, undefined);
+    await cluster.custom.deleteNamespacedCustomObject({ ...nango, namespace: 'default', name: 'elsewhere' });
+    await eventually('elsewhere gone', async () => ((await getResource(cluster, nango, 'elsewhere')) === undefined ? true : undefined));
+    assert.deepEqual(attacker.requests, []);
+});
+
+test('security: with SWITCHBOARD_OPERATOR_ALLOWED_BROKER_URLS, a URL off the list is refused even with its own key, before any request', async () => {
+    const r = seed();
+    r.metadata!.name = 'off-list';
+    r.spec = { ...r.spec, unique_key: 'off-list', nango_base_url: `${attacker.url}/`, nango_token: 'a-key-for-that-server' };
+    await cluster.objects.create(r);
+    const failed = await eventually('BrokerURLNotAllowed', async () => {
+        const x = await getResource(cluster, nango, 'off-list');
+        return condition(x, 'IntegrationCreationFailed')?.status === 'True' ? x : undefined;
+    });
+    assert.equal(condition(failed, 'IntegrationCreationFailed')?.reason, 'BrokerURLNotAllowed');
+    assert.match(failed.status!.error_message!, /is not one of the brokers the operator may call/);
+    assert.deepEqual(attacker.requests, []);
+    assert.doesNotMatch(JSON.stringify(failed.status), /a-key-for-that-server/);
+    await cluster.custom.deleteNamespacedCustomObject({ ...nango, namespace: 'default', name: 'off-list' });
+    await eventually('off-list gone', async () => ((await getResource(cluster, nango, 'off-list')) === undefined ? true : undefined));
 });
 
 test('delete (kubectl delete, which waits): the finalizer removes the integration from the broker, then the resource is gone', async () => {

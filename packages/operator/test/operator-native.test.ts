@@ -46,7 +46,8 @@ before(async () => {
     cluster = await startCluster();
     broker = await startBroker();
     dataDir = broker.dataDir;
-    operator = await startOperator({ KUBECONFIG: cluster.kubeconfig });
+    // A short resync: Secrets are read at each reconcile, not watched, so a rotation is applied at the next one.
+    operator = await startOperator({ KUBECONFIG: cluster.kubeconfig, SWITCHBOARD_OPERATOR_RESYNC_MS: '1000' });
     await putSecret('broker-key', { 'secret-key': secretKey });
     await putSecret('slack-oauth', { client_id: 'slack-id-1', client_secret: 'slack-secret-1' });
 });
@@ -88,7 +89,7 @@ test('create from Secret references: the credentials and the key come from the S
     assert.doesNotMatch(operator.output(), new RegExp(secretKey));
 });
 
-test('rotating the Secret applies the new credentials without touching the resource', async () => {
+test('rotating the Secret applies the new credentials at the next resync, without touching the resource', async () => {
     const before = (await getResource(cluster, native, 'slack'))!.metadata!.generation;
     await putSecret('slack-oauth', { client_id: 'slack-id-2', client_secret: 'slack-secret-2' });
     await eventually('rotated credentials in the broker', async () => {
@@ -99,7 +100,7 @@ test('rotating the Secret applies the new credentials without touching the resou
     assert.equal(r.metadata!.generation, before);
 });
 
-test('a missing Secret is a clear failure, and creating it recovers', async () => {
+test('a missing Secret is a clear failure, and creating it recovers at the next retry', async () => {
     const spec = resource('slack-missing', 'slack-missing');
     spec.spec.credentials.secretRef.name = 'not-yet';
     await cluster.objects.create(spec);

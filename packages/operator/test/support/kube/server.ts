@@ -33,6 +33,8 @@ export class FakeKubeApi {
     readonly token = `token-${randomUUID()}`;
     /** Method and path of every request, for tests that check what a client did. */
     readonly requests: string[] = [];
+    /** Called before each request is served; a promise it returns holds the answer until it settles (a hung call). */
+    gate: ((method: string, path: string, req: IncomingMessage) => Promise<void> | undefined) | undefined;
     private types: ResourceType[] = builtinTypes();
     private readonly watches = new Map<ServerResponse, () => void>();
 
@@ -126,6 +128,9 @@ export class FakeKubeApi {
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const url = new URL(req.url ?? '/', this.url);
         this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+        const held = this.gate?.(req.method ?? '', url.pathname, req);
+        if (held) await held;
+        if (req.destroyed || res.destroyed) return;
         try {
             if (req.headers.authorization !== `Bearer ${this.token}`) throw new KubeError(401, 'Unauthorized', 'Unauthorized');
             const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? await readBody(req) : undefined;
