@@ -23,9 +23,10 @@ interface McpStandIn {
 }
 
 /**
- * Three MCP servers on one loopback port, told apart by path: `/mcp` protected by `as`; `/mismatch/mcp`, whose
- * metadata names an authorization server (`/fake-as`, served here) whose metadata states another issuer; and
- * `/refusing/mcp`, protected by a server that refuses registration. A call with a bearer token is answered only
+ * Four MCP servers on one loopback port, told apart by path: `/mcp` protected by `as`; `/mismatch/mcp`, whose
+ * metadata names an authorization server (`/fake-as`, served here) whose metadata states another issuer;
+ * `/elsewhere/mcp`, whose metadata describes `/mcp`; and `/refusing/mcp`, protected by a server that refuses
+ * registration. A call with a bearer token is answered only
  * when `as` says the token is active (a real check, not a string compare).
  */
 async function startMcpStandIn(servers: () => { as: TestAuthServer; refusing: TestAuthServer }): Promise<McpStandIn> {
@@ -52,6 +53,8 @@ async function startMcpStandIn(servers: () => { as: TestAuthServer; refusing: Te
                 if (path === '/.well-known/oauth-protected-resource/mcp') return send(200, prm('/mcp', as.issuer));
                 if (path === '/.well-known/oauth-protected-resource/mismatch/mcp') return send(200, prm('/mismatch/mcp', `${base}/fake-as`));
                 if (path === '/.well-known/oauth-protected-resource/refusing/mcp') return send(200, prm('/refusing/mcp', refusing.issuer));
+                // Metadata about another resource than the server asked: it must not choose our authorization server.
+                if (path === '/.well-known/oauth-protected-resource/elsewhere/mcp') return send(200, prm('/mcp', as.issuer));
                 if (path === '/.well-known/oauth-authorization-server/fake-as') {
                     // The real server's metadata, served for another issuer identifier: a mix-up the client must refuse.
                     return send(200, await (await fetch(as.discoveryUrl)).json());
@@ -106,6 +109,22 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 resourceIndicator: { indicator: `${mcp.base}/mcp`, scope: 'mcp:tools' }
             });
             refusing = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback`, dynamicRegistration: { initialAccessToken: 'not-yours' } });
+            // Nango's shape: the entry names the authorization, token and registration URLs; no discovery, no resource.
+            const nangoShaped = `mcp-static:
+  display_name: mcp-static
+  auth_mode: MCP_OAUTH2
+  client_registration: dynamic
+  authorization_url: ${as.authorizationUrl}
+  token_url: ${as.tokenUrl}
+  registration_url: ${as.registrationUrl}
+  default_scopes: [openid]
+  registration_params:
+    token_endpoint_auth_method: none
+  refresh_params:
+    grant_type: refresh_token
+  proxy:
+    base_url: ${mcp.base}
+`;
             const entry = (name: string, path: string) => `${name}:
   display_name: ${name}
   auth_mode: MCP_OAUTH2
@@ -121,12 +140,16 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 PORT: String(port),
                 SWITCHBOARD_SERVER_URL: publicUrl,
                 SWITCHBOARD_PROVIDERS: writeProvidersFile(
-                    entry('mcp-test', '/mcp') + entry('mcp-mismatch', '/mismatch/mcp') + entry('mcp-refusing', '/refusing/mcp')
+                    entry('mcp-test', '/mcp') +
+                        entry('mcp-mismatch', '/mismatch/mcp') +
+                        entry('mcp-elsewhere', '/elsewhere/mcp') +
+                        entry('mcp-refusing', '/refusing/mcp') +
+                        nangoShaped
                 )
             });
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             // No client id or secret: the integration registers its own client.
-            for (const provider of ['mcp-test', 'mcp-mismatch', 'mcp-refusing']) await nango.createIntegration({ provider, unique_key: provider });
+            for (const provider of ['mcp-test', 'mcp-mismatch', 'mcp-elsewhere', 'mcp-refusing', 'mcp-static']) await nango.createIntegration({ provider, unique_key: provider });
         });
         after(async () => {
             if (process.env['DEBUG_MCP']) console.log(server?.output());
@@ -255,6 +278,51 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.ok(mcp.requests.some((r) => r.path === '/.well-known/oauth-authorization-server/fake-as'), 'the mismatched metadata was read');
             assert.equal(as.counts.registrationRequests + refusing.counts.registrationRequests, registrations, 'no registration request was sent');
             assert.equal(await integrationCredentials('mcp-mismatch'), null, 'nothing stored');
+        });
+
+        it('refuses protected-resource metadata that describes another resource, before any registration request', async () => {
+            const registrations = as.counts.registrationRequests;
+            const { socket, res } = await start('mcp-elsewhere');
+            const frame = await socket.frame();
+            socket.close();
+            assert.notEqual(res.status, 302);
+            assert.equal(frame['error_type'], 'mcp_discovery_failed');
+            assert.match(String(frame['error_desc']), /describes .*\/mcp, not .*\/elsewhere\/mcp/);
+            assert.equal(as.counts.registrationRequests, registrations, 'no registration request was sent');
+            assert.equal(await integrationCredentials('mcp-elsewhere'), null, 'nothing stored');
+        });
+
+        it("Nango's entry shape: registers at the named URL as a public client, without discovery; flow, proxy and refresh", async () => {
+            const discovery = mcp.requests.length;
+            const registered = as.counts.registered;
+            const { socket, jar, res, location } = await start('mcp-static');
+            assert.equal(res.status, 302, res.status === 302 ? '' : JSON.stringify(await socket.frame()));
+            assert.equal(mcp.requests.length, discovery, 'the MCP server was not asked');
+            assert.equal(as.counts.registered, registered + 1);
+            const client = as.registeredClients.at(-1)!;
+            assert.equal(client['token_endpoint_auth_method'], 'none');
+            const authorize = new URL(location);
+            assert.equal(authorize.searchParams.get('client_id'), client['client_id']);
+            assert.equal(authorize.searchParams.get('resource'), null);
+            assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+            const stored = await integrationCredentials('mcp-static');
+            assert.equal(stored?.['client_secret'], null, 'a public client has no secret');
+
+            const page = await hop(jar, (await loginAndConsent(location)).href);
+            assert.equal(page.status, 200, await page.text());
+            const frame = await socket.frame();
+            socket.close();
+            assert.equal(frame['message_type'], 'success', JSON.stringify(frame));
+            const id = String(frame['connection_id']);
+            assert.equal(as.events.findLast((e) => e.kind === 'authorization_code')?.clientAuth, 'none');
+            const conn = await nango.getConnection('mcp-static', id);
+            const token = (conn.credentials as { access_token: string }).access_token;
+            const res2 = await nango.proxy({ method: 'POST', endpoint: '/mcp', providerConfigKey: 'mcp-static', connectionId: id, data: { jsonrpc: '2.0', id: 1 } });
+            assert.equal(res2.status, 200);
+            assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${token}`);
+            const refreshed = await nango.getConnection('mcp-static', id, true);
+            assert.notEqual((refreshed.credentials as { access_token: string }).access_token, token);
+            assert.equal(as.events.findLast((e) => e.kind === 'refresh')?.clientAuth, 'none', 'client_id alone, no secret');
         });
 
         it('reports a refused registration clearly and stores nothing', async () => {
