@@ -172,6 +172,16 @@ for (const backend of ['pglite', 'postgres'] as const) {
             return { socket, jar, res, location: res.headers.get('location') ?? '' };
         }
 
+        /** A start that must fail: no redirect to an authorization server, and the error frame the popup's socket gets. */
+        async function failedStart(key: string, extra = '') {
+            const { socket, res } = await start(key, extra);
+            if (res.status === 302) socket.close();
+            assert.notEqual(res.status, 302, 'no redirect to the authorization server');
+            const frame = await socket.frame();
+            socket.close();
+            return frame;
+        }
+
         const integrationCredentials = async (key: string) =>
             (await api(server, 'GET', `/integrations/${key}?include=credentials`)).body.data.credentials as Record<string, unknown> | null;
 
@@ -260,19 +270,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
         });
 
         it('refuses a resource parameter chosen by the browser', async () => {
-            const { socket, res } = await start('mcp-test', `&authorization_params[resource]=${encodeURIComponent('https://evil.example/mcp')}`);
-            const frame = await socket.frame();
-            socket.close();
-            assert.notEqual(res.status, 302, 'no redirect to the authorization server');
+            const frame = await failedStart('mcp-test', `&authorization_params[resource]=${encodeURIComponent('https://evil.example/mcp')}`);
             assert.equal(frame['error_type'], 'invalid_query_params');
         });
 
         it('refuses metadata whose issuer does not match, before any registration request', async () => {
             const registrations = as.counts.registrationRequests + refusing.counts.registrationRequests;
-            const { socket, res } = await start('mcp-mismatch');
-            const frame = await socket.frame();
-            socket.close();
-            assert.notEqual(res.status, 302);
+            const frame = await failedStart('mcp-mismatch');
             assert.equal(frame['error_type'], 'mcp_discovery_failed');
             assert.match(String(frame['error_desc']), /names issuer .* not .*fake-as/);
             assert.ok(mcp.requests.some((r) => r.path === '/.well-known/oauth-authorization-server/fake-as'), 'the mismatched metadata was read');
@@ -282,10 +286,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
         it('refuses protected-resource metadata that describes another resource, before any registration request', async () => {
             const registrations = as.counts.registrationRequests;
-            const { socket, res } = await start('mcp-elsewhere');
-            const frame = await socket.frame();
-            socket.close();
-            assert.notEqual(res.status, 302);
+            const frame = await failedStart('mcp-elsewhere');
             assert.equal(frame['error_type'], 'mcp_discovery_failed');
             assert.match(String(frame['error_desc']), /describes .*\/mcp, not .*\/elsewhere\/mcp/);
             assert.equal(as.counts.registrationRequests, registrations, 'no registration request was sent');
@@ -326,10 +327,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         });
 
         it('reports a refused registration clearly and stores nothing', async () => {
-            const { socket, res } = await start('mcp-refusing');
-            const frame = await socket.frame();
-            socket.close();
-            assert.notEqual(res.status, 302);
+            const frame = await failedStart('mcp-refusing');
             assert.equal(frame['error_type'], 'mcp_registration_failed');
             assert.match(String(frame['error_desc']), /refused to register Switchboard as an OAuth client: invalid_token/);
             assert.equal(refusing.counts.registrationRequests, 1);
