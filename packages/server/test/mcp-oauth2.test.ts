@@ -356,6 +356,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(integration.status, 404, 'the registered client is not visible to another environment');
         });
 
+        it('deleting the connection revokes its grant at the discovered revocation endpoint', async () => {
+            const conn = await nango.getConnection('mcp-test', connectionId);
+            const token = (conn.credentials as { access_token: string }).access_token;
+            assert.ok(await as.isAccessTokenActive(token));
+            const revocations = as.counts.revocation;
+            await nango.deleteConnection('mcp-test', connectionId);
+            assert.equal(as.counts.revocation, revocations + 1);
+            assert.equal(as.events.findLast((e) => e.kind === 'revocation')?.clientAuth, 'client_secret_basic');
+            assert.equal(await as.isAccessTokenActive(token), false, 'the grant is gone at the authorization server');
+        });
+
         it('refuses integration credentials that do not apply to MCP_OAUTH2', async () => {
             const res = await api(server, 'POST', '/integrations', {
                 provider: 'mcp-test',

@@ -39,8 +39,16 @@ export function mcpProvider(def: ProviderDefinition, credentials: StoredIntegrat
         authorization_params: { ...def.authorization_params, ...resource },
         token_params: { ...def.token_params, ...resource },
         refresh_params: { ...def.refresh_params, ...resource },
-        revocation_url: def.revocation_url ?? c.revocation_endpoint
+        ...(def.revocation_url ? {} : discoveredRevocation(c))
     };
+}
+
+/** RFC 7009 at the discovered endpoint, the client authenticating as it registered (a public one by its client_id alone). */
+function discoveredRevocation(c: McpRegisteredClient): Partial<ProviderDefinition> {
+    if (!c.revocation_endpoint) return {};
+    if (c.token_endpoint_auth_method === 'none')
+        return { revocation_url: c.revocation_endpoint, revocation_auth_method: 'none', revocation_params: { client_id: c.client_id } };
+    return { revocation_url: c.revocation_endpoint, revocation_auth_method: c.token_endpoint_auth_method === 'client_secret_post' ? 'body' : 'basic' };
 }
 
 /** The client registered for `redirectUri` is still usable: same callback, secret not past its expiry. */
