@@ -149,7 +149,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
             });
             nango = new Nango({ host: server.url, secretKey: server.secretKey });
             // No client id or secret: the integration registers its own client.
-            for (const provider of ['mcp-test', 'mcp-mismatch', 'mcp-elsewhere', 'mcp-refusing', 'mcp-static']) await nango.createIntegration({ provider, unique_key: provider });
+            for (const provider of ['mcp-test', 'mcp-mismatch', 'mcp-elsewhere', 'mcp-refusing', 'mcp-static'])
+                await nango.createIntegration({ provider, unique_key: provider });
         });
         after(async () => {
             if (process.env['DEBUG_MCP']) console.log(server?.output());
@@ -161,8 +162,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
             await dropDb?.();
         });
 
-        const session = async (key: string) =>
-            (await nango.createConnectSession({ end_user: { id: 'user-1' }, allowed_integrations: [key] })).data.token;
+        const session = async (key: string) => (await nango.createConnectSession({ end_user: { id: 'user-1' }, allowed_integrations: [key] })).data.token;
 
         async function start(key: string, extra = '') {
             const socket = await openSdkSocket(publicUrl);
@@ -279,7 +279,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const frame = await failedStart('mcp-mismatch');
             assert.equal(frame['error_type'], 'mcp_discovery_failed');
             assert.match(String(frame['error_desc']), /names issuer .* not .*fake-as/);
-            assert.ok(mcp.requests.some((r) => r.path === '/.well-known/oauth-authorization-server/fake-as'), 'the mismatched metadata was read');
+            assert.ok(
+                mcp.requests.some((r) => r.path === '/.well-known/oauth-authorization-server/fake-as'),
+                'the mismatched metadata was read'
+            );
             assert.equal(as.counts.registrationRequests + refusing.counts.registrationRequests, registrations, 'no registration request was sent');
             assert.equal(await integrationCredentials('mcp-mismatch'), null, 'nothing stored');
         });
@@ -318,7 +321,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(as.events.findLast((e) => e.kind === 'authorization_code')?.clientAuth, 'none');
             const conn = await nango.getConnection('mcp-static', id);
             const token = (conn.credentials as { access_token: string }).access_token;
-            const res2 = await nango.proxy({ method: 'POST', endpoint: '/mcp', providerConfigKey: 'mcp-static', connectionId: id, data: { jsonrpc: '2.0', id: 1 } });
+            const res2 = await nango.proxy({
+                method: 'POST',
+                endpoint: '/mcp',
+                providerConfigKey: 'mcp-static',
+                connectionId: id,
+                data: { jsonrpc: '2.0', id: 1 }
+            });
             assert.equal(res2.status, 200);
             assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${token}`);
             const refreshed = await nango.getConnection('mcp-static', id, true);
@@ -344,11 +353,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const read = await api(server, 'GET', `/connection/${connectionId}?provider_config_key=mcp-test`, undefined, other);
             assert.equal(read.status, 400, JSON.stringify(read.body));
             assert.equal(read.body.error.code, 'unknown_provider_config', 'the integration does not exist in that environment');
-            const proxied = await api(server, 'POST', '/proxy/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, {
-                ...other,
-                'connection-id': connectionId,
-                'provider-config-key': 'mcp-test'
-            });
+            const proxied = await api(
+                server,
+                'POST',
+                '/proxy/mcp',
+                { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+                {
+                    ...other,
+                    'connection-id': connectionId,
+                    'provider-config-key': 'mcp-test'
+                }
+            );
             assert.ok(proxied.status >= 400 && proxied.status < 500, JSON.stringify(proxied.body));
             assert.match(String(proxied.body.error.code), /^unknown_(provider_config|connection)$/);
             assert.equal(mcp.requests.length, seen, 'the MCP server was not called');

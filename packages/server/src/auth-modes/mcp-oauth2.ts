@@ -66,9 +66,17 @@ async function register(s: Services, def: ProviderDefinition, redirectUri: strin
     const clientName = `Switchboard (${def.display_name})`;
     const extra = def.registration_params;
     if (def.authorization_url && def.token_url && def.registration_url && typeof def.token_url === 'string') {
-        const method = typeof extra?.['token_endpoint_auth_method'] === 'string' ? chooseAuthMethod([extra['token_endpoint_auth_method']]) : 'client_secret_basic';
+        const method =
+            typeof extra?.['token_endpoint_auth_method'] === 'string' ? chooseAuthMethod([extra['token_endpoint_auth_method']]) : 'client_secret_basic';
         const client = await registerClient(s.egress, def.registration_url, { redirectUri, clientName, authMethod: method, extra });
-        return { type: 'MCP_OAUTH2', ...client, redirect_uri: redirectUri, issuer: '', authorization_endpoint: def.authorization_url, token_endpoint: def.token_url };
+        return {
+            type: 'MCP_OAUTH2',
+            ...client,
+            redirect_uri: redirectUri,
+            issuer: '',
+            authorization_endpoint: def.authorization_url,
+            token_endpoint: def.token_url
+        };
     }
     const server = mcpServerUrlOf(def);
     if (!server || server.includes('${'))
@@ -111,7 +119,9 @@ export async function withMcpClient(s: Services, ctx: FlowContext, redirectUri: 
     const current = s.integrations.credentials(ctx.integration);
     if (current?.type === 'OAUTH2') {
         if (!ctx.provider.authorization_url || !ctx.provider.token_url)
-            throw fail('invalid_auth_mode', { message: 'This MCP provider names no authorization and token URLs; remove the client credentials to register one' });
+            throw fail('invalid_auth_mode', {
+                message: 'This MCP provider names no authorization and token URLs; remove the client credentials to register one'
+            });
         return ctx;
     }
     if (usable(current, redirectUri, Date.now())) return { ...ctx, provider: mcpProvider(ctx.provider, current) };
@@ -122,7 +132,8 @@ export async function withMcpClient(s: Services, ctx: FlowContext, redirectUri: 
         // Another connect stored its registration first: use that one if it fits.
         integration = await s.integrations.getById(ctx.integration.id);
         const theirs = integration ? s.integrations.credentials(integration) : null;
-        if (!integration || !usable(theirs, redirectUri, Date.now())) throw fail('mcp_registration_failed', { message: 'The integration changed while registering; try again' });
+        if (!integration || !usable(theirs, redirectUri, Date.now()))
+            throw fail('mcp_registration_failed', { message: 'The integration changed while registering; try again' });
         client = theirs;
     }
     s.log.info({ integration: integration.uniqueKey, issuer: client.issuer || undefined }, 'registered an OAuth client for an MCP server');

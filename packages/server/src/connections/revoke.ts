@@ -85,10 +85,7 @@ export async function revokeAtProvider(s: Services, c: Connection, integration: 
     const def = catalogued && mcpProvider(catalogued, stored);
     const creds = c.credentials;
     if (!def?.revocation_url || (creds.type !== 'OAUTH2' && creds.type !== 'APP')) return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
-    const { clientId, clientSecret } = clientCredentialsFor(
-        stored,
-        creds.type === 'OAUTH2' ? creds.config_override : undefined
-    );
+    const { clientId, clientSecret } = clientCredentialsFor(stored, creds.type === 'OAUTH2' ? creds.config_override : undefined);
     let req: RevocationRequest;
     try {
         req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);

@@ -240,7 +240,13 @@ export class Refresher {
         // An MCP server's registered client may be a public one: an empty secret, client_id alone (RFC 6749 §3.2.1).
         const isPublic = stored?.type === 'MCP_OAUTH2' && clientSecret === '';
         if (!clientId || (!clientSecret && !isPublic)) throw new TokenError('missing_client_credentials', 'The integration has no client id or secret', 0);
-        return tokenGrant(this.deps.egress, mcpProvider(def, stored), c.connectionConfig, { type: 'refresh_token', refreshToken: creds.refresh_token }, { clientId, clientSecret: clientSecret ?? '' });
+        return tokenGrant(
+            this.deps.egress,
+            mcpProvider(def, stored),
+            c.connectionConfig,
+            { type: 'refresh_token', refreshToken: creds.refresh_token },
+            { clientId, clientSecret: clientSecret ?? '' }
+        );
     }
 
     private async handleFailure(current: Connection, err: unknown, observe: (outcome: string) => void): Promise<Connection> {
