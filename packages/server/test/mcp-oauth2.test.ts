@@ -184,6 +184,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
             const second = await call();
             assert.equal(second.status, 200);
             assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${after.access_token}`);
+
+            // Nothing secret reached the logs: the registered client's secret, the tokens.
+            const logs = server.output();
+            for (const secret of [String(registered['client_secret']), creds.access_token, after.access_token])
+                assert.ok(!logs.includes(secret), 'a secret value is in the server logs');
         });
 
         it('a second connect reuses the registered client', async () => {
@@ -193,6 +198,52 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(res.status, 302);
             assert.equal(new URL(location).searchParams.get('client_id'), as.registeredClients[0]!['client_id']);
             assert.equal(as.counts.registrationRequests, before, 'no second registration');
+        });
+
+        it('two first connects at once keep one registered client', async () => {
+            await nango.createIntegration({ provider: 'mcp-test', unique_key: 'mcp-twice' });
+            const [a, b] = await Promise.all([start('mcp-twice'), start('mcp-twice')]);
+            a.socket.close();
+            b.socket.close();
+            assert.equal(a.res.status, 302);
+            assert.equal(b.res.status, 302);
+            const stored = await integrationCredentials('mcp-twice');
+            assert.equal(new URL(a.location).searchParams.get('client_id'), stored?.['client_id']);
+            assert.equal(new URL(b.location).searchParams.get('client_id'), stored?.['client_id'], 'both flows use the stored client');
+        });
+
+        it("an operator's own client (OAUTH2 credentials) is used as given, without registration", async () => {
+            await nango.createIntegration({
+                provider: 'mcp-static',
+                unique_key: 'mcp-own-client',
+                credentials: { type: 'OAUTH2', client_id: as.clientId, client_secret: as.clientSecret, scopes: 'openid' }
+            });
+            const registrations = as.counts.registrationRequests;
+            const { socket, res, location } = await start('mcp-own-client');
+            socket.close();
+            assert.equal(res.status, 302);
+            assert.equal(new URL(location).searchParams.get('client_id'), as.clientId);
+            assert.equal(as.counts.registrationRequests, registrations, 'no registration');
+            assert.equal((await integrationCredentials('mcp-own-client'))?.['type'], 'OAUTH2', 'the credentials are left as given');
+        });
+
+        it('POST /connections imports OAUTH2 credentials; the proxy sends them to the MCP server', async () => {
+            const grant = await as.mintGrant({ scope: 'openid' });
+            const res = await api(server, 'POST', '/connections', {
+                provider_config_key: 'mcp-test',
+                connection_id: 'imported',
+                credentials: { type: 'OAUTH2', access_token: grant.accessToken }
+            });
+            assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
+            const call = await nango.proxy({ method: 'POST', endpoint: '/mcp', providerConfigKey: 'mcp-test', connectionId: 'imported', data: { jsonrpc: '2.0', id: 2 } });
+            assert.equal(call.status, 200);
+            assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${grant.accessToken}`);
+            const wrongType = await api(server, 'POST', '/connections', {
+                provider_config_key: 'mcp-test',
+                connection_id: 'imported-key',
+                credentials: { type: 'API_KEY', apiKey: 'k' }
+            });
+            assert.equal(wrongType.status, 400, JSON.stringify(wrongType.body));
         });
 
         it('refuses a resource parameter chosen by the browser', async () => {
