@@ -235,7 +235,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 credentials: { type: 'OAUTH2', access_token: grant.accessToken }
             });
             assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
-            const call = await nango.proxy({ method: 'POST', endpoint: '/mcp', providerConfigKey: 'mcp-test', connectionId: 'imported', data: { jsonrpc: '2.0', id: 2 } });
+            const call = await nango.proxy({
+                method: 'POST',
+                endpoint: '/mcp',
+                providerConfigKey: 'mcp-test',
+                connectionId: 'imported',
+                data: { jsonrpc: '2.0', id: 2 }
+            });
             assert.equal(call.status, 200);
             assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${grant.accessToken}`);
             const wrongType = await api(server, 'POST', '/connections', {
