@@ -21,6 +21,7 @@ declare const window: { events: Array<{ type: string; payload?: Record<string, u
 describe('Connect UI: MCP_OAUTH2 popup with dynamic client registration', () => {
     let server: TestServer;
     let as: TestAuthServer;
+    let refusing: TestAuthServer;
     let mcp: McpStandIn;
     let app: AppServer;
     let browser: TestBrowser;
@@ -30,7 +31,8 @@ describe('Connect UI: MCP_OAUTH2 popup with dynamic client registration', () => 
     before(async () => {
         const port = await freePort();
         publicUrl = `http://127.0.0.1:${port}`;
-        mcp = await startMcpStandIn(() => ({ as, refusing: as }));
+        mcp = await startMcpStandIn(() => ({ as, refusing }));
+        refusing = await startAuthServer({ redirectUri: `${publicUrl}/oauth/callback`, dynamicRegistration: { initialAccessToken: 'not-yours' } });
         as = await startAuthServer({
             redirectUri: `${publicUrl}/oauth/callback`,
             dynamicRegistration: {},
@@ -47,15 +49,22 @@ describe('Connect UI: MCP_OAUTH2 popup with dynamic client registration', () => 
   mcp_server_url: ${mcp.base}/mcp
   proxy:
     base_url: ${mcp.base}
+closed-mcp:
+  display_name: Closed (MCP)
+  auth_mode: MCP_OAUTH2
+  mcp_server_url: ${mcp.base}/refusing/mcp
+  proxy:
+    base_url: ${mcp.base}
 `)
         });
         nango = new Nango({ host: server.url, secretKey: server.secretKey });
         await nango.createIntegration({ provider: 'acme-mcp', unique_key: 'acme-mcp' });
+        await nango.createIntegration({ provider: 'closed-mcp', unique_key: 'closed-mcp' });
     });
     after(async () => {
         await browser?.close();
         await server?.stop();
-        await Promise.all([as?.close(), mcp?.close(), app?.close()]);
+        await Promise.all([as?.close(), refusing?.close(), mcp?.close(), app?.close()]);
         if (server) removeDir(server.dataDir);
     });
 
@@ -90,6 +99,26 @@ describe('Connect UI: MCP_OAUTH2 popup with dynamic client registration', () => 
         assert.equal(res.status, 200);
         const stored = await nango.getConnection('acme-mcp', connectionId);
         assert.equal(mcp.requests.at(-1)?.authorization, `Bearer ${(stored.credentials as { access_token: string }).access_token}`);
+        await page.close();
+    });
+
+    it('a refused registration shows its reason in the Connect UI and stores nothing', async () => {
+        const token = (await nango.createConnectSession({ end_user: { id: 'user-4' }, allowed_integrations: ['closed-mcp'] })).data.token;
+        const page = await browser.context.newPage();
+        await page.goto(app.url);
+        await page.waitForFunction(() => window.sdkLoaded === true);
+        await page.evaluate((o) => window.openUI(o), { baseURL: `${publicUrl}/connect`, apiURL: publicUrl, sessionToken: token });
+        const ui = page.frameLocator('#connect-ui');
+        await ui.locator('[data-integration="closed-mcp"], button:has-text("Connect")').first().waitFor();
+        if (await ui.locator('[data-integration="closed-mcp"]').count()) await ui.locator('[data-integration="closed-mcp"]').click();
+        await ui.getByRole('button', { name: 'Connect' }).click();
+        await page.waitForFunction(() => window.events.some((e) => e.type === 'error'), undefined, { timeout: 20_000 });
+        const error = (await page.evaluate(() => window.events)).find((e) => e.type === 'error');
+        assert.equal(error?.payload?.['errorType'], 'mcp_registration_failed');
+        assert.match(String(error?.payload?.['errorMessage']), /refused to register Switchboard as an OAuth client: invalid_token/);
+        await page.screenshot({ path: `${shots}registration-refused.png` });
+        assert.equal(refusing.counts.registered, 0);
+        assert.equal((await nango.listConnections({ integrationId: 'closed-mcp' } as never)).connections.length, 0);
         await page.close();
     });
 });
