@@ -45,7 +45,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
   registration_url: ${as.registrationUrl}
   default_scopes: [openid]
   registration_params:
-    token_endpoint_auth_method: none
+    grant_types: [authorization_code, refresh_token]
   refresh_params:
     grant_type: refresh_token
   proxy:

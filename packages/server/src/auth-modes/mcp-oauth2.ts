@@ -66,8 +66,10 @@ async function register(s: Services, def: ProviderDefinition, redirectUri: strin
     const clientName = `Switchboard (${def.display_name})`;
     const extra = def.registration_params;
     if (def.authorization_url && def.token_url && def.registration_url && typeof def.token_url === 'string') {
-        const method =
-            typeof extra?.['token_endpoint_auth_method'] === 'string' ? chooseAuthMethod([extra['token_endpoint_auth_method']]) : 'client_secret_basic';
+        // Without the server's metadata its supported methods are unknown: a public client (PKCE), as Nango
+        // registers for these entries, unless registration_params asks for another method.
+        const asked = extra?.['token_endpoint_auth_method'];
+        const method = typeof asked === 'string' ? chooseAuthMethod([asked]) : 'none';
         const client = await registerClient(s.egress, def.registration_url, { redirectUri, clientName, authMethod: method, extra });
         return {
             type: 'MCP_OAUTH2',
