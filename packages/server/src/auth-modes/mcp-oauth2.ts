@@ -68,6 +68,11 @@ async function register(s: Services, def: ProviderDefinition, redirectUri: strin
     if (def.authorization_url && def.token_url && def.registration_url && typeof def.token_url === 'string') {
         // Without the server's metadata its supported methods are unknown: a public client (PKCE), as Nango
         // registers for these entries, unless registration_params asks for another method.
+        // One registration per integration: a URL that differs per connection cannot be registered at once.
+        if (def.registration_url.includes('${'))
+            throw fail('mcp_registration_failed', {
+                message: "The provider's registration_url depends on the connection; it cannot be registered once per integration"
+            });
         const asked = extra?.['token_endpoint_auth_method'];
         const method = typeof asked === 'string' ? chooseAuthMethod([asked]) : 'none';
         const client = await registerClient(s.egress, def.registration_url, { redirectUri, clientName, authMethod: method, extra });
