@@ -36,6 +36,11 @@ export const errorCodes = {
     connection_test_failed: { status: 400, message: 'The provider rejected the credentials when they were checked' },
     connection_validation_failed: { status: 400, message: 'A validate-connection script of the integration rejected the connection' },
     missing_client_credentials: { status: 400, message: 'The integration has no OAuth client id and secret' },
+    mcp_discovery_failed: {
+        status: 400,
+        message: "The MCP server's authorization server could not be discovered, or its metadata was refused (RFC 9728, RFC 8414)"
+    },
+    mcp_registration_failed: { status: 400, message: "The MCP server's authorization server did not register Switchboard as an OAuth client (RFC 7591)" },
     not_found: { status: 404, message: 'Not found' },
     route_not_found: { status: 404, message: 'No such route' },
     unknown_provider: { status: 404, message: 'Unknown provider' },

@@ -24,7 +24,7 @@ export interface FormField {
     initial: string;
 }
 
-const OAUTH_MODES = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM']);
+const OAUTH_MODES = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM', 'MCP_OAUTH2']);
 
 export function flowOf(authMode: string): Flow {
     if (OAUTH_MODES.has(authMode)) return 'oauth';

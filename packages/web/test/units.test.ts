@@ -48,7 +48,8 @@ it('derives the form from the provider and validates values', () => {
     assert.equal(flowOf('TWO_STEP'), 'two_step');
     assert.equal(flowOf('JWT'), 'jwt');
     assert.equal(flowOf('AWS_SIGV4'), 'aws_sigv4');
-    assert.equal(flowOf('MCP_OAUTH2'), 'unsupported');
+    assert.equal(flowOf('MCP_OAUTH2'), 'oauth');
+    assert.equal(flowOf('MCP_OAUTH2_GENERIC'), 'unsupported');
     const twoStep: Provider = {
         name: 'acme',
         display_name: 'Acme',

@@ -1,6 +1,6 @@
 import type { Egress } from '../egress/egress.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
-import type { IntegrationCredentials } from '../integrations/schemas.ts';
+import type { StoredIntegrationCredentials } from '../integrations/schemas.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { resolveTokenUrl } from '../oauth/provider-endpoints.ts';
 import { TokenError } from '../oauth/token-request.ts';
@@ -44,7 +44,7 @@ function parse(text: string): Record<string, unknown> {
 export async function mintInstallationToken(
     egress: Egress,
     def: ProviderDefinition,
-    app: IntegrationCredentials | null,
+    app: StoredIntegrationCredentials | null,
     connectionConfig: Record<string, unknown>,
     nowMs: number
 ): Promise<AppCredentials> {

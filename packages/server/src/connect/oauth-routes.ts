@@ -16,6 +16,7 @@ import { reportFailure, saveConnection } from './save.ts';
 import { FlowError } from './flow-error.ts';
 import { appCallbackPath, appInstallUrl, finishAppInstall } from './app-flow.ts';
 import { assertPublicKeyAuthEnabled, publicKeySession } from './public-key.ts';
+import { mcpProvider, withMcpClient } from '../auth-modes/mcp-oauth2.ts';
 
 export { FlowError };
 
@@ -82,10 +83,12 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
     const parsed = flowQuery.safeParse(rawQuery ?? {});
     if (!parsed.success) throw fail('invalid_query_params', { errors: issuesOf(parsed.error) });
     const query = parsed.data;
-    const ctx = await resolveFlow(s, providerConfigKey, query);
+    let ctx = await resolveFlow(s, providerConfigKey, query);
     const authMode = ctx.provider.auth_mode;
     // GitHub App installs return to the app's Setup URL, which is always ours.
     const redirectUri = authMode === 'APP' ? `${s.config.serverUrl}${appCallbackPath}` : await callbackUrlOf(s, ctx.env.id);
+    // An MCP server's integration registers its OAuth client on first use, for this callback URL.
+    if (authMode === 'MCP_OAUTH2') ctx = await withMcpClient(s, ctx, redirectUri);
     // A callback on another host (a callback proxy on the app's domain) never sees a cookie set here: the browser
     // first bounces through that callback, whose answer sets the binding cookie on the callback's own host
     // (docs/security.md, item 1). Only that answer reveals the state.
@@ -101,7 +104,7 @@ async function startFlow(s: Services, providerConfigKey: string, rawQuery: unkno
         redirectUri
     };
     let location: string;
-    if (ctx.provider.auth_mode === 'OAUTH2') {
+    if (authMode === 'OAUTH2' || authMode === 'MCP_OAUTH2') {
         const request = authorizationRequest(s, ctx, query, redirectUri);
         const pkce = request.usesPkce ? pkcePair() : undefined;
         location = authorizationUrl(request, keys.state, pkce?.challenge);
@@ -181,8 +184,10 @@ async function contextOf(s: Services, tx: OAuthTransaction): Promise<FlowContext
     if (!env || (!viaPublicKey && !session) || !integration)
         throw new FlowError('state_err', 'The connect session or integration of this authorization no longer exists');
     if (viaPublicKey) await assertPublicKeyAuthEnabled(s, env.id);
-    const provider = s.catalogue.get(integration.provider);
-    if (!provider) throw fail('unknown_provider');
+    const catalogued = s.catalogue.get(integration.provider);
+    if (!catalogued) throw fail('unknown_provider');
+    // MCP_OAUTH2: the code is redeemed at the endpoints the integration's client was registered at.
+    const provider = mcpProvider(catalogued, s.integrations.credentials(integration));
     const flowSession = session ?? publicKeySession(env);
     const existing = viaPublicKey ? await s.connections.get(env.id, integration.uniqueKey, tx.connectionId) : undefined;
     return {

@@ -61,7 +61,8 @@ export function authorizationRequest(s: Services, ctx: FlowContext, query: FlowQ
     for (const [k, v] of Object.entries(def.authorization_params ?? {})) params.set(k, fill(v, ctx.connectionConfig));
     // The app's session defaults win over what the browser asked for; "undefined" removes a template default.
     for (const [k, v] of Object.entries({ ...(query.authorization_params ?? {}), ...(ctx.defaults.authorization_params ?? {}) })) {
-        if (RESERVED.has(k))
+        // RFC 8707: an MCP server's token is for that server alone; nobody else picks the resource.
+        if (RESERVED.has(k) || (k === 'resource' && def.auth_mode === 'MCP_OAUTH2'))
             throw fail('invalid_query_params', {
                 message: `authorization_params[${k}] is set by the server`,
                 errors: [{ code: 'custom', message: 'Reserved parameter', path: ['authorization_params', k] }]

@@ -7,6 +7,7 @@ import { basicAuthorization } from '../oauth/token-request.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
 import { clientCredentialsFor } from '../oauth/token-client.ts';
 import { backoffMs, retry } from '../egress/retry.ts';
+import { mcpProvider } from '../auth-modes/mcp-oauth2.ts';
 
 export type RevocationOutcome = { outcome: 'revoked' | 'skipped' | 'failed'; status?: number; detail?: string };
 
@@ -78,13 +79,13 @@ function revocationRequest(
  * for a token that is already invalid; GitHub and HubSpot answer 204); 503 is retried (§2.2.1).
  */
 export async function revokeAtProvider(s: Services, c: Connection, integration: Integration, retryBaseMs = 500): Promise<RevocationOutcome> {
-    const def = s.catalogue.get(c.provider);
+    const stored = s.integrations.credentials(integration);
+    const catalogued = s.catalogue.get(c.provider);
+    // MCP_OAUTH2: the revocation endpoint its authorization server's metadata named, with the registered client.
+    const def = catalogued && mcpProvider(catalogued, stored);
     const creds = c.credentials;
     if (!def?.revocation_url || (creds.type !== 'OAUTH2' && creds.type !== 'APP')) return { outcome: 'skipped', detail: 'provider has no revocation endpoint' };
-    const { clientId, clientSecret } = clientCredentialsFor(
-        s.integrations.credentials(integration),
-        creds.type === 'OAUTH2' ? creds.config_override : undefined
-    );
+    const { clientId, clientSecret } = clientCredentialsFor(stored, creds.type === 'OAUTH2' ? creds.config_override : undefined);
     let req: RevocationRequest;
     try {
         req = revocationRequest({ ...def, revocation_url: def.revocation_url }, c, creds, clientId, clientSecret);

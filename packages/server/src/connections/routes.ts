@@ -21,6 +21,7 @@ import { mintJwt } from '../auth-modes/jwt.ts';
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = {
     OAUTH2: ['OAUTH2'],
+    MCP_OAUTH2: ['OAUTH2'],
     OAUTH1: ['OAUTH1'],
     OAUTH2_CC: ['OAUTH2_CC'],
     API_KEY: ['API_KEY'],

@@ -38,7 +38,16 @@ export function formatIntegration(
                         private_key: c.private_key,
                         ...withWebhookSecret(c.webhook_secret)
                     }
-                  : { type: c.type, client_id: c.client_id, client_secret: c.client_secret, scopes: c.scopes ?? null, webhook_secret: c.webhook_secret ?? null }
+                  : c.type === 'MCP_OAUTH2'
+                    ? // The client the integration registered for itself at the MCP server's authorization server.
+                      { type: c.type, client_id: c.client_id, client_secret: c.client_secret || null, scopes: c.scopes ?? null, webhook_secret: null }
+                    : {
+                          type: c.type,
+                          client_id: c.client_id,
+                          client_secret: c.client_secret,
+                          scopes: c.scopes ?? null,
+                          webhook_secret: c.webhook_secret ?? null
+                      }
             : null;
     }
     if (opts.include?.has('config')) {

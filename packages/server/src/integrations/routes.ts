@@ -20,7 +20,9 @@ const credentialTypesFor: Record<string, Array<IntegrationCredentials['type']>> 
     OAUTH2: ['OAUTH2'],
     TBA: ['TBA', 'OAUTH2'],
     APP: ['APP'],
-    CUSTOM: ['CUSTOM']
+    CUSTOM: ['CUSTOM'],
+    // Optional: without credentials the integration registers its own client at the MCP server (RFC 7591).
+    MCP_OAUTH2: ['OAUTH2']
 };
 
 function checkCredentials(services: Services, provider: string, credentials: IntegrationCredentials | undefined, required: boolean): void {
@@ -38,7 +40,7 @@ function checkCredentials(services: Services, provider: string, credentials: Int
             ]
         });
     }
-    if (!credentials && allowed && required) {
+    if (!credentials && allowed && required && def.auth_mode !== 'MCP_OAUTH2') {
         throw fail('invalid_body', {
             errors: [{ code: 'invalid_type', message: `Provider "${provider}" uses ${def.auth_mode}: credentials are required`, path: ['credentials'] }]
         });

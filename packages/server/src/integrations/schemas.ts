@@ -54,6 +54,34 @@ const customCredentials = z
 export const integrationCredentialsSchema = z.discriminatedUnion('type', [oauthCredentials, appCredentials, customCredentials]);
 export type IntegrationCredentials = z.infer<typeof integrationCredentialsSchema>;
 
+/**
+ * The OAuth client an MCP_OAUTH2 integration registered for itself (RFC 7591) and the endpoints it was registered
+ * at. The server writes it (auth-modes/mcp-oauth2.ts); the API never accepts it. An empty client_secret is a public
+ * client (token_endpoint_auth_method `none`).
+ */
+export interface McpRegisteredClient {
+    type: 'MCP_OAUTH2';
+    client_id: string;
+    client_secret: string;
+    token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+    /** Unix seconds; 0 or absent: the secret does not expire (RFC 7591 §3.2.1). */
+    client_secret_expires_at?: number | undefined;
+    /** The callback URL registered; a different callback registers again. */
+    redirect_uri: string;
+    /** The authorization server's issuer identifier ('' when the catalogue entry named the endpoints itself). */
+    issuer: string;
+    authorization_endpoint: string;
+    token_endpoint: string;
+    revocation_endpoint?: string | undefined;
+    /** RFC 8707 resource indicator: the MCP server's canonical URL from its RFC 9728 metadata, sent with every grant. */
+    resource?: string | undefined;
+    /** Discovered scopes, comma-separated like an integration's `scopes`. */
+    scopes?: string | undefined;
+}
+
+/** What an integration's credentials column holds: what the API accepts, or a client the server registered. */
+export type StoredIntegrationCredentials = IntegrationCredentials | McpRegisteredClient;
+
 const stringMap = (max: number) => z.record(z.string(), z.string().max(max));
 
 export const createIntegrationBody = z

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { ALL, cacheKey, type ReadCache } from '../storage/read-cache.ts';
 import { encryptedColumn, reencryptColumn } from '../vault/rotate.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { IntegrationCredentials } from './schemas.ts';
+import type { IntegrationCredentials, StoredIntegrationCredentials } from './schemas.ts';
 
 export interface Integration {
     id: number;
@@ -81,9 +81,25 @@ export class IntegrationStore {
         this.cache = cache;
     }
 
-    credentials(integration: Integration): IntegrationCredentials | null {
+    credentials(integration: Integration): StoredIntegrationCredentials | null {
         if (!integration.credentialsCiphertext) return null;
-        return this.vault.decryptJson(integration.credentialsCiphertext, ownerOf(integration.uuid)) as IntegrationCredentials;
+        return this.vault.decryptJson(integration.credentialsCiphertext, ownerOf(integration.uuid)) as StoredIntegrationCredentials;
+    }
+
+    /**
+     * Replaces the credentials only if they are still those `existing` was read with (compare-and-swap on the
+     * ciphertext): two first connects that each registered an MCP client keep one of the two. The updated row, or
+     * undefined when another writer came first.
+     */
+    async swapCredentials(existing: Integration, credentials: StoredIntegrationCredentials): Promise<Integration | undefined> {
+        const ct = this.vault.encryptJson(credentials, ownerOf(existing.uuid));
+        const [row] = await this.db.query<Row>(
+            `UPDATE integrations SET credentials = $3, updated_at = now()
+             WHERE id = $1 AND credentials IS NOT DISTINCT FROM $2 RETURNING ${integrationColumns}`,
+            [existing.id, existing.credentialsCiphertext, ct]
+        );
+        await this.cache?.invalidate(cacheKey('int', existing.id));
+        return row && toIntegration(row);
     }
 
     async get(environmentId: number, uniqueKey: string, q: Queryable = this.db): Promise<Integration | undefined> {

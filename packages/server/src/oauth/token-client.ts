@@ -3,7 +3,7 @@
 // named after its RFC 6749 section; the response half is token-request.ts's lenient processTokenResponse.
 import type { Egress } from '../egress/egress.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
-import type { IntegrationCredentials } from '../integrations/schemas.ts';
+import type { StoredIntegrationCredentials } from '../integrations/schemas.ts';
 import { fail, type ApiError } from '../errors.ts';
 import { clientAuthFor, fill, resolveTokenUrl } from './provider-endpoints.ts';
 import { requestToken, TokenError, type ClientAuth, type TokenResponse } from './token-request.ts';
@@ -33,7 +33,7 @@ export interface TokenRequest {
  * import bring its own OAuth client), else the integration's. Either may be missing; callers decide.
  */
 export function clientCredentialsFor(
-    integration: IntegrationCredentials | null,
+    integration: StoredIntegrationCredentials | null,
     override?: { client_id?: string | undefined; client_secret?: string | undefined } | undefined
 ): { clientId: string | undefined; clientSecret: string | undefined } {
     return {
@@ -54,7 +54,8 @@ function grantRequest(
         // Always the catalogue's endpoint, never one a response named (RFC 9700 §4.4.2).
         url: resolveTokenUrl(def, authMode, connectionConfig, purpose),
         params,
-        auth: { clientId: client.clientId, clientSecret: client.clientSecret, method: clientAuthFor(def) },
+        // A client without a secret is a public one (an MCP server's dynamically registered client may be).
+        auth: { clientId: client.clientId, clientSecret: client.clientSecret, method: client.clientSecret ? clientAuthFor(def) : 'none' },
         format: def.body_format === 'json' ? 'json' : 'form'
     };
 }

@@ -28,8 +28,11 @@ export interface TokenResponse {
 export interface ClientAuth {
     clientId: string;
     clientSecret: string;
-    /** `basic`: RFC 6749 §2.3.1 HTTP Basic; `body`: client_id/client_secret in the form body. */
-    method: 'basic' | 'body';
+    /**
+     * `basic`: RFC 6749 §2.3.1 HTTP Basic; `body`: client_id/client_secret in the form body; `none`: a public client
+     * (RFC 6749 §3.2.1, RFC 7591 `token_endpoint_auth_method: none`), client_id alone in the body.
+     */
+    method: 'basic' | 'body' | 'none';
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are the form-urlencoded id and secret. */
@@ -52,6 +55,7 @@ export async function requestToken(
     const body: Record<string, string> = { ...params };
     const headers: Record<string, string> = { accept: 'application/json' };
     if (auth.method === 'basic') headers['authorization'] = basicAuthorization(auth.clientId, auth.clientSecret);
+    else if (auth.method === 'none') body['client_id'] = auth.clientId;
     else Object.assign(body, { client_id: auth.clientId, client_secret: auth.clientSecret });
     headers['content-type'] = format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     const payload = format === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();

@@ -1,7 +1,7 @@
 import { oauth1Signer } from '../oauth/oauth1.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
-import type { IntegrationCredentials } from '../integrations/schemas.ts';
+import type { StoredIntegrationCredentials } from '../integrations/schemas.ts';
 import { interpolate, InterpolationError, type InterpolationContext } from '../providers/interpolate.ts';
 import { fail } from '../errors.ts';
 
@@ -58,7 +58,7 @@ export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connect
 /** OAuth 1.0a (RFC 5849 §3) signature over method, URL and form body, as an Authorization header. */
 export function oauth1Header(
     def: ProviderDefinition,
-    client: IntegrationCredentials | null,
+    client: StoredIntegrationCredentials | null,
     c: Extract<StoredCredentials, { type: 'OAUTH1' }>,
     req: { method: string; url: URL; form?: Record<string, string> | undefined }
 ): string {

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../storage/db.ts';
 import { renewTwoStep } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
+import { mcpProvider } from '../auth-modes/mcp-oauth2.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
@@ -234,9 +235,18 @@ export class Refresher {
             );
         }
         if (creds.type !== 'OAUTH2' || !creds.refresh_token) throw new TokenError('refresh_unavailable', 'The connection has no refresh token', 0);
-        const { clientId, clientSecret } = clientCredentialsFor(this.deps.integrations.credentials(integration), creds.config_override);
-        if (!clientId || !clientSecret) throw new TokenError('missing_client_credentials', 'The integration has no client id or secret', 0);
-        return tokenGrant(this.deps.egress, def, c.connectionConfig, { type: 'refresh_token', refreshToken: creds.refresh_token }, { clientId, clientSecret });
+        const stored = this.deps.integrations.credentials(integration);
+        const { clientId, clientSecret } = clientCredentialsFor(stored, creds.config_override);
+        // An MCP server's registered client may be a public one: an empty secret, client_id alone (RFC 6749 §3.2.1).
+        const isPublic = stored?.type === 'MCP_OAUTH2' && clientSecret === '';
+        if (!clientId || (!clientSecret && !isPublic)) throw new TokenError('missing_client_credentials', 'The integration has no client id or secret', 0);
+        return tokenGrant(
+            this.deps.egress,
+            mcpProvider(def, stored),
+            c.connectionConfig,
+            { type: 'refresh_token', refreshToken: creds.refresh_token },
+            { clientId, clientSecret: clientSecret ?? '' }
+        );
     }
 
     private async handleFailure(current: Connection, err: unknown, observe: (outcome: string) => void): Promise<Connection> {

@@ -57,6 +57,10 @@ export interface TestAuthCounts {
     tokenRequests: number;
     /** Grants revoked by the server (refresh-token reuse detection, refresh-token revocation). */
     grantRevoked: number;
+    /** Every POST to the dynamic client registration endpoint (RFC 7591), whatever the result. */
+    registrationRequests: number;
+    /** Clients registered dynamically. */
+    registered: number;
 }
 
 export type TestAuthEventKind =
@@ -138,6 +142,16 @@ export interface StartAuthServerOptions {
      * can be told apart by client id). Default: only `clientId`.
      */
     acceptClientId?: (id: string) => boolean;
+    /**
+     * Dynamic client registration (RFC 7591) at `/reg`: registered clients are kept by this server's client adapter.
+     * With `initialAccessToken`, a registration without that token is refused (401 invalid_token).
+     */
+    dynamicRegistration?: { initialAccessToken?: string };
+    /**
+     * Resource indicators (RFC 8707): tokens asked for with `resource` = `indicator` are for that resource server,
+     * with `scope`; any other resource is refused (invalid_target).
+     */
+    resourceIndicator?: { indicator: string; scope: string };
 }
 
 export interface TestAuthServer {
@@ -150,6 +164,10 @@ export interface TestAuthServer {
     userinfoUrl: string;
     /** OpenID discovery document URL. */
     discoveryUrl: string;
+    /** Dynamic client registration endpoint (when enabled). */
+    registrationUrl: string;
+    /** Metadata of the clients registered dynamically, in order. */
+    registeredClients: Array<Record<string, unknown>>;
     redirectUris: string[];
     clientId: string;
     /** The CURRENT client secret (changes after setClientSecret). */
@@ -277,11 +295,13 @@ interface MemoryAdapterModule {
 const PROVIDER_SPECIFIER: string = 'oidc-provider';
 const MEMORY_ADAPTER_SPECIFIER: string = 'oidc-provider/lib/adapters/memory_adapter.js';
 
-let loaded: Promise<{ Provider: ProviderCtor; memoryAdapterFactory: () => AdapterFactory }> | undefined;
+type OidcErrors = { InvalidTarget: new (description?: string) => Error };
+type Loaded = { Provider: ProviderCtor; errors: OidcErrors; memoryAdapterFactory: () => AdapterFactory };
+let loaded: Promise<Loaded> | undefined;
 
-function loadOidcProvider(): Promise<{ Provider: ProviderCtor; memoryAdapterFactory: () => AdapterFactory }> {
+function loadOidcProvider(): Promise<Loaded> {
     loaded ??= (async () => {
-        const providerModule = (await import(PROVIDER_SPECIFIER)) as { default: ProviderCtor };
+        const providerModule = (await import(PROVIDER_SPECIFIER)) as { default: ProviderCtor; errors: OidcErrors };
         const adapterModule = (await import(MEMORY_ADAPTER_SPECIFIER)) as MemoryAdapterModule;
         const memoryAdapterFactory = (): AdapterFactory => {
             // createMemoryAdapter gives each provider its own store (and, unlike passing the default
@@ -292,7 +312,7 @@ function loadOidcProvider(): Promise<{ Provider: ProviderCtor; memoryAdapterFact
             const MemoryAdapter = adapterModule.default;
             return (modelName: string) => new MemoryAdapter(modelName);
         };
-        return { Provider: providerModule.default, memoryAdapterFactory };
+        return { Provider: providerModule.default, errors: providerModule.errors, memoryAdapterFactory };
     })();
     return loaded;
 }
@@ -359,7 +379,7 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     const clientId = opts.clientId ?? 'switchboard-test-client';
     let clientSecret = opts.clientSecret ?? randomBytes(24).toString('base64url');
 
-    const { Provider, memoryAdapterFactory } = await loadOidcProvider();
+    const { Provider, errors, memoryAdapterFactory } = await loadOidcProvider();
 
     // The issuer must contain the port, so bind first and attach the provider afterwards.
     const server = createServer();
@@ -386,11 +406,17 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
 
     // Clients come from this adapter (re-read on every lookup), everything else from
     // oidc-provider's own in-memory adapter.
+    const registeredClients = new Map<string, Record<string, unknown>>();
     const clientAdapter = {
         async find(id: string): Promise<Record<string, unknown> | undefined> {
+            const registered = registeredClients.get(id);
+            if (registered) return registered;
             return id === clientId || opts.acceptClientId?.(id) ? clientMetadata(id) : undefined;
         },
-        async upsert(): Promise<void> {},
+        // Only dynamic registration writes clients (the static one above is never stored).
+        async upsert(id: string, payload: Record<string, unknown>): Promise<void> {
+            registeredClients.set(id, payload);
+        },
         async destroy(): Promise<void> {},
         async consume(): Promise<void> {},
         async findByUid(): Promise<undefined> {
@@ -448,8 +474,21 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
                 enabled: true,
                 allowedPolicy: async (_ctx: unknown, client: ClientLike, token: StoredTokenLike) => token.clientId === client.clientId
             },
-            // Plain opaque tokens for the userinfo endpoint; no resource-server audiences.
-            resourceIndicators: { enabled: false },
+            registration: opts.dynamicRegistration
+                ? { enabled: true, initialAccessToken: opts.dynamicRegistration.initialAccessToken ?? false }
+                : { enabled: false },
+            // Without a resource indicator: plain opaque tokens for the userinfo endpoint, no resource-server audiences.
+            resourceIndicators: opts.resourceIndicator
+                ? {
+                      enabled: true,
+                      defaultResource: async () => undefined,
+                      useGrantedResource: async () => true,
+                      getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+                          if (indicator !== opts.resourceIndicator!.indicator) throw new errors.InvalidTarget();
+                          return { scope: opts.resourceIndicator!.scope, audience: indicator, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'opaque' };
+                      }
+                  }
+                : { enabled: false },
             userinfo: { enabled: true }
         },
         clientBasedCORS: () => true,
@@ -487,7 +526,9 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         failedAuthorizationCode: 0,
         failedRevocation: 0,
         tokenRequests: 0,
-        grantRevoked: 0
+        grantRevoked: 0,
+        registrationRequests: 0,
+        registered: 0
     };
     const events: TestAuthEvent[] = [];
     const errorDetails = new WeakMap<object, OidcErrorLike>();
@@ -510,6 +551,12 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
     });
 
     const tokenPath = new URL(`${issuer}/token`).pathname;
+    provider.use(async (ctx, next) => {
+        const isRegistration = ctx.method === 'POST' && ctx.path === '/reg';
+        if (isRegistration) counts.registrationRequests += 1;
+        await next();
+        if (isRegistration && ctx.status === 201) counts.registered += 1;
+    });
     const revocationPath = new URL(`${issuer}/token/revocation`).pathname;
 
     const clientAuthOf = (ctx: KoaContextLike, params: OidcParams | undefined): TestAuthEvent['clientAuth'] => {
@@ -638,6 +685,10 @@ export async function startAuthServer(opts: StartAuthServerOptions = {}): Promis
         introspectionUrl: `${issuer}/token/introspection`,
         userinfoUrl: `${issuer}/me`,
         discoveryUrl: `${issuer}/.well-known/openid-configuration`,
+        registrationUrl: `${issuer}/reg`,
+        get registeredClients() {
+            return [...registeredClients.values()];
+        },
         redirectUris,
         clientId,
         get clientSecret(): string {
