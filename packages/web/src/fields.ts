@@ -3,7 +3,19 @@
 import type { Provider, ProviderField, Session } from './api.ts';
 import type { StringKey, Translate } from './i18n.ts';
 
-export type Flow = 'oauth' | 'api_key' | 'basic' | 'client_credentials' | 'none' | 'two_step' | 'jwt' | 'aws_sigv4' | 'unsupported';
+export type Flow =
+    | 'oauth'
+    | 'api_key'
+    | 'basic'
+    | 'client_credentials'
+    | 'none'
+    | 'two_step'
+    | 'jwt'
+    | 'aws_sigv4'
+    | 'tba'
+    | 'signature'
+    | 'bill'
+    | 'unsupported';
 
 export interface FormField {
     /** `credentials.<name>` or `params.<name>` */
@@ -35,6 +47,9 @@ export function flowOf(authMode: string): Flow {
     if (authMode === 'TWO_STEP') return 'two_step';
     if (authMode === 'JWT') return 'jwt';
     if (authMode === 'AWS_SIGV4') return 'aws_sigv4';
+    if (authMode === 'TBA') return 'tba';
+    if (authMode === 'SIGNATURE') return 'signature';
+    if (authMode === 'BILL') return 'bill';
     return 'unsupported';
 }
 
@@ -87,6 +102,21 @@ const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: 
         { name: 'secret_access_key', label: 'fieldSecretAccessKey', secret: true, required: true },
         { name: 'region', label: 'fieldRegion', secret: false, required: true },
         { name: 'service', label: 'fieldService', secret: false, required: true }
+    ],
+    // NetSuite TBA: the end user's token; the account id is the provider's connection_config field.
+    tba: [
+        { name: 'token_id', label: 'fieldTokenId', secret: false, required: true },
+        { name: 'token_secret', label: 'fieldTokenSecret', secret: true, required: true }
+    ],
+    signature: [
+        { name: 'username', label: 'fieldUsername', secret: false, required: true },
+        { name: 'password', label: 'fieldPassword', secret: true, required: true }
+    ],
+    bill: [
+        { name: 'username', label: 'fieldUsername', secret: false, required: true },
+        { name: 'password', label: 'fieldPassword', secret: true, required: true },
+        { name: 'organization_id', label: 'fieldOrganizationId', secret: false, required: true },
+        { name: 'dev_key', label: 'fieldDevKey', secret: true, required: true }
     ],
     oauth: [],
     none: [],

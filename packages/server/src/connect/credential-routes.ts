@@ -9,6 +9,8 @@ import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } fro
 import { verifyCredentials } from './verify.ts';
 import { twoStepToken } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
+import { mintSignature } from '../auth-modes/signature.ts';
+import { billLogin } from '../auth-modes/bill.ts';
 import { runCredentialCheck } from '../providers/hooks/index.ts';
 import { reportFailure, saveConnection } from './save.ts';
 
@@ -189,6 +191,58 @@ export const credentialRoutes = [
                 service
             };
             return verified(credentials)(s, ctx);
+        }
+    ),
+    // TBA (NetSuite): the end user's token id and secret, signed with the integration's consumer key (or the
+    // override sent here); the catalogue's verification call, signed, checks them before anything is stored.
+    credentialRoute(
+        '/auth/tba/:providerConfigKey',
+        'TBA',
+        z
+            .object({
+                token_id: z.string().min(1).max(512),
+                token_secret: z.string().min(1).max(512),
+                oauth_client_id_override: z.string().min(1).max(512).optional(),
+                oauth_client_secret_override: z.string().min(1).max(512).optional()
+            })
+            .strict(),
+        async (s, ctx, body) => {
+            const accountId = ctx.connectionConfig['accountId'];
+            if (typeof accountId !== 'string' || !accountId)
+                throw fail('missing_connection_config', { message: 'connection_config.accountId (the NetSuite account id) is required for TBA' });
+            const override =
+                body.oauth_client_id_override || body.oauth_client_secret_override
+                    ? { client_id: body.oauth_client_id_override, client_secret: body.oauth_client_secret_override }
+                    : undefined;
+            return verified({ type: 'TBA', token_id: body.token_id, token_secret: body.token_secret, config_override: override })(s, ctx);
+        }
+    ),
+    // SIGNATURE (WSSE): a token is made now; the verification call, with its own token, checks the secret.
+    credentialRoute(
+        '/auth/signature/:providerConfigKey',
+        'SIGNATURE',
+        z.object({ type: z.literal('SIGNATURE').optional(), username: z.string().min(1).max(1024), password: z.string().min(1).max(8192) }).strict(),
+        (s, ctx, body) => verified(mintSignature(ctx.provider, body.username, body.password))(s, ctx)
+    ),
+    // BILL: the login is made now, which also checks the four values.
+    credentialRoute(
+        '/auth/bill/:providerConfigKey',
+        'BILL',
+        z
+            .object({
+                username: z.string().min(1).max(1024),
+                password: z.string().min(1).max(8192),
+                organization_id: z.string().min(1).max(256),
+                dev_key: z.string().min(1).max(1024)
+            })
+            .strict(),
+        async (s, ctx, body) => {
+            try {
+                return await billLogin(s.egress, ctx.provider, ctx.connectionConfig, body);
+            } catch (err) {
+                if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
+                throw err;
+            }
         }
     )
 ];

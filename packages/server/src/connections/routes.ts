@@ -17,6 +17,8 @@ import { connectionSaved } from './lifecycle.ts';
 import { runPostConnection } from '../providers/hooks/index.ts';
 import { twoStepToken } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
+import { mintSignature } from '../auth-modes/signature.ts';
+import { BILL_SESSION_MS, billLogin } from '../auth-modes/bill.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = {
@@ -29,7 +31,10 @@ const importTypesFor: Record<string, string[]> = {
     NONE: ['NONE'],
     TWO_STEP: ['TWO_STEP'],
     JWT: ['JWT'],
-    AWS_SIGV4: ['AWS_SIGV4']
+    AWS_SIGV4: ['AWS_SIGV4'],
+    TBA: ['TBA'],
+    SIGNATURE: ['SIGNATURE'],
+    BILL: ['BILL']
 };
 
 const TWO_STEP_KEYS = ['type', 'token', 'refresh_token', 'expires_at', 'raw'];
@@ -60,6 +65,22 @@ async function importedToken(
     }
 }
 
+/** BILL imports: a session id given with the login values is kept until it expires, else the login is made now. */
+async function importedBill(
+    s: Services,
+    def: ProviderDefinition,
+    c: Extract<ImportCredentials, { type: 'BILL' }>,
+    config: Record<string, unknown>
+): Promise<StoredCredentials> {
+    if (c.session_id) return { ...c, expires_at: c.expires_at ?? new Date(Date.now() + BILL_SESSION_MS).toISOString(), raw: {} };
+    try {
+        return await billLogin(s.egress, def, config, c);
+    } catch (err) {
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
+        throw err;
+    }
+}
+
 /**
  * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
  * without a token given, one is minted at once, which also proves the installation belongs to the app.
@@ -72,6 +93,11 @@ async function imported(
     config: Record<string, unknown> | undefined
 ): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
     if (c.type === 'TWO_STEP' || c.type === 'JWT') return { credentials: await importedToken(s, def, c, config ?? {}), connectionConfig: config };
+    // SIGNATURE: the token is made here (it is never taken as given: each one is good once).
+    if (c.type === 'SIGNATURE') return { credentials: mintSignature(def, c.username, c.password), connectionConfig: config };
+    if (c.type === 'BILL') return { credentials: await importedBill(s, def, c, config ?? {}), connectionConfig: config };
+    if (c.type === 'TBA' && (typeof config?.['accountId'] !== 'string' || !config['accountId']))
+        throw fail('missing_connection_config', { message: 'connection_config.accountId (the NetSuite account id) is required for TBA connections' });
     if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
     const id = config?.['installation_id'];
     if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
