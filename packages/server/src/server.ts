@@ -147,6 +147,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
+    // Migration 023: custom.webhookSecret of rows written before it is encrypted now.
+    const sealed = await integrations.sealCustomSecrets();
+    if (sealed > 0) log.info({ integrations: sealed }, 'custom.webhookSecret values encrypted');
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics, tracing });
     const connectSessions = new ConnectSessionStore(db);
