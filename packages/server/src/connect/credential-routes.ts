@@ -11,6 +11,7 @@ import { twoStepToken } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
 import { mintSignature } from '../auth-modes/signature.ts';
 import { billLogin } from '../auth-modes/bill.ts';
+import { assumeRole, ROLE_ARN, roleSessionName, stsConfigOf } from '../auth-modes/aws-sts.ts';
 import { runCredentialCheck } from '../providers/hooks/index.ts';
 import { reportFailure, saveConnection } from './save.ts';
 
@@ -173,15 +174,33 @@ export const credentialRoutes = [
             })
             .strict(),
         async (s, ctx, body) => {
-            if (!body.access_key_id || !body.secret_access_key) {
-                throw fail('invalid_body', {
-                    message: body.role_arn
-                        ? 'Assuming an IAM role (role_arn) is not supported yet; give access_key_id and secret_access_key'
-                        : 'access_key_id and secret_access_key are required'
-                });
-            }
             const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : undefined);
             if (!service) throw fail('invalid_body', { message: 'service is required (the AWS service the requests are signed for)' });
+            // role_arn: the integration's own AWS key assumes the end user's role; the temporary key is checked
+            // with the verification call, then renewed before it expires. The external id is the integration's
+            // (custom.aws_external_id), never the browser's: one the end user could choose would not stop a
+            // confused deputy (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+            if (body.role_arn && !body.access_key_id) {
+                if (!ROLE_ARN.test(body.role_arn))
+                    throw fail('invalid_body', { message: 'role_arn is not an IAM role ARN (arn:aws:iam::123456789012:role/Name)' });
+                if (body.external_id !== undefined)
+                    throw fail('invalid_body', { message: 'external_id is set by the integration (custom.aws_external_id), not sent with the connection' });
+                let assumed: StoredCredentials;
+                try {
+                    assumed = await assumeRole(s.egress, stsConfigOf(s.integrations, ctx.integration), {
+                        role_arn: body.role_arn,
+                        region: body.region,
+                        service,
+                        session_name: roleSessionName(ctx.connectionId)
+                    });
+                } catch (err) {
+                    if (err instanceof TokenError) throw tokenFailure(err, { connect: 'to let this role be assumed' });
+                    throw err;
+                }
+                return verified(assumed)(s, ctx);
+            }
+            if (!body.access_key_id || !body.secret_access_key)
+                throw fail('invalid_body', { message: 'access_key_id and secret_access_key, or role_arn, are required' });
             const credentials: StoredCredentials = {
                 type: 'AWS_SIGV4',
                 access_key_id: body.access_key_id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLE_ARN } from '../auth-modes/aws-sts.ts';
 
 const raw = z.record(z.string(), z.unknown());
 const isoDate = z.union([z.iso.datetime({ offset: true }), z.date()]).transform((d) => new Date(d).toISOString());
@@ -50,17 +51,23 @@ export const importCredentialsSchema = z.discriminatedUnion('type', [
     // JWT: the inputs a signed assertion is made from; the token is minted on import.
     z.object({ type: z.literal('JWT'), token: z.string().optional(), expires_at: isoDate.optional() }).catchall(z.string().max(16_384)),
     // AWS_SIGV4: an access key every proxied request is signed with (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html).
+    // With role_arn instead of a key, the integration's AWS key assumes that role now and again before it expires.
     z
         .object({
             type: z.literal('AWS_SIGV4'),
-            access_key_id: z.string().min(16).max(128),
-            secret_access_key: z.string().min(1).max(256),
+            access_key_id: z.string().min(16).max(128).optional(),
+            secret_access_key: z.string().min(1).max(256).optional(),
             session_token: z.string().min(1).max(4096).optional(),
+            role_arn: z.string().regex(ROLE_ARN, 'an IAM role ARN such as arn:aws:iam::123456789012:role/Name').optional(),
             region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
             service: z.string().regex(/^[a-z0-9-]+$/, 'an AWS service name such as execute-api'),
             expires_at: isoDate.optional()
         })
-        .strict(),
+        .strict()
+        .refine((c) => c.role_arn || (c.access_key_id && c.secret_access_key), {
+            message: 'access_key_id and secret_access_key, or role_arn, are required',
+            path: ['access_key_id']
+        }),
     // TBA (NetSuite token-based authentication): the end user's token id and secret; the consumer key and secret
     // are the integration's, unless this connection overrides them (docs/providers.md, "Auth modes").
     z
@@ -157,6 +164,8 @@ export interface AwsSigV4Credentials {
     session_token?: string | undefined;
     region: string;
     service: string;
+    /** Set when the key is a temporary one from assuming this role; it is renewed before `expires_at`. */
+    role_arn?: string | undefined;
     expires_at?: string | undefined;
 }
 
@@ -195,8 +204,8 @@ export function inputsOf(c: Record<string, unknown>, known: readonly string[]): 
     return Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => !known.includes(e[0]) && typeof e[1] === 'string'));
 }
 
-/** Stored credentials for an import; APP, TWO_STEP, JWT, SIGNATURE and BILL imports are completed by the caller first. */
-export function toStored(c: Exclude<ImportCredentials, { type: 'APP' | 'TWO_STEP' | 'JWT' | 'SIGNATURE' | 'BILL' }>): StoredCredentials {
+/** Stored credentials for an import; APP, TWO_STEP, JWT, SIGNATURE, BILL and AWS_SIGV4 imports are completed by the caller first. */
+export function toStored(c: Exclude<ImportCredentials, { type: 'APP' | 'TWO_STEP' | 'JWT' | 'SIGNATURE' | 'BILL' | 'AWS_SIGV4' }>): StoredCredentials {
     switch (c.type) {
         case 'OAUTH2':
             return {

@@ -19,6 +19,7 @@ import { twoStepToken } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
 import { mintSignature } from '../auth-modes/signature.ts';
 import { BILL_SESSION_MS, billLogin } from '../auth-modes/bill.ts';
+import { assumeRole, roleSessionName, stsConfigOf } from '../auth-modes/aws-sts.ts';
 
 // Which connection credential types each provider auth mode accepts on import.
 const importTypesFor: Record<string, string[]> = {
@@ -82,6 +83,31 @@ async function importedBill(
 }
 
 /**
+ * AWS_SIGV4 imports: a key as given (a temporary one with its role_arn is renewed from the role when it expires);
+ * a role_arn alone is assumed now with the integration's AWS key.
+ */
+async function importedAws(
+    s: Services,
+    integration: Integration,
+    c: Extract<ImportCredentials, { type: 'AWS_SIGV4' }>,
+    connectionId: string
+): Promise<StoredCredentials> {
+    const { access_key_id, secret_access_key, role_arn } = c;
+    if (access_key_id && secret_access_key) return { ...c, type: 'AWS_SIGV4', access_key_id, secret_access_key };
+    try {
+        return await assumeRole(s.egress, stsConfigOf(s.integrations, integration), {
+            role_arn: role_arn!,
+            region: c.region,
+            service: c.service,
+            session_name: roleSessionName(connectionId)
+        });
+    } catch (err) {
+        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'to let this role be assumed' });
+        throw err;
+    }
+}
+
+/**
  * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
  * without a token given, one is minted at once, which also proves the installation belongs to the app.
  */
@@ -90,8 +116,10 @@ async function imported(
     integration: Integration,
     def: ProviderDefinition,
     c: ImportCredentials,
-    config: Record<string, unknown> | undefined
+    config: Record<string, unknown> | undefined,
+    connectionId: string
 ): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
+    if (c.type === 'AWS_SIGV4') return { credentials: await importedAws(s, integration, c, connectionId), connectionConfig: config };
     if (c.type === 'TWO_STEP' || c.type === 'JWT') return { credentials: await importedToken(s, def, c, config ?? {}), connectionConfig: config };
     // SIGNATURE: the token is made here (it is never taken as given: each one is good once).
     if (c.type === 'SIGNATURE') return { credentials: mintSignature(def, c.username, c.password), connectionConfig: config };
@@ -178,7 +206,8 @@ export const connectionRoutes = [
             }
             // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
             assertConnectionConfig(def, body.connection_config ?? {}, 'app');
-            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config);
+            const connectionId = body.connection_id ?? randomUUID();
+            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config, connectionId);
             // The provider's post-connection step runs for an import too (a Jira import gets its cloud id); what the
             // app sent wins over what the step found. Unlike a browser flow, an import is not refused when the step
             // fails (the app may import tokens it cannot use yet): the connection is stored as given, and the log says why.
@@ -197,7 +226,7 @@ export const connectionRoutes = [
                 integration.id,
                 env.id,
                 {
-                    connectionId: body.connection_id ?? randomUUID(),
+                    connectionId,
                     credentials,
                     connectionConfig,
                     metadata: body.metadata,

@@ -74,8 +74,11 @@ const ownerOf = (uuid: string) => `integration:${uuid}`;
 // Its own owner: a credentials ciphertext copied into custom_secrets (or back) does not decrypt.
 const customOwnerOf = (uuid: string) => `integration:${uuid}:custom`;
 
-/** Keys of `custom` that hold secrets (Nango's place for a webhook signing secret); stored encrypted, never in the jsonb. */
-export const SECRET_CUSTOM_KEYS: readonly string[] = ['webhookSecret'];
+/**
+ * Keys of `custom` that hold secrets (Nango's place for a webhook signing secret; the AWS key an AWS_SIGV4
+ * integration assumes roles with): stored encrypted, never in the jsonb.
+ */
+export const SECRET_CUSTOM_KEYS: readonly string[] = ['webhookSecret', 'aws_secret_access_key'];
 
 /** `custom` split into what is stored as it is and the secrets (null when there are none). */
 function splitCustom(custom: Record<string, string>): { plain: Record<string, string>; secrets: Record<string, string> | null } {

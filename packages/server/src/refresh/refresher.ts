@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../storage/db.ts';
 import { renewTwoStep } from '../auth-modes/two-step.ts';
 import { mintSignature } from '../auth-modes/signature.ts';
 import { billLogin } from '../auth-modes/bill.ts';
+import { assumeRole, roleSessionName, stsConfigOf } from '../auth-modes/aws-sts.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Egress } from '../egress/egress.ts';
@@ -72,6 +73,7 @@ export class Refresher {
         const due = opts.force ? isRefreshable(conn) : isDue(conn, this.now(), this.windowFor(def));
         if (!due) return conn;
         if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
+        if (conn.credentials.type === 'AWS_SIGV4' && !conn.credentials.role_arn) return conn;
         return this.flight(conn, opts.force ? 'force' : 'due');
     }
 
@@ -96,6 +98,8 @@ export class Refresher {
     async rejected(used: Connection): Promise<Connection | undefined> {
         if (!isRefreshable(used)) return undefined;
         const creds = used.credentials;
+        // A static AWS key has nothing to renew.
+        if (creds.type === 'AWS_SIGV4' && !creds.role_arn) return undefined;
         if (creds.type === 'OAUTH2' && !creds.refresh_token) return this.rejectedWithoutRefreshToken(used);
         try {
             const fresh = await this.flight(used, 'unauthorized');
@@ -221,6 +225,14 @@ export class Refresher {
                     ? await renewTwoStep(this.deps.egress, def, c.connectionConfig, c.credentials, now)
                     : await mintJwt(def, c.connectionConfig, c.credentials.inputs, now);
             return { credentials, extra: {} };
+        }
+        if (c.credentials.type === 'AWS_SIGV4' && c.credentials.role_arn) {
+            const { role_arn, region, service } = c.credentials;
+            const sts = stsConfigOf(this.deps.integrations, integration);
+            return {
+                credentials: await assumeRole(this.deps.egress, sts, { role_arn, region, service, session_name: roleSessionName(c.connectionId) }),
+                extra: {}
+            };
         }
         if (c.credentials.type === 'BILL') {
             if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
