@@ -105,9 +105,11 @@ for (const backend of ['embedded', 'postgres'] as const) {
                     if (!sigv4Valid(req, keyId, key.secret, 'execute-api', 'eu-west-1', key.token))
                         return xml(res, 403, '<Error><Code>SignatureDoesNotMatch</Code></Error>');
                     res.writeHead(200, { 'content-type': 'application/json' });
-                    return res.end(JSON.stringify({ key: keyId, body: req.body }));
+                    res.end(JSON.stringify({ key: keyId, body: req.body }));
+                    return;
                 }
-                res.writeHead(404).end();
+                res.writeHead(404);
+                res.end();
             });
             const env: Record<string, string> = {
                 SWITCHBOARD_PROVIDERS: writeProvidersFile(`
