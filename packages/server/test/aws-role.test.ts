@@ -131,7 +131,9 @@ aws-local:
                 aws_access_key_id: VENDOR.accessKeyId,
                 aws_secret_access_key: VENDOR.secretAccessKey,
                 aws_sts_endpoint: `${up.url}/sts/`,
-                aws_external_id: EXTERNAL_ID
+                aws_external_id: EXTERNAL_ID,
+                aws_service: 'execute-api',
+                aws_region: 'eu-west-1'
             };
             assert.equal((await api(server, 'POST', '/integrations', { provider: 'aws-local', unique_key: 'aws', custom })).status, 200);
             const wrongKey = { ...custom, aws_secret_access_key: 'not-the-vendor-secret' };
@@ -197,6 +199,15 @@ aws-local:
             });
             assert.equal(posted.status, 200, await posted.clone().text());
             assert.equal(((await posted.json()) as Json).key, conn.body.credentials.access_key_id);
+            // What Nango's frontend SDK sends for a role, {role_arn, region}: the service is the integration's.
+            const sdk = await connectUi('aws', { role_arn: ROLE, region: 'eu-west-1' });
+            assert.equal(sdk.status, 200, JSON.stringify(sdk.body));
+            const bare = await connectUi('aws', { role_arn: ROLE });
+            assert.equal(bare.status, 200, 'the region defaults to the integration’s');
+            assert.equal((await proxy('aws', bare.body.connectionId, '/ping')).status, 200);
+            const noService = await connectUi('aws-wrong', { role_arn: ROLE, region: 'eu-west-1', service: 'Not A Service' });
+            assert.equal(noService.status, 400);
+            assert.equal(noService.body.error.code, 'invalid_body');
         });
 
         it('renewal: a key about to expire is replaced before the call; force_refresh assumes the role again', async () => {

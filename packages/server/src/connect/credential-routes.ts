@@ -164,7 +164,10 @@ export const credentialRoutes = [
                 access_key_id: z.string().min(16).max(128).optional(),
                 secret_access_key: z.string().min(1).max(256).optional(),
                 session_token: z.string().min(1).max(4096).optional(),
-                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+                region: z
+                    .string()
+                    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1')
+                    .optional(),
                 service: z
                     .string()
                     .regex(/^[a-z0-9-]+$/)
@@ -174,8 +177,16 @@ export const credentialRoutes = [
             })
             .strict(),
         async (s, ctx, body) => {
-            const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : undefined);
-            if (!service) throw fail('invalid_body', { message: 'service is required (the AWS service the requests are signed for)' });
+            // Nango's SDK sends a role as {role_arn, region}: the service (and a default region) are the integration's.
+            const custom = s.integrations.customOf(ctx.integration) ?? {};
+            const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : custom['aws_service']);
+            if (!service || !/^[a-z0-9-]+$/.test(service))
+                throw fail('invalid_body', {
+                    message: 'service is required (the AWS service the requests are signed for), or custom.aws_service on the integration'
+                });
+            const region = body.region ?? custom['aws_region'];
+            if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+                throw fail('invalid_body', { message: 'region is required (an AWS region such as eu-west-1), or custom.aws_region on the integration' });
             // role_arn: the integration's own AWS key assumes the end user's role; the temporary key is checked
             // with the verification call, then renewed before it expires. The external id is the integration's
             // (custom.aws_external_id), never the browser's: one the end user could choose would not stop a
@@ -189,7 +200,7 @@ export const credentialRoutes = [
                 try {
                     assumed = await assumeRole(s.egress, stsConfigOf(s.integrations, ctx.integration), {
                         role_arn: body.role_arn,
-                        region: body.region,
+                        region,
                         service,
                         session_name: roleSessionName(ctx.connectionId)
                     });
@@ -206,7 +217,7 @@ export const credentialRoutes = [
                 access_key_id: body.access_key_id,
                 secret_access_key: body.secret_access_key,
                 session_token: body.session_token,
-                region: body.region,
+                region,
                 service
             };
             return verified(credentials)(s, ctx);
