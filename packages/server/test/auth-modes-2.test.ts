@@ -9,6 +9,9 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { startServer, storageEnv, removeDir, writeProvidersFile, type TestServer } from './support/server.ts';
 import { startUpstream, json, type RecordedRequest } from './support/upstream.ts';
 import { adminApi, api, type Json } from './support/webhooks.ts';
+import { loadCatalogue } from '../src/providers/catalogue.ts';
+import { applyAuth } from '../src/proxy/auth.ts';
+import { tbaHeader } from '../src/auth-modes/tba.ts';
 
 const NS = { accountId: '1234567-sb1', consumerKey: 'ck-9f2e', consumerSecret: randomBytes(16).toString('hex') };
 const NS_TOKEN = { token_id: 'tk-41c0', token_secret: randomBytes(16).toString('hex') };
@@ -72,6 +75,37 @@ function wsseRefusal(header: string, nonces: Set<string>): string | undefined {
 
 /** Bill's v3 error body: a list of {timestamp, code, severity, category, message}. */
 const billError = (code: string, message: string) => [{ timestamp: new Date().toISOString(), code, severity: 'ERROR', category: 'REQUEST', message }];
+
+describe('the built-in TBA, SIGNATURE and BILL entries', () => {
+    const catalogue = loadCatalogue();
+    it('netsuite-tba signs with HMAC-SHA256 and the realm in NetSuite’s spelling; its host uses the account id as typed', () => {
+        const def = catalogue.get('netsuite-tba')!;
+        assert.equal(def.auth_mode, 'TBA');
+        const header = tbaHeader(
+            def,
+            { type: 'TBA', client_id: NS.consumerKey, client_secret: NS.consumerSecret },
+            { type: 'TBA', ...NS_TOKEN },
+            { accountId: '1234567-sb1' },
+            { method: 'GET', url: new URL('https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer') }
+        );
+        assert.match(header, /^OAuth realm="1234567_SB1", /);
+        assert.match(header, /oauth_signature_method="HMAC-SHA256"/);
+        assert.match(header, new RegExp(`oauth_token="${NS_TOKEN.token_id}"`));
+        assert.equal(def.proxy?.base_url, 'https://${connectionConfig.accountId}.suitetalk.api.netsuite.com');
+    });
+    it('emarsys sends a WSSE token the API accepts in X-WSSE; bill sends the session and developer key', () => {
+        const emarsys = catalogue.get('emarsys')!;
+        const a = applyAuth(emarsys, { type: 'SIGNATURE', ...EMARSYS }, {});
+        assert.equal(wsseRefusal(a.headers['x-wsse']!, new Set()), undefined);
+        for (const name of ['bill', 'bill-sandbox']) {
+            const bill = catalogue.get(name)!;
+            const h = applyAuth(bill, { type: 'BILL', ...BILL, session_id: 'sess-9', raw: {} }, {}).headers;
+            assert.equal(h['sessionid'], 'sess-9');
+            assert.equal(h['devkey'], BILL.dev_key);
+            assert.match(String(bill.token_url), /^https:\/\/gateway\.(prod|stage)\.bill\.com\/connect\/v3\/login$/);
+        }
+    });
+});
 
 for (const backend of ['embedded', 'postgres'] as const) {
     describe(`auth modes TBA, SIGNATURE, BILL (${backend})`, () => {

@@ -1,7 +1,7 @@
 // TBA: NetSuite token-based authentication. Every proxied request carries an OAuth 1.0a Authorization header
 // (RFC 5849 §3.5.1) signed with HMAC-SHA256 from the integration's consumer key and secret and the end user's
 // token id and secret, with realm = the NetSuite account id
-// (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_4534941295.html). oauth-1.0a builds the
+// (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html). oauth-1.0a builds the
 // signature base string (RFC 5849 §3.4.1): the same small library the OAuth 1.0a flow already uses.
 import OAuth from 'oauth-1.0a';
 import { createHmac } from 'node:crypto';
