@@ -19,9 +19,10 @@ mkdirSync(screenshotDir, { recursive: true });
 
 declare const window: { events: Array<{ type: string; payload?: Record<string, unknown> }>; sdkLoaded?: boolean; openUI(opts: Record<string, unknown>): void };
 
+const ROLE = 'arn:aws:iam::123456789012:role/AcmeAccess';
 const BILL = { username: 'ap@acme.test', password: 'b-pass', organization_id: '00802ABC', dev_key: randomBytes(8).toString('hex') };
 
-describe('Connect UI forms for TBA, SIGNATURE and BILL', () => {
+describe('Connect UI forms for TBA, SIGNATURE, BILL and AWS roles', () => {
     let server: TestServer;
     let up: Awaited<ReturnType<typeof startUpstream>>;
     let app: AppServer;
@@ -46,6 +47,18 @@ describe('Connect UI forms for TBA, SIGNATURE and BILL', () => {
                               'o:errorDetails': [{ detail: 'Invalid login attempt.', 'o:errorCode': 'INVALID_LOGIN' }]
                           });
                 if (path.startsWith('/emarsys/')) return json(res, /Username="acme001"/.test(String(req.headers['x-wsse'])) ? 200 : 401, { replyCode: 0 });
+                // STS AssumeRole (aws-role.test.ts checks its signature and trust policy): this role only.
+                if (path === '/sts/') {
+                    const role = new URLSearchParams(req.body).get('RoleArn');
+                    res.writeHead(role === ROLE ? 200 : 403, { 'content-type': 'text/xml' });
+                    res.end(
+                        role === ROLE
+                            ? `<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAUI00000000000001</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>${new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`
+                            : '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message></Error></ErrorResponse>'
+                    );
+                    return;
+                }
+                if (path.startsWith('/aws/')) return json(res, /Credential=ASIAUI/.test(String(req.headers.authorization)) ? 200 : 403, {});
                 if (path === '/bill/v3/login') {
                     const b = JSON.parse(req.body || '{}') as Record<string, string>;
                     return b['password'] === BILL.password && b['devKey'] === BILL.dev_key
@@ -100,6 +113,14 @@ emarsys-local:
       title: API secret
       description: Shown once when the API user is made
       secret: true
+aws-local:
+  display_name: Acme on AWS
+  auth_mode: AWS_SIGV4
+  proxy:
+    base_url: ${up.url}/aws
+    verification:
+      method: GET
+      endpoints: [/ping]
 bill-local:
   display_name: Bill
   auth_mode: BILL
@@ -117,6 +138,18 @@ bill-local:
         assert.equal(ns.status, 200, JSON.stringify(ns.body));
         await nango.createIntegration({ provider: 'emarsys-local', unique_key: 'emarsys' });
         await nango.createIntegration({ provider: 'bill-local', unique_key: 'bill' });
+        const aws = await api(server, 'POST', '/integrations', {
+            provider: 'aws-local',
+            unique_key: 'aws',
+            custom: {
+                aws_access_key_id: 'AKIAVENDOR0000000001',
+                aws_secret_access_key: 'vendor-secret',
+                aws_sts_endpoint: `${up.url}/sts/`,
+                aws_region: 'eu-west-1',
+                aws_service: 'execute-api'
+            }
+        });
+        assert.equal(aws.status, 200, JSON.stringify(aws.body));
     });
     after(async () => {
         await browser?.close();
@@ -192,6 +225,25 @@ bill-local:
         await ui.locator('[data-testid=success]').waitFor();
         const conn = await stored('bill');
         assert.equal(conn.credentials.session_id, 'sess-ui');
+        await page.close();
+    });
+
+    it('AWS_SIGV4: the form offers an access key or an IAM role; a role the account refuses is a form error, the right one connects', async () => {
+        const { page, ui } = await open(['aws']);
+        await ui.getByLabel('Access key ID').waitFor();
+        await ui.getByLabel('By assuming an IAM role').check();
+        await ui.getByLabel('IAM role ARN').waitFor();
+        assert.deepEqual(await labels(ui), ['IAM role ARN', 'Region (optional)', 'Service (optional)']);
+        await ui.getByLabel('IAM role ARN').fill('arn:aws:iam::123456789012:role/Other');
+        await page.screenshot({ path: `${shots}aws-role-form.png` });
+        await ui.getByRole('button', { name: 'Connect' }).click();
+        await ui.locator('[data-testid=form-error]').waitFor();
+        await ui.getByLabel('IAM role ARN').fill(ROLE);
+        await ui.getByRole('button', { name: 'Connect' }).click();
+        await ui.locator('[data-testid=success]').waitFor();
+        const conn = await stored('aws');
+        assert.equal(conn.credentials.role_arn, ROLE);
+        assert.equal(conn.credentials.region, 'eu-west-1', 'the integration’s default region');
         await page.close();
     });
 });

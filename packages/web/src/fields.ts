@@ -36,6 +36,9 @@ export interface FormField {
     initial: string;
 }
 
+/** AWS_SIGV4 asks for an access key, or for an IAM role the integration's own key assumes. */
+export type AwsVariant = 'key' | 'role';
+
 const OAUTH_MODES = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM']);
 
 export function flowOf(authMode: string): Flow {
@@ -126,6 +129,13 @@ const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: 
     unsupported: []
 };
 
+// A role: its ARN; the region and service may be the integration's defaults (custom.aws_region / aws_service).
+const AWS_ROLE: Array<{ name: string; label: StringKey; secret: boolean; required: boolean }> = [
+    { name: 'role_arn', label: 'fieldRoleArn', secret: false, required: true },
+    { name: 'region', label: 'fieldRegion', secret: false, required: false },
+    { name: 'service', label: 'fieldService', secret: false, required: false }
+];
+
 /** The provider's own credential fields, in their order, for the modes whose inputs the provider declares. */
 function declaredCredentials(provider: Provider, t: Translate): FormField[] {
     return Object.entries(provider.credentials ?? {})
@@ -134,12 +144,13 @@ function declaredCredentials(provider: Provider, t: Translate): FormField[] {
         .map(([name, def]) => field('credential', name, def, { label: 'fieldApiKey', secret: false, required: true }, t));
 }
 
-export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate): FormField[] {
+export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate, aws: AwsVariant = 'key'): FormField[] {
     const flow = flowOf(provider.auth_mode);
+    const asked = flow === 'aws_sigv4' && aws === 'role' ? AWS_ROLE : CREDENTIALS[flow];
     const credentials =
         flow === 'two_step' || flow === 'jwt'
             ? declaredCredentials(provider, t)
-            : CREDENTIALS[flow].map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
+            : asked.map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
     const preset = session?.integrations_config_defaults?.[integrationKey]?.connection_config ?? {};
     const params = Object.entries(provider.connection_config ?? {})
         .filter(([name, def]) => !def.automated && !def.hidden && !(name in preset))

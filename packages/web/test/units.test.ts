@@ -88,6 +88,20 @@ it('derives the form from the provider and validates values', () => {
             ['param.accountId', false]
         ]
     );
+    // AWS: an access key by default, or a role (its ARN; region and service may be the integration's).
+    const aws: Provider = { name: 'aws', display_name: 'AWS', auth_mode: 'AWS_SIGV4' };
+    assert.deepEqual(
+        formFields(aws, 'aws', undefined, t).map((f) => f.name),
+        ['access_key_id', 'secret_access_key', 'region', 'service']
+    );
+    assert.deepEqual(
+        formFields(aws, 'aws', undefined, t, 'role').map((f) => [f.name, f.required]),
+        [
+            ['role_arn', true],
+            ['region', false],
+            ['service', false]
+        ]
+    );
     const bill = formFields({ name: 'bill', display_name: 'Bill', auth_mode: 'BILL' }, 'bill', undefined, t);
     assert.deepEqual(
         bill.map((f) => [f.name, f.secret, f.label]),
