@@ -149,6 +149,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
+    // Migration 023: custom.webhookSecret of rows written before it is encrypted now.
+    const sealed = await integrations.sealCustomSecrets();
+    if (sealed > 0) log.info({ integrations: sealed }, 'custom.webhookSecret values encrypted');
     const connections = new ConnectionStore(db, vault, cache);
     const refresher = new Refresher({ db, log, egress, catalogue, connections, integrations, metrics, tracing });
     const connectSessions = new ConnectSessionStore(db);
@@ -179,8 +182,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const checkpoints = new CheckpointStore(db);
     const runStore = new RunStore(db, vault);
     // Asynchronous actions' input and output written in plaintext by an earlier version are sealed once.
-    const sealed = await runStore.sealPlaintext();
-    if (sealed > 0) log.info({ runs: sealed }, 'encrypted the input and output of earlier asynchronous actions');
+    const sealedRuns = await runStore.sealPlaintext();
+    if (sealedRuns > 0) log.info({ runs: sealedRuns }, 'encrypted the input and output of earlier asynchronous actions');
     const queue = new JobQueue(db, log);
     const fx = config.functions;
     // Every kind of script run, with what it uses named: the run's host (records, checkpoints, the connection and

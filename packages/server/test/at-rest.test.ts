@@ -15,6 +15,7 @@ function newValues() {
         secrets: {
             clientSecret: marker('cs'),
             webhookSecret: marker('wh'),
+            customWebhookSecret: marker('cwh'),
             accessToken: marker('at'),
             refreshToken: marker('rt'),
             idToken: marker('idt'),
@@ -51,7 +52,8 @@ async function storeSecrets(server: TestServer, v: ReturnType<typeof newValues>)
         metadata: { note: v.plain.metadataValue }
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    res = await api('POST', '/integrations', { provider: 'stripe', unique_key: 'stripe' });
+    // Stripe's endpoint secret lives in custom.webhookSecret, as in Nango (migration 023: encrypted too).
+    res = await api('POST', '/integrations', { provider: 'stripe', unique_key: 'stripe', custom: { webhookSecret: s.customWebhookSecret } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     res = await api('POST', '/connections', {
         provider_config_key: 'stripe',

@@ -325,9 +325,15 @@ aws-local:
             const wrong = await connectUi('/auth/aws-sigv4', 'aws', { ...AWS, secret_access_key: 'not-the-secret' });
             assert.equal(wrong.status, 400);
             assert.equal(wrong.body.error.code, 'connection_test_failed');
-            const role = await connectUi('/auth/aws-sigv4', 'aws', { role_arn: 'arn:aws:iam::123456789012:role/x', region: 'eu-west-1' });
+            // A role needs the integration's own AWS key (custom.aws_access_key_id / aws_secret_access_key; aws-role.test.ts).
+            const role = await connectUi('/auth/aws-sigv4', 'aws', {
+                role_arn: 'arn:aws:iam::123456789012:role/x',
+                region: 'eu-west-1',
+                service: 'execute-api'
+            });
             assert.equal(role.status, 400);
-            assert.match(role.body.error.message, /not supported yet/);
+            assert.equal(role.body.error.code, 'invalid_auth_mode');
+            assert.match(role.body.error.message, /integration’s own AWS key/);
             const ok = await connectUi('/auth/aws-sigv4', 'aws', AWS);
             assert.equal(ok.status, 200, JSON.stringify(ok.body));
             const posted = await proxy('aws', ok.body.connectionId, '/items?b=2&a=1', {

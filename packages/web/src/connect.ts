@@ -129,6 +129,17 @@ export function connect(req: ConnectRequest): Promise<ConnectResult> {
             return post(req, '/auth/jwt', c);
         case 'aws_sigv4':
             return post(req, '/auth/aws-sigv4', c);
+        case 'tba':
+            return post(req, '/auth/tba', { token_id: c['token_id'] ?? '', token_secret: c['token_secret'] ?? '' });
+        case 'signature':
+            return post(req, '/auth/signature', { username: c['username'] ?? '', password: c['password'] ?? '' });
+        case 'bill':
+            return post(req, '/auth/bill', {
+                username: c['username'] ?? '',
+                password: c['password'] ?? '',
+                organization_id: c['organization_id'] ?? '',
+                dev_key: c['dev_key'] ?? ''
+            });
         case 'unsupported':
             return Promise.reject(new ConnectError('unsupported_auth_mode', 'unsupported auth mode'));
     }

@@ -3,7 +3,19 @@
 import type { Provider, ProviderField, Session } from './api.ts';
 import type { StringKey, Translate } from './i18n.ts';
 
-export type Flow = 'oauth' | 'api_key' | 'basic' | 'client_credentials' | 'none' | 'two_step' | 'jwt' | 'aws_sigv4' | 'unsupported';
+export type Flow =
+    | 'oauth'
+    | 'api_key'
+    | 'basic'
+    | 'client_credentials'
+    | 'none'
+    | 'two_step'
+    | 'jwt'
+    | 'aws_sigv4'
+    | 'tba'
+    | 'signature'
+    | 'bill'
+    | 'unsupported';
 
 export interface FormField {
     /** `credentials.<name>` or `params.<name>` */
@@ -24,6 +36,9 @@ export interface FormField {
     initial: string;
 }
 
+/** AWS_SIGV4 asks for an access key, or for an IAM role the integration's own key assumes. */
+export type AwsVariant = 'key' | 'role';
+
 const OAUTH_MODES = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM', 'MCP_OAUTH2']);
 
 export function flowOf(authMode: string): Flow {
@@ -35,6 +50,9 @@ export function flowOf(authMode: string): Flow {
     if (authMode === 'TWO_STEP') return 'two_step';
     if (authMode === 'JWT') return 'jwt';
     if (authMode === 'AWS_SIGV4') return 'aws_sigv4';
+    if (authMode === 'TBA') return 'tba';
+    if (authMode === 'SIGNATURE') return 'signature';
+    if (authMode === 'BILL') return 'bill';
     return 'unsupported';
 }
 
@@ -88,6 +106,21 @@ const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: 
         { name: 'region', label: 'fieldRegion', secret: false, required: true },
         { name: 'service', label: 'fieldService', secret: false, required: true }
     ],
+    // NetSuite TBA: the end user's token; the account id is the provider's connection_config field.
+    tba: [
+        { name: 'token_id', label: 'fieldTokenId', secret: false, required: true },
+        { name: 'token_secret', label: 'fieldTokenSecret', secret: true, required: true }
+    ],
+    signature: [
+        { name: 'username', label: 'fieldUsername', secret: false, required: true },
+        { name: 'password', label: 'fieldPassword', secret: true, required: true }
+    ],
+    bill: [
+        { name: 'username', label: 'fieldUsername', secret: false, required: true },
+        { name: 'password', label: 'fieldPassword', secret: true, required: true },
+        { name: 'organization_id', label: 'fieldOrganizationId', secret: false, required: true },
+        { name: 'dev_key', label: 'fieldDevKey', secret: true, required: true }
+    ],
     oauth: [],
     none: [],
     // TWO_STEP and JWT ask for exactly the provider's declared credential fields.
@@ -95,6 +128,13 @@ const CREDENTIALS: Record<Flow, Array<{ name: string; label: StringKey; secret: 
     jwt: [],
     unsupported: []
 };
+
+// A role: its ARN; the region and service may be the integration's defaults (custom.aws_region / aws_service).
+const AWS_ROLE: Array<{ name: string; label: StringKey; secret: boolean; required: boolean }> = [
+    { name: 'role_arn', label: 'fieldRoleArn', secret: false, required: true },
+    { name: 'region', label: 'fieldRegion', secret: false, required: false },
+    { name: 'service', label: 'fieldService', secret: false, required: false }
+];
 
 /** The provider's own credential fields, in their order, for the modes whose inputs the provider declares. */
 function declaredCredentials(provider: Provider, t: Translate): FormField[] {
@@ -104,12 +144,13 @@ function declaredCredentials(provider: Provider, t: Translate): FormField[] {
         .map(([name, def]) => field('credential', name, def, { label: 'fieldApiKey', secret: false, required: true }, t));
 }
 
-export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate): FormField[] {
+export function formFields(provider: Provider, integrationKey: string, session: Session | undefined, t: Translate, aws: AwsVariant = 'key'): FormField[] {
     const flow = flowOf(provider.auth_mode);
+    const asked = flow === 'aws_sigv4' && aws === 'role' ? AWS_ROLE : CREDENTIALS[flow];
     const credentials =
         flow === 'two_step' || flow === 'jwt'
             ? declaredCredentials(provider, t)
-            : CREDENTIALS[flow].map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
+            : asked.map((c) => field('credential', c.name, provider.credentials?.[c.name], c, t));
     const preset = session?.integrations_config_defaults?.[integrationKey]?.connection_config ?? {};
     const params = Object.entries(provider.connection_config ?? {})
         .filter(([name, def]) => !def.automated && !def.hidden && !(name in preset))

@@ -44,7 +44,9 @@ it('derives the form from the provider and validates values', () => {
     assert.equal(validate(region, ''), undefined);
     assert.equal(flowOf('OAUTH2'), 'oauth');
     assert.equal(flowOf('BASIC'), 'basic');
-    assert.equal(flowOf('TBA'), 'unsupported');
+    assert.equal(flowOf('TBA'), 'tba');
+    assert.equal(flowOf('SIGNATURE'), 'signature');
+    assert.equal(flowOf('BILL'), 'bill');
     assert.equal(flowOf('TWO_STEP'), 'two_step');
     assert.equal(flowOf('JWT'), 'jwt');
     assert.equal(flowOf('AWS_SIGV4'), 'aws_sigv4');
@@ -70,6 +72,45 @@ it('derives the form from the provider and validates values', () => {
         [
             ['username', false, 'Username'],
             ['password', true, 'Password']
+        ]
+    );
+    // TBA asks for the token and the provider's account id; Bill for its four login values.
+    const tba = formFields(
+        { name: 'n', display_name: 'N', auth_mode: 'TBA', connection_config: { accountId: { type: 'string', title: 'Account ID' } } },
+        'n',
+        undefined,
+        t
+    );
+    assert.deepEqual(
+        tba.map((f) => [f.id, f.secret]),
+        [
+            ['credential.token_id', false],
+            ['credential.token_secret', true],
+            ['param.accountId', false]
+        ]
+    );
+    // AWS: an access key by default, or a role (its ARN; region and service may be the integration's).
+    const aws: Provider = { name: 'aws', display_name: 'AWS', auth_mode: 'AWS_SIGV4' };
+    assert.deepEqual(
+        formFields(aws, 'aws', undefined, t).map((f) => f.name),
+        ['access_key_id', 'secret_access_key', 'region', 'service']
+    );
+    assert.deepEqual(
+        formFields(aws, 'aws', undefined, t, 'role').map((f) => [f.name, f.required]),
+        [
+            ['role_arn', true],
+            ['region', false],
+            ['service', false]
+        ]
+    );
+    const bill = formFields({ name: 'bill', display_name: 'Bill', auth_mode: 'BILL' }, 'bill', undefined, t);
+    assert.deepEqual(
+        bill.map((f) => [f.name, f.secret, f.label]),
+        [
+            ['username', false, 'Username'],
+            ['password', true, 'Password'],
+            ['organization_id', false, 'Organization ID'],
+            ['dev_key', true, 'Developer key']
         ]
     );
 });

@@ -9,6 +9,9 @@ import { flowQuery, providerConfigKeyParams, resolveFlow, type FlowContext } fro
 import { verifyCredentials } from './verify.ts';
 import { twoStepToken } from '../auth-modes/two-step.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
+import { mintSignature } from '../auth-modes/signature.ts';
+import { billLogin } from '../auth-modes/bill.ts';
+import { assumeRole, ROLE_ARN, roleSessionName, stsConfigOf } from '../auth-modes/aws-sts.ts';
 import { runCredentialCheck } from '../providers/hooks/index.ts';
 import { reportFailure, saveConnection } from './save.ts';
 
@@ -161,7 +164,10 @@ export const credentialRoutes = [
                 access_key_id: z.string().min(16).max(128).optional(),
                 secret_access_key: z.string().min(1).max(256).optional(),
                 session_token: z.string().min(1).max(4096).optional(),
-                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'),
+                region: z
+                    .string()
+                    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1')
+                    .optional(),
                 service: z
                     .string()
                     .regex(/^[a-z0-9-]+$/)
@@ -171,24 +177,102 @@ export const credentialRoutes = [
             })
             .strict(),
         async (s, ctx, body) => {
-            if (!body.access_key_id || !body.secret_access_key) {
+            // Nango's SDK sends a role as {role_arn, region}: the service (and a default region) are the integration's.
+            const custom = s.integrations.customOf(ctx.integration) ?? {};
+            const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : custom['aws_service']);
+            if (!service || !/^[a-z0-9-]+$/.test(service))
                 throw fail('invalid_body', {
-                    message: body.role_arn
-                        ? 'Assuming an IAM role (role_arn) is not supported yet; give access_key_id and secret_access_key'
-                        : 'access_key_id and secret_access_key are required'
+                    message: 'service is required (the AWS service the requests are signed for), or custom.aws_service on the integration'
                 });
+            const region = body.region ?? custom['aws_region'];
+            if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+                throw fail('invalid_body', { message: 'region is required (an AWS region such as eu-west-1), or custom.aws_region on the integration' });
+            // role_arn: the integration's own AWS key assumes the end user's role; the temporary key is checked
+            // with the verification call, then renewed before it expires. The external id is the integration's
+            // (custom.aws_external_id), never the browser's: one the end user could choose would not stop a
+            // confused deputy (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+            if (body.role_arn && !body.access_key_id) {
+                if (!ROLE_ARN.test(body.role_arn))
+                    throw fail('invalid_body', { message: 'role_arn is not an IAM role ARN (arn:aws:iam::123456789012:role/Name)' });
+                if (body.external_id !== undefined)
+                    throw fail('invalid_body', { message: 'external_id is set by the integration (custom.aws_external_id), not sent with the connection' });
+                let assumed: StoredCredentials;
+                try {
+                    assumed = await assumeRole(s.egress, stsConfigOf(s.integrations, ctx.integration), {
+                        role_arn: body.role_arn,
+                        region,
+                        service,
+                        session_name: roleSessionName(ctx.connectionId)
+                    });
+                } catch (err) {
+                    if (err instanceof TokenError) throw tokenFailure(err, { connect: 'to let this role be assumed' });
+                    throw err;
+                }
+                return verified(assumed)(s, ctx);
             }
-            const service = body.service ?? (typeof ctx.connectionConfig['service'] === 'string' ? ctx.connectionConfig['service'] : undefined);
-            if (!service) throw fail('invalid_body', { message: 'service is required (the AWS service the requests are signed for)' });
+            if (!body.access_key_id || !body.secret_access_key)
+                throw fail('invalid_body', { message: 'access_key_id and secret_access_key, or role_arn, are required' });
             const credentials: StoredCredentials = {
                 type: 'AWS_SIGV4',
                 access_key_id: body.access_key_id,
                 secret_access_key: body.secret_access_key,
                 session_token: body.session_token,
-                region: body.region,
+                region,
                 service
             };
             return verified(credentials)(s, ctx);
+        }
+    ),
+    // TBA (NetSuite): the end user's token id and secret, signed with the integration's consumer key (or the
+    // override sent here); the catalogue's verification call, signed, checks them before anything is stored.
+    credentialRoute(
+        '/auth/tba/:providerConfigKey',
+        'TBA',
+        z
+            .object({
+                token_id: z.string().min(1).max(512),
+                token_secret: z.string().min(1).max(512),
+                oauth_client_id_override: z.string().min(1).max(512).optional(),
+                oauth_client_secret_override: z.string().min(1).max(512).optional()
+            })
+            .strict(),
+        async (s, ctx, body) => {
+            const accountId = ctx.connectionConfig['accountId'];
+            if (typeof accountId !== 'string' || !accountId)
+                throw fail('missing_connection_config', { message: 'connection_config.accountId (the NetSuite account id) is required for TBA' });
+            const override =
+                body.oauth_client_id_override || body.oauth_client_secret_override
+                    ? { client_id: body.oauth_client_id_override, client_secret: body.oauth_client_secret_override }
+                    : undefined;
+            return verified({ type: 'TBA', token_id: body.token_id, token_secret: body.token_secret, config_override: override })(s, ctx);
+        }
+    ),
+    // SIGNATURE (WSSE): a token is made now; the verification call, with its own token, checks the secret.
+    credentialRoute(
+        '/auth/signature/:providerConfigKey',
+        'SIGNATURE',
+        z.object({ type: z.literal('SIGNATURE').optional(), username: z.string().min(1).max(1024), password: z.string().min(1).max(8192) }).strict(),
+        (s, ctx, body) => verified(mintSignature(ctx.provider, body.username, body.password))(s, ctx)
+    ),
+    // BILL: the login is made now, which also checks the four values.
+    credentialRoute(
+        '/auth/bill/:providerConfigKey',
+        'BILL',
+        z
+            .object({
+                username: z.string().min(1).max(1024),
+                password: z.string().min(1).max(8192),
+                organization_id: z.string().min(1).max(256),
+                dev_key: z.string().min(1).max(1024)
+            })
+            .strict(),
+        async (s, ctx, body) => {
+            try {
+                return await billLogin(s.egress, ctx.provider, ctx.connectionConfig, body);
+            } catch (err) {
+                if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
+                throw err;
+            }
         }
     )
 ];

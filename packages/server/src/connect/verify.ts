@@ -4,6 +4,7 @@ import type { Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { applyAuth } from '../proxy/auth.ts';
 import { signAwsRequest } from '../auth-modes/aws-sigv4.ts';
+import { tbaHeader } from '../auth-modes/tba.ts';
 import { providerBaseUrl, upstreamUrl } from '../proxy/target.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
 import { ApiError, fail } from '../errors.ts';
@@ -33,6 +34,12 @@ export async function verifyCredentials(
     for (const endpoint of verification.endpoints) {
         try {
             const url = upstreamUrl(base, endpoint, auth.query);
+            // Signed modes sign the exact request: SigV4 over everything, TBA an OAuth 1.0a header per request.
+            if (credentials.type === 'TBA')
+                headers['authorization'] = tbaHeader(def, s.integrations.credentials(integration), credentials, connectionConfig, {
+                    method: verification.method,
+                    url
+                });
             const res = await s.egress.fetch({
                 method: verification.method,
                 url,

@@ -5,93 +5,11 @@ import type { Services } from '../services.ts';
 import type { Environment } from '../environments/environments.ts';
 import { connectionParams, createConnectionBody, getConnectionQuery, keyQuery, listConnectionsQuery, metadataBody, patchConnectionBody } from './schemas.ts';
 import { formatConnectionFull, formatConnectionSummary } from './format.ts';
-import { inputsOf, toStored, type ImportCredentials, type StoredCredentials } from './credentials.ts';
-import { installationIdPattern, mintInstallationToken } from '../app-auth/installation-token.ts';
-import { TokenError } from '../oauth/token-request.ts';
-import { tokenFailure } from '../oauth/token-client.ts';
 import { assertConnectionConfig } from '../oauth/provider-endpoints.ts';
-import type { Integration } from '../integrations/store.ts';
-import type { ProviderDefinition } from '../providers/schema.ts';
 import { revokeAtProvider } from './revoke.ts';
 import { connectionSaved } from './lifecycle.ts';
 import { runPostConnection } from '../providers/hooks/index.ts';
-import { twoStepToken } from '../auth-modes/two-step.ts';
-import { mintJwt } from '../auth-modes/jwt.ts';
-
-// Which connection credential types each provider auth mode accepts on import.
-const importTypesFor: Record<string, string[]> = {
-    OAUTH2: ['OAUTH2'],
-    MCP_OAUTH2: ['OAUTH2'],
-    OAUTH1: ['OAUTH1'],
-    OAUTH2_CC: ['OAUTH2_CC'],
-    API_KEY: ['API_KEY'],
-    BASIC: ['BASIC'],
-    APP: ['APP'],
-    NONE: ['NONE'],
-    TWO_STEP: ['TWO_STEP'],
-    JWT: ['JWT'],
-    AWS_SIGV4: ['AWS_SIGV4']
-};
-
-const TWO_STEP_KEYS = ['type', 'token', 'refresh_token', 'expires_at', 'raw'];
-
-/**
- * TWO_STEP and JWT imports: the inputs as given; a token given with them is kept (until it expires), else one
- * is obtained (TWO_STEP, from the provider) or signed (JWT) at once, which also proves the inputs work.
- */
-async function importedToken(
-    s: Services,
-    def: ProviderDefinition,
-    c: Extract<ImportCredentials, { type: 'TWO_STEP' | 'JWT' }>,
-    config: Record<string, unknown>
-): Promise<StoredCredentials> {
-    const inputs = inputsOf(c, TWO_STEP_KEYS);
-    const expires_at = typeof c.expires_at === 'string' ? c.expires_at : undefined;
-    if (c.type === 'JWT') return c.token ? { type: 'JWT', inputs, token: c.token, expires_at } : mintJwt(def, config, inputs);
-    if (c.token) {
-        const refresh_token = typeof c.refresh_token === 'string' ? c.refresh_token : undefined;
-        const raw = typeof c.raw === 'object' && c.raw !== null ? (c.raw as Record<string, unknown>) : {};
-        return { type: 'TWO_STEP', inputs, token: c.token, refresh_token, expires_at, raw };
-    }
-    try {
-        return await twoStepToken(s.egress, def, config, inputs);
-    } catch (err) {
-        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'these credentials' });
-        throw err;
-    }
-}
-
-/**
- * The credentials an import stores. A GitHub App installation is named by connection_config.installation_id;
- * without a token given, one is minted at once, which also proves the installation belongs to the app.
- */
-async function imported(
-    s: Services,
-    integration: Integration,
-    def: ProviderDefinition,
-    c: ImportCredentials,
-    config: Record<string, unknown> | undefined
-): Promise<{ credentials: StoredCredentials; connectionConfig: Record<string, unknown> | undefined }> {
-    if (c.type === 'TWO_STEP' || c.type === 'JWT') return { credentials: await importedToken(s, def, c, config ?? {}), connectionConfig: config };
-    if (c.type !== 'APP') return { credentials: toStored(c), connectionConfig: config };
-    const id = config?.['installation_id'];
-    if ((typeof id !== 'string' && typeof id !== 'number') || !installationIdPattern.test(String(id))) {
-        throw fail('missing_connection_config', {
-            message: 'connection_config.installation_id (the GitHub App installation id, a positive integer) is required for APP connections'
-        });
-    }
-    const connectionConfig = { ...config, installation_id: String(id) };
-    if (c.access_token) return { credentials: { type: 'APP', access_token: c.access_token, expires_at: c.expires_at, raw: c.raw ?? {} }, connectionConfig };
-    try {
-        return {
-            credentials: await mintInstallationToken(s.egress, def, s.integrations.credentials(integration), connectionConfig, Date.now()),
-            connectionConfig
-        };
-    } catch (err) {
-        if (err instanceof TokenError) throw tokenFailure(err, { connect: 'an installation token' });
-        throw err;
-    }
-}
+import { imported, importTypesFor } from './import.ts';
 
 async function mustFind(s: Services, env: Environment, key: string, connectionId: string, missing: 'not_found' | 'unknown_connection') {
     const integration = await s.integrations.get(env.id, key);
@@ -153,7 +71,8 @@ export const connectionRoutes = [
             }
             // Issue #10 item 1: declared fields must match their pattern here too (the app may add keys of its own).
             assertConnectionConfig(def, body.connection_config ?? {}, 'app');
-            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config);
+            const connectionId = body.connection_id ?? randomUUID();
+            const { credentials, connectionConfig: given } = await imported(s, integration, def, body.credentials, body.connection_config, connectionId);
             // The provider's post-connection step runs for an import too (a Jira import gets its cloud id); what the
             // app sent wins over what the step found. Unlike a browser flow, an import is not refused when the step
             // fails (the app may import tokens it cannot use yet): the connection is stored as given, and the log says why.
@@ -172,7 +91,7 @@ export const connectionRoutes = [
                 integration.id,
                 env.id,
                 {
-                    connectionId: body.connection_id ?? randomUUID(),
+                    connectionId,
                     credentials,
                     connectionConfig,
                     metadata: body.metadata,

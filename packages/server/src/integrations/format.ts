@@ -52,7 +52,8 @@ export function formatIntegration(
     }
     if (opts.include?.has('config')) {
         out['integration_config'] = i.integrationConfig;
-        out['custom'] = i.custom;
+        // The secret keys of `custom` (decrypted) only for the API, which shows credentials too; not for scripts.
+        out['custom'] = opts.store ? opts.store.customOf(i) : i.custom;
     }
     return out;
 }

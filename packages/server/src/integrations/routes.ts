@@ -190,7 +190,7 @@ export const integrationRoutes = [
                     client_secret: oauth?.client_secret ?? null,
                     scopes: oauth && 'scopes' in oauth ? (oauth.scopes ?? null) : null,
                     app_link: c && 'app_link' in c ? c.app_link : null,
-                    custom: i.custom,
+                    custom: s.integrations.customOf(i),
                     auth_mode: def?.auth_mode ?? null,
                     created_at: i.createdAt.toISOString(),
                     has_webhook: Boolean(def?.webhook_routing_script),

@@ -4,6 +4,7 @@ import type { StoredCredentials } from '../connections/credentials.ts';
 import type { StoredIntegrationCredentials } from '../integrations/schemas.ts';
 import { interpolate, InterpolationError, type InterpolationContext } from '../providers/interpolate.ts';
 import { fail } from '../errors.ts';
+import { wsseToken } from '../auth-modes/signature.ts';
 
 export interface AppliedAuth {
     headers: Record<string, string>;
@@ -18,6 +19,9 @@ function contextOf(c: StoredCredentials, connectionConfig: Record<string, unknow
     if ((c.type === 'TWO_STEP' || c.type === 'JWT') && c.token) ctx.accessToken = c.token;
     // TWO_STEP and JWT templates read the end user's inputs as ${credentials.x}, as Nango's flat credentials do.
     if (c.type === 'TWO_STEP' || c.type === 'JWT') ctx.credentials = { ...c.inputs, ...(c as unknown as Record<string, unknown>) };
+    // SIGNATURE: a new UsernameToken for every request (a nonce is accepted once); BILL: the session id.
+    if (c.type === 'SIGNATURE') ctx.accessToken = wsseToken(c.username, c.password);
+    if (c.type === 'BILL' && c.session_id) ctx.accessToken = c.session_id;
     if (c.type === 'API_KEY') ctx.apiKey = c.apiKey;
     if (c.type === 'BASIC') {
         ctx.username = c.username;
@@ -49,6 +53,8 @@ export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connect
     // TWO_STEP and JWT: Bearer, unless the catalogue's header templates say otherwise (they are applied next).
     else if ((c.type === 'TWO_STEP' || c.type === 'JWT') && c.token) headers['authorization'] = `Bearer ${c.token}`;
     const ctx = contextOf(c, connectionConfig);
+    // SIGNATURE: Bearer with the token, as in Nango, unless the catalogue's templates (X-WSSE) say otherwise.
+    if (c.type === 'SIGNATURE' && ctx.accessToken) headers['authorization'] = `Bearer ${ctx.accessToken}`;
     // TWO_STEP's proxy_header_authorization: the Authorization header's template (`Token ${accessToken}`).
     if (c.type === 'TWO_STEP' && def.proxy_header_authorization) Object.assign(headers, fillAll({ authorization: def.proxy_header_authorization }, ctx));
     Object.assign(headers, fillAll(def.proxy?.headers, ctx));

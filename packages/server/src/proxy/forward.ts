@@ -13,6 +13,7 @@ import { isRetryableNetworkError, isRetryableStatus, proxyRetryDelayMs } from '.
 import { backoffMs, retry } from '../egress/retry.ts';
 import { isRefreshable } from '../refresh/policy.ts';
 import { signAwsRequest } from '../auth-modes/aws-sigv4.ts';
+import { tbaHeader } from '../auth-modes/tba.ts';
 
 /** What forwarding uses, by name. */
 export interface ForwardDeps {
@@ -90,16 +91,17 @@ export function buildRequest(
     const auth = applyAuth(input.def, conn.credentials, conn.connectionConfig);
     const url = upstreamUrl(input.base, input.pathAndQuery, auth.query);
     const headers: Record<string, string> = { ...auth.headers, ...input.appHeaders };
-    if (conn.credentials.type === 'OAUTH1' && !input.appHeaders['authorization']) {
+    if ((conn.credentials.type === 'OAUTH1' || conn.credentials.type === 'TBA') && !input.appHeaders['authorization']) {
         const form =
             headers['content-type']?.startsWith('application/x-www-form-urlencoded') && input.body
                 ? Object.fromEntries(new URLSearchParams(input.body.toString('utf8')))
                 : undefined;
-        headers['authorization'] = oauth1Header(input.def, s.integrations.credentials(input.integration), conn.credentials, {
-            method: input.method,
-            url,
-            form
-        });
+        const client = s.integrations.credentials(input.integration);
+        const req = { method: input.method, url, form };
+        headers['authorization'] =
+            conn.credentials.type === 'TBA'
+                ? tbaHeader(input.def, client, conn.credentials, conn.connectionConfig, req)
+                : oauth1Header(input.def, client, conn.credentials, req);
     }
     if (input.body && input.body.length > 0) headers['content-length'] = String(input.body.length);
     // SigV4 signs the final method, URL, headers and body: last, over exactly what is sent.

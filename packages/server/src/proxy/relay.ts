@@ -54,7 +54,8 @@ export async function relay(s: Services, io: RelayIo, target: ProxyTarget, contr
     // OAuth 1.0a signs form fields (RFC 5849 §3.4.1.3.1), so a form body must be whole before the first byte goes out.
     // AWS SigV4 signs the body's hash, so any body must be whole too.
     const whole =
-        (target.connection.credentials.type === 'OAUTH1' && (appHeaders['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) ||
+        ((target.connection.credentials.type === 'OAUTH1' || target.connection.credentials.type === 'TBA') &&
+            (appHeaders['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) ||
         target.connection.credentials.type === 'AWS_SIGV4';
     const body = await readRequestBody(req, io.res, s.config.bodyLimit, whole);
     const retries = body.replayable ? control.retries : 0;

@@ -5,10 +5,13 @@ export const REFRESH_BACKOFF_MS = 30 * 1000;
 
 /**
  * Types whose credentials this broker renews itself (APP: a new installation token from the app's key;
- * TWO_STEP: the provider's token endpoint again; JWT: a newly signed token).
+ * TWO_STEP: the provider's token endpoint again; JWT: a newly signed token; BILL: a new login; AWS_SIGV4 with a
+ * role: the role assumed again, a static key being left as it is). SIGNATURE is not
+ * among them: its tokens are made locally, a new one for each use (Refresher.fresh), and never stored again.
  */
+const REFRESHABLE = new Set(['OAUTH2', 'OAUTH2_CC', 'APP', 'TWO_STEP', 'JWT', 'BILL', 'AWS_SIGV4']);
 export function isRefreshable(c: Pick<Connection, 'authType'>): boolean {
-    return c.authType === 'OAUTH2' || c.authType === 'OAUTH2_CC' || c.authType === 'APP' || c.authType === 'TWO_STEP' || c.authType === 'JWT';
+    return REFRESHABLE.has(c.authType);
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { Db, Queryable } from '../storage/db.ts';
 import { renewTwoStep } from '../auth-modes/two-step.ts';
+import { mintSignature } from '../auth-modes/signature.ts';
+import { billLogin } from '../auth-modes/bill.ts';
+import { assumeRole, roleSessionName, stsConfigOf } from '../auth-modes/aws-sts.ts';
 import { mintJwt } from '../auth-modes/jwt.ts';
 import { mcpProvider } from '../auth-modes/mcp-oauth2.ts';
 import type { Logger } from '../log/logger.ts';
@@ -62,9 +65,16 @@ export class Refresher {
     /** Returns the connection with usable credentials, refreshing when they expire soon or when forced. */
     async fresh(conn: Connection, opts: { force?: boolean } = {}): Promise<Connection> {
         const def = this.deps.catalogue.get(conn.provider);
+        // SIGNATURE: a WSSE token is made from the stored secret without asking anyone, and its nonce is good for
+        // one use: each caller gets a new one, and nothing is written.
+        if (conn.credentials.type === 'SIGNATURE' && def) {
+            const credentials = mintSignature(def, conn.credentials.username, conn.credentials.password, new Date(this.now()));
+            return { ...conn, credentials, expiresAt: new Date(credentials.expires_at!) };
+        }
         const due = opts.force ? isRefreshable(conn) : isDue(conn, this.now(), this.windowFor(def));
         if (!due) return conn;
         if (conn.credentials.type === 'OAUTH2' && !conn.credentials.refresh_token) return conn;
+        if (conn.credentials.type === 'AWS_SIGV4' && !conn.credentials.role_arn) return conn;
         return this.flight(conn, opts.force ? 'force' : 'due');
     }
 
@@ -89,6 +99,8 @@ export class Refresher {
     async rejected(used: Connection): Promise<Connection | undefined> {
         if (!isRefreshable(used)) return undefined;
         const creds = used.credentials;
+        // A static AWS key has nothing to renew.
+        if (creds.type === 'AWS_SIGV4' && !creds.role_arn) return undefined;
         if (creds.type === 'OAUTH2' && !creds.refresh_token) return this.rejectedWithoutRefreshToken(used);
         try {
             const fresh = await this.flight(used, 'unauthorized');
@@ -214,6 +226,18 @@ export class Refresher {
                     ? await renewTwoStep(this.deps.egress, def, c.connectionConfig, c.credentials, now)
                     : await mintJwt(def, c.connectionConfig, c.credentials.inputs, now);
             return { credentials, extra: {} };
+        }
+        if (c.credentials.type === 'AWS_SIGV4' && c.credentials.role_arn) {
+            const { role_arn, region, service } = c.credentials;
+            const sts = stsConfigOf(this.deps.integrations, integration);
+            return {
+                credentials: await assumeRole(this.deps.egress, sts, { role_arn, region, service, session_name: roleSessionName(c.connectionId) }),
+                extra: {}
+            };
+        }
+        if (c.credentials.type === 'BILL') {
+            if (!def) throw new TokenError('unknown_provider', `Provider "${c.provider}" is not in the catalogue`, 0);
+            return { credentials: await billLogin(this.deps.egress, def, c.connectionConfig, c.credentials, new Date(this.now())), extra: {} };
         }
         const tokens = await this.exchange(c, integration, def);
         return {

@@ -7,6 +7,7 @@ import type { Vault } from './vault.ts';
 const SAMPLE = `
     (SELECT credentials AS ct FROM connections ORDER BY updated_at DESC LIMIT 20)
     UNION ALL (SELECT credentials FROM integrations WHERE credentials IS NOT NULL ORDER BY updated_at DESC LIMIT 20)
+    UNION ALL (SELECT custom_secrets FROM integrations WHERE custom_secrets IS NOT NULL ORDER BY updated_at DESC LIMIT 20)
     UNION ALL (SELECT signing_secret FROM webhook_settings ORDER BY updated_at DESC LIMIT 20)`;
 
 /**

@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import type { Session } from '../api.ts';
 import type { Translate } from '../i18n.ts';
 import { Heading, Logo } from '../ui.tsx';
-import { flowOf, formFields, validate, type FormField } from '../fields.ts';
+import { flowOf, formFields, validate, type AwsVariant, type FormField } from '../fields.ts';
 import { messageKey, type UiError } from '../errors.ts';
 import type { Item } from '../model.ts';
 
@@ -91,7 +91,8 @@ function FieldInput({ t, f, value, error, onChange }: { t: Translate; f: FormFie
 export function IntegrationScreen({ t, item, session, reconnecting, error, busy, onSubmit }: Props) {
     const name = item.integration.display_name;
     const flow = item.provider ? flowOf(item.provider.auth_mode) : 'unsupported';
-    const fields = item.provider ? formFields(item.provider, item.integration.unique_key, session, t) : [];
+    const [aws, setAws] = useState<AwsVariant>('key');
+    const fields = item.provider ? formFields(item.provider, item.integration.unique_key, session, t, aws) : [];
     const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(fields.map((f) => [f.id, f.initial])));
     const [errors, setErrors] = useState<Record<string, string>>({});
     const formRef = useRef<HTMLFormElement>(null);
@@ -129,6 +130,26 @@ export function IntegrationScreen({ t, item, session, reconnecting, error, busy,
             ) : (
                 <form ref={formRef} onSubmit={submit} noValidate>
                     <p className="sb-muted">{t(intro, { name })}</p>
+                    {flow === 'aws_sigv4' && (
+                        <fieldset className="sb-field sb-choice">
+                            <legend className="sb-label">{t('awsKind')}</legend>
+                            {(['key', 'role'] as const).map((v) => (
+                                <label key={v} className="sb-choice-option">
+                                    <input
+                                        type="radio"
+                                        name="sb-aws-variant"
+                                        value={v}
+                                        checked={aws === v}
+                                        onChange={() => {
+                                            setAws(v);
+                                            setErrors({});
+                                        }}
+                                    />{' '}
+                                    {t(v === 'key' ? 'awsUseKey' : 'awsUseRole')}
+                                </label>
+                            ))}
+                        </fieldset>
+                    )}
                     {fields.map((f) => (
                         <FieldInput
                             key={f.id}

@@ -30,7 +30,7 @@ function webhookSecretOf(s: Services, integration: Integration, handler: Inbound
     const c = s.integrations.credentials(integration);
     if (c && 'webhook_secret' in c && c.webhook_secret) return c.webhook_secret;
     // Integrations without OAuth credentials (Stripe's API key) keep it where Nango does: custom.webhookSecret.
-    const custom = integration.custom?.['webhookSecret'];
+    const custom = s.integrations.customOf(integration)?.['webhookSecret'];
     if (custom) return custom;
     return handler.signsWithClientSecret && c && 'client_secret' in c && c.client_secret ? c.client_secret : undefined;
 }
