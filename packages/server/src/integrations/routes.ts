@@ -62,6 +62,17 @@ async function mustGet(services: Services, envId: number, key: string): Promise<
     return integration;
 }
 
+/** What the store creates from a create (or replace) body, under `uniqueKey`. */
+const integrationInput = (uniqueKey: string, body: z.infer<typeof replaceIntegrationBody>) => ({
+    uniqueKey,
+    provider: body.provider,
+    displayName: body.display_name,
+    forwardWebhooks: body.forward_webhooks,
+    integrationConfig: body.integration_config,
+    custom: body.custom,
+    credentials: body.credentials
+});
+
 const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
     formatIntegration(i, {
         catalogue: services.catalogue,
@@ -98,15 +109,7 @@ export const integrationRoutes = [
         body: createIntegrationBody,
         handler: async ({ env, body }, s) => {
             checkCredentials(s, body.provider, body.credentials, true);
-            const created = await s.integrations.create(env.id, {
-                uniqueKey: body.unique_key,
-                provider: body.provider,
-                displayName: body.display_name,
-                forwardWebhooks: body.forward_webhooks,
-                integrationConfig: body.integration_config,
-                custom: body.custom,
-                credentials: body.credentials
-            });
+            const created = await s.integrations.create(env.id, integrationInput(body.unique_key, body));
             if (!created) throw uniqueKeyTaken(['uniqueKey']);
             return { data: fmt(s, env.uuid, created) };
         }
@@ -145,15 +148,7 @@ export const integrationRoutes = [
         handler: async ({ env, params, body }, s) => {
             const existing = await mustGet(s, env.id, params.uniqueKey);
             checkCredentials(s, body.provider, body.credentials, true);
-            const replaced = await s.integrations.replace(existing, {
-                uniqueKey: existing.uniqueKey,
-                provider: body.provider,
-                displayName: body.display_name,
-                forwardWebhooks: body.forward_webhooks,
-                integrationConfig: body.integration_config,
-                custom: body.custom,
-                credentials: body.credentials
-            });
+            const replaced = await s.integrations.replace(existing, integrationInput(existing.uniqueKey, body));
             s.log.info({ environmentId: env.id, integration: existing.uniqueKey, from: existing.provider, to: body.provider }, 'integration replaced');
             return { data: fmt(s, env.uuid, replaced) };
         }
