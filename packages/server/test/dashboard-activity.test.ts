@@ -95,8 +95,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
                 assert.equal(r.status, 201, JSON.stringify(r.body));
             }
             assert.equal(
-                (await api(server, 'POST', '/integrations', { provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: GH_SECRET } }))
-                    .status,
+                (
+                    await api(server, 'POST', '/integrations', {
+                        provider: 'github',
+                        unique_key: 'gh',
+                        credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: GH_SECRET }
+                    })
+                ).status,
                 200
             );
             assert.equal(
@@ -125,7 +130,13 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(ok.status, 200, JSON.stringify(ok.body));
             const failed = await api(server, 'POST', '/action/trigger', { action_name: 'get-item', input: { id: 'missing' } }, headers);
             assert.ok(failed.status >= 400);
-            const queued = await api(server, 'POST', '/action/trigger', { action_name: 'get-item', input: { id: 'item-2' } }, { ...headers, 'x-async': 'true' });
+            const queued = await api(
+                server,
+                'POST',
+                '/action/trigger',
+                { action_name: 'get-item', input: { id: 'item-2' } },
+                { ...headers, 'x-async': 'true' }
+            );
             assert.equal(queued.status, 202, JSON.stringify(queued.body));
             const runs = await waitFor('three finished action runs', async () => {
                 const r = await get('/runs?kind=action');

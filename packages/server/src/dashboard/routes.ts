@@ -60,7 +60,10 @@ const tagsParam = z
     .max(1000)
     .transform((v, ctx) => {
         const out: Record<string, string> = {};
-        for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        for (const pair of v
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)) {
             const i = pair.indexOf(':');
             const key = i === -1 ? '' : pair.slice(0, i).trim();
             if (!key || key.length > 64 || pair.length - i - 1 > 255) {
@@ -351,7 +354,9 @@ async function actionRuns(s: Services, environmentId: number, query: z.infer<typ
                 finished_at: iso(r.finished_at),
                 input_bytes: r.input_bytes,
                 output_bytes: r.output_bytes,
-                error: error ? { type: typeof error.type === 'string' ? error.type : 'unknown', message: typeof error.message === 'string' ? error.message : null } : null
+                error: error
+                    ? { type: typeof error.type === 'string' ? error.type : 'unknown', message: typeof error.message === 'string' ? error.message : null }
+                    : null
             };
         }),
         next_cursor: rows.length === query.limit && last ? Number(last.id) : null

@@ -136,7 +136,15 @@ export class RunStore {
         await tx.query(
             `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input_sealed, max_retries, input_bytes)
              VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6, $7)`,
-            [r.uuid, r.environmentId, r.connectionDbId, r.functionId, this.vault.encryptJson(r.input ?? null, ownerOf(r.uuid)), r.maxRetries, jsonBytes(r.input)]
+            [
+                r.uuid,
+                r.environmentId,
+                r.connectionDbId,
+                r.functionId,
+                this.vault.encryptJson(r.input ?? null, ownerOf(r.uuid)),
+                r.maxRetries,
+                jsonBytes(r.input)
+            ]
         );
     }
 

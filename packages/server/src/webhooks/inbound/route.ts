@@ -66,7 +66,13 @@ export const inboundWebhookRoutes = [
             // Unknown keys are not recorded: a stranger could fill the table with names of their choosing.
             if (!integration) throw refuse('no integration with this key');
             const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-            const summary = { environmentId: env.id, integrationId: integration.id, providerConfigKey: integration.uniqueKey, provider: integration.provider, bodyBytes: raw.length };
+            const summary = {
+                environmentId: env.id,
+                integrationId: integration.id,
+                providerConfigKey: integration.uniqueKey,
+                provider: integration.provider,
+                bodyBytes: raw.length
+            };
             // The dashboard's record of a refusal; its failure never changes the answer.
             const refused = async (reason: string) => {
                 await recordInbound(s.db, { ...summary, outcome: 'refused', reason }).catch((err: unknown) =>
