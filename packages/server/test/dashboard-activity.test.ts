@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { removeDir, startServer, storageEnv, writeProvidersFile, type TestServer } from './support/server.ts';
 import { api, waitFor, type Json } from './support/webhooks.ts';
 import { startItemsApi, type ItemsApi } from './support/items-api.ts';
@@ -239,5 +240,37 @@ for (const backend of ['pglite', 'postgres'] as const) {
             await withAppKey.arrayBuffer();
             assert.equal((await get('/errors?limit=500')).status, 400);
         });
+
+        if (backend === 'postgres') {
+            it('a request that fails on the server appears in the recent errors, without the secret it touched', async () => {
+                // A connection whose stored ciphertext was damaged: reading it fails with a 500 and an error-level line.
+                const made = await api(server, 'POST', '/connections', {
+                    provider_config_key: KEY,
+                    connection_id: 'c-broken',
+                    credentials: { type: 'API_KEY', apiKey: 'damaged-secret-value' }
+                });
+                assert.equal(made.status, 201);
+                const client = new pg.Client({ connectionString: storage.env['SWITCHBOARD_DATABASE_URL'] });
+                await client.connect();
+                try {
+                    await client.query(`UPDATE connections SET credentials = 'v1.nope.tampered-ciphertext' WHERE connection_id = 'c-broken'`);
+                } finally {
+                    await client.end();
+                }
+                const before = (await get('/errors')).body.data.length;
+                const read = await api(server, 'GET', `/connections/c-broken?provider_config_key=${KEY}`);
+                assert.equal(read.status, 500, JSON.stringify(read.body));
+                const errors = await waitFor('the error in the ring', async () => {
+                    const r = await get('/errors');
+                    return r.body.data.length > before ? r.body.data : undefined;
+                });
+                const [newest] = errors;
+                assert.equal(newest.message, 'request failed');
+                assert.equal(newest.route, '/connections/:connectionId');
+                assert.equal(newest.method, 'GET');
+                assert.ok(newest.error_type);
+                assert.doesNotMatch(JSON.stringify(errors), /tampered-ciphertext|damaged-secret-value/);
+            });
+        }
     });
 }
