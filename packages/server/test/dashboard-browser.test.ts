@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
 import { startReceiver, waitFor, api, type Receiver } from './support/webhooks.ts';
@@ -79,6 +79,25 @@ describe('dashboard in Chromium: an operator’s session', () => {
             metadata: { plan: 'pro' }
         });
         assert.equal(created.status, 201, JSON.stringify(created.body));
+        // A provider webhook the broker received (GitHub, signed), for the Webhooks page.
+        const gh = await api(server, 'POST', '/integrations', {
+            provider: 'github',
+            unique_key: 'gh',
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: 'gh-hook-secret' }
+        });
+        assert.equal(gh.status, 200, JSON.stringify(gh.body));
+        const hookPath = new URL((await api(server, 'GET', '/integrations/gh?include=webhook')).body.data.webhook_url).pathname;
+        const hookBody = JSON.stringify({ installation: { id: 7 } });
+        const hook = await fetch(`${server.url}${hookPath}`, {
+            method: 'POST',
+            headers: {
+                'content-type': 'application/json',
+                'x-github-event': 'push',
+                'x-hub-signature-256': `sha256=${createHmac('sha256', 'gh-hook-secret').update(hookBody).digest('hex')}`
+            },
+            body: hookBody
+        });
+        assert.equal(hook.status, 200);
         chromium = await launchChromium();
         context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
         page = await context.newPage();
@@ -318,6 +337,10 @@ describe('dashboard in Chromium: an operator’s session', () => {
         await page.click('[data-testid="nav-webhooks"]');
         await page.selectOption('[data-testid="delivery-status"]', 'dead');
         await page.waitForSelector('[data-testid="deliveries"]');
+        const inbound = (await page.textContent('[data-testid="inbound"]')) ?? '';
+        assert.match(inbound, /gh/);
+        assert.match(inbound, /push/);
+        assert.match(inbound, /routed/);
         await shoot('webhooks', { dark: true });
         const before = receiver.requests.length;
         const first = page.locator('[data-testid="deliveries"] tbody tr').first();

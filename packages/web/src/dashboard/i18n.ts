@@ -152,6 +152,7 @@ const en = {
     inbound: 'Provider webhooks received',
     inboundIntro: 'A summary of each webhook a provider sent to an integration, kept seven days; never its payload.',
     routed: 'Routed to',
+    routedCounts: '{connections} connections, {runs} runs, {forwards} forwarded',
     size: 'Size',
     optional: 'optional'
 };
@@ -312,6 +313,7 @@ const fr: Strings = {
     inbound: 'Webhooks reçus des fournisseurs',
     inboundIntro: 'Un résumé de chaque webhook envoyé par un fournisseur à une intégration, gardé sept jours ; jamais son contenu.',
     routed: 'Acheminé vers',
+    routedCounts: '{connections} connexions, {runs} exécutions, {forwards} transmis',
     size: 'Taille',
     optional: 'facultatif'
 };

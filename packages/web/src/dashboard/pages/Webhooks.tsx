@@ -200,10 +200,12 @@ function InboundWebhooks() {
                                 <td data-label={t('event')}>{w.event ?? <span className="db-muted">—</span>}</td>
                                 <td data-label={t('outcome')}>
                                     <Badge value={w.outcome} />
-                                    {w.reason ? <span className="db-muted db-small">{w.reason}</span> : null}
+                                    {w.reason ? <span className="db-muted db-small"> {w.reason}</span> : null}
                                 </td>
                                 <td data-label={t('routed')}>
-                                    {w.connections} {t('connection').toLowerCase()} · {w.runs} {t('runs').toLowerCase()} · {w.forwards} →
+                                    {w.outcome === 'routed'
+                                        ? t('routedCounts', { connections: String(w.connections), runs: String(w.runs), forwards: String(w.forwards) })
+                                        : '—'}
                                 </td>
                                 <td data-label={t('size')}>{bytes(w.body_bytes)}</td>
                             </tr>
