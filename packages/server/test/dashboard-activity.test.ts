@@ -5,6 +5,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { removeDir, startServer, storageEnv, writeProvidersFile, type TestServer } from './support/server.ts';
 import { api, waitFor, type Json } from './support/webhooks.ts';
@@ -12,6 +15,8 @@ import { startItemsApi, type ItemsApi } from './support/items-api.ts';
 import { deploy } from './support/functions.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { RecentErrors } from '../src/log/recent-errors.ts';
+import { openDatabase } from '../src/storage/open.ts';
+import { purgeInboundWebhooks, recordInbound } from '../src/webhooks/inbound/received.ts';
 
 const KEY = 'items';
 const GH_SECRET = 'github-webhook-secret';
@@ -239,6 +244,41 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(withAppKey.status, 401, 'an app’s key opens nothing under /dashboard/api');
             await withAppKey.arrayBuffer();
             assert.equal((await get('/errors?limit=500')).status, 400);
+        });
+
+        it('keeps provider webhook summaries seven days, and at most the newest of each environment', async () => {
+            const dir = backend === 'pglite' ? mkdtempSync(join(tmpdir(), 'sb-inbound-')) : undefined;
+            const db = await openDatabase(
+                dir ? { databaseUrl: undefined, dataDir: dir } : { databaseUrl: storage.env['SWITCHBOARD_DATABASE_URL'], dataDir: server.dataDir }
+            );
+            try {
+                const [env] = await db.query<{ id: number }>("INSERT INTO environments (uuid, name) VALUES (gen_random_uuid(), 'purge-test') RETURNING id");
+                const row = {
+                    environmentId: env!.id,
+                    integrationId: null,
+                    providerConfigKey: 'gh',
+                    provider: 'github',
+                    outcome: 'refused' as const,
+                    bodyBytes: 1
+                };
+                for (let i = 0; i < 5; i++) await recordInbound(db, { ...row, reason: `r${i}` });
+                await db.query(`UPDATE inbound_webhooks SET received_at = now() - interval '8 days' WHERE environment_id = $1 AND reason = 'r0'`, [env!.id]);
+                await purgeInboundWebhooks(db, { keep: 3 });
+                const left = await db.query<{ reason: string }>('SELECT reason FROM inbound_webhooks WHERE environment_id = $1 ORDER BY id', [env!.id]);
+                assert.deepEqual(
+                    left.map((r) => r.reason),
+                    ['r2', 'r3', 'r4']
+                );
+                if (backend === 'postgres') {
+                    // The server's own rows (another environment) are untouched by this environment's cap.
+                    assert.ok(
+                        (await db.query("SELECT 1 FROM inbound_webhooks WHERE provider_config_key = 'gh' AND environment_id <> $1", [env!.id])).length > 0
+                    );
+                }
+            } finally {
+                await db.close();
+                if (dir) removeDir(dir);
+            }
         });
 
         if (backend === 'postgres') {

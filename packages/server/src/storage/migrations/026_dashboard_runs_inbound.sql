@@ -5,7 +5,7 @@ ALTER TABLE runs ADD COLUMN input_bytes integer;
 ALTER TABLE runs ADD COLUMN output_bytes integer;
 CREATE INDEX runs_actions ON runs (environment_id, id) WHERE kind = 'action';
 -- A summary of each provider webhook received for a known integration: never its payload or headers. Kept for
--- seven days: the background pass deletes older rows.
+-- seven days and at most 10,000 per environment: the background pass deletes the rest.
 CREATE TABLE inbound_webhooks (
     id bigserial PRIMARY KEY,
     environment_id integer NOT NULL REFERENCES environments(id) ON DELETE CASCADE,

@@ -4,10 +4,12 @@ import type { Queryable, Db } from '../../storage/db.ts';
 
 /** How long the summaries are kept; the background pass deletes older ones. */
 export const INBOUND_WEBHOOK_RETENTION_DAYS = 7;
+/** At most this many summaries per environment, the newest. */
+export const INBOUND_WEBHOOK_KEEP = 10_000;
 
 export interface InboundSummary {
     environmentId: number;
-    integrationId: number;
+    integrationId: number | null;
     providerConfigKey: string;
     provider: string;
     event?: string | undefined;
@@ -39,9 +41,20 @@ export async function recordInbound(q: Queryable, r: InboundSummary): Promise<vo
     );
 }
 
-export async function purgeInboundWebhooks(db: Db): Promise<number> {
-    const rows = await db.query(`DELETE FROM inbound_webhooks WHERE received_at < now() - make_interval(days => $1) RETURNING id`, [
-        INBOUND_WEBHOOK_RETENTION_DAYS
+/**
+ * Deletes summaries older than the retention, and beyond the newest `keep` of each environment: a stranger who
+ * knows an integration's URL can add refused rows, and this bounds them whatever the rate.
+ */
+export async function purgeInboundWebhooks(db: Db, opts: { keep?: number; days?: number } = {}): Promise<number> {
+    const old = await db.query(`DELETE FROM inbound_webhooks WHERE received_at < now() - make_interval(days => $1) RETURNING id`, [
+        opts.days ?? INBOUND_WEBHOOK_RETENTION_DAYS
     ]);
-    return rows.length;
+    const over = await db.query(
+        `DELETE FROM inbound_webhooks WHERE id IN (
+             SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY environment_id ORDER BY id DESC) AS n FROM inbound_webhooks) ranked
+             WHERE n > $1
+         ) RETURNING id`,
+        [opts.keep ?? INBOUND_WEBHOOK_KEEP]
+    );
+    return old.length + over.length;
 }
