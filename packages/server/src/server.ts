@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Config } from './config/config.ts';
 import type { Services } from './services.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import { RecentErrors } from './log/recent-errors.ts';
+import { purgeInboundWebhooks } from './webhooks/inbound/received.ts';
 import { openDatabase, PGLITE_DIR } from './storage/open.ts';
 import { EMBEDDED_PG_DIR } from './storage/embedded-postgres.ts';
 import { ReadCache } from './storage/read-cache.ts';
@@ -111,7 +113,9 @@ function watchUsage(metrics: Metrics, s: { webhooks: Webhooks; runner: RunnerPoo
 
 /** Builds every service from config, migrates, and starts listening. */
 export async function start(config: Config, opts: { log?: Logger; print?: (line: string) => void } = {}): Promise<Running> {
-    const log = opts.log ?? createLogger(config.logLevel);
+    // The last errors of this instance, for the dashboard; fed only by the logger made here.
+    const recentErrors = new RecentErrors(200);
+    const log = opts.log ?? createLogger(config.logLevel, undefined, recentErrors);
     const catalogue = loadCatalogue(config.providerFiles);
     // One line per file: a copy of Nango's file from a newer release may carry fields this version does not know.
     for (const { file, keys } of catalogue.ignoredKeys) log.warn({ file, keys }, `providers file: ${keys.length} unknown key(s) ignored`);
@@ -257,6 +261,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         metrics,
         limits: new RateLimiter(db, config.rateLimits, metrics),
         dashboardSessions: new DashboardSessionStore(db, config.dashboardSessionTtlMs),
+        recentErrors,
         tracing
     };
     watchUsage(metrics, { webhooks, runner, db });
@@ -323,6 +328,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
             await connectSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'connect session purge failed'));
             await oauthTransactions.purgeExpired().catch((err: unknown) => log.error({ err }, 'oauth transaction purge failed'));
             await services.dashboardSessions.purgeExpired().catch((err: unknown) => log.error({ err }, 'dashboard session purge failed'));
+            await purgeInboundWebhooks(db).catch((err: unknown) => log.error({ err }, 'inbound webhook summary purge failed'));
             if (services.limits.enabled) await services.limits.purgeExpired().catch((err: unknown) => log.error({ err }, 'rate limit purge failed'));
             if (!stopping) timer = setTimeout(tick, config.backgroundRefreshSeconds * 1000).unref();
         };

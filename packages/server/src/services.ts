@@ -1,6 +1,7 @@
 import type { Config } from './config/config.ts';
 import type { Db } from './storage/db.ts';
 import type { Logger } from './log/logger.ts';
+import type { RecentErrors } from './log/recent-errors.ts';
 import type { Vault } from './vault/vault.ts';
 import type { Catalogue } from './providers/catalogue.ts';
 import type { Environments } from './environments/environments.ts';
@@ -60,6 +61,8 @@ export interface Services {
     limits: RateLimiter;
     /** The operator dashboard's sign-in sessions (docs/dashboard.md). */
     dashboardSessions: DashboardSessionStore;
+    /** This instance's last error-level log lines, for the dashboard (not shared between instances). */
+    recentErrors: RecentErrors;
     /** Set when SWITCHBOARD_OTLP_TRACES_URL is. */
     tracing: Tracing | undefined;
 }

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startServer, writeProvidersFile, removeDir, type TestServer } from './support/server.ts';
 import { startReceiver, waitFor, api, type Receiver } from './support/webhooks.ts';
@@ -53,7 +53,7 @@ describe('dashboard in Chromium: an operator’s session', () => {
         // The app's webhook endpoint is down: every delivery fails, and with one attempt it is given up at once.
         receiver.respond(() => 503);
         const providers = writeProvidersFile(
-            `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  categories:\n    - productivity\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
+            `items-api:\n  display_name: Items\n  auth_mode: API_KEY\n  categories:\n    - productivity\n  credentials:\n    apiKey:\n      type: string\n      title: API key\n      secret: true\n  proxy:\n    base_url: ${items.url}\n    headers:\n      authorization: Bearer \${apiKey}\n`
         );
         server = await startServer({
             SWITCHBOARD_PROVIDERS: providers,
@@ -66,17 +66,38 @@ describe('dashboard in Chromium: an operator’s session', () => {
         // What the app did through the API: an integration, a deployed sync (not started), a connection.
         assert.equal((await api(server, 'POST', '/integrations', { unique_key: KEY, provider: 'items-api' })).status, 200);
         const deployed = await deploy(server, [
-            { type: 'sync', name: 'items', file: 'items-sync.cjs', providerConfigKey: KEY, models: ['Item'], runs: 'every day', autoStart: false }
+            { type: 'sync', name: 'items', file: 'items-sync.cjs', providerConfigKey: KEY, models: ['Item'], runs: 'every day', autoStart: false },
+            { type: 'action', name: 'get-item', file: 'get-item.cjs', providerConfigKey: KEY }
         ]);
         assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
         const created = await api(server, 'POST', '/connections', {
             provider_config_key: KEY,
             connection_id: CONN,
             credentials: { type: 'API_KEY', apiKey },
-            end_user: { id: 'user-42', email: 'dana@example.com' },
+            end_user: { id: 'user-42', email: 'dana@example.com', organization: { id: 'acme' } },
+            tags: { tier: 'gold' },
             metadata: { plan: 'pro' }
         });
         assert.equal(created.status, 201, JSON.stringify(created.body));
+        // A provider webhook the broker received (GitHub, signed), for the Webhooks page.
+        const gh = await api(server, 'POST', '/integrations', {
+            provider: 'github',
+            unique_key: 'gh',
+            credentials: { type: 'OAUTH2', client_id: 'id', client_secret: 'secret', webhook_secret: 'gh-hook-secret' }
+        });
+        assert.equal(gh.status, 200, JSON.stringify(gh.body));
+        const hookPath = new URL((await api(server, 'GET', '/integrations/gh?include=webhook')).body.data.webhook_url).pathname;
+        const hookBody = JSON.stringify({ installation: { id: 7 } });
+        const hook = await fetch(`${server.url}${hookPath}`, {
+            method: 'POST',
+            headers: {
+                'content-type': 'application/json',
+                'x-github-event': 'push',
+                'x-hub-signature-256': `sha256=${createHmac('sha256', 'gh-hook-secret').update(hookBody).digest('hex')}`
+            },
+            body: hookBody
+        });
+        assert.equal(hook.status, 200);
         chromium = await launchChromium();
         context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
         page = await context.newPage();
@@ -157,6 +178,56 @@ describe('dashboard in Chromium: an operator’s session', () => {
         await page.waitForSelector(`[data-testid="connection-${CONN}"]`);
     });
 
+    it('makes a connect link; the end user connects through the Connect UI, and the connection appears', async () => {
+        await page.click('[data-testid="new-connect-link"]');
+        await page.selectOption('[data-testid="link-integration"]', KEY);
+        await page.fill('[data-testid="link-end-user"]', 'user-77');
+        await shoot('connect-link-form');
+        await page.click('[data-testid="create-link"]');
+        const link = (await page.textContent('[data-testid="connect-link"]')) ?? '';
+        assert.match(link, /\/connect\/\?session_token=nango_connect_session_/);
+        await page.keyboard.press('Escape');
+        // The end user, in another tab: the Connect UI the link opens, the form the provider's API key needs.
+        const endUser = await context.newPage();
+        await endUser.goto(link);
+        const chooser = endUser.locator(`[data-integration="${KEY}"]`);
+        const field = endUser.getByLabel('API key');
+        await chooser.or(field).first().waitFor();
+        if (await chooser.isVisible()) await chooser.click();
+        await field.fill(apiKey);
+        await endUser.getByRole('button', { name: 'Connect' }).click();
+        await endUser.locator('[data-testid=success]').waitFor();
+        await endUser.close();
+        const made = await waitFor('the connection made through the Connect UI', async () => {
+            const r = await api(server, 'GET', '/connections?endUserId=user-77');
+            return r.body.connections?.[0];
+        });
+        // Back in the dashboard: the operator reloads the list and sees it, active, with its end user.
+        await page.fill('[data-testid="filter-organization"]', '');
+        await page.click('[data-testid="nav-integrations"]');
+        await page.click('[data-testid="nav-connections"]');
+        const row = page.locator(`[data-testid="connection-${made.connection_id}"]`);
+        await row.waitFor();
+        assert.match((await row.textContent()) ?? '', /user-77/);
+        assert.match((await row.textContent()) ?? '', /Active/);
+        const stored = await api(server, 'GET', `/connections/${made.connection_id}?provider_config_key=${KEY}`);
+        assert.equal(stored.body.credentials.apiKey, apiKey);
+    });
+
+    it('filters connections by organisation and tags', async () => {
+        await page.fill('[data-testid="filter-organization"]', 'acme');
+        await page.waitForSelector(`[data-testid="connection-${CONN}"]`);
+        assert.equal(await page.locator('[data-testid="connections"] tbody tr').count(), 1);
+        await page.fill('[data-testid="filter-tags"]', 'tier:gold');
+        await page.waitForSelector(`[data-testid="connection-${CONN}"]`);
+        await shoot('connections-filtered');
+        await page.fill('[data-testid="filter-tags"]', 'tier:silver');
+        await page.waitForSelector('[data-testid="connections"]', { state: 'detached' });
+        await page.fill('[data-testid="filter-tags"]', '');
+        await page.fill('[data-testid="filter-organization"]', '');
+        await page.waitForSelector(`[data-testid="connection-${CONN}"]`);
+    });
+
     it('deletes a connection after asking, and makes a reconnect link for another', async () => {
         const second = await api(server, 'POST', '/connections', {
             provider_config_key: KEY,
@@ -181,7 +252,10 @@ describe('dashboard in Chromium: an operator’s session', () => {
     it('runs the sync from the dashboard and shows the run with its counts', async () => {
         await page.click('[data-testid="nav-syncs"]');
         await page.selectOption('[data-testid="sync-integration"]', KEY);
+        // The connection the app made (the one made through the Connect UI has its own sync).
+        await page.fill('[data-testid="sync-connection"]', CONN);
         await page.waitForSelector('[data-testid="sync-items"]');
+        assert.equal(await page.locator('[data-testid="sync-items"]').count(), 1);
         await page.click('[data-testid="sync-items"] [data-testid="trigger"]');
         const counts = await waitFor(
             'the sync run in the dashboard',
@@ -204,6 +278,41 @@ describe('dashboard in Chromium: an operator’s session', () => {
         await page.waitForSelector('[data-testid="sync-items"] [data-testid="pause"]');
         const status = await api(server, 'GET', `/sync/status?provider_config_key=${KEY}&syncs=items&connection_id=${CONN}`);
         assert.notEqual(status.body.syncs[0].status, 'PAUSED', 'resumed through the dashboard');
+        // Reset: a full resync, after asking; the new run is marked as one.
+        page.once('dialog', (d) => void d.accept());
+        await page.click('[data-testid="sync-items"] [data-testid="reset"]');
+        await waitFor(
+            'the full resync in the runs',
+            async () => {
+                await page.click('[data-testid="reload-syncs"]');
+                const newest = page.locator('[data-testid="runs"] tbody tr').first();
+                const done =
+                    ((await newest
+                        .locator('.db-badge')
+                        .textContent()
+                        .catch(() => '')) ?? '') === 'SUCCESS';
+                return (done && (await newest.locator('[data-testid="run-reset"]').count()) > 0) || undefined;
+            },
+            60_000
+        );
+    });
+
+    it('shows action runs with the sizes of their input and output', async () => {
+        const headers = { 'connection-id': CONN, 'provider-config-key': KEY };
+        assert.equal((await api(server, 'POST', '/action/trigger', { action_name: 'get-item', input: { id: 'item-1' } }, headers)).status, 200);
+        assert.ok((await api(server, 'POST', '/action/trigger', { action_name: 'get-item', input: { id: 'nope' } }, headers)).status >= 400);
+        await page.click('[data-testid="reload-syncs"]');
+        await page.waitForSelector('[data-testid="action-runs"]');
+        const rows = page.locator('[data-testid="action-runs"] tbody tr');
+        await waitFor('both action runs', async () => {
+            if ((await rows.count()) === 2) return true;
+            await page.click('[data-testid="reload-syncs"]');
+            return undefined;
+        });
+        assert.match((await rows.nth(1).locator('[data-testid="action-sizes"]').textContent()) ?? '', /^15 B \/ \d+ B$/);
+        assert.notEqual(((await rows.nth(0).locator('[data-testid="action-error"]').textContent()) ?? '').trim(), '—');
+        await page.locator('[data-testid="action-runs"]').scrollIntoViewIfNeeded();
+        await shoot('action-runs');
     });
 
     it('browses the records the sync stored', async () => {
@@ -228,6 +337,10 @@ describe('dashboard in Chromium: an operator’s session', () => {
         await page.click('[data-testid="nav-webhooks"]');
         await page.selectOption('[data-testid="delivery-status"]', 'dead');
         await page.waitForSelector('[data-testid="deliveries"]');
+        const inbound = (await page.textContent('[data-testid="inbound"]')) ?? '';
+        assert.match(inbound, /gh/);
+        assert.match(inbound, /push/);
+        assert.match(inbound, /routed/);
         await shoot('webhooks', { dark: true });
         const before = receiver.requests.length;
         const first = page.locator('[data-testid="deliveries"] tbody tr').first();
@@ -249,6 +362,12 @@ describe('dashboard in Chromium: an operator’s session', () => {
         await page.waitForSelector('text=Journal d’audit');
         await shoot('audit-fr');
         await page.selectOption('[data-testid="lang"]', 'en');
+    });
+
+    it('shows this instance’s recent errors', async () => {
+        await page.click('[data-testid="nav-errors"]');
+        await page.waitForSelector('text=Each instance keeps its own 200');
+        await shoot('errors');
     });
 
     it('a forged CSRF token from the page changes nothing', async () => {

@@ -191,7 +191,7 @@ export async function buildApp(
 
     app.setErrorHandler(async (error: FastifyError | ApiError | VaultError, req, reply) => {
         const { apiError, answer } = errorAnswer(error);
-        if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload }, 'request failed');
+        if (apiError.status >= 500) req.log.error({ err: error, errorId: apiError.payload, route: req.routeOptions.url, method: req.method }, 'request failed');
         if (bodyPending(req.raw)) {
             // Stop receiving now (a chunked body over the limit is otherwise read and dropped until the answer is
             // out), say `Connection: close` so no client reuses the connection, and let the close linger so the

@@ -72,8 +72,17 @@ function bufferedStdout(): DestinationStream {
     };
 }
 
-/** The one logger: structured JSON, secrets censored by key name, URLs logged without query strings. */
-export function createLogger(level: string, destination: DestinationStream = bufferedStdout()): Logger {
+/**
+ * The one logger: structured JSON, secrets censored by key name, URLs logged without query strings. `errors`, when
+ * given, also receives every error-level line, redacted the same way (the dashboard's recent errors).
+ */
+export function createLogger(level: string, out: DestinationStream = bufferedStdout(), errors?: DestinationStream): Logger {
+    const destination = errors
+        ? pino.multistream([
+              { stream: out, level: 'trace' },
+              { stream: errors, level: 'error' }
+          ])
+        : out;
     return pino(
         {
             level,

@@ -16,7 +16,7 @@ import type { ModelCounts } from '../functions/syncs.ts';
 import { RunHost, type HostDeps, type PendingConnection, type SyncRunContext } from '../functions/host.ts';
 import { runProps, type PropsDeps } from '../functions/run-props.ts';
 import { auditRun, loggedError, type AuditDeps, type LoggedScriptError } from '../functions/run-audit.ts';
-import type { EndStatus, RunStore, StartedRun } from './store.ts';
+import { jsonBytes, type EndStatus, type RunStore, type StartedRun } from './store.ts';
 import { backoffMs, sleep } from '../egress/retry.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
@@ -190,7 +190,14 @@ export async function runScript(d: RunDeps, r: ScriptRun): Promise<RunOutcome> {
     const outcome = (s: EndStatus): RunOutcome => ({ result, status: s, counts, failure: error && loggedError(error), durationMs: Date.now() - started });
     const before = r.policy.beforeFinish?.(result, counts);
     const payloads = status === 'STOPPED' ? [] : (r.policy.webhooks?.(outcome(status)) ?? []);
-    const end = { status, result: counts, output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined, uuid: r.row.uuid, error };
+    const end = {
+        status,
+        result: counts,
+        output: result.ok && r.policy.keepsOutput ? (result.output ?? null) : undefined,
+        outputBytes: result.ok && r.kind === 'action' ? jsonBytes(result.output) : null,
+        uuid: r.row.uuid,
+        error
+    };
     // With nothing else to write, the ending needs no transaction of its own: it is written in one statement with
     // the other runs ending at the same moment (the usual scheduled sync: a share of one round trip instead of four).
     const ending =

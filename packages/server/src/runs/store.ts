@@ -81,7 +81,17 @@ const FINISH_BATCH = 500;
 const FINISH_GATHER_MS = 20;
 
 /** How a run ends. `output` is kept (sealed) only for an asynchronous action, whose `uuid` GET /action/:id reads it by. */
-export type RunEnd = { status: EndStatus; result?: ModelCounts; output?: unknown; uuid?: string | null; error?: unknown };
+export type RunEnd = {
+    status: EndStatus;
+    result?: ModelCounts;
+    output?: unknown;
+    /** An action's output size in bytes of JSON (kept even where the output itself is not: a synchronous action). */
+    outputBytes?: number | null;
+    uuid?: string | null;
+    error?: unknown;
+};
+/** Bytes of a value's JSON: what the dashboard shows of an action's input and output instead of their contents. */
+export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null) ?? 'null', 'utf8');
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 export class RunStore {
@@ -124,17 +134,34 @@ export class RunStore {
         r: { uuid: string; environmentId: number; connectionDbId: number; functionId: number; input: unknown; maxRetries: number }
     ): Promise<void> {
         await tx.query(
-            `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input_sealed, max_retries) VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6)`,
-            [r.uuid, r.environmentId, r.connectionDbId, r.functionId, this.vault.encryptJson(r.input ?? null, ownerOf(r.uuid)), r.maxRetries]
+            `INSERT INTO runs (kind, uuid, environment_id, connection_id, function_id, status, input_sealed, max_retries, input_bytes)
+             VALUES ('action', $1, $2, $3, $4, 'QUEUED', $5, $6, $7)`,
+            [
+                r.uuid,
+                r.environmentId,
+                r.connectionDbId,
+                r.functionId,
+                this.vault.encryptJson(r.input ?? null, ownerOf(r.uuid)),
+                r.maxRetries,
+                jsonBytes(r.input)
+            ]
         );
     }
 
     /** Records a run that starts at once (a synchronous action, an on-event script): RUNNING from the start. */
-    async startInline(r: { kind: 'action' | 'on-event'; environmentId: number; connectionDbId: number | null; functionId: number }): Promise<StartedRun> {
+    async startInline(r: {
+        kind: 'action' | 'on-event';
+        environmentId: number;
+        connectionDbId: number | null;
+        functionId: number;
+        /** A synchronous action's input size (the input itself is not kept). */
+        inputBytes?: number;
+    }): Promise<StartedRun> {
         const rows = await this.db.query<StartedRow>(
-            `INSERT INTO runs (kind, environment_id, connection_id, function_id, status, started_at, heartbeat_at, attempts) VALUES ($1, $2, $3, $4, 'RUNNING', now(), now(), 1)
+            `INSERT INTO runs (kind, environment_id, connection_id, function_id, status, started_at, heartbeat_at, attempts, input_bytes)
+             VALUES ($1, $2, $3, $4, 'RUNNING', now(), now(), 1, $5)
              RETURNING ${startedColumns}`,
-            [r.kind, r.environmentId, r.connectionDbId, r.functionId]
+            [r.kind, r.environmentId, r.connectionDbId, r.functionId, r.inputBytes ?? null]
         );
         return this.toStarted(rows[0]!);
     }
@@ -198,7 +225,8 @@ export class RunStore {
     async finish(q: Queryable, id: number, out: RunEnd): Promise<boolean> {
         const rows = await q.query<{ id: string }>(
             `WITH ended AS (
-                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output_sealed = $4, error = $5
+                 UPDATE runs SET status = $2, finished_at = now(), result = COALESCE($3::jsonb, result), output_sealed = $4, error = $5,
+                     output_bytes = COALESCE($6::integer, output_bytes)
                  WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
                  RETURNING id, sync_id, kind, started_at
              ), freed AS (
@@ -212,7 +240,8 @@ export class RunStore {
                 out.status,
                 out.result === undefined ? null : JSON.stringify(out.result),
                 this.sealedOutput(out),
-                out.error === undefined ? null : JSON.stringify(out.error)
+                out.error === undefined ? null : JSON.stringify(out.error),
+                out.outputBytes ?? null
             ]
         );
         return rows.length > 0;
@@ -260,9 +289,10 @@ export class RunStore {
             try {
                 const rows = await this.db.query<{ id: string }>(
                     `WITH input AS (
-                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::text[], $5::jsonb[]) AS x(id, status, result, output, error)
+                         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::text[], $5::jsonb[], $6::integer[]) AS x(id, status, result, output, error, output_bytes)
                      ), ended AS (
-                         UPDATE runs r SET status = x.status, finished_at = now(), result = COALESCE(x.result, r.result), output_sealed = x.output, error = x.error
+                         UPDATE runs r SET status = x.status, finished_at = now(), result = COALESCE(x.result, r.result), output_sealed = x.output, error = x.error,
+                             output_bytes = COALESCE(x.output_bytes, r.output_bytes)
                          FROM input x WHERE r.id = x.id AND r.status IN ('QUEUED', 'RUNNING')
                          RETURNING r.id, r.sync_id, r.kind, r.started_at, x.status
                      ), freed AS (
@@ -276,7 +306,8 @@ export class RunStore {
                         batch.map((e) => e.out.status),
                         batch.map((e) => json(e.out.result)),
                         batch.map((e) => this.sealedOutput(e.out)),
-                        batch.map((e) => json(e.out.error))
+                        batch.map((e) => json(e.out.error)),
+                        batch.map((e) => e.out.outputBytes ?? null)
                     ]
                 );
                 const ended = new Set(rows.map((r) => Number(r.id)));

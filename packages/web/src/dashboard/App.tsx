@@ -14,6 +14,7 @@ import { SyncsPage } from './pages/Syncs.tsx';
 import { RecordsPage } from './pages/Records.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { AuditPage } from './pages/Audit.tsx';
+import { ErrorsPage } from './pages/Errors.tsx';
 
 const pages = {
     integrations: { label: 'navIntegrations', Page: IntegrationsPage },
@@ -21,7 +22,8 @@ const pages = {
     syncs: { label: 'navSyncs', Page: SyncsPage },
     records: { label: 'navRecords', Page: RecordsPage },
     webhooks: { label: 'navWebhooks', Page: WebhooksPage },
-    audit: { label: 'navAudit', Page: AuditPage }
+    audit: { label: 'navAudit', Page: AuditPage },
+    errors: { label: 'navErrors', Page: ErrorsPage }
 } as const satisfies Record<string, { label: DashKey; Page: () => React.JSX.Element }>;
 type PageName = keyof typeof pages;
 

@@ -139,6 +139,7 @@ export interface RunRow {
     started_at: string | null;
     finished_at: string | null;
     result: Record<string, { added?: number; updated?: number; deleted?: number }>;
+    reset: boolean;
     error: unknown;
 }
 export interface SyncStatusRow {
@@ -171,4 +172,42 @@ export interface AuditEvent {
     outcome: string;
     detail: unknown;
     created_at: string;
+}
+export interface ActionRunRow {
+    id: number;
+    action: string;
+    provider_config_key: string;
+    connection_id: string | null;
+    mode: 'sync' | 'async';
+    action_id: string | null;
+    status: string;
+    attempts: number;
+    queued_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    input_bytes: number | null;
+    output_bytes: number | null;
+    error: { type: string; message: string | null } | null;
+}
+export interface RecentError {
+    id: number;
+    time: string;
+    message: string;
+    error_type: string | null;
+    error_code: string | null;
+    route: string | null;
+    method: string | null;
+}
+export interface InboundWebhook {
+    id: number;
+    provider_config_key: string;
+    provider: string;
+    event: string | null;
+    outcome: string;
+    reason: string | null;
+    connections: number;
+    runs: number;
+    forwards: number;
+    body_bytes: number;
+    received_at: string;
 }

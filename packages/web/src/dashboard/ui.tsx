@@ -18,6 +18,9 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
 
 const tone: Record<string, string> = {
     active: 'ok',
+    routed: 'ok',
+    answered: 'info',
+    refused: 'bad',
     delivered: 'ok',
     SUCCESS: 'ok',
     success: 'ok',
@@ -129,4 +132,12 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
             </div>
         </div>
     );
+}
+
+/** A size in bytes, as people read it: `812 B`, `3.4 kB`; `—` when unknown. */
+export function bytes(n: number | null | undefined): string {
+    if (n === null || n === undefined) return '—';
+    if (n < 1000) return `${n} B`;
+    if (n < 1_000_000) return `${(n / 1000).toFixed(1)} kB`;
+    return `${(n / 1_000_000).toFixed(1)} MB`;
 }

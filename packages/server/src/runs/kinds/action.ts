@@ -4,7 +4,7 @@ import type { Connection } from '../../connections/store.ts';
 import type { Environment } from '../../environments/environments.ts';
 import type { RunResult } from '../../functions/runtime/types.ts';
 import type { DeployedFunction } from '../../functions/store.ts';
-import type { ActionRunView, StartedRun } from '../store.ts';
+import { jsonBytes, type ActionRunView, type StartedRun } from '../store.ts';
 import { ACTION_QUEUE } from '../../functions/queue.ts';
 import { runScript, type RunPolicy } from '../run.ts';
 
@@ -68,7 +68,13 @@ export async function runAction(
     input: unknown,
     signal?: AbortSignal
 ): Promise<RunResult> {
-    const row = await d.runs.startInline({ kind: 'action', environmentId: env.id, connectionDbId: connection.id, functionId: fn.id });
+    const row = await d.runs.startInline({
+        kind: 'action',
+        environmentId: env.id,
+        connectionDbId: connection.id,
+        functionId: fn.id,
+        inputBytes: jsonBytes(input)
+    });
     return execute(d, row, { env, connection, fn, input, ...(signal ? { signal } : {}) });
 }
 

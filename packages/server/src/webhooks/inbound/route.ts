@@ -7,6 +7,7 @@ import type { Integration } from '../../integrations/store.ts';
 import type { ConnectionSummary } from '../../connections/store.ts';
 import { forwardableHeaders } from '../payloads.ts';
 import { inboundHandlers } from './registry.ts';
+import { recordInbound } from './received.ts';
 import type { InboundHandler, InboundRequest } from './handler.ts';
 
 const params = z.object({ environmentUuid: z.uuid(), providerConfigKey: uniqueKeySchema }).strict();
@@ -62,16 +63,34 @@ export const inboundWebhookRoutes = [
                 return fail('invalid_webhook_signature');
             };
             const integration = await s.integrations.get(env.id, p.providerConfigKey);
+            // Unknown keys are not recorded: a stranger could fill the table with names of their choosing.
             if (!integration) throw refuse('no integration with this key');
+            const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+            const summary = {
+                environmentId: env.id,
+                integrationId: integration.id,
+                providerConfigKey: integration.uniqueKey,
+                provider: integration.provider,
+                bodyBytes: raw.length
+            };
+            // The dashboard's record of a refusal; its failure never changes the answer.
+            const refused = async (reason: string) => {
+                await recordInbound(s.db, { ...summary, outcome: 'refused', reason }).catch((err: unknown) =>
+                    req.log.error({ err }, 'could not record the inbound webhook')
+                );
+                return refuse(reason);
+            };
             const script = s.catalogue.get(integration.provider)?.webhook_routing_script;
             const handler = script ? inboundHandlers[script] : undefined;
-            const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-            if (!handler) throw refuse('the provider has no webhook handling');
-            if (raw.length === 0) throw refuse('empty body');
+            if (!handler) throw await refused('the provider has no webhook handling');
+            if (raw.length === 0) throw await refused('empty body');
 
             const secret = webhookSecretOf(s, integration, handler);
             if (!secret) {
                 req.log.warn({ integration: integration.uniqueKey }, 'inbound webhook refused: the integration has no webhook_secret to verify it with');
+                await recordInbound(s.db, { ...summary, outcome: 'refused', reason: 'no webhook secret' }).catch((err: unknown) =>
+                    req.log.error({ err }, 'could not record the inbound webhook')
+                );
                 throw fail('invalid_webhook_signature');
             }
             const inbound: InboundRequest = {
@@ -82,10 +101,15 @@ export const inboundWebhookRoutes = [
                 payload: parseBody(raw, req.headers['content-type']),
                 now: Date.now()
             };
-            if (!handler.verify(inbound, secret)) throw refuse('bad signature');
+            if (!handler.verify(inbound, secret)) throw await refused('bad signature');
 
             const direct = handler.respond?.(inbound, secret);
-            if (direct) return reply.code(direct.status).send(direct.body);
+            if (direct) {
+                await recordInbound(s.db, { ...summary, event: handler.eventType(inbound), outcome: 'answered' }).catch((err: unknown) =>
+                    req.log.error({ err }, 'could not record the inbound webhook')
+                );
+                return reply.code(direct.status).send(direct.body);
+            }
             // Routed whether or not the event is forwarded: subscribed syncs run their onWebhook handler either way.
             const routed = handler.route(inbound);
             const keys = routed === undefined ? [] : Array.isArray(routed) ? routed : [routed];
@@ -96,9 +120,9 @@ export const inboundWebhookRoutes = [
                 }
             }
             const event = handler.eventType(inbound);
-            const { runs, queued } = await s.db.transaction(async (tx) => ({
-                runs: await s.runs.queueWebhookRuns(tx, { integrationId: integration.id, connections, event, payload: inbound.payload }),
-                queued: integration.forwardWebhooks
+            const { runs, queued } = await s.db.transaction(async (tx) => {
+                const runs = await s.runs.queueWebhookRuns(tx, { integrationId: integration.id, connections, event, payload: inbound.payload });
+                const queued = integration.forwardWebhooks
                     ? await s.webhooks.enqueueForward(tx, {
                           environmentId: env.id,
                           provider: integration.provider,
@@ -107,8 +131,10 @@ export const inboundWebhookRoutes = [
                           payload: inbound.payload,
                           headers: forwardableHeaders(req.headers)
                       })
-                    : 0
-            }));
+                    : 0;
+                await recordInbound(tx, { ...summary, event, outcome: 'routed', connections: connections.length, runs, forwards: queued });
+                return { runs, queued };
+            });
             req.log.info({ integration: integration.uniqueKey, event, connections: connections.length, runs, queued }, 'provider webhook received');
             return reply.code(200).send();
         }

@@ -11,13 +11,14 @@ const statusLabel: Record<string, DashKey> = { active: 'statusActive', expired: 
 export function ConnectionsPage() {
     const { api, t, lang, notify } = useDash();
     const integrations = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
-    const [filters, setFilters] = useState({ integration: '', end_user: '', status: '', search: '' });
+    const [filters, setFilters] = useState({ integration: '', end_user: '', organization: '', tags: '', status: '', search: '' });
     const [page, setPage] = useState(0);
     const list = useLoad(
         () => api.call<{ data: ConnectionRow[]; next_page: number | null }>('GET', '/connection-list', { query: { ...filters, page, limit: 20 } }),
         [filters, page]
     );
-    const [link, setLink] = useState<string | null>(null);
+    const [link, setLink] = useState<{ url: string; fresh: boolean } | null>(null);
+    const [newLink, setNewLink] = useState<{ integration: string; endUser: string; email: string } | null>(null);
     const set = (k: keyof typeof filters) => (value: string) => {
         setFilters((f) => ({ ...f, [k]: value }));
         setPage(0);
@@ -45,7 +46,25 @@ export function ConnectionsPage() {
             const r = await api.call<{ data: { connect_link: string } }>('POST', '/connect/sessions/reconnect', {
                 body: { connection_id: c.connection_id, integration_id: c.provider_config_key }
             });
-            setLink(r.data.connect_link);
+            setLink({ url: r.data.connect_link, fresh: false });
+        } catch (err) {
+            notify(errorText(t, err), 'error');
+        }
+    };
+
+    // A connect session for a new connection: the end user opens the link and connects in the Connect UI.
+    const createLink = async (e: React.FormEvent) => {
+        e.preventDefault();
+        if (!newLink) return;
+        try {
+            const r = await api.call<{ data: { connect_link: string } }>('POST', '/connect/sessions', {
+                body: {
+                    end_user: { id: newLink.endUser, ...(newLink.email ? { email: newLink.email } : {}) },
+                    ...(newLink.integration ? { allowed_integrations: [newLink.integration] } : {})
+                }
+            });
+            setNewLink(null);
+            setLink({ url: r.data.connect_link, fresh: true });
         } catch (err) {
             notify(errorText(t, err), 'error');
         }
@@ -54,6 +73,14 @@ export function ConnectionsPage() {
     return (
         <section>
             <PageHeader title={t('navConnections')}>
+                <button
+                    type="button"
+                    className="db-button db-primary"
+                    onClick={() => setNewLink({ integration: filters.integration, endUser: '', email: '' })}
+                    data-testid="new-connect-link"
+                >
+                    {t('newConnectLink')}
+                </button>
                 <button type="button" className="db-button" onClick={list.reload}>
                     {t('refresh')}
                 </button>
@@ -73,6 +100,14 @@ export function ConnectionsPage() {
                 <label className="db-field">
                     <span>{t('endUser')}</span>
                     <input value={filters.end_user} onChange={(e) => set('end_user')(e.target.value)} />
+                </label>
+                <label className="db-field">
+                    <span>{t('organization')}</span>
+                    <input value={filters.organization} onChange={(e) => set('organization')(e.target.value)} data-testid="filter-organization" />
+                </label>
+                <label className="db-field">
+                    <span>{t('tags')}</span>
+                    <input value={filters.tags} placeholder={t('tagsHint')} onChange={(e) => set('tags')(e.target.value)} data-testid="filter-tags" />
                 </label>
                 <label className="db-field">
                     <span>{t('status')}</span>
@@ -117,6 +152,15 @@ export function ConnectionsPage() {
                                 <td data-label={t('endUser')}>
                                     {c.end_user ? (c.end_user.email ?? c.end_user.display_name ?? c.end_user.id) : <span className="db-muted">—</span>}
                                     {c.end_user?.organization ? <span className="db-muted db-small"> · {c.end_user.organization.id}</span> : null}
+                                    {Object.keys(c.tags ?? {}).length > 0 ? (
+                                        <span className="db-tags">
+                                            {Object.entries(c.tags).map(([k, v]) => (
+                                                <span key={k} className="db-tag">
+                                                    {k}: {v}
+                                                </span>
+                                            ))}
+                                        </span>
+                                    ) : null}
                                 </td>
                                 <td data-label={t('status')}>
                                     <Badge value={c.status} label={t(statusLabel[c.status] ?? 'statusActive')} />
@@ -163,13 +207,53 @@ export function ConnectionsPage() {
                 hasNext={list.value?.next_page != null}
                 onNext={() => setPage((p) => p + 1)}
             />
+            {newLink ? (
+                <Dialog title={t('newConnectLink')} onClose={() => setNewLink(null)}>
+                    <form className="db-form" onSubmit={createLink}>
+                        <label className="db-field">
+                            <span>{t('integration')}</span>
+                            <select
+                                value={newLink.integration}
+                                onChange={(e) => setNewLink({ ...newLink, integration: e.target.value })}
+                                data-testid="link-integration"
+                            >
+                                <option value="">{t('all')}</option>
+                                {(integrations.value?.data ?? []).map((i) => (
+                                    <option key={i.unique_key} value={i.unique_key}>
+                                        {i.unique_key}
+                                    </option>
+                                ))}
+                            </select>
+                        </label>
+                        <label className="db-field">
+                            <span>{t('endUserId')}</span>
+                            <input
+                                required
+                                maxLength={255}
+                                value={newLink.endUser}
+                                onChange={(e) => setNewLink({ ...newLink, endUser: e.target.value })}
+                                data-testid="link-end-user"
+                            />
+                        </label>
+                        <label className="db-field">
+                            <span>
+                                {t('endUserEmail')} <span className="db-muted">({t('optional')})</span>
+                            </span>
+                            <input type="email" value={newLink.email} onChange={(e) => setNewLink({ ...newLink, email: e.target.value })} />
+                        </label>
+                        <button type="submit" className="db-button db-primary" data-testid="create-link">
+                            {t('createLink')}
+                        </button>
+                    </form>
+                </Dialog>
+            ) : null}
             {link ? (
-                <Dialog title={t('reconnectLink')} onClose={() => setLink(null)}>
-                    <p>{t('reconnectIntro')}</p>
+                <Dialog title={t(link.fresh ? 'newConnectLink' : 'reconnectLink')} onClose={() => setLink(null)}>
+                    <p>{t(link.fresh ? 'connectLinkIntro' : 'reconnectIntro')}</p>
                     <p className="db-break">
-                        <code data-testid="reconnect-link">{link}</code>
+                        <code data-testid={link.fresh ? 'connect-link' : 'reconnect-link'}>{link.url}</code>
                     </p>
-                    <a className="db-button db-primary" href={link} target="_blank" rel="noreferrer noopener">
+                    <a className="db-button db-primary" href={link.url} target="_blank" rel="noreferrer noopener">
                         {t('open')}
                     </a>
                 </Dialog>

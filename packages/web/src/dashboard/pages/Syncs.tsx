@@ -1,10 +1,10 @@
 // Syncs: each sync of an integration (or one connection) with its state and actions (run now, pause, resume), and
 // the environment's sync runs, newest first, paged by cursor on the server, with counts and errors.
 import { useState } from 'react';
-import type { Integration, RunRow, SyncStatusRow } from '../api.ts';
+import type { ActionRunRow, Integration, RunRow, SyncStatusRow } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
 
 function totals(result: RunRow['result']): { added: number; updated: number; deleted: number } {
     const out = { added: 0, updated: 0, deleted: 0 };
@@ -16,7 +16,7 @@ function totals(result: RunRow['result']): { added: number; updated: number; del
     return out;
 }
 
-function duration(run: RunRow): string {
+function duration(run: { started_at: string | null; finished_at: string | null }): string {
     if (!run.started_at || !run.finished_at) return '';
     const ms = new Date(run.finished_at).getTime() - new Date(run.started_at).getTime();
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -29,6 +29,7 @@ export function SyncsPage() {
     const [connection, setConnection] = useState('');
     const [status, setStatus] = useState('');
     const cursors = useCursorStack<number>();
+    const actionCursors = useCursorStack<number>();
     const syncs = useLoad(
         () =>
             integration
@@ -45,10 +46,17 @@ export function SyncsPage() {
             }),
         [integration, connection, status, cursors.cursor]
     );
+    const actions = useLoad(
+        () =>
+            api.call<{ data: ActionRunRow[]; next_cursor: number | null }>('GET', '/runs', {
+                query: { kind: 'action', integration, connection_id: connection, status, cursor: actionCursors.cursor, limit: 20 }
+            }),
+        [integration, connection, status, actionCursors.cursor]
+    );
 
-    const command = async (path: string, s: SyncStatusRow, done: string) => {
+    const command = async (path: string, s: SyncStatusRow, done: string, extra: Record<string, unknown> = {}) => {
         try {
-            await api.call('POST', path, { body: { provider_config_key: integration, syncs: [s.name], connection_id: s.connection_id } });
+            await api.call('POST', path, { body: { provider_config_key: integration, syncs: [s.name], connection_id: s.connection_id, ...extra } });
             notify(done);
             syncs.reload();
             runs.reload();
@@ -66,6 +74,7 @@ export function SyncsPage() {
                     onClick={() => {
                         syncs.reload();
                         runs.reload();
+                        actions.reload();
                     }}
                     data-testid="reload-syncs"
                 >
@@ -80,6 +89,7 @@ export function SyncsPage() {
                         onChange={(e) => {
                             setIntegration(e.target.value);
                             cursors.reset();
+                            actionCursors.reset();
                         }}
                         data-testid="sync-integration"
                     >
@@ -98,6 +108,7 @@ export function SyncsPage() {
                         onChange={(e) => {
                             setConnection(e.target.value);
                             cursors.reset();
+                            actionCursors.reset();
                         }}
                         data-testid="sync-connection"
                     />
@@ -109,6 +120,7 @@ export function SyncsPage() {
                         onChange={(e) => {
                             setStatus(e.target.value);
                             cursors.reset();
+                            actionCursors.reset();
                         }}
                     >
                         <option value="">{t('all')}</option>
@@ -187,6 +199,17 @@ export function SyncsPage() {
                                                 {t('pause')}
                                             </button>
                                         )}
+                                        <button
+                                            type="button"
+                                            className="db-button db-danger"
+                                            onClick={() => {
+                                                if (!window.confirm(t('confirmReset', { name: s.name }))) return;
+                                                void command('/sync/trigger', s, t('resetDone'), { sync_mode: 'full_refresh' });
+                                            }}
+                                            data-testid="reset"
+                                        >
+                                            {t('reset')}
+                                        </button>
                                     </div>
                                 </td>
                             </tr>
@@ -218,6 +241,12 @@ export function SyncsPage() {
                                 <tr key={r.id} data-testid={`run-${r.id}`}>
                                     <td data-label={t('run')}>
                                         <strong>{r.sync}</strong> <span className="db-muted">#{r.id}</span>
+                                        {r.reset ? (
+                                            <span className="db-muted db-small" data-testid="run-reset">
+                                                {' '}
+                                                · {t('fullResync')}
+                                            </span>
+                                        ) : null}
                                         <br />
                                         <span className="db-muted db-small">
                                             {r.provider_config_key} / {r.connection_id}
@@ -245,6 +274,63 @@ export function SyncsPage() {
                 onPrevious={cursors.pop}
                 hasNext={runs.value?.next_cursor != null}
                 onNext={() => runs.value?.next_cursor && cursors.push(Number(runs.value.next_cursor))}
+            />
+
+            <h2>{t('actionRuns')}</h2>
+            {actions.loading && !actions.value ? <Loading /> : null}
+            {actions.error ? <ErrorLine text={errorText(t, actions.error)} /> : null}
+            {actions.value && actions.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            {actions.value && actions.value.data.length > 0 ? (
+                <table className="db-table" data-testid="action-runs">
+                    <thead>
+                        <tr>
+                            <th>{t('action')}</th>
+                            <th>{t('status')}</th>
+                            <th>{t('started')}</th>
+                            <th>{t('duration')}</th>
+                            <th>
+                                {t('input')} / {t('output')}
+                            </th>
+                            <th>{t('error')}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {actions.value.data.map((r) => (
+                            <tr key={r.id} data-testid={`action-run-${r.id}`}>
+                                <td data-label={t('action')}>
+                                    <strong>{r.action}</strong> <span className="db-muted">#{r.id}</span>
+                                    <br />
+                                    <span className="db-muted db-small">
+                                        {r.provider_config_key} / {r.connection_id ?? '—'} · {t(r.mode === 'async' ? 'modeAsync' : 'modeSync')}
+                                    </span>
+                                </td>
+                                <td data-label={t('status')}>
+                                    <Badge value={r.status} />
+                                </td>
+                                <td data-label={t('started')}>{formatTime(lang, r.started_at ?? r.queued_at)}</td>
+                                <td data-label={t('duration')}>{duration(r)}</td>
+                                <td data-label={`${t('input')} / ${t('output')}`} data-testid="action-sizes">
+                                    {bytes(r.input_bytes)} / {bytes(r.output_bytes)}
+                                </td>
+                                <td data-label={t('error')} data-testid="action-error">
+                                    {r.error ? (
+                                        <span className="db-error-text" title={r.error.message ?? undefined}>
+                                            {r.error.type}
+                                        </span>
+                                    ) : (
+                                        <span className="db-muted">—</span>
+                                    )}
+                                </td>
+                            </tr>
+                        ))}
+                    </tbody>
+                </table>
+            ) : null}
+            <Pager
+                hasPrevious={actionCursors.depth > 1}
+                onPrevious={actionCursors.pop}
+                hasNext={actions.value?.next_cursor != null}
+                onNext={() => actions.value?.next_cursor && actionCursors.push(Number(actions.value.next_cursor))}
             />
         </section>
     );

@@ -1,9 +1,9 @@
 // Webhook deliveries: status, attempts, the next retry, the last answer and the payload; replay what ended.
 import { useState } from 'react';
-import type { Delivery } from '../api.ts';
+import type { Delivery, InboundWebhook } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
 
 /** The payload as sent: the server keeps the exact signed bytes, a JSON text. */
 function parseBody(body: unknown): unknown {
@@ -132,6 +132,93 @@ export function WebhooksPage() {
                 hasNext={list.value?.next_cursor != null}
                 onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
             />
+            <InboundWebhooks />
         </section>
+    );
+}
+
+/** Provider webhooks received: who sent which event, and what became of it (never the payload). */
+function InboundWebhooks() {
+    const { api, t, lang } = useDash();
+    const [outcome, setOutcome] = useState('');
+    const cursors = useCursorStack<number>();
+    const list = useLoad(
+        () =>
+            api.call<{ data: InboundWebhook[]; next_cursor: number | null }>('GET', '/inbound-webhooks', {
+                query: { outcome, cursor: cursors.cursor, limit: 20 }
+            }),
+        [outcome, cursors.cursor]
+    );
+    return (
+        <>
+            <h2>{t('inbound')}</h2>
+            <p className="db-muted">{t('inboundIntro')}</p>
+            <div className="db-filters">
+                <label className="db-field">
+                    <span>{t('outcome')}</span>
+                    <select
+                        value={outcome}
+                        onChange={(e) => {
+                            setOutcome(e.target.value);
+                            cursors.reset();
+                        }}
+                        data-testid="inbound-outcome"
+                    >
+                        <option value="">{t('all')}</option>
+                        {['routed', 'answered', 'refused'].map((o) => (
+                            <option key={o} value={o}>
+                                {o}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+            </div>
+            {list.loading && !list.value ? <Loading /> : null}
+            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
+            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            {list.value && list.value.data.length > 0 ? (
+                <table className="db-table" data-testid="inbound">
+                    <thead>
+                        <tr>
+                            <th>{t('when')}</th>
+                            <th>{t('integration')}</th>
+                            <th>{t('event')}</th>
+                            <th>{t('outcome')}</th>
+                            <th>{t('routed')}</th>
+                            <th>{t('size')}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list.value.data.map((w) => (
+                            <tr key={w.id} data-testid={`inbound-${w.id}`}>
+                                <td data-label={t('when')}>{formatTime(lang, w.received_at)}</td>
+                                <td data-label={t('integration')}>
+                                    <code>{w.provider_config_key}</code>
+                                    <br />
+                                    <span className="db-muted db-small">{w.provider}</span>
+                                </td>
+                                <td data-label={t('event')}>{w.event ?? <span className="db-muted">—</span>}</td>
+                                <td data-label={t('outcome')}>
+                                    <Badge value={w.outcome} />
+                                    {w.reason ? <span className="db-muted db-small"> {w.reason}</span> : null}
+                                </td>
+                                <td data-label={t('routed')}>
+                                    {w.outcome === 'routed'
+                                        ? t('routedCounts', { connections: String(w.connections), runs: String(w.runs), forwards: String(w.forwards) })
+                                        : '—'}
+                                </td>
+                                <td data-label={t('size')}>{bytes(w.body_bytes)}</td>
+                            </tr>
+                        ))}
+                    </tbody>
+                </table>
+            ) : null}
+            <Pager
+                hasPrevious={cursors.depth > 1}
+                onPrevious={cursors.pop}
+                hasNext={list.value?.next_cursor != null}
+                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
+            />
+        </>
     );
 }
