@@ -21,9 +21,7 @@ const WARMUP = num('BENCH_WARMUP_SECONDS', 1);
 const CLIENTS = num('BENCH_CONNECTIONS', 10);
 const RUNS = num('BENCH_RUNS', 3);
 const BACKENDS = (process.env['BENCH_BACKENDS'] || 'embedded,postgres').split(',').map((s) => s.trim());
-const SCENARIOS = (process.env['BENCH_SCENARIOS'] || 'http_100,http_1000,http_100_during_ingest,nginx_100,nginx_1000,sql_100')
-    .split(',')
-    .map((s) => s.trim());
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] || 'http_100,http_1000,http_100_during_ingest,nginx_100,nginx_1000,sql_100').split(',').map((s) => s.trim());
 const ADMIN_URL = process.env['BENCH_POSTGRES_ADMIN_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
 const CPU_PROF = process.env['BENCH_CPU_PROF'] || '';
 const NGINX = process.env['BENCH_NGINX'] || '/usr/sbin/nginx';
@@ -96,7 +94,8 @@ async function startServer(backend: string): Promise<Server> {
         SWITCHBOARD_DATA_DIR: join(dir, 'data'),
         SWITCHBOARD_SECRET_KEY: randomUUID(),
         SWITCHBOARD_LOG_LEVEL: 'warn',
-        SWITCHBOARD_PROVIDERS: join(dir, 'providers.yaml')
+        SWITCHBOARD_PROVIDERS: join(dir, 'providers.yaml'),
+        ...(process.env['BENCH_SWITCHBOARD_SRC'] ? { BENCH_SWITCHBOARD_SRC: process.env['BENCH_SWITCHBOARD_SRC'] } : {})
     };
     if (backend === 'postgres') {
         const name = `sb_bench_read_${randomBytes(5).toString('hex')}`;
@@ -176,7 +175,13 @@ async function startNginx(pages: Record<string, string>): Promise<{ url: string;
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 50; i++) {
         if (proc.exitCode !== null || proc.pid === undefined) break;
-        if (await fetch(`${url}/${Object.keys(pages)[0]}`).then((r) => r.ok, () => false)) return { url, pids: () => [proc.pid!, ...descendants(proc.pid!)] };
+        if (
+            await fetch(`${url}/${Object.keys(pages)[0]}`).then(
+                (r) => r.ok,
+                () => false
+            )
+        )
+            return { url, pids: () => [proc.pid!, ...descendants(proc.pid!)] };
         await sleep(100);
     }
     return { unavailable: `nginx (${NGINX}) did not start; install it with apt-get install -y nginx-light` };
@@ -202,7 +207,14 @@ type Ac = PromiseLike<{ duration: number; errors: number; non2xx: number; '2xx':
 };
 
 /** N clients each reading the whole feed page after page (starting again at the end), for `seconds`. */
-async function httpLoad(base: string, headers: Record<string, string>, path: (cursor: string | undefined) => string, limit: number, seconds: number, following: boolean) {
+async function httpLoad(
+    base: string,
+    headers: Record<string, string>,
+    path: (cursor: string | undefined) => string,
+    limit: number,
+    seconds: number,
+    following: boolean
+) {
     const latencies: number[] = [];
     const requests = [
         {
@@ -214,7 +226,14 @@ async function httpLoad(base: string, headers: Record<string, string>, path: (cu
                 : undefined
         }
     ];
-    const instance = (autocannon as unknown as (o: Record<string, unknown>) => Ac)({ url: base, headers, connections: CLIENTS, duration: seconds, requests, timeout: 20 });
+    const instance = (autocannon as unknown as (o: Record<string, unknown>) => Ac)({
+        url: base,
+        headers,
+        connections: CLIENTS,
+        duration: seconds,
+        requests,
+        timeout: 20
+    });
     instance.on('response', (_c, status, _b, ms) => {
         if (status === 200) latencies.push(ms);
     });
@@ -274,7 +293,8 @@ async function runBackend(backend: string) {
         log(`${backend}: ${RECORDS} records loaded in ${round(Number(loaded['seconds']))} s`);
         const headers = { authorization: `Bearer ${server.key}`, 'connection-id': 'c1', 'provider-config-key': 'bench' };
         const pages: Record<string, string> = {};
-        for (const limit of [100, 1000]) pages[`page${limit}.json`] = await (await fetch(`${server.url}/records?model=${MODEL}&limit=${limit}`, { headers })).text();
+        for (const limit of [100, 1000])
+            pages[`page${limit}.json`] = await (await fetch(`${server.url}/records?model=${MODEL}&limit=${limit}`, { headers })).text();
         const nginx = SCENARIOS.some((s) => s.startsWith('nginx')) ? await startNginx(pages) : undefined;
         if (nginx && 'unavailable' in nginx) log(nginx.unavailable);
         const samples: Record<string, Array<Sample | { skipped: string }>> = {};
@@ -290,7 +310,7 @@ async function runBackend(backend: string) {
             const real = list.filter((s): s is Sample => !('skipped' in s));
             result[scenario] = real.length > 0 ? summarise(real) : list[0];
         }
-        const med = (s: string) => ((result[s] as Record<string, { median: number }> | undefined)?.['records_per_s']?.median ?? Number.NaN);
+        const med = (s: string) => (result[s] as Record<string, { median: number }> | undefined)?.['records_per_s']?.median ?? Number.NaN;
         result['ratios'] = {
             http_100_to_nango: [round(med('http_100') / NANGO[1]!), round(med('http_100') / NANGO[0]!)],
             http_1000_to_nango: [round(med('http_1000') / NANGO[1]!), round(med('http_1000') / NANGO[0]!)],

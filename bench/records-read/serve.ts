@@ -6,10 +6,13 @@
 //                                       `clients` loops following next_cursor, without HTTP: the direct baseline
 //   dbpids                              the pids of the database backends serving this server's database
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../packages/server/src/config/config.ts';
-import { start } from '../../packages/server/src/server.ts';
 import type { RecordScope } from '../../packages/server/src/records/store.ts';
 import { benchRecord } from './record.ts';
+
+// BENCH_SWITCHBOARD_SRC: another checkout's packages/server/src, for a before/after comparison on one machine.
+const src = process.env['BENCH_SWITCHBOARD_SRC'] || new URL('../../packages/server/src', import.meta.url).pathname;
+const { loadConfig } = (await import(`${src}/config/config.ts`)) as typeof import('../../packages/server/src/config/config.ts');
+const { start } = (await import(`${src}/server.ts`)) as typeof import('../../packages/server/src/server.ts');
 
 const running = await start(loadConfig(process.env));
 const { db, records } = running.services;
