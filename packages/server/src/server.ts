@@ -43,8 +43,8 @@ import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
 import { applyDesiredState } from './config/desired-state.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { collectAfterStart } from './runtime/heap.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
-import { Tracing } from './tracing/tracing.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
 export { routeTable as apiRoutes } from './routes.ts';
@@ -144,7 +144,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         );
     }
     const metrics = new Metrics();
-    const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
+    // OpenTelemetry's SDK and exporter are loaded only when traces are exported (idle memory, issue #13 item 1).
+    const tracing = config.otlpTracesUrl ? new (await import('./tracing/tracing.ts')).Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
     const connections = new ConnectionStore(db, vault, cache);
@@ -298,6 +299,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
     if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
     log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+    // After the first background work (the scheduler's first tick, the queue's start) has run.
+    const cancelCollect = collectAfterStart(3000);
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
     let timer: NodeJS.Timeout | undefined;
@@ -321,6 +324,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         publicUrl,
         async close() {
             stopping = true;
+            cancelCollect();
             if (timer) clearTimeout(timer);
             await closeAll();
         }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ConnectionRef } from './scope.ts';
+import type { McpSdk } from './sdk.ts';
 
 /** One MCP session: its transport and server, and who opened it on which connection. */
 export interface McpSession {
@@ -41,9 +42,9 @@ export class McpSessions {
     }
 
     /** A transport whose session is registered once the SDK has assigned its id (on initialize). */
-    open(server: Server, principal: string, ref: ConnectionRef): StreamableHTTPServerTransport {
+    open(sdk: McpSdk, server: Server, principal: string, ref: ConnectionRef): StreamableHTTPServerTransport {
         this.sweep();
-        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        const transport: StreamableHTTPServerTransport = new sdk.StreamableHTTPServerTransport({
             sessionIdGenerator: () => randomUUID(),
             onsessioninitialized: (id) => {
                 this.evictOverflow();
