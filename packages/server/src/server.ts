@@ -43,7 +43,7 @@ import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
 import { applyDesiredState } from './config/desired-state.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { collectAfterStart } from './runtime/heap.ts';
+import { collectWhenQuiet } from './runtime/heap.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 
 /** Every declared route (tests walk it: test/environment-routes.test.ts, test/public-listener.test.ts). */
@@ -299,8 +299,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
     if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
     log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
-    // After the first background work (the scheduler's first tick, the queue's start) has run.
-    const cancelCollect = collectAfterStart(3000);
+    // Full collections at quiet moments, the first once the first background work (the scheduler's first tick, the
+    // queue's start) has run: runtime/heap.ts.
+    const cancelCollect = collectWhenQuiet(3000, 30_000);
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
     let timer: NodeJS.Timeout | undefined;

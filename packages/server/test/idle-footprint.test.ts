@@ -19,6 +19,7 @@ registerHooks({
 const { loadConfig } = await import('../src/config/config.ts');
 const { start } = await import('../src/server.ts');
 const { removeDir, writeProvidersFile } = await import('./support/server.ts');
+const { worthCollecting } = await import('../src/runtime/heap.ts');
 
 const loadedFrom = (pkg: string) => loaded.filter((u) => u.includes(`/node_modules/${pkg}/`));
 
@@ -79,4 +80,11 @@ describe('idle footprint of the embedded default', () => {
         assert.match(text, /"tools":\[/);
         assert.notDeepEqual(loadedFrom('@modelcontextprotocol/sdk'), []);
     });
+});
+
+test('a quiet-time collection runs only when the process is idle and has grown since the last one', () => {
+    const mb = 1024 * 1024;
+    assert.equal(worthCollecting({ rssBytes: 200 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.01 }), true);
+    assert.equal(worthCollecting({ rssBytes: 200 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.5 }), false, 'busy');
+    assert.equal(worthCollecting({ rssBytes: 140 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.01 }), false, 'has not grown');
 });
