@@ -19,7 +19,8 @@ registerHooks({
 const { loadConfig } = await import('../src/config/config.ts');
 const { start } = await import('../src/server.ts');
 const { removeDir, writeProvidersFile } = await import('./support/server.ts');
-const { worthCollecting } = await import('../src/runtime/heap.ts');
+const { collect, worthCollecting } = await import('../src/runtime/heap.ts');
+const { runInNewContext } = await import('node:vm');
 
 const loadedFrom = (pkg: string) => loaded.filter((u) => u.includes(`/node_modules/${pkg}/`));
 
@@ -87,4 +88,10 @@ test('a quiet-time collection runs only when the process is idle and has grown s
     assert.equal(worthCollecting({ rssBytes: 200 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.01 }), true);
     assert.equal(worthCollecting({ rssBytes: 200 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.5 }), false, 'busy');
     assert.equal(worthCollecting({ rssBytes: 140 * mb, rssAfterLastBytes: 125 * mb, cpuShare: 0.01 }), false, 'has not grown');
+});
+
+test('a collection leaves no `gc` on contexts made afterwards', () => {
+    collect();
+    collect();
+    assert.equal(runInNewContext('typeof gc'), 'undefined');
 });
