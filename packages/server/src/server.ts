@@ -45,8 +45,8 @@ import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
 import { applyDesiredState } from './config/desired-state.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { collectWhenQuiet } from './runtime/heap.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
-import { Tracing } from './tracing/tracing.ts';
 import { DashboardSessionStore } from './dashboard/sessions.ts';
 import { registerDashboard, DEFAULT_DASHBOARD_DIR } from './dashboard/static.ts';
 
@@ -150,7 +150,8 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         );
     }
     const metrics = new Metrics();
-    const tracing = config.otlpTracesUrl ? new Tracing({ url: config.otlpTracesUrl }) : undefined;
+    // OpenTelemetry's SDK and exporter are loaded only when traces are exported (idle memory, issue #13 item 1).
+    const tracing = config.otlpTracesUrl ? new (await import('./tracing/tracing.ts')).Tracing({ url: config.otlpTracesUrl }) : undefined;
     const egress = new Egress({ allowPrivate: config.allowPrivateEgress });
     const integrations = new IntegrationStore(db, vault, cache);
     // Migration 023: custom.webhookSecret of rows written before it is encrypted now.
@@ -318,6 +319,9 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
     if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
     log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+    // Full collections at quiet moments, the first once the first background work (the scheduler's first tick, the
+    // queue's start) has run: runtime/heap.ts.
+    const cancelCollect = collectWhenQuiet(3000, 30_000);
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
     let timer: NodeJS.Timeout | undefined;
@@ -343,6 +347,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
         publicUrl,
         async close() {
             stopping = true;
+            cancelCollect();
             if (timer) clearTimeout(timer);
             await closeAll();
         }

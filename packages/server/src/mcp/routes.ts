@@ -1,13 +1,12 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { ToolDeps } from './call.ts';
 import { createToolServer } from './server.ts';
 import { principalKey, resolveConnection, type McpPrincipal } from './scope.ts';
+import { mcpSdk, type McpSdk } from './sdk.ts';
 
 const name = z.string().min(1).max(255);
 
@@ -34,7 +33,7 @@ function rpcError(reply: FastifyReply, status: number, message: string) {
     return reply.code(status).send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 }
 
-const initializes = (body: unknown) => (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
+const initializes = (sdk: McpSdk, body: unknown) => (Array.isArray(body) ? body.some((m) => sdk.isInitializeRequest(m)) : sdk.isInitializeRequest(body));
 
 /**
  * `/mcp`: the Streamable HTTP transport (docs/mcp.md). A client that initializes gets a session (needed for
@@ -70,9 +69,12 @@ export const mcpRoutes = [
             const ref = { connectionId, providerConfigKey };
             if (!(await resolveConnection(s.connections, principal, ref)))
                 throw fail('unknown_connection', { status: 400, message: 'Provided connection-id and provider-config-key do not match a valid connection' });
-            const server = createToolServer(toolDeps(s), { env, principal, ref });
-            const stateful = initializes(req.body);
-            const transport = stateful ? s.mcp.sessions.open(server, key, env.id, ref) : new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+            const sdk = await mcpSdk();
+            const server = createToolServer(sdk, toolDeps(s), { env, principal, ref });
+            const stateful = initializes(sdk, req.body);
+            const transport = stateful
+                ? s.mcp.sessions.open(sdk, server, key, env.id, ref)
+                : new sdk.StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
             if (!stateful)
                 reply.raw.on('close', () => {
                     void transport.close();

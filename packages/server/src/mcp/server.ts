@@ -1,8 +1,8 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Environment } from '../environments/environments.ts';
 import { callTool, listTools, type AskUser, type ToolDeps } from './call.ts';
 import type { ConnectionRef, McpPrincipal } from './scope.ts';
+import type { McpSdk } from './sdk.ts';
 
 /** How long a person has to answer a confirmation the client shows (MCP elicitation). */
 const CONFIRM_TIMEOUT_MS = 5 * 60_000;
@@ -17,8 +17,9 @@ export interface ToolServerContext {
  * The MCP server of one connection: its integration's actions and cached models as tools. The SDK's low-level
  * `Server` is used because the tools' input schemas are the deployed JSON schemas, not zod.
  */
-export function createToolServer(d: ToolDeps, ctx: ToolServerContext): Server {
-    const server = new Server({ name: 'switchboard', version: '1.0.0' }, { capabilities: { tools: { listChanged: false } } });
+export function createToolServer(sdk: McpSdk, d: ToolDeps, ctx: ToolServerContext): Server {
+    const { CallToolRequestSchema, ListToolsRequestSchema } = sdk;
+    const server = new sdk.Server({ name: 'switchboard', version: '1.0.0' }, { capabilities: { tools: { listChanged: false } } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...(await listTools(d, ctx.env, ctx.ref)).values()].map((t) => t.tool) }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         // Elicitation needs the client's capabilities (known in a session) and a stream to ask on (the call's own).

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ConnectionRef } from './scope.ts';
+import type { McpSdk } from './sdk.ts';
 
 /** One MCP session: its transport and server, and who opened it on which connection. */
 export interface McpSession {
@@ -49,9 +50,9 @@ export class McpSessions {
     }
 
     /** A transport whose session is registered once the SDK has assigned its id (on initialize). */
-    open(server: Server, principal: string, environmentId: number, ref: ConnectionRef): StreamableHTTPServerTransport {
+    open(sdk: McpSdk, server: Server, principal: string, environmentId: number, ref: ConnectionRef): StreamableHTTPServerTransport {
         this.sweep();
-        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        const transport: StreamableHTTPServerTransport = new sdk.StreamableHTTPServerTransport({
             sessionIdGenerator: () => randomUUID(),
             onsessioninitialized: (id) => this.register(id, { transport, server, principal, environmentId, ref, lastSeen: Date.now() }),
             onsessionclosed: (id) => void this.sessions.delete(id)
