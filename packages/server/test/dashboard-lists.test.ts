@@ -105,6 +105,29 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal((await get('/catalogue?limit=1000')).status, 400, 'a page is at most 200 providers');
         });
 
+        it('pages integrations by unique key, on the server', async () => {
+            for (const key of ['b-extra', 'a-extra'])
+                assert.equal((await api(server, 'POST', '/integrations', { unique_key: key, provider: 'items-api' })).status, 200);
+            const first = await get('/integration-list?limit=2');
+            assert.equal(first.status, 200, JSON.stringify(first.body));
+            assert.deepEqual(
+                first.body.data.map((i: Json) => i.unique_key),
+                ['a-extra', 'b-extra']
+            );
+            assert.equal(first.body.next_cursor, 'b-extra');
+            assert.equal(first.body.data[0].provider, 'items-api');
+            assert.equal(first.body.data[0].credentials, undefined, 'no secrets in the list');
+            const second = await get(`/integration-list?limit=2&cursor=${first.body.next_cursor}`);
+            assert.deepEqual(
+                second.body.data.map((i: Json) => i.unique_key),
+                [KEY]
+            );
+            assert.equal(second.body.next_cursor, null);
+            assert.equal((await get('/integration-list?limit=0')).status, 400);
+            assert.deepEqual((await get('/integration-list', 'nowhere')).status >= 400, true, 'an unknown environment is refused');
+            for (const key of ['b-extra', 'a-extra']) assert.equal((await api(server, 'DELETE', `/integrations/${key}`)).status, 200);
+        });
+
         it('pages connections with filters, status and metadata', async () => {
             const page0 = await get(`/connection-list?integration=${KEY}&limit=2`);
             assert.equal(page0.status, 200, JSON.stringify(page0.body));
@@ -205,6 +228,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.deepEqual((await get('/runs', 'staging')).body.data, []);
             assert.deepEqual((await get('/admin/audit', 'staging')).body.data, []);
             assert.deepEqual((await get('/integrations', 'staging')).body.data, []);
+            assert.deepEqual((await get('/integration-list', 'staging')).body.data, []);
             const me = await get('/session');
             assert.deepEqual(me.body.data.environments.sort(), ['dev', 'staging']);
         });

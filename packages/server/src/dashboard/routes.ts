@@ -5,9 +5,18 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { fmt } from '../integrations/routes.ts';
 import { COOKIE_PATH, SESSION_COOKIE, sameOrigin, sessionCookie } from './auth.ts';
 
 const signIn = z.object({ admin_key: z.string().min(1).max(255) }).strict();
+
+const integrationsQuery = z
+    .object({
+        /** The unique key of the last integration of the previous page: integrations come by unique key. */
+        cursor: z.string().min(1).max(255).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(25)
+    })
+    .strict();
 
 const runsQuery = z
     .object({
@@ -199,6 +208,20 @@ export const dashboardRoutes = [
                 categories,
                 total: matching.length,
                 next_page: (query.page + 1) * query.limit < matching.length ? query.page + 1 : null
+            };
+        }
+    }),
+    // GET /integrations answers every integration at once (as Nango does); the dashboard pages through them.
+    defineRoute({
+        method: 'GET',
+        url: '/dashboard/api/integration-list',
+        auth: 'dashboard',
+        query: integrationsQuery,
+        handler: async ({ env, query }, s) => {
+            const page = await s.integrations.page(env.id, query.cursor, query.limit);
+            return {
+                data: page.map((i) => fmt(s, env.uuid, i)),
+                next_cursor: page.length === query.limit ? (page.at(-1)?.uniqueKey ?? null) : null
             };
         }
     }),

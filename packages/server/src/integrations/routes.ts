@@ -73,7 +73,7 @@ const integrationInput = (uniqueKey: string, body: z.infer<typeof replaceIntegra
     credentials: body.credentials
 });
 
-const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
+export const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
     formatIntegration(i, {
         catalogue: services.catalogue,
         serverUrl: services.config.serverUrl,

@@ -160,6 +160,15 @@ export class IntegrationStore {
         return rows.map(toIntegration);
     }
 
+    /** A page of the environment's integrations by unique key, after `after` (the last key of the previous page). */
+    async page(environmentId: number, after: string | undefined, limit: number): Promise<Integration[]> {
+        const rows = await this.db.query<Row>(
+            `SELECT ${integrationColumns} FROM integrations WHERE environment_id = $1 AND ($2::text IS NULL OR unique_key > $2) ORDER BY unique_key LIMIT $3`,
+            [environmentId, after ?? null, limit]
+        );
+        return rows.map(toIntegration);
+    }
+
     /** Returns undefined when the unique key is taken. */
     async create(environmentId: number, input: IntegrationInput, q: Queryable = this.db): Promise<Integration | undefined> {
         const uuid = randomUUID();

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { CatalogueEntry, Integration, ProviderDetail } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Dialog, ErrorLine, Loading, PageHeader, Pager } from '../ui.tsx';
+import { Dialog, ErrorLine, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
 
 const logoOf = (provider: string) => `/images/template-logos/${encodeURIComponent(provider)}.svg`;
 
@@ -18,7 +18,11 @@ type Editing = { kind: 'create'; provider: string } | { kind: 'edit'; integratio
 
 export function IntegrationsPage() {
     const { api, t, lang, notify } = useDash();
-    const list = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
+    const cursors = useCursorStack<string>();
+    const list = useLoad(
+        () => api.call<{ data: Integration[]; next_cursor: string | null }>('GET', '/integration-list', { query: { cursor: cursors.cursor, limit: 25 } }),
+        [cursors.cursor]
+    );
     const [picking, setPicking] = useState(false);
     const [editing, setEditing] = useState<Editing | null>(null);
 
@@ -83,6 +87,12 @@ export function IntegrationsPage() {
                     </tbody>
                 </table>
             ) : null}
+            <Pager
+                hasPrevious={cursors.depth > 1}
+                onPrevious={cursors.pop}
+                hasNext={list.value?.next_cursor != null}
+                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
+            />
             {picking ? (
                 <Catalogue
                     onClose={() => setPicking(false)}
