@@ -16,9 +16,10 @@ function parseBody(body: unknown): unknown {
 }
 
 /** What the delivery tells the app, from its payload: `auth · creation`, `sync · items`. */
+/** What a delivery announces; a provider's event that matched no connection is forwarded as the provider sent it, untyped. */
 function eventName(body: unknown): string {
     const parsed = parseBody(body);
-    if (typeof parsed !== 'object' || parsed === null) return '';
+    if (typeof parsed !== 'object' || parsed === null || typeof (parsed as Record<string, unknown>)['type'] !== 'string') return 'forward';
     const b = parsed as Record<string, unknown>;
     const detail = b['operation'] ?? b['syncName'] ?? b['from'];
     return [b['type'], detail].filter((x) => typeof x === 'string' && x).join(' · ');
