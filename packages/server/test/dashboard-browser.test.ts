@@ -250,11 +250,16 @@ describe('dashboard in Chromium: an operator’s session', () => {
     });
 
     it('runs the sync from the dashboard and shows the run with its counts', async () => {
-        await page.click('[data-testid="nav-syncs"]');
-        await page.selectOption('[data-testid="sync-integration"]', KEY);
-        // The connection the app made (the one made through the Connect UI has its own sync).
-        await page.fill('[data-testid="sync-connection"]', CONN);
+        // From the connection the app made (the one made through the Connect UI has its own sync): its syncs.
+        await page.click('[data-testid="nav-connections"]');
+        await page.click(`[data-testid="syncs-of-${CONN}"]`);
         await page.waitForSelector('[data-testid="sync-items"]');
+        assert.equal(await page.inputValue('[data-testid="sync-integration"]'), KEY);
+        assert.equal(await page.inputValue('[data-testid="sync-connection"]'), CONN);
+        // What is deployed for the integration, with its frequency and models.
+        const deployedRow = (await page.textContent('[data-testid="deployed-functions"]')) ?? '';
+        assert.match(deployedRow, /items/);
+        assert.match(deployedRow, /Item/);
         assert.equal(await page.locator('[data-testid="sync-items"]').count(), 1);
         await page.click('[data-testid="sync-items"] [data-testid="trigger"]');
         const counts = await waitFor(

@@ -191,6 +191,13 @@ export function ConnectionsPage() {
                                         <button type="button" className="db-button" onClick={() => reconnect(c)}>
                                             {t('reconnectLink')}
                                         </button>
+                                        <a
+                                            className="db-button"
+                                            href={`#/syncs?${new URLSearchParams({ integration: c.provider_config_key, connection: c.connection_id })}`}
+                                            data-testid={`syncs-of-${c.connection_id}`}
+                                        >
+                                            {t('connectionSyncs')}
+                                        </a>
                                         <button type="button" className="db-button db-danger" onClick={() => remove(c)}>
                                             {t('delete')}
                                         </button>

@@ -25,8 +25,11 @@ function duration(run: { started_at: string | null; finished_at: string | null }
 export function SyncsPage() {
     const { api, t, lang, notify } = useDash();
     const integrations = useLoad(() => api.call<{ data: Integration[] }>('GET', '/integrations'), []);
-    const [integration, setIntegration] = useState('');
-    const [connection, setConnection] = useState('');
+    // A link from a connection (#/syncs?integration=…&connection=…) opens its syncs.
+    const linked = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    const [integration, setIntegration] = useState(linked.get('integration') ?? '');
+    const [connection, setConnection] = useState(linked.get('connection') ?? '');
+    const deployed = useLoad(() => api.call<DeployedGroup[]>('GET', '/scripts/config'), []);
     const [status, setStatus] = useState('');
     const cursors = useCursorStack<number>();
     const actionCursors = useCursorStack<number>();
@@ -132,6 +135,10 @@ export function SyncsPage() {
                     </select>
                 </label>
             </div>
+
+            <h2>{t('deployed')}</h2>
+            {deployed.error ? <ErrorLine text={errorText(t, deployed.error)} /> : null}
+            <DeployedFunctions groups={(deployed.value ?? []).filter((g) => !integration || g.providerConfigKey === integration)} />
 
             <h2>{t('syncsOf')}</h2>
             {!integration ? <p className="db-muted">{t('chooseConnection')}</p> : null}
@@ -333,5 +340,56 @@ export function SyncsPage() {
                 onNext={() => actions.value?.next_cursor && actionCursors.push(Number(actions.value.next_cursor))}
             />
         </section>
+    );
+}
+
+interface DeployedFunction {
+    name: string;
+    type: string;
+    runs: string | null;
+    returns: string[];
+    description: string;
+    last_deployed: string;
+}
+
+interface DeployedGroup {
+    providerConfigKey: string;
+    syncs: DeployedFunction[];
+    actions: DeployedFunction[];
+}
+
+/** What is deployed, per integration (GET /scripts/config): each sync with its frequency and models, each action. */
+function DeployedFunctions({ groups }: { groups: DeployedGroup[] }) {
+    const { t, lang } = useDash();
+    const rows = groups.flatMap((g) => [...g.syncs, ...g.actions].map((f) => ({ key: g.providerConfigKey, f })));
+    if (rows.length === 0) return <p className="db-muted">{t('empty')}</p>;
+    return (
+        <table className="db-table" data-testid="deployed-functions">
+            <thead>
+                <tr>
+                    <th>{t('integration')}</th>
+                    <th>{t('fn')}</th>
+                    <th>{t('frequency')}</th>
+                    <th>{t('models')}</th>
+                    <th>{t('lastDeployed')}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.map(({ key, f }) => (
+                    <tr key={`${key}/${f.type}/${f.name}`}>
+                        <td data-label={t('integration')}>
+                            <code>{key}</code>
+                        </td>
+                        <td data-label={t('fn')}>
+                            <strong>{f.name}</strong> <span className="db-muted db-small">{f.type}</span>
+                            {f.description ? <div className="db-small db-muted">{f.description}</div> : null}
+                        </td>
+                        <td data-label={t('frequency')}>{f.runs ?? '—'}</td>
+                        <td data-label={t('models')}>{f.returns.join(', ') || '—'}</td>
+                        <td data-label={t('lastDeployed')}>{formatTime(lang, f.last_deployed)}</td>
+                    </tr>
+                ))}
+            </tbody>
+        </table>
     );
 }
