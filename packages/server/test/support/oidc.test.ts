@@ -339,7 +339,9 @@ test('counters and events match what happened, in order', async (t) => {
             failedAuthorizationCode: 1,
             failedRevocation: 0,
             tokenRequests: 5,
-            grantRevoked: 1
+            grantRevoked: 1,
+            registrationRequests: 0,
+            registered: 0
         }
     );
     assert.deepEqual(
