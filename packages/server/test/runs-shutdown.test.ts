@@ -96,7 +96,8 @@ for (const backend of ['embedded', 'postgres'] as const) {
                 });
                 assert.equal(st.latestExecutionStatus, 'SUCCESS');
             }
-            assert.match(s.output(), /quick-c2/);
+            // The script's own log line (written a moment after the run ends).
+            await waitFor('the run of c2 to have logged', () => s.output().includes('quick-c2'));
         });
     });
 }
