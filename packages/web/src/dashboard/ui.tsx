@@ -1,6 +1,6 @@
 // Small pieces the pages share: status badges, JSON details, pagers, page headers, a dialog.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { useDash } from './context.tsx';
+import { errorText, useDash } from './context.tsx';
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
     const ref = useRef<HTMLHeadingElement>(null);
@@ -140,4 +140,16 @@ export function bytes(n: number | null | undefined): string {
     if (n < 1000) return `${n} B`;
     if (n < 1_000_000) return `${(n / 1000).toFixed(1)} kB`;
     return `${(n / 1_000_000).toFixed(1)} MB`;
+}
+
+/** A paged list's loading, error and empty states, shown where its table goes (the table renders itself when there are rows). */
+export function ListStatus({ list }: { list: { loading: boolean; error: unknown; value: { data: unknown[] } | undefined } }) {
+    const { t } = useDash();
+    return (
+        <>
+            {list.loading && !list.value ? <Loading /> : null}
+            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
+            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+        </>
+    );
 }

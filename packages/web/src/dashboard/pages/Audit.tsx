@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { AuditEvent } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 export function AuditPage() {
     const { api, t, lang } = useDash();
@@ -35,9 +35,7 @@ export function AuditPage() {
                     />
                 </label>
             </div>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="audit">
                     <thead>

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ConnectionRow, Integration } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime, type DashKey } from '../i18n.ts';
-import { Badge, Dialog, ErrorLine, Json, Loading, PageHeader, Pager } from '../ui.tsx';
+import { Badge, Dialog, ErrorLine, Json, Loading, PageHeader, Pager, ListStatus } from '../ui.tsx';
 
 const statusLabel: Record<string, DashKey> = { active: 'statusActive', expired: 'statusExpired', revoked: 'statusRevoked', failing: 'statusFailing' };
 
@@ -125,9 +125,7 @@ export function ConnectionsPage() {
                     <input type="search" value={filters.search} onChange={(e) => set('search')(e.target.value)} />
                 </label>
             </div>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="connections">
                     <thead>

@@ -3,7 +3,7 @@
 import type { RecentError } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { ErrorLine, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { ErrorLine, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 export function ErrorsPage() {
     const { api, t, lang } = useDash();
@@ -23,9 +23,7 @@ export function ErrorsPage() {
                 </button>
             </PageHeader>
             <p className="db-muted">{t('errorsIntro', { n: String(list.value?.capacity ?? 200) })}</p>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="errors">
                     <thead>

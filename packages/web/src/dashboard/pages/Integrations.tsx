@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { CatalogueEntry, Integration, ProviderDetail } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Dialog, ErrorLine, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Dialog, ErrorLine, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 const logoOf = (provider: string) => `/images/template-logos/${encodeURIComponent(provider)}.svg`;
 
@@ -44,9 +44,7 @@ export function IntegrationsPage() {
                     {t('newIntegration')}
                 </button>
             </PageHeader>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="integrations">
                     <thead>

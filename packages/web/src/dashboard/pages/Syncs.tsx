@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ActionRunRow, Integration, RunRow, SyncStatusRow } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 function totals(result: RunRow['result']): { added: number; updated: number; deleted: number } {
     const out = { added: 0, updated: 0, deleted: 0 };
@@ -226,9 +226,7 @@ export function SyncsPage() {
             ) : null}
 
             <h2>{t('runs')}</h2>
-            {runs.loading && !runs.value ? <Loading /> : null}
-            {runs.error ? <ErrorLine text={errorText(t, runs.error)} /> : null}
-            {runs.value && runs.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={runs} />
             {runs.value && runs.value.data.length > 0 ? (
                 <table className="db-table" data-testid="runs">
                     <thead>
@@ -284,9 +282,7 @@ export function SyncsPage() {
             />
 
             <h2>{t('actionRuns')}</h2>
-            {actions.loading && !actions.value ? <Loading /> : null}
-            {actions.error ? <ErrorLine text={errorText(t, actions.error)} /> : null}
-            {actions.value && actions.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={actions} />
             {actions.value && actions.value.data.length > 0 ? (
                 <table className="db-table" data-testid="action-runs">
                     <thead>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { Delivery, InboundWebhook } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 /** The payload as sent: the server keeps the exact signed bytes, a JSON text. */
 function parseBody(body: unknown): unknown {
@@ -72,9 +72,7 @@ export function WebhooksPage() {
                     </select>
                 </label>
             </div>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="deliveries">
                     <thead>
@@ -174,9 +172,7 @@ function InboundWebhooks() {
                     </select>
                 </label>
             </div>
-            {list.loading && !list.value ? <Loading /> : null}
-            {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
-            {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+            <ListStatus list={list} />
             {list.value && list.value.data.length > 0 ? (
                 <table className="db-table" data-testid="inbound">
                     <thead>
