@@ -263,6 +263,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.deepEqual([noToken.status, ((await noToken.json()) as Json).error.code], [401, 'missing_connect_session_token']);
             const noneOnKey = await call('POST', '/connections', { provider_config_key: 'keys', connection_id: 'x', credentials: { type: 'NONE' } });
             assert.deepEqual([noneOnKey.status, noneOnKey.body.error.code], [400, 'invalid_auth_mode']);
+            // An unknown integration is 404 on the import, unlike the 400 of GET/PATCH/DELETE /connections/:id.
+            const unknownKey = await call('POST', '/connections', { provider_config_key: 'nope', connection_id: 'x', credentials: { type: 'NONE' } });
+            assert.deepEqual([unknownKey.status, unknownKey.body.error.code], [404, 'unknown_provider_config']);
             assert.deepEqual(await connectionIds(), before);
         });
 

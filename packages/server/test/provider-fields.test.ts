@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { providerSchema, type ProviderDefinition } from '../src/providers/schema.ts';
 import { isRetryableStatus, proxyRetryDelayMs } from '../src/proxy/retry.ts';
-import { expiryOf } from '../src/oauth/token-request.ts';
+import { expiryFrom, expiryOf } from '../src/oauth/token-request.ts';
+import { valueAt } from '../src/json-path.ts';
 import { oauth1Signer } from '../src/oauth/oauth1.ts';
 import { resolveTokenUrl } from '../src/oauth/provider-endpoints.ts';
 import { applyAuth } from '../src/proxy/auth.ts';
@@ -36,6 +37,26 @@ it('expires_in_unit: milliseconds', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     assert.equal(expiryOf({ access_token: 'a', expires_in: 3600 }, now), '2026-01-01T01:00:00.000Z');
     assert.equal(expiryOf({ access_token: 'a', expires_in: 3600_000 }, now, 'milliseconds'), '2026-01-01T01:00:00.000Z');
+});
+
+it('one expiry computation: an absolute time in seconds, milliseconds or a date; a null or empty one is absent', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    assert.equal(expiryFrom({ at: 1_767_229_200 }, now), '2026-01-01T01:00:00.000Z');
+    assert.equal(expiryFrom({ at: '1767229200000' }, now), '2026-01-01T01:00:00.000Z');
+    assert.equal(expiryFrom({ at: '2026-01-01T01:00:00Z' }, now), '2026-01-01T01:00:00.000Z');
+    assert.equal(expiryOf({ access_token: 'a', expires_at: null, expires_in: 60 }, now), '2026-01-01T00:01:00.000Z');
+    assert.equal(expiryFrom({ at: '', in: '' }, now), undefined);
+    assert.equal(expiryFrom({ at: 'never', in: 0 }, now), undefined);
+});
+
+it('response fields are dotted paths into objects and arrays, own properties only', () => {
+    const body = JSON.parse('{"team":{"id":"T1"},"items":[{"id":7}],"__proto__":{"x":1}}') as unknown;
+    assert.equal(valueAt(body, 'team.id'), 'T1');
+    assert.equal(valueAt(body, 'items.0.id'), 7);
+    assert.equal(valueAt(body, '__proto__.x'), 1, 'a key named __proto__ in the JSON is its own');
+    assert.equal(valueAt(body, 'team.constructor'), undefined);
+    assert.equal(valueAt(body, 'team.id.length'), undefined);
+    assert.equal(valueAt(null, 'a'), undefined);
 });
 
 it('signature_method RSA-SHA1 signs with the consumer secret as a private key (RFC 5849 §3.4.3)', () => {

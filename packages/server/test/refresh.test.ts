@@ -183,14 +183,14 @@ describe('refresh on one instance (embedded PGlite)', () => {
 });
 
 describe('refresh with a provider that does not rotate refresh tokens', () => {
-    it('keeps the old refresh token when the response has none', async () => {
+    it('keeps the old refresh token when the response has none; renews token_response_metadata paths; a null expires_at is absent', async () => {
         let calls = 0;
         const upstream = await startUpstream((req, res) => {
             if (req.url === '/token') {
                 calls++;
                 const form = new URLSearchParams(req.body);
                 if (form.get('refresh_token') !== 'long-lived-rt' || form.has('scope')) return json(res, 400, { error: 'invalid_grant' });
-                return json(res, 200, { access_token: `at-${calls}`, expires_in: 3600, token_type: 'bearer' });
+                return json(res, 200, { access_token: `at-${calls}`, expires_in: 3600, expires_at: null, token_type: 'bearer', team: { id: `T-${calls}` } });
             }
             json(res, 200, { auth: req.headers.authorization });
         });
@@ -201,6 +201,7 @@ static-rt:
   auth_mode: OAUTH2
   authorization_url: ${upstream.url}/authorize
   token_url: ${upstream.url}/token
+  token_response_metadata: [team.id]
   proxy:
     base_url: ${upstream.url}
 `)
@@ -215,6 +216,8 @@ static-rt:
             assert.equal(calls, 2, 'the second refresh reused the original refresh token');
             const conn = await nango.getConnection('s', 'c1', false, true);
             assert.equal((conn.credentials as { refresh_token: string }).refresh_token, 'long-lived-rt');
+            assert.equal(conn.connection_config['team.id'], 'T-2', 'the nested metadata of the latest refresh');
+            assert.ok(Date.parse((conn.credentials as { expires_at: string }).expires_at) > Date.now() + 50 * 60_000, 'expires_in, not the null expires_at');
         } finally {
             await server.stop();
             await upstream.close();

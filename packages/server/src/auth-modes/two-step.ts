@@ -6,7 +6,8 @@ import type { ProviderDefinition } from '../providers/schema.ts';
 import type { TwoStepCredentials } from '../connections/credentials.ts';
 import { interpolate, InterpolationError } from '../providers/interpolate.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
-import { TokenError } from '../oauth/token-request.ts';
+import { expiryFrom, parseTokenBody, sendTokenRequest, tokenRefusal, TokenError } from '../oauth/token-request.ts';
+import { valueAt } from '../json-path.ts';
 import { fail } from '../errors.ts';
 
 function fillMap(
@@ -26,31 +27,18 @@ function fillMap(
     return out;
 }
 
-function pathOf(v: unknown, path: string): unknown {
-    for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
-    return v;
-}
-
-/** The expiry a response announces, by the provider's strategy, else its fixed lifetime (token_expires_in_ms). */
+/** The expiry a response announces at `token_response.token_expiration`, by the provider's strategy, else its fixed lifetime (token_expires_in_ms). */
 function expiryOf(def: ProviderDefinition, body: unknown, now: Date): string | undefined {
     const spec = def.token_response;
-    const value = spec?.token_expiration ? pathOf(body, spec.token_expiration) : undefined;
-    if (value !== undefined && value !== null && value !== '') {
-        if (spec?.token_expiration_strategy === 'expireAt') {
-            const n = Number(value);
-            const d = Number.isFinite(n) ? new Date(n < 1e12 ? n * 1000 : n) : new Date(String(value));
-            if (!Number.isNaN(d.getTime())) return d.toISOString();
-        } else {
-            const seconds = Number(value);
-            if (Number.isFinite(seconds) && seconds > 0) return new Date(now.getTime() + seconds * 1000).toISOString();
-        }
-    }
-    return def.token_expires_in_ms ? new Date(now.getTime() + def.token_expires_in_ms).toISOString() : undefined;
+    const value = spec?.token_expiration ? valueAt(body, spec.token_expiration) : undefined;
+    const announced = expiryFrom(spec?.token_expiration_strategy === 'expireAt' ? { at: value } : { in: value }, now);
+    return announced ?? (def.token_expires_in_ms ? new Date(now.getTime() + def.token_expires_in_ms).toISOString() : undefined);
 }
 
 /**
  * One token request: `token_url` (or `refresh_url` with the refresh token) with the filled-in parameters and
- * headers, as JSON (the default), a form, or a GET query. Throws TokenError when the provider refuses.
+ * headers, as JSON (the default), a form, or a GET query, sent and read by the shared token client
+ * (oauth/token-request.ts). Throws TokenError when the provider refuses.
  */
 export async function twoStepToken(
     egress: Egress,
@@ -66,56 +54,30 @@ export async function twoStepToken(
     if (!template) throw fail('invalid_auth_mode', { message: 'The provider has no token_url for TWO_STEP' });
     const url = new URL(endpointUrl(def, template, { connectionConfig, credentials }));
     const params = fillMap(refreshing ? def.refresh_token_params : def.token_params, connectionConfig, credentials);
-    const headers: Record<string, string> = {
-        accept: 'application/json',
-        ...Object.fromEntries(
-            Object.entries(fillMap(refreshing ? def.refresh_token_headers : def.token_headers, connectionConfig, credentials)).map(([k, v]) => [
-                k.toLowerCase(),
-                v
-            ])
-        )
-    };
-    let body: string | undefined;
-    const get = def.token_request_method === 'GET';
-    if (get) for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    else if (def.body_format === 'form') {
-        headers['content-type'] ??= 'application/x-www-form-urlencoded';
-        body = new URLSearchParams(params).toString();
-    } else if (def.body_format === 'xml') {
+    const headers = fillMap(refreshing ? def.refresh_token_headers : def.token_headers, connectionConfig, credentials);
+    if (def.token_request_method !== 'GET' && def.body_format === 'xml')
         throw fail('invalid_auth_mode', { message: 'TWO_STEP with body_format xml (SAML assertions) is not supported' });
-    } else {
-        headers['content-type'] ??= 'application/json';
-        body = JSON.stringify(params);
-    }
-    const res = await egress.fetch({ method: get ? 'GET' : 'POST', url, headers, ...(body !== undefined ? { body } : {}), maxBytes: 256 * 1024 });
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(res.text);
-    } catch {
-        parsed = undefined;
-    }
-    if (res.status < 200 || res.status >= 300) {
-        const error =
-            typeof pathOf(parsed, 'error') === 'string' ? String(pathOf(parsed, 'error')) : res.status >= 500 ? 'server_error' : 'invalid_credentials';
-        // A refused refresh token: the next attempt asks again with the inputs (invalid_grant would mark the
-        // connection revoked, which it is not while the inputs still work).
-        throw new TokenError(error, `token endpoint answered HTTP ${res.status}`, res.status);
-    }
+    const format = def.token_request_method === 'GET' ? 'query' : def.body_format === 'form' ? 'form' : 'json';
+    const res = await sendTokenRequest(egress, { url, params, format, headers });
+    const parsed = parseTokenBody(res.text, String(res.headers['content-type'] ?? ''));
+    // A refused refresh token: the next attempt asks again with the inputs (invalid_grant would mark the
+    // connection revoked, which it is not while the inputs still work).
+    if (res.status < 200 || res.status >= 300) throw tokenRefusal(res.status, parsed, 'invalid_credentials');
     const spec = def.token_response;
-    let token = spec ? pathOf(parsed, spec.token) : pathOf(parsed, 'token');
+    let token = valueAt(parsed, spec ? spec.token : 'token');
     if (typeof token !== 'string' || !token) {
         const fromHeader = (def.token_response_headers ?? []).map((h) => res.headers[h.toLowerCase()]).find((v) => typeof v === 'string' && v);
         token = fromHeader;
     }
     if (typeof token !== 'string' || !token) throw new TokenError('invalid_response', 'the token endpoint answered without a token', res.status);
-    const refresh = spec?.refresh_token ? pathOf(parsed, spec.refresh_token) : undefined;
+    const refresh = spec?.refresh_token ? valueAt(parsed, spec.refresh_token) : undefined;
     return {
         type: 'TWO_STEP',
         inputs,
         token,
         refresh_token: typeof refresh === 'string' && refresh ? refresh : previous?.refresh_token,
         expires_at: expiryOf(def, parsed, now),
-        raw: parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {}
+        raw: Array.isArray(parsed) ? {} : parsed
     };
 }
 

@@ -4,8 +4,9 @@ import type { StoredCredentials } from '../connections/credentials.ts';
 import type { ProviderDefinition } from '../providers/schema.ts';
 import { fail } from '../errors.ts';
 import { endpointUrl, fill } from '../oauth/provider-endpoints.ts';
-import { expiryOf, type TokenResponse } from '../oauth/token-request.ts';
-import { tokenGrant } from '../oauth/token-client.ts';
+import { expiryOf } from '../oauth/token-request.ts';
+import { tokenGrant, tokenResponseMetadata } from '../oauth/token-client.ts';
+import { valueAt } from '../json-path.ts';
 import { randomToken } from './transactions.ts';
 import type { FlowContext, FlowQuery } from './flow-context.ts';
 
@@ -148,7 +149,7 @@ export async function exchangeCode(
     const def = ctx.provider;
     const client = clientOf(s, ctx);
     const tokens = await tokenGrant(s.egress, def, ctx.connectionConfig, { type: 'authorization_code', code, redirectUri, codeVerifier }, client);
-    const accessToken = def.alternate_access_token_response_path ? pathOf(tokens, def.alternate_access_token_response_path) : tokens.access_token;
+    const accessToken = def.alternate_access_token_response_path ? valueAt(tokens, def.alternate_access_token_response_path) : tokens.access_token;
     if (typeof accessToken !== 'string' || !accessToken) throw fail('connection_test_failed', { message: 'The provider answered without an access token' });
     const credentials: StoredCredentials = {
         type: 'OAUTH2',
@@ -157,12 +158,5 @@ export async function exchangeCode(
         expires_at: expiryOf(tokens, new Date(), def.expires_in_unit),
         raw: tokens
     };
-    const metadata = Object.fromEntries((def.token_response_metadata ?? []).map((k) => [k, pathOf(tokens, k)]).filter(([, v]) => v !== undefined));
-    return { credentials, metadata };
-}
-
-function pathOf(t: TokenResponse, path: string): unknown {
-    let v: unknown = t;
-    for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
-    return v;
+    return { credentials, metadata: tokenResponseMetadata(def, tokens) };
 }

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { fmt } from '../integrations/routes.ts';
+import { apiIntegration } from '../integrations/format.ts';
+import type { RunListFilter } from '../runs/store.ts';
+import { listInboundWebhooks } from '../webhooks/inbound/received.ts';
 import { COOKIE_PATH, SESSION_COOKIE, sameOrigin, sessionCookie } from './auth.ts';
 
 const signIn = z.object({ admin_key: z.string().min(1).max(255) }).strict();
@@ -30,38 +32,6 @@ const runsQuery = z
         limit: z.coerce.number().int().min(1).max(100).default(25)
     })
     .strict();
-
-interface RunRow {
-    id: string;
-    status: string;
-    type: string | null;
-    reset: boolean;
-    queued_at: Date;
-    started_at: Date | null;
-    finished_at: Date | null;
-    result: Record<string, unknown> | null;
-    error: unknown;
-    sync_name: string;
-    variant: string;
-    provider_config_key: string;
-    connection_id: string;
-}
-
-interface ActionRunRow {
-    id: string;
-    uuid: string | null;
-    status: string;
-    queued_at: Date;
-    started_at: Date | null;
-    finished_at: Date | null;
-    error: unknown;
-    attempts: number;
-    input_bytes: number | null;
-    output_bytes: number | null;
-    action: string;
-    provider_config_key: string;
-    connection_id: string | null;
-}
 
 /** `key:value` pairs, comma-separated: connections carrying every one of these tags. */
 const tagsParam = z
@@ -99,20 +69,6 @@ const inboundQuery = z
         limit: z.coerce.number().int().min(1).max(100).default(25)
     })
     .strict();
-
-interface InboundRow {
-    id: string;
-    provider_config_key: string;
-    provider: string;
-    event: string | null;
-    outcome: string;
-    reason: string | null;
-    connections: number;
-    runs: number;
-    forwards: number;
-    body_bytes: number;
-    received_at: Date;
-}
 
 const connectionsQuery = z
     .object({
@@ -220,7 +176,7 @@ export const dashboardRoutes = [
         handler: async ({ env, query }, s) => {
             const page = await s.integrations.page(env.id, query.cursor, query.limit);
             return {
-                data: page.map((i) => fmt(s, env.uuid, i)),
+                data: page.map((i) => apiIntegration(s, env.uuid, i)),
                 next_cursor: page.length === query.limit ? (page.at(-1)?.uniqueKey ?? null) : null
             };
         }
@@ -271,34 +227,25 @@ export const dashboardRoutes = [
         query: runsQuery,
         handler: async ({ env, query }, s) => {
             if (query.kind === 'action') return actionRuns(s, env.id, query);
-            const rows = await s.db.query<RunRow>(
-                `SELECT r.id::text AS id, r.status, r.type, r.reset, r.queued_at, r.started_at, r.finished_at, r.result, r.error,
-                        f.name AS sync_name, y.variant, i.unique_key AS provider_config_key, c.connection_id
-                 FROM runs r JOIN syncs y ON y.id = r.sync_id JOIN functions f ON f.id = y.function_id
-                 JOIN integrations i ON i.id = f.integration_id JOIN connections c ON c.id = y.connection_id
-                 WHERE f.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
-                   AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
-                 ORDER BY r.id DESC LIMIT $6`,
-                [env.id, query.integration ?? null, query.connection_id ?? null, query.status ?? null, query.cursor ?? null, query.limit]
-            );
+            const rows = await s.runs.listSyncRuns(env.id, runFilter(query));
             const last = rows.at(-1);
             return {
                 data: rows.map((r) => ({
-                    id: Number(r.id),
-                    sync: r.sync_name,
+                    id: r.id,
+                    sync: r.sync,
                     variant: r.variant,
-                    provider_config_key: r.provider_config_key,
-                    connection_id: r.connection_id,
+                    provider_config_key: r.providerConfigKey,
+                    connection_id: r.connectionId,
                     type: r.type,
                     reset: r.reset,
                     status: r.status,
-                    queued_at: iso(r.queued_at),
-                    started_at: iso(r.started_at),
-                    finished_at: iso(r.finished_at),
+                    queued_at: iso(r.queuedAt),
+                    started_at: iso(r.startedAt),
+                    finished_at: iso(r.finishedAt),
                     result: r.result ?? {},
                     error: r.error ?? null
                 })),
-                next_cursor: rows.length === query.limit && last ? Number(last.id) : null
+                next_cursor: rows.length === query.limit && last ? last.id : null
             };
         }
     }),
@@ -318,19 +265,17 @@ export const dashboardRoutes = [
         auth: 'dashboard',
         query: inboundQuery,
         handler: async ({ env, query }, s) => {
-            const rows = await s.db.query<InboundRow>(
-                `SELECT id::text AS id, provider_config_key, provider, event, outcome, reason, connections, runs, forwards, body_bytes, received_at
-                 FROM inbound_webhooks
-                 WHERE environment_id = $1 AND ($2::text IS NULL OR provider_config_key = $2) AND ($3::text IS NULL OR outcome = $3)
-                   AND ($4::bigint IS NULL OR id < $4)
-                 ORDER BY id DESC LIMIT $5`,
-                [env.id, query.integration ?? null, query.outcome ?? null, query.cursor ?? null, query.limit]
-            );
+            const rows = await listInboundWebhooks(s.db, env.id, {
+                integration: query.integration,
+                outcome: query.outcome,
+                before: query.cursor,
+                limit: query.limit
+            });
             const last = rows.at(-1);
             return {
                 data: rows.map((r) => ({
-                    id: Number(r.id),
-                    provider_config_key: r.provider_config_key,
+                    id: r.id,
+                    provider_config_key: r.providerConfigKey,
                     provider: r.provider,
                     event: r.event,
                     outcome: r.outcome,
@@ -338,50 +283,46 @@ export const dashboardRoutes = [
                     connections: r.connections,
                     runs: r.runs,
                     forwards: r.forwards,
-                    body_bytes: r.body_bytes,
-                    received_at: iso(r.received_at)
+                    body_bytes: r.bodyBytes,
+                    received_at: iso(r.receivedAt)
                 })),
-                next_cursor: rows.length === query.limit && last ? Number(last.id) : null
+                next_cursor: rows.length === query.limit && last ? last.id : null
             };
         }
     })
 ];
 
+/** The store's filter from the query: the cursor is the id of the last run of the previous page. */
+function runFilter(query: z.infer<typeof runsQuery>): RunListFilter {
+    return { integration: query.integration, connectionId: query.connection_id, status: query.status, before: query.cursor, limit: query.limit };
+}
+
 /** Action runs, synchronous and X-Async, newest first: sizes of input and output, never their contents. */
 async function actionRuns(s: Services, environmentId: number, query: z.infer<typeof runsQuery>) {
-    const rows = await s.db.query<ActionRunRow>(
-        `SELECT r.id::text AS id, r.uuid::text AS uuid, r.status, r.queued_at, r.started_at, r.finished_at, r.error, r.attempts,
-                r.input_bytes, r.output_bytes, f.name AS action, i.unique_key AS provider_config_key, c.connection_id
-         FROM runs r JOIN functions f ON f.id = r.function_id JOIN integrations i ON i.id = f.integration_id
-         LEFT JOIN connections c ON c.id = r.connection_id
-         WHERE r.kind = 'action' AND r.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
-           AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
-         ORDER BY r.id DESC LIMIT $6`,
-        [environmentId, query.integration ?? null, query.connection_id ?? null, query.status ?? null, query.cursor ?? null, query.limit]
-    );
+    const rows = await s.runs.listActionRuns(environmentId, runFilter(query));
     const last = rows.at(-1);
     return {
         data: rows.map((r) => {
             const error = r.error as { type?: unknown; message?: unknown } | null;
             return {
-                id: Number(r.id),
+                id: r.id,
                 action: r.action,
-                provider_config_key: r.provider_config_key,
-                connection_id: r.connection_id,
+                provider_config_key: r.providerConfigKey,
+                connection_id: r.connectionId,
                 mode: r.uuid ? 'async' : 'sync',
                 action_id: r.uuid,
                 status: r.status,
                 attempts: r.attempts,
-                queued_at: iso(r.queued_at),
-                started_at: iso(r.started_at),
-                finished_at: iso(r.finished_at),
-                input_bytes: r.input_bytes,
-                output_bytes: r.output_bytes,
+                queued_at: iso(r.queuedAt),
+                started_at: iso(r.startedAt),
+                finished_at: iso(r.finishedAt),
+                input_bytes: r.inputBytes,
+                output_bytes: r.outputBytes,
                 error: error
                     ? { type: typeof error.type === 'string' ? error.type : 'unknown', message: typeof error.message === 'string' ? error.message : null }
                     : null
             };
         }),
-        next_cursor: rows.length === query.limit && last ? Number(last.id) : null
+        next_cursor: rows.length === query.limit && last ? last.id : null
     };
 }

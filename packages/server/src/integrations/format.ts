@@ -1,5 +1,6 @@
 import type { Integration, IntegrationStore } from './store.ts';
 import type { Catalogue } from '../providers/catalogue.ts';
+import type { Services } from '../services.ts';
 
 // Nango's APP and CUSTOM credentials have no webhook_secret; ours may, and show it only when set (so the shape
 // stays Nango's, and `switchboard plan` can compare it).
@@ -56,4 +57,15 @@ export function formatIntegration(
         out['custom'] = opts.store ? opts.store.customOf(i) : i.custom;
     }
     return out;
+}
+
+/** An integration as the API and the dashboard answer it: formatIntegration with the server's catalogue, URL and store. */
+export function apiIntegration(services: Services, environmentUuid: string, i: Integration, include?: Set<string>): Record<string, unknown> {
+    return formatIntegration(i, {
+        catalogue: services.catalogue,
+        serverUrl: services.config.serverUrl,
+        environmentUuid,
+        include,
+        store: services.integrations
+    });
 }

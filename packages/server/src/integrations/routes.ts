@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { fail } from '../errors.ts';
-import { formatIntegration } from './format.ts';
+import { apiIntegration } from './format.ts';
 import {
     createIntegrationBody,
     emptyQuery,
@@ -73,15 +73,6 @@ const integrationInput = (uniqueKey: string, body: z.infer<typeof replaceIntegra
     credentials: body.credentials
 });
 
-export const fmt = (services: Services, envUuid: string, i: Integration, include?: Set<string>) =>
-    formatIntegration(i, {
-        catalogue: services.catalogue,
-        serverUrl: services.config.serverUrl,
-        environmentUuid: envUuid,
-        include,
-        store: services.integrations
-    });
-
 export const integrationRoutes = [
     defineRoute({
         method: 'GET',
@@ -91,7 +82,7 @@ export const integrationRoutes = [
         handler: async ({ env, session }, s) => {
             const allowed = session?.allowedIntegrations;
             const list = (await s.integrations.list(env.id)).filter((i) => !allowed || allowed.includes(i.uniqueKey));
-            return { data: list.map((i) => fmt(s, env.uuid, i)) };
+            return { data: list.map((i) => apiIntegration(s, env.uuid, i)) };
         }
     }),
     defineRoute({
@@ -100,7 +91,7 @@ export const integrationRoutes = [
         auth: 'secret_or_admin',
         params: uniqueKeyParams,
         query: getIntegrationQuery,
-        handler: async ({ env, params, query }, s) => ({ data: fmt(s, env.uuid, await mustGet(s, env.id, params.uniqueKey), query) })
+        handler: async ({ env, params, query }, s) => ({ data: apiIntegration(s, env.uuid, await mustGet(s, env.id, params.uniqueKey), query) })
     }),
     defineRoute({
         method: 'POST',
@@ -111,7 +102,7 @@ export const integrationRoutes = [
             checkCredentials(s, body.provider, body.credentials, true);
             const created = await s.integrations.create(env.id, integrationInput(body.unique_key, body));
             if (!created) throw uniqueKeyTaken(['uniqueKey']);
-            return { data: fmt(s, env.uuid, created) };
+            return { data: apiIntegration(s, env.uuid, created) };
         }
     }),
     defineRoute({
@@ -133,7 +124,7 @@ export const integrationRoutes = [
                 credentials: body.credentials
             });
             if (updated === 'conflict') throw uniqueKeyTaken(['unique_key']);
-            return { data: fmt(s, env.uuid, updated) };
+            return { data: apiIntegration(s, env.uuid, updated) };
         }
     }),
     // Ours: a provider change in one step (`switchboard apply`, the operator). Deleting then creating through the
@@ -150,7 +141,7 @@ export const integrationRoutes = [
             checkCredentials(s, body.provider, body.credentials, true);
             const replaced = await s.integrations.replace(existing, integrationInput(existing.uniqueKey, body));
             s.log.info({ environmentId: env.id, integration: existing.uniqueKey, from: existing.provider, to: body.provider }, 'integration replaced');
-            return { data: fmt(s, env.uuid, replaced) };
+            return { data: apiIntegration(s, env.uuid, replaced) };
         }
     }),
     defineRoute({

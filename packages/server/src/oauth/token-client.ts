@@ -7,6 +7,7 @@ import type { StoredIntegrationCredentials } from '../integrations/schemas.ts';
 import { fail, type ApiError } from '../errors.ts';
 import { clientAuthFor, fill, resolveTokenUrl } from './provider-endpoints.ts';
 import { requestToken, TokenError, type ClientAuth, type TokenResponse } from './token-request.ts';
+import { valueAt } from '../json-path.ts';
 
 /** The grants we send (RFC 6749 §4.1.3, §6, §4.4.2). Never the password grant (RFC 9700 §2.4). */
 export type Grant =
@@ -120,6 +121,14 @@ export async function tokenGrant(
               ? refreshTokenGrantRequest(def, connectionConfig, client, grant)
               : clientCredentialsGrantRequest(def, connectionConfig, client);
     return requestToken(egress, req.url, req.params, req.auth, req.format);
+}
+
+/**
+ * The catalogue's `token_response_metadata` read from a token response, each a dotted path (Slack's `team.id`),
+ * kept under its path as the connection's metadata; missing ones are left out. The same at connect and refresh.
+ */
+export function tokenResponseMetadata(def: ProviderDefinition, tokens: TokenResponse): Record<string, unknown> {
+    return Object.fromEntries((def.token_response_metadata ?? []).map((k) => [k, valueAt(tokens, k)]).filter(([, v]) => v !== undefined));
 }
 
 /**

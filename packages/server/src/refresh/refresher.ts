@@ -14,7 +14,7 @@ import type { IntegrationStore, Integration } from '../integrations/store.ts';
 import type { StoredCredentials } from '../connections/credentials.ts';
 import { ApiError, fail } from '../errors.ts';
 import { TokenError, expiryOf, type TokenResponse } from '../oauth/token-request.ts';
-import { clientCredentialsFor, tokenFailure, tokenGrant } from '../oauth/token-client.ts';
+import { clientCredentialsFor, tokenFailure, tokenGrant, tokenResponseMetadata } from '../oauth/token-client.ts';
 import { mintInstallationToken, GONE_REASONS } from '../app-auth/installation-token.ts';
 import { secondsSince, type Metrics } from '../metrics/metrics.ts';
 import type { Tracing } from '../tracing/tracing.ts';
@@ -242,7 +242,7 @@ export class Refresher {
         const tokens = await this.exchange(c, integration, def);
         return {
             credentials: merge(c.credentials, tokens, new Date(this.now()), def?.expires_in_unit),
-            extra: pick(tokens, def?.token_response_metadata ?? [])
+            extra: def ? tokenResponseMetadata(def, tokens) : {}
         };
     }
 
@@ -359,8 +359,4 @@ function merge(old: StoredCredentials, t: TokenResponse, now: Date, unit: 'milli
         raw: t,
         config_override: previous?.config_override
     };
-}
-
-function pick(t: TokenResponse, keys: string[]): Record<string, unknown> {
-    return Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
 }

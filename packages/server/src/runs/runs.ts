@@ -4,7 +4,7 @@ import type { Environment } from '../environments/environments.ts';
 import type { RunResult } from '../functions/runtime/types.ts';
 import type { DeployedFunction } from '../functions/store.ts';
 import type { KindDeps } from './deps.ts';
-import type { ActionRunView, StartedRun } from './store.ts';
+import type { ActionRunSummary, ActionRunView, RunListFilter, StartedRun, SyncRunSummary } from './store.ts';
 import { actionRun, executeAsyncAction, queueAction, runAction, type ActionJob } from './kinds/action.ts';
 import {
     executePostConnectionCreation,
@@ -41,6 +41,16 @@ export class Runs {
 
     action(environmentId: number, id: string): Promise<ActionRunView | undefined> {
         return actionRun(this.d, environmentId, id);
+    }
+
+    /** An environment's sync runs, newest first (the dashboard's Runs page). */
+    listSyncRuns(environmentId: number, filter: RunListFilter): Promise<SyncRunSummary[]> {
+        return this.d.runs.listSyncRuns(environmentId, filter);
+    }
+
+    /** An environment's action runs, newest first (the dashboard's Runs page). */
+    listActionRuns(environmentId: number, filter: RunListFilter): Promise<ActionRunSummary[]> {
+        return this.d.runs.listActionRuns(environmentId, filter);
     }
 
     /** Asks a queued or running run to stop. */

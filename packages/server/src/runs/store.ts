@@ -44,6 +44,50 @@ export interface ActionRunView {
     error: unknown;
 }
 
+/** Which runs a list shows, newest first: `before` is the id of the last run of the previous page. */
+export interface RunListFilter {
+    integration?: string | undefined;
+    connectionId?: string | undefined;
+    status?: RunStatus | undefined;
+    before?: number | undefined;
+    limit: number;
+}
+
+/** A sync run (scheduled, triggered or onWebhook's sync) as the dashboard lists it. */
+export interface SyncRunSummary {
+    id: number;
+    sync: string;
+    variant: string;
+    providerConfigKey: string;
+    connectionId: string;
+    type: string | null;
+    reset: boolean;
+    status: RunStatus;
+    queuedAt: Date;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+    result: Record<string, unknown> | null;
+    error: unknown;
+}
+
+/** An action run (synchronous or X-Async) as the dashboard lists it: sizes of input and output, never their contents. */
+export interface ActionRunSummary {
+    id: number;
+    /** The public id of an asynchronous action; null for a synchronous one. */
+    uuid: string | null;
+    action: string;
+    providerConfigKey: string;
+    connectionId: string | null;
+    status: RunStatus;
+    attempts: number;
+    queuedAt: Date;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+    inputBytes: number | null;
+    outputBytes: number | null;
+    error: unknown;
+}
+
 /** The error a run ends with when its worker stopped heart-beating. */
 export const WORKER_LOST = {
     type: 'worker_lost',
@@ -332,6 +376,92 @@ export class RunStore {
     async status(id: number): Promise<RunStatus | undefined> {
         const rows = await this.db.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [id]);
         return rows[0]?.status;
+    }
+
+    /** An environment's sync runs, newest first, filtered by integration, connection and status. */
+    async listSyncRuns(environmentId: number, f: RunListFilter): Promise<SyncRunSummary[]> {
+        const rows = await this.db.query<{
+            id: string;
+            status: RunStatus;
+            type: string | null;
+            reset: boolean;
+            queued_at: Date;
+            started_at: Date | null;
+            finished_at: Date | null;
+            result: Record<string, unknown> | null;
+            error: unknown;
+            sync_name: string;
+            variant: string;
+            provider_config_key: string;
+            connection_id: string;
+        }>(
+            `SELECT r.id::text AS id, r.status, r.type, r.reset, r.queued_at, r.started_at, r.finished_at, r.result, r.error,
+                    f.name AS sync_name, y.variant, i.unique_key AS provider_config_key, c.connection_id
+             FROM runs r JOIN syncs y ON y.id = r.sync_id JOIN functions f ON f.id = y.function_id
+             JOIN integrations i ON i.id = f.integration_id JOIN connections c ON c.id = y.connection_id
+             WHERE f.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
+               AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
+             ORDER BY r.id DESC LIMIT $6`,
+            [environmentId, f.integration ?? null, f.connectionId ?? null, f.status ?? null, f.before ?? null, f.limit]
+        );
+        return rows.map((r) => ({
+            id: Number(r.id),
+            sync: r.sync_name,
+            variant: r.variant,
+            providerConfigKey: r.provider_config_key,
+            connectionId: r.connection_id,
+            type: r.type,
+            reset: r.reset,
+            status: r.status,
+            queuedAt: new Date(r.queued_at),
+            startedAt: r.started_at ? new Date(r.started_at) : null,
+            finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+            result: r.result,
+            error: r.error
+        }));
+    }
+
+    /** An environment's action runs, synchronous and X-Async, newest first, filtered as listSyncRuns is. */
+    async listActionRuns(environmentId: number, f: RunListFilter): Promise<ActionRunSummary[]> {
+        const rows = await this.db.query<{
+            id: string;
+            uuid: string | null;
+            status: RunStatus;
+            queued_at: Date;
+            started_at: Date | null;
+            finished_at: Date | null;
+            error: unknown;
+            attempts: number;
+            input_bytes: number | null;
+            output_bytes: number | null;
+            action: string;
+            provider_config_key: string;
+            connection_id: string | null;
+        }>(
+            `SELECT r.id::text AS id, r.uuid::text AS uuid, r.status, r.queued_at, r.started_at, r.finished_at, r.error, r.attempts,
+                    r.input_bytes, r.output_bytes, f.name AS action, i.unique_key AS provider_config_key, c.connection_id
+             FROM runs r JOIN functions f ON f.id = r.function_id JOIN integrations i ON i.id = f.integration_id
+             LEFT JOIN connections c ON c.id = r.connection_id
+             WHERE r.kind = 'action' AND r.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
+               AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
+             ORDER BY r.id DESC LIMIT $6`,
+            [environmentId, f.integration ?? null, f.connectionId ?? null, f.status ?? null, f.before ?? null, f.limit]
+        );
+        return rows.map((r) => ({
+            id: Number(r.id),
+            uuid: r.uuid,
+            action: r.action,
+            providerConfigKey: r.provider_config_key,
+            connectionId: r.connection_id,
+            status: r.status,
+            attempts: r.attempts,
+            queuedAt: new Date(r.queued_at),
+            startedAt: r.started_at ? new Date(r.started_at) : null,
+            finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+            inputBytes: r.input_bytes,
+            outputBytes: r.output_bytes,
+            error: r.error
+        }));
     }
 
     /** An asynchronous action as GET /action/:id reads it. */

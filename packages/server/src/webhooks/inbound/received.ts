@@ -41,6 +41,62 @@ export async function recordInbound(q: Queryable, r: InboundSummary): Promise<vo
     );
 }
 
+/** A stored summary as the dashboard lists it. */
+export interface InboundWebhook {
+    id: number;
+    providerConfigKey: string;
+    provider: string;
+    event: string | null;
+    outcome: InboundSummary['outcome'];
+    reason: string | null;
+    connections: number;
+    runs: number;
+    forwards: number;
+    bodyBytes: number;
+    receivedAt: Date;
+}
+
+/** An environment's summaries, newest first: `before` is the id of the last one of the previous page. */
+export async function listInboundWebhooks(
+    q: Queryable,
+    environmentId: number,
+    f: { integration?: string | undefined; outcome?: InboundSummary['outcome'] | undefined; before?: number | undefined; limit: number }
+): Promise<InboundWebhook[]> {
+    const rows = await q.query<{
+        id: string;
+        provider_config_key: string;
+        provider: string;
+        event: string | null;
+        outcome: InboundSummary['outcome'];
+        reason: string | null;
+        connections: number;
+        runs: number;
+        forwards: number;
+        body_bytes: number;
+        received_at: Date;
+    }>(
+        `SELECT id::text AS id, provider_config_key, provider, event, outcome, reason, connections, runs, forwards, body_bytes, received_at
+         FROM inbound_webhooks
+         WHERE environment_id = $1 AND ($2::text IS NULL OR provider_config_key = $2) AND ($3::text IS NULL OR outcome = $3)
+           AND ($4::bigint IS NULL OR id < $4)
+         ORDER BY id DESC LIMIT $5`,
+        [environmentId, f.integration ?? null, f.outcome ?? null, f.before ?? null, f.limit]
+    );
+    return rows.map((r) => ({
+        id: Number(r.id),
+        providerConfigKey: r.provider_config_key,
+        provider: r.provider,
+        event: r.event,
+        outcome: r.outcome,
+        reason: r.reason,
+        connections: r.connections,
+        runs: r.runs,
+        forwards: r.forwards,
+        bodyBytes: r.body_bytes,
+        receivedAt: new Date(r.received_at)
+    }));
+}
+
 /**
  * Deletes summaries older than the retention, and beyond the newest `keep` of each environment: a stranger who
  * knows an integration's URL can add refused rows, and this bounds them whatever the rate.
