@@ -1,9 +1,9 @@
 // The audit trail: what happened to connections (created, refreshed, refused, deleted), newest first, by cursor.
 import { useState } from 'react';
 import type { AuditEvent } from '../api.ts';
-import { errorText, useDash, useLoad } from '../context.tsx';
+import { useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 export function AuditPage() {
     const { api, t, lang } = useDash();

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ConnectionRow, Integration } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime, type DashKey } from '../i18n.ts';
-import { Badge, Dialog, ErrorLine, Json, Loading, PageHeader, Pager, ListStatus } from '../ui.tsx';
+import { Badge, Dialog, Json, PageHeader, Pager, ListStatus } from '../ui.tsx';
 
 const statusLabel: Record<string, DashKey> = { active: 'statusActive', expired: 'statusExpired', revoked: 'statusRevoked', failing: 'statusFailing' };
 

@@ -1,9 +1,9 @@
 // The server's own recent errors: this instance's last error-level log lines (message, error type and code,
 // route), newest first, paged by cursor. Per instance and in memory: another instance keeps its own.
 import type { RecentError } from '../api.ts';
-import { errorText, useDash, useLoad } from '../context.tsx';
+import { useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { ErrorLine, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 export function ErrorsPage() {
     const { api, t, lang } = useDash();

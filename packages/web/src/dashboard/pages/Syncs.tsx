@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ActionRunRow, Integration, RunRow, SyncStatusRow } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, bytes, ErrorLine, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 function totals(result: RunRow['result']): { added: number; updated: number; deleted: number } {
     const out = { added: 0, updated: 0, deleted: 0 };

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { Delivery, InboundWebhook } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, bytes, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
 
 /** The payload as sent: the server keeps the exact signed bytes, a JSON text. */
 function parseBody(body: unknown): unknown {
