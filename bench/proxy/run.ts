@@ -7,7 +7,7 @@
 //
 // Environment knobs:
 //   BENCH_SECONDS=8                  measured seconds per run
-//   BENCH_WARMUP_SECONDS=2           warm-up seconds per run (discarded)
+//   BENCH_WARMUP_SECONDS=5           warm-up seconds per run (discarded)
 //   BENCH_CONNECTIONS=1,10           connection counts
 //   BENCH_SCENARIOS=get,post_10k,post_5m   request kinds: a bodiless GET, a POST with a 10 KB JSON body, a POST
 //                                    with a 5 MB body (each scenario runs against every target)
@@ -46,7 +46,9 @@ function num(name: string, fallback: number): number {
     return n;
 }
 const SECONDS = num('BENCH_SECONDS', 8);
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 2);
+// 5 s: a Switchboard that idled (while the other targets were measured) has had its quiet-time collection
+// (runtime/heap.ts), which leaves V8's young generation small; it regrows under load within a few seconds.
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 5);
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] || '1,10').split(',').map((s) => Number(s.trim()));
 if (CONNECTIONS.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error('BENCH_CONNECTIONS must be a comma list of positive integers');
 type ScenarioName = 'get' | 'post_10k' | 'post_5m';
@@ -500,7 +502,13 @@ async function startSwitchboard(upstreamPort: number): Promise<Switchboard> {
     );
     const port = await freePort();
     const secretKey = randomUUID();
-    const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const nodeArgs = profDir
+        ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${profDir}`,
+              ...(process.env['BENCH_CPU_PROF_INTERVAL_US'] ? [`--cpu-prof-interval=${process.env['BENCH_CPU_PROF_INTERVAL_US']}`] : [])
+          ]
+        : [];
     const proc = spawn(process.execPath, [...nodeArgs, serverMain], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { FastHistogram } from './histogram.ts';
 
 /**
  * The server's Prometheus metrics (issue #16 item 2; docs/observability.md lists them). One registry per server,
@@ -19,15 +20,15 @@ export type GaugeSource<L extends string> = () => Promise<Array<{ labels?: Parti
 export class Metrics {
     readonly registry = new Registry();
     /** Every request answered, by route template (`/connections/:connectionId`, never the raw URL). */
-    readonly httpRequests: Histogram<'method' | 'route' | 'status'>;
+    readonly httpRequests: FastHistogram<'method' | 'route' | 'status'>;
     /** Each upstream attempt of the proxy relay, by provider and the status the provider answered (`error`: no answer). */
-    readonly proxyUpstream: Histogram<'provider' | 'status'>;
+    readonly proxyUpstream: FastHistogram<'provider' | 'status'>;
     /** Each credentials refresh that asked the provider, by provider and outcome. */
-    readonly refreshes: Histogram<'provider' | 'outcome'>;
+    readonly refreshes: FastHistogram<'provider' | 'outcome'>;
     /** Each script run that ended, by kind (sync, action, webhook, on-event) and outcome. */
-    readonly scriptRuns: Histogram<'kind' | 'outcome'>;
+    readonly scriptRuns: FastHistogram<'kind' | 'outcome'>;
     /** Each webhook delivery attempt, by outcome (delivered, retrying, failed, dead). */
-    readonly webhookDeliveries: Histogram<'outcome'>;
+    readonly webhookDeliveries: FastHistogram<'outcome'>;
     /** Requests refused by a rate limit of the API's own (per key, per connection). */
     readonly rateLimited: Counter<'limit'>;
     /** Gauges whose source failed at a scrape (the database down): they are left out, the rest of the scrape is served. */
@@ -36,35 +37,35 @@ export class Metrics {
 
     constructor(opts: { processMetrics?: boolean } = {}) {
         const registers = [this.registry];
-        this.httpRequests = new Histogram({
+        this.httpRequests = new FastHistogram({
             name: 'switchboard_http_request_duration_seconds',
             help: 'Requests answered by the API, by method, route template and status',
             labelNames: ['method', 'route', 'status'],
             buckets: LATENCY_BUCKETS,
             registers
         });
-        this.proxyUpstream = new Histogram({
+        this.proxyUpstream = new FastHistogram({
             name: 'switchboard_proxy_upstream_duration_seconds',
             help: 'Upstream attempts of the proxy, by provider and upstream status (error: no answer), until the answer ended',
             labelNames: ['provider', 'status'],
             buckets: LATENCY_BUCKETS,
             registers
         });
-        this.refreshes = new Histogram({
+        this.refreshes = new FastHistogram({
             name: 'switchboard_refresh_duration_seconds',
             help: 'Credential refreshes that asked the provider, by provider and outcome (success, failure, revoked, expired)',
             labelNames: ['provider', 'outcome'],
             buckets: LATENCY_BUCKETS,
             registers
         });
-        this.scriptRuns = new Histogram({
+        this.scriptRuns = new FastHistogram({
             name: 'switchboard_script_run_duration_seconds',
             help: 'Script runs that ended, by kind (sync, action, webhook, on-event) and outcome (success, error, stopped)',
             labelNames: ['kind', 'outcome'],
             buckets: RUN_BUCKETS,
             registers
         });
-        this.webhookDeliveries = new Histogram({
+        this.webhookDeliveries = new FastHistogram({
             name: 'switchboard_webhook_delivery_duration_seconds',
             help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, dead)',
             labelNames: ['outcome'],

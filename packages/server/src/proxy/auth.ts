@@ -43,8 +43,24 @@ function fillAll(map: Record<string, string> | undefined, ctx: InterpolationCont
     return out;
 }
 
-/** The credential-type default (Bearer, Basic), then the catalogue's header and query templates on top. */
-export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connectionConfig: Record<string, unknown>): AppliedAuth {
+// The auth of a connection's credentials is the same for every request until they change (a refresh stores a new
+// credentials object): remembered per credentials object, so templates are not interpolated on every proxied
+// request (bench/proxy). SIGNATURE is not remembered: it makes a new token, with a new nonce, for each request.
+const applied = new WeakMap<StoredCredentials, { def: ProviderDefinition; connectionConfig: Record<string, unknown>; auth: AppliedAuth }>();
+
+/** The credential-type default (Bearer, Basic), then the catalogue's header and query templates on top. Read-only. */
+export function applyAuth(def: ProviderDefinition, c: StoredCredentials, connectionConfig: Record<string, unknown>): Readonly<AppliedAuth> {
+    if (c.type === 'SIGNATURE') return authOf(def, c, connectionConfig);
+    const known = applied.get(c);
+    if (known && known.def === def && known.connectionConfig === connectionConfig) return known.auth;
+    const auth = authOf(def, c, connectionConfig);
+    Object.freeze(auth.headers);
+    Object.freeze(auth.query);
+    applied.set(c, { def, connectionConfig, auth: Object.freeze(auth) });
+    return auth;
+}
+
+function authOf(def: ProviderDefinition, c: StoredCredentials, connectionConfig: Record<string, unknown>): AppliedAuth {
     const headers: Record<string, string> = {};
     // APP: a GitHub App installation token (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation).
     if (c.type === 'OAUTH2' || c.type === 'APP') headers['authorization'] = `Bearer ${c.access_token}`;

@@ -3,10 +3,17 @@ import type { Integration } from '../integrations/store.ts';
 import { fail } from '../errors.ts';
 import { endpointUrl } from '../oauth/provider-endpoints.ts';
 
+// Remembered per connection config object (the cached connection's, the same on every request until it changes).
+const bases = new WeakMap<Record<string, unknown>, { def: ProviderDefinition; integration: Integration; base: string | undefined }>();
+
 /** The provider base URL for a connection: the catalogue's `proxy.base_url` with connection config filled in. */
 export function providerBaseUrl(def: ProviderDefinition, integration: Integration, connectionConfig: Record<string, unknown>): string | undefined {
+    const known = bases.get(connectionConfig);
+    if (known && known.def === def && known.integration === integration) return known.base;
     const template = def.proxy?.base_url ?? integration.custom?.['baseUrl'];
-    return template ? endpointUrl(def, template, { connectionConfig }) : undefined;
+    const base = template ? endpointUrl(def, template, { connectionConfig }) : undefined;
+    bases.set(connectionConfig, { def, integration, base });
+    return base;
 }
 
 /**
