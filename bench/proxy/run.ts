@@ -7,7 +7,7 @@
 //
 // Environment knobs:
 //   BENCH_SECONDS=8                  measured seconds per run
-//   BENCH_WARMUP_SECONDS=5           warm-up seconds per run (discarded)
+//   BENCH_WARMUP_SECONDS=10          warm-up seconds per run (discarded)
 //   BENCH_CONNECTIONS=1,10           connection counts
 //   BENCH_SCENARIOS=get,post_10k,post_5m   request kinds: a bodiless GET, a POST with a 10 KB JSON body, a POST
 //                                    with a 5 MB body (each scenario runs against every target)
@@ -46,9 +46,10 @@ function num(name: string, fallback: number): number {
     return n;
 }
 const SECONDS = num('BENCH_SECONDS', 8);
-// 5 s: a Switchboard that idled (while the other targets were measured) has had its quiet-time collection
-// (runtime/heap.ts), which leaves V8's young generation small; it regrows under load within a few seconds.
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 5);
+// 10 s: the measured figure is a warm server's. A Switchboard that idled while the other targets were measured has
+// had its quiet-time collection (runtime/heap.ts: V8's young generation shrunk), and V8 was still optimising the
+// request path 8 to 10 s into the load (--trace-opt): with 2 s the first scenario measured a cold process.
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 10);
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] || '1,10').split(',').map((s) => Number(s.trim()));
 if (CONNECTIONS.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error('BENCH_CONNECTIONS must be a comma list of positive integers');
 type ScenarioName = 'get' | 'post_10k' | 'post_5m';
