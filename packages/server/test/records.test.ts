@@ -327,7 +327,7 @@ for (const backend of backends) {
             await store.delete(scope, [{ id: 'str' }], 2);
             const all = await store.listJson(scope, {});
             assert.equal(all.count, 4);
-            const parsed = JSON.parse(all.body) as { records: Array<Record<string, unknown>>; next_cursor: string | null };
+            const parsed = JSON.parse(all.body.toString('utf8')) as { records: Array<Record<string, unknown>>; next_cursor: string | null };
             assert.deepEqual(Object.keys(parsed), ['records', 'next_cursor']);
             assert.equal(parsed.next_cursor, null);
             const got = byId(parsed.records);
@@ -343,12 +343,15 @@ for (const backend of backends) {
             assert.deepEqual(strip(got.get('nul')), { id: 'nul', c: 'x' });
             const last = meta(parsed.records.at(-1)).cursor;
             await store.prune(scope, last, 10);
-            const pruned = byId((JSON.parse((await store.listJson(scope, {})).body) as { records: Array<Record<string, unknown>> }).records);
+            const pruned = byId((JSON.parse((await store.listJson(scope, {})).body.toString('utf8')) as { records: Array<Record<string, unknown>> }).records);
             assert.deepEqual(strip(pruned.get('gone')), { id: 'gone' });
             assert.equal(typeof meta(pruned.get('gone')).pruned_at, 'string');
             // list() is the same text, parsed; a page of 2 has a cursor that resumes after its last record.
-            assert.deepEqual((await store.list(scope, {})).records, JSON.parse((await store.listJson(scope, {})).body).records);
-            const page = JSON.parse((await store.listJson(scope, { limit: 2 })).body) as { records: Array<Record<string, unknown>>; next_cursor: string };
+            assert.deepEqual((await store.list(scope, {})).records, JSON.parse((await store.listJson(scope, {})).body.toString('utf8')).records);
+            const page = JSON.parse((await store.listJson(scope, { limit: 2 })).body.toString('utf8')) as {
+                records: Array<Record<string, unknown>>;
+                next_cursor: string;
+            };
             assert.equal(page.next_cursor, meta(page.records[1]).cursor);
         });
 
