@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { RecordsStore, type RecordScope } from '../src/records/store.ts';
 import { ApiError } from '../src/errors.ts';
 import { encodeCursor } from '../src/records/cursor.ts';
+import { migrate } from '../src/storage/migrate.ts';
 import { backends, type OpenedBackend } from './support/storage-backends.ts';
 import { insertConnection, readAll } from './support/records.ts';
 
@@ -353,6 +354,44 @@ for (const backend of backends) {
                 next_cursor: string;
             };
             assert.equal(page.next_cursor, meta(page.records[1]).cursor);
+        });
+
+        test('migration 027 turns stored jsonb payloads into their text: existing records read, merge and prune as before', async () => {
+            // The table as it was before 027, with rows written then, as the writes wrote them (jsonb payloads).
+            await opened.db.exec(`ALTER TABLE records ALTER COLUMN payload TYPE jsonb USING payload::jsonb`);
+            const scope = fresh();
+            const old = [{ id: 'a', z: 1, nested: { b: [1, 'x'] }, '': 'first' }, { id: 'b\u00e9', n: 1.5 }, { id: 3 }];
+            for (const [i, r] of old.entries())
+                await opened.db.query(
+                    `INSERT INTO records (connection_id, model, external_id, payload, data_hash, created_at, updated_at, last_seen_job)
+                     VALUES ($1, $2, $3, $4::jsonb, 'h', now() - interval '1 hour', now() - make_interval(secs => 60 - $5), 1)`,
+                    [scope.connectionId, scope.model, String(r.id), JSON.stringify(r), i]
+                );
+            const before = await opened.db.query<{ p: string }>(`SELECT payload::text AS p FROM records WHERE model = $1 ORDER BY external_id`, [scope.model]);
+            await opened.db.query(`DELETE FROM schema_migrations WHERE version = '027_records_payload_text.sql'`);
+            assert.deepEqual(await migrate(opened.db), ['027_records_payload_text.sql']);
+            const after = await opened.db.query<{ p: string; t: string }>(
+                `SELECT payload AS p, pg_typeof(payload)::text AS t FROM records WHERE model = $1 ORDER BY external_id`,
+                [scope.model]
+            );
+            assert.deepEqual(
+                after.map((r) => r.p),
+                before.map((r) => r.p)
+            );
+            assert.ok(after.every((r) => r.t === 'text'));
+            const records = (await store.list(scope, {})).records;
+            assert.deepEqual(
+                records.map(({ _nango_metadata: _m, ...rest }) => rest),
+                old.map((r) => ({ ...r, id: String(r.id) }))
+            );
+            assert.deepEqual(await store.update(scope, [{ id: 'a', nested: { c: true } }], 2), { added: 0, updated: 1, deleted: 0, unchanged: 0 });
+            assert.deepEqual((await store.getByIds(scope, ['a']))[0]!['nested'], { b: [1, 'x'], c: true });
+            // 'a' moved to the end of the feed with its merge; pruning up to the old last record leaves it whole.
+            await store.prune(scope, meta(records.at(-1)).cursor, 10);
+            assert.deepEqual(
+                (await store.list(scope, {})).records.map(({ _nango_metadata: _m, ...rest }) => rest),
+                [{ id: 'b\u00e9' }, { id: '3' }, { ...old[0], nested: { b: [1, 'x'], c: true } }]
+            );
         });
 
         test('large batches are chunked in one transaction; concurrent writers of one model serialise', async () => {
