@@ -1,11 +1,18 @@
 // The read side of the records cache. A page is one index range scan of records_feed, in the index's own order
 // (connection_id, model, updated_at, id), resumed after the cursor with a row comparison (keyset paging: no
-// OFFSET, so page N costs what page 1 costs). The response body is built as text: the stored payload's text
-// (jsonb::text) is spliced in as it is, with `_nango_metadata` added before its closing brace, so a page is never
-// parsed and serialised again on its way out. Measured on PostgreSQL, building the record in SQL (jsonb_build_object
-// and `||`) cost about 9 ms per 1,000 rows; the whole page joined in SQL (string_agg) 9 ms in the database against
-// 3.7 for the columns; to_char for created_at and updated_at about a quarter of the database's time per page,
-// which formatting once per stamp in JS (Stamps) takes out (bench/records-read).
+// OFFSET, so page N costs what page 1 costs). The response body is built as bytes: the stored payload's text
+// (jsonb's own text, kept as text since migration 027) is written in as it is, with `_nango_metadata` added before
+// its closing brace, so a page is never parsed and serialised again on its way out.
+// Measured on PostgreSQL, building the record in SQL (jsonb_build_object and `||`) cost about 9 ms per 1,000 rows;
+// the whole page joined in SQL (string_agg) 9 ms in the database against 3.7 for the columns; to_char for
+// created_at and updated_at about a quarter of the database's time per page, which formatting once per stamp in
+// JS takes out. Then (100,000 records of bench/records-read's shape, 1,000-record pages, CPU per page): with the
+// payload stored as jsonb, its conversion to text was about 2 of the database's 3.8 ms, and
+// `(extract(epoch …) * 1000000)::bigint::text` 0.5 ms per timestamp column (numeric arithmetic); stored as text,
+// with `extract(epoch …)::text` and created_at sent only when it differs, the database spends 1.4 to 2. In Node,
+// the page joined as one string, measured (byteLength) and copied as latin1, with the metadata and a base64
+// Buffer built per row, cost about twice what writing each row's parts into one exact-size buffer costs now;
+// what remains is mostly the pg driver decoding the rows and the socket.
 import type { Queryable } from '../storage/db.ts';
 import { decodeCursor, encodeCursor, sqlTimestamp } from './cursor.ts';
 import type { RecordScope } from './writes.ts';
@@ -100,7 +107,7 @@ const cursorEnd = (row: Row): string => btoa(`|${row.i}`);
  * or smaller two-letter key exists), its `id` is already right and the text is spliced: everything but its
  * closing brace, then `meta.spliced`, the cursor's end and `"}}`.
  */
-const splices = (row: Row): boolean => row.p.startsWith(`{"id": ${JSON.stringify(row.e)}`);
+const splices = (row: Row): boolean => row.p.startsWith('{"id": ') && row.p.startsWith(JSON.stringify(row.e), 7);
 
 /**
  * The record as JSON text: the stored payload with `id` forced to the external id and `_nango_metadata` added.
