@@ -394,6 +394,30 @@ for (const backend of backends) {
             );
         });
 
+        test('id lists (getByIds, the ids filter, update) match ids that array syntax would quote', async () => {
+            const scope = fresh();
+            const ids = ['a,b', '{x}', 'q"uo\\te', 'NULL', ' sp ', 'caf\u00e9', 'tab\there'];
+            await store.save(
+                scope,
+                ids.map((id) => ({ id, v: 1 })),
+                1
+            );
+            assert.deepEqual(
+                (await store.getByIds(scope, [...ids].reverse())).map((r) => r['id']),
+                [...ids].reverse()
+            );
+            assert.deepEqual((await store.list(scope, { ids: [ids[0]!, ids[3]!, 'absent'] })).records.map((r) => r['id']).sort(), [ids[0], ids[3]].sort());
+            assert.deepEqual(
+                await store.update(
+                    scope,
+                    ids.map((id) => ({ id, w: 2 })),
+                    2
+                ),
+                { added: 0, updated: ids.length, deleted: 0, unchanged: 0 }
+            );
+            assert.ok((await store.getByIds(scope, ids)).every((r) => r['w'] === 2 && r['v'] === 1));
+        });
+
         test('large batches are chunked in one transaction; concurrent writers of one model serialise', async () => {
             const scope = fresh();
             const batch = (tag: string) => Array.from({ length: 2500 }, (_, i) => ({ id: `k${i}`, tag }));

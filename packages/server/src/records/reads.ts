@@ -197,8 +197,8 @@ export async function listPageJson(db: Queryable, scope: RecordScope, q: ListQue
         where.push(`r.updated_at >= $${params.length}::timestamptz`);
     }
     if (q.ids && q.ids.length > 0) {
-        params.push(JSON.stringify(q.ids));
-        where.push(`r.external_id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
+        params.push(q.ids);
+        where.push(`r.external_id = ANY($${params.length}::text[])`);
     }
     const kinds = [...new Set(q.filter ?? [])];
     // All three kinds together is everything; leave the predicate out so the index range scan stays simple.
@@ -228,8 +228,8 @@ export async function recordsByIds(db: Queryable, scope: RecordScope, ids: strin
     if (ids.length === 0) return [];
     const rows = await db.query<Row>(
         `SELECT ${COLUMNS} FROM records r
-         WHERE r.connection_id = $1 AND r.model = $2 AND r.external_id IN (SELECT jsonb_array_elements_text($3::jsonb))`,
-        [scope.connectionId, scope.model, JSON.stringify(ids)]
+         WHERE r.connection_id = $1 AND r.model = $2 AND r.external_id = ANY($3::text[])`,
+        [scope.connectionId, scope.model, ids]
     );
     const meta = new PageMeta();
     const byId = new Map(rows.map((r) => [r.e, JSON.parse(recordJson(r, meta)) as Record<string, unknown>]));

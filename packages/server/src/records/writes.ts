@@ -102,10 +102,13 @@ export async function deleteChunk(tx: Queryable, scope: RecordScope, json: strin
  * Rows are locked by the scope lock the caller holds, so nothing changes between the two statements.
  */
 export async function updateChunk(tx: Queryable, scope: RecordScope, chunk: IncomingRecord[], ts: string, jobId: number): Promise<WriteCounts> {
-    const ids = JSON.stringify(chunk.map((r) => r.externalId));
+    // An id list as an array parameter, not `IN (SELECT jsonb_array_elements_text(…))`: while the model's rows are
+    // not yet in the planner's statistics (a sync's first run) that became a nested loop parsing the list once per
+    // row of the model, 2 s for 1,000 ids among 10,000 records; `= ANY` of a bound array is hashed (3 ms).
+    const ids = chunk.map((r) => r.externalId);
     const existing = await tx.query<{ external_id: string; payload: string; data_hash: string }>(
         `SELECT external_id, payload, data_hash FROM records
-         WHERE connection_id = $1 AND model = $2 AND deleted_at IS NULL AND external_id IN (SELECT jsonb_array_elements_text($3::jsonb))`,
+         WHERE connection_id = $1 AND model = $2 AND deleted_at IS NULL AND external_id = ANY($3::text[])`,
         [scope.connectionId, scope.model, ids]
     );
     if (existing.length === 0) return zeroCounts();
