@@ -356,7 +356,7 @@ for (const backend of backends) {
             assert.equal(page.next_cursor, meta(page.records[1]).cursor);
         });
 
-        test('migration 027 turns stored jsonb payloads into their text: existing records read, merge and prune as before', async () => {
+        test('migration 027 turns stored jsonb payloads into json of the same text: existing records read, merge and prune as before', async () => {
             // The table as it was before 027, with rows written then, as the writes wrote them (jsonb payloads).
             await opened.db.exec(`ALTER TABLE records ALTER COLUMN payload TYPE jsonb USING payload::jsonb`);
             const scope = fresh();
@@ -368,17 +368,31 @@ for (const backend of backends) {
                     [scope.connectionId, scope.model, String(r.id), JSON.stringify(r), i]
                 );
             const before = await opened.db.query<{ p: string }>(`SELECT payload::text AS p FROM records WHERE model = $1 ORDER BY external_id`, [scope.model]);
-            await opened.db.query(`DELETE FROM schema_migrations WHERE version = '027_records_payload_text.sql'`);
-            assert.deepEqual(await migrate(opened.db), ['027_records_payload_text.sql']);
+            await opened.db.query(`DELETE FROM schema_migrations WHERE version = '027_records_payload_json.sql'`);
+            assert.deepEqual(await migrate(opened.db), ['027_records_payload_json.sql']);
             const after = await opened.db.query<{ p: string; t: string }>(
-                `SELECT payload AS p, pg_typeof(payload)::text AS t FROM records WHERE model = $1 ORDER BY external_id`,
+                `SELECT payload::text AS p, pg_typeof(payload)::text AS t FROM records WHERE model = $1 ORDER BY external_id`,
                 [scope.model]
             );
             assert.deepEqual(
                 after.map((r) => r.p),
                 before.map((r) => r.p)
             );
-            assert.ok(after.every((r) => r.t === 'text'));
+            assert.ok(after.every((r) => r.t === 'json'));
+            // An instance still on the previous version keeps working: its jsonb writes become the same text, and
+            // it reads payloads as objects, as its batchUpdate's merge expects.
+            await opened.db.query(
+                `INSERT INTO records (connection_id, model, external_id, payload, data_hash, created_at, updated_at, last_seen_job)
+                 VALUES ($1, $2, 'old', $3::jsonb, 'h', now() - interval '1 hour', now() - interval '1 minute', 1)`,
+                [scope.connectionId, scope.model, JSON.stringify({ zz: 1, id: 'old', a: [true] })]
+            );
+            const [written] = await opened.db.query<{ p: string; o: unknown }>(
+                `SELECT payload::text AS p, payload AS o FROM records WHERE model = $1 AND external_id = 'old'`,
+                [scope.model]
+            );
+            assert.equal(written!.p, '{"a": [true], "id": "old", "zz": 1}');
+            assert.deepEqual(written!.o, { a: [true], id: 'old', zz: 1 });
+            await opened.db.query(`DELETE FROM records WHERE model = $1 AND external_id = 'old'`, [scope.model]);
             const records = (await store.list(scope, {})).records;
             assert.deepEqual(
                 records.map(({ _nango_metadata: _m, ...rest }) => rest),

@@ -1,7 +1,7 @@
 // The read side of the records cache. A page is one index range scan of records_feed, in the index's own order
 // (connection_id, model, updated_at, id), resumed after the cursor with a row comparison (keyset paging: no
 // OFFSET, so page N costs what page 1 costs). The response body is built as bytes: the stored payload's text
-// (jsonb's own text, kept as text since migration 027) is written in as it is, with `_nango_metadata` added before
+// (jsonb's own text, kept as json since migration 027) is written in as it is, with `_nango_metadata` added before
 // its closing brace, so a page is never parsed and serialised again on its way out.
 // Measured on PostgreSQL, building the record in SQL (jsonb_build_object and `||`) cost about 9 ms per 1,000 rows;
 // the whole page joined in SQL (string_agg) 9 ms in the database against 3.7 for the columns; to_char for
@@ -9,7 +9,7 @@
 // JS takes out. Then (100,000 records of bench/records-read's shape, 1,000-record pages, CPU per page, the old and
 // new code alternating in one process): with the payload stored as jsonb its conversion to text was about 2 ms of
 // the database's 3.5, and `(extract(epoch …) * 1000000)::bigint::text` about 0.5 per timestamp column (numeric
-// arithmetic). Stored as text, with `extract(epoch …)::text` and created_at sent only when it differs, the
+// arithmetic). Stored as json (that text), with `extract(epoch …)::text` and created_at sent only when it differs, the
 // database spends 1.7 (PostgreSQL 15; 2.5 on the embedded default, from 4.7). In Node the page was joined as one
 // string, measured (byteLength) and copied as latin1, with the metadata and a base64 Buffer built per row: 4.5 ms;
 // writing each row's parts into one exact-size buffer, the metadata built once per stamp: 2.6 (embedded 5.2 to
@@ -37,12 +37,12 @@ export interface RecordPage {
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10_000;
 
-// The payload is stored as jsonb's own text (migration 027), so reading it is a copy, not a jsonb-to-text
-// conversion. updated_at leaves the database as `extract(epoch …)` text (seconds with six decimals: cheaper to
+// The payload is stored as json holding jsonb's own text (migration 027), so reading it as text is a copy, not a
+// jsonb-to-text conversion. updated_at leaves the database as `extract(epoch …)` text (seconds with six decimals: cheaper to
 // produce than to_char, and the rows of one batch share one stamp, so each is formatted once per page in JS: see
 // PageMeta); created_at only when it differs from updated_at (null: the same stamp, as for every ADDED record).
 // deleted_at and pruned_at are NULL for almost every row and are formatted in SQL.
-const COLUMNS = `r.payload AS p, r.external_id AS e, r.id::text AS i,
+const COLUMNS = `r.payload::text AS p, r.external_id AS e, r.id::text AS i,
     CASE WHEN r.created_at <> r.updated_at THEN extract(epoch FROM r.created_at)::text END AS c, extract(epoch FROM r.updated_at)::text AS u,
     ${sqlTimestamp('r.deleted_at')} AS d, ${sqlTimestamp('r.pruned_at')} AS x`;
 
