@@ -7,14 +7,14 @@
 // the whole page joined in SQL (string_agg) 9 ms in the database against 3.7 for the columns; to_char for
 // created_at and updated_at about a quarter of the database's time per page, which formatting once per stamp in
 // JS takes out. Then (100,000 records of bench/records-read's shape, 1,000-record pages, CPU per page, the old and
-// new code alternating in one process): with the payload stored as jsonb its conversion to text was about 2 ms of
-// the database's 3.5, and `(extract(epoch …) * 1000000)::bigint::text` about 0.5 per timestamp column (numeric
-// arithmetic). Stored as json (that text), with `extract(epoch …)::text` and created_at sent only when it differs, the
-// database spends 1.7 (PostgreSQL 15; 2.5 on the embedded default, from 4.7). In Node the page was joined as one
-// string, measured (byteLength) and copied as latin1, with the metadata and a base64 Buffer built per row: 4.5 ms;
-// writing each row's parts into one exact-size buffer, the metadata built once per stamp: 2.6 (embedded 5.2 to
-// 3.3). What remains in Node is mostly the pg driver decoding rows (`rowMode: 'array'` would save about 0.15 ms)
-// and the socket.
+// new code alternating in one process, on a loaded 2-core machine): with the payload stored as jsonb its
+// conversion to text was about 2 ms of the database's 3.5 to 3.7, and `(extract(epoch …) * 1000000)::bigint::text`
+// about 0.5 per timestamp column (numeric arithmetic). Stored as json holding that text, with
+// `extract(epoch …)::text` and created_at sent only when it differs, the database spends 1.7 to 1.9 (PostgreSQL 15;
+// the embedded default 3.5 from 5.8). In Node the page was joined as one string, measured (byteLength) and copied
+// as latin1, with the metadata and a base64 Buffer built per row: 4.5 to 4.8 ms; writing each row's parts into one
+// exact-size buffer, the metadata built once per stamp: 2.6 to 3.2 (embedded 6.5 to 4.0). What remains in Node is
+// mostly the pg driver decoding rows (`rowMode: 'array'` would save about 0.15 ms) and the socket.
 import type { Queryable } from '../storage/db.ts';
 import { decodeCursor, encodeCursor, sqlTimestamp } from './cursor.ts';
 import type { RecordScope } from './writes.ts';
