@@ -38,10 +38,10 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10_000;
 
 // The payload is stored as json holding jsonb's own text (migration 027), so reading it as text is a copy, not a
-// jsonb-to-text conversion. updated_at leaves the database as `extract(epoch …)` text (seconds with six decimals: cheaper to
-// produce than to_char, and the rows of one batch share one stamp, so each is formatted once per page in JS: see
-// PageMeta); created_at only when it differs from updated_at (null: the same stamp, as for every ADDED record).
-// deleted_at and pruned_at are NULL for almost every row and are formatted in SQL.
+// jsonb-to-text conversion. updated_at leaves the database as `extract(epoch …)` text (seconds with six decimals:
+// cheaper to produce than to_char or micros as bigint, and the rows of one batch share one stamp, so each is
+// formatted once per page in JS: see PageMeta); created_at only when it differs from updated_at (null: the same
+// stamp, as for every ADDED record). deleted_at and pruned_at are NULL for almost every row and are formatted in SQL.
 const COLUMNS = `r.payload::text AS p, r.external_id AS e, r.id::text AS i,
     CASE WHEN r.created_at <> r.updated_at THEN extract(epoch FROM r.created_at)::text END AS c, extract(epoch FROM r.updated_at)::text AS u,
     ${sqlTimestamp('r.deleted_at')} AS d, ${sqlTimestamp('r.pruned_at')} AS x`;
