@@ -11,8 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
 import { start } from '../src/server.ts';
 import { encodeCursor, sqlTimestamp } from '../src/records/cursor.ts';
-import { formatMicros } from '../src/records/reads.ts';
+import { formatEpoch } from '../src/records/reads.ts';
 import type { RecordScope } from '../src/records/store.ts';
+import type { Queryable } from '../src/storage/db.ts';
 import { removeDir, storageEnv, writeProvidersFile } from './support/server.ts';
 
 type Running = Awaited<ReturnType<typeof start>>;
@@ -31,6 +32,59 @@ function payload(i: number): Record<string, unknown> {
     if (i % 11 === 9) return { ...base, nested: { deep: [1, { x: null }], empty: {} } };
     return base;
 }
+
+/**
+ * GET /records as it was answered before payloads were stored as text and pages built as bytes (kept here as the
+ * reference the served bytes must equal): the payload re-read as jsonb and printed, every timestamp formatted by
+ * the database, the cursor from encodeCursor, the page joined as a string.
+ */
+async function referencePage(db: Queryable, scope: RecordScope, limit: number, cursor?: string): Promise<{ body: Buffer; next: string | null }> {
+    const after = cursor ? Buffer.from(cursor, 'base64').toString('utf8').split('||') : undefined;
+    const rows = await db.query<{ p: string; e: string; i: string; c: string; u: string; d: string | null; x: string | null }>(
+        `SELECT r.payload::jsonb::text AS p, r.external_id AS e, r.id::text AS i, ${sqlTimestamp('r.created_at')} AS c, ${sqlTimestamp('r.updated_at')} AS u,
+                ${sqlTimestamp('r.deleted_at')} AS d, ${sqlTimestamp('r.pruned_at')} AS x
+         FROM records r WHERE r.connection_id = $1 AND r.model = $2 ${after ? 'AND (r.updated_at, r.id) > ($4::timestamptz, $5::bigint)' : ''}
+         ORDER BY r.updated_at, r.id LIMIT $3`,
+        [scope.connectionId, scope.model, limit + 1, ...(after ?? [])]
+    );
+    const page = rows.slice(0, limit);
+    const quoted = (v: string | null) => (v === null ? 'null' : `"${v}"`);
+    const parts = page.map((row) => {
+        const action = row.d !== null ? 'DELETED' : row.c === row.u ? 'ADDED' : 'UPDATED';
+        const meta = `{"first_seen_at":"${row.c}","last_modified_at":"${row.u}","last_action":"${action}","deleted_at":${quoted(row.d)},"pruned_at":${quoted(row.x)},"cursor":"${encodeCursor({ updatedAt: row.u, id: row.i })}"}`;
+        if (row.p.startsWith(`{"id": ${JSON.stringify(row.e)}`)) return `${row.p.slice(0, -1)}, "_nango_metadata": ${meta}}`;
+        const record = JSON.parse(row.p) as Record<string, unknown>;
+        record['id'] = row.e;
+        const json = JSON.stringify(record);
+        return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"_nango_metadata":${meta}}`;
+    });
+    const last = page.at(-1);
+    const next = rows.length > limit && last ? encodeCursor({ updatedAt: last.u, id: last.i }) : null;
+    return { body: Buffer.from(`{"records":[${parts.join(',')}],"next_cursor":${next ? `"${next}"` : 'null'}}`, 'utf8'), next };
+}
+
+// Payloads whose text is spliced or rebuilt in every way: ids that are numbers (integer, fraction, negative zero,
+// too large for an integer), ids with NUL bytes, quotes, backslashes, control and non-ASCII characters, keys
+// jsonb sorts before "id" ("", "a", "ab"), NUL bytes in values, deep nesting, an empty object after pruning.
+const TRICKY: Array<Record<string, unknown>> = [
+    { id: 'plain', v: 1 },
+    { id: 7 },
+    { id: 1.5, x: 'fraction' },
+    { id: -0, x: 'negative zero' },
+    { id: 2 ** 70, x: 'too large for an integer' },
+    { id: 'nu\u0000l', x: 'id had a NUL' },
+    { id: 'q"uo\\te', x: 'escapes in the id' },
+    { id: 'tab\there\u0001', x: 'control characters' },
+    { id: 'caf\u00e9 \u2713 \ud83d\ude00', x: 'non-ASCII id' },
+    { id: 'keys', '': 'empty key', a: 1, ab: 2, zz: 3 },
+    { id: 'only-a', a: null },
+    { id: 'nul-value', s: 'a\u0000b', deep: { k: [1, { m: 'n\u0000' }] } },
+    { id: 'nested', o: { b: { c: { d: [[], {}, [{}]] } } }, big: 1e300, small: -1e-300, t: true, f: false },
+    { id: 'unicode', s: '\u00e9\u2713\ud83d\ude00 "quoted" \\ \n\r\t\b\f \u2028\u2029' },
+    { id: 'to-prune', x: 1 },
+    { id: 'to-delete', x: 1 },
+    { id: 'to-merge', a2: { b: 1 }, keep: 'yes' }
+];
 
 for (const backend of ['embedded', 'postgres'] as const) {
     describe(`GET /records read path (${backend})`, () => {
@@ -152,6 +206,54 @@ for (const backend of ['embedded', 'postgres'] as const) {
             }
         });
 
+        test('every page is byte for byte what the earlier read path sent, for every record shape', async () => {
+            const records = running.services.records;
+            const tricky: RecordScope = { connectionId: scope.connectionId, model: 'Tricky' };
+            await records.save(tricky, TRICKY, 20);
+            await records.save(
+                tricky,
+                [
+                    { id: 'plain', v: 2 },
+                    { id: 7, changed: true }
+                ],
+                21
+            );
+            await records.update(tricky, [{ id: 'to-merge', a2: { c: 'caf\u00e9' } }], 22);
+            await records.delete(tricky, [{ id: 'to-delete' }, { id: 'never-saved' }], 23);
+            const first = (await records.list(tricky, { limit: 100 })).records;
+            const prunedUpTo = first.find((r) => r['id'] === 'to-prune')!['_nango_metadata'] as Meta;
+            await records.prune(tricky, prunedUpTo.cursor, 100);
+            const db = running.services.db;
+            for (const [model, s] of [
+                ['Tricky', tricky],
+                ['Ticket', scope]
+            ] as const) {
+                for (const limit of [1, 4, 1000]) {
+                    let cursor: string | undefined;
+                    let pages = 0;
+                    do {
+                        const res = await fetch(
+                            `${running.url}/records?model=${model}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+                            {
+                                headers: { authorization: `Bearer ${key}`, 'connection-id': 'c1', 'provider-config-key': 'acme' }
+                            }
+                        );
+                        const bytes = Buffer.from(await res.arrayBuffer());
+                        const reference = await referencePage(db, s, limit, cursor);
+                        assert.equal(bytes.toString('utf8'), reference.body.toString('utf8'), `${model}, limit ${limit}, page ${pages}`);
+                        assert.ok(bytes.equals(reference.body));
+                        cursor = reference.next ?? undefined;
+                        pages++;
+                    } while (cursor);
+                    assert.ok(pages >= (model === 'Tricky' && limit === 1 ? TRICKY.length : 1));
+                }
+            }
+            // getByIds gives the same records as the page.
+            const page = (await records.list(tricky, { limit: 100 })).records;
+            const ids = page.map((r) => r['id'] as string);
+            assert.deepEqual(await records.getByIds(tricky, ids), page);
+        });
+
         test('a page is sent as its exact UTF-8 bytes, ASCII or not', async () => {
             // The first records hold ASCII only (r7 is the first with non-ASCII text; r0 and r1 are pruned, 3 moved).
             const ascii = await get('model=Ticket&limit=3');
@@ -166,13 +268,16 @@ for (const backend of ['embedded', 'postgres'] as const) {
             assert.equal(note['quote'], 'say "hi"\n\\');
         });
 
-        test('timestamps formatted from microseconds equal the database formatting; cursors equal encodeCursor', async () => {
-            const rows = await running.services.db.query<{ text: string; micros: string }>(
-                `SELECT ${sqlTimestamp('t')} AS text, (extract(epoch FROM t) * 1000000)::bigint::text AS micros
+        test('timestamps formatted from epoch seconds equal the database formatting; cursors equal encodeCursor', async () => {
+            const rows = await running.services.db.query<{ text: string; epoch: string }>(
+                `SELECT ${sqlTimestamp('t')} AS text, extract(epoch FROM t)::text AS epoch
                  FROM unnest(ARRAY['1969-12-31 23:59:59.999999+00', '1970-01-01 00:00:00+00', '2000-02-29 12:00:00.000001+00',
                                    '2024-05-01 10:00:00.123456+02', '2099-12-31 23:59:59.5+00', now()::text]::timestamptz[]) AS t`
             );
-            for (const r of rows) assert.equal(formatMicros(r.micros), r.text);
+            for (const r of rows) assert.equal(formatEpoch(r.epoch), r.text);
+            // Without the fraction, or with fewer than six decimals, it is read the same way.
+            assert.equal(formatEpoch('0'), '1970-01-01T00:00:00.000000+00:00');
+            assert.equal(formatEpoch('-1.5'), '1969-12-31T23:59:58.500000+00:00');
             const [one] = (await get('model=Ticket&limit=1')).page.records;
             const [row] = await running.services.db.query<{ id: string }>(
                 `SELECT id::text FROM records WHERE connection_id = $1 AND model = 'Ticket' ORDER BY updated_at, id LIMIT 1`,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { RecordsStore, type RecordScope } from '../src/records/store.ts';
 import { ApiError } from '../src/errors.ts';
 import { encodeCursor } from '../src/records/cursor.ts';
+import { migrate } from '../src/storage/migrate.ts';
 import { backends, type OpenedBackend } from './support/storage-backends.ts';
 import { insertConnection, readAll } from './support/records.ts';
 
@@ -327,7 +328,7 @@ for (const backend of backends) {
             await store.delete(scope, [{ id: 'str' }], 2);
             const all = await store.listJson(scope, {});
             assert.equal(all.count, 4);
-            const parsed = JSON.parse(all.body) as { records: Array<Record<string, unknown>>; next_cursor: string | null };
+            const parsed = JSON.parse(all.body.toString('utf8')) as { records: Array<Record<string, unknown>>; next_cursor: string | null };
             assert.deepEqual(Object.keys(parsed), ['records', 'next_cursor']);
             assert.equal(parsed.next_cursor, null);
             const got = byId(parsed.records);
@@ -343,13 +344,92 @@ for (const backend of backends) {
             assert.deepEqual(strip(got.get('nul')), { id: 'nul', c: 'x' });
             const last = meta(parsed.records.at(-1)).cursor;
             await store.prune(scope, last, 10);
-            const pruned = byId((JSON.parse((await store.listJson(scope, {})).body) as { records: Array<Record<string, unknown>> }).records);
+            const pruned = byId((JSON.parse((await store.listJson(scope, {})).body.toString('utf8')) as { records: Array<Record<string, unknown>> }).records);
             assert.deepEqual(strip(pruned.get('gone')), { id: 'gone' });
             assert.equal(typeof meta(pruned.get('gone')).pruned_at, 'string');
             // list() is the same text, parsed; a page of 2 has a cursor that resumes after its last record.
-            assert.deepEqual((await store.list(scope, {})).records, JSON.parse((await store.listJson(scope, {})).body).records);
-            const page = JSON.parse((await store.listJson(scope, { limit: 2 })).body) as { records: Array<Record<string, unknown>>; next_cursor: string };
+            assert.deepEqual((await store.list(scope, {})).records, JSON.parse((await store.listJson(scope, {})).body.toString('utf8')).records);
+            const page = JSON.parse((await store.listJson(scope, { limit: 2 })).body.toString('utf8')) as {
+                records: Array<Record<string, unknown>>;
+                next_cursor: string;
+            };
             assert.equal(page.next_cursor, meta(page.records[1]).cursor);
+        });
+
+        test('migration 027 turns stored jsonb payloads into json of the same text: existing records read, merge and prune as before', async () => {
+            // The table as it was before 027, with rows written then, as the writes wrote them (jsonb payloads).
+            await opened.db.exec(`ALTER TABLE records ALTER COLUMN payload TYPE jsonb USING payload::jsonb`);
+            const scope = fresh();
+            const old = [{ id: 'a', z: 1, nested: { b: [1, 'x'] }, '': 'first' }, { id: 'b\u00e9', n: 1.5 }, { id: 3 }];
+            for (const [i, r] of old.entries())
+                await opened.db.query(
+                    `INSERT INTO records (connection_id, model, external_id, payload, data_hash, created_at, updated_at, last_seen_job)
+                     VALUES ($1, $2, $3, $4::jsonb, 'h', now() - interval '1 hour', now() - make_interval(secs => 60 - $5), 1)`,
+                    [scope.connectionId, scope.model, String(r.id), JSON.stringify(r), i]
+                );
+            const before = await opened.db.query<{ p: string }>(`SELECT payload::text AS p FROM records WHERE model = $1 ORDER BY external_id`, [scope.model]);
+            await opened.db.query(`DELETE FROM schema_migrations WHERE version = '027_records_payload_json.sql'`);
+            assert.deepEqual(await migrate(opened.db), ['027_records_payload_json.sql']);
+            const after = await opened.db.query<{ p: string; t: string }>(
+                `SELECT payload::text AS p, pg_typeof(payload)::text AS t FROM records WHERE model = $1 ORDER BY external_id`,
+                [scope.model]
+            );
+            assert.deepEqual(
+                after.map((r) => r.p),
+                before.map((r) => r.p)
+            );
+            assert.ok(after.every((r) => r.t === 'json'));
+            // An instance still on the previous version keeps working: its jsonb writes become the same text, and
+            // it reads payloads as objects, as its batchUpdate's merge expects.
+            await opened.db.query(
+                `INSERT INTO records (connection_id, model, external_id, payload, data_hash, created_at, updated_at, last_seen_job)
+                 VALUES ($1, $2, 'old', $3::jsonb, 'h', now() - interval '1 hour', now() - interval '1 minute', 1)`,
+                [scope.connectionId, scope.model, JSON.stringify({ zz: 1, id: 'old', a: [true] })]
+            );
+            const [written] = await opened.db.query<{ p: string; o: unknown }>(
+                `SELECT payload::text AS p, payload AS o FROM records WHERE model = $1 AND external_id = 'old'`,
+                [scope.model]
+            );
+            assert.equal(written!.p, '{"a": [true], "id": "old", "zz": 1}');
+            assert.deepEqual(written!.o, { a: [true], id: 'old', zz: 1 });
+            await opened.db.query(`DELETE FROM records WHERE model = $1 AND external_id = 'old'`, [scope.model]);
+            const records = (await store.list(scope, {})).records;
+            assert.deepEqual(
+                records.map(({ _nango_metadata: _m, ...rest }) => rest),
+                old.map((r) => ({ ...r, id: String(r.id) }))
+            );
+            assert.deepEqual(await store.update(scope, [{ id: 'a', nested: { c: true } }], 2), { added: 0, updated: 1, deleted: 0, unchanged: 0 });
+            assert.deepEqual((await store.getByIds(scope, ['a']))[0]!['nested'], { b: [1, 'x'], c: true });
+            // 'a' moved to the end of the feed with its merge; pruning up to the old last record leaves it whole.
+            await store.prune(scope, meta(records.at(-1)).cursor, 10);
+            assert.deepEqual(
+                (await store.list(scope, {})).records.map(({ _nango_metadata: _m, ...rest }) => rest),
+                [{ id: 'b\u00e9' }, { id: '3' }, { ...old[0], nested: { b: [1, 'x'], c: true } }]
+            );
+        });
+
+        test('id lists (getByIds, the ids filter, update) match ids that array syntax would quote', async () => {
+            const scope = fresh();
+            const ids = ['a,b', '{x}', 'q"uo\\te', 'NULL', ' sp ', 'caf\u00e9', 'tab\there'];
+            await store.save(
+                scope,
+                ids.map((id) => ({ id, v: 1 })),
+                1
+            );
+            assert.deepEqual(
+                (await store.getByIds(scope, [...ids].reverse())).map((r) => r['id']),
+                [...ids].reverse()
+            );
+            assert.deepEqual((await store.list(scope, { ids: [ids[0]!, ids[3]!, 'absent'] })).records.map((r) => r['id']).sort(), [ids[0], ids[3]].sort());
+            assert.deepEqual(
+                await store.update(
+                    scope,
+                    ids.map((id) => ({ id, w: 2 })),
+                    2
+                ),
+                { added: 0, updated: ids.length, deleted: 0, unchanged: 0 }
+            );
+            assert.ok((await store.getByIds(scope, ids)).every((r) => r['w'] === 2 && r['v'] === 1));
         });
 
         test('large batches are chunked in one transaction; concurrent writers of one model serialise', async () => {

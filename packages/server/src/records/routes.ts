@@ -11,14 +11,6 @@ async function connectionOf(s: Services, env: Environment, headers: { 'connectio
     return connection.id;
 }
 
-/**
- * A page's bytes. Most pages are ASCII: then each character is one byte, and copying them as latin1 costs about
- * a third of UTF-8 encoding (measured on a 400 KB page). Byte length equal to length holds only for ASCII text.
- */
-export function asciiBytes(text: string): Buffer | string {
-    return Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : text;
-}
-
 export const recordsRoutes = [
     defineRoute({
         method: 'GET',
@@ -34,8 +26,8 @@ export const recordsRoutes = [
                 { connectionId, model: modelKey(query.model, query.variant) },
                 { cursor: query.cursor, limit: query.limit, filter: query.filter, modifiedAfter, ids: query.ids }
             );
-            // The page is JSON text already (records/reads.ts): sent as it is, never parsed and serialised again.
-            return reply.type('application/json; charset=utf-8').send(asciiBytes(page.body));
+            // The page is JSON bytes already (records/reads.ts): sent as they are, never parsed and serialised again.
+            return reply.type('application/json; charset=utf-8').send(page.body);
         }
     }),
     defineRoute({

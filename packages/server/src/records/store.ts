@@ -190,7 +190,7 @@ export class RecordsStore {
                      ORDER BY updated_at, id
                      LIMIT $5
                  ), pruned AS (
-                     UPDATE records r SET payload = '{}'::jsonb, pruned_at = $6::timestamptz
+                     UPDATE records r SET payload = '{}', pruned_at = $6::timestamptz
                      FROM (SELECT external_id FROM candidates LIMIT $5 - 1) c
                      WHERE r.connection_id = $1 AND r.model = $2 AND r.external_id = c.external_id
                      RETURNING 1
