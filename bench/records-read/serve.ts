@@ -53,7 +53,7 @@ async function sql(scope: RecordScope, limit: number, clients: number, seconds: 
             latencies.push(performance.now() - t);
             pages++;
             count += page.count;
-            cursor = /"next_cursor":(null|"([^"]*)")\}$/.exec(page.body.slice(-200))?.[2];
+            cursor = /"next_cursor":(null|"([^"]*)")\}$/.exec(page.body.subarray(-200).toString())?.[2];
         }
     };
     const t0 = performance.now();

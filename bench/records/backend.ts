@@ -92,7 +92,7 @@ async function readAll(store: RecordsStore, scope: RecordScope, limit: number, m
         pages++;
         bytes += page.body.length;
         // The cursor is the text after the last "next_cursor": the bench reads it without parsing the page.
-        const m = /"next_cursor":(null|"([^"]*)")\}$/.exec(page.body.slice(-200));
+        const m = /"next_cursor":(null|"([^"]*)")\}$/.exec(page.body.subarray(-200).toString());
         cursor = m?.[2];
     } while (cursor && n < maxRecords);
     const seconds = (performance.now() - t) / 1000;
