@@ -19,9 +19,24 @@
 //   BENCH_CPU_PROF=1|<dir>           run Switchboard under --cpu-prof and add a hot-spot summary to the JSON
 //                                    (a <dir> keeps the .cpuprofile there); numbers from such a run are slowed
 //                                    down by the profiler and are not the benchmark result
+//   BENCH_CPU_PROF_INTERVAL_US=<n>   the profiler's sampling interval with BENCH_CPU_PROF (Node's default: 1000)
+//   BENCH_NODE_ARGS="<flags>"        extra Node flags for Switchboard and the node-floor (e.g. --perf-basic-prof)
+//   BENCH_SWITCHBOARD_STDOUT=<file>  append Switchboard's stdout to this file (logs, V8 --trace-* output)
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync, copyFileSync, accessSync, constants } from 'node:fs';
+import {
+    appendFileSync,
+    mkdtempSync,
+    rmSync,
+    writeFileSync,
+    readFileSync,
+    readdirSync,
+    existsSync,
+    mkdirSync,
+    copyFileSync,
+    accessSync,
+    constants
+} from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg, release, platform, arch } from 'node:os';
 import { join, delimiter } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -37,6 +52,10 @@ const repoRoot = new URL('../../', import.meta.url).pathname;
 const here = new URL('./', import.meta.url).pathname;
 // BENCH_SWITCHBOARD_MAIN: another checkout's packages/server/src/main.ts, to measure a before/after on one machine.
 const serverMain = process.env['BENCH_SWITCHBOARD_MAIN'] || join(repoRoot, 'packages/server/src/main.ts');
+// BENCH_NODE_ARGS: extra Node flags for Switchboard and the node-floor (e.g. --perf-basic-prof for `perf record`).
+const extraNodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+// BENCH_SWITCHBOARD_STDOUT: a file that gets a copy of Switchboard's stdout (its logs, and what V8's --trace-* flags print).
+const stdoutCopy = process.env['BENCH_SWITCHBOARD_STDOUT'];
 
 function num(name: string, fallback: number): number {
     const raw = process.env[name];
@@ -367,7 +386,10 @@ async function startUpstream(): Promise<Upstream> {
 
 /** Starts bench/proxy/<file> (which prints `{"port":N}`) as a child process. */
 async function startScriptChild(name: string, file: string, env: Record<string, string>): Promise<{ port: number; pid: number }> {
-    const proc = spawn(process.execPath, [join(here, file)], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const proc = spawn(process.execPath, [...extraNodeArgs, join(here, file)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { PATH: process.env['PATH'] ?? '', ...env }
+    });
     children.push({ name, proc, extraPids: () => [] });
     const info = await new Promise<{ port: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name} did not report its port within 20 s`)), 20_000);
@@ -510,7 +532,7 @@ async function startSwitchboard(upstreamPort: number): Promise<Switchboard> {
               ...(process.env['BENCH_CPU_PROF_INTERVAL_US'] ? [`--cpu-prof-interval=${process.env['BENCH_CPU_PROF_INTERVAL_US']}`] : [])
           ]
         : [];
-    const proc = spawn(process.execPath, [...nodeArgs, serverMain], {
+    const proc = spawn(process.execPath, [...extraNodeArgs, ...nodeArgs, serverMain], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -530,6 +552,7 @@ async function startSwitchboard(upstreamPort: number): Promise<Switchboard> {
     const tail: string[] = [];
     let listening = false;
     const onLine = (line: string) => {
+        if (stdoutCopy) appendFileSync(stdoutCopy, `${line}\n`);
         tail.push(line);
         if (tail.length > 50) tail.shift();
         if (line.includes('"msg":"listening"')) listening = true;
