@@ -52,14 +52,18 @@ export function proxyHeadersFastPath(headers: Record<string, unknown>): ProxyCon
 }
 
 const PREFIX = 'nango-proxy-';
+const N = 0x6e; // n
 
 /** Headers the app asked us to forward: `Nango-Proxy-X: v` becomes `x: v`. */
 export function forwardedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) {
+    // Runs on every proxied request: for…in (no entry arrays), and a name is lower-cased only when it is long
+    // enough and starts with an n, which most headers do not.
+    for (const name in headers) {
+        if (!Object.hasOwn(headers, name) || name.length <= PREFIX.length || (name.charCodeAt(0) | 0x20) !== N) continue;
+        const value = headers[name];
         if (value === undefined || !name.toLowerCase().startsWith(PREFIX)) continue;
-        const target = name.slice(PREFIX.length).toLowerCase();
-        if (target) out[target] = Array.isArray(value) ? value.join(', ') : value;
+        out[name.slice(PREFIX.length).toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     }
     return out;
 }
