@@ -211,6 +211,21 @@ for (const backend of ['pglite', 'postgres'] as const) {
             assert.equal(list.status, 200, JSON.stringify(list.body));
             const [refused, ok] = list.body.data;
             assert.equal(list.body.data.length, 2);
+            assert.deepEqual(Object.keys(ok), [
+                'id',
+                'provider_config_key',
+                'provider',
+                'event',
+                'outcome',
+                'reason',
+                'connections',
+                'runs',
+                'forwards',
+                'body_bytes',
+                'received_at'
+            ]);
+            assert.equal(typeof ok.id, 'number');
+            assert.equal(ok.received_at, new Date(ok.received_at).toISOString());
             assert.equal(ok.provider, 'github');
             assert.equal(ok.provider_config_key, 'gh');
             assert.equal(ok.event, 'push');

@@ -317,7 +317,10 @@ for (const backend of ['embedded', 'postgres'] as const) {
             // The events sync (every 5 minutes, on cal-a and cal-b alike) may list events meanwhile; nothing else may have reached Google.
             const syncListing = (r: { method: string; path: string }) => r.method === 'GET' && /^\/calendar\/v3\/calendars\/[^/]+\/events$/.test(r.path);
             assert.deepEqual(
-                calendar.requests.slice(before).filter((r) => !syncListing(r)).map((r) => `${r.method} ${r.path}`),
+                calendar.requests
+                    .slice(before)
+                    .filter((r) => !syncListing(r))
+                    .map((r) => `${r.method} ${r.path}`),
                 [],
                 'nothing but sync listings reached Google'
             );

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
 import { start } from '../src/server.ts';
-import { encodeCursor, sqlTimestamp } from '../src/records/cursor.ts';
+import { encodeCursor, parseCursor, sqlTimestamp } from '../src/records/cursor.ts';
 import { formatEpoch } from '../src/records/reads.ts';
 import type { RecordScope } from '../src/records/store.ts';
 import type { Queryable } from '../src/storage/db.ts';
@@ -36,7 +36,7 @@ function payload(i: number): Record<string, unknown> {
 /**
  * GET /records as it was answered before payloads were stored as text and pages built as bytes (kept here as the
  * reference the served bytes must equal): the payload re-read as jsonb and printed, every timestamp formatted by
- * the database, the cursor from encodeCursor, the page joined as a string.
+ * the database, the cursor as base64 of its whole text (not cursor.ts's prefix and suffix), the page joined as a string.
  */
 async function referencePage(db: Queryable, scope: RecordScope, limit: number, cursor?: string): Promise<{ body: Buffer; next: string | null }> {
     const after = cursor ? Buffer.from(cursor, 'base64').toString('utf8').split('||') : undefined;
@@ -49,9 +49,10 @@ async function referencePage(db: Queryable, scope: RecordScope, limit: number, c
     );
     const page = rows.slice(0, limit);
     const quoted = (v: string | null) => (v === null ? 'null' : `"${v}"`);
+    const cursorOf = (row: { u: string; i: string }) => Buffer.from(`${row.u}||${row.i}`, 'utf8').toString('base64');
     const parts = page.map((row) => {
         const action = row.d !== null ? 'DELETED' : row.c === row.u ? 'ADDED' : 'UPDATED';
-        const meta = `{"first_seen_at":"${row.c}","last_modified_at":"${row.u}","last_action":"${action}","deleted_at":${quoted(row.d)},"pruned_at":${quoted(row.x)},"cursor":"${encodeCursor({ updatedAt: row.u, id: row.i })}"}`;
+        const meta = `{"first_seen_at":"${row.c}","last_modified_at":"${row.u}","last_action":"${action}","deleted_at":${quoted(row.d)},"pruned_at":${quoted(row.x)},"cursor":"${cursorOf(row)}"}`;
         if (row.p.startsWith(`{"id": ${JSON.stringify(row.e)}`)) return `${row.p.slice(0, -1)}, "_nango_metadata": ${meta}}`;
         const record = JSON.parse(row.p) as Record<string, unknown>;
         record['id'] = row.e;
@@ -59,7 +60,7 @@ async function referencePage(db: Queryable, scope: RecordScope, limit: number, c
         return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"_nango_metadata":${meta}}`;
     });
     const last = page.at(-1);
-    const next = rows.length > limit && last ? encodeCursor({ updatedAt: last.u, id: last.i }) : null;
+    const next = rows.length > limit && last ? cursorOf(last) : null;
     return { body: Buffer.from(`{"records":[${parts.join(',')}],"next_cursor":${next ? `"${next}"` : 'null'}}`, 'utf8'), next };
 }
 
@@ -284,6 +285,13 @@ for (const backend of ['embedded', 'postgres'] as const) {
                 [scope.connectionId]
             );
             assert.equal(one!._nango_metadata.cursor, encodeCursor({ updatedAt: one!._nango_metadata.last_modified_at, id: row!.id }));
+            // encodeCursor joins cursor.ts's prefix and suffix: the base64 of the whole text, for ids of every length.
+            for (let digits = 1; digits <= 19; digits++) {
+                const position = { updatedAt: rows[digits % rows.length]!.text, id: '9876543210123456789'.slice(0, digits) };
+                const cursor = encodeCursor(position);
+                assert.equal(cursor, Buffer.from(`${position.updatedAt}||${position.id}`, 'utf8').toString('base64'));
+                assert.deepEqual(parseCursor(cursor), position);
+            }
         });
     });
 }

@@ -273,19 +273,7 @@ export const dashboardRoutes = [
             });
             const last = rows.at(-1);
             return {
-                data: rows.map((r) => ({
-                    id: r.id,
-                    provider_config_key: r.providerConfigKey,
-                    provider: r.provider,
-                    event: r.event,
-                    outcome: r.outcome,
-                    reason: r.reason,
-                    connections: r.connections,
-                    runs: r.runs,
-                    forwards: r.forwards,
-                    body_bytes: r.bodyBytes,
-                    received_at: iso(r.receivedAt)
-                })),
+                data: rows,
                 next_cursor: rows.length === query.limit && last ? last.id : null
             };
         }

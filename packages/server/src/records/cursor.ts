@@ -16,8 +16,25 @@ const ROW_ID = /^[1-9]\d{0,18}$/;
  */
 export const sqlTimestamp = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
 
+/*
+ * A cursor is base64 of `<updatedAt>||<id>`. The timestamp text is 32 ASCII bytes (TIMESTAMP), so with the first
+ * `|` it is 33, a multiple of 3: base64 turns each 3 bytes into 4 characters with nothing carried over, so the
+ * base64 of `<updatedAt>|` followed by the base64 of `|<id>` is exactly the base64 of the whole. The records read
+ * path (reads.ts) encodes the prefix once per timestamp on a page and only the suffix per row.
+ */
+
+/** The id-independent start of a cursor: base64 of `<updatedAt>|`, updatedAt as sqlTimestamp gives it (32 bytes). */
+export const cursorPrefix = (updatedAt: string): string => btoa(`${updatedAt}|`);
+
+/** The rest of a cursor after cursorPrefix: base64 of `|<id>`; ids are digits. */
+export const cursorSuffix = (id: string): string => btoa(`|${id}`);
+
+/**
+ * The cursor of a position: cursorPrefix then cursorSuffix (see above why the two make the whole). updatedAt is
+ * sqlTimestamp's text, the only one parseCursor accepts back.
+ */
 export function encodeCursor(position: CursorPosition): string {
-    return Buffer.from(`${position.updatedAt}||${position.id}`, 'utf8').toString('base64');
+    return cursorPrefix(position.updatedAt) + cursorSuffix(position.id);
 }
 
 /** The position in an opaque cursor, or undefined when it is not one of ours. */

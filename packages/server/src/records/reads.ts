@@ -16,7 +16,7 @@
 // exact-size buffer, the metadata built once per stamp: 2.6 to 3.2 (embedded 6.5 to 4.0). What remains in Node is
 // mostly the pg driver decoding rows (`rowMode: 'array'` would save about 0.15 ms) and the socket.
 import type { Queryable } from '../storage/db.ts';
-import { decodeCursor, encodeCursor, sqlTimestamp } from './cursor.ts';
+import { cursorPrefix, cursorSuffix, decodeCursor, encodeCursor, sqlTimestamp } from './cursor.ts';
 import type { RecordScope } from './writes.ts';
 
 export type RecordFilter = 'added' | 'updated' | 'deleted';
@@ -74,9 +74,8 @@ const quoted = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
 
 /**
  * The `_nango_metadata` of a page's records (docs/compatibility.md, "Records"), remembered from the previous row:
- * a sync's batch stamps all its rows alike, so for most rows everything but the cursor's end is the same text. A
- * cursor is base64 of `<timestamp>||<id>`; the timestamp and the first `|` are 33 bytes, a multiple of 3, so
- * their base64 is a prefix that does not depend on the id, and only `|<id>` is encoded per row.
+ * a sync's batch stamps all its rows alike, so for most rows everything but the cursor's end is the same text.
+ * The cursor's start (cursor.ts's cursorPrefix) does not depend on the id, so only its end is encoded per row.
  */
 class PageMeta {
     private c: string | null = '';
@@ -94,20 +93,17 @@ class PageMeta {
             [this.c, this.u, this.d, this.x] = [row.c, row.u, row.d, row.x];
             const updated = formatEpoch(row.u);
             const action = row.d !== null ? 'DELETED' : row.c === null ? 'ADDED' : 'UPDATED';
-            this.open = `{"first_seen_at":"${row.c === null ? updated : formatEpoch(row.c)}","last_modified_at":"${updated}","last_action":"${action}","deleted_at":${quoted(row.d)},"pruned_at":${quoted(row.x)},"cursor":"${btoa(`${updated}|`)}`;
+            this.open = `{"first_seen_at":"${row.c === null ? updated : formatEpoch(row.c)}","last_modified_at":"${updated}","last_action":"${action}","deleted_at":${quoted(row.d)},"pruned_at":${quoted(row.x)},"cursor":"${cursorPrefix(updated)}`;
             this.spliced = `, "_nango_metadata": ${this.open}`;
         }
         return this.open;
     }
 }
 
-/** The per-row end of a cursor (see PageMeta): base64 of `|<id>`; ids are digits. */
-const cursorEnd = (row: Row): string => btoa(`|${row.i}`);
-
 /**
  * When the payload's text starts with `{"id": <the external id as JSON>` (jsonb puts "id" first unless a shorter
  * or smaller two-letter key exists), its `id` is already right and the text is spliced: everything but its
- * closing brace, then `meta.spliced`, the cursor's end and `"}}`.
+ * closing brace, then `meta.spliced`, the cursor's end (cursorSuffix) and `"}}`.
  */
 const splices = (row: Row): boolean => row.p.startsWith('{"id": ') && row.p.startsWith(JSON.stringify(row.e), 7);
 
@@ -118,11 +114,11 @@ const splices = (row: Row): boolean => row.p.startsWith('{"id": ') && row.p.star
  */
 function recordJson(row: Row, meta: PageMeta): string {
     const open = meta.of(row);
-    if (splices(row)) return `${row.p.slice(0, -1)}${meta.spliced}${cursorEnd(row)}"}}`;
+    if (splices(row)) return `${row.p.slice(0, -1)}${meta.spliced}${cursorSuffix(row.i)}"}}`;
     const record = JSON.parse(row.p) as Record<string, unknown>;
     record['id'] = row.e;
     const json = JSON.stringify(record);
-    return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"_nango_metadata":${open}${cursorEnd(row)}"}}`;
+    return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"_nango_metadata":${open}${cursorSuffix(row.i)}"}}`;
 }
 
 /** A page as the JSON body of `GET /records` (UTF-8 bytes), and how many records it holds. */
@@ -148,7 +144,7 @@ function pageBytes(page: Row[], next: string): Buffer {
         if (splices(row)) {
             meta.of(row);
             spliced[k] = meta.spliced;
-            ends[k] = cursorEnd(row);
+            ends[k] = cursorSuffix(row.i);
             size += Buffer.byteLength(row.p) - 1 + meta.spliced.length + ends[k]!.length + 3;
         } else {
             texts[k] = recordJson(row, meta);

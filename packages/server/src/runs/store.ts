@@ -138,6 +138,52 @@ export type RunEnd = {
 export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null) ?? 'null', 'utf8');
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
+/**
+ * The columns both run lists read, with their row: aliases r (runs), i (integrations) and c (connections); `C` is
+ * the connection id's type (an action may have none).
+ */
+const RUN_LIST_COLUMNS = `r.id::text AS id, r.status, r.queued_at, r.started_at, r.finished_at, r.error,
+                    i.unique_key AS provider_config_key, c.connection_id`;
+interface RunListRow<C extends string | null> {
+    id: string;
+    status: RunStatus;
+    queued_at: Date;
+    started_at: Date | null;
+    finished_at: Date | null;
+    error: unknown;
+    provider_config_key: string;
+    connection_id: C;
+}
+
+/**
+ * The rest of a run list's query after its own `WHERE … = $1` (the environment), and all its parameters: the
+ * RunListFilter's integration, connection, status and cursor, newest first, one page.
+ */
+function runListPage(environmentId: number, f: RunListFilter): { sql: string; params: unknown[] } {
+    return {
+        sql: `AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
+               AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
+             ORDER BY r.id DESC LIMIT $6`,
+        params: [environmentId, f.integration ?? null, f.connectionId ?? null, f.status ?? null, f.before ?? null, f.limit]
+    };
+}
+
+/** What a sync run's and an action run's summaries share, from RUN_LIST_COLUMNS. */
+function runSummary<C extends string | null>(
+    r: RunListRow<C>
+): Pick<SyncRunSummary, 'id' | 'providerConfigKey' | 'status' | 'queuedAt' | 'startedAt' | 'finishedAt' | 'error'> & { connectionId: C } {
+    return {
+        id: Number(r.id),
+        providerConfigKey: r.provider_config_key,
+        connectionId: r.connection_id,
+        status: r.status,
+        queuedAt: new Date(r.queued_at),
+        startedAt: r.started_at ? new Date(r.started_at) : null,
+        finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+        error: r.error
+    };
+}
+
 export class RunStore {
     private readonly db: Db;
     private readonly vault: Vault;
@@ -380,87 +426,38 @@ export class RunStore {
 
     /** An environment's sync runs, newest first, filtered by integration, connection and status. */
     async listSyncRuns(environmentId: number, f: RunListFilter): Promise<SyncRunSummary[]> {
-        const rows = await this.db.query<{
-            id: string;
-            status: RunStatus;
-            type: string | null;
-            reset: boolean;
-            queued_at: Date;
-            started_at: Date | null;
-            finished_at: Date | null;
-            result: Record<string, unknown> | null;
-            error: unknown;
-            sync_name: string;
-            variant: string;
-            provider_config_key: string;
-            connection_id: string;
-        }>(
-            `SELECT r.id::text AS id, r.status, r.type, r.reset, r.queued_at, r.started_at, r.finished_at, r.result, r.error,
-                    f.name AS sync_name, y.variant, i.unique_key AS provider_config_key, c.connection_id
+        const page = runListPage(environmentId, f);
+        const rows = await this.db.query<
+            RunListRow<string> & { type: string | null; reset: boolean; result: Record<string, unknown> | null; sync_name: string; variant: string }
+        >(
+            `SELECT ${RUN_LIST_COLUMNS}, r.type, r.reset, r.result, f.name AS sync_name, y.variant
              FROM runs r JOIN syncs y ON y.id = r.sync_id JOIN functions f ON f.id = y.function_id
              JOIN integrations i ON i.id = f.integration_id JOIN connections c ON c.id = y.connection_id
-             WHERE f.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
-               AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
-             ORDER BY r.id DESC LIMIT $6`,
-            [environmentId, f.integration ?? null, f.connectionId ?? null, f.status ?? null, f.before ?? null, f.limit]
+             WHERE f.environment_id = $1 ${page.sql}`,
+            page.params
         );
-        return rows.map((r) => ({
-            id: Number(r.id),
-            sync: r.sync_name,
-            variant: r.variant,
-            providerConfigKey: r.provider_config_key,
-            connectionId: r.connection_id,
-            type: r.type,
-            reset: r.reset,
-            status: r.status,
-            queuedAt: new Date(r.queued_at),
-            startedAt: r.started_at ? new Date(r.started_at) : null,
-            finishedAt: r.finished_at ? new Date(r.finished_at) : null,
-            result: r.result,
-            error: r.error
-        }));
+        return rows.map((r) => ({ ...runSummary(r), sync: r.sync_name, variant: r.variant, type: r.type, reset: r.reset, result: r.result }));
     }
 
     /** An environment's action runs, synchronous and X-Async, newest first, filtered as listSyncRuns is. */
     async listActionRuns(environmentId: number, f: RunListFilter): Promise<ActionRunSummary[]> {
-        const rows = await this.db.query<{
-            id: string;
-            uuid: string | null;
-            status: RunStatus;
-            queued_at: Date;
-            started_at: Date | null;
-            finished_at: Date | null;
-            error: unknown;
-            attempts: number;
-            input_bytes: number | null;
-            output_bytes: number | null;
-            action: string;
-            provider_config_key: string;
-            connection_id: string | null;
-        }>(
-            `SELECT r.id::text AS id, r.uuid::text AS uuid, r.status, r.queued_at, r.started_at, r.finished_at, r.error, r.attempts,
-                    r.input_bytes, r.output_bytes, f.name AS action, i.unique_key AS provider_config_key, c.connection_id
+        const page = runListPage(environmentId, f);
+        const rows = await this.db.query<
+            RunListRow<string | null> & { uuid: string | null; attempts: number; input_bytes: number | null; output_bytes: number | null; action: string }
+        >(
+            `SELECT ${RUN_LIST_COLUMNS}, r.uuid::text AS uuid, r.attempts, r.input_bytes, r.output_bytes, f.name AS action
              FROM runs r JOIN functions f ON f.id = r.function_id JOIN integrations i ON i.id = f.integration_id
              LEFT JOIN connections c ON c.id = r.connection_id
-             WHERE r.kind = 'action' AND r.environment_id = $1 AND ($2::text IS NULL OR i.unique_key = $2) AND ($3::text IS NULL OR c.connection_id = $3)
-               AND ($4::text IS NULL OR r.status = $4) AND ($5::bigint IS NULL OR r.id < $5)
-             ORDER BY r.id DESC LIMIT $6`,
-            [environmentId, f.integration ?? null, f.connectionId ?? null, f.status ?? null, f.before ?? null, f.limit]
+             WHERE r.kind = 'action' AND r.environment_id = $1 ${page.sql}`,
+            page.params
         );
         return rows.map((r) => ({
-            id: Number(r.id),
+            ...runSummary(r),
             uuid: r.uuid,
             action: r.action,
-            providerConfigKey: r.provider_config_key,
-            connectionId: r.connection_id,
-            status: r.status,
             attempts: r.attempts,
-            queuedAt: new Date(r.queued_at),
-            startedAt: r.started_at ? new Date(r.started_at) : null,
-            finishedAt: r.finished_at ? new Date(r.finished_at) : null,
             inputBytes: r.input_bytes,
-            outputBytes: r.output_bytes,
-            error: r.error
+            outputBytes: r.output_bytes
         }));
     }
 

@@ -41,10 +41,13 @@ export async function recordInbound(q: Queryable, r: InboundSummary): Promise<vo
     );
 }
 
-/** A stored summary as the dashboard lists it. */
+/**
+ * A stored summary as the dashboard lists it: the JSON of one entry of GET /dashboard/api/inbound-webhooks, in
+ * its key order (the columns' order below).
+ */
 export interface InboundWebhook {
     id: number;
-    providerConfigKey: string;
+    provider_config_key: string;
     provider: string;
     event: string | null;
     outcome: InboundSummary['outcome'];
@@ -52,8 +55,8 @@ export interface InboundWebhook {
     connections: number;
     runs: number;
     forwards: number;
-    bodyBytes: number;
-    receivedAt: Date;
+    body_bytes: number;
+    received_at: string;
 }
 
 /** An environment's summaries, newest first: `before` is the id of the last one of the previous page. */
@@ -62,19 +65,7 @@ export async function listInboundWebhooks(
     environmentId: number,
     f: { integration?: string | undefined; outcome?: InboundSummary['outcome'] | undefined; before?: number | undefined; limit: number }
 ): Promise<InboundWebhook[]> {
-    const rows = await q.query<{
-        id: string;
-        provider_config_key: string;
-        provider: string;
-        event: string | null;
-        outcome: InboundSummary['outcome'];
-        reason: string | null;
-        connections: number;
-        runs: number;
-        forwards: number;
-        body_bytes: number;
-        received_at: Date;
-    }>(
+    const rows = await q.query<Omit<InboundWebhook, 'id' | 'received_at'> & { id: string; received_at: Date }>(
         `SELECT id::text AS id, provider_config_key, provider, event, outcome, reason, connections, runs, forwards, body_bytes, received_at
          FROM inbound_webhooks
          WHERE environment_id = $1 AND ($2::text IS NULL OR provider_config_key = $2) AND ($3::text IS NULL OR outcome = $3)
@@ -82,19 +73,8 @@ export async function listInboundWebhooks(
          ORDER BY id DESC LIMIT $5`,
         [environmentId, f.integration ?? null, f.outcome ?? null, f.before ?? null, f.limit]
     );
-    return rows.map((r) => ({
-        id: Number(r.id),
-        providerConfigKey: r.provider_config_key,
-        provider: r.provider,
-        event: r.event,
-        outcome: r.outcome,
-        reason: r.reason,
-        connections: r.connections,
-        runs: r.runs,
-        forwards: r.forwards,
-        bodyBytes: r.body_bytes,
-        receivedAt: new Date(r.received_at)
-    }));
+    // A row's keys come in the columns' order; id and received_at keep their places as they are replaced.
+    return rows.map((r) => ({ ...r, id: Number(r.id), received_at: new Date(r.received_at).toISOString() }));
 }
 
 /**
