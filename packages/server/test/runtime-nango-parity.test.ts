@@ -416,4 +416,50 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         assert.match(refused.failed, /not allowed/);
         assert.equal(upstream.requests.length, count, 'no request reached the loopback server');
     });
+
+    it("item 7: soap has no way around the host: its own HttpClient, a Client rebuilt from a client's constructor, NTLM", async () => {
+        // The WSDL is inline, so only the calls below go out. Before this was closed, `new soap.HttpClient()` and a
+        // Client built without createClient used soap's own axios (straight to the network), and NTLM always did.
+        const exec = `async (nango, input) => {
+            const soap = require("soap");
+            const outcome = async (fn) => { try { await fn(); return "sent"; } catch (e) { return e.message; } };
+            const client = await soap.createClientAsync(input.wsdl);
+            const own = new soap.HttpClient({});
+            const rebuilt = new client.constructor(client.wsdl, input.echo, {});
+            return {
+                ownHttpClient: await outcome(() => new Promise((resolve, reject) => own.request(input.echo, "<x/>", (err, res) => (err ? reject(err) : resolve(res))))),
+                rebuiltClient: await outcome(() => rebuilt.EchoAsync({ text: "b" })),
+                ntlmCall: await outcome(() => client.EchoAsync({ text: "c" }, { ntlm: true, username: "u", password: "p" })),
+                ntlmSecurity: await outcome(() => { client.setSecurity(new soap.NTLMSecurity("u", "p")); return client.EchoAsync({ text: "d" }); }),
+                ntlmWsdl: await outcome(() => soap.createClientAsync(input.wsdlUrl, { disableCache: true, wsdl_options: { ntlm: true, username: "u", password: "p" } }))
+            };
+        }`;
+        const input = { wsdl: wsdl(upstream.url), wsdlUrl: `${upstream.url}/service.wsdl`, echo: `${upstream.url}/echo` };
+        const ntlm = 'soap: NTLM authentication is not available to scripts (its requests could not go through the egress policy)';
+        let count = upstream.requests.length;
+        assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), input)), {
+            ownHttpClient: 'sent',
+            rebuiltClient: 'sent',
+            ntlmCall: ntlm,
+            ntlmSecurity: ntlm,
+            ntlmWsdl: ntlm
+        });
+        // The two calls went through the host; the NTLM ones went nowhere.
+        assert.deepEqual(
+            h.calls.filter((c) => c.method === 'uncontrolledFetch').map((c) => (c.args[0] as { url: string }).url),
+            [input.echo, input.echo]
+        );
+        assert.equal(upstream.requests.length, count + 2);
+
+        // Under a policy that refuses the loopback address, nothing reaches it, whichever way the script tries.
+        count = upstream.requests.length;
+        const refused = outputOf(await run('action', zeroYaml('action', exec), input, {}, recordingHost(upstream.url, { egress: strict }))) as Record<
+            string,
+            string
+        >;
+        assert.match(refused['ownHttpClient']!, /not allowed/);
+        assert.match(refused['rebuiltClient']!, /not allowed/);
+        assert.equal(refused['ntlmCall'], ntlm);
+        assert.equal(upstream.requests.length, count, 'no request reached the loopback server');
+    });
 });

@@ -41,10 +41,11 @@ function unzipperFacade(real: Mod): Mod {
 
 /**
  * soap without its server (`listen`) and without local files: a WSDL is an http(s) URL or inline XML, WSDL imports
- * must resolve to http(s), and the SSL security classes take key material as Buffers, not file paths. Its HTTP
- * (WSDL and calls) goes through the run's host, so the egress policy applies (not for NTLM, which soap does itself).
+ * must resolve to http(s), and the SSL security classes take key material as Buffers, not file paths. All its HTTP
+ * (WSDL and calls) goes through the run's host, so the egress policy applies (routeThroughHost); NTLM is refused.
  */
 function soapFacade(real: Mod): Mod {
+    routeThroughHost(real['HttpClient'] as { prototype: object });
     const out: Mod = {};
     for (const key of Object.keys(real)) {
         if (key === 'listen' || key === '__esModule') continue;
@@ -114,6 +115,51 @@ async function soapRequest(config: Mod): Promise<Mod> {
     const type = config['responseType'];
     const parsed = type === 'arraybuffer' ? body : type === 'stream' ? Readable.from([body]) : body.toString('utf8');
     return { status: res.status, statusText: res.statusText, headers: out, data: parsed, config, request: {} };
+}
+
+export const NTLM_REFUSED = 'soap: NTLM authentication is not available to scripts (its requests could not go through the egress policy)';
+
+const asksNtlm = (exoptions: unknown): boolean => typeof exoptions === 'object' && exoptions !== null && Boolean((exoptions as Mod)['ntlm']);
+
+/**
+ * Every soap HttpClient sends through the run's host, whoever made it: createClient's, one a script builds with
+ * `new soap.HttpClient()`, and the one a Client builds for itself (`new client.constructor(…)` reaches soap's own
+ * Client class, so wrapping the exports is not enough). soap's HttpClient sends every request and stream through
+ * `this._request`, which its constructor sets to a fresh axios instance unless given one: on the prototype it is
+ * an accessor that always answers soapRequest and drops what the constructor assigns. NTLM is the exception soap
+ * makes: it sends through its own axios-ntlm client, whose handshake needs one connection for three messages and
+ * so cannot go through the host; it is refused. Both properties are fixed (not writable, not configurable), so a
+ * script cannot put the originals back. The runner process runs scripts only, so this holds for the whole process.
+ */
+function routeThroughHost(HttpClient: { prototype: object }): void {
+    const proto = HttpClient.prototype as Mod;
+    if (Object.getOwnPropertyDescriptor(proto, '_request')?.get) return;
+    const request = proto['request'] as Fn;
+    const requestStream = proto['requestStream'] as Fn;
+    const refuse = (callback?: unknown): Promise<never> => {
+        const err = new Error(NTLM_REFUSED);
+        if (typeof callback === 'function') queueMicrotask(() => (callback as Fn)(err));
+        const answer = Promise.reject(err);
+        answer.catch(() => undefined);
+        return answer;
+    };
+    Object.defineProperties(proto, {
+        _request: { get: () => soapRequest, set: () => undefined, enumerable: false, configurable: false },
+        request: {
+            value(this: unknown, rurl: unknown, data: unknown, callback: unknown, exheaders: unknown, exoptions: unknown, ...rest: unknown[]) {
+                return asksNtlm(exoptions) ? refuse(callback) : request.call(this, rurl, data, callback, exheaders, exoptions, ...rest);
+            },
+            writable: false,
+            configurable: false
+        },
+        requestStream: {
+            value(this: unknown, rurl: unknown, data: unknown, exheaders: unknown, exoptions: unknown, ...rest: unknown[]) {
+                return asksNtlm(exoptions) ? refuse() : requestStream.call(this, rurl, data, exheaders, exoptions, ...rest);
+            },
+            writable: false,
+            configurable: false
+        }
+    });
 }
 
 /** A subclass whose first `count` arguments must not be strings (soap reads a string there as a file path). */
