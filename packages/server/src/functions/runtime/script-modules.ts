@@ -117,7 +117,7 @@ async function soapRequest(config: Mod): Promise<Mod> {
     return { status: res.status, statusText: res.statusText, headers: out, data: parsed, config, request: {} };
 }
 
-export const NTLM_REFUSED = 'soap: NTLM authentication is not available to scripts (its requests could not go through the egress policy)';
+const NTLM_REFUSED = 'soap: NTLM authentication is not available to scripts (its requests could not go through the egress policy)';
 
 const asksNtlm = (exoptions: unknown): boolean => typeof exoptions === 'object' && exoptions !== null && Boolean((exoptions as Mod)['ntlm']);
 
