@@ -1,5 +1,5 @@
-// Small pieces the pages share: status badges, JSON details, pagers, page headers, a dialog.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+// Small pieces the pages share: status badges, JSON details, pagers, page headers, a dialog, select filters and data tables.
+import { useEffect, useRef, useState, type Key, type ReactNode } from 'react';
 import { errorText, useDash } from './context.tsx';
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
@@ -150,6 +150,139 @@ export function ListStatus({ list }: { list: { loading: boolean; error: unknown;
             {list.loading && !list.value ? <Loading /> : null}
             {list.error ? <ErrorLine text={errorText(t, list.error)} /> : null}
             {list.value && list.value.data.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
+        </>
+    );
+}
+
+/** A labelled select: the first option is the blank value (`all` by default), then `options`, each a value shown as is or a value with its label. */
+export function SelectFilter({
+    label,
+    value,
+    onChange,
+    options,
+    blank,
+    required,
+    testId
+}: {
+    label: ReactNode;
+    value: string;
+    onChange: (value: string) => void;
+    options: ReadonlyArray<string | { value: string; label: string }>;
+    /** The blank option's text; `t('all')` when left out. */
+    blank?: string;
+    required?: boolean;
+    testId?: string;
+}) {
+    const { t } = useDash();
+    return (
+        <label className="db-field">
+            <span>{label}</span>
+            <select value={value} onChange={(e) => onChange(e.target.value)} required={required} data-testid={testId}>
+                <option value="">{blank ?? t('all')}</option>
+                {options.map((o) => {
+                    const { value: v, label: text } = typeof o === 'string' ? { value: o, label: o } : o;
+                    return (
+                        <option key={v} value={v}>
+                            {text}
+                        </option>
+                    );
+                })}
+            </select>
+        </label>
+    );
+}
+
+/** One column of a DataTable: its header, the cell's `data-label` (the header on narrow screens) and what a row shows; or the row's actions. */
+export type Column<R> = { label: string; head?: ReactNode; testId?: string; cell: (row: R) => ReactNode } | { actions: (row: R) => ReactNode };
+
+/** Columns are told apart by their label (unique within a table), the actions column by its role. */
+function columnKey<R>(c: Column<R>): string {
+    return 'actions' in c ? 'actions' : c.label;
+}
+
+/** A `db-table` of rows, nothing when there are none (the list's status says why). */
+export function DataTable<R>({
+    testId,
+    columns,
+    rows,
+    rowKey,
+    rowTestId
+}: {
+    testId: string;
+    columns: ReadonlyArray<Column<R>>;
+    rows: readonly R[];
+    rowKey: (row: R) => Key;
+    rowTestId?: (row: R) => string;
+}) {
+    if (rows.length === 0) return null;
+    return (
+        <table className="db-table" data-testid={testId}>
+            <thead>
+                <tr>{columns.map((c) => ('actions' in c ? <th key={columnKey(c)} /> : <th key={columnKey(c)}>{c.head ?? c.label}</th>))}</tr>
+            </thead>
+            <tbody>
+                {rows.map((row) => (
+                    <tr key={rowKey(row)} data-testid={rowTestId?.(row)}>
+                        {columns.map((c) =>
+                            'actions' in c ? (
+                                <td key={columnKey(c)} className="db-actions-cell">
+                                    <div className="db-row-actions">{c.actions(row)}</div>
+                                </td>
+                            ) : (
+                                <td key={columnKey(c)} data-label={c.label} data-testid={c.testId}>
+                                    {c.cell(row)}
+                                </td>
+                            )
+                        )}
+                    </tr>
+                ))}
+            </tbody>
+        </table>
+    );
+}
+
+/** A server-paged list's status (loading, error, empty) and its rows as a DataTable. */
+export function ListTable<R>({
+    list,
+    ...table
+}: { list: { loading: boolean; error: unknown; value: { data: R[] } | undefined } } & Omit<Parameters<typeof DataTable<R>>[0], 'rows'>) {
+    return (
+        <>
+            <ListStatus list={list} />
+            <DataTable rows={list.value?.data ?? []} {...table} />
+        </>
+    );
+}
+
+/** Previous / next over a cursor-paged list, `next` being the server's next cursor (none on the last page). */
+export function CursorPager<C>({ cursors, next }: { cursors: { depth: number; pop: () => void; push: (c: C) => void }; next: C | null | undefined }) {
+    return (
+        <Pager
+            hasPrevious={cursors.depth > 1}
+            onPrevious={cursors.pop}
+            hasNext={next != null}
+            onNext={() => {
+                if (next) cursors.push(next);
+            }}
+        />
+    );
+}
+
+/** A filter's change handler: take the new value, then go back to the first page. */
+export function refilter(set: (value: string) => void, firstPage: () => void): (value: string) => void {
+    return (value) => {
+        set(value);
+        firstPage();
+    };
+}
+
+/** A cell's value over a muted second line: `<code>conn-1</code>` over its integration, say. */
+export function Stacked({ main, sub }: { main: ReactNode; sub: ReactNode }) {
+    return (
+        <>
+            {main}
+            <br />
+            <span className="db-muted db-small">{sub}</span>
         </>
     );
 }

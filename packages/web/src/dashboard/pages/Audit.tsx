@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { AuditEvent } from '../api.ts';
 import { useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, CursorPager, Json, ListTable, PageHeader, Stacked, useCursorStack } from '../ui.tsx';
 
 export function AuditPage() {
     const { api, t, lang } = useDash();
@@ -35,45 +35,22 @@ export function AuditPage() {
                     />
                 </label>
             </div>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="audit">
-                    <thead>
-                        <tr>
-                            <th>{t('when')}</th>
-                            <th>{t('kind')}</th>
-                            <th>{t('outcome')}</th>
-                            <th>{t('connection')}</th>
-                            <th>{t('detail')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((e) => (
-                            <tr key={String(e.id)}>
-                                <td data-label={t('when')}>{formatTime(lang, e.created_at)}</td>
-                                <td data-label={t('kind')}>{e.kind}</td>
-                                <td data-label={t('outcome')}>
-                                    <Badge value={e.outcome} />
-                                </td>
-                                <td data-label={t('connection')}>
-                                    <code>{e.connection_id ?? ''}</code>
-                                    <br />
-                                    <span className="db-muted db-small">{e.provider_config_key ?? ''}</span>
-                                </td>
-                                <td data-label={t('detail')}>
-                                    <Json value={e.detail} summary={t('details')} />
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={list.value?.next_cursor != null}
-                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
+            <ListTable
+                list={list}
+                testId="audit"
+                rowKey={(e) => String(e.id)}
+                columns={[
+                    { label: t('when'), cell: (e) => formatTime(lang, e.created_at) },
+                    { label: t('kind'), cell: (e) => e.kind },
+                    { label: t('outcome'), cell: (e) => <Badge value={e.outcome} /> },
+                    {
+                        label: t('connection'),
+                        cell: (e) => <Stacked main={<code>{e.connection_id ?? ''}</code>} sub={e.provider_config_key ?? ''} />
+                    },
+                    { label: t('detail'), cell: (e) => <Json value={e.detail} summary={t('details')} /> }
+                ]}
             />
+            <CursorPager cursors={cursors} next={list.value?.next_cursor} />
         </section>
     );
 }

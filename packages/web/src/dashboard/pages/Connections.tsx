@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ConnectionRow, Integration } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime, type DashKey } from '../i18n.ts';
-import { Badge, Dialog, Json, PageHeader, Pager, ListStatus } from '../ui.tsx';
+import { Badge, Dialog, Json, ListTable, PageHeader, Pager, SelectFilter, Stacked } from '../ui.tsx';
 
 const statusLabel: Record<string, DashKey> = { active: 'statusActive', expired: 'statusExpired', revoked: 'statusRevoked', failing: 'statusFailing' };
 
@@ -23,6 +23,7 @@ export function ConnectionsPage() {
         setFilters((f) => ({ ...f, [k]: value }));
         setPage(0);
     };
+    const integrationKeys = (integrations.value?.data ?? []).map((i) => i.unique_key);
     const q = (c: ConnectionRow) => `/connections/${encodeURIComponent(c.connection_id)}`;
 
     const act = async (what: () => Promise<unknown>, done: string) => {
@@ -86,17 +87,13 @@ export function ConnectionsPage() {
                 </button>
             </PageHeader>
             <div className="db-filters">
-                <label className="db-field">
-                    <span>{t('integration')}</span>
-                    <select value={filters.integration} onChange={(e) => set('integration')(e.target.value)} data-testid="filter-integration">
-                        <option value="">{t('all')}</option>
-                        {(integrations.value?.data ?? []).map((i) => (
-                            <option key={i.unique_key} value={i.unique_key}>
-                                {i.unique_key}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('integration')}
+                    value={filters.integration}
+                    onChange={set('integration')}
+                    options={integrationKeys}
+                    testId="filter-integration"
+                />
                 <label className="db-field">
                     <span>{t('endUser')}</span>
                     <input value={filters.end_user} onChange={(e) => set('end_user')(e.target.value)} />
@@ -109,103 +106,97 @@ export function ConnectionsPage() {
                     <span>{t('tags')}</span>
                     <input value={filters.tags} placeholder={t('tagsHint')} onChange={(e) => set('tags')(e.target.value)} data-testid="filter-tags" />
                 </label>
-                <label className="db-field">
-                    <span>{t('status')}</span>
-                    <select value={filters.status} onChange={(e) => set('status')(e.target.value)} data-testid="filter-status">
-                        <option value="">{t('all')}</option>
-                        {Object.entries(statusLabel).map(([v, k]) => (
-                            <option key={v} value={v}>
-                                {t(k)}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('status')}
+                    value={filters.status}
+                    onChange={set('status')}
+                    options={Object.entries(statusLabel).map(([value, k]) => ({ value, label: t(k) }))}
+                    testId="filter-status"
+                />
                 <label className="db-field">
                     <span>{t('connectionId')}</span>
                     <input type="search" value={filters.search} onChange={(e) => set('search')(e.target.value)} />
                 </label>
             </div>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="connections">
-                    <thead>
-                        <tr>
-                            <th>{t('connectionId')}</th>
-                            <th>{t('endUser')}</th>
-                            <th>{t('status')}</th>
-                            <th>{t('lastRefresh')}</th>
-                            <th>{t('lastRefusal')}</th>
-                            <th>{t('metadata')}</th>
-                            <th />
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((c) => (
-                            <tr key={`${c.provider_config_key}/${c.connection_id}`} data-testid={`connection-${c.connection_id}`}>
-                                <td data-label={t('connectionId')}>
-                                    <code>{c.connection_id}</code>
+            <ListTable
+                list={list}
+                testId="connections"
+                rowKey={(c) => `${c.provider_config_key}/${c.connection_id}`}
+                rowTestId={(c) => `connection-${c.connection_id}`}
+                columns={[
+                    {
+                        label: t('connectionId'),
+                        cell: (c) => <Stacked main={<code>{c.connection_id}</code>} sub={c.provider_config_key} />
+                    },
+                    {
+                        label: t('endUser'),
+                        cell: (c) => (
+                            <>
+                                {c.end_user ? (c.end_user.email ?? c.end_user.display_name ?? c.end_user.id) : <span className="db-muted">—</span>}
+                                {c.end_user?.organization ? <span className="db-muted db-small"> · {c.end_user.organization.id}</span> : null}
+                                {Object.keys(c.tags ?? {}).length > 0 ? (
+                                    <span className="db-tags">
+                                        {Object.entries(c.tags).map(([k, v]) => (
+                                            <span key={k} className="db-tag">
+                                                {k}: {v}
+                                            </span>
+                                        ))}
+                                    </span>
+                                ) : null}
+                            </>
+                        )
+                    },
+                    {
+                        label: t('status'),
+                        cell: (c) => (
+                            <>
+                                <Badge value={c.status} label={t(statusLabel[c.status] ?? 'statusActive')} />
+                                {c.refresh_error ? <Badge value="failed" label={t('statusFailing')} /> : null}
+                            </>
+                        )
+                    },
+                    {
+                        label: t('lastRefresh'),
+                        cell: (c) => (c.refreshed_at ? formatTime(lang, c.refreshed_at) : <span className="db-muted">{t('never')}</span>)
+                    },
+                    {
+                        label: t('lastRefusal'),
+                        cell: (c) =>
+                            c.refresh_error ? (
+                                <span className="db-error-text">
+                                    {c.refresh_error.description || c.refresh_error.type}
                                     <br />
-                                    <span className="db-muted db-small">{c.provider_config_key}</span>
-                                </td>
-                                <td data-label={t('endUser')}>
-                                    {c.end_user ? (c.end_user.email ?? c.end_user.display_name ?? c.end_user.id) : <span className="db-muted">—</span>}
-                                    {c.end_user?.organization ? <span className="db-muted db-small"> · {c.end_user.organization.id}</span> : null}
-                                    {Object.keys(c.tags ?? {}).length > 0 ? (
-                                        <span className="db-tags">
-                                            {Object.entries(c.tags).map(([k, v]) => (
-                                                <span key={k} className="db-tag">
-                                                    {k}: {v}
-                                                </span>
-                                            ))}
-                                        </span>
-                                    ) : null}
-                                </td>
-                                <td data-label={t('status')}>
-                                    <Badge value={c.status} label={t(statusLabel[c.status] ?? 'statusActive')} />
-                                    {c.refresh_error ? <Badge value="failed" label={t('statusFailing')} /> : null}
-                                </td>
-                                <td data-label={t('lastRefresh')}>
-                                    {c.refreshed_at ? formatTime(lang, c.refreshed_at) : <span className="db-muted">{t('never')}</span>}
-                                </td>
-                                <td data-label={t('lastRefusal')}>
-                                    {c.refresh_error ? (
-                                        <span className="db-error-text">
-                                            {c.refresh_error.description || c.refresh_error.type}
-                                            <br />
-                                            <span className="db-muted db-small">{formatTime(lang, c.refresh_failed_at)}</span>
-                                        </span>
-                                    ) : (
-                                        <span className="db-muted">{t('none')}</span>
-                                    )}
-                                </td>
-                                <td data-label={t('metadata')}>
-                                    <Json value={c.metadata} summary={t('details')} />
-                                </td>
-                                <td className="db-actions-cell">
-                                    <div className="db-row-actions">
-                                        <button type="button" className="db-button" onClick={() => refresh(c)}>
-                                            {t('forceRefresh')}
-                                        </button>
-                                        <button type="button" className="db-button" onClick={() => reconnect(c)}>
-                                            {t('reconnectLink')}
-                                        </button>
-                                        <a
-                                            className="db-button"
-                                            href={`#/syncs?${new URLSearchParams({ integration: c.provider_config_key, connection: c.connection_id })}`}
-                                            data-testid={`syncs-of-${c.connection_id}`}
-                                        >
-                                            {t('connectionSyncs')}
-                                        </a>
-                                        <button type="button" className="db-button db-danger" onClick={() => remove(c)}>
-                                            {t('delete')}
-                                        </button>
-                                    </div>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
+                                    <span className="db-muted db-small">{formatTime(lang, c.refresh_failed_at)}</span>
+                                </span>
+                            ) : (
+                                <span className="db-muted">{t('none')}</span>
+                            )
+                    },
+                    { label: t('metadata'), cell: (c) => <Json value={c.metadata} summary={t('details')} /> },
+                    {
+                        actions: (c) => (
+                            <>
+                                <button type="button" className="db-button" onClick={() => refresh(c)}>
+                                    {t('forceRefresh')}
+                                </button>
+                                <button type="button" className="db-button" onClick={() => reconnect(c)}>
+                                    {t('reconnectLink')}
+                                </button>
+                                <a
+                                    className="db-button"
+                                    href={`#/syncs?${new URLSearchParams({ integration: c.provider_config_key, connection: c.connection_id })}`}
+                                    data-testid={`syncs-of-${c.connection_id}`}
+                                >
+                                    {t('connectionSyncs')}
+                                </a>
+                                <button type="button" className="db-button db-danger" onClick={() => remove(c)}>
+                                    {t('delete')}
+                                </button>
+                            </>
+                        )
+                    }
+                ]}
+            />
             <Pager
                 hasPrevious={page > 0}
                 onPrevious={() => setPage((p) => p - 1)}
@@ -215,21 +206,13 @@ export function ConnectionsPage() {
             {newLink ? (
                 <Dialog title={t('newConnectLink')} onClose={() => setNewLink(null)}>
                     <form className="db-form" onSubmit={createLink}>
-                        <label className="db-field">
-                            <span>{t('integration')}</span>
-                            <select
-                                value={newLink.integration}
-                                onChange={(e) => setNewLink({ ...newLink, integration: e.target.value })}
-                                data-testid="link-integration"
-                            >
-                                <option value="">{t('all')}</option>
-                                {(integrations.value?.data ?? []).map((i) => (
-                                    <option key={i.unique_key} value={i.unique_key}>
-                                        {i.unique_key}
-                                    </option>
-                                ))}
-                            </select>
-                        </label>
+                        <SelectFilter
+                            label={t('integration')}
+                            value={newLink.integration}
+                            onChange={(integration) => setNewLink({ ...newLink, integration })}
+                            options={integrationKeys}
+                            testId="link-integration"
+                        />
                         <label className="db-field">
                             <span>{t('endUserId')}</span>
                             <input

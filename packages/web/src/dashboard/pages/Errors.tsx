@@ -3,7 +3,7 @@
 import type { RecentError } from '../api.ts';
 import { useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { CursorPager, ListTable, PageHeader, useCursorStack } from '../ui.tsx';
 
 export function ErrorsPage() {
     const { api, t, lang } = useDash();
@@ -23,47 +23,37 @@ export function ErrorsPage() {
                 </button>
             </PageHeader>
             <p className="db-muted">{t('errorsIntro', { n: String(list.value?.capacity ?? 200) })}</p>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="errors">
-                    <thead>
-                        <tr>
-                            <th>{t('when')}</th>
-                            <th>{t('message')}</th>
-                            <th>{t('error')}</th>
-                            <th>{t('route')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((e) => (
-                            <tr key={e.id}>
-                                <td data-label={t('when')}>{formatTime(lang, e.time)}</td>
-                                <td data-label={t('message')}>{e.message}</td>
-                                <td data-label={t('error')}>
-                                    {e.error_type ?? <span className="db-muted">—</span>}
-                                    {e.error_code ? <span className="db-muted db-small"> · {e.error_code}</span> : null}
-                                </td>
-                                <td data-label={t('route')}>
-                                    {e.route ? (
-                                        <code>
-                                            {e.method ? `${e.method} ` : ''}
-                                            {e.route}
-                                        </code>
-                                    ) : (
-                                        <span className="db-muted">—</span>
-                                    )}
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={list.value?.next_cursor != null}
-                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
+            <ListTable
+                list={list}
+                testId="errors"
+                rowKey={(e) => e.id}
+                columns={[
+                    { label: t('when'), cell: (e) => formatTime(lang, e.time) },
+                    { label: t('message'), cell: (e) => e.message },
+                    {
+                        label: t('error'),
+                        cell: (e) => (
+                            <>
+                                {e.error_type ?? <span className="db-muted">—</span>}
+                                {e.error_code ? <span className="db-muted db-small"> · {e.error_code}</span> : null}
+                            </>
+                        )
+                    },
+                    {
+                        label: t('route'),
+                        cell: (e) =>
+                            e.route ? (
+                                <code>
+                                    {e.method ? `${e.method} ` : ''}
+                                    {e.route}
+                                </code>
+                            ) : (
+                                <span className="db-muted">—</span>
+                            )
+                    }
+                ]}
             />
+            <CursorPager cursors={cursors} next={list.value?.next_cursor} />
         </section>
     );
 }

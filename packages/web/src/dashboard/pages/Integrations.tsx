@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { CatalogueEntry, Integration, ProviderDetail } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Dialog, ErrorLine, Loading, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { type Column, CursorPager, Dialog, ErrorLine, ListTable, Loading, PageHeader, Pager, refilter, SelectFilter, useCursorStack } from '../ui.tsx';
 
 const logoOf = (provider: string) => `/images/template-logos/${encodeURIComponent(provider)}.svg`;
 
@@ -37,6 +37,35 @@ export function IntegrationsPage() {
         }
     };
 
+    const columns: Array<Column<Integration>> = [
+        {
+            label: t('integration'),
+            cell: (i) => (
+                <span className="db-with-logo">
+                    <Logo provider={i.provider} />
+                    <span>
+                        <strong>{i.display_name}</strong>
+                        <br />
+                        <code>{i.unique_key}</code>
+                    </span>
+                </span>
+            )
+        },
+        { label: t('provider'), cell: (i) => i.provider },
+        { label: t('created'), cell: (i) => formatTime(lang, i.created_at) },
+        {
+            actions: (i) => (
+                <>
+                    <button type="button" className="db-button" onClick={() => setEditing({ kind: 'edit', integration: i })}>
+                        {t('edit')}
+                    </button>
+                    <button type="button" className="db-button db-danger" onClick={() => remove(i)}>
+                        {t('delete')}
+                    </button>
+                </>
+            )
+        }
+    ];
     return (
         <section>
             <PageHeader title={t('navIntegrations')}>
@@ -44,53 +73,8 @@ export function IntegrationsPage() {
                     {t('newIntegration')}
                 </button>
             </PageHeader>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="integrations">
-                    <thead>
-                        <tr>
-                            <th>{t('integration')}</th>
-                            <th>{t('provider')}</th>
-                            <th>{t('created')}</th>
-                            <th />
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((i) => (
-                            <tr key={i.unique_key} data-testid={`integration-${i.unique_key}`}>
-                                <td data-label={t('integration')}>
-                                    <span className="db-with-logo">
-                                        <Logo provider={i.provider} />
-                                        <span>
-                                            <strong>{i.display_name}</strong>
-                                            <br />
-                                            <code>{i.unique_key}</code>
-                                        </span>
-                                    </span>
-                                </td>
-                                <td data-label={t('provider')}>{i.provider}</td>
-                                <td data-label={t('created')}>{formatTime(lang, i.created_at)}</td>
-                                <td className="db-actions-cell">
-                                    <div className="db-row-actions">
-                                        <button type="button" className="db-button" onClick={() => setEditing({ kind: 'edit', integration: i })}>
-                                            {t('edit')}
-                                        </button>
-                                        <button type="button" className="db-button db-danger" onClick={() => remove(i)}>
-                                            {t('delete')}
-                                        </button>
-                                    </div>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={list.value?.next_cursor != null}
-                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
-            />
+            <ListTable list={list} testId="integrations" rowKey={(i) => i.unique_key} rowTestId={(i) => `integration-${i.unique_key}`} columns={columns} />
+            <CursorPager cursors={cursors} next={list.value?.next_cursor} />
             {picking ? (
                 <Catalogue
                     onClose={() => setPicking(false)}
@@ -143,23 +127,13 @@ function Catalogue({ onClose, onPick }: { onClose: () => void; onPick: (provider
                         data-testid="catalogue-search"
                     />
                 </label>
-                <label className="db-field">
-                    <span>{t('category')}</span>
-                    <select
-                        value={category}
-                        onChange={(e) => {
-                            setCategory(e.target.value);
-                            setPage(0);
-                        }}
-                    >
-                        <option value="">{t('allCategories')}</option>
-                        {(result.value?.categories ?? []).map((c) => (
-                            <option key={c} value={c}>
-                                {c}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('category')}
+                    value={category}
+                    onChange={refilter(setCategory, () => setPage(0))}
+                    options={result.value?.categories ?? []}
+                    blank={t('allCategories')}
+                />
             </div>
             {result.error ? <ErrorLine text={errorText(t, result.error)} /> : null}
             {result.value ? <p className="db-muted">{t('providersFound', { count: String(result.value.total) })}</p> : <Loading />}

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { Integration } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { ErrorLine, Json, Loading, PageHeader, Pager, useCursorStack } from '../ui.tsx';
+import { CursorPager, DataTable, ErrorLine, Json, Loading, PageHeader, SelectFilter, useCursorStack } from '../ui.tsx';
 
 /** A few of the record's own fields, to tell rows apart without opening each. */
 function summary(r: Record<string, unknown>): string {
@@ -45,17 +45,14 @@ export function RecordsPage() {
             <PageHeader title={t('navRecords')} />
             <p className="db-muted">{t('recordsIntro')}</p>
             <form className="db-filters" onSubmit={submit}>
-                <label className="db-field">
-                    <span>{t('integration')}</span>
-                    <select value={form.integration} onChange={(e) => setForm({ ...form, integration: e.target.value })} required>
-                        <option value="" />
-                        {(integrations.value?.data ?? []).map((i) => (
-                            <option key={i.unique_key} value={i.unique_key}>
-                                {i.unique_key}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('integration')}
+                    value={form.integration}
+                    onChange={(integration) => setForm({ ...form, integration })}
+                    options={(integrations.value?.data ?? []).map((i) => i.unique_key)}
+                    blank=""
+                    required
+                />
                 <label className="db-field">
                     <span>{t('connectionId')}</span>
                     <input value={form.connection} onChange={(e) => setForm({ ...form, connection: e.target.value })} required />
@@ -73,42 +70,19 @@ export function RecordsPage() {
             {page.loading && query ? <Loading /> : null}
             {page.error ? <ErrorLine text={errorText(t, page.error)} /> : null}
             {page.value && page.value.records.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
-            {page.value && page.value.records.length > 0 ? (
-                <table className="db-table" data-testid="records">
-                    <thead>
-                        <tr>
-                            <th>id</th>
-                            <th>{t('detail')}</th>
-                            <th>{t('kind')}</th>
-                            <th>{t('when')}</th>
-                            <th>{t('payload')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {page.value.records.map((r) => (
-                            <tr key={String(r.id)}>
-                                <td data-label="id">
-                                    <code>{String(r.id)}</code>
-                                </td>
-                                <td data-label={t('detail')}>{summary(r)}</td>
-                                <td data-label={t('kind')}>{r._nango_metadata?.last_action ?? ''}</td>
-                                <td data-label={t('when')}>{formatTime(lang, r._nango_metadata?.last_modified_at)}</td>
-                                <td data-label={t('payload')}>
-                                    <Json value={r} summary={t('details')} />
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            {query ? (
-                <Pager
-                    hasPrevious={cursors.depth > 1}
-                    onPrevious={cursors.pop}
-                    hasNext={page.value?.next_cursor != null}
-                    onNext={() => page.value?.next_cursor && cursors.push(page.value.next_cursor)}
-                />
-            ) : null}
+            <DataTable
+                testId="records"
+                rows={page.value?.records ?? []}
+                rowKey={(r) => String(r.id)}
+                columns={[
+                    { label: 'id', cell: (r) => <code>{String(r.id)}</code> },
+                    { label: t('detail'), cell: (r) => summary(r) },
+                    { label: t('kind'), cell: (r) => r._nango_metadata?.last_action ?? '' },
+                    { label: t('when'), cell: (r) => formatTime(lang, r._nango_metadata?.last_modified_at) },
+                    { label: t('payload'), cell: (r) => <Json value={r} summary={t('details')} /> }
+                ]}
+            />
+            {query ? <CursorPager cursors={cursors} next={page.value?.next_cursor} /> : null}
         </section>
     );
 }

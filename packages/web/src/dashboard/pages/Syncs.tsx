@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { ActionRunRow, Integration, RunRow, SyncStatusRow } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, ErrorLine, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, bytes, type Column, CursorPager, DataTable, ErrorLine, Json, ListTable, PageHeader, refilter, SelectFilter, useCursorStack } from '../ui.tsx';
 
 function totals(result: RunRow['result']): { added: number; updated: number; deleted: number } {
     const out = { added: 0, updated: 0, deleted: 0 };
@@ -57,6 +57,11 @@ export function SyncsPage() {
         [integration, connection, status, actionCursors.cursor]
     );
 
+    const resetCursors = () => {
+        cursors.reset();
+        actionCursors.reset();
+    };
+
     const command = async (path: string, s: SyncStatusRow, done: string, extra: Record<string, unknown> = {}) => {
         try {
             await api.call('POST', path, { body: { provider_config_key: integration, syncs: [s.name], connection_id: s.connection_id, ...extra } });
@@ -68,6 +73,45 @@ export function SyncsPage() {
         }
     };
 
+    const runColumns: Array<Column<RunRow>> = [
+        {
+            label: t('run'),
+            cell: (r) => (
+                <>
+                    <strong>{r.sync}</strong> <span className="db-muted">#{r.id}</span>
+                    {r.reset ? (
+                        <span className="db-muted db-small" data-testid="run-reset">
+                            {' '}
+                            · {t('fullResync')}
+                        </span>
+                    ) : null}
+                    <br />
+                    <span className="db-muted db-small">
+                        {r.provider_config_key} / {r.connection_id}
+                    </span>
+                </>
+            )
+        },
+        { label: t('status'), cell: (r) => <Badge value={r.status} /> },
+        { label: t('started'), cell: (r) => formatTime(lang, r.started_at ?? r.queued_at) },
+        { label: t('duration'), cell: (r) => duration(r) },
+        {
+            label: t('counts'),
+            testId: 'run-counts',
+            cell: (r) => {
+                const c = totals(r.result);
+                return (
+                    <>
+                        {c.added} / {c.updated} / {c.deleted}
+                    </>
+                );
+            }
+        },
+        {
+            label: t('error'),
+            cell: (r) => (r.error ? <Json value={r.error} summary={t('details')} /> : <span className="db-muted">—</span>)
+        }
+    ];
     return (
         <section>
             <PageHeader title={t('navSyncs')}>
@@ -85,55 +129,23 @@ export function SyncsPage() {
                 </button>
             </PageHeader>
             <div className="db-filters">
-                <label className="db-field">
-                    <span>{t('integration')}</span>
-                    <select
-                        value={integration}
-                        onChange={(e) => {
-                            setIntegration(e.target.value);
-                            cursors.reset();
-                            actionCursors.reset();
-                        }}
-                        data-testid="sync-integration"
-                    >
-                        <option value="">{t('all')}</option>
-                        {(integrations.value?.data ?? []).map((i) => (
-                            <option key={i.unique_key} value={i.unique_key}>
-                                {i.unique_key}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('integration')}
+                    value={integration}
+                    onChange={refilter(setIntegration, resetCursors)}
+                    options={(integrations.value?.data ?? []).map((i) => i.unique_key)}
+                    testId="sync-integration"
+                />
                 <label className="db-field">
                     <span>{t('connectionId')}</span>
-                    <input
-                        value={connection}
-                        onChange={(e) => {
-                            setConnection(e.target.value);
-                            cursors.reset();
-                            actionCursors.reset();
-                        }}
-                        data-testid="sync-connection"
-                    />
+                    <input value={connection} onChange={(e) => refilter(setConnection, resetCursors)(e.target.value)} data-testid="sync-connection" />
                 </label>
-                <label className="db-field">
-                    <span>{t('status')}</span>
-                    <select
-                        value={status}
-                        onChange={(e) => {
-                            setStatus(e.target.value);
-                            cursors.reset();
-                            actionCursors.reset();
-                        }}
-                    >
-                        <option value="">{t('all')}</option>
-                        {['QUEUED', 'RUNNING', 'SUCCESS', 'ERROR', 'STOPPED'].map((s) => (
-                            <option key={s} value={s}>
-                                {s}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('status')}
+                    value={status}
+                    onChange={refilter(setStatus, resetCursors)}
+                    options={['QUEUED', 'RUNNING', 'SUCCESS', 'ERROR', 'STOPPED']}
+                />
             </div>
 
             <h2>{t('deployed')}</h2>
@@ -144,197 +156,119 @@ export function SyncsPage() {
             {!integration ? <p className="db-muted">{t('chooseConnection')}</p> : null}
             {syncs.error ? <ErrorLine text={errorText(t, syncs.error)} /> : null}
             {integration && syncs.value && syncs.value.syncs.length === 0 ? <p className="db-muted">{t('empty')}</p> : null}
-            {syncs.value && syncs.value.syncs.length > 0 ? (
-                <table className="db-table" data-testid="syncs">
-                    <thead>
-                        <tr>
-                            <th>{t('sync')}</th>
-                            <th>{t('connectionId')}</th>
-                            <th>{t('status')}</th>
-                            <th>{t('frequency')}</th>
-                            <th>{t('nextRun')}</th>
-                            <th>{t('records')}</th>
-                            <th />
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {syncs.value.syncs.map((s) => (
-                            <tr key={`${s.name}/${s.variant}/${s.connection_id}`} data-testid={`sync-${s.name}`}>
-                                <td data-label={t('sync')}>
-                                    <strong>{s.name}</strong>
-                                    {s.variant !== 'base' ? <span className="db-muted"> ({s.variant})</span> : null}
-                                </td>
-                                <td data-label={t('connectionId')}>
-                                    <code>{s.connection_id}</code>
-                                </td>
-                                <td data-label={t('status')}>
-                                    <Badge value={s.status} />
-                                </td>
-                                <td data-label={t('frequency')}>{s.frequency ?? ''}</td>
-                                <td data-label={t('nextRun')}>{formatTime(lang, s.nextScheduledSyncAt)}</td>
-                                <td data-label={t('records')}>
-                                    {Object.entries(s.recordCount)
-                                        .map(([m, n]) => `${m}: ${n}`)
-                                        .join(', ')}
-                                </td>
-                                <td className="db-actions-cell">
-                                    <div className="db-row-actions">
-                                        <button
-                                            type="button"
-                                            className="db-button"
-                                            onClick={() => command('/sync/trigger', s, t('triggered'))}
-                                            data-testid="trigger"
-                                        >
-                                            {t('trigger')}
-                                        </button>
-                                        {s.status === 'PAUSED' ? (
-                                            <button
-                                                type="button"
-                                                className="db-button"
-                                                onClick={() => command('/sync/start', s, t('resumed'))}
-                                                data-testid="resume"
-                                            >
-                                                {t('resume')}
-                                            </button>
-                                        ) : (
-                                            <button
-                                                type="button"
-                                                className="db-button"
-                                                onClick={() => command('/sync/pause', s, t('paused'))}
-                                                data-testid="pause"
-                                            >
-                                                {t('pause')}
-                                            </button>
-                                        )}
-                                        <button
-                                            type="button"
-                                            className="db-button db-danger"
-                                            onClick={() => {
-                                                if (!window.confirm(t('confirmReset', { name: s.name }))) return;
-                                                void command('/sync/trigger', s, t('resetDone'), { sync_mode: 'full_refresh' });
-                                            }}
-                                            data-testid="reset"
-                                        >
-                                            {t('reset')}
-                                        </button>
-                                    </div>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
+            <DataTable
+                testId="syncs"
+                rows={syncs.value?.syncs ?? []}
+                rowKey={(s) => `${s.name}/${s.variant}/${s.connection_id}`}
+                rowTestId={(s) => `sync-${s.name}`}
+                columns={[
+                    {
+                        label: t('sync'),
+                        cell: (s) => (
+                            <>
+                                <strong>{s.name}</strong>
+                                {s.variant !== 'base' ? <span className="db-muted"> ({s.variant})</span> : null}
+                            </>
+                        )
+                    },
+                    { label: t('connectionId'), cell: (s) => <code>{s.connection_id}</code> },
+                    { label: t('status'), cell: (s) => <Badge value={s.status} /> },
+                    { label: t('frequency'), cell: (s) => s.frequency ?? '' },
+                    { label: t('nextRun'), cell: (s) => formatTime(lang, s.nextScheduledSyncAt) },
+                    {
+                        label: t('records'),
+                        cell: (s) =>
+                            Object.entries(s.recordCount)
+                                .map(([m, n]) => `${m}: ${n}`)
+                                .join(', ')
+                    },
+                    {
+                        actions: (s) => (
+                            <>
+                                <button type="button" className="db-button" onClick={() => command('/sync/trigger', s, t('triggered'))} data-testid="trigger">
+                                    {t('trigger')}
+                                </button>
+                                {s.status === 'PAUSED' ? (
+                                    <button type="button" className="db-button" onClick={() => command('/sync/start', s, t('resumed'))} data-testid="resume">
+                                        {t('resume')}
+                                    </button>
+                                ) : (
+                                    <button type="button" className="db-button" onClick={() => command('/sync/pause', s, t('paused'))} data-testid="pause">
+                                        {t('pause')}
+                                    </button>
+                                )}
+                                <button
+                                    type="button"
+                                    className="db-button db-danger"
+                                    onClick={() => {
+                                        if (!window.confirm(t('confirmReset', { name: s.name }))) return;
+                                        void command('/sync/trigger', s, t('resetDone'), { sync_mode: 'full_refresh' });
+                                    }}
+                                    data-testid="reset"
+                                >
+                                    {t('reset')}
+                                </button>
+                            </>
+                        )
+                    }
+                ]}
+            />
 
             <h2>{t('runs')}</h2>
-            <ListStatus list={runs} />
-            {runs.value && runs.value.data.length > 0 ? (
-                <table className="db-table" data-testid="runs">
-                    <thead>
-                        <tr>
-                            <th>{t('run')}</th>
-                            <th>{t('status')}</th>
-                            <th>{t('started')}</th>
-                            <th>{t('duration')}</th>
-                            <th>{t('counts')}</th>
-                            <th>{t('error')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {runs.value.data.map((r) => {
-                            const c = totals(r.result);
-                            return (
-                                <tr key={r.id} data-testid={`run-${r.id}`}>
-                                    <td data-label={t('run')}>
-                                        <strong>{r.sync}</strong> <span className="db-muted">#{r.id}</span>
-                                        {r.reset ? (
-                                            <span className="db-muted db-small" data-testid="run-reset">
-                                                {' '}
-                                                · {t('fullResync')}
-                                            </span>
-                                        ) : null}
-                                        <br />
-                                        <span className="db-muted db-small">
-                                            {r.provider_config_key} / {r.connection_id}
-                                        </span>
-                                    </td>
-                                    <td data-label={t('status')}>
-                                        <Badge value={r.status} />
-                                    </td>
-                                    <td data-label={t('started')}>{formatTime(lang, r.started_at ?? r.queued_at)}</td>
-                                    <td data-label={t('duration')}>{duration(r)}</td>
-                                    <td data-label={t('counts')} data-testid="run-counts">
-                                        {c.added} / {c.updated} / {c.deleted}
-                                    </td>
-                                    <td data-label={t('error')}>
-                                        {r.error ? <Json value={r.error} summary={t('details')} /> : <span className="db-muted">—</span>}
-                                    </td>
-                                </tr>
-                            );
-                        })}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={runs.value?.next_cursor != null}
-                onNext={() => runs.value?.next_cursor && cursors.push(Number(runs.value.next_cursor))}
-            />
+            <ListTable list={runs} testId="runs" rowKey={(r) => r.id} rowTestId={(r) => `run-${r.id}`} columns={runColumns} />
+            <CursorPager cursors={cursors} next={runs.value?.next_cursor} />
 
             <h2>{t('actionRuns')}</h2>
-            <ListStatus list={actions} />
-            {actions.value && actions.value.data.length > 0 ? (
-                <table className="db-table" data-testid="action-runs">
-                    <thead>
-                        <tr>
-                            <th>{t('action')}</th>
-                            <th>{t('status')}</th>
-                            <th>{t('started')}</th>
-                            <th>{t('duration')}</th>
-                            <th>
+            <ListTable
+                list={actions}
+                testId="action-runs"
+                rowKey={(r) => r.id}
+                rowTestId={(r) => `action-run-${r.id}`}
+                columns={[
+                    {
+                        label: t('action'),
+                        cell: (r) => (
+                            <>
+                                <strong>{r.action}</strong> <span className="db-muted">#{r.id}</span>
+                                <br />
+                                <span className="db-muted db-small">
+                                    {r.provider_config_key} / {r.connection_id ?? '—'} · {t(r.mode === 'async' ? 'modeAsync' : 'modeSync')}
+                                </span>
+                            </>
+                        )
+                    },
+                    { label: t('status'), cell: (r) => <Badge value={r.status} /> },
+                    { label: t('started'), cell: (r) => formatTime(lang, r.started_at ?? r.queued_at) },
+                    { label: t('duration'), cell: (r) => duration(r) },
+                    {
+                        label: `${t('input')} / ${t('output')}`,
+                        head: (
+                            <>
                                 {t('input')} / {t('output')}
-                            </th>
-                            <th>{t('error')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {actions.value.data.map((r) => (
-                            <tr key={r.id} data-testid={`action-run-${r.id}`}>
-                                <td data-label={t('action')}>
-                                    <strong>{r.action}</strong> <span className="db-muted">#{r.id}</span>
-                                    <br />
-                                    <span className="db-muted db-small">
-                                        {r.provider_config_key} / {r.connection_id ?? '—'} · {t(r.mode === 'async' ? 'modeAsync' : 'modeSync')}
-                                    </span>
-                                </td>
-                                <td data-label={t('status')}>
-                                    <Badge value={r.status} />
-                                </td>
-                                <td data-label={t('started')}>{formatTime(lang, r.started_at ?? r.queued_at)}</td>
-                                <td data-label={t('duration')}>{duration(r)}</td>
-                                <td data-label={`${t('input')} / ${t('output')}`} data-testid="action-sizes">
-                                    {bytes(r.input_bytes)} / {bytes(r.output_bytes)}
-                                </td>
-                                <td data-label={t('error')} data-testid="action-error">
-                                    {r.error ? (
-                                        <span className="db-error-text" title={r.error.message ?? undefined}>
-                                            {r.error.type}
-                                        </span>
-                                    ) : (
-                                        <span className="db-muted">—</span>
-                                    )}
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={actionCursors.depth > 1}
-                onPrevious={actionCursors.pop}
-                hasNext={actions.value?.next_cursor != null}
-                onNext={() => actions.value?.next_cursor && actionCursors.push(Number(actions.value.next_cursor))}
+                            </>
+                        ),
+                        testId: 'action-sizes',
+                        cell: (r) => (
+                            <>
+                                {bytes(r.input_bytes)} / {bytes(r.output_bytes)}
+                            </>
+                        )
+                    },
+                    {
+                        label: t('error'),
+                        testId: 'action-error',
+                        cell: (r) =>
+                            r.error ? (
+                                <span className="db-error-text" title={r.error.message ?? undefined}>
+                                    {r.error.type}
+                                </span>
+                            ) : (
+                                <span className="db-muted">—</span>
+                            )
+                    }
+                ]}
             />
+            <CursorPager cursors={actionCursors} next={actions.value?.next_cursor} />
         </section>
     );
 }
@@ -360,32 +294,25 @@ function DeployedFunctions({ groups }: { groups: DeployedGroup[] }) {
     const rows = groups.flatMap((g) => [...g.syncs, ...g.actions].map((f) => ({ key: g.providerConfigKey, f })));
     if (rows.length === 0) return <p className="db-muted">{t('empty')}</p>;
     return (
-        <table className="db-table" data-testid="deployed-functions">
-            <thead>
-                <tr>
-                    <th>{t('integration')}</th>
-                    <th>{t('fn')}</th>
-                    <th>{t('frequency')}</th>
-                    <th>{t('models')}</th>
-                    <th>{t('lastDeployed')}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows.map(({ key, f }) => (
-                    <tr key={`${key}/${f.type}/${f.name}`}>
-                        <td data-label={t('integration')}>
-                            <code>{key}</code>
-                        </td>
-                        <td data-label={t('fn')}>
+        <DataTable
+            testId="deployed-functions"
+            rows={rows}
+            rowKey={({ key, f }) => `${key}/${f.type}/${f.name}`}
+            columns={[
+                { label: t('integration'), cell: ({ key }) => <code>{key}</code> },
+                {
+                    label: t('fn'),
+                    cell: ({ f }) => (
+                        <>
                             <strong>{f.name}</strong> <span className="db-muted db-small">{f.type}</span>
                             {f.description ? <div className="db-small db-muted">{f.description}</div> : null}
-                        </td>
-                        <td data-label={t('frequency')}>{f.runs ?? '—'}</td>
-                        <td data-label={t('models')}>{f.returns.join(', ') || '—'}</td>
-                        <td data-label={t('lastDeployed')}>{formatTime(lang, f.last_deployed)}</td>
-                    </tr>
-                ))}
-            </tbody>
-        </table>
+                        </>
+                    )
+                },
+                { label: t('frequency'), cell: ({ f }) => f.runs ?? '—' },
+                { label: t('models'), cell: ({ f }) => f.returns.join(', ') || '—' },
+                { label: t('lastDeployed'), cell: ({ f }) => formatTime(lang, f.last_deployed) }
+            ]}
+        />
     );
 }

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { Delivery, InboundWebhook } from '../api.ts';
 import { errorText, useDash, useLoad } from '../context.tsx';
 import { formatTime } from '../i18n.ts';
-import { Badge, bytes, Json, PageHeader, Pager, useCursorStack, ListStatus } from '../ui.tsx';
+import { Badge, bytes, type Column, CursorPager, Json, ListTable, PageHeader, refilter, SelectFilter, Stacked, useCursorStack } from '../ui.tsx';
 
 /** The payload as sent: the server keeps the exact signed bytes, a JSON text. */
 function parseBody(body: unknown): unknown {
@@ -53,84 +53,54 @@ export function WebhooksPage() {
                 </button>
             </PageHeader>
             <div className="db-filters">
-                <label className="db-field">
-                    <span>{t('status')}</span>
-                    <select
-                        value={status}
-                        onChange={(e) => {
-                            setStatus(e.target.value);
-                            cursors.reset();
-                        }}
-                        data-testid="delivery-status"
-                    >
-                        <option value="">{t('all')}</option>
-                        {['pending', 'delivered', 'failed', 'dead'].map((s) => (
-                            <option key={s} value={s}>
-                                {s}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('status')}
+                    value={status}
+                    onChange={refilter(setStatus, cursors.reset)}
+                    options={['pending', 'delivered', 'failed', 'dead']}
+                    testId="delivery-status"
+                />
             </div>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="deliveries">
-                    <thead>
-                        <tr>
-                            <th>{t('event')}</th>
-                            <th>{t('status')}</th>
-                            <th>{t('attempts')}</th>
-                            <th>{t('nextRetry')}</th>
-                            <th>{t('lastAnswer')}</th>
-                            <th>{t('payload')}</th>
-                            <th />
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((d) => (
-                            <tr key={String(d.id)} data-testid={`delivery-${d.id}`}>
-                                <td data-label={t('event')}>
-                                    <strong>{eventName(d.body)}</strong>
-                                    <br />
-                                    <span className="db-small">{formatTime(lang, d.created_at)}</span>
-                                    <br />
-                                    <span className="db-muted db-small db-break">{d.url}</span>
-                                </td>
-                                <td data-label={t('status')}>
-                                    <Badge value={d.status} />
-                                </td>
-                                <td data-label={t('attempts')}>{d.attempts}</td>
-                                <td data-label={t('nextRetry')}>{formatTime(lang, d.next_attempt_at) || <span className="db-muted">—</span>}</td>
-                                <td data-label={t('lastAnswer')}>
-                                    {d.last_status ?? ''} {d.last_error ? <span className="db-error-text db-small">{d.last_error}</span> : null}
-                                </td>
-                                <td data-label={t('payload')}>
-                                    <Json value={parseBody(d.body)} summary={t('details')} />
-                                </td>
-                                <td className="db-actions-cell">
-                                    <div className="db-row-actions">
-                                        <button
-                                            type="button"
-                                            className="db-button"
-                                            disabled={d.status === 'pending'}
-                                            onClick={() => replay(d)}
-                                            data-testid="replay"
-                                        >
-                                            {t('replay')}
-                                        </button>
-                                    </div>
-                                </td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={list.value?.next_cursor != null}
-                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
+            <ListTable
+                list={list}
+                testId="deliveries"
+                rowKey={(d) => String(d.id)}
+                rowTestId={(d) => `delivery-${d.id}`}
+                columns={[
+                    {
+                        label: t('event'),
+                        cell: (d) => (
+                            <>
+                                <strong>{eventName(d.body)}</strong>
+                                <br />
+                                <span className="db-small">{formatTime(lang, d.created_at)}</span>
+                                <br />
+                                <span className="db-muted db-small db-break">{d.url}</span>
+                            </>
+                        )
+                    },
+                    { label: t('status'), cell: (d) => <Badge value={d.status} /> },
+                    { label: t('attempts'), cell: (d) => d.attempts },
+                    { label: t('nextRetry'), cell: (d) => formatTime(lang, d.next_attempt_at) || <span className="db-muted">—</span> },
+                    {
+                        label: t('lastAnswer'),
+                        cell: (d) => (
+                            <>
+                                {d.last_status ?? ''} {d.last_error ? <span className="db-error-text db-small">{d.last_error}</span> : null}
+                            </>
+                        )
+                    },
+                    { label: t('payload'), cell: (d) => <Json value={parseBody(d.body)} summary={t('details')} /> },
+                    {
+                        actions: (d) => (
+                            <button type="button" className="db-button" disabled={d.status === 'pending'} onClick={() => replay(d)} data-testid="replay">
+                                {t('replay')}
+                            </button>
+                        )
+                    }
+                ]}
             />
+            <CursorPager cursors={cursors} next={list.value?.next_cursor} />
             <InboundWebhooks />
         </section>
     );
@@ -148,74 +118,44 @@ function InboundWebhooks() {
             }),
         [outcome, cursors.cursor]
     );
+    const columns: Array<Column<InboundWebhook>> = [
+        { label: t('when'), cell: (w) => formatTime(lang, w.received_at) },
+        {
+            label: t('integration'),
+            cell: (w) => <Stacked main={<code>{w.provider_config_key}</code>} sub={w.provider} />
+        },
+        { label: t('event'), cell: (w) => w.event ?? <span className="db-muted">—</span> },
+        {
+            label: t('outcome'),
+            cell: (w) => (
+                <>
+                    <Badge value={w.outcome} />
+                    {w.reason ? <span className="db-muted db-small"> {w.reason}</span> : null}
+                </>
+            )
+        },
+        {
+            label: t('routed'),
+            cell: (w) =>
+                w.outcome === 'routed' ? t('routedCounts', { connections: String(w.connections), runs: String(w.runs), forwards: String(w.forwards) }) : '—'
+        },
+        { label: t('size'), cell: (w) => bytes(w.body_bytes) }
+    ];
     return (
         <>
             <h2>{t('inbound')}</h2>
             <p className="db-muted">{t('inboundIntro')}</p>
             <div className="db-filters">
-                <label className="db-field">
-                    <span>{t('outcome')}</span>
-                    <select
-                        value={outcome}
-                        onChange={(e) => {
-                            setOutcome(e.target.value);
-                            cursors.reset();
-                        }}
-                        data-testid="inbound-outcome"
-                    >
-                        <option value="">{t('all')}</option>
-                        {['routed', 'answered', 'refused'].map((o) => (
-                            <option key={o} value={o}>
-                                {o}
-                            </option>
-                        ))}
-                    </select>
-                </label>
+                <SelectFilter
+                    label={t('outcome')}
+                    value={outcome}
+                    onChange={refilter(setOutcome, cursors.reset)}
+                    options={['routed', 'answered', 'refused']}
+                    testId="inbound-outcome"
+                />
             </div>
-            <ListStatus list={list} />
-            {list.value && list.value.data.length > 0 ? (
-                <table className="db-table" data-testid="inbound">
-                    <thead>
-                        <tr>
-                            <th>{t('when')}</th>
-                            <th>{t('integration')}</th>
-                            <th>{t('event')}</th>
-                            <th>{t('outcome')}</th>
-                            <th>{t('routed')}</th>
-                            <th>{t('size')}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.value.data.map((w) => (
-                            <tr key={w.id} data-testid={`inbound-${w.id}`}>
-                                <td data-label={t('when')}>{formatTime(lang, w.received_at)}</td>
-                                <td data-label={t('integration')}>
-                                    <code>{w.provider_config_key}</code>
-                                    <br />
-                                    <span className="db-muted db-small">{w.provider}</span>
-                                </td>
-                                <td data-label={t('event')}>{w.event ?? <span className="db-muted">—</span>}</td>
-                                <td data-label={t('outcome')}>
-                                    <Badge value={w.outcome} />
-                                    {w.reason ? <span className="db-muted db-small"> {w.reason}</span> : null}
-                                </td>
-                                <td data-label={t('routed')}>
-                                    {w.outcome === 'routed'
-                                        ? t('routedCounts', { connections: String(w.connections), runs: String(w.runs), forwards: String(w.forwards) })
-                                        : '—'}
-                                </td>
-                                <td data-label={t('size')}>{bytes(w.body_bytes)}</td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
-            ) : null}
-            <Pager
-                hasPrevious={cursors.depth > 1}
-                onPrevious={cursors.pop}
-                hasNext={list.value?.next_cursor != null}
-                onNext={() => list.value?.next_cursor && cursors.push(list.value.next_cursor)}
-            />
+            <ListTable list={list} testId="inbound" rowKey={(w) => w.id} rowTestId={(w) => `inbound-${w.id}`} columns={columns} />
+            <CursorPager cursors={cursors} next={list.value?.next_cursor} />
         </>
     );
 }
