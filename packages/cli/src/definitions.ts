@@ -3,19 +3,10 @@ import { CliError } from './errors.ts';
 import { parseFrequency } from './frequency.ts';
 import { hasIdProperty, toJsonSchema } from './json-schema.ts';
 import type { CompiledScript, Endpoint, JsonSchema } from './types.ts';
+import { toolAnnotationsSchema } from './tool-annotations.ts';
 
 const zodSchema = z.custom<z.ZodType>((v) => v instanceof z.ZodType, { message: 'expected a zod schema' });
 const endpointSchema = z.object({ method: z.string().optional(), path: z.string().startsWith('/'), group: z.string().optional() });
-/** MCP tool hints (docs/mcp.md, "Tool annotations"); strict, so a misspelt hint fails the compile instead of being dropped. */
-export const toolAnnotationsSchema = z
-    .object({
-        title: z.string().max(200).optional(),
-        readOnlyHint: z.boolean().optional(),
-        destructiveHint: z.boolean().optional(),
-        idempotentHint: z.boolean().optional(),
-        openWorldHint: z.boolean().optional()
-    })
-    .strict();
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
 const common = {
     description: z.string().min(1).max(2000),

@@ -1,3 +1,5 @@
+import type { ToolAnnotations } from './tool-annotations.ts';
+
 /** What compile produces for each script; deploy and dryrun read only this. */
 export type ScriptType = 'sync' | 'action' | 'on-event';
 export type OnEventName = 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
@@ -10,15 +12,6 @@ export interface Endpoint {
 }
 
 export type JsonSchema = Record<string, unknown>;
-
-/** MCP tool hints an action declares (`annotations` of createAction, or of the action in nango.yaml). */
-export interface ToolAnnotations {
-    title?: string | undefined;
-    readOnlyHint?: boolean | undefined;
-    destructiveHint?: boolean | undefined;
-    idempotentHint?: boolean | undefined;
-    openWorldHint?: boolean | undefined;
-}
 
 export interface CompiledScript {
     type: ScriptType;

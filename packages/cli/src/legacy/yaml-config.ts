@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import * as z from 'zod';
 import { CliError } from '../errors.ts';
-import { toolAnnotationsSchema } from '../definitions.ts';
+import { toolAnnotationsSchema } from '../tool-annotations.ts';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 const endpointObject = z.object({ method: z.string().optional(), path: z.string(), group: z.string().optional() });

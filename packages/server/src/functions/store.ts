@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../storage/db.ts';
+import type { ToolAnnotationsInput } from './deploy-schema.ts';
 
 export type FunctionType = 'sync' | 'action' | 'on-event';
 
@@ -22,7 +23,7 @@ export interface FunctionConfig {
     attributes?: Record<string, unknown>;
     event?: string;
     /** MCP tool hints of an action, as deployed (docs/mcp.md, "Tool annotations"). */
-    annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+    annotations?: ToolAnnotationsInput;
 }
 
 export interface DeployedFunction {
