@@ -427,6 +427,7 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             const own = new soap.HttpClient({});
             const rebuilt = new client.constructor(client.wsdl, input.echo, {});
             return {
+                withCallback: await outcome(() => new Promise((resolve, reject) => soap.createClient(input.wsdl, (err, c) => (err ? reject(err) : c.Echo({ text: "a" }, (e, r) => (e ? reject(e) : resolve(r))))))),
                 ownHttpClient: await outcome(() => new Promise((resolve, reject) => own.request(input.echo, "<x/>", (err, res) => (err ? reject(err) : resolve(res))))),
                 rebuiltClient: await outcome(() => rebuilt.EchoAsync({ text: "b" })),
                 ntlmCall: await outcome(() => client.EchoAsync({ text: "c" }, { ntlm: true, username: "u", password: "p" })),
@@ -438,6 +439,7 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         const ntlm = 'soap: NTLM authentication is not available to scripts (its requests could not go through the egress policy)';
         let count = upstream.requests.length;
         assert.deepEqual(outputOf(await run('action', zeroYaml('action', exec), input)), {
+            withCallback: 'sent',
             ownHttpClient: 'sent',
             rebuiltClient: 'sent',
             ntlmCall: ntlm,
@@ -447,9 +449,9 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
         // The two calls went through the host; the NTLM ones went nowhere.
         assert.deepEqual(
             h.calls.filter((c) => c.method === 'uncontrolledFetch').map((c) => (c.args[0] as { url: string }).url),
-            [input.echo, input.echo]
+            [input.echo, input.echo, input.echo]
         );
-        assert.equal(upstream.requests.length, count + 2);
+        assert.equal(upstream.requests.length, count + 3);
 
         // Under a policy that refuses the loopback address, nothing reaches it, whichever way the script tries.
         count = upstream.requests.length;
@@ -457,6 +459,7 @@ describe('scripts behave as on Nango runner (issue #11)', () => {
             string,
             string
         >;
+        assert.match(refused['withCallback']!, /not allowed/);
         assert.match(refused['ownHttpClient']!, /not allowed/);
         assert.match(refused['rebuiltClient']!, /not allowed/);
         assert.equal(refused['ntlmCall'], ntlm);

@@ -60,6 +60,8 @@ function soapFacade(real: Mod): Mod {
             if (callback) return void callback(refused);
             throw refused;
         }
+        // createClient(url, callback): no options were given, the callback is the second argument.
+        if (typeof rest[0] === 'function') return createClient(url, safeOptions(undefined), ...rest);
         return createClient(url, safeOptions(rest[0]), ...rest.slice(1));
     };
     out['createClientAsync'] = async (url: unknown, options?: unknown, ...rest: unknown[]) => {
@@ -80,9 +82,8 @@ function wsdlRefusal(url: unknown): Error | undefined {
     return isRemoteOrInline(url) ? undefined : new Error('soap: the WSDL must be an http(s) URL or inline XML; local files are not available to scripts');
 }
 
-/** The script's options plus an import-location check (wrapping its own override, if any) and our HTTP client. */
+/** The script's options plus an import-location check (wrapping its own override, if any); the HTTP is routeThroughHost's. */
 function safeOptions(options: unknown): unknown {
-    if (typeof options === 'function') return { request: soapRequest }; // createClient(url, callback): no options given
     const opts = (typeof options === 'object' && options !== null ? options : {}) as Mod;
     const wsdlOptions = (typeof opts['wsdl_options'] === 'object' && opts['wsdl_options'] !== null ? opts['wsdl_options'] : {}) as Mod;
     const own = wsdlOptions['overrideImportLocation'];
@@ -91,7 +92,7 @@ function safeOptions(options: unknown): unknown {
         if (!isRemoteOrInline(location)) throw new Error(`soap: WSDL import '${String(location).slice(0, 200)}' is not an http(s) URL`);
         return location;
     };
-    return { ...opts, request: soapRequest, wsdl_options: { ...wsdlOptions, overrideImportLocation: guard } };
+    return { ...opts, wsdl_options: { ...wsdlOptions, overrideImportLocation: guard } };
 }
 
 /**
