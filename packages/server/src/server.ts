@@ -45,7 +45,7 @@ import { RunnerPool } from './functions/runtime/pool.ts';
 import { Mcp } from './mcp/service.ts';
 import { applyDesiredState } from './config/desired-state.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { collectWhenQuiet } from './runtime/heap.ts';
+import { collectWhenQuiet, keepTickShape } from './runtime/heap.ts';
 import { RateLimiter } from './limits/rate-limiter.ts';
 import { DashboardSessionStore } from './dashboard/sessions.ts';
 import { registerDashboard, DEFAULT_DASHBOARD_DIR } from './dashboard/static.ts';
@@ -321,6 +321,7 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
     // Full collections at quiet moments, the first once the first background work (the scheduler's first tick, the
     // queue's start) has run: runtime/heap.ts.
+    keepTickShape();
     const cancelCollect = collectWhenQuiet(3000, 30_000);
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.

@@ -19,8 +19,10 @@ registerHooks({
 const { loadConfig } = await import('../src/config/config.ts');
 const { start } = await import('../src/server.ts');
 const { removeDir, writeProvidersFile } = await import('./support/server.ts');
-const { collect, worthCollecting } = await import('../src/runtime/heap.ts');
+const { collect, keepTickShape, worthCollecting } = await import('../src/runtime/heap.ts');
 const { runInNewContext } = await import('node:vm');
+const { setFlagsFromString } = await import('node:v8');
+const { createHook } = await import('node:async_hooks');
 
 const loadedFrom = (pkg: string) => loaded.filter((u) => u.includes(`/node_modules/${pkg}/`));
 
@@ -94,4 +96,32 @@ test('a collection leaves no `gc` on contexts made afterwards', () => {
     collect();
     collect();
     assert.equal(runInNewContext('typeof gc'), 'undefined');
+});
+
+test('nextTick task objects keep their hidden class through memory-reducing collections', () => {
+    // V8's %HaveSameMap, compiled while natives syntax is on (only this function gets it).
+    setFlagsFromString('--allow-natives-syntax');
+    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+    setFlagsFromString('--no-allow-natives-syntax');
+    const taskObject = () => {
+        let made: object | undefined;
+        const hook = createHook({
+            init(_id, type, _trigger, resource) {
+                if (type === 'TickObject') made ??= resource;
+            }
+        }).enable();
+        process.nextTick(() => {});
+        hook.disable();
+        assert.ok(made, 'the init hook saw a TickObject');
+        return made;
+    };
+    const held = keepTickShape();
+    assert.ok(held, 'a task object is held');
+    assert.equal(keepTickShape(), held, 'captured once');
+    assert.equal(sameMap(held, { callback: null }), false, '%HaveSameMap tells maps apart');
+    assert.equal(sameMap(held, taskObject()), true, 'the held object has the map task objects are made with');
+    // Each `last-resort` collection is the memory-reducing kind that used to free the task objects' maps.
+    collect();
+    collect();
+    assert.equal(sameMap(held, taskObject()), true, 'task objects made after the collections still get that map');
 });

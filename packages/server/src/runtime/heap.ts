@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -63,4 +64,36 @@ export function collectWhenQuiet(firstDelayMs: number, everyMs: number): () => v
         timer = setTimeout(check, everyMs).unref();
     }, firstDelayMs).unref();
     return () => clearTimeout(timer);
+}
+
+/**
+ * One of `process.nextTick`'s task objects, held for the life of the process (see keepTickShape).
+ */
+let heldTick: object | undefined;
+
+/**
+ * Keeps `process.nextTick` on V8's fast path after memory-reducing collections (ours above, and V8's own memory
+ * reducer, which runs a few seconds after a busy process goes idle). Such a collection frees every hidden class
+ * (map) that no live object uses, and nextTick's task objects never outlive their tick, so each one took their maps.
+ * The next task object got new ones, and after a few rounds the object literal that builds it in Node's
+ * `nextTick` had seen too many maps: V8 stopped caching (megamorphic) and every call went through the runtime, for
+ * the rest of the process. Measured on Node 24: 40 ns per tick before, 280 ns after one `last-resort` collection;
+ * on the proxy's path (about 8 ticks per request) that was the largest single cost Switchboard added over a bare
+ * Node proxy (bench/proxy, perf). One task object kept alive keeps its maps, and the transitions to them, alive.
+ * It is captured once through an async-hooks init hook, enabled only for the one nextTick call that makes it.
+ * Returns the held object (tests compare its map with later ones').
+ */
+export function keepTickShape(): object | undefined {
+    if (heldTick) return heldTick;
+    const hook = createHook({
+        init(_asyncId, type, _triggerAsyncId, resource) {
+            if (type === 'TickObject') heldTick ??= resource;
+        }
+    }).enable();
+    try {
+        process.nextTick(() => {});
+    } finally {
+        hook.disable();
+    }
+    return heldTick;
 }
