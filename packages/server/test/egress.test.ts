@@ -69,3 +69,38 @@ describe('egress SSRF policy', () => {
         }
     });
 });
+
+describe('egress timeouts', () => {
+    it('ends a call whose body stalls longer than the timeout, and never cuts a slow body that keeps coming', async () => {
+        const timers: NodeJS.Timeout[] = [];
+        const upstream = await startUpstream((req, res) => {
+            res.writeHead(200, { 'content-type': 'text/plain' });
+            res.write('first;');
+            if (req.url === '/stall') return; // nothing more, ever (closed with the server)
+            // 8 chunks 150 ms apart: 1.2 s in all, each wait well under the 600 ms timeout.
+            let n = 0;
+            const next = () => {
+                if (++n > 8) {
+                    res.end('end');
+                    return;
+                }
+                res.write(`${n};`);
+                timers.push(setTimeout(next, 150));
+            };
+            timers.push(setTimeout(next, 150));
+        });
+        const egress = new Egress({ allowPrivate: true });
+        try {
+            const slow = await egress.fetch({ method: 'GET', url: new URL(`${upstream.url}/slow`), headers: {}, timeoutMs: 600 });
+            assert.equal(slow.text, 'first;1;2;3;4;5;6;7;8;end');
+            await assert.rejects(
+                egress.fetch({ method: 'GET', url: new URL(`${upstream.url}/stall`), headers: {}, timeoutMs: 600 }),
+                (err: unknown) => err instanceof ApiError && err.code === 'upstream_timeout'
+            );
+        } finally {
+            for (const t of timers) clearTimeout(t);
+            await egress.close();
+            await upstream.close();
+        }
+    });
+});
