@@ -8,6 +8,7 @@
 // Environment knobs:
 //   BENCH_SECONDS=8                  measured seconds per run
 //   BENCH_WARMUP_SECONDS=10          warm-up seconds per run (discarded)
+//   BENCH_ROUNDS=4                   the measured seconds in this many slices, taken in turn with the other targets
 //   BENCH_CONNECTIONS=1,10           connection counts
 //   BENCH_SCENARIOS=get,post_10k,post_5m   request kinds: a bodiless GET, a POST with a 10 KB JSON body, a POST
 //                                    with a 5 MB body (each scenario runs against every target)
@@ -69,6 +70,8 @@ const SECONDS = num('BENCH_SECONDS', 8);
 // had its quiet-time collection (runtime/heap.ts: V8's young generation shrunk), and V8 was still optimising the
 // request path 8 to 10 s into the load (--trace-opt): with 2 s the first scenario measured a cold process.
 const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 10);
+// The measured seconds of each target are taken in this many slices, in turn with the other targets (measureAll).
+const ROUNDS = Math.round(num('BENCH_ROUNDS', 4));
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] || '1,10').split(',').map((s) => Number(s.trim()));
 if (CONNECTIONS.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error('BENCH_CONNECTIONS must be a comma list of positive integers');
 type ScenarioName = 'get' | 'post_10k' | 'post_5m';
@@ -689,61 +692,133 @@ async function load(t: Target, sc: Scenario, connections: number, seconds: numbe
     return { result, latencies: buf.subarray(0, n) };
 }
 
-async function measure(t: Target, sc: Scenario, connections: number, upstreamPid: number): Promise<Run> {
-    const label = `${sc.name} ${t.name} c${connections}`;
-    log(`${label}: warm-up ${WARMUP_SECONDS} s`);
-    await load(t, sc, connections, WARMUP_SECONDS, false);
-    log(`${label}: measuring ${SECONDS} s`);
+/** What the measured slices of one target, scenario and connection count add up to. */
+interface Tally {
+    ok: number;
+    requests: number;
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    statusCodes: Record<string, number>;
+    latencies: Float64Array[];
+    acLatency: { p50: number; p99: number }[];
+    proxyCpu: number;
+    upCpu: number;
+    lgCpuUs: number;
+    wall: number;
+}
+
+const newTally = (): Tally => ({
+    ok: 0,
+    requests: 0,
+    duration: 0,
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    statusCodes: {},
+    latencies: [],
+    acLatency: [],
+    proxyCpu: 0,
+    upCpu: 0,
+    lgCpuUs: 0,
+    wall: 0
+});
+
+/** One measured slice of load on one target, added to its tally. */
+async function slice(t: Target, sc: Scenario, connections: number, seconds: number, upstreamPid: number, tally: Tally): Promise<void> {
     const pids = t.proxyPids();
     const sumCpu = (ps: number[]) => ps.reduce((s, p) => s + (cpuSeconds(p) ?? 0), 0);
     const proxyCpu0 = sumCpu(pids);
     const upCpu0 = cpuSeconds(upstreamPid) ?? 0;
     const lg0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const { result, latencies } = await load(t, sc, connections, SECONDS, true);
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const { result, latencies } = await load(t, sc, connections, seconds, true);
+    tally.wall += Number(process.hrtime.bigint() - t0) / 1e9;
     const lg = process.cpuUsage(lg0);
-    const proxyCpu = sumCpu(pids) - proxyCpu0;
-    const upCpu = (cpuSeconds(upstreamPid) ?? 0) - upCpu0;
+    tally.lgCpuUs += lg.user + lg.system;
+    tally.proxyCpu += sumCpu(pids) - proxyCpu0;
+    tally.upCpu += (cpuSeconds(upstreamPid) ?? 0) - upCpu0;
+    tally.ok += result['2xx'];
+    tally.requests += result.requests.total;
+    tally.duration += result.duration;
+    tally.errors += result.errors;
+    tally.timeouts += result.timeouts;
+    tally.non2xx += result.non2xx;
+    for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) tally.statusCodes[code] = (tally.statusCodes[code] ?? 0) + count;
+    tally.latencies.push(latencies);
+    tally.acLatency.push(result.latency);
+}
 
-    const sorted = latencies.slice().sort();
+function toRun(t: Target, sc: Scenario, connections: number, tally: Tally): Run {
+    const all = new Float64Array(tally.latencies.reduce((n, l) => n + l.length, 0));
+    let at = 0;
+    for (const l of tally.latencies) {
+        all.set(l, at);
+        at += l.length;
+    }
+    const sorted = all.sort();
     const mean = sorted.length ? sorted.reduce((s, v) => s + v, 0) / sorted.length : NaN;
-    const statusCodes: Record<string, number> = {};
-    for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count;
-    const flagged = result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || result['2xx'] === 0;
-    const run: Run = {
+    const pids = t.proxyPids();
+    const { wall, proxyCpu, ok } = tally;
+    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const flagged = tally.errors > 0 || tally.timeouts > 0 || tally.non2xx > 0 || ok === 0;
+    return {
         scenario: sc.name,
         request_body_bytes: sc.body?.length ?? 0,
         target: t.name,
         connections,
-        duration_s: result.duration,
-        requests: result.requests.total,
-        rps: round(result['2xx'] / result.duration, 1),
+        duration_s: tally.duration,
+        requests: tally.requests,
+        rps: round(ok / tally.duration, 1),
         p50_ms: round(percentile(sorted, 50)),
         p90_ms: round(percentile(sorted, 90)),
         p99_ms: round(percentile(sorted, 99)),
         max_ms: round(sorted.length ? sorted[sorted.length - 1] : NaN),
         mean_ms: round(mean),
-        autocannon_latency_ms: { p50: result.latency.p50, p99: result.latency.p99 },
-        errors: result.errors,
-        timeouts: result.timeouts,
-        non2xx: result.non2xx,
-        status_codes: statusCodes,
+        autocannon_latency_ms: { p50: median(tally.acLatency.map((l) => l.p50)), p99: median(tally.acLatency.map((l) => l.p99)) },
+        errors: tally.errors,
+        timeouts: tally.timeouts,
+        non2xx: tally.non2xx,
+        status_codes: tally.statusCodes,
         flagged,
         cpu_pct: {
             proxy: pids.length ? round((100 * proxyCpu) / wall, 1) : null,
-            upstream: round((100 * upCpu) / wall, 1),
-            loadgen: round((100 * (lg.user + lg.system)) / 1e6 / wall, 1)
+            upstream: round((100 * tally.upCpu) / wall, 1),
+            loadgen: round((100 * tally.lgCpuUs) / 1e6 / wall, 1)
         },
-        proxy_cpu_us_per_request: pids.length && result['2xx'] > 0 ? round((proxyCpu * 1e6) / result['2xx'], 1) : null,
-        proxy_cpu_us_per_request_net:
-            pids.length && result['2xx'] > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / result['2xx'], 1) : null
+        proxy_cpu_us_per_request: pids.length && ok > 0 ? round((proxyCpu * 1e6) / ok, 1) : null,
+        proxy_cpu_us_per_request_net: pids.length && ok > 0 ? round((Math.max(0, proxyCpu - ((idleCpuPct.get(t.name) ?? 0) / 100) * wall) * 1e6) / ok, 1) : null
     };
-    log(
-        `${label}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
-            `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% (${run.proxy_cpu_us_per_request ?? '-'} µs/req, net ${run.proxy_cpu_us_per_request_net ?? '-'}) upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${flagged ? '  <-- FLAGGED' : ''}`
-    );
-    return run;
+}
+
+/**
+ * One scenario at one connection count on every target: each is warmed up, then the measured time is cut into
+ * ROUNDS slices taken in turn (target A, B, C, then B, C, A, …), so a slow or busy moment of the shared machine
+ * lands on every target alike instead of on whichever was being measured then.
+ */
+async function measureAll(targets: Target[], sc: Scenario, connections: number, upstreamPid: number): Promise<Run[]> {
+    for (const t of targets) {
+        log(`${sc.name} ${t.name} c${connections}: warm-up ${WARMUP_SECONDS} s`);
+        await load(t, sc, connections, WARMUP_SECONDS, false);
+    }
+    const seconds = SECONDS / ROUNDS;
+    log(`${sc.name} c${connections}: measuring ${SECONDS} s per target in ${ROUNDS} interleaved slices of ${round(seconds, 2)} s`);
+    const tallies = targets.map(newTally);
+    for (let r = 0; r < ROUNDS; r++) {
+        for (let i = 0; i < targets.length; i++) {
+            const k = (i + r) % targets.length;
+            await slice(targets[k]!, sc, connections, seconds, upstreamPid, tallies[k]!);
+        }
+    }
+    return targets.map((t, i) => {
+        const run = toRun(t, sc, connections, tallies[i]!);
+        log(
+            `${sc.name} ${t.name} c${connections}: ${run.rps} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}` +
+                `, cpu proxy ${run.cpu_pct.proxy ?? '-'}% (${run.proxy_cpu_us_per_request ?? '-'} µs/req, net ${run.proxy_cpu_us_per_request_net ?? '-'}) upstream ${run.cpu_pct.upstream}% loadgen ${run.cpu_pct.loadgen}%${run.flagged ? '  <-- FLAGGED' : ''}`
+        );
+        return run;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -877,11 +952,11 @@ async function main(): Promise<void> {
         log(`${t.name}: ${round(idleCpuPct.get(t.name), 1)}% of a core when idle`);
     }
     for (const sc of scenarios) {
-        for (const t of targets) {
+        for (const c of CONNECTIONS) {
             const startUs = nowUs();
-            for (const c of CONNECTIONS) runs.push(await measure(t, sc, c, upstream.pid));
-            // The profile summary covers Switchboard's runs (the other targets' runs in between are idle time for it).
-            if (t.name === 'switchboard') loadWindow = { startUs: loadWindow?.startUs ?? startUs, endUs: nowUs() };
+            runs.push(...(await measureAll(targets, sc, c, upstream.pid)));
+            // The profile summary covers the time Switchboard was loaded (the other targets' slices are idle time for it).
+            loadWindow = { startUs: loadWindow?.startUs ?? startUs, endUs: nowUs() };
         }
     }
     if (sampler && sb) {
@@ -981,6 +1056,7 @@ async function main(): Promise<void> {
         machine,
         config: {
             seconds: SECONDS,
+            rounds: ROUNDS,
             warmup_seconds: WARMUP_SECONDS,
             connections: CONNECTIONS,
             scenarios: Object.fromEntries(
@@ -1012,7 +1088,7 @@ async function main(): Promise<void> {
 
 // Everything stops itself: a deadline well past the expected duration tears it all down.
 const runCount = TARGETS.length * CONNECTIONS.length * SCENARIOS.length;
-const deadlineMs = (runCount * (SECONDS + WARMUP_SECONDS + 5) + 120) * 1000;
+const deadlineMs = (runCount * (SECONDS + WARMUP_SECONDS + 5 + ROUNDS) + 120) * 1000;
 const deadline = setTimeout(() => {
     log(`deadline of ${Math.round(deadlineMs / 1000)} s exceeded; stopping everything`);
     void cleanup().finally(() => process.exit(2));
