@@ -8,7 +8,7 @@
 // Environment knobs:
 //   BENCH_SECONDS=8                  measured seconds per run
 //   BENCH_WARMUP_SECONDS=10          warm-up seconds per run (discarded)
-//   BENCH_ROUNDS=4                   the measured seconds in this many slices, taken in turn with the other targets
+//   BENCH_ROUNDS=1                   the measured seconds in this many slices, taken in turn with the other targets
 //   BENCH_CONNECTIONS=1,10           connection counts
 //   BENCH_SCENARIOS=get,post_10k,post_5m   request kinds: a bodiless GET, a POST with a 10 KB JSON body, a POST
 //                                    with a 5 MB body (each scenario runs against every target)
@@ -71,7 +71,7 @@ const SECONDS = num('BENCH_SECONDS', 8);
 // request path 8 to 10 s into the load (--trace-opt): with 2 s the first scenario measured a cold process.
 const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 10);
 // The measured seconds of each target are taken in this many slices, in turn with the other targets (measureAll).
-const ROUNDS = Math.round(num('BENCH_ROUNDS', 4));
+const ROUNDS = Math.round(num('BENCH_ROUNDS', 1));
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] || '1,10').split(',').map((s) => Number(s.trim()));
 if (CONNECTIONS.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error('BENCH_CONNECTIONS must be a comma list of positive integers');
 type ScenarioName = 'get' | 'post_10k' | 'post_5m';
