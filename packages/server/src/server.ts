@@ -319,9 +319,10 @@ export async function start(config: Config, opts: { log?: Logger; print?: (line:
     const publicUrl = publicPort === undefined ? undefined : `http://127.0.0.1:${publicPort}`;
     if (!config.serverUrl) config.serverUrl = `http://localhost:${publicPort ?? port}`;
     log.info({ port, url, publicUrl, database: db.kind, serverUrl: config.serverUrl, providers: catalogue.list().length }, 'listening');
+    // nextTick stays on V8's fast path through the memory-reducing collections below and V8's own: runtime/heap.ts.
+    keepTickShape();
     // Full collections at quiet moments, the first once the first background work (the scheduler's first tick, the
     // queue's start) has run: runtime/heap.ts.
-    keepTickShape();
     const cancelCollect = collectWhenQuiet(3000, 30_000);
 
     // Background refresh keeps idle connections alive; the database lock makes concurrent instances safe.
