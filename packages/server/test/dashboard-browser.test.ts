@@ -224,15 +224,13 @@ for (const backend of ['embedded', 'postgres'] as const)
         it('filters connections by organisation and tags', async () => {
             await page.fill('[data-testid="filter-organization"]', 'acme');
             // The unfiltered list already shows CONN: wait for the filtered answer (one row) rather than for CONN.
-            await page.waitForFunction(
-                (conn) => {
-                    const rows = document.querySelectorAll('[data-testid="connections"] tbody tr');
-                    return rows.length === 1 && rows[0]?.getAttribute('data-testid') === `connection-${conn}`;
-                },
-                CONN,
-                { timeout: 10_000 }
+            const rows = page.locator('[data-testid="connections"] tbody tr');
+            await waitFor(
+                'the list filtered to one row',
+                async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-testid')) === `connection-${CONN}`,
+                10_000
             );
-            assert.equal(await page.locator('[data-testid="connections"] tbody tr').count(), 1);
+            assert.equal(await rows.count(), 1);
             await page.fill('[data-testid="filter-tags"]', 'tier:gold');
             await page.waitForSelector(`[data-testid="connection-${CONN}"]`);
             await shoot('connections-filtered');
