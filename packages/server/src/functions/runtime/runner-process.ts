@@ -12,6 +12,7 @@ import { compileBundle, hardenRunnerRealm, loadBundle, type CompiledBundle, type
 import { ActionError, HostCallError, SdkError } from './sdk/errors.ts';
 import type { RunState } from './sdk/context.ts';
 import { createNango } from './sdk/nango.ts';
+import { keepTickShape } from '../../runtime/heap.ts';
 import type { RunResult } from './types.ts';
 
 interface Current {
@@ -108,5 +109,7 @@ process.on('unhandledRejection', () => undefined);
 // The parent is gone: nothing can receive our result.
 process.on('disconnect', () => process.exit(0));
 
+// A runner idles between runs, and V8's memory reducer would leave nextTick megamorphic (runtime/heap.ts).
+keepTickShape();
 hardenRunnerRealm([ActionError, SdkError, HostCallError]);
 send({ t: 'ready' });
