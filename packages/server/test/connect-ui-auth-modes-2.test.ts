@@ -10,7 +10,7 @@ import type { Page, FrameLocator } from 'playwright-core';
 import { startServer, removeDir, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { startUpstream, json, type RecordedRequest } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
-import { screenshotDir } from './support/browser.ts';
+import { screenshotDir, screenshotsOn } from './support/browser.ts';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
 import { api, type Json } from './support/webhooks.ts';
 
@@ -26,9 +26,7 @@ const BILL = { username: 'ap@acme.test', password: 'b-pass', organization_id: '0
 for (const backend of ['embedded', 'postgres'] as const)
     describe(`Connect UI forms for TBA, SIGNATURE, BILL and AWS roles (${backend})`, () => {
         let store: Awaited<ReturnType<typeof storageEnv>> | undefined;
-        const shoot = async (p: Page, opts: { path: string; fullPage?: boolean }) => {
-            if (backend === 'embedded') await p.screenshot(opts);
-        };
+        const shoot = screenshotsOn(backend);
         let server: TestServer;
         let up: Awaited<ReturnType<typeof startUpstream>>;
         let app: AppServer;

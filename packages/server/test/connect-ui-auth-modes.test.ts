@@ -8,7 +8,7 @@ import type { Page, FrameLocator } from 'playwright-core';
 import { startServer, removeDir, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { startUpstream, json, type RecordedRequest } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
-import { screenshotDir } from './support/browser.ts';
+import { screenshotDir, screenshotsOn } from './support/browser.ts';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
 
 const shots = `${screenshotDir}connect-ui-modes-`;
@@ -20,9 +20,7 @@ declare const window: { events: Array<{ type: string; payload?: Record<string, u
 for (const backend of ['embedded', 'postgres'] as const)
     describe(`Connect UI forms for TWO_STEP, JWT, AWS_SIGV4 and enum fields (${backend})`, () => {
         let store: Awaited<ReturnType<typeof storageEnv>> | undefined;
-        const shoot = async (p: Page, opts: { path: string; fullPage?: boolean }) => {
-            if (backend === 'embedded') await p.screenshot(opts);
-        };
+        const shoot = screenshotsOn(backend);
         let server: TestServer;
         let up: Awaited<ReturnType<typeof startUpstream>>;
         let app: AppServer;

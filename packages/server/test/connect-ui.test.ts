@@ -9,7 +9,7 @@ import { startServer, removeDir, storageEnv, writeProvidersFile, type TestServer
 import { startAuthServer, providerYaml, type TestAuthServer } from './support/oidc.ts';
 import { startUpstream, json } from './support/upstream.ts';
 import { freePort } from './support/browserless.ts';
-import { screenshotDir } from './support/browser.ts';
+import { screenshotDir, screenshotsOn } from './support/browser.ts';
 import { startReceiver, waitFor, received, type Receiver } from './support/webhooks.ts';
 import { randomBytes } from 'node:crypto';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
@@ -53,9 +53,7 @@ for (const backend of ['embedded', 'postgres'] as const)
         let receiver: Receiver;
         const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
         const cspViolations: string[] = [];
-        const shoot = async (p: Page, opts: { path: string }) => {
-            if (backend === 'embedded') await p.screenshot(opts);
-        };
+        const shoot = screenshotsOn(backend);
 
         before(async () => {
             const port = await freePort();

@@ -5,12 +5,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import { Nango } from '@nangohq/node';
 import { startServer, removeDir, writeProvidersFile, type TestServer, storageEnv } from './support/server.ts';
 import { startAuthServer, type TestAuthServer } from './support/oidc.ts';
 import { freePort } from './support/browserless.ts';
-import { screenshotDir } from './support/browser.ts';
+import { screenshotDir, screenshotsOn } from './support/browser.ts';
 import { launchBrowser, startAppServer, type AppServer, type TestBrowser } from './support/connect-ui-app.ts';
 import { startMcpStandIn, type McpStandIn } from './support/remote-mcp.ts';
 
@@ -23,9 +22,7 @@ declare const window: { events: Array<{ type: string; payload?: Record<string, u
 for (const backend of ['embedded', 'postgres'] as const)
     describe(`Connect UI: MCP_OAUTH2 popup with dynamic client registration (${backend})`, () => {
         let store: Awaited<ReturnType<typeof storageEnv>> | undefined;
-        const shoot = async (p: Page, opts: { path: string; fullPage?: boolean }) => {
-            if (backend === 'embedded') await p.screenshot(opts);
-        };
+        const shoot = screenshotsOn(backend);
         let server: TestServer;
         let as: TestAuthServer;
         let refusing: TestAuthServer;

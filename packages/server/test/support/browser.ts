@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Where browser tests leave screenshots for people to look at (git-ignored). */
 export const screenshotDir = new URL('../.screenshots/', import.meta.url).pathname;
@@ -28,5 +28,15 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
         async close() {
             await browser.close();
         }
+    };
+}
+
+/**
+ * Takes a page's screenshot on the embedded backend only: suites that run on the embedded default and on PostgreSQL
+ * keep one set of pictures, from the embedded run.
+ */
+export function screenshotsOn(backend: string): (page: Page, opts: { path: string; fullPage?: boolean }) => Promise<void> {
+    return async (page, opts) => {
+        if (backend === 'embedded') await page.screenshot(opts);
     };
 }
