@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../../packages/server/src/runtime/heap.ts';
 
 const candidates = (process.env['BENCH_CANDIDATES'] ?? 'pglite,postgres').split(',');
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
@@ -67,7 +68,7 @@ interface Started {
 
 async function startServer(candidate: string, dataDir: string): Promise<Started> {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [serve], {
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, serve], {
         env: {
             PATH: process.env['PATH'] ?? '',
             HOME: process.env['HOME'] ?? '',

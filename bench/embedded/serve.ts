@@ -1,9 +1,12 @@
-// The server as `node src/main.ts` starts it, plus one bench-only command on stdin: `insert N` writes N rows
+// The server as `npm start` starts it (`node <SERVER_NODE_FLAGS> src/main.ts`), plus one bench-only command on stdin: `insert N` writes N rows
 // (about 200 bytes each, 1,000 per statement) through the server's own Db and answers `inserted` on stdout.
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../packages/server/src/config/config.ts';
 import { start } from '../../packages/server/src/server.ts';
+import { tuneHeapForBodies } from '../../packages/server/src/runtime/heap.ts';
 
+// run.ts starts this with SERVER_NODE_FLAGS, as `npm start` does main.ts.
+tuneHeapForBodies();
 const running = await start(loadConfig(process.env));
 const db = running.services.db;
 process.stdout.write(`ready ${running.url}\n`);

@@ -8,6 +8,10 @@
 // on SIGTERM, or on SIGINT.
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
+import { tuneHeapForBodies } from '../../packages/server/src/runtime/heap.ts';
+
+// V8 counts the body buffers as the server's main.ts makes it count them (run with SERVER_NODE_FLAGS as well).
+tuneHeapForBodies();
 
 const upstream = process.env['BENCH_UPSTREAM_ORIGIN'];
 const token = process.env['BENCH_UPSTREAM_TOKEN'] ?? 'k';

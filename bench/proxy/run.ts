@@ -45,6 +45,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { summarize, type ProfileSummary } from './profile-top.ts';
+import { SERVER_NODE_FLAGS } from '../../packages/server/src/runtime/heap.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
@@ -388,8 +389,13 @@ async function startUpstream(): Promise<Upstream> {
 }
 
 /** Starts bench/proxy/<file> (which prints `{"port":N}`) as a child process. */
-async function startScriptChild(name: string, file: string, env: Record<string, string>): Promise<{ port: number; pid: number }> {
-    const proc = spawn(process.execPath, [...extraNodeArgs, join(here, file)], {
+async function startScriptChild(
+    name: string,
+    file: string,
+    env: Record<string, string>,
+    nodeArgs: readonly string[] = []
+): Promise<{ port: number; pid: number }> {
+    const proc = spawn(process.execPath, [...nodeArgs, ...extraNodeArgs, join(here, file)], {
         stdio: ['pipe', 'pipe', 'inherit'],
         env: { PATH: process.env['PATH'] ?? '', ...env }
     });
@@ -535,7 +541,8 @@ async function startSwitchboard(upstreamPort: number): Promise<Switchboard> {
               ...(process.env['BENCH_CPU_PROF_INTERVAL_US'] ? [`--cpu-prof-interval=${process.env['BENCH_CPU_PROF_INTERVAL_US']}`] : [])
           ]
         : [];
-    const proc = spawn(process.execPath, [...extraNodeArgs, ...nodeArgs, serverMain], {
+    // As `npm start` runs it (packages/server/src/runtime/heap.ts).
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeArgs, ...nodeArgs, serverMain], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -894,10 +901,13 @@ async function main(): Promise<void> {
     }
 
     if (TARGETS.includes('node-floor')) {
-        const nf = await startScriptChild('node-floor', 'node-floor.ts', {
-            BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstream.port}`,
-            BENCH_UPSTREAM_TOKEN: UPSTREAM_TOKEN
-        });
+        // The server's V8 settings too: the floor of the same design, run the same way.
+        const nf = await startScriptChild(
+            'node-floor',
+            'node-floor.ts',
+            { BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstream.port}`, BENCH_UPSTREAM_TOKEN: UPSTREAM_TOKEN },
+            SERVER_NODE_FLAGS
+        );
         log(`node-floor (node:http + undici, no DB) on 127.0.0.1:${nf.port} (pid ${nf.pid})`);
         targets.push({
             name: 'node-floor',
@@ -1066,6 +1076,7 @@ async function main(): Promise<void> {
             upstream_body_bytes: upstream.bodyBytes,
             nginx: nginxInfo,
             switchboard_log_level: SB_LOG_LEVEL,
+            switchboard_node_args: [...SERVER_NODE_FLAGS, ...extraNodeArgs],
             switchboard_cpu_prof: Boolean(CPU_PROF)
         },
         sanity,

@@ -3,11 +3,18 @@ import { start } from './server.ts';
 import { CatalogueError } from './providers/catalogue.ts';
 import { DataDirLockedError } from './storage/folder-lock.ts';
 import { EmbeddedPostgresError } from './storage/embedded-postgres.ts';
+import { SERVER_NODE_FLAGS, tuneHeapForBodies } from './runtime/heap.ts';
+
+// Before anything allocates: how V8 counts the buffers proxied bodies arrive in (runtime/heap.ts).
+tuneHeapForBodies();
 
 // The only place that reads process.env.
 try {
     const config = loadConfig(process.env);
     const running = await start(config);
+    const missing = SERVER_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+    // `npm start` and the Docker image pass them; a hand-written command line may not (docs/operations.md).
+    if (missing.length > 0) running.services.log.info({ missing }, 'started without the recommended Node flags: large proxied bodies cost more CPU');
     const stop = (signal: string) => {
         running.services.log.info({ signal }, 'shutting down');
         running.close().then(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { SERVER_NODE_FLAGS } from '../../src/runtime/heap.ts';
 
 const serverDir = new URL('../../', import.meta.url).pathname;
 
@@ -24,14 +25,14 @@ export interface TestServer {
 }
 
 /**
- * Starts Switchboard as the README does (`node src/main.ts`, configured by environment variables) on an
- * ephemeral port, and resolves once it logs "listening".
+ * Starts Switchboard as `npm start` does (`node <SERVER_NODE_FLAGS> src/main.ts`, configured by environment
+ * variables) on an ephemeral port, and resolves once it logs "listening". `nodeFlags` replaces the flags.
  */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: { nodeFlags?: readonly string[] } = {}): Promise<TestServer> {
     const dataDir = env['SWITCHBOARD_DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'sb-test-'));
     const secretKey = env['SWITCHBOARD_SECRET_KEY'] ?? randomUUID();
     const adminKey = env['SWITCHBOARD_ADMIN_KEY'] ?? `admin-${randomUUID()}`;
-    const child: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
+    const child: ChildProcess = spawn(process.execPath, [...(opts.nodeFlags ?? SERVER_NODE_FLAGS), 'src/main.ts'], {
         cwd: serverDir,
         env: {
             PATH: process.env['PATH'] ?? '',
