@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { calibrationCpuMs } from '../support/calibrate.ts';
+import { SERVER_NODE_FLAGS } from '../../packages/server/src/runtime/heap.ts';
 
 const num = (name: string, fallback: number) => Number(process.env[name] || fallback);
 const RECORDS = num('BENCH_RECORDS', 100_000);
@@ -113,7 +114,12 @@ async function startServer(backend: string): Promise<Server> {
         env['SWITCHBOARD_ENCRYPTION_KEY'] = randomBytes(32).toString('base64');
     }
     const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
-    const proc = spawn(process.execPath, [...nodeArgs, join(here, 'serve.ts')], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'inherit'] });
+    // As `npm start` runs the server (packages/server/src/runtime/heap.ts).
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, join(here, 'serve.ts')], {
+        cwd: repoRoot,
+        env,
+        stdio: ['pipe', 'pipe', 'inherit']
+    });
     children.push(proc);
     const waiting: Array<(v: Record<string, unknown>) => void> = [];
     createInterface({ input: proc.stdout! }).on('line', (line) => {

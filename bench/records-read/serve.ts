@@ -1,4 +1,4 @@
-// The server as `node src/main.ts` starts it, plus bench-only commands on stdin, each answered with one line
+// The server as `npm start` starts it, plus bench-only commands on stdin, each answered with one line
 // `@@ <json>` on stdout (other stdout lines are the server's own log):
 //   load <connection> <model> <n>      saves n records (1,000 per save, as a sync's batchSave does)
 //   ingest start|stop <connection>     a loop saving records into model `Other` of the connection (a sync's ingest)
@@ -13,6 +13,10 @@ import { benchRecord } from './record.ts';
 const src = process.env['BENCH_SWITCHBOARD_SRC'] || new URL('../../packages/server/src', import.meta.url).pathname;
 const { loadConfig } = (await import(`${src}/config/config.ts`)) as typeof import('../../packages/server/src/config/config.ts');
 const { start } = (await import(`${src}/server.ts`)) as typeof import('../../packages/server/src/server.ts');
+const { tuneHeapForBodies } = (await import(`${src}/runtime/heap.ts`)) as typeof import('../../packages/server/src/runtime/heap.ts');
+
+// run.ts starts this with SERVER_NODE_FLAGS; the rest of main.ts's V8 settings:
+tuneHeapForBodies();
 
 const running = await start(loadConfig(process.env));
 const { db, records } = running.services;
