@@ -1,5 +1,6 @@
-// The server as `npm start` starts it (`node <SERVER_NODE_FLAGS> src/main.ts`), plus one bench-only command on stdin: `insert N` writes N rows
-// (about 200 bytes each, 1,000 per statement) through the server's own Db and answers `inserted` on stdout.
+// The server as `npm start` starts it (`node <SERVER_NODE_FLAGS> src/main.ts`), plus one bench-only command on
+// stdin: `insert N` writes N rows (about 200 bytes each, 1,000 per statement) through the server's own Db and
+// answers `inserted` on stdout.
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../../packages/server/src/config/config.ts';
 import { start } from '../../packages/server/src/server.ts';

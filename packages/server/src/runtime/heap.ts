@@ -99,12 +99,12 @@ export function keepTickShape(): object | undefined {
 }
 
 /**
- * V8 flags for the server's command line (package.json `start`, deploy/Dockerfile): V8 reads them when it creates
- * the heap, so they cannot be set later. `--initial-old-space-size=128` lets the old generation grow to 128 MB before
- * V8 counts it as a reason for a full collection. Without it, every memory-reducing collection (ours at quiet moments
- * above, V8's own memory reducer) left the next limit a few MB above the live heap, and under a load of large proxied
- * bodies (external memory, see tuneHeapForBodies) V8 then made one full collection every 50 to 100 ms. It sets a
- * threshold, not a reservation: the idle process is as small as before (bench/embedded).
+ * V8 flags for the server's command line (package.json `start`, deploy/Dockerfile): V8 reads them when it creates the
+ * heap, so they cannot be set later. `--initial-old-space-size=128` lets the old generation grow to 128 MB before V8
+ * counts it as a reason for a full collection. Without it, every memory-reducing collection (ours at quiet moments
+ * above, V8's own memory reducer) left the next limit 10 to 16 MB above the live heap, and under a load of large
+ * proxied bodies (external memory, see tuneHeapForBodies) V8 then made one full collection every 50 to 100 ms. It
+ * sets a threshold, not a reservation: the idle process is as small as before (bench/embedded).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
 
