@@ -100,13 +100,15 @@ export function keepTickShape(): object | undefined {
 
 /**
  * V8 flags for the server's command line (package.json `start`, deploy/Dockerfile): V8 reads them when it creates the
- * heap, so they cannot be set later. `--initial-old-space-size=128` lets the old generation grow to 128 MB before V8
- * counts it as a reason for a full collection. Without it, every memory-reducing collection (ours at quiet moments
- * above, V8's own memory reducer) left the next limit 10 to 16 MB above the live heap, and under a load of large
- * proxied bodies (external memory, see tuneHeapForBodies) V8 then made one full collection every 50 to 100 ms. It
- * sets a threshold, not a reservation: the idle process is as small as before (bench/embedded).
+ * heap, so they cannot be set later. `--initial-old-space-size=64` keeps V8's threshold for a full collection at
+ * 64 MB of old generation or more. Without it, every memory-reducing collection (ours at quiet moments above, V8's
+ * own memory reducer) left the threshold 10 to 16 MB above the live heap, and under a load of large proxied bodies
+ * (external memory, see tuneHeapForBodies) V8 then made a full collection every 50 to 100 ms. It sets a threshold,
+ * not a reservation: the idle process is as small as before (bench/embedded). Measured trade-off (bench/proxy,
+ * bench/records-read): 128 made 5 MB uploads cheaper still (3.1 to 4.8 ms of CPU each, against 5.9 to 7.5 at 64 and
+ * 8.7 to 9.7 without), but made reading 1,000-record pages cost 5 to 35 % more CPU, where 64 costs 0 to 8 %.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /**
  * How V8 counts external memory (the socket buffers request and response bodies arrive in, which Node allocates
@@ -114,10 +116,10 @@ export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=1
  * against the old generation's limit, so a proxy relaying large bodies made a full collection (marking the whole
  * ~40 MB heap) every few megabytes relayed, although each buffer dies young and a cheap young-generation collection
  * frees it. `--external-memory-accounted-in-global-limit` counts external memory in V8's global limit instead, which
- * young-generation collections relieve. Measured with bench/proxy (5 MB uploads, with SERVER_NODE_FLAGS): about 100
- * full collections in 20 s became 4, and the server's CPU per upload went from 8.7 to 9.7 ms to 3.1 to 5.2 ms
- * (nginx: 3.6 to 4.1 ms). The flag is read while the process runs, so it can be set here; V8 before 13 (Node 22)
- * does not know it, and setting an unknown flag only prints an error, so it is left alone there.
+ * young-generation collections relieve. Measured with bench/proxy (5 MB uploads): with both settings at 128 MB, 106
+ * to 196 full collections in a run became 2 to 11; with either alone, 78 to 132. The flag is read while the process
+ * runs, so it can be set here; V8 before 13 (Node 22) does not know it, and setting an unknown flag only prints an
+ * error, so it is left alone there.
  */
 export function tuneHeapForBodies(): boolean {
     if (Number(process.versions.v8.split('.')[0]) < 13) return false;
