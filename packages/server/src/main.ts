@@ -12,7 +12,9 @@ tuneHeapForBodies();
 try {
     const config = loadConfig(process.env);
     const running = await start(config);
-    const missing = SERVER_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+    // By name: `--initial-old-space-size=128` is a deliberate choice (docs/operations.md), not a missing flag.
+    const named = (flag: string) => flag.split('=')[0];
+    const missing = SERVER_NODE_FLAGS.filter((flag) => !process.execArgv.some((arg) => named(arg) === named(flag)));
     // `npm start` and the Docker image pass them; a hand-written command line may not (docs/operations.md).
     if (missing.length > 0) running.services.log.info({ missing }, 'started without the recommended Node flags: large proxied bodies cost more CPU');
     const stop = (signal: string) => {
